@@ -1,0 +1,83 @@
+/* silo cgroup/: one interface over cgroup v2 (unified), v1 (legacy) and hybrid hosts.
+ *
+ * The whole API of the module.  lib/ creates a container's cgroup before the
+ * container process exists, clones the process straight into it where the kernel
+ * allows (clone3 CLONE_INTO_CGROUP on the v2 side), places it in the v1 hierarchies
+ * otherwise, and removes everything on delete.
+ *
+ * Rules: silo only ever touches cgroups it created; it never mounts, unmounts or
+ * rewires the host's cgroup hierarchies.
+ */
+#ifndef SILO_CGROUP_H
+#define SILO_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "../lib/error.h"
+#include "../oci/oci.h"
+
+enum cgroup_mode {
+  CGROUP_MODE_UNIFIED, /* /sys/fs/cgroup is cgroup2 */
+  CGROUP_MODE_LEGACY,  /* v1 controllers only */
+  CGROUP_MODE_HYBRID,  /* v1 controllers plus a cgroup2 mount (/sys/fs/cgroup/unified) */
+};
+
+enum cgroup_manager {
+  CGROUP_MANAGER_CGROUPFS,
+  CGROUP_MANAGER_SYSTEMD,
+  CGROUP_MANAGER_DISABLED, /* no cgroup at all (crun's --cgroup-manager disabled) */
+};
+
+/* One mounted hierarchy of the host, as the container's `cgroup` mount must mirror it. */
+struct cgroup_hierarchy {
+  const char *mountpoint; /* "/sys/fs/cgroup/cpu,cpuacct" or "/sys/fs/cgroup/unified" */
+  const char *name;       /* last path component: "cpu,cpuacct", "unified", "systemd" */
+  const char *options;    /* v1 mount data: "cpu,cpuacct" or "none,name=systemd"; NULL for v2 */
+  bool v2;
+};
+
+/* Mode of this host, detected once per process (cheap: one statfs, cached). */
+int cgroup_detect(enum cgroup_mode *mode, struct silo_error *err);
+/* The host's hierarchies (cached; owned by the module). */
+int cgroup_hierarchies(const struct cgroup_hierarchy **h, size_t *n, struct silo_error *err);
+
+struct cgroup; /* opaque */
+
+struct cgroup_config {
+  const char *id;         /* container id */
+  const char *path;       /* linux.cgroupsPath, or NULL for the default "/silo/<id>" */
+  enum cgroup_manager manager;
+  const struct oci_resources *resources; /* may be NULL */
+};
+
+/* Creates the container's cgroup in every hierarchy (refusing paths that escape
+ * with ".."); on failure removes whatever it made.  *out is NULL for the
+ * `disabled` manager. */
+int cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct silo_error *err);
+/* An O_PATH|O_DIRECTORY fd of the v2 cgroup directory for clone3's
+ * CLONE_INTO_CGROUP, or -1 when there is none.  Owned by the handle. */
+int cgroup_clone_fd(const struct cgroup *cg);
+/* Puts pid in the container's cgroups; `in_v2` says clone3 already placed it
+ * on the v2 side.  v1 cpuset is initialised from its parent before use. */
+int cgroup_enter(struct cgroup *cg, pid_t pid, bool in_v2, struct silo_error *err);
+/* Applies linux.resources (create and `update`). */
+int cgroup_apply(struct cgroup *cg, const struct oci_resources *r, struct silo_error *err);
+/* The path to keep in the state file, e.g. "/silo/abc". */
+const char *cgroup_path(const struct cgroup *cg);
+/* Re-opens the cgroup of an existing container (for kill --all, ps, delete). */
+int cgroup_open(const char *path, enum cgroup_manager manager, struct cgroup **out,
+                struct silo_error *err);
+/* The pids in the cgroup (malloc'ed array). */
+int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, struct silo_error *err);
+/* Sends sig to every process in the cgroup (cgroup.kill for SIGKILL on v2). */
+int cgroup_signal_all(const struct cgroup *cg, int sig, struct silo_error *err);
+/* Removes the cgroup from every hierarchy (retrying while the last tasks exit);
+ * an empty default parent ("/silo") is removed too.  Missing dirs are fine. */
+int cgroup_destroy(struct cgroup *cg, struct silo_error *err);
+/* True when the container's cgroup is frozen (v2 cgroup.freeze / v1 freezer.state). */
+bool cgroup_is_frozen(const struct cgroup *cg);
+void cgroup_free(struct cgroup *cg);
+
+#endif

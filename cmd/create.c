@@ -1,0 +1,83 @@
+/* silo create: make a container and leave its process waiting for `start`. */
+#include <stdio.h>
+
+#include "cmd.h"
+
+static const char usage[] =
+    "Usage: silo [global options] create [options] ID\n"
+    "\n"
+    "Creates the container ID from the bundle: namespaces, cgroup, root filesystem and\n"
+    "process are set up, and the process waits until `silo start ID`.\n"
+    "\n"
+    "Options:\n"
+    "  -b, --bundle DIR          bundle directory (default: the current directory)\n"
+    "      --config FILE         config file (default: BUNDLE/config.json)\n"
+    "      --pid-file FILE       write the container process's pid to FILE\n"
+    "      --console-socket SOCK send the pty master of a terminal container to SOCK\n"
+    "      --preserve-fds N      pass N extra fds (3 .. 3+N-1) to the container\n"
+    "      --no-pivot            use MS_MOVE + chroot instead of pivot_root\n"
+    "      --no-new-keyring      keep the caller's session keyring\n"
+    "  -h, --help                show this help\n";
+
+enum { OPT_CONFIG = 256, OPT_PID_FILE, OPT_CONSOLE, OPT_PRESERVE, OPT_NO_PIVOT, OPT_NO_KEYRING,
+       OPT_NO_SUBREAPER, OPT_DETACH, OPT_KEEP };
+
+/* create and run share their flags; run adds --detach and --keep. */
+int
+cmd_parse_create_opts(const char *cmd, int argc, char **argv, struct silo_create_opts *o,
+                      bool is_run, const char *help)
+{
+  static const struct option longs[] = {
+      {"bundle", required_argument, NULL, 'b'},
+      {"config", required_argument, NULL, OPT_CONFIG},
+      {"pid-file", required_argument, NULL, OPT_PID_FILE},
+      {"console-socket", required_argument, NULL, OPT_CONSOLE},
+      {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
+      {"no-pivot", no_argument, NULL, OPT_NO_PIVOT},
+      {"no-new-keyring", no_argument, NULL, OPT_NO_KEYRING},
+      {"no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER},
+      {"detach", no_argument, NULL, 'd'},
+      {"keep", no_argument, NULL, OPT_KEEP},
+      {"help", no_argument, NULL, 'h'},
+      {0},
+  };
+  int c;
+  while ((c = cmd_getopt(argc, argv, is_run ? "+b:dh" : "+b:h", longs)) != -1) {
+    switch (c) {
+    case 'b': o->bundle = optarg; break;
+    case OPT_CONFIG: o->config_path = optarg; break;
+    case OPT_PID_FILE: o->pid_file = optarg; break;
+    case OPT_CONSOLE: o->console_socket = optarg; break;
+    case OPT_PRESERVE:
+      if (!cmd_parse_uint(optarg, &o->preserve_fds))
+        return cmd_usage_error(cmd, "--preserve-fds: `%s` is not a number", optarg);
+      break;
+    case OPT_NO_PIVOT: o->no_pivot = true; break;
+    case OPT_NO_KEYRING: o->no_new_keyring = true; break;
+    case OPT_NO_SUBREAPER: o->no_subreaper = true; break;
+    case 'd':
+      if (!is_run) return cmd_usage_error(cmd, "unknown option --detach");
+      o->detach = true;
+      break;
+    case OPT_KEEP:
+      if (!is_run) return cmd_usage_error(cmd, "unknown option --keep");
+      o->keep = true;
+      break;
+    case 'h': cmd_help(help); return -1;
+    default: return cmd_usage_error(cmd, "unknown option");
+    }
+  }
+  if (cmd_need_args(cmd, argc, 1, "container ID")) return 1;
+  o->id = argv[optind];
+  return 0;
+}
+
+int
+cmd_create(struct silo_context *ctx, int argc, char **argv)
+{
+  struct silo_create_opts o = {0};
+  int r = cmd_parse_create_opts("create", argc, argv, &o, false, usage);
+  if (r) return r < 0 ? 0 : r;
+  struct silo_error err = {0};
+  return silo_create(ctx, &o, &err) < 0 ? cmd_fail(&err) : 0;
+}

@@ -1,0 +1,252 @@
+/* silo lib/: the internal API between the lib/ source files (not for cmd/: see silo.h).
+ *
+ * The create path in one picture (details in container.c and init.c):
+ *
+ *   parent (silo create/run)                      child (container init, a clone of silo)
+ *   ------------------------                      ---------------------------------------
+ *   parse config, validate everything,
+ *   build seccomp, open joined namespaces
+ *   mkdir state dir (lock), cgroup mkdir
+ *   clone3(CLONE_NEW*|INTO_CGROUP|PIDFD) ------>  waits for GO
+ *   uid/gid maps, v1 cgroup.procs, GO(pid) ---->  join namespaces, setsid
+ *   [prestart+createRuntime hooks] <-- HOOKS --   (only when the config has such hooks)
+ *                                  -- ACK ---->   mounts, devices, createContainer hooks,
+ *                                                 pivot_root, masked/ro paths, sysctl,
+ *                                                 hostname, tty, cwd, find the executable
+ *   write state.json, pid file   <-- READY ---
+ *   exit (create) / START (run)  ------------>   wait on exec.fifo (create) or START (run),
+ *                                                 startContainer hooks, ids, caps,
+ *                                                 no_new_privs, seccomp, execve
+ */
+#ifndef SILO_CORE_H
+#define SILO_CORE_H
+
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "cgroup/cgroup.h"
+#include "oci/oci.h"
+#include "silo.h"
+
+struct silo_seccomp;
+struct container_plan;
+
+/* ---- fsutil.c: files, and paths resolved safely inside a root ---- */
+int read_file(const char *path, char **buf, size_t *len, struct silo_error *err);
+int read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct silo_error *err);
+/* Writes data to an existing file (e.g. in /proc or /sys): open, one write, close. */
+int write_file(const char *path, const char *data, size_t len, struct silo_error *err);
+int write_file_at(int dirfd, const char *path, const char *data, size_t len,
+                  struct silo_error *err);
+/* Replaces dirfd/name atomically (write to a temp name, fsync not needed on tmpfs, rename). */
+int write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
+                      struct silo_error *err);
+/* Opens path inside rootfd as if rootfd were "/": symlinks and ".." cannot leave it
+ * (openat2 RESOLVE_IN_ROOT, with a component-by-component fallback). */
+int open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err);
+/* Creates the directories of path inside rootfd; returns an O_PATH fd of the last one. */
+int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *err);
+/* Makes sure path exists inside rootfd as a directory (is_dir) or an empty file, creating
+ * parents; returns an O_PATH fd of it, to mount onto through /proc/self/fd. */
+int mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *err);
+/* Removes a directory tree (no symlinks followed); missing is fine. */
+int rm_rf_at(int dirfd, const char *name);
+/* "/proc/self/fd/N" */
+#define PROC_FD_PATH_MAX 32
+const char *proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd);
+/* Reads state and start time (field 22) of /proc/<pid>/stat. */
+int proc_stat(pid_t pid, char *state, unsigned long long *start_time);
+/* RFC 3339 UTC timestamp with nanoseconds. */
+void timestamp_now(char *buf, size_t len);
+
+/* ---- state.c: the state directory <root>/<id>/ ---- */
+struct silo_state {
+  char *id, *bundle, *rootfs, *created, *cgroup_path;
+  pid_t pid;
+  unsigned long long start_time; /* guards against pid reuse */
+  int cgroup_manager;            /* enum cgroup_manager */
+  bool new_pidns;                /* killing init kills everything */
+  bool detached;                 /* created with create/run -d (no parent waits) */
+};
+int validate_id(const char *id, struct silo_error *err);
+int state_root_open(struct silo_context *ctx, struct silo_error *err);
+/* mkdir <root>/<id> (an existing id is an error) and lock it; returns its fd. */
+int state_dir_create(int rootfd, const char *id, struct silo_error *err);
+/* Opens and locks an existing container's dir; ENOENT -> "container `id` does not exist". */
+int state_dir_lock(int rootfd, const char *id, struct silo_error *err);
+int state_write(int dirfd, const struct silo_state *s, struct silo_error *err);
+int state_read(int dirfd, struct silo_state *s, struct silo_error *err);
+void state_free(struct silo_state *s);
+/* Status from the saved state and the process's liveness (pid + start time). */
+enum oci_status state_status(int dirfd, const struct silo_state *s);
+int state_dir_remove(int rootfd, const char *id);
+/* Loads the config.json saved at create time. */
+struct oci_config *state_load_config(int dirfd, struct silo_error *err);
+/* Fills an oci_state for hooks/`state` output. */
+char *state_json(const struct silo_state *s, const struct oci_config *cfg, enum oci_status st,
+                 bool pretty);
+
+/* ---- caps.c ---- */
+struct capsets {
+  uint64_t bounding, effective, permitted, inheritable, ambient;
+};
+int caps_from_oci(const struct oci_capabilities *c, struct capsets *out, struct silo_error *err);
+int caps_apply_bounding(const struct capsets *c, struct silo_error *err);
+int caps_apply(const struct capsets *c, struct silo_error *err);
+
+/* ---- mountopts.c: one config mount, decoded ---- */
+struct mount_plan {
+  const struct oci_mount *m;
+  const char *source, *dest, *type;
+  unsigned long flags;       /* MS_* set at mount time */
+  unsigned long clear;       /* flags explicitly cleared (rw, suid, ...) */
+  unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC) */
+  char *data;                /* fs-specific options joined by ',' */
+  char *owned_source;        /* source made absolute (relative binds) */
+  bool bind, recursive, remount_ro_bind;
+  bool is_dir; /* a directory target (else a file, for file bind mounts) */
+};
+int mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
+                     struct mount_plan *out, struct silo_error *err);
+void mount_plan_free(struct mount_plan *p);
+int propagation_parse(const char *s, unsigned long *flags);
+
+/* ---- namespaces.c ---- */
+int ns_plan(struct container_plan *c, struct silo_error *err);
+int ns_join(struct container_plan *c, struct silo_error *err);
+int ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err);
+int ns_setup_timens(struct container_plan *c, struct silo_error *err);
+unsigned long ns_clone_flag(enum oci_ns_type t);
+
+/* ---- rootfs.c / devices.c ---- */
+int rootfs_prepare(struct container_plan *c, struct silo_error *err);
+int rootfs_enter(struct container_plan *c, struct silo_error *err);
+int rootfs_finish(struct container_plan *c, struct silo_error *err);
+int devices_create(struct container_plan *c, int devfd, struct silo_error *err);
+int devices_links(int devfd, struct silo_error *err);
+int devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup **out, size_t *n);
+
+/* ---- process.c ---- */
+int process_plan(struct container_plan *c, struct silo_error *err);
+int process_find_executable(struct container_plan *c, struct silo_error *err);
+int process_set_limits(struct container_plan *c, struct silo_error *err);
+__attribute__((noreturn)) void process_exec(struct container_plan *c);
+
+/* ---- hooks.c ---- */
+int hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state_json,
+              struct silo_error *err);
+
+/* ---- terminal.c ---- */
+/* In the container: a new pty from its devpts; the slave becomes stdio and the
+ * controlling terminal; returns the master fd. */
+int terminal_setup(struct container_plan *c, struct silo_error *err);
+int terminal_send(const char *socket_path, int master, struct silo_error *err);
+/* Foreground run with a tty: puts our terminal in raw mode (restored by
+ * terminal_restore) and copies the window size to the container's pty. */
+void terminal_raw(int master);
+void terminal_restore(void);
+void terminal_resize(int master);
+/* Copies what is readable from one fd to another; returns 0 at EOF. */
+int terminal_copy(int from, int to);
+
+/* ---- sync.c: the parent <-> child protocol (SOCK_SEQPACKET socketpair) ---- */
+enum sync_type {
+  SYNC_GO = 1, /* parent: ids mapped, cgroups entered; carries the child's host pid */
+  SYNC_HOOKS,  /* child: run prestart + createRuntime now */
+  SYNC_ACK,    /* parent: hooks done */
+  SYNC_READY,  /* child: set up; may carry the pty master */
+  SYNC_ERROR,  /* either side: errnum + message */
+  SYNC_START,  /* parent (run): execve now */
+};
+struct sync_msg {
+  int type;
+  int errnum;
+  int pid;
+  char msg[SILO_ERROR_MSG_MAX];
+};
+int sync_send(int sock, int type, int pid, int fd, struct silo_error *err);
+int sync_send_error(int sock, const struct silo_error *e);
+/* Receives one message; *fd gets a passed fd (or -1) when fd != NULL. */
+int sync_recv(int sock, struct sync_msg *m, int *fd, struct silo_error *err);
+/* Waits for a message of one type; an SYNC_ERROR becomes err. */
+int sync_expect(int sock, int type, struct sync_msg *m, int *fd, struct silo_error *err);
+
+/* ---- the plan: everything the child needs, decided in the parent ---- */
+enum container_mode { MODE_CREATE, MODE_RUN };
+
+struct rlimit_plan {
+  int resource;
+  struct rlimit lim;
+};
+
+struct container_plan {
+  struct silo_context *ctx;
+  const struct silo_create_opts *opts;
+  enum container_mode mode;
+  const char *id;
+  char *bundle; /* absolute */
+  char *rootfs; /* absolute, resolved */
+  char *config_buf;
+  size_t config_len;
+  struct oci_config *cfg;
+  const struct oci_process *proc;
+
+  /* namespaces */
+  uint64_t clone_flags;        /* created by clone3 */
+  unsigned long unshare_flags; /* created later by the child (joined user ns) */
+  int join_fd[OCI_NS_KINDS];   /* namespaces joined by path, or -1 */
+  bool userns, pidns, mntns;   /* the container has its own */
+  bool late_cgroupns;          /* unshare(CLONE_NEWCGROUP) after the v1 move */
+
+  /* rootfs */
+  struct mount_plan *mounts;
+  size_t n_mounts;
+  unsigned long root_propagation;
+  int rootfd; /* child: O_PATH of the rootfs while it is being set up */
+
+  /* process */
+  struct capsets caps;
+  bool has_caps;
+  struct rlimit_plan *rlimits;
+  size_t n_rlimits;
+  char *exec_path; /* resolved in the child */
+  struct silo_seccomp *seccomp;
+
+  /* runtime */
+  int rootdirfd;  /* the state root */
+  int statefd;    /* <root>/<id>, locked (parent only) */
+  int fifo_dirfd; /* <root>/<id> again, unlocked: the child opens exec.fifo through it */
+  int sync_parent, sync_child;
+  struct cgroup *cg;
+  pid_t pid;
+  int pidfd;
+  unsigned long long start_time;
+  char created[64];
+  int pty_master;
+  char *state_json; /* for hooks run by the child */
+};
+
+void plan_init(struct container_plan *c);
+void plan_free(struct container_plan *c);
+
+/* ---- spawn.c ---- */
+/* clone3 with the plan's namespaces into its cgroup; returns 0 in the child. */
+pid_t spawn_child(struct container_plan *c, bool *into_cgroup, struct silo_error *err);
+
+/* ---- init.c: the container process ---- */
+__attribute__((noreturn)) void init_main(struct container_plan *c);
+
+/* ---- container.c ---- */
+int container_prepare(struct container_plan *c, struct silo_error *err);
+int container_spawn(struct container_plan *c, struct silo_error *err);
+void container_abort(struct container_plan *c);
+int container_write_state(struct container_plan *c, struct silo_error *err);
+/* Kills (SIGKILL), waits, runs poststop hooks, removes cgroup and state dir. */
+int container_destroy(struct silo_context *ctx, int rootfd, int dirfd, struct silo_state *s,
+                      struct silo_error *err);
+
+/* ---- signals.c ---- */
+const char *signal_name(int sig);
+
+#endif

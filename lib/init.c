@@ -1,0 +1,163 @@
+/* silo: the container process, from clone3 to execve (see the picture in core.h).
+ *
+ * Every failure before READY travels back to the parent as a structured error
+ * (errno + message) over the sync socket; the parent prints it with context and
+ * removes everything.  After READY nobody is listening: errors go to stderr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "core.h"
+
+static int
+set_sysctls(const struct oci_linux *l, struct silo_error *err)
+{
+  for (size_t i = 0; l && i < l->n_sysctl; i++) {
+    _cleanup_free_ char *path = xasprintf("/proc/sys/%s", l->sysctl[i].key);
+    for (char *p = path + 10; *p; p++)
+      if (*p == '.') *p = '/';
+    if (write_file(path, l->sysctl[i].value, strlen(l->sysctl[i].value), err) < 0)
+      return silo_err_wrap(err, "linux.sysctl `%s`", l->sysctl[i].key);
+  }
+  return 0;
+}
+
+static int
+set_names(const struct oci_config *cfg, struct silo_error *err)
+{
+  if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+    return silo_err(err, errno, "hostname: set `%s`", cfg->hostname);
+  if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+    return silo_err(err, errno, "domainname: set `%s`", cfg->domainname);
+  return 0;
+}
+
+static char *
+child_state(struct container_plan *c, enum oci_status st)
+{
+  struct oci_state os = {
+      .oci_version = OCI_VERSION,
+      .id = c->id,
+      .status = st,
+      .pid = c->pid,
+      .bundle = c->bundle,
+      .rootfs = c->rootfs,
+      .created = c->created,
+      .owner = "",
+      .annotations = c->cfg->annotations,
+      .n_annotations = c->cfg->n_annotations,
+  };
+  return oci_state_to_json(&os, false);
+}
+
+/* With a joined user namespace the pid namespace could only be unshared now, and it
+ * applies to children: fork once more.  The intermediate reports the real init's
+ * pid and leaves; the parent reaps it. */
+static int
+fork_into_pidns(struct container_plan *c, struct silo_error *err)
+{
+  if (unshare(CLONE_NEWPID) < 0) return silo_err(err, errno, "create pid namespace");
+  pid_t pid = fork();
+  if (pid < 0) return silo_err(err, errno, "fork into pid namespace");
+  if (pid > 0) {
+    struct silo_error e = {0};
+    if (sync_send(c->sync_child, SYNC_GO, pid, -1, &e) < 0) _exit(1);
+    _exit(0);
+  }
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  return 0;
+}
+
+static int
+setup(struct container_plan *c, int *master, struct silo_error *err)
+{
+  struct sync_msg m;
+  int sock = c->sync_child;
+
+  /* Wait until the parent has written our uid/gid maps and placed us in every
+   * cgroup hierarchy; it also tells us our pid as the host sees it. */
+  if (sync_expect(sock, SYNC_GO, &m, NULL, err) < 0) return -1;
+  c->pid = m.pid;
+
+  if (ns_join(c, err) < 0) return -1;
+  if ((c->unshare_flags & CLONE_NEWPID) && fork_into_pidns(c, err) < 0) return -1;
+  /* On v1 hierarchies the cgroup namespace must be made after the move into our
+   * cgroups, so that its root is the container's cgroup. */
+  if (c->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+    return silo_err(err, errno, "create cgroup namespace");
+  if (setsid() < 0) return silo_err(err, errno, "setsid");
+
+  c->state_json = child_state(c, OCI_STATUS_CREATING);
+  if (c->cfg->hooks.n[OCI_HOOK_PRESTART] || c->cfg->hooks.n[OCI_HOOK_CREATE_RUNTIME]) {
+    if (sync_send(sock, SYNC_HOOKS, 0, -1, err) < 0) return -1;
+    if (sync_expect(sock, SYNC_ACK, &m, NULL, err) < 0) return -1;
+  }
+
+  if (rootfs_prepare(c, err) < 0) return -1;
+  if (hooks_run(c->cfg, OCI_HOOK_CREATE_CONTAINER, c->state_json, err) < 0) return -1;
+  if (rootfs_enter(c, err) < 0) return -1;
+  if (rootfs_finish(c, err) < 0) return -1;
+  if (set_sysctls(c->cfg->linux, err) < 0) return -1;
+  if (set_names(c->cfg, err) < 0) return -1;
+  if (c->proc->terminal && (*master = terminal_setup(c, err)) < 0) return -1;
+  if (process_set_limits(c, err) < 0) return -1;
+  if (chdir(c->proc->cwd) < 0) return silo_err(err, errno, "process.cwd: chdir `%s`", c->proc->cwd);
+  if (process_find_executable(c, err) < 0) return -1;
+  return 0;
+}
+
+void
+init_main(struct container_plan *c)
+{
+  struct silo_error err = {0};
+  int master = -1;
+
+  /* Drop what belongs to the parent: the locked state dir fd (a lock lives as long as
+   * any copy of its file description) and the parent's end of the socket. */
+  close(c->statefd);
+  close(c->rootdirfd);
+  close(c->sync_parent);
+  if (c->pidfd >= 0) close(c->pidfd);
+  /* Until READY we die with our parent, so a killed `silo create` leaves nothing. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  /* Not dumpable until execve: nothing else in the container can open our
+   * /proc/PID/exe (the host's silo binary) or our fds (CVE-2019-5736, -2016-9962). */
+  prctl(PR_SET_DUMPABLE, 0);
+
+  if (setup(c, &master, &err) < 0) {
+    sync_send_error(c->sync_child, &err);
+    _exit(1);
+  }
+  prctl(PR_SET_PDEATHSIG, 0);
+  if (sync_send(c->sync_child, SYNC_READY, 0, master, &err) < 0) _exit(1);
+  if (master >= 0) close(master);
+
+  if (c->mode == MODE_CREATE) {
+    /* Block until `silo start` opens the fifo for reading. */
+    signal(SIGPIPE, SIG_IGN);
+    int fd = openat(c->fifo_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) _exit(1);
+    close(fd);
+  } else {
+    struct sync_msg m;
+    if (sync_expect(c->sync_child, SYNC_START, &m, NULL, &err) < 0) _exit(1);
+  }
+  close(c->sync_child);
+  close(c->fifo_dirfd);
+
+  if (c->cfg->hooks.n[OCI_HOOK_START_CONTAINER]) {
+    free(c->state_json);
+    c->state_json = child_state(c, OCI_STATUS_CREATED);
+    if (hooks_run(c->cfg, OCI_HOOK_START_CONTAINER, c->state_json, &err) < 0) {
+      char buf[SILO_ERROR_MSG_MAX + 64];
+      dprintf(2, "silo: container `%s`: %s\n", c->id, silo_err_str(&err, buf, sizeof buf));
+      _exit(1);
+    }
+  }
+  process_exec(c);
+}

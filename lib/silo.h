@@ -1,0 +1,72 @@
+/* silo lib/: the runtime core.  This header is the whole API that cmd/ uses.
+ *
+ * Every call takes the global context (state root, logging, cgroup manager) and a
+ * `struct silo_error` to fill on failure (see error.h for the convention).
+ */
+#ifndef SILO_H
+#define SILO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+enum silo_log_format { SILO_LOG_TEXT, SILO_LOG_JSON };
+enum silo_cgroup_manager { SILO_CGROUP_CGROUPFS, SILO_CGROUP_SYSTEMD, SILO_CGROUP_DISABLED };
+
+struct silo_context {
+  const char *root; /* state directory, default /run/silo */
+  const char *log_path;
+  enum silo_log_format log_format;
+  bool debug;
+  enum silo_cgroup_manager cgroup_manager;
+  const char *criu; /* --criu or $CRIU */
+};
+
+/* ---- logging: stderr plus --log FILE (text or JSON lines) ---- */
+int silo_log_open(struct silo_context *ctx, struct silo_error *err);
+void silo_log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void silo_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void silo_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Logs a command's final error ("silo: create `web`: ...") to stderr and the log. */
+void silo_log_failure(const struct silo_error *err);
+
+/* ---- lifecycle ---- */
+struct silo_create_opts {
+  const char *id;
+  const char *bundle;      /* default "." */
+  const char *config_path; /* --config: default <bundle>/config.json */
+  const char *pid_file;
+  const char *console_socket;
+  unsigned preserve_fds;
+  bool no_pivot, no_new_keyring, no_subreaper;
+  /* run only */
+  bool detach, keep;
+};
+
+int silo_create(struct silo_context *ctx, const struct silo_create_opts *o, struct silo_error *err);
+int silo_start(struct silo_context *ctx, const char *id, struct silo_error *err);
+/* Runs a container; in the foreground *exit_code gets the container's exit code
+ * (128+N when killed by signal N). */
+int silo_run(struct silo_context *ctx, const struct silo_create_opts *o, int *exit_code,
+             struct silo_error *err);
+/* The state JSON (malloc'ed, pretty). */
+int silo_state(struct silo_context *ctx, const char *id, char **json, struct silo_error *err);
+int silo_kill(struct silo_context *ctx, const char *id, int sig, bool all, struct silo_error *err);
+int silo_delete(struct silo_context *ctx, const char *id, bool force, struct silo_error *err);
+
+enum silo_list_format { SILO_LIST_TABLE, SILO_LIST_JSON, SILO_LIST_QUIET };
+/* Writes the list to stdout. */
+int silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error *err);
+
+/* `silo spec`: writes <bundle>/config.json (refuses to overwrite). */
+int silo_spec(const char *bundle, bool rootless, struct silo_error *err);
+
+/* "TERM", "SIGTERM", "15", "SIGRTMIN+3" -> signal number. */
+int silo_parse_signal(const char *s, int *sig, struct silo_error *err);
+
+/* The feature line for --version ("+SECCOMP +CAP ..."). */
+const char *silo_feature_line(void);
+
+#endif
