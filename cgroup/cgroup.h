@@ -47,7 +47,7 @@ struct cgroup; /* opaque */
 
 struct cgroup_config {
   const char *id;         /* container id */
-  const char *path;       /* linux.cgroupsPath, or NULL for the default "/silo/<id>" */
+  const char *path;       /* linux.cgroupsPath; NULL: "/<id>" (as runc/crun); relative: under "/silo" */
   enum cgroup_manager manager;
   const struct oci_resources *resources; /* may be NULL */
 };

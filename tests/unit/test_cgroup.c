@@ -1,0 +1,742 @@
+/* Unit tests of cgroup/: the pure conversions and parsers, then (as root on a host
+ * with cgroups) real create -> enter -> pids -> signal -> destroy round trips.
+ *
+ * The live tests use "/silo-unittest-<pid>/..." and a teardown that removes it from
+ * every hierarchy and kills the test's child, so a failed assertion leaves nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/sched.h>
+
+#include "cgroup/internal.h"
+
+/* ---- pure functions ---- */
+
+static void
+test_weights(void **state)
+{
+  /* shares -> cpu.weight: 1024 (v1 default) is 39; out of range is clamped. */
+  static const uint64_t sh[][2] = {{0, 0},          {2, 1}, {1024, 39},
+                                   {262144, 10000}, {1, 1}, {1000000, 10000}};
+  /* blkio weight -> io.weight */
+  static const uint64_t bw[][2] = {{0, 0}, {10, 1}, {500, 4950}, {1000, 10000}};
+  (void)state;
+  for (size_t i = 0; i < ARRAY_SIZE(sh); i++)
+    assert_int_equal(cg_shares_to_weight(sh[i][0]), sh[i][1]);
+  for (size_t i = 0; i < ARRAY_SIZE(bw); i++)
+    assert_int_equal(cg_blkio_to_io_weight(bw[i][0]), bw[i][1]);
+}
+
+static void
+test_swap_v2(void **state)
+{
+  /* {limit, memory+swap, return, memory.swap.max (-1 = "max")} */
+  static const int64_t t[][4] = {
+      {100, 300, 0, 200},    {100, 100, 0, 0}, {-1, 0, 0, -1},
+      {INT64_MAX, 0, 0, -1}, {100, -1, 0, -1}, {100, 0, 1, 0},
+      {100, 50, -1, 0},      {-1, 100, -1, 0}, {0, 100, -1, 0},
+  };
+  (void)state;
+  for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+    int64_t out = 0;
+    const char *why = NULL;
+    assert_int_equal(cg_swap_v2(t[i][0], t[i][1], &out, &why), t[i][2]);
+    if (t[i][2] == 0) assert_int_equal(out, t[i][3]);
+    if (t[i][2] < 0) assert_non_null(why);
+  }
+}
+
+static void
+test_device_rule(void **state)
+{
+  static const struct {
+    struct oci_device_cgroup d;
+    const char *want; /* NULL: invalid */
+  } t[] = {
+      {{true, 'c', true, true, 1, 3, "rwm"}, "c 1:3 rwm"},
+      {{true, 'c', true, false, 136, 0, "rwm"}, "c 136:* rwm"},
+      {{true, 'b', true, false, -1, 0, "r"}, "b *:* r"},
+      {{false, 'a', false, false, 0, 0, NULL}, "a"},
+      {{false, 0, false, false, 0, 0, "rwm"}, "a"}, /* absent type means all */
+      {{true, 'c', true, true, 1, 3, "rwx"}, NULL},
+      {{true, 'c', true, true, 1, 3, ""}, NULL},
+      {{true, 'c', true, true, 1, 3, "rr"}, NULL},
+      {{true, 'u', true, true, 1, 3, "m"}, NULL},
+  };
+  char b[64];
+  (void)state;
+  for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+    int r = cg_device_rule(&t[i].d, b, sizeof b);
+    if (!t[i].want) {
+      assert_int_equal(r, -1);
+      continue;
+    }
+    assert_int_equal(r, 0);
+    assert_string_equal(b, t[i].want);
+  }
+}
+
+static void
+test_formats(void **state)
+{
+  char cm[64];
+  (void)state;
+  /* io.max: one line per device, the keys given for it */
+  struct oci_throttle_device rbps[] = {{8, 0, 1048576}, {8, 16, 0}};
+  struct oci_throttle_device wiops[] = {{8, 0, 100}};
+  struct oci_blkio b = {.throttle_read_bps = rbps,
+                        .n_throttle_read_bps = 2,
+                        .throttle_write_iops = wiops,
+                        .n_throttle_write_iops = 1};
+  char **v = cg_io_max_lines(&b);
+  assert_string_equal(v[0], "8:0 rbps=1048576 wiops=100");
+  assert_string_equal(v[1], "8:16 rbps=max");
+  assert_null(v[2]);
+  silo_strvfreep(&v);
+  struct oci_blkio empty = {0};
+  v = cg_io_max_lines(&empty);
+  assert_null(v[0]);
+  silo_strvfreep(&v);
+  /* cpu.max keeps the current part that is not given */
+  cg_cpu_max(cm, sizeof cm, true, 50000, true, 100000, NULL);
+  assert_string_equal(cm, "50000 100000");
+  cg_cpu_max(cm, sizeof cm, false, 0, true, 100000, "20000 50000");
+  assert_string_equal(cm, "20000 100000");
+  cg_cpu_max(cm, sizeof cm, true, -1, false, 0, NULL);
+  assert_string_equal(cm, "max 100000");
+  cg_cpu_max(cm, sizeof cm, true, 50000, false, 0, "max 250000");
+  assert_string_equal(cm, "50000 250000");
+}
+
+static void
+test_path_resolve(void **state)
+{
+  static const struct {
+    const char *id, *in, *want; /* want NULL: error */
+    bool def;
+    const char *needle; /* in the error message */
+  } t[] = {
+      {"abc", NULL, "/abc", false, NULL}, /* default: flat, as runc and crun */
+      {"abc", "", "/abc", false, NULL},
+      {"abc", "/foo//bar/", "/foo/bar", false, NULL},
+      {"abc", "/a/./b", "/a/b", false, NULL},
+      {"abc", "rel/x", "/silo/rel/x", true, NULL}, /* relative: under /silo */
+      {NULL, "/silo/x", "/silo/x", true, NULL},
+      {NULL, "/silo", "/silo", false, NULL},
+      {NULL, "/silo-x/y", "/silo-x/y", false, NULL},
+      {NULL, "/system.slice:docker:1", "/system.slice:docker:1", false, NULL},
+      {"abc", "/a/../b", NULL, false, "linux.cgroupsPath \"/a/../b\": \"..\""},
+      {"abc", "..", NULL, false, "\"..\""},
+      {"abc", "x/..", NULL, false, "\"..\""},
+      {"abc", "/", NULL, false, "root cgroup"},
+      {"abc", "//./", NULL, false, "root cgroup"},
+      {"a/b", NULL, NULL, false, "container id"},
+      {"..", NULL, NULL, false, "container id"},
+      {NULL, NULL, NULL, false, "no container id"},
+  };
+  (void)state;
+  for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+    struct silo_error err = {0};
+    char *out = NULL;
+    bool def = !t[i].def;
+    int r = cg_path_resolve(t[i].id, t[i].in, &out, &def, &err);
+    if (!t[i].want) {
+      assert_int_equal(r, -1);
+      assert_null(out);
+      if (!strstr(err.msg, t[i].needle)) fail_msg("\"%s\" lacks \"%s\"", err.msg, t[i].needle);
+      continue;
+    }
+    assert_int_equal(r, 0);
+    assert_string_equal(out, t[i].want);
+    assert_int_equal(def, t[i].def);
+    free(out);
+  }
+}
+
+static void
+test_mount_options(void **state)
+{
+  static const struct {
+    const char *super, *want;
+    unsigned mask;
+  } t[] = {
+      {"rw,cpu,cpuacct", "cpu,cpuacct", CG_CPU | CG_CPUACCT},
+      {"rw,name=systemd", "none,name=systemd", 0},
+      {"rw,xattr,name=systemd", "none,xattr,name=systemd", 0},
+      {"ro,release_agent=/x/y,cpuset,clone_children", "cpuset,clone_children", CG_CPUSET},
+      {"rw,memory", "memory", CG_MEMORY},
+  };
+  char b[128];
+  unsigned m;
+  (void)state;
+  for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+    cg_v1_mount_options(t[i].super, b, sizeof b, &m);
+    assert_string_equal(b, t[i].want);
+    assert_int_equal(m, t[i].mask);
+  }
+  assert_int_equal(cg_ctl_parse_list("cpuset cpu io memory hugetlb pids rdma misc\n"),
+                   CG_CPUSET | CG_CPU | CG_IO | CG_MEMORY | CG_HUGETLB | CG_PIDS | CG_RDMA |
+                       CG_MISC);
+}
+
+static const char mountinfo[] =
+    "23 1 0:21 / /sys rw,nosuid - sysfs sysfs rw\n"
+    "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+    "32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:9 - cgroup cgroup rw,cpu,cpuacct\n"
+    "34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
+    "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+    "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n"
+    "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw,nsdelegate\n"
+    /* the same hierarchy again elsewhere, and a second mount of it: ignored */
+    "50 1 0:32 / /mnt/mem rw - cgroup cgroup rw,memory\n"
+    "51 31 0:32 / /sys/fs/cgroup/mem2 rw - cgroup cgroup rw,memory\n"
+    /* an escaped mountpoint; a deeper one that is not a hierarchy root */
+    "52 31 0:40 / /sys/fs/cgroup/net\\040cls rw - cgroup cgroup rw,net_cls\n"
+    "53 35 0:32 /x /sys/fs/cgroup/memory/x rw - cgroup cgroup rw,memory\n";
+
+static void
+test_parse_mountinfo(void **state)
+{
+  struct silo_error err = {0};
+  struct cg_host h = {.mode = CGROUP_MODE_HYBRID, .v2 = -1};
+  (void)state;
+  assert_int_equal(cg_parse_mountinfo(mountinfo, &h, &err), 0);
+  assert_int_equal(h.n, 6);
+  assert_string_equal(h.pub[0].mountpoint, "/sys/fs/cgroup/cpu,cpuacct");
+  assert_string_equal(h.pub[0].name, "cpu,cpuacct");
+  assert_string_equal(h.pub[0].options, "cpu,cpuacct");
+  assert_int_equal(h.m[0].ctl, CG_CPU | CG_CPUACCT);
+  assert_string_equal(h.pub[3].name, "systemd");
+  assert_string_equal(h.pub[3].options, "none,xattr,name=systemd");
+  assert_int_equal(h.v2, 4);
+  assert_true(h.pub[4].v2);
+  assert_null(h.pub[4].options);
+  assert_string_equal(h.pub[4].name, "unified");
+  assert_string_equal(h.pub[5].mountpoint, "/sys/fs/cgroup/net cls");
+  assert_int_equal(h.v1_ctl, CG_CPU | CG_CPUACCT | CG_CPUSET | CG_MEMORY | CG_NET_CLS);
+  cg_host_clear(&h);
+
+  /* Legacy: a cgroup2 mount is not part of the layout. */
+  h.mode = CGROUP_MODE_LEGACY;
+  assert_int_equal(cg_parse_mountinfo(mountinfo, &h, &err), 0);
+  assert_int_equal(h.n, 5);
+  assert_int_equal(h.v2, -1);
+  cg_host_clear(&h);
+
+  /* Hybrid without its cgroup2 mount is an error. */
+  h.mode = CGROUP_MODE_HYBRID;
+  assert_int_equal(
+      cg_parse_mountinfo("1 0 0:1 / /sys/fs/cgroup/cpu rw - cgroup c rw,cpu\n", &h, &err), -1);
+  cg_host_clear(&h);
+}
+
+static void
+expect_invalid(const struct oci_resources *r, const char *want)
+{
+  struct silo_error err = {0};
+  assert_int_equal(cg_resources_validate(r, &err), -1);
+  if (!strstr(err.msg, want)) fail_msg("\"%s\" lacks \"%s\"", err.msg, want);
+}
+
+static void
+test_validate(void **state)
+{
+  struct silo_error err = {0};
+  (void)state;
+  struct oci_memory mem = {.has_limit = true, .limit = 0};
+  struct oci_resources r = {.memory = &mem};
+  expect_invalid(&r, "linux.resources.memory.limit: must be positive or -1");
+  mem.limit = -2;
+  expect_invalid(&r, "linux.resources.memory.limit: must be positive or -1");
+  mem = (struct oci_memory){.has_limit = true, .limit = 1000, .has_swap = true, .swap = 10};
+  expect_invalid(&r, "linux.resources.memory.swap: must be at least");
+  mem = (struct oci_memory){.has_swappiness = true, .swappiness = 101};
+  expect_invalid(&r, "linux.resources.memory.swappiness");
+  mem = (struct oci_memory){.has_limit = true, .limit = 1 << 20, .has_swap = true, .swap = 2 << 20};
+  assert_int_equal(cg_resources_validate(&r, &err), 0);
+
+  struct oci_cpu cpu = {.has_shares = true, .shares = 1};
+  r = (struct oci_resources){.cpu = &cpu};
+  expect_invalid(&r, "linux.resources.cpu.shares");
+  cpu = (struct oci_cpu){.has_quota = true, .quota = -5};
+  expect_invalid(&r, "linux.resources.cpu.quota");
+  cpu = (struct oci_cpu){.has_period = true, .period = 10};
+  expect_invalid(&r, "linux.resources.cpu.period");
+  cpu = (struct oci_cpu){.cpus = "0-3;rm"};
+  expect_invalid(&r, "linux.resources.cpu.cpus");
+  cpu = (struct oci_cpu){.has_idle = true, .idle = 2};
+  expect_invalid(&r, "linux.resources.cpu.idle");
+  cpu = (struct oci_cpu){.has_shares = true, .shares = 0}; /* Docker's "unset" */
+  assert_int_equal(cg_resources_validate(&r, &err), 0);
+
+  struct oci_blkio b = {.has_weight = true, .weight = 5};
+  r = (struct oci_resources){.blkio = &b};
+  expect_invalid(&r, "linux.resources.blockIO.weight");
+  struct oci_weight_device wd = {.major = 8, .minor = 0, .has_weight = true, .weight = 2000};
+  b = (struct oci_blkio){.weight_device = &wd, .n_weight_device = 1};
+  expect_invalid(&r, "linux.resources.blockIO.weightDevice[0].weight");
+
+  struct oci_device_cgroup devs[] = {{.allow = false, .type = 'a', .access = "rwm"},
+                                     {.allow = true, .type = 'c', .access = "rwx"}};
+  r = (struct oci_resources){.devices = devs, .n_devices = 2};
+  expect_invalid(&r, "linux.resources.devices[1]");
+
+  struct oci_hugepage_limit hp = {.page_size = "../2MB", .limit = 1};
+  r = (struct oci_resources){.hugepage_limits = &hp, .n_hugepage_limits = 1};
+  expect_invalid(&r, "linux.resources.hugepageLimits[0].pageSize");
+  hp.page_size = "2MB";
+  assert_int_equal(cg_resources_validate(&r, &err), 0);
+
+  const char *bad_keys[] = {"../memory.max", "memory/max", "nodot", ".hidden", "memory."};
+  for (size_t i = 0; i < ARRAY_SIZE(bad_keys); i++) {
+    struct oci_kv kv = {bad_keys[i], "1"};
+    char want[64];
+    r = (struct oci_resources){.unified = &kv, .n_unified = 1};
+    snprintf(want, sizeof want, "linux.resources.unified.%s", bad_keys[i]);
+    expect_invalid(&r, want);
+  }
+  assert_true(cg_valid_pagesize("1GB"));
+  assert_false(cg_valid_pagesize("2MiB"));
+  assert_false(cg_valid_pagesize("MB"));
+}
+
+static void
+test_disabled_and_systemd(void **state)
+{
+  struct silo_error err = {0};
+  struct cgroup *cg = (struct cgroup *)1;
+  (void)state;
+  struct cgroup_config cfg = {.id = "x", .manager = CGROUP_MANAGER_DISABLED};
+  assert_int_equal(cgroup_create(&cfg, &cg, &err), 0);
+  assert_null(cg);
+  cfg.manager = CGROUP_MANAGER_SYSTEMD;
+  assert_int_equal(cgroup_create(&cfg, &cg, &err), -1);
+  assert_non_null(strstr(err.msg, "systemd cgroup manager not supported yet"));
+  assert_int_equal(cgroup_clone_fd(NULL), -1);
+  assert_int_equal(cgroup_destroy(NULL, &err), 0);
+  cgroup_free(NULL);
+}
+
+/* ---- live tests ---- */
+
+struct live {
+  char parent[64], path[96];
+  struct cgroup *cg;
+  pid_t child;
+};
+
+static bool
+dir_exists(const char *mp, const char *path)
+{
+  char p[512];
+  struct stat st;
+  snprintf(p, sizeof p, "%s%s", mp, path);
+  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int
+live_setup(void **state)
+{
+  struct live *l = calloc(1, sizeof *l);
+  snprintf(l->parent, sizeof l->parent, "/silo-unittest-%d", (int)getpid());
+  snprintf(l->path, sizeof l->path, "%s/c1", l->parent);
+  l->child = -1;
+  *state = l;
+  return 0;
+}
+
+static void
+rmdir_in_all(const char *path)
+{
+  const struct cgroup_hierarchy *h;
+  size_t n;
+  struct silo_error err;
+  char p[512];
+  if (cgroup_hierarchies(&h, &n, &err) < 0) return;
+  for (size_t i = 0; i < n; i++) {
+    snprintf(p, sizeof p, "%s%s", h[i].mountpoint, path);
+    (void)rmdir(p);
+  }
+}
+
+/* Runs whatever the test got to: no child, no cgroup left behind. */
+static int
+live_teardown(void **state)
+{
+  struct live *l = *state;
+  struct silo_error err;
+  if (l->child > 0) {
+    kill(l->child, SIGKILL);
+    waitpid(l->child, NULL, 0);
+  }
+  if (l->cg) {
+    cgroup_destroy(l->cg, &err);
+    cgroup_free(l->cg);
+  }
+  rmdir_in_all(l->path);
+  rmdir_in_all(l->parent);
+  /* The default-path test's /silo: goes only when empty (others may share it). */
+  if (strncmp(l->path, CG_DEFAULT_PARENT "/", 6) == 0) rmdir_in_all(CG_DEFAULT_PARENT);
+  free(l);
+  return 0;
+}
+
+/* Skips unless we are root on a host where a cgroup can really be made. */
+static void
+require_cgroups(void)
+{
+  const struct cgroup_hierarchy *h;
+  size_t n;
+  struct silo_error err = {0};
+  if (geteuid() != 0) skip();
+  if (cgroup_hierarchies(&h, &n, &err) < 0 || n == 0) skip();
+  if (access(h[0].mountpoint, W_OK) < 0) skip();
+}
+
+static void
+read_file(const char *mp, const char *path, const char *file, char *buf, size_t len)
+{
+  char p[512];
+  snprintf(p, sizeof p, "%s%s", mp, path);
+  ssize_t r = cg_read(p, file, buf, len);
+  if (r < 0) fail_msg("read %s/%s: %s", p, file, strerror((int)-r));
+}
+
+static pid_t
+sleeper(void)
+{
+  pid_t pid = fork();
+  if (pid == 0) {
+    for (;;) pause();
+  }
+  assert_true(pid > 0);
+  return pid;
+}
+
+static const char *
+find_v1(unsigned ctl)
+{
+  struct silo_error err;
+  const struct cg_host *host;
+  if (cg_host_get(&host, &err) < 0) return NULL;
+  for (size_t i = 0; i < host->n; i++)
+    if (!host->m[i].v2 && (host->m[i].ctl & ctl)) return host->m[i].mountpoint;
+  return NULL;
+}
+
+static void
+test_live_round_trip(void **state)
+{
+  struct live *l = *state;
+  struct silo_error err = {0};
+  const struct cgroup_hierarchy *h;
+  const struct cg_host *host;
+  size_t n;
+  char buf[256];
+  require_cgroups();
+  assert_int_equal(cgroup_hierarchies(&h, &n, &err), 0);
+  assert_int_equal(cg_host_get(&host, &err), 0);
+
+  /* Limits only for the controllers this host has (v1 or on its v2 side). */
+  unsigned have = host->v1_ctl | (host->v2 >= 0 ? host->m[host->v2].ctl : 0);
+  struct oci_memory mem = {.has_limit = true, .limit = 64 << 20};
+  struct oci_cpu cpu = {.has_shares = true, .shares = 512};
+  struct oci_resources res = {.memory = (have & CG_MEMORY) ? &mem : NULL,
+                              .cpu = (have & CG_CPU) ? &cpu : NULL,
+                              .has_pids_limit = (have & CG_PIDS) != 0,
+                              .pids_limit = 100};
+  struct cgroup_config cfg = {
+      .id = "c1", .path = l->path, .manager = CGROUP_MANAGER_CGROUPFS, .resources = &res};
+  if (cgroup_create(&cfg, &l->cg, &err) < 0)
+    fail_msg("create: %s (%s)", err.msg, strerror(err.errnum));
+  assert_string_equal(cgroup_path(l->cg), l->path);
+  for (size_t i = 0; i < n; i++)
+    if (!dir_exists(h[i].mountpoint, l->path)) fail_msg("%s%s missing", h[i].mountpoint, l->path);
+  if (host->v2 >= 0) assert_true(cgroup_clone_fd(l->cg) >= 0);
+
+  /* The applied limits are visible in the files. */
+  const char *v2dir = host->v2 >= 0 ? host->m[host->v2].mountpoint : NULL;
+  if (have & CG_MEMORY) {
+    if (find_v1(CG_MEMORY))
+      read_file(find_v1(CG_MEMORY), l->path, "memory.limit_in_bytes", buf, sizeof buf);
+    else
+      read_file(v2dir, l->path, "memory.max", buf, sizeof buf);
+    assert_string_equal(buf, "67108864");
+  }
+  if (have & CG_PIDS) {
+    read_file(find_v1(CG_PIDS) ? find_v1(CG_PIDS) : v2dir, l->path, "pids.max", buf, sizeof buf);
+    assert_string_equal(buf, "100");
+  }
+  if ((have & CG_CPU) && !find_v1(CG_CPU)) {
+    read_file(v2dir, l->path, "cpu.weight", buf, sizeof buf);
+    assert_string_equal(buf, "20"); /* 1 + (510 * 9999) / 262142 */
+  }
+
+  /* A child enters, shows up, is killed, and the cgroup goes away. */
+  l->child = sleeper();
+  if (cgroup_enter(l->cg, l->child, false, &err) < 0) fail_msg("enter: %s", err.msg);
+  pid_t *pids;
+  size_t np;
+  assert_int_equal(cgroup_pids(l->cg, &pids, &np, &err), 0);
+  assert_int_equal(np, 1);
+  assert_int_equal(pids[0], l->child);
+  free(pids);
+
+  /* Re-opened from the stored path, as `kill --all` and `delete` do. */
+  struct cgroup *again;
+  assert_int_equal(cgroup_open(l->path, CGROUP_MANAGER_CGROUPFS, &again, &err), 0);
+  assert_int_equal(cgroup_signal_all(again, SIGKILL, &err), 0);
+  int status;
+  assert_int_equal(waitpid(l->child, &status, 0), l->child);
+  l->child = -1;
+  assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  if (cgroup_destroy(again, &err) < 0) fail_msg("destroy: %s", err.msg);
+  cgroup_free(again);
+  for (size_t i = 0; i < n; i++)
+    if (dir_exists(h[i].mountpoint, l->path)) fail_msg("%s%s left", h[i].mountpoint, l->path);
+  /* Destroying again is fine: missing dirs are not an error. */
+  assert_int_equal(cgroup_destroy(l->cg, &err), 0);
+}
+
+/* clone3(CLONE_INTO_CGROUP) with the handle's fd, then the v1 side by enter. */
+static void
+test_live_clone_into(void **state)
+{
+  struct live *l = *state;
+  struct silo_error err = {0};
+  const struct cg_host *host;
+  require_cgroups();
+  assert_int_equal(cg_host_get(&host, &err), 0);
+  if (host->v2 < 0) skip();
+  struct cgroup_config cfg = {.id = "c1", .path = l->path, .manager = CGROUP_MANAGER_CGROUPFS};
+  if (cgroup_create(&cfg, &l->cg, &err) < 0) fail_msg("create: %s", err.msg);
+
+  struct clone_args args = {.flags = CLONE_INTO_CGROUP,
+                            .exit_signal = SIGCHLD,
+                            .cgroup = (uint64_t)cgroup_clone_fd(l->cg)};
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) skip();
+  if (pid == 0) {
+    for (;;) pause();
+  }
+  assert_true(pid > 0);
+  l->child = (pid_t)pid;
+  if (cgroup_enter(l->cg, l->child, true, &err) < 0) fail_msg("enter: %s", err.msg);
+  char p[64], cg[4096];
+  snprintf(p, sizeof p, "/proc/%d", l->child);
+  assert_true(cg_read(p, "cgroup", cg, sizeof cg) > 0);
+  /* One line per hierarchy silo manages ends with our path ("4:memory:/silo-u..."),
+   * the v2 one ("0::...") included, which clone3 set. */
+  size_t ours = 0, pl = strlen(l->path);
+  bool v2 = false;
+  for (char *s = cg, *e; s && *s; s = e ? e + 1 : NULL) {
+    e = strchr(s, '\n');
+    size_t len = e ? (size_t)(e - s) : strlen(s);
+    bool mine = len >= pl && memcmp(s + len - pl, l->path, pl) == 0;
+    ours += mine;
+    v2 |= mine && strncmp(s, "0::", 3) == 0;
+  }
+  assert_int_equal(ours, host->n);
+  assert_true(v2);
+
+  /* A signal other than SIGKILL goes pid by pid. */
+  assert_int_equal(cgroup_signal_all(l->cg, SIGTERM, &err), 0);
+  int status;
+  assert_int_equal(waitpid(l->child, &status, 0), l->child);
+  l->child = -1;
+  assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+  assert_int_equal(cgroup_destroy(l->cg, &err), 0);
+}
+
+/* A failing create removes what it made, and only that. */
+static void
+test_live_rollback(void **state)
+{
+  struct live *l = *state;
+  struct silo_error err = {0};
+  const struct cgroup_hierarchy *h;
+  size_t n;
+  require_cgroups();
+  assert_int_equal(cgroup_hierarchies(&h, &n, &err), 0);
+
+  struct oci_cpu cpu = {.cpus = "9999"}; /* valid shape, refused by the kernel */
+  struct oci_resources res = {.cpu = &cpu};
+  struct cgroup_config cfg = {
+      .id = "c1", .path = l->path, .manager = CGROUP_MANAGER_CGROUPFS, .resources = &res};
+  struct cgroup *cg = NULL;
+  assert_int_equal(cgroup_create(&cfg, &cg, &err), -1);
+  assert_null(cg);
+  assert_non_null(strstr(err.msg, "linux.resources.cpu.cpus"));
+  for (size_t i = 0; i < n; i++) {
+    assert_false(dir_exists(h[i].mountpoint, l->path));
+    assert_false(dir_exists(h[i].mountpoint, l->parent));
+  }
+
+  /* A cgroup with a process in it is refused, and the refusal leaves it alone. */
+  cfg.resources = NULL;
+  assert_int_equal(cgroup_create(&cfg, &l->cg, &err), 0);
+  l->child = sleeper();
+  assert_int_equal(cgroup_enter(l->cg, l->child, false, &err), 0);
+  assert_int_equal(cgroup_create(&cfg, &cg, &err), -1);
+  assert_non_null(strstr(err.msg, "process(es)"));
+  for (size_t i = 0; i < n; i++) assert_true(dir_exists(h[i].mountpoint, l->path));
+  /* An empty existing one is accepted. */
+  kill(l->child, SIGKILL);
+  waitpid(l->child, NULL, 0);
+  l->child = -1;
+  struct cgroup *cg2 = NULL;
+  if (cgroup_create(&cfg, &cg2, &err) < 0) fail_msg("create over existing: %s", err.msg);
+  cgroup_free(cg2);
+}
+
+/* The default path "/<id>" (flat, as runc and crun), gone after destroy. */
+static void
+test_live_default_path(void **state)
+{
+  struct live *l = *state;
+  struct silo_error err = {0};
+  const struct cgroup_hierarchy *h;
+  size_t n;
+  char id[64], path[96];
+  require_cgroups();
+  assert_int_equal(cgroup_hierarchies(&h, &n, &err), 0);
+  snprintf(id, sizeof id, "silo-unittest-%d-d", (int)getpid());
+  snprintf(path, sizeof path, "/%s", id);
+  struct cgroup_config cfg = {.id = id, .manager = CGROUP_MANAGER_CGROUPFS};
+  if (cgroup_create(&cfg, &l->cg, &err) < 0) fail_msg("create: %s", err.msg);
+  snprintf(l->path, sizeof l->path, "%s", path); /* for the teardown */
+  assert_string_equal(cgroup_path(l->cg), path);
+  for (size_t i = 0; i < n; i++) assert_true(dir_exists(h[i].mountpoint, path));
+  assert_int_equal(cgroup_destroy(l->cg, &err), 0);
+  for (size_t i = 0; i < n; i++) assert_false(dir_exists(h[i].mountpoint, path));
+}
+
+/* Hugepage limits and the `unified` map: on a hybrid host both live on the v2 side. */
+static void
+test_live_hugetlb_unified(void **state)
+{
+  struct live *l = *state;
+  struct silo_error err = {0};
+  const struct cg_host *host;
+  char buf[64];
+  require_cgroups();
+  assert_int_equal(cg_host_get(&host, &err), 0);
+  bool v1 = find_v1(CG_HUGETLB) != NULL;
+  bool v2 = host->v2 >= 0 && (host->m[host->v2].ctl & CG_HUGETLB);
+  if ((!v1 && !v2) || access("/sys/kernel/mm/hugepages/hugepages-2048kB", F_OK) < 0) skip();
+
+  struct oci_hugepage_limit hp = {.page_size = "2MB", .limit = 4 << 20};
+  struct oci_kv kv = {"hugetlb.2MB.max", "6291456"};
+  struct oci_resources res = {.hugepage_limits = &hp, .n_hugepage_limits = 1};
+  struct cgroup_config cfg = {
+      .id = "c1", .path = l->path, .manager = CGROUP_MANAGER_CGROUPFS, .resources = &res};
+  if (cgroup_create(&cfg, &l->cg, &err) < 0) fail_msg("create: %s", err.msg);
+  if (v1) {
+    read_file(find_v1(CG_HUGETLB), l->path, "hugetlb.2MB.limit_in_bytes", buf, sizeof buf);
+    assert_string_equal(buf, "4194304");
+    return;
+  }
+  read_file(host->m[host->v2].mountpoint, l->path, "hugetlb.2MB.max", buf, sizeof buf);
+  assert_string_equal(buf, "4194304");
+  struct oci_resources upd = {.unified = &kv, .n_unified = 1};
+  if (cgroup_apply(l->cg, &upd, &err) < 0) fail_msg("apply: %s", err.msg);
+  read_file(host->m[host->v2].mountpoint, l->path, "hugetlb.2MB.max", buf, sizeof buf);
+  assert_string_equal(buf, "6291456");
+  /* A controller this host's v2 side lacks is named in the error. */
+  struct oci_kv bad = {"bogus.max", "1"};
+  upd.unified = &bad;
+  assert_int_equal(cgroup_apply(l->cg, &upd, &err), -1);
+  assert_non_null(strstr(err.msg, "linux.resources.unified.bogus.max"));
+  assert_int_equal(cgroup_destroy(l->cg, &err), 0);
+}
+
+/* v1 devices: deny all, then the rules in order. */
+static void
+test_live_devices(void **state)
+{
+  struct live *l = *state;
+  struct silo_error err = {0};
+  char buf[512];
+  require_cgroups();
+  const char *devdir = find_v1(CG_DEVICES);
+  if (!devdir) skip();
+  struct oci_device_cgroup devs[] = {
+      {.allow = false, .type = 'a', .access = "rwm"},
+      {.allow = true,
+       .type = 'c',
+       .has_major = true,
+       .major = 1,
+       .has_minor = true,
+       .minor = 3,
+       .access = "rwm"},
+      {.allow = true, .type = 'c', .has_major = true, .major = 136, .access = "rw"},
+  };
+  struct oci_resources res = {.devices = devs, .n_devices = 3};
+  struct cgroup_config cfg = {
+      .id = "c1", .path = l->path, .manager = CGROUP_MANAGER_CGROUPFS, .resources = &res};
+  if (cgroup_create(&cfg, &l->cg, &err) < 0) fail_msg("create: %s", err.msg);
+  read_file(devdir, l->path, "devices.list", buf, sizeof buf);
+  assert_string_equal(buf, "c 1:3 rwm\nc 136:* rw");
+  assert_int_equal(cgroup_destroy(l->cg, &err), 0);
+}
+
+/* The hierarchies lib/rootfs mounts in a container. */
+static void
+test_live_hierarchies(void **state)
+{
+  const struct cgroup_hierarchy *h;
+  size_t n;
+  struct silo_error err = {0};
+  enum cgroup_mode mode;
+  (void)state;
+  if (cgroup_detect(&mode, &err) < 0) skip();
+  assert_int_equal(cgroup_hierarchies(&h, &n, &err), 0);
+  assert_true(n > 0);
+  for (size_t i = 0; i < n; i++) {
+    assert_non_null(h[i].name);
+    assert_true(h[i].v2 == (h[i].options == NULL));
+    if (!h[i].v2) assert_true(strlen(h[i].options) > 0);
+  }
+  if (mode == CGROUP_MODE_UNIFIED) {
+    assert_int_equal(n, 1);
+    assert_string_equal(h[0].mountpoint, CG_ROOT);
+  }
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_weights),
+      cmocka_unit_test(test_swap_v2),
+      cmocka_unit_test(test_device_rule),
+      cmocka_unit_test(test_formats),
+      cmocka_unit_test(test_path_resolve),
+      cmocka_unit_test(test_mount_options),
+      cmocka_unit_test(test_parse_mountinfo),
+      cmocka_unit_test(test_validate),
+      cmocka_unit_test(test_disabled_and_systemd),
+      cmocka_unit_test(test_live_hierarchies),
+      cmocka_unit_test_setup_teardown(test_live_round_trip, live_setup, live_teardown),
+      cmocka_unit_test_setup_teardown(test_live_clone_into, live_setup, live_teardown),
+      cmocka_unit_test_setup_teardown(test_live_rollback, live_setup, live_teardown),
+      cmocka_unit_test_setup_teardown(test_live_default_path, live_setup, live_teardown),
+      cmocka_unit_test_setup_teardown(test_live_hugetlb_unified, live_setup, live_teardown),
+      cmocka_unit_test_setup_teardown(test_live_devices, live_setup, live_teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
