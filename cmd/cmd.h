@@ -23,6 +23,7 @@ int cmd_kill(struct silo_context *ctx, int argc, char **argv);
 int cmd_delete(struct silo_context *ctx, int argc, char **argv);
 int cmd_list(struct silo_context *ctx, int argc, char **argv);
 int cmd_spec(struct silo_context *ctx, int argc, char **argv);
+int cmd_exec(struct silo_context *ctx, int argc, char **argv);
 
 /* Shared helpers (util.c). */
 /* Reports a failed command (stderr + --log) and returns its exit code, 1. */

@@ -10,6 +10,7 @@ static const struct command commands[] = {
     {"create", cmd_create, "create a container"},
     {"start", cmd_start, "start a created container"},
     {"run", cmd_run, "create and start a container"},
+    {"exec", cmd_exec, "run a process in a running container"},
     {"state", cmd_state, "print the state of a container"},
     {"kill", cmd_kill, "send a signal to a container"},
     {"delete", cmd_delete, "delete a container"},

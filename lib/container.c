@@ -58,6 +58,8 @@ plan_free(struct container_plan *c)
   free(c->bundle);
   free(c->rootfs);
   free(c->config_buf);
+  free(c->exec_env);
+  for (size_t i = 0; i < ARRAY_SIZE(c->exec_capsets); i++) free(c->exec_capsets[i]);
   if (c->seccomp) silo_seccomp_free(c->seccomp);
   if (c->cg) cgroup_free(c->cg);
   if (c->cfg) oci_config_free(c->cfg);
@@ -116,10 +118,12 @@ container_prepare(struct container_plan *c, struct silo_error *err)
     return silo_err(err, EINVAL,
                     "process.terminal is true: --console-socket is required when detached");
   if (l && l->seccomp && silo_seccomp_build(l->seccomp, &c->seccomp, err) < 0) return -1;
+  silo_log_debug("container `%s`: config checked: rootfs %s, %zu mounts, clone flags %#llx",
+                 c->id, c->rootfs, c->n_mounts, (unsigned long long)c->clone_flags);
   return 0;
 }
 
-static int
+int
 write_pid_file(struct container_plan *c, struct silo_error *err)
 {
   if (!c->opts->pid_file) return 0;
@@ -218,11 +222,12 @@ container_spawn(struct container_plan *c, struct silo_error *err)
         .id = c->id,
         .path = c->cfg->linux ? c->cfg->linux->cgroups_path : NULL,
         .manager = mgr,
-        .resources = c->cfg->linux ? c->cfg->linux->resources : NULL,
+        .resources = NULL, /* applied once, below, with silo's device rules */
     };
     if (cgroup_create(&cc, &c->cg, err) < 0) return -1;
   }
   if (c->cg && apply_resources(c, err) < 0) return silo_err_wrap(err, "linux.resources");
+  if (c->cg) silo_log_debug("container `%s`: cgroup %s", c->id, cgroup_path(c->cg));
 
   /* A cgroup namespace rooted at the container's cgroup: clone3 can make it at once
    * when the child is born in its (v2) cgroup; on v1 the child unshares it after
@@ -253,6 +258,8 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   if (pid < 0) return -1;
   if (pid == 0) init_main(c); /* never returns */
   close_fd(&c->sync_child);
+  silo_log_debug("container `%s`: process %d cloned%s", c->id, (int)pid,
+                 in_v2 ? " into its cgroup" : "");
 
   if (ns_write_idmaps(c, pid, err) < 0) return -1;
   if (c->cg && cgroup_enter(c->cg, pid, in_v2, err) < 0) return -1;
@@ -277,6 +284,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
     }
     if (m.type == SYNC_READY) {
       c->pty_master = fd;
+      silo_log_debug("container `%s`: process %d is ready", c->id, (int)c->pid);
       break;
     }
     if (fd >= 0) close(fd);

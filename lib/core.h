@@ -7,8 +7,9 @@
  *   parse config, validate everything,
  *   build seccomp, open joined namespaces
  *   mkdir state dir (lock), cgroup mkdir
- *   clone3(CLONE_NEW*|INTO_CGROUP|PIDFD) ------>  waits for GO
- *   uid/gid maps, v1 cgroup.procs, GO(pid) ---->  join namespaces, setsid
+ *   clone3(CLONE_NEW*|INTO_CGROUP|PIDFD) ------>  join namespaces, setsid, mounts...
+ *   uid/gid maps, v1 cgroup.procs, GO(pid) ---->  (GO awaited only when needed: see
+ *                                                 init_await_go)
  *   [prestart+createRuntime hooks] <-- HOOKS --   (only when the config has such hooks)
  *                                  -- ACK ---->   mounts, devices, createContainer hooks,
  *                                                 pivot_root, masked/ro paths, sysctl,
@@ -21,6 +22,7 @@
 #ifndef SILO_CORE_H
 #define SILO_CORE_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -198,6 +200,7 @@ struct container_plan {
   int join_fd[OCI_NS_KINDS];   /* namespaces joined by path, or -1 */
   bool userns, pidns, mntns;   /* the container has its own */
   bool late_cgroupns;          /* unshare(CLONE_NEWCGROUP) after the v1 move */
+  bool got_go;                 /* child: the parent's GO arrived */
 
   /* rootfs */
   struct mount_plan *mounts;
@@ -225,6 +228,12 @@ struct container_plan {
   char created[64];
   int pty_master;
   char *state_json; /* for hooks run by the child */
+
+  /* exec: the process built from command-line options */
+  struct oci_process exec_proc;
+  struct oci_capabilities exec_caps;
+  const char **exec_env;
+  const char **exec_capsets[5];
 };
 
 void plan_init(struct container_plan *c);
@@ -236,15 +245,24 @@ pid_t spawn_child(struct container_plan *c, bool *into_cgroup, struct silo_error
 
 /* ---- init.c: the container process ---- */
 __attribute__((noreturn)) void init_main(struct container_plan *c);
+/* Waits (once) for the parent's GO; called before anything that needs the id maps,
+ * the cgroup placement or the container's host pid. */
+int init_await_go(struct container_plan *c, struct silo_error *err);
 
 /* ---- container.c ---- */
 int container_prepare(struct container_plan *c, struct silo_error *err);
 int container_spawn(struct container_plan *c, struct silo_error *err);
 void container_abort(struct container_plan *c);
+int write_pid_file(struct container_plan *c, struct silo_error *err);
 int container_write_state(struct container_plan *c, struct silo_error *err);
 /* Kills (SIGKILL), waits, runs poststop hooks, removes cgroup and state dir. */
 int container_destroy(struct silo_context *ctx, int rootfd, int dirfd, struct silo_state *s,
                       struct silo_error *err);
+
+/* ---- run.c: the foreground loop shared by run and exec ---- */
+void foreground_signals(sigset_t *mask);
+/* Forwards signals, relays the terminal, reaps; *exit_code as a shell reports it. */
+int foreground_wait(struct container_plan *c, int sfd, int *exit_code, struct silo_error *err);
 
 /* ---- signals.c ---- */
 const char *signal_name(int sig);

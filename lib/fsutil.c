@@ -90,15 +90,15 @@ write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
 
 static int openat2_works = -1; /* unknown, yes, no: probed on first use */
 
-/* Fallback for kernels without openat2.  Step 1 canonicalises the path inside the
- * root: each symlink met is read and its target spliced in (absolute targets
- * restart from the root), ".." never climbs above the root.  Step 2 opens the
- * result one component at a time with O_NOFOLLOW, so a symlink swapped in
- * meanwhile makes the open fail (ELOOP) instead of escaping. */
+/* Resolves path lexically inside the root: each symlink met is read and its target
+ * spliced in (absolute targets restart from the root), ".." never climbs above it.
+ * Components that do not exist are kept as they are.  The result (in out, "" for
+ * the root itself) has no symlinks at the time of the call. */
 static int
-open_in_root_fallback(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err)
+canonicalize_in_root(int rootfd, const char *path, char out[PATH_MAX], struct silo_error *err)
 {
-  char cur[PATH_MAX] = "";
+  char *cur = out;
+  cur[0] = '\0';
   _cleanup_free_ char *todo = xstrdup(path);
   int links = 0;
   for (;;) {
@@ -129,30 +129,53 @@ open_in_root_fallback(int rootfd, const char *path, int flags, mode_t mode, stru
         todo = nt;
         continue;
       }
-      memcpy(cur, cand, sizeof cur);
+      memcpy(cur, cand, PATH_MAX);
     }
     memmove(todo, rest, strlen(rest) + 1);
   }
+  return 0;
+}
 
+/* Walks a canonical path one component at a time with O_NOFOLLOW, so a symlink
+ * swapped in after canonicalize_in_root makes it fail (ELOOP) instead of escaping;
+ * with `create`, missing directories are made on the way. */
+static int
+walk_nofollow(int rootfd, const char *canon, const char *path, int flags, mode_t mode,
+              bool create, struct silo_error *err)
+{
+  _cleanup_free_ char *copy = xstrdup(canon);
   _cleanup_close_ int dir = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
   if (dir < 0) return silo_err(err, errno, "dup root fd");
-  char *save = NULL, *comp = strtok_r(cur, "/", &save);
+  char *save = NULL, *comp = strtok_r(copy, "/", &save);
+  if (!comp) { /* the root itself */
+    char p[PROC_FD_PATH_MAX];
+    int fd = open(proc_fd_path(p, dir), flags | O_CLOEXEC, mode);
+    return fd < 0 ? silo_err(err, errno, "open `%s`", path) : fd;
+  }
   while (comp) {
     char *next = strtok_r(NULL, "/", &save);
     int f = next ? O_PATH | O_DIRECTORY : flags;
     int fd = openat(dir, comp, f | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0 && errno == ENOENT && create) {
+      if (mkdirat(dir, comp, mode ? mode : 0755) < 0 && errno != EEXIST)
+        return silo_err(err, errno, "mkdir `%s`", path);
+      fd = openat(dir, comp, f | O_NOFOLLOW | O_CLOEXEC, mode);
+    }
     if (fd < 0) return silo_err(err, errno, "open `%s`", path);
     close(dir);
     dir = fd;
     comp = next;
   }
-  if (cur[0] == '\0') { /* the root itself */
-    char p[PROC_FD_PATH_MAX];
-    int fd = open(proc_fd_path(p, dir), flags | O_CLOEXEC, mode);
-    if (fd < 0) return silo_err(err, errno, "open `%s`", path);
-    return fd;
-  }
   return steal_fd(&dir);
+}
+
+/* Fallback for kernels without openat2: canonicalise, then walk without following. */
+static int
+open_in_root_fallback(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err)
+{
+  char canon[PATH_MAX];
+  if (canonicalize_in_root(rootfd, path, canon, err) < 0) return -1;
+  return walk_nofollow(rootfd, canon, path, flags, mode, false, err);
 }
 
 int
@@ -187,33 +210,12 @@ mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *err)
 {
   int fd = open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0, err);
   if (fd >= 0 || err->errnum != ENOENT) return fd;
-
-  /* Walk down creating each missing level; every level is re-resolved inside the
-   * root, so a symlink planted in the image cannot redirect the mkdir. */
-  _cleanup_free_ char *prefix = xstrdup(path);
-  size_t len = strlen(prefix);
-  _cleanup_close_ int parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
-  if (parent < 0) return silo_err(err, errno, "dup root fd");
-  for (size_t i = 0; i <= len; i++) {
-    if (prefix[i] != '/' && prefix[i] != '\0') continue;
-    if (i == 0) continue;
-    char saved = prefix[i];
-    prefix[i] = '\0';
-    char *comp = strrchr(prefix, '/');
-    comp = comp ? comp + 1 : prefix;
-    int next = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0, err);
-    if (next < 0 && err->errnum == ENOENT && *comp) {
-      if (mkdirat(parent, comp, mode) < 0 && errno != EEXIST)
-        return silo_err(err, errno, "mkdir `%s`", prefix);
-      next = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0, err);
-    }
-    if (next < 0) return -1;
-    close(parent);
-    parent = next;
-    prefix[i] = saved;
-  }
+  /* Missing levels are created where the path leads inside the root, symlinks
+   * included (an absolute link is taken relative to the root, never the host). */
+  char canon[PATH_MAX];
   silo_err_clear(err);
-  return steal_fd(&parent);
+  if (canonicalize_in_root(rootfd, path, canon, err) < 0) return -1;
+  return walk_nofollow(rootfd, canon, path, O_PATH | O_DIRECTORY, mode, true, err);
 }
 
 int
@@ -230,12 +232,20 @@ mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *err
     *slash = '\0';
     base = path + (slash - dir) + 1;
   }
-  _cleanup_close_ int dfd = mkdir_in_root(rootfd, slash && dir[0] ? dir : "/", 0755, err);
+  /* The file's own name may be a dangling symlink: create where it leads, inside. */
+  char canon[PATH_MAX];
+  silo_err_clear(err);
+  if (canonicalize_in_root(rootfd, path, canon, err) < 0) return -1;
+  char *cslash = strrchr(canon, '/');
+  if (!cslash) return silo_err(err, EINVAL, "create `%s`", path);
+  *cslash = '\0';
+  _cleanup_close_ int dfd = mkdir_in_root(rootfd, canon[0] ? canon : "/", 0755, err);
   if (dfd < 0) return -1;
   /* O_NOFOLLOW|O_EXCL: never create through a symlink planted meanwhile. */
   _cleanup_close_ int created =
-      openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      openat(dfd, cslash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (created < 0 && errno != EEXIST) return silo_err(err, errno, "create `%s`", path);
+  (void)base;
   return open_in_root(rootfd, path, O_PATH, 0, err);
 }
 

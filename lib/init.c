@@ -9,7 +9,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <linux/keyctl.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "core.h"
@@ -58,9 +60,20 @@ child_state(struct container_plan *c, enum oci_status st)
 /* With a joined user namespace the pid namespace could only be unshared now, and it
  * applies to children: fork once more.  The intermediate reports the real init's
  * pid and leaves; the parent reaps it. */
+int init_await_go(struct container_plan *c, struct silo_error *err);
+
+static int
+become_ns_root(struct silo_error *err)
+{
+  if (setresgid(0, 0, 0) < 0) return silo_err(err, errno, "setgid 0 in the user namespace");
+  if (setresuid(0, 0, 0) < 0) return silo_err(err, errno, "setuid 0 in the user namespace");
+  return 0;
+}
+
 static int
 fork_into_pidns(struct container_plan *c, struct silo_error *err)
 {
+  if (init_await_go(c, err) < 0) return -1;
   if (unshare(CLONE_NEWPID) < 0) return silo_err(err, errno, "create pid namespace");
   pid_t pid = fork();
   if (pid < 0) return silo_err(err, errno, "fork into pid namespace");
@@ -73,36 +86,61 @@ fork_into_pidns(struct container_plan *c, struct silo_error *err)
   return 0;
 }
 
+/* GO from the parent means: uid/gid maps are written and we are in every cgroup
+ * hierarchy.  It is awaited as late as possible, because on cgroup v1 the parent's
+ * first cgroup.procs write waits for an RCU grace period (milliseconds): meanwhile
+ * the mounts below proceed in parallel on the other CPU. */
+int
+init_await_go(struct container_plan *c, struct silo_error *err)
+{
+  struct sync_msg m;
+  if (c->got_go) return 0;
+  if (sync_expect(c->sync_child, SYNC_GO, &m, NULL, err) < 0) return -1;
+  c->got_go = true;
+  c->pid = m.pid;
+  /* In our new user namespace the maps now exist: become its root (until now we
+   * ran as the host's root, which the namespace does not map, and the kernel
+   * refuses to create files for an unmapped owner). */
+  if ((c->clone_flags & CLONE_NEWUSER) && become_ns_root(err) < 0) return -1;
+  /* On v1 hierarchies the cgroup namespace must be made after the move into our
+   * cgroups, so that its root is the container's cgroup. */
+  if (c->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+    return silo_err(err, errno, "create cgroup namespace");
+  return 0;
+}
+
 static int
 setup(struct container_plan *c, int *master, struct silo_error *err)
 {
   struct sync_msg m;
   int sock = c->sync_child;
 
-  /* Wait until the parent has written our uid/gid maps and placed us in every
-   * cgroup hierarchy; it also tells us our pid as the host sees it. */
-  if (sync_expect(sock, SYNC_GO, &m, NULL, err) < 0) return -1;
-  c->pid = m.pid;
-
+  /* In a new or joined user namespace nothing works before the id maps exist. */
+  if ((c->userns || c->unshare_flags) && init_await_go(c, err) < 0) return -1;
   if (ns_join(c, err) < 0) return -1;
   if ((c->unshare_flags & CLONE_NEWPID) && fork_into_pidns(c, err) < 0) return -1;
-  /* On v1 hierarchies the cgroup namespace must be made after the move into our
-   * cgroups, so that its root is the container's cgroup. */
-  if (c->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
-    return silo_err(err, errno, "create cgroup namespace");
   if (setsid() < 0) return silo_err(err, errno, "setsid");
+  /* A session keyring of the container's own, so keys do not leak between
+   * containers (runc's behaviour; --no-new-keyring keeps the caller's). */
+  if (!c->opts->no_new_keyring &&
+      syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c->id) < 0 && errno != ENOSYS &&
+      errno != EPERM && errno != EDQUOT)
+    return silo_err(err, errno, "join session keyring");
 
-  c->state_json = child_state(c, OCI_STATUS_CREATING);
   if (c->cfg->hooks.n[OCI_HOOK_PRESTART] || c->cfg->hooks.n[OCI_HOOK_CREATE_RUNTIME]) {
+    if (init_await_go(c, err) < 0) return -1;
     if (sync_send(sock, SYNC_HOOKS, 0, -1, err) < 0) return -1;
     if (sync_expect(sock, SYNC_ACK, &m, NULL, err) < 0) return -1;
   }
 
   if (rootfs_prepare(c, err) < 0) return -1;
+  if (init_await_go(c, err) < 0) return -1;
+  c->state_json = child_state(c, OCI_STATUS_CREATING);
   if (hooks_run(c->cfg, OCI_HOOK_CREATE_CONTAINER, c->state_json, err) < 0) return -1;
   if (rootfs_enter(c, err) < 0) return -1;
-  if (rootfs_finish(c, err) < 0) return -1;
+  /* sysctls before rootfs_finish, which makes /proc/sys read-only. */
   if (set_sysctls(c->cfg->linux, err) < 0) return -1;
+  if (rootfs_finish(c, err) < 0) return -1;
   if (set_names(c->cfg, err) < 0) return -1;
   if (c->proc->terminal && (*master = terminal_setup(c, err)) < 0) return -1;
   if (process_set_limits(c, err) < 0) return -1;
@@ -142,12 +180,13 @@ init_main(struct container_plan *c)
     signal(SIGPIPE, SIG_IGN);
     int fd = openat(c->fifo_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, "0", 1) != 1) _exit(1);
-    close(fd);
+    /* fd stays open: execve closes it (O_CLOEXEC), which tells `start` that the
+     * startContainer hooks are done and the program runs (then poststart). */
   } else {
     struct sync_msg m;
     if (sync_expect(c->sync_child, SYNC_START, &m, NULL, &err) < 0) _exit(1);
+    /* The socket stays open likewise: the parent waits for its close-on-exec EOF. */
   }
-  close(c->sync_child);
   close(c->fifo_dirfd);
 
   if (c->cfg->hooks.n[OCI_HOOK_START_CONTAINER]) {

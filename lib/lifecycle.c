@@ -82,6 +82,10 @@ silo_start(struct silo_context *ctx, const char *id, struct silo_error *err)
     goto out;
   }
   unlinkat(dirfd, "exec.fifo", 0);
+  /* EOF on the fifo: the process closed it by execve (or died): poststart now. */
+  fcntl(fifo, F_SETFL, 0);
+  while (read(fifo, &byte, 1) > 0) {
+  }
 
   struct silo_error herr = {0};
   struct oci_config *cfg = state_load_config(dirfd, &herr);

@@ -66,7 +66,9 @@ log_write(const char *level, const char *fmt, va_list ap)
     json_escape(esc, sizeof esc, msg);
     dprintf(log_fd, "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n", level, esc, ts);
   } else {
-    dprintf(log_fd, "%s %s: %s\n", ts, level, msg);
+    char esc[sizeof msg * 2];
+    json_escape(esc, sizeof esc, msg);
+    dprintf(log_fd, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, esc);
   }
 }
 

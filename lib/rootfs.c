@@ -191,8 +191,11 @@ mount_one(struct container_plan *c, const struct mount_plan *p, struct silo_erro
   _cleanup_close_ int destfd = mkpath_in_root(c->rootfd, p->dest, p->is_dir, err);
   if (destfd < 0) return -1;
   if (p->bind) return bind_mount(c->rootfd, p, destfd, err);
-  if (strcmp(p->type, "cgroup") == 0 || strcmp(p->type, "cgroup2") == 0)
+  if (strcmp(p->type, "cgroup") == 0 || strcmp(p->type, "cgroup2") == 0) {
+    /* Needs our cgroup namespace, which exists only once we were placed. */
+    if (init_await_go(c, err) < 0) return -1;
     return mount_cgroup_tree(c, p, destfd, err);
+  }
 
   char dp[PROC_FD_PATH_MAX];
   proc_fd_path(dp, destfd);

@@ -17,8 +17,15 @@
 static const int forwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
                                 SIGUSR2, SIGCONT, SIGTSTP, SIGWINCH, SIGALRM};
 
-static int
-wait_container(struct container_plan *c, int sfd, int *exit_code, struct silo_error *err)
+void
+foreground_signals(sigset_t *mask)
+{
+  for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++) sigaddset(mask, forwarded[i]);
+  sigaddset(mask, SIGCHLD);
+}
+
+int
+foreground_wait(struct container_plan *c, int sfd, int *exit_code, struct silo_error *err)
 {
   bool stdin_open = c->pty_master >= 0;
   for (;;) {
@@ -74,8 +81,7 @@ run(struct container_plan *c, int *exit_code, struct silo_error *err)
   const struct silo_create_opts *o = c->opts;
   sigset_t mask, old;
   sigemptyset(&mask);
-  for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++) sigaddset(&mask, forwarded[i]);
-  sigaddset(&mask, SIGCHLD);
+  foreground_signals(&mask);
   /* Blocked before the clone so no signal is lost or kills us half-way; the
    * container process unblocks everything before execve. */
   if (!o->detach) sigprocmask(SIG_BLOCK, &mask, &old);
@@ -88,6 +94,12 @@ run(struct container_plan *c, int *exit_code, struct silo_error *err)
     terminal_raw(c->pty_master);
   }
   if (sync_send(c->sync_parent, SYNC_START, 0, -1, err) < 0) return -1;
+  /* Wait for execve (the child's end of the socket is close-on-exec): the
+   * startContainer hooks have run and the program is in place. */
+  struct sync_msg m;
+  struct silo_error eof = {0};
+  while (sync_recv(c->sync_parent, &m, NULL, &eof) == 0) {
+  }
 
   struct silo_state s = {.id = (char *)c->id, .bundle = c->bundle, .rootfs = c->rootfs,
                          .created = c->created, .pid = c->pid};
@@ -105,7 +117,7 @@ run(struct container_plan *c, int *exit_code, struct silo_error *err)
    * `kill` and `exec` from other shells work. */
   close(c->statefd);
   c->statefd = -1;
-  int r = wait_container(c, sfd, exit_code, err);
+  int r = foreground_wait(c, sfd, exit_code, err);
   terminal_restore();
   sigprocmask(SIG_SETMASK, &old, NULL);
   return r;

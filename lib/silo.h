@@ -56,6 +56,24 @@ int silo_state(struct silo_context *ctx, const char *id, char **json, struct sil
 int silo_kill(struct silo_context *ctx, const char *id, int sig, bool all, struct silo_error *err);
 int silo_delete(struct silo_context *ctx, const char *id, bool force, struct silo_error *err);
 
+struct silo_exec_opts {
+  const char *id;
+  const char *process_path; /* --process: a process.json; else the fields below */
+  const char **args;
+  size_t n_args;
+  const char **env; /* added to the config's */
+  size_t n_env;
+  const char **caps; /* added to every capability set */
+  size_t n_caps;
+  const char *cwd, *user; /* user: "UID[:GID]" */
+  bool tty, detach, no_new_privs;
+  const char *pid_file, *console_socket, *cgroup;
+  unsigned preserve_fds;
+};
+/* Runs a process in a running container; in the foreground *exit_code is its code. */
+int silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exit_code,
+              struct silo_error *err);
+
 enum silo_list_format { SILO_LIST_TABLE, SILO_LIST_JSON, SILO_LIST_QUIET };
 /* Writes the list to stdout. */
 int silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error *err);

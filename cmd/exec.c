@@ -1,0 +1,104 @@
+/* silo exec: run a new process inside a running container. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+
+static const char usage[] =
+    "Usage: silo [global options] exec [options] ID [COMMAND [ARG...]]\n"
+    "\n"
+    "Runs a process in the running container ID, in all its namespaces, its cgroup, and\n"
+    "under its seccomp filter and capabilities.  In the foreground silo waits for it\n"
+    "and exits with its exit code.\n"
+    "\n"
+    "Options:\n"
+    "  -p, --process FILE        the process as an OCI process.json (replaces COMMAND)\n"
+    "  -e, --env K=V             add an environment variable (repeatable)\n"
+    "      --cwd DIR             working directory inside the container\n"
+    "  -u, --user UID[:GID]      run as this user\n"
+    "  -c, --cap CAP             add a capability (repeatable)\n"
+    "  -t, --tty                 allocate a pseudo-terminal\n"
+    "  -d, --detach              do not wait for the process\n"
+    "      --pid-file FILE       write the process's pid to FILE\n"
+    "      --console-socket SOCK send the pty master to SOCK\n"
+    "      --no-new-privs        set no_new_privs for the process\n"
+    "      --preserve-fds N      pass N extra fds (3 .. 3+N-1)\n"
+    "      --cgroup PATH         a sub-cgroup of the container to run in\n"
+    "  -h, --help                show this help\n";
+
+enum { OPT_CWD = 256, OPT_PID_FILE, OPT_CONSOLE, OPT_NNP, OPT_PRESERVE, OPT_CGROUP, OPT_IGNORED,
+       OPT_IGNORED_ARG };
+
+int
+cmd_exec(struct silo_context *ctx, int argc, char **argv)
+{
+  static const struct option longs[] = {
+      {"process", required_argument, NULL, 'p'},
+      {"env", required_argument, NULL, 'e'},
+      {"cwd", required_argument, NULL, OPT_CWD},
+      {"user", required_argument, NULL, 'u'},
+      {"cap", required_argument, NULL, 'c'},
+      {"tty", no_argument, NULL, 't'},
+      {"detach", no_argument, NULL, 'd'},
+      {"pid-file", required_argument, NULL, OPT_PID_FILE},
+      {"console-socket", required_argument, NULL, OPT_CONSOLE},
+      {"no-new-privs", no_argument, NULL, OPT_NNP},
+      {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
+      {"cgroup", required_argument, NULL, OPT_CGROUP},
+      /* runc's flags for LSMs silo does not use, accepted so clients work */
+      {"process-label", required_argument, NULL, OPT_IGNORED_ARG},
+      {"apparmor", required_argument, NULL, OPT_IGNORED_ARG},
+      {"ignore-paused", no_argument, NULL, OPT_IGNORED},
+      {"help", no_argument, NULL, 'h'},
+      {0},
+  };
+  struct silo_exec_opts o = {0};
+  const char **env = calloc((size_t)argc, sizeof *env);
+  const char **caps = calloc((size_t)argc, sizeof *caps);
+  int c, r = 0;
+  if (!env || !caps) return 1;
+  o.env = env;
+  o.caps = caps;
+  while ((c = cmd_getopt(argc, argv, "+p:e:u:c:tdh", longs)) != -1) {
+    switch (c) {
+    case 'p': o.process_path = optarg; break;
+    case 'e': env[o.n_env++] = optarg; break;
+    case OPT_CWD: o.cwd = optarg; break;
+    case 'u': o.user = optarg; break;
+    case 'c': caps[o.n_caps++] = optarg; break;
+    case 't': o.tty = true; break;
+    case 'd': o.detach = true; break;
+    case OPT_PID_FILE: o.pid_file = optarg; break;
+    case OPT_CONSOLE: o.console_socket = optarg; break;
+    case OPT_NNP: o.no_new_privs = true; break;
+    case OPT_PRESERVE:
+      if (!cmd_parse_uint(optarg, &o.preserve_fds))
+        r = cmd_usage_error("exec", "--preserve-fds: `%s` is not a number", optarg);
+      break;
+    case OPT_CGROUP: o.cgroup = optarg; break;
+    case OPT_IGNORED:
+    case OPT_IGNORED_ARG: break;
+    case 'h': r = cmd_help(usage) - 1; break;
+    default: r = cmd_usage_error("exec", "unknown option"); break;
+    }
+    if (r) goto out;
+  }
+  if (optind >= argc) {
+    r = cmd_usage_error("exec", "missing container ID");
+    goto out;
+  }
+  o.id = argv[optind++];
+  o.args = (const char **)argv + optind;
+  o.n_args = (size_t)(argc - optind);
+  if (!o.process_path && !o.n_args) {
+    r = cmd_usage_error("exec", "missing COMMAND (or --process)");
+    goto out;
+  }
+  struct silo_error err = {0};
+  int code = 0;
+  r = silo_exec(ctx, &o, &code, &err) < 0 ? cmd_fail(&err) : code;
+out:
+  free(env);
+  free(caps);
+  return r < 0 ? 0 : r;
+}
