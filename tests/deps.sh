@@ -1,0 +1,33 @@
+#!/bin/bash
+# Install silo's build and test dependencies on Debian (idempotent).  Only
+# calls apt-get when a package is missing, so it is fast on a ready machine.
+set -euo pipefail
+
+BUILD_DEPS=(gcc make pkg-config libseccomp-dev libcap-ng-dev libjansson-dev libarchive-dev
+	libcmocka-dev libmnl-dev libnftables-dev libsystemd-dev)
+TEST_DEPS=(busybox-static jq iproute2 util-linux procps)
+
+missing=()
+for pkg in "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#BUILD_DEPS[@]} build and ${#TEST_DEPS[@]} test dependencies present"
+	exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps: apt-get not found; install these by hand: ${missing[*]}" >&2
+	exit 1
+fi
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 || { echo "deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+	SUDO=(sudo)
+fi
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "deps: done"

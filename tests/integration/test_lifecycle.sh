@@ -1,0 +1,325 @@
+#!/bin/bash
+# Container lifecycle: create/start/state/kill/delete/run/list.
+. "$(dirname "$0")/../lib/common.sh"
+
+# A container that prints a line, then waits until the host creates
+# rootfs/tmp/go (so the test decides when it stops).
+WAIT_GO='echo hello-from-container; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo bye'
+# A container that keeps running until it gets SIGTERM (pid 1 needs a handler).
+SLEEPER='trap "exit 0" TERM; echo ready; while :; do sleep 0.05; done'
+
+test_create_start_delete() {
+	local id b=$T_DIR/b pid
+	id=$(new_id)
+	make_bundle "$b"
+	set_args "$b" "$WAIT_GO"
+	create_ct "$id" "$b" --pid-file "$T_DIR/pidfile"
+
+	assert_ok silo state "$id"
+	local st=$OUT
+	assert_eq created "$(jq -r .status <<< "$st")" "status after create"
+	assert_eq "$id" "$(jq -r .id <<< "$st")" "state id"
+	pid=$(jq -r .pid <<< "$st")
+	pid_alive "$pid" || fail "state pid $pid is not alive after create"
+	assert_file_exists "$T_DIR/pidfile"
+	assert_eq "$pid" "$(tr -d '\n' < "$T_DIR/pidfile")" "pid file content"
+	sleep 0.2
+	assert_not_contains "$(ct_output "$id")" hello-from-container "output before start"
+
+	assert_ok silo start "$id"
+	wait_output "$id" hello-from-container
+	wait_status "$id" running
+	assert_eq "$pid" "$(state_field "$id" pid)" "pid after start"
+
+	touch "$b/rootfs/tmp/go"
+	wait_status "$id" stopped
+	wait_output "$id" bye
+	pid_alive "$pid" && fail "pid $pid still alive after the process exited"
+
+	assert_ok silo delete "$id"
+	assert_fail silo state "$id"
+	assert_no_leftovers "$id" "$pid"
+}
+
+test_state_json_fields() {
+	local id b=$T_DIR/b k
+	id=$(new_id)
+	make_bundle "$b" '.annotations={"org.silo.test":"yes"}'
+	set_args "$b" "$SLEEPER"
+	create_ct "$id" "$b"
+	assert_ok silo state "$id"
+	for k in ociVersion id pid status bundle created; do
+		jq -e "has(\"$k\")" <<< "$OUT" >/dev/null || fail "state JSON lacks $k: $OUT"
+	done
+	assert_eq "$b" "$(jq -r .bundle <<< "$OUT")" "bundle"
+	assert_eq "yes" "$(jq -r '.annotations["org.silo.test"]' <<< "$OUT")" "annotation"
+	assert_match "$(jq -r .created <<< "$OUT")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9:]+)$' "created"
+	if ! is_runc; then   # runc 1.1 omits rootfs/owner at times; silo always prints them
+		assert_eq "$b/rootfs" "$(jq -r .rootfs <<< "$OUT")" "rootfs"
+		jq -e 'has("owner") and has("annotations")' <<< "$OUT" >/dev/null || fail "state JSON lacks owner/annotations"
+	fi
+}
+
+test_default_bundle_is_cwd() {
+	local id b=$T_DIR/b
+	id=$(new_id)
+	make_bundle "$b"
+	(cd "$b" && silo create "$id" > "$T_DIR/out" 2>&1 < /dev/null) || fail "create in the bundle dir failed: $(cat "$T_DIR/out")"
+	assert_eq "$b" "$(state_field "$id" bundle)" "bundle"
+	assert_ok silo delete --force "$id"
+}
+
+test_run_exit_codes() {
+	local b=$T_DIR/b
+	make_bundle "$b"
+	run_in "$b" 'echo out-line; exit 0'
+	assert_eq 0 "$RC" "exit code"
+	assert_contains "$OUT" out-line
+	run_in "$b" 'exit 3'
+	assert_eq 3 "$RC" "exit code of 'exit 3'"
+	run_in "$b" 'echo to-stderr >&2; exit 0'
+	assert_contains "$OUT" to-stderr "stderr"
+}
+
+test_run_killed_by_signal() {
+	local b=$T_DIR/b
+	# Without a pid namespace: pid 1 of a namespace cannot SIGKILL itself.
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "pid"))'
+	run_in "$b" 'kill -9 $$; echo survived'
+	assert_eq 137 "$RC" "exit code of a container killed by SIGKILL"
+	assert_not_contains "$OUT" survived
+}
+
+test_run_foreground_killed_from_outside() {
+	local id b=$T_DIR/b pid rc
+	id=$(new_id)
+	make_bundle "$b"
+	set_args "$b" 'echo ready; sleep 1000'
+	silo run --bundle "$b" --pid-file "$T_DIR/pidfile" "$id" > "$T_DIR/out" 2>&1 < /dev/null &
+	pid=$!
+	wait_for 10 grep -q ready "$T_DIR/out" || fail "container never started: $(cat "$T_DIR/out")"
+	assert_ok silo kill "$id" KILL
+	wait "$pid" && rc=0 || rc=$?
+	assert_eq 137 "$rc" "exit code of run when the container is SIGKILLed"
+	wait_for 5 sh -c "! $(printf '%q' "$SILO") --root $ROOT state $id" ||
+		fail "foreground run did not delete the container after it exited"
+}
+
+test_run_detach_kill_delete() {
+	local id b=$T_DIR/b pid
+	id=$(new_id)
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	run_detached "$id" "$b" --pid-file "$T_DIR/pidfile"
+	wait_status "$id" running
+	pid=$(cat "$T_DIR/pidfile")
+	assert_eq "$pid" "$(state_field "$id" pid)" "pid file vs state"
+	wait_output "$id" ready
+	assert_ok silo kill "$id"             # default signal: TERM
+	wait_status "$id" stopped
+	pid_alive "$pid" && fail "process $pid survived SIGTERM"
+	assert_ok silo delete "$id"
+	assert_no_leftovers "$id" "$pid"
+}
+
+test_run_keep() {
+	local id b=$T_DIR/b
+	id=$(new_id)
+	make_bundle "$b"
+	set_args "$b" 'exit 5'
+	capture silo run --keep --bundle "$b" "$id"
+	assert_eq 5 "$RC" "exit code"
+	assert_eq stopped "$(status_of "$id")" "status after run --keep"
+	assert_ok silo delete "$id"
+	assert_no_leftovers "$id"
+}
+
+test_kill_signal_forms() {
+	local id b=$T_DIR/b sig n=0
+	id=$(new_id)
+	make_bundle "$b"
+	add_out_mount "$b"
+	set_args "$b" 'trap "echo usr1 >> /out/sigs" USR1; trap "exit 0" TERM; echo ready; while :; do sleep 0.05; done'
+	run_detached "$id" "$b"
+	wait_output "$id" ready
+	for sig in USR1 SIGUSR1 10; do
+		n=$((n + 1))
+		assert_ok silo kill "$id" "$sig"
+		wait_for 5 sh -c "[ \$(grep -c usr1 $b/out/sigs 2>/dev/null) -ge $n ]" ||
+			fail "signal '$sig' not delivered"
+	done
+	assert_ok silo kill "$id" SIGTERM
+	wait_status "$id" stopped
+}
+
+test_kill_by_number_and_name() {
+	local id b=$T_DIR/b sig
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	for sig in KILL 9 SIGKILL TERM 15; do
+		id=$(new_id)
+		run_detached "$id" "$b"
+		wait_output "$id" ready
+		assert_ok silo kill "$id" "$sig"
+		wait_status "$id" stopped
+		assert_ok silo delete "$id"
+	done
+}
+
+test_kill_all() {
+	local id b=$T_DIR/b p pids
+	id=$(new_id)
+	# No pid namespace, so killing init alone would leave the children running.
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "pid"))'
+	add_out_mount "$b"
+	set_args "$b" 'sleep 1000 & echo $! >> /out/pids; sleep 1000 & echo $! >> /out/pids; echo ready; wait'
+	run_detached "$id" "$b"
+	wait_output "$id" ready
+	pids="$(cat "$b/out/pids") $(state_field "$id" pid)"
+	for p in $pids; do pid_alive "$p" || fail "process $p not running before kill --all"; done
+	assert_ok silo kill --all "$id" KILL
+	for p in $pids; do
+		wait_for 5 sh -c "! kill -0 $p 2>/dev/null || grep -q '^State:.*Z' /proc/$p/status" ||
+			fail "process $p survived kill --all"
+	done
+	wait_status "$id" stopped
+	assert_ok silo delete "$id"
+	assert_no_leftovers "$id"
+}
+
+test_delete_running_needs_force() {
+	local id b=$T_DIR/b pid
+	id=$(new_id)
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	run_detached "$id" "$b"
+	wait_status "$id" running
+	pid=$(state_field "$id" pid)
+	assert_fail silo delete "$id"
+	assert_eq running "$(status_of "$id")" "status after a refused delete"
+	assert_ok silo delete --force "$id"
+	assert_fail silo state "$id"
+	wait_for 5 sh -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status" || fail "pid $pid survived delete --force"
+	assert_no_leftovers "$id" "$pid"
+}
+
+test_delete_force_created() {
+	local id b=$T_DIR/b pid
+	id=$(new_id)
+	make_bundle "$b"
+	create_ct "$id" "$b"
+	pid=$(state_field "$id" pid)
+	assert_ok silo delete --force "$id"
+	assert_no_leftovers "$id" "$pid"
+}
+
+test_list() {
+	local id1 id2 b=$T_DIR/b
+	id1=$(new_id); id2=$(new_id)
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	create_ct "$id1" "$b"
+	run_detached "$id2" "$b"
+	assert_ok silo list -q
+	assert_contains "$OUT" "$id1"
+	assert_contains "$OUT" "$id2"
+	assert_eq 2 "$(grep -c . <<< "$OUT")" "lines of list -q"
+	assert_ok silo list --format json
+	assert_eq created "$(jq -r ".[] | select(.id == \"$id1\") | .status" <<< "$OUT")" "json status of $id1"
+	assert_eq running "$(jq -r ".[] | select(.id == \"$id2\") | .status" <<< "$OUT")" "json status of $id2"
+	assert_ok silo list
+	assert_contains "$OUT" ID "table header"
+	assert_contains "$OUT" "$id1"
+}
+
+test_list_empty() {
+	assert_ok silo list -q
+	assert_eq "" "$OUT" "list -q with no containers"
+	assert_ok silo list --format json
+	assert_eq 0 "$(jq 'length' <<< "${OUT:-null}")" "json list length"
+}
+
+test_concurrent_creates() {
+	local b=$T_DIR/b i ids=() pids=() id rc
+	make_bundle "$b"
+	for i in 1 2 3 4 5; do
+		id=$(new_id); ids+=("$id")
+		silo create --bundle "$b" "$id" > "$T_DIR/$id.out" 2>&1 < /dev/null &
+		pids+=($!)
+	done
+	for i in 0 1 2 3 4; do
+		wait "${pids[$i]}" && rc=0 || rc=$?
+		assert_eq 0 "$rc" "exit status of concurrent create ${ids[$i]} ($(cat "$T_DIR/${ids[$i]}.out"))"
+	done
+	assert_ok silo list -q
+	for id in "${ids[@]}"; do
+		assert_contains "$OUT" "$id" "list -q"
+		assert_eq created "$(status_of "$id")" "status of $id"
+	done
+	for id in "${ids[@]}"; do assert_ok silo delete "$id"; done
+	for id in "${ids[@]}"; do assert_no_leftovers "$id"; done
+}
+
+test_concurrent_delete_force_same_id() {
+	local id b=$T_DIR/b p1 p2 r1 r2 pid
+	id=$(new_id)
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	run_detached "$id" "$b"
+	wait_status "$id" running
+	pid=$(state_field "$id" pid)
+	silo delete --force "$id" > "$T_DIR/d1" 2>&1 < /dev/null & p1=$!
+	silo delete --force "$id" > "$T_DIR/d2" 2>&1 < /dev/null & p2=$!
+	wait "$p1" && r1=0 || r1=$?
+	wait "$p2" && r2=0 || r2=$?
+	[ "$r1" -eq 0 ] || [ "$r2" -eq 0 ] || fail "both deletes failed: $(cat "$T_DIR/d1") / $(cat "$T_DIR/d2")"
+	# The loser, if any, must say something sensible (the container is gone), in one line or two.
+	if [ "$r1" -ne 0 ]; then assert_match "$(cat "$T_DIR/d1")" 'not exist|no such|not found' "losing delete's error"; fi
+	if [ "$r2" -ne 0 ]; then assert_match "$(cat "$T_DIR/d2")" 'not exist|no such|not found' "losing delete's error"; fi
+	[ "$(wc -l < "$T_DIR/d1")" -le 2 ] && [ "$(wc -l < "$T_DIR/d2")" -le 2 ] || fail "noisy delete output"
+	assert_no_leftovers "$id" "$pid"
+}
+
+test_concurrent_start_same_id() {
+	local id b=$T_DIR/b p1 p2 r1 r2
+	id=$(new_id)
+	make_bundle "$b"
+	add_out_mount "$b"
+	set_args "$b" 'echo started >> /out/starts; echo ready; while :; do sleep 0.05; done'
+	create_ct "$id" "$b"
+	silo start "$id" > "$T_DIR/s1" 2>&1 < /dev/null & p1=$!
+	silo start "$id" > "$T_DIR/s2" 2>&1 < /dev/null & p2=$!
+	wait "$p1" && r1=0 || r1=$?
+	wait "$p2" && r2=0 || r2=$?
+	[ $((r1 == 0)) -ne $((r2 == 0)) ] || fail "exactly one start must succeed: rc $r1 ($(cat "$T_DIR/s1")) and $r2 ($(cat "$T_DIR/s2"))"
+	wait_output "$id" ready
+	sleep 0.2
+	assert_eq 1 "$(grep -c started "$b/out/starts")" "times the process started"
+	assert_eq running "$(status_of "$id")" "status"
+}
+
+test_version() {
+	assert_ok "$SILO" --version
+	assert_match "$OUT" '[0-9]+\.[0-9]+\.[0-9]+' "--version output"
+	is_runc || assert_contains "$OUT" silo "--version output"
+}
+
+run_test create_start_delete test_create_start_delete
+run_test state_json_fields test_state_json_fields
+run_test default_bundle_is_cwd test_default_bundle_is_cwd
+run_test run_exit_codes test_run_exit_codes
+run_test run_killed_by_signal test_run_killed_by_signal
+run_test run_foreground_killed_from_outside test_run_foreground_killed_from_outside
+run_test run_detach_kill_delete test_run_detach_kill_delete
+run_test run_keep test_run_keep
+run_test kill_signal_forms test_kill_signal_forms
+run_test kill_by_number_and_name test_kill_by_number_and_name
+run_test kill_all test_kill_all
+run_test delete_running_needs_force test_delete_running_needs_force
+run_test delete_force_created test_delete_force_created
+run_test list test_list
+run_test list_empty test_list_empty
+run_test concurrent_creates test_concurrent_creates
+run_test concurrent_delete_force_same_id test_concurrent_delete_force_same_id
+run_test concurrent_start_same_id test_concurrent_start_same_id
+run_test version test_version

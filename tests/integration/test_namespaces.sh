@@ -1,0 +1,163 @@
+#!/bin/bash
+# Namespaces: pid, uts, net, ipc, mount, cgroup, user, time; joining by path.
+. "$(dirname "$0")/../lib/common.sh"
+
+SLEEPER='trap "exit 0" TERM; echo ready; while :; do sleep 0.05; done'
+
+# ns inode strings of the container's own process, printed from inside.
+# add a cgroup namespace unless the spec already has one (silo's does, runc's not)
+WITH_CGROUP_NS='if any(.linux.namespaces[]; .type == "cgroup") then . else .linux.namespaces += [{"type":"cgroup"}] end'
+NS_SCRIPT='for n in pid net ipc uts mnt cgroup user; do echo "$n=$(readlink /proc/self/ns/$n)"; done'
+ns_line() { sed -n "s/^$1=//p" <<< "$OUT"; }   # TYPE: from $OUT
+
+test_pid_namespace() {
+	local b=$T_DIR/b
+	make_bundle "$b"
+	run_ok "$b" 'echo "pid=$$"; echo "ppid=$PPID"; cat /proc/1/cmdline | tr "\0" " "; echo; ls /proc | grep -c "^[0-9]"'
+	assert_contains "$OUT" "pid=1" "pid of the container process"
+	assert_contains "$OUT" "ppid=0"
+	assert_contains "$OUT" "sh -c echo" "/proc/1/cmdline"
+	# sh, ls and grep at most (plus the subshell)
+	local n; n=$(tail -n1 <<< "$OUT")
+	[ "$n" -le 4 ] || fail "container sees $n processes, expected only its own"
+}
+
+test_namespaces_differ_from_host() {
+	local b=$T_DIR/b n host
+	make_bundle "$b" "$WITH_CGROUP_NS"
+	run_ok "$b" "$NS_SCRIPT"
+	for n in pid net ipc uts mnt cgroup; do
+		host=$(host_ns "$n")
+		assert_contains "$(ns_line "$n")" "$n:[" "$n namespace link"
+		assert_ne "$host" "$(ns_line "$n")" "$n namespace (host's is $host)"
+	done
+	# No user namespace configured: the host's is shared.
+	assert_eq "$(host_ns user)" "$(ns_line user)" "user namespace"
+}
+
+test_namespaces_from_outside() {
+	local id b=$T_DIR/b pid n
+	id=$(new_id)
+	make_bundle "$b" "$WITH_CGROUP_NS"
+	set_args "$b" "$SLEEPER"
+	run_detached "$id" "$b"
+	wait_status "$id" running
+	pid=$(state_field "$id" pid)
+	for n in pid net ipc uts mnt cgroup; do
+		assert_ne "$(host_ns "$n")" "$(ns_of "$pid" "$n")" "$n namespace of pid $pid"
+	done
+	assert_eq "$(host_ns user)" "$(ns_of "$pid" user)" "user namespace of pid $pid"
+	# pid 1 inside is the state's pid outside
+	assert_eq 1 "$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status")" "NSpid innermost"
+}
+
+test_shared_namespace_when_not_configured() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "uts" and .type != "ipc")) | del(.hostname)'
+	run_ok "$b" "$NS_SCRIPT; echo host=\$(hostname)"
+	assert_eq "$(host_ns uts)" "$(ns_line uts)" "uts namespace"
+	assert_eq "$(host_ns ipc)" "$(ns_line ipc)" "ipc namespace"
+	assert_contains "$OUT" "host=$(hostname)" "hostname"
+}
+
+test_hostname_domainname() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.hostname="box-one" | .domainname="example.test"'
+	run_ok "$b" 'echo "h=$(hostname)"; echo "d=$(cat /proc/sys/kernel/domainname)"'
+	assert_contains "$OUT" "h=box-one"
+	# runc 1.1 ignores "domainname" (added in runc 1.2)
+	is_runc || assert_contains "$OUT" "d=example.test"
+	assert_ne box-one "$(hostname)" "host's hostname must be untouched"
+}
+
+test_net_namespace_only_lo() {
+	local b=$T_DIR/b ifs
+	make_bundle "$b"
+	run_ok "$b" 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; echo ---; ls /sys/class/net'
+	ifs=$(sed -n '1,/^---$/p' <<< "$OUT" | grep -v '^---$')
+	assert_eq lo "$ifs" "interfaces in /proc/net/dev"
+	assert_eq lo "$(sed -n '/^---$/,$p' <<< "$OUT" | grep -v '^---$' | tr -d ' \n')" "/sys/class/net"
+}
+
+test_join_netns_by_path() {
+	need_cmd unshare
+	local b=$T_DIR/b nsfile=$T_DIR/netns ino
+	# A persistent network namespace bound on a file under $WORK (not `ip netns add`,
+	# which leaves a shared bind mount on /run/netns behind).
+	touch "$nsfile"
+	unshare --net="$nsfile" true || skip "cannot create a persistent network namespace with unshare"
+	defer umount "$nsfile"
+	nsenter --net="$nsfile" ip link set lo up 2>/dev/null || true
+	ino=$(stat -L -c %i "$nsfile")
+	make_bundle "$b" '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)' --arg p "$nsfile"
+	run_ok "$b" 'readlink /proc/self/ns/net; cat /sys/class/net/lo/operstate'
+	assert_contains "$OUT" "net:[$ino]" "container's net namespace"
+	# lo was brought up in the joined namespace from the host
+	assert_contains "$OUT" unknown "state of lo (set up from outside)"
+}
+
+test_join_uts_ns_of_other_container() {
+	local id1 b1=$T_DIR/b1 b2=$T_DIR/b2 pid
+	id1=$(new_id)
+	make_bundle "$b1" '.hostname="first-box"'
+	set_args "$b1" "$SLEEPER"
+	run_detached "$id1" "$b1"
+	wait_status "$id1" running
+	pid=$(state_field "$id1" pid)
+	make_bundle "$b2" '.linux.namespaces |= map(if .type == "uts" then .path = $p else . end) | del(.hostname)' \
+		--arg p "/proc/$pid/ns/uts"
+	run_ok "$b2" 'hostname; readlink /proc/self/ns/uts'
+	assert_contains "$OUT" first-box "hostname seen through the joined uts namespace"
+	assert_contains "$OUT" "$(ns_of "$pid" uts)" "uts namespace"
+}
+
+test_user_namespace() {
+	local b=$T_DIR/b id pid
+	[ -e /proc/self/ns/user ] || skip "kernel without user namespaces"
+	mkdir -p "$b"
+	build_rootfs "$b/rootfs"   # a real copy: chown must not touch the shared rootfs
+	chown -R 100000:100000 "$b/rootfs"
+	make_bundle "$b" '.linux.namespaces += [{"type":"user"}]
+		| .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+		| .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
+	add_out_mount "$b"
+	run_ok "$b" 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; touch /out/x; ls -ln /bin/busybox'
+	assert_match "$OUT" '^ *0 +100000 +65536' "uid_map"
+	assert_eq 2 "$(grep -Ec '^ *0 +100000 +65536' <<< "$OUT")" "uid_map and gid_map lines"
+	assert_contains "$OUT" $'\n0\n0\n' "id inside"
+	assert_match "$OUT" 'busybox' "rootfs readable"
+	assert_match "$(ls -ln "$b/rootfs/bin/busybox")" ' 100000 +100000 ' "owner outside"
+	# outside: the process runs as host uid 100000
+	id=$(new_id)
+	set_args "$b" "$SLEEPER"
+	run_detached "$id" "$b"
+	wait_status "$id" running
+	pid=$(state_field "$id" pid)
+	assert_eq 100000 "$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" "host uid of the container process"
+	assert_ne "$(host_ns user)" "$(ns_of "$pid" user)" "user namespace"
+	assert_match "$(cat "/proc/$pid/uid_map")" '^ *0 +100000 +65536' "uid_map seen from the host"
+}
+
+test_time_namespace() {
+	[ -e /proc/self/ns/time ] || skip "kernel without time namespaces"
+	is_runc && skip "runc 1.1 has no time namespace support"
+	local b=$T_DIR/b host up
+	make_bundle "$b" '.linux.namespaces += [{"type":"time"}]
+		| .linux.timeOffsets = {"boottime":{"secs":864000,"nanosecs":0},"monotonic":{"secs":86400,"nanosecs":0}}'
+	run_ok "$b" 'cat /proc/uptime; readlink /proc/self/ns/time'
+	host=$(cut -d. -f1 /proc/uptime)
+	up=$(head -n1 <<< "$OUT" | cut -d. -f1)
+	[ "$up" -ge $((host + 864000 - 5)) ] || fail "uptime inside $up, host $host: boottime offset not applied"
+	assert_ne "$(host_ns time)" "$(sed -n 2p <<< "$OUT")" "time namespace"
+}
+
+run_test pid_namespace test_pid_namespace
+run_test namespaces_differ_from_host test_namespaces_differ_from_host
+run_test namespaces_from_outside test_namespaces_from_outside
+run_test shared_namespace_when_not_configured test_shared_namespace_when_not_configured
+run_test hostname_domainname test_hostname_domainname
+run_test net_namespace_only_lo test_net_namespace_only_lo
+run_test join_netns_by_path test_join_netns_by_path
+run_test join_uts_ns_of_other_container test_join_uts_ns_of_other_container
+run_test user_namespace test_user_namespace
+run_test time_namespace test_time_namespace

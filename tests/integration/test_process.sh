@@ -1,0 +1,246 @@
+#!/bin/bash
+# The container process: env, cwd, user, umask, rlimits, capabilities,
+# noNewPrivileges, oomScoreAdj, terminal + console socket, preserve-fds.
+. "$(dirname "$0")/../lib/common.sh"
+
+SLEEPER='trap "exit 0" TERM; echo ready; while :; do sleep 0.05; done'
+# Print the container process's own /proc status with shell builtins only (no
+# further exec, which would recompute the capability sets).
+SELF_STATUS='while IFS= read -r l; do echo "$l"; done < /proc/$$/status'
+
+status_line() { awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' <<< "$OUT"; }
+
+test_env() {
+	local b=$T_DIR/b
+	export SILO_HOST_ONLY=leak
+	make_bundle "$b" '.process.env = ["PATH=/bin:/sbin", "FOO=bar baz", "EMPTY="]'
+	run_ok "$b" 'echo "foo=[$FOO]"; echo "empty=[${EMPTY-unset}]"; echo "host=[${SILO_HOST_ONLY-unset}]"; env'
+	assert_contains "$OUT" "foo=[bar baz]"
+	assert_contains "$OUT" "empty=[]"
+	assert_contains "$OUT" "host=[unset]" "host environment must not leak"
+	assert_contains "$OUT" "PATH=/bin:/sbin"
+}
+
+test_args_path_lookup() {
+	local b=$T_DIR/b id
+	id=$(new_id)
+	make_bundle "$b" '.process.args = ["echo", "arg one", "two"]'
+	assert_ok silo run --bundle "$b" "$id"
+	assert_eq "arg one two" "$OUT" "echo found via PATH"
+}
+
+test_cwd() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.process.cwd = "/etc"'
+	run_ok "$b" 'pwd; echo "PWD=$PWD"'
+	assert_contains "$OUT" $'/etc\n' "pwd"
+	make_bundle "$b" '.process.cwd = "/does/not/exist/yet"'
+	run_in "$b" 'pwd'
+	if [ "$RC" -eq 0 ]; then   # runc creates a missing cwd; failing cleanly is also fine
+		assert_contains "$OUT" /does/not/exist/yet "pwd of a created cwd"
+	fi
+}
+
+test_user_ids() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.process.user = {"uid":65534, "gid":65534, "additionalGids":[5, 100]}'
+	run_ok "$b" "id; $SELF_STATUS"
+	assert_eq "65534	65534	65534	65534" "$(status_line Uid | tr ' ' '\t')" "Uid line"
+	assert_eq "65534	65534	65534	65534" "$(status_line Gid | tr ' ' '\t')" "Gid line"
+	assert_match "$(status_line Groups)" '(^| )5( |$)' "Groups has 5"
+	assert_match "$(status_line Groups)" '(^| )100( |$)' "Groups has 100"
+	assert_contains "$OUT" "uid=65534(nobody) gid=65534(nogroup)" "id output"
+}
+
+test_user_without_passwd_entry() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.process.user = {"uid":1234, "gid":4321}'
+	run_ok "$b" 'id -u; id -g; touch /tmp/x 2>&1; echo done'
+	assert_contains "$OUT" $'1234\n4321\n' "id -u / id -g"
+}
+
+test_umask() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.process.user.umask = 23'   # 0027
+	run_ok "$b" 'umask'
+	assert_eq 0027 "$OUT" "umask"
+}
+
+test_rlimits() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.process.rlimits = [{"type":"RLIMIT_NOFILE","soft":512,"hard":1000},
+		{"type":"RLIMIT_NPROC","soft":333,"hard":444}, {"type":"RLIMIT_CORE","soft":0,"hard":0}]'
+	run_ok "$b" 'echo "n=$(ulimit -n)"; echo "hn=$(ulimit -Hn)"; cat /proc/self/limits'
+	assert_contains "$OUT" "n=512"
+	assert_contains "$OUT" "hn=1000"
+	assert_match "$OUT" 'Max open files +512 +1000 ' "/proc/self/limits NOFILE"
+	assert_match "$OUT" 'Max processes +333 +444 ' "/proc/self/limits NPROC"
+	assert_match "$OUT" 'Max core file size +0 +0 ' "/proc/self/limits CORE"
+}
+
+# ---- capabilities
+declare -A CAPNUM=([CAP_CHOWN]=0 [CAP_DAC_OVERRIDE]=1 [CAP_DAC_READ_SEARCH]=2 [CAP_FOWNER]=3
+	[CAP_FSETID]=4 [CAP_KILL]=5 [CAP_SETGID]=6 [CAP_SETUID]=7 [CAP_SETPCAP]=8
+	[CAP_NET_BIND_SERVICE]=10 [CAP_NET_ADMIN]=12 [CAP_NET_RAW]=13 [CAP_SYS_CHROOT]=18
+	[CAP_SYS_PTRACE]=19 [CAP_SYS_ADMIN]=21 [CAP_MKNOD]=27 [CAP_AUDIT_WRITE]=29 [CAP_SETFCAP]=31)
+# capmask CAP...: the 16-hex-digit mask /proc/<pid>/status shows for these caps.
+capmask() {
+	local m=0 c
+	for c; do m=$((m | (1 << ${CAPNUM[$c]}))); done
+	printf '%016x' "$m"
+}
+# check_caps: compare Cap* lines in $OUT with the sets in config $1.
+check_caps() {
+	local cfg=$1 set line
+	for set in bounding:CapBnd effective:CapEff permitted:CapPrm inheritable:CapInh ambient:CapAmb; do
+		line=${set#*:}
+		# shellcheck disable=SC2046
+		assert_eq "$(capmask $(jq -r ".process.capabilities.${set%%:*} // [] | .[]" "$cfg"))" \
+			"$(status_line "$line")" "$line (config ${set%%:*})"
+	done
+}
+
+test_capabilities_root() {
+	local b=$T_DIR/b
+	# For uid 0 the kernel makes permitted = effective = bounding at exec, so the
+	# config keeps them equal; inheritable and ambient are smaller.
+	make_bundle "$b" '.process.capabilities = {
+		"bounding":   ["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_KILL","CAP_NET_BIND_SERVICE","CAP_SYS_ADMIN"],
+		"effective":  ["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_KILL","CAP_NET_BIND_SERVICE","CAP_SYS_ADMIN"],
+		"permitted":  ["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_KILL","CAP_NET_BIND_SERVICE","CAP_SYS_ADMIN"],
+		"inheritable":["CAP_KILL","CAP_NET_BIND_SERVICE"],
+		"ambient":    ["CAP_NET_BIND_SERVICE"]}'
+	run_ok "$b" "$SELF_STATUS"
+	check_caps "$b/config.json"
+}
+
+test_capabilities_non_root() {
+	local b=$T_DIR/b
+	# A non-root process without file capabilities keeps exactly the ambient set.
+	make_bundle "$b" '.process.user = {"uid":1000,"gid":1000} | .process.capabilities = {
+		"bounding":   ["CAP_CHOWN","CAP_KILL","CAP_NET_BIND_SERVICE","CAP_NET_RAW"],
+		"effective":  ["CAP_KILL","CAP_NET_BIND_SERVICE"],
+		"permitted":  ["CAP_KILL","CAP_NET_BIND_SERVICE"],
+		"inheritable":["CAP_KILL","CAP_NET_BIND_SERVICE"],
+		"ambient":    ["CAP_KILL","CAP_NET_BIND_SERVICE"]}'
+	run_ok "$b" "$SELF_STATUS"
+	check_caps "$b/config.json"
+}
+
+test_capabilities_enforced() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.root.readonly = false | .process.capabilities = {
+		"bounding":["CAP_KILL"],"effective":["CAP_KILL"],"permitted":["CAP_KILL"]}'
+	run_in "$b" 'touch /tmp/f; chown 1:1 /tmp/f && echo chown-ok; mknod /tmp/n c 1 3 && echo mknod-ok; echo done'
+	assert_contains "$OUT" "done"
+	assert_not_contains "$OUT" chown-ok "chown without CAP_CHOWN"
+	assert_not_contains "$OUT" mknod-ok "mknod without CAP_MKNOD"
+}
+
+test_no_new_privileges() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.process.noNewPrivileges = true'
+	run_ok "$b" "$SELF_STATUS"
+	assert_eq 1 "$(status_line NoNewPrivs)" "NoNewPrivs with noNewPrivileges=true"
+	make_bundle "$b" '.process.noNewPrivileges = false'
+	run_ok "$b" "$SELF_STATUS"
+	assert_eq 0 "$(status_line NoNewPrivs)" "NoNewPrivs with noNewPrivileges=false"
+}
+
+test_oom_score_adj() {
+	local b=$T_DIR/b id pid
+	id=$(new_id)
+	make_bundle "$b" '.process.oomScoreAdj = 567'
+	run_ok "$b" 'cat /proc/self/oom_score_adj'
+	assert_eq 567 "$OUT" "oom_score_adj inside"
+	set_args "$b" "$SLEEPER"
+	run_detached "$id" "$b"
+	wait_status "$id" running
+	pid=$(state_field "$id" pid)
+	assert_eq 567 "$(cat "/proc/$pid/oom_score_adj")" "oom_score_adj of pid $pid"
+}
+
+test_terminal_console_socket() {
+	need_cmd python3
+	local b=$T_DIR/b id sock=$T_DIR/console.sock rpid
+	id=$(new_id)
+	make_bundle "$b" '.process.terminal = true | .process.consoleSize = {"height":33,"width":111}'
+	set_args "$b" '[ -t 0 ] && [ -t 1 ] && echo "is-a-tty"; tty; stty size; echo term-done'
+	python3 "$TESTS_DIR/lib/console-receiver.py" "$sock" "$T_DIR/console.out" &
+	rpid=$!
+	defer kill "$rpid"
+	wait_for 10 test -S "$sock" || fail "console receiver did not start"
+	create_ct "$id" "$b" --console-socket "$sock"
+	assert_file_exists "$T_DIR/console.out.fd"
+	assert_ok silo start "$id"
+	wait_for 15 grep -q term-done "$T_DIR/console.out" ||
+		fail "no output on the console: $(show "$(cat "$T_DIR/console.out" 2>/dev/null)")"
+	OUT=$(tr -d '\r' < "$T_DIR/console.out")
+	assert_contains "$OUT" is-a-tty
+	assert_match "$OUT" '/dev/pts/[0-9]+' "tty"
+	assert_contains "$OUT" "33 111" "stty size (consoleSize)"
+	wait_status "$id" stopped
+	wait "$rpid" 2>/dev/null || true
+}
+
+test_terminal_input() {
+	need_cmd python3
+	local b=$T_DIR/b id sock=$T_DIR/console.sock rpid
+	id=$(new_id)
+	make_bundle "$b" '.process.terminal = true'
+	set_args "$b" 'read -r line; echo "got:$line"'
+	python3 "$TESTS_DIR/lib/console-receiver.py" "$sock" "$T_DIR/console.out" $'typed-text\n' &
+	rpid=$!
+	defer kill "$rpid"
+	wait_for 10 test -S "$sock" || fail "console receiver did not start"
+	run_detached "$id" "$b" --console-socket "$sock"
+	wait_for 15 grep -q got:typed-text "$T_DIR/console.out" ||
+		fail "input not echoed back: $(show "$(cat "$T_DIR/console.out" 2>/dev/null)")"
+	wait_status "$id" stopped
+}
+
+test_preserve_fds() {
+	local b=$T_DIR/b id
+	id=$(new_id)
+	echo fd-three-content > "$T_DIR/fd3"
+	echo fd-four-content > "$T_DIR/fd4"
+	make_bundle "$b"
+	set_args "$b" 'cat <&3; ls /proc/self/fd/ | tr "\n" " "; [ -e /proc/$$/fd/4 ] && echo fd4-leaked; echo end'
+	OUT=$(silo run --preserve-fds 1 --bundle "$b" "$id" 3< "$T_DIR/fd3" 4< "$T_DIR/fd4" 2>&1 < /dev/null) && RC=0 || RC=$?
+	echo "$OUT"
+	assert_eq 0 "$RC" "exit code"
+	assert_contains "$OUT" fd-three-content "fd 3 in the container"
+	assert_not_contains "$OUT" fd4-leaked "fd 4 must not be passed"
+	assert_not_contains "$OUT" fd-four-content
+}
+
+test_no_fd_leaks() {
+	local b=$T_DIR/b id pid fds
+	id=$(new_id)
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	# fd 7 open in the caller must not reach the container
+	silo run -d --bundle "$b" "$id" 7< /dev/null > "$T_DIR/$id.out" 2>&1 < /dev/null || fail "run -d failed: $(ct_output "$id")"
+	wait_output "$id" ready
+	pid=$(state_field "$id" pid)
+	# observed from outside: the shell itself has no extra fds open
+	fds=$(ls "/proc/$pid/fd" | sort -n | tr '\n' ' ')
+	assert_eq "0 1 2 " "$fds" "open fds of container pid $pid"
+}
+
+run_test env test_env
+run_test args_path_lookup test_args_path_lookup
+run_test cwd test_cwd
+run_test user_ids test_user_ids
+run_test user_without_passwd_entry test_user_without_passwd_entry
+run_test umask test_umask
+run_test rlimits test_rlimits
+run_test capabilities_root test_capabilities_root
+run_test capabilities_non_root test_capabilities_non_root
+run_test capabilities_enforced test_capabilities_enforced
+run_test no_new_privileges test_no_new_privileges
+run_test oom_score_adj test_oom_score_adj
+run_test terminal_console_socket test_terminal_console_socket
+run_test terminal_input test_terminal_input
+run_test preserve_fds test_preserve_fds
+run_test no_fd_leaks test_no_fd_leaks
