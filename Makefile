@@ -51,6 +51,11 @@ $(BUILD)/.flags: FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(CC) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' > $@
 
+# ./silo and the unit tests are shared by both variants: relink when the variant changes.
+build/.variant: FORCE
+	@mkdir -p build
+	@echo '$(BUILD)' | cmp -s - $@ || echo '$(BUILD)' > $@
+
 $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
@@ -60,7 +65,7 @@ $(BUILD)/libsilo.a: $(LIB_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
 
-silo: $(CMD_OBJ) $(BUILD)/libsilo.a
+silo: $(CMD_OBJ) $(BUILD)/libsilo.a build/.variant
 	@echo "  LD    $@"
 	@$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libsilo.a $(LDLIBS)
 

@@ -336,12 +336,13 @@ wait_exit(pid_t pid, unsigned long long start_time, int timeout_ms)
 }
 
 int
-container_destroy(struct silo_context *ctx, int rootfd, int dirfd, struct silo_state *s,
+container_destroy(int rootfd, int dirfd, const struct silo_state *s,
+                  const struct oci_config *have_cfg, struct cgroup *have_cg,
                   struct silo_error *err)
 {
   enum oci_status st = state_status(dirfd, s);
-  struct cgroup *cg = NULL;
-  if (s->cgroup_path && s->cgroup_manager != CGROUP_MANAGER_DISABLED &&
+  struct cgroup *cg = have_cg;
+  if (!cg && s->cgroup_path && s->cgroup_manager != CGROUP_MANAGER_DISABLED &&
       cgroup_open(s->cgroup_path, s->cgroup_manager, &cg, err) < 0)
     cg = NULL;
 
@@ -361,21 +362,21 @@ container_destroy(struct silo_context *ctx, int rootfd, int dirfd, struct silo_s
     silo_log_warn("container `%s`: process %d did not exit after SIGKILL", s->id, s->pid);
 
   struct silo_error herr = {0};
-  struct oci_config *cfg = state_load_config(dirfd, &herr);
+  struct oci_config *loaded = have_cfg ? NULL : state_load_config(dirfd, &herr);
+  const struct oci_config *cfg = have_cfg ? have_cfg : loaded;
   if (cfg && cfg->hooks.n[OCI_HOOK_POSTSTOP]) {
     _cleanup_free_ char *json = state_json(s, cfg, OCI_STATUS_STOPPED, false);
     /* poststop failures are warnings: the container is gone either way. */
     if (hooks_run(cfg, OCI_HOOK_POSTSTOP, json, &herr) < 0)
       silo_log_warn("container `%s`: %s", s->id, herr.msg);
   }
-  if (cfg) oci_config_free(cfg);
+  if (loaded) oci_config_free(loaded);
 
   int ret = 0;
   if (cg) {
     if (cgroup_destroy(cg, err) < 0) ret = silo_err_wrap(err, "remove cgroup");
-    cgroup_free(cg);
+    if (cg != have_cg) cgroup_free(cg);
   }
-  (void)ctx;
   if (state_dir_remove(rootfd, s->id) < 0 && ret == 0)
     ret = silo_err(err, errno, "remove state of `%s`", s->id);
   return ret;

@@ -255,9 +255,10 @@ int container_spawn(struct container_plan *c, struct silo_error *err);
 void container_abort(struct container_plan *c);
 int write_pid_file(struct container_plan *c, struct silo_error *err);
 int container_write_state(struct container_plan *c, struct silo_error *err);
-/* Kills (SIGKILL), waits, runs poststop hooks, removes cgroup and state dir. */
-int container_destroy(struct silo_context *ctx, int rootfd, int dirfd, struct silo_state *s,
-                      struct silo_error *err);
+/* Kills (SIGKILL), waits, runs poststop hooks, removes cgroup and state dir.  The
+ * config and cgroup are loaded from the state unless the caller has them. */
+int container_destroy(int rootfd, int dirfd, const struct silo_state *s,
+                      const struct oci_config *cfg, struct cgroup *cg, struct silo_error *err);
 
 /* ---- run.c: the foreground loop shared by run and exec ---- */
 void foreground_signals(sigset_t *mask);

@@ -181,7 +181,7 @@ silo_delete(struct silo_context *ctx, const char *id, bool force, struct silo_er
     ret = silo_err(err, EBUSY, "cannot delete a container that is %s (use --force)",
                    oci_status_name(st));
   else
-    ret = container_destroy(ctx, rootfd, dirfd, &s, err);
+    ret = container_destroy(rootfd, dirfd, &s, NULL, NULL, err);
   state_free(&s);
   return ret < 0 ? silo_err_wrap(err, "delete `%s`", id) : 0;
 }

@@ -137,11 +137,16 @@ silo_run(struct silo_context *ctx, const struct silo_create_opts *o, int *exit_c
   int r = container_prepare(&c, err);
   if (r == 0 && (r = run(&c, exit_code, err)) < 0 && c.statefd >= 0) container_abort(&c);
 
-  /* Foreground without --keep: the container is deleted when it exits. */
+  /* Foreground without --keep: the container is deleted when it exits, with the
+   * config and cgroup already in hand. */
   if (r == 0 && !o->detach && !o->keep) {
     struct silo_error derr = {0};
-    c.pid = 0;
-    if (silo_delete(ctx, o->id, true, &derr) < 0) silo_log_warn("%s", derr.msg);
+    int dirfd = state_dir_lock(c.rootdirfd, c.id, &derr);
+    struct silo_state s = {.id = (char *)c.id, .bundle = c.bundle, .rootfs = c.rootfs,
+                           .created = c.created, .pid = c.pid, .start_time = c.start_time};
+    if (dirfd < 0 || container_destroy(c.rootdirfd, dirfd, &s, c.cfg, c.cg, &derr) < 0)
+      silo_log_warn("%s", derr.msg);
+    if (dirfd >= 0) close(dirfd);
   }
   plan_free(&c);
   return r < 0 ? silo_err_wrap(err, "run `%s`", o->id) : 0;
