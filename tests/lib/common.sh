@@ -19,6 +19,7 @@
 # (show every test's log).
 
 set -u
+umask 022   # bundles must stay readable for containers with a user namespace
 
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_DIR=$(cd "$TESTS_DIR/.." && pwd)
