@@ -640,13 +640,3 @@ cgroup_apply(struct cgroup *cg, const struct oci_resources *res, struct silo_err
     return silo_err_wrap(err, "cgroup %s", cg->path);
   return 0;
 }
-
-bool
-cgroup_is_frozen(const struct cgroup *cg)
-{
-  char buf[32];
-  const char *v1 = cg_v1_dir(cg, CG_FREEZER);
-  if (v1) return cg_read(v1, "freezer.state", buf, sizeof buf) > 0 && strcmp(buf, "FROZEN") == 0;
-  const char *v2 = cg_v2_dir(cg);
-  return v2 && cg_read(v2, "cgroup.freeze", buf, sizeof buf) > 0 && strcmp(buf, "1") == 0;
-}

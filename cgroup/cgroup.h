@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "../lib/error.h"
@@ -76,6 +77,60 @@ int cgroup_signal_all(const struct cgroup *cg, int sig, struct silo_error *err);
 /* Removes the cgroup from every hierarchy (retrying while the last tasks exit);
  * an empty default parent ("/silo") is removed too.  Missing dirs are fine. */
 int cgroup_destroy(struct cgroup *cg, struct silo_error *err);
+/* Freezes (true) or thaws the cgroup: v2 cgroup.freeze, v1 freezer.state; returns once
+ * the kernel reports the new state (v1 FREEZING settles into FROZEN). */
+int cgroup_freeze(struct cgroup *cg, bool frozen, struct silo_error *err);
+
+/* ---- statistics (stats.c), for `events --stats` ---- */
+struct cgroup_kv_u64 {
+  char *key;
+  uint64_t value;
+};
+struct cgroup_blkio_entry {
+  uint64_t major, minor;
+  char *op; /* "Read", "Write", "Sync", "Async", "Discard", "Total" */
+  uint64_t value;
+};
+struct cgroup_hugetlb_stats {
+  char *pagesize; /* "2MB" */
+  uint64_t usage, max, failcnt;
+};
+struct cgroup_mem_entry {
+  uint64_t usage, max, limit, failcnt;
+};
+struct cgroup_stats {
+  bool has_cpu, has_memory, has_pids, has_blkio;
+  struct {
+    uint64_t total, kernel, user; /* nanoseconds */
+    uint64_t *percpu;
+    size_t n_percpu;
+    uint64_t periods, throttled_periods, throttled_time;
+  } cpu;
+  struct {
+    struct cgroup_mem_entry usage, swap, kernel, kernel_tcp;
+    uint64_t cache;
+    struct cgroup_kv_u64 *raw; /* memory.stat as it is */
+    size_t n_raw;
+  } memory;
+  struct {
+    uint64_t current, limit; /* limit 0 = none */
+  } pids;
+  struct {
+    struct cgroup_blkio_entry *service_bytes, *serviced;
+    size_t n_service_bytes, n_serviced;
+  } blkio;
+  struct cgroup_hugetlb_stats *hugetlb;
+  size_t n_hugetlb;
+};
+/* Reads what the host's controllers offer (v1 or v2, both on a hybrid host). */
+int cgroup_stats(const struct cgroup *cg, struct cgroup_stats *st, struct silo_error *err);
+void cgroup_stats_free(struct cgroup_stats *st);
+/* OOM notification: an fd that becomes readable when the kernel OOM-kills in the
+ * cgroup (v1: eventfd registered through cgroup.event_control on memory.oom_control;
+ * v2: inotify on memory.events), and the cumulative OOM-kill count behind it. */
+int cgroup_oom_fd(const struct cgroup *cg, struct silo_error *err);
+int cgroup_oom_count(const struct cgroup *cg, uint64_t *count);
+
 /* True when the container's cgroup is frozen (v2 cgroup.freeze / v1 freezer.state). */
 bool cgroup_is_frozen(const struct cgroup *cg);
 void cgroup_free(struct cgroup *cg);

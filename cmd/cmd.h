@@ -24,6 +24,11 @@ int cmd_delete(struct silo_context *ctx, int argc, char **argv);
 int cmd_list(struct silo_context *ctx, int argc, char **argv);
 int cmd_spec(struct silo_context *ctx, int argc, char **argv);
 int cmd_exec(struct silo_context *ctx, int argc, char **argv);
+int cmd_pause(struct silo_context *ctx, int argc, char **argv);
+int cmd_resume(struct silo_context *ctx, int argc, char **argv);
+int cmd_ps(struct silo_context *ctx, int argc, char **argv);
+int cmd_update(struct silo_context *ctx, int argc, char **argv);
+int cmd_features(struct silo_context *ctx, int argc, char **argv);
 
 /* Shared helpers (util.c). */
 /* Reports a failed command (stderr + --log) and returns its exit code, 1. */

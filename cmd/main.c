@@ -15,7 +15,12 @@ static const struct command commands[] = {
     {"kill", cmd_kill, "send a signal to a container"},
     {"delete", cmd_delete, "delete a container"},
     {"list", cmd_list, "list containers"},
+    {"pause", cmd_pause, "freeze every process of a container"},
+    {"resume", cmd_resume, "thaw a paused container"},
+    {"ps", cmd_ps, "list the processes of a container"},
+    {"update", cmd_update, "change the resource limits of a container"},
     {"spec", cmd_spec, "write a default config.json"},
+    {"features", cmd_features, "print the OCI features document"},
 };
 
 static void

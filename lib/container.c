@@ -358,6 +358,11 @@ container_destroy(int rootfd, int dirfd, const struct silo_state *s,
     struct silo_error e = {0};
     cgroup_signal_all(cg, SIGKILL, &e);
   }
+  /* Frozen tasks (v1 freezer) do not act on SIGKILL until thawed. */
+  if (cg && st == OCI_STATUS_PAUSED) {
+    struct silo_error e = {0};
+    if (cgroup_freeze(cg, false, &e) < 0) silo_log_warn("container `%s`: thaw: %s", s->id, e.msg);
+  }
   if (st != OCI_STATUS_STOPPED && !wait_exit(s->pid, s->start_time, 10000))
     silo_log_warn("container `%s`: process %d did not exit after SIGKILL", s->id, s->pid);
 

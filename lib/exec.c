@@ -140,7 +140,7 @@ exec_prepare(struct container_plan *c, const struct silo_exec_opts *o, struct si
   if (state_read(dirfd, s, err) < 0) return -1;
   enum oci_status st = state_status(dirfd, s);
   if (st != OCI_STATUS_RUNNING && st != OCI_STATUS_CREATED)
-    return silo_err(err, EINVAL, "cannot exec in a container that is %s", oci_status_name(st));
+    return silo_err(err, 0, "cannot exec in a container that is %s", oci_status_name(st));
   c->cfg = state_load_config(dirfd, err);
   if (!c->cfg) return -1;
   if (o->process_path) {

@@ -59,7 +59,7 @@ silo_start(struct silo_context *ctx, const char *id, struct silo_error *err)
   _cleanup_close_ int fifo = -1, pidfd = -1;
   enum oci_status st = state_status(dirfd, &s);
   if (st != OCI_STATUS_CREATED) {
-    silo_err(err, EINVAL, "cannot start a container that is %s", oci_status_name(st));
+    silo_err(err, 0, "cannot start a container that is %s", oci_status_name(st));
     goto out;
   }
   /* Non-blocking open: we are the reader the container process waits for. */
@@ -128,7 +128,7 @@ silo_kill(struct silo_context *ctx, const char *id, int sig, bool all, struct si
   if (open_state(ctx, id, &rootfd, &dirfd, &s, err) < 0) goto out;
   enum oci_status st = state_status(dirfd, &s);
   if (st == OCI_STATUS_STOPPED) {
-    silo_err(err, ESRCH, "container is not running");
+    silo_err(err, 0, "container is not running");
     goto out;
   }
   if (all && s.cgroup_path && s.cgroup_manager != CGROUP_MANAGER_DISABLED) {
@@ -142,7 +142,7 @@ silo_kill(struct silo_context *ctx, const char *id, int sig, bool all, struct si
   pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
   unsigned long long start;
   if (pidfd < 0 || proc_stat(s.pid, NULL, &start) < 0 || start != s.start_time) {
-    silo_err(err, ESRCH, "container is not running");
+    silo_err(err, 0, "container is not running");
     goto out;
   }
   if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
@@ -178,7 +178,7 @@ silo_delete(struct silo_context *ctx, const char *id, bool force, struct silo_er
   int ret = 0;
   enum oci_status st = state_status(dirfd, &s);
   if (!force && (st == OCI_STATUS_RUNNING || st == OCI_STATUS_PAUSED))
-    ret = silo_err(err, EBUSY, "cannot delete a container that is %s (use --force)",
+    ret = silo_err(err, 0, "cannot delete a container that is %s (use --force)",
                    oci_status_name(st));
   else
     ret = container_destroy(rootfd, dirfd, &s, NULL, NULL, err);

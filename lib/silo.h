@@ -74,6 +74,28 @@ struct silo_exec_opts {
 int silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exit_code,
               struct silo_error *err);
 
+/* ---- a running container's cgroup ---- */
+int silo_pause(struct silo_context *ctx, const char *id, struct silo_error *err);
+int silo_resume(struct silo_context *ctx, const char *id, struct silo_error *err);
+/* json: the pids as a JSON array; else the host's `ps` (ps_args, default -ef)
+ * filtered to the container's processes. */
+int silo_ps(struct silo_context *ctx, const char *id, bool json, char *const *ps_args,
+            struct silo_error *err);
+
+struct silo_update_opts {
+  const char *id;
+  const char *resources; /* a linux.resources JSON file, or "-" for stdin */
+  /* runc's flags (NULL when not given); sizes take k/m/g suffixes */
+  const char *memory, *memory_reservation, *memory_swap, *kernel_memory, *kernel_memory_tcp;
+  const char *cpu_shares, *cpu_quota, *cpu_period, *cpu_rt_period, *cpu_rt_runtime;
+  const char *cpuset_cpus, *cpuset_mems, *pids_limit, *blkio_weight;
+};
+int silo_update(struct silo_context *ctx, const struct silo_update_opts *o,
+                struct silo_error *err);
+
+/* The OCI features document (runtime-spec features.md), malloc'ed JSON. */
+char *silo_features(void);
+
 enum silo_list_format { SILO_LIST_TABLE, SILO_LIST_JSON, SILO_LIST_QUIET };
 /* Writes the list to stdout. */
 int silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error *err);
