@@ -17,9 +17,11 @@ static const char usage[] =
     "      --preserve-fds N      pass N extra fds (3 .. 3+N-1) to the container\n"
     "      --no-pivot            use MS_MOVE + chroot instead of pivot_root\n"
     "      --no-new-keyring      keep the caller's session keyring\n"
+    "      --network MODE        silo's own networking: none (default) or bridge\n"
+    "  -p, --publish [IP:]HOST:CTR[/PROTO]  publish a port (with --network bridge)\n"
     "  -h, --help                show this help\n";
 
-enum { OPT_CONFIG = 256, OPT_PID_FILE, OPT_CONSOLE, OPT_PRESERVE, OPT_NO_PIVOT, OPT_NO_KEYRING,
+enum { OPT_NETWORK = 300, OPT_CONFIG = 256, OPT_PID_FILE, OPT_CONSOLE, OPT_PRESERVE, OPT_NO_PIVOT, OPT_NO_KEYRING,
        OPT_NO_SUBREAPER, OPT_DETACH, OPT_KEEP };
 
 /* create and run share their flags; run adds --detach and --keep. */
@@ -38,12 +40,23 @@ cmd_parse_create_opts(const char *cmd, int argc, char **argv, struct silo_create
       {"no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER},
       {"detach", no_argument, NULL, 'd'},
       {"keep", no_argument, NULL, OPT_KEEP},
+      {"network", required_argument, NULL, OPT_NETWORK},
+      {"publish", required_argument, NULL, 'p'},
       {"help", no_argument, NULL, 'h'},
       {0},
   };
   int c;
-  while ((c = cmd_getopt(argc, argv, is_run ? "+b:dh" : "+b:h", longs)) != -1) {
+  /* --publish may repeat: at most one per argument. */
+  static const char *publish[64];
+  o->publish = publish;
+  while ((c = cmd_getopt(argc, argv, is_run ? "+b:dp:h" : "+b:p:h", longs)) != -1) {
     switch (c) {
+    case OPT_NETWORK: o->network = optarg; break;
+    case 'p':
+      if (o->n_publish == sizeof publish / sizeof publish[0])
+        return cmd_usage_error(cmd, "too many --publish");
+      publish[o->n_publish++] = optarg;
+      break;
     case 'b': o->bundle = optarg; break;
     case OPT_CONFIG: o->config_path = optarg; break;
     case OPT_PID_FILE: o->pid_file = optarg; break;

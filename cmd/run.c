@@ -20,6 +20,8 @@ static const char usage[] =
     "      --preserve-fds N      pass N extra fds (3 .. 3+N-1) to the container\n"
     "      --no-pivot            use MS_MOVE + chroot instead of pivot_root\n"
     "      --no-new-keyring      keep the caller's session keyring\n"
+    "      --network MODE        silo's own networking: none (default) or bridge\n"
+    "  -p, --publish [IP:]HOST:CTR[/PROTO]  publish a port (with --network bridge)\n"
     "  -h, --help                show this help\n";
 
 int cmd_parse_create_opts(const char *cmd, int argc, char **argv, struct silo_create_opts *o,

@@ -61,6 +61,7 @@ plan_free(struct container_plan *c)
   free(c->exec_env);
   for (size_t i = 0; i < ARRAY_SIZE(c->exec_capsets); i++) free(c->exec_capsets[i]);
   if (c->seccomp) silo_seccomp_free(c->seccomp);
+  if (c->net) network_plan_free(c->net);
   if (c->cg) cgroup_free(c->cg);
   if (c->cfg) oci_config_free(c->cfg);
   memset(c, 0, sizeof *c);
@@ -118,6 +119,7 @@ container_prepare(struct container_plan *c, struct silo_error *err)
     return silo_err(err, EINVAL,
                     "process.terminal is true: --console-socket is required when detached");
   if (l && l->seccomp && silo_seccomp_build(l->seccomp, &c->seccomp, err) < 0) return -1;
+  if (network_plan(c, err) < 0) return -1;
   silo_log_debug("container `%s`: config checked: rootfs %s, %zu mounts, clone flags %#llx",
                  c->id, c->rootfs, c->n_mounts, (unsigned long long)c->clone_flags);
   return 0;
@@ -247,6 +249,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   c->sync_parent = sp[0];
   c->sync_child = sp[1];
   timestamp_now(c->created, sizeof c->created);
+  if (c->net && network_before_clone(c, err) < 0) return -1;
 
   if (ns_setup_timens(c, err) < 0) return -1;
   /* Joining a pid namespace changes where our children go, not us. */
@@ -262,6 +265,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
                  in_v2 ? " into its cgroup" : "");
 
   if (ns_write_idmaps(c, pid, err) < 0) return -1;
+  if (c->net && network_after_clone(c, err) < 0) return -1;
   if (c->cg && cgroup_enter(c->cg, pid, in_v2, err) < 0) return -1;
   if (proc_stat(pid, NULL, &c->start_time) < 0)
     return silo_err(err, ESRCH, "the container process exited during set-up");
@@ -317,6 +321,7 @@ container_abort(struct container_plan *c)
     c->cg = NULL;
   }
   if (c->statefd >= 0) {
+    if (c->net) network_teardown(c->statefd, c->id);
     state_dir_remove(c->rootdirfd, c->id);
   }
   if (c->opts->pid_file && c->statefd >= 0) unlink(c->opts->pid_file);
@@ -377,6 +382,7 @@ container_destroy(int rootfd, int dirfd, const struct silo_state *s,
   }
   if (loaded) oci_config_free(loaded);
 
+  network_teardown(dirfd, s->id);
   int ret = 0;
   if (cg) {
     if (cgroup_destroy(cg, err) < 0) ret = silo_err_wrap(err, "remove cgroup");

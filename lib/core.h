@@ -135,6 +135,22 @@ int process_find_executable(struct container_plan *c, struct silo_error *err);
 int process_set_limits(struct container_plan *c, struct silo_error *err);
 __attribute__((noreturn)) void process_exec(struct container_plan *c);
 
+/* ---- network.c: silo's own networking (netns/) for standalone containers ----
+ * Chosen by --network/--publish or the config's org.silo.network.* annotations;
+ * a config that joins a network namespace by path is never touched. */
+struct network_plan;
+/* prepare: decide and validate (no side effects). */
+int network_plan(struct container_plan *c, struct silo_error *err);
+/* spawn, state dir made, before clone: lease an address, write the generated
+ * /etc/hosts and /etc/resolv.conf into the state dir and add their bind mounts. */
+int network_before_clone(struct container_plan *c, struct silo_error *err);
+/* spawn, after clone, before GO: veth into the container's netns, addresses,
+ * routes, NAT and published ports; records what it made in <state>/network.json. */
+int network_after_clone(struct container_plan *c, struct silo_error *err);
+/* delete and failed creates: undo what network.json records (best effort). */
+void network_teardown(int statefd, const char *id);
+void network_plan_free(struct network_plan *n);
+
 /* ---- hooks.c ---- */
 int hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state_json,
               struct silo_error *err);
@@ -215,6 +231,7 @@ struct container_plan {
   size_t n_rlimits;
   char *exec_path; /* resolved in the child */
   struct silo_seccomp *seccomp;
+  struct network_plan *net; /* NULL: no networking of silo's own */
 
   /* runtime */
   int rootdirfd;  /* the state root */

@@ -41,6 +41,11 @@ struct silo_create_opts {
   const char *console_socket;
   unsigned preserve_fds;
   bool no_pivot, no_new_keyring, no_subreaper;
+  /* silo's own networking: "none" (default) or "bridge"; published ports
+   * "[IP:]HOSTPORT:CTRPORT[/tcp|udp]" */
+  const char *network;
+  const char **publish;
+  size_t n_publish;
   /* run only */
   bool detach, keep;
 };
