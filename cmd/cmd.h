@@ -29,6 +29,7 @@ int cmd_resume(struct silo_context *ctx, int argc, char **argv);
 int cmd_ps(struct silo_context *ctx, int argc, char **argv);
 int cmd_update(struct silo_context *ctx, int argc, char **argv);
 int cmd_features(struct silo_context *ctx, int argc, char **argv);
+int cmd_events(struct silo_context *ctx, int argc, char **argv);
 
 /* Shared helpers (util.c). */
 /* Reports a failed command (stderr + --log) and returns its exit code, 1. */

@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"resume", cmd_resume, "thaw a paused container"},
     {"ps", cmd_ps, "list the processes of a container"},
     {"update", cmd_update, "change the resource limits of a container"},
+    {"events", cmd_events, "print resource statistics and OOM events of a container"},
     {"spec", cmd_spec, "write a default config.json"},
     {"features", cmd_features, "print the OCI features document"},
 };
@@ -76,6 +77,7 @@ main(int argc, char **argv)
       {0},
   };
   struct silo_context ctx = {.root = NULL, .criu = getenv("CRIU")};
+  silo_save_argv(argv);
   int c;
   while ((c = getopt_long_only(argc, argv, "+vh", longs, NULL)) != -1) {
     switch (c) {

@@ -28,7 +28,7 @@ plan_init(struct container_plan *c)
   memset(c, 0, sizeof *c);
   for (int i = 0; i < OCI_NS_KINDS; i++) c->join_fd[i] = -1;
   c->rootfd = c->rootdirfd = c->statefd = c->fifo_dirfd = -1;
-  c->sync_parent = c->sync_child = c->pidfd = c->pty_master = -1;
+  c->sync_parent = c->sync_child = c->pidfd = c->pty_master = c->exec_fifo_fd = c->notify_sock = -1;
 }
 
 static void
@@ -108,6 +108,21 @@ container_prepare(struct container_plan *c, struct silo_error *err)
   c->mounts = xcalloc(c->cfg->n_mounts + 1, sizeof *c->mounts);
   for (size_t i = 0; i < c->cfg->n_mounts; i++, c->n_mounts++)
     if (mount_plan_parse(&c->cfg->mounts[i], i, c->bundle, &c->mounts[i], err) < 0) return -1;
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    struct mount_plan *p = &c->mounts[i];
+    const struct oci_mount *m = p->m;
+    const struct oci_linux *ln = c->cfg->linux;
+    if (!p->idmap) continue;
+    /* Without mappings of its own, the mount takes the container's. */
+    bool own = m->n_uid_mappings && m->n_gid_mappings;
+    if (!own && !(ln && ln->n_uid_mappings && ln->n_gid_mappings))
+      return silo_err(err, EINVAL, "mounts[%zu]: idmap needs uidMappings and gidMappings", i);
+    p->idmap_fd = own ? ns_idmap_userns(m->uid_mappings, m->n_uid_mappings, m->gid_mappings,
+                                        m->n_gid_mappings, err)
+                      : ns_idmap_userns(ln->uid_mappings, ln->n_uid_mappings, ln->gid_mappings,
+                                        ln->n_gid_mappings, err);
+    if (p->idmap_fd < 0) return silo_err_wrap(err, "mounts[%zu]", i);
+  }
 
   const struct oci_linux *l = c->cfg->linux;
   if (l && l->rootfs_propagation && propagation_parse(l->rootfs_propagation, &c->root_propagation))
@@ -120,6 +135,8 @@ container_prepare(struct container_plan *c, struct silo_error *err)
                     "process.terminal is true: --console-socket is required when detached");
   if (l && l->seccomp && silo_seccomp_build(l->seccomp, &c->seccomp, err) < 0) return -1;
   if (network_plan(c, err) < 0) return -1;
+  /* Before anything exists: a container that could ptrace us gets a sealed copy. */
+  if (plan_needs_sealed_exe(c, &c->caps, c->has_caps) && reexec_sealed(err) < 0) return -1;
   silo_log_debug("container `%s`: config checked: rootfs %s, %zu mounts, clone flags %#llx",
                  c->id, c->rootfs, c->n_mounts, (unsigned long long)c->clone_flags);
   return 0;
@@ -226,7 +243,15 @@ container_spawn(struct container_plan *c, struct silo_error *err)
         .manager = mgr,
         .resources = NULL, /* applied once, below, with silo's device rules */
     };
-    if (cgroup_create(&cc, &c->cg, err) < 0) return -1;
+    if (cgroup_create(&cc, &c->cg, err) < 0) {
+      /* Rootless without a delegated cgroup: run without one, as crun does. */
+      if (geteuid() == 0 || (err->errnum != EACCES && err->errnum != EPERM &&
+                             err->errnum != EROFS))
+        return -1;
+      silo_log_debug("container `%s`: no cgroup (%s): continuing without", c->id, err->msg);
+      silo_err_clear(err);
+      c->cg = NULL;
+    }
   }
   if (c->cg && apply_resources(c, err) < 0) return silo_err_wrap(err, "linux.resources");
   if (c->cg) silo_log_debug("container `%s`: cgroup %s", c->id, cgroup_path(c->cg));

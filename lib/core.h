@@ -107,6 +107,8 @@ struct mount_plan {
   char *data;                /* fs-specific options joined by ',' */
   char *owned_source;        /* source made absolute (relative binds) */
   bool bind, recursive, remount_ro_bind;
+  bool idmap, idmap_recursive; /* idmap / ridmap (runtime-spec 1.2) */
+  int idmap_fd;                /* a user namespace carrying the mount's id mapping */
   bool is_dir; /* a directory target (else a file, for file bind mounts) */
 };
 int mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
@@ -120,6 +122,9 @@ int ns_join(struct container_plan *c, struct silo_error *err);
 int ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err);
 int ns_setup_timens(struct container_plan *c, struct silo_error *err);
 unsigned long ns_clone_flag(enum oci_ns_type t);
+/* A user namespace with these mappings, as an fd for MOUNT_ATTR_IDMAP. */
+int ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idmap *gid,
+                    size_t ng, struct silo_error *err);
 
 /* ---- rootfs.c / devices.c ---- */
 int rootfs_prepare(struct container_plan *c, struct silo_error *err);
@@ -133,6 +138,9 @@ int devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup 
 int process_plan(struct container_plan *c, struct silo_error *err);
 int process_find_executable(struct container_plan *c, struct silo_error *err);
 int process_set_limits(struct container_plan *c, struct silo_error *err);
+int process_chdir(struct container_plan *c, struct silo_error *err);
+/* With SCMP_ACT_NOTIFY: connect to the listener while its host path is reachable. */
+int process_connect_listener(struct container_plan *c, struct silo_error *err);
 __attribute__((noreturn)) void process_exec(struct container_plan *c);
 
 /* ---- network.c: silo's own networking (netns/) for standalone containers ----
@@ -237,6 +245,8 @@ struct container_plan {
   int rootdirfd;  /* the state root */
   int statefd;    /* <root>/<id>, locked (parent only) */
   int fifo_dirfd; /* <root>/<id> again, unlocked: the child opens exec.fifo through it */
+  int exec_fifo_fd; /* child: the fifo, open until execve */
+  int notify_sock;  /* child: connected to linux.seccomp.listenerPath before pivot_root */
   int sync_parent, sync_child;
   struct cgroup *cg;
   pid_t pid;
@@ -281,6 +291,13 @@ int container_destroy(int rootfd, int dirfd, const struct silo_state *s,
 void foreground_signals(sigset_t *mask);
 /* Forwards signals, relays the terminal, reaps; *exit_code as a shell reports it. */
 int foreground_wait(struct container_plan *c, int sfd, int *exit_code, struct silo_error *err);
+
+/* ---- cloned.c: the sealed-copy defence for containers that could ptrace us ---- */
+bool plan_needs_sealed_exe(const struct container_plan *c, const struct capsets *caps,
+                           bool has_caps);
+/* Re-executes the current silo command from a sealed memfd copy; returns only on
+ * failure. */
+int reexec_sealed(struct silo_error *err);
 
 /* ---- signals.c ---- */
 const char *signal_name(int sig);

@@ -8,6 +8,7 @@
  * since it only applies to children.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -41,6 +42,14 @@ exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   prctl(PR_SET_DUMPABLE, 0);
   close(c->sync_parent);
+  /* The state root is a host directory: it must not stay reachable. */
+  close(c->rootdirfd);
+  c->rootdirfd = -1;
+  /* Our pid as the host sees it, and the seccomp agent's socket: both only while
+   * the host's /proc and paths are still ours. */
+  char self[32] = "";
+  if (readlink("/proc/self", self, sizeof self - 1) > 0) c->pid = atoi(self);
+  if (process_connect_listener(c, &err) < 0) goto fail;
   /* Everything but pid (already joined for us) in one atomic step. */
   if (setns(ctr_pidfd, (int)(nsflags & ~(unsigned long)CLONE_NEWPID)) < 0) {
     silo_err(&err, errno, "join the container's namespaces");
@@ -54,10 +63,7 @@ exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
   if (c->proc->terminal && (master = terminal_setup(c, &err)) < 0) goto fail;
   if (process_set_limits(c, &err) < 0) goto fail;
   /* Relative to the container's root: nothing of the host is reachable. */
-  if (chdir(c->proc->cwd) < 0) {
-    silo_err(&err, errno, "process.cwd: chdir `%s`", c->proc->cwd);
-    goto fail;
-  }
+  if (process_chdir(c, &err) < 0) goto fail;
   if (process_find_executable(c, &err) < 0) goto fail;
   prctl(PR_SET_PDEATHSIG, 0);
   if (sync_send(c->sync_child, SYNC_READY, 0, master, &err) < 0) _exit(1);
@@ -151,10 +157,20 @@ exec_prepare(struct container_plan *c, const struct silo_exec_opts *o, struct si
     return -1;
   }
   if (process_plan(c, err) < 0) return -1;
+  /* The container's own processes are the attackers here: judge by its config. */
+  {
+    struct capsets ctr_caps = {0};
+    bool ctr_has = c->cfg->process && c->cfg->process->capabilities &&
+                   caps_from_oci(c->cfg->process->capabilities, &ctr_caps, err) == 0;
+    c->userns = oci_config_namespace(c->cfg, OCI_NS_USER) != NULL;
+    c->pidns = oci_config_namespace(c->cfg, OCI_NS_PID) != NULL;
+    if (plan_needs_sealed_exe(c, &ctr_caps, ctr_has) && reexec_sealed(err) < 0) return -1;
+  }
   if (c->proc->terminal && o->detach && !o->console_socket)
     return silo_err(err, EINVAL, "a terminal with --detach needs --console-socket");
   const struct oci_linux *l = c->cfg->linux;
   if (l && l->seccomp && silo_seccomp_build(l->seccomp, &c->seccomp, err) < 0) return -1;
+  c->state_json = state_json(s, c->cfg, OCI_STATUS_RUNNING, false);
   c->bundle = xstrdup(s->bundle);
   c->rootfs = xstrdup(s->rootfs);
   if (s->cgroup_path && s->cgroup_manager != CGROUP_MANAGER_DISABLED &&

@@ -137,6 +137,7 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   if (init_await_go(c, err) < 0) return -1;
   c->state_json = child_state(c, OCI_STATUS_CREATING);
   if (hooks_run(c->cfg, OCI_HOOK_CREATE_CONTAINER, c->state_json, err) < 0) return -1;
+  if (process_connect_listener(c, err) < 0) return -1;
   if (rootfs_enter(c, err) < 0) return -1;
   /* sysctls before rootfs_finish, which makes /proc/sys read-only. */
   if (set_sysctls(c->cfg->linux, err) < 0) return -1;
@@ -144,7 +145,7 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   if (set_names(c->cfg, err) < 0) return -1;
   if (c->proc->terminal && (*master = terminal_setup(c, err)) < 0) return -1;
   if (process_set_limits(c, err) < 0) return -1;
-  if (chdir(c->proc->cwd) < 0) return silo_err(err, errno, "process.cwd: chdir `%s`", c->proc->cwd);
+  if (process_chdir(c, err) < 0) return -1;
   if (process_find_executable(c, err) < 0) return -1;
   return 0;
 }
@@ -180,6 +181,7 @@ init_main(struct container_plan *c)
     signal(SIGPIPE, SIG_IGN);
     int fd = openat(c->fifo_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
     if (fd < 0 || write(fd, "0", 1) != 1) _exit(1);
+    c->exec_fifo_fd = fd;
     /* fd stays open: execve closes it (O_CLOEXEC), which tells `start` that the
      * startContainer hooks are done and the program runs (then poststart). */
   } else {

@@ -73,6 +73,7 @@ mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
                  struct mount_plan *out, struct silo_error *err)
 {
   memset(out, 0, sizeof *out);
+  out->idmap_fd = -1;
   out->m = m;
   out->dest = m->destination;
   out->type = m->type;
@@ -96,9 +97,11 @@ mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
       out->propagation = prop;
       continue;
     }
-    if (strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0)
-      return silo_err(err, ENOTSUP, "mounts[%zu].options[%zu]: `%s` mounts are not supported yet",
-                      index, i, o);
+    if (strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0) {
+      out->idmap = true;
+      out->idmap_recursive = o[0] == 'r';
+      continue;
+    }
     /* Userspace-only options (x-*, crun's tmpcopyup) mean nothing to the kernel. */
     if (strncasecmp(o, "x-", 2) == 0 || strcmp(o, "tmpcopyup") == 0) continue;
     for (size_t k = 0; k < ARRAY_SIZE(flag_opts); k++) {
@@ -136,6 +139,8 @@ mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
   } else if (!out->type || !out->type[0]) {
     return silo_err(err, EINVAL, "mounts[%zu].type: missing for a non-bind mount", index);
   }
+  if (out->idmap && !out->bind)
+    return silo_err(err, EINVAL, "mounts[%zu].options: idmap needs a bind mount", index);
   out->data = data[0] ? steal_ptr(&data) : NULL;
   return 0;
 }
@@ -143,6 +148,8 @@ mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
 void
 mount_plan_free(struct mount_plan *p)
 {
+  if (p->idmap_fd > 0) close(p->idmap_fd);
+  p->idmap_fd = -1;
   free(p->data);
   free(p->owned_source);
   p->data = NULL;

@@ -10,7 +10,11 @@
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -165,14 +169,114 @@ write_map(pid_t pid, const char *file, const struct oci_idmap *m, size_t n,
   return write_file(path, buf, len, err);
 }
 
+/* newuidmap/newgidmap (from the uidmap package, setuid root) write the ranges that
+ * /etc/subuid and /etc/subgid grant an unprivileged user. */
+static int
+run_idmap_helper(const char *helper, pid_t pid, const struct oci_idmap *m, size_t n,
+                 struct silo_error *err)
+{
+  size_t argc = 0;
+  _cleanup_free_ char **argv = xcalloc(3 * n + 3, sizeof *argv);
+  _cleanup_free_ char *pidstr = xasprintf("%d", (int)pid);
+  argv[argc++] = (char *)helper;
+  argv[argc++] = pidstr;
+  char *nums = xcalloc(n * 3, 12);
+  for (size_t i = 0; i < n; i++) {
+    unsigned v[3] = {m[i].container_id, m[i].host_id, m[i].size};
+    for (int k = 0; k < 3; k++) {
+      char *slot = nums + (i * 3 + (size_t)k) * 12;
+      snprintf(slot, 12, "%u", v[k]);
+      argv[argc++] = slot;
+    }
+  }
+  pid_t child = fork();
+  if (child < 0) {
+    free(nums);
+    return silo_err(err, errno, "fork %s", helper);
+  }
+  if (child == 0) {
+    execvp(helper, argv);
+    _exit(127);
+  }
+  free(nums);
+  int status;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return silo_err(err, 0, "%s failed (status %d): is the range in /etc/sub%cid?", helper,
+                    WIFEXITED(status) ? WEXITSTATUS(status) : -1, helper[3]);
+  return 0;
+}
+
 int
 ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err)
 {
   const struct oci_linux *l = c->cfg->linux;
   if (!(c->clone_flags & CLONE_NEWUSER)) return 0;
-  if (write_map(pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err) < 0)
+  if (geteuid() == 0) {
+    if (write_map(pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err) < 0)
+      return silo_err_wrap(err, "linux.uidMappings");
+    if (write_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err) < 0)
+      return silo_err_wrap(err, "linux.gidMappings");
+    return 0;
+  }
+  /* Unprivileged: the kernel lets us map exactly our own ids, once setgroups is
+   * denied for the gid map; anything more goes through the setuid helpers. */
+  bool own_uid = l->n_uid_mappings == 1 && l->uid_mappings[0].host_id == geteuid() &&
+                 l->uid_mappings[0].size == 1;
+  bool own_gid = l->n_gid_mappings == 1 && l->gid_mappings[0].host_id == getegid() &&
+                 l->gid_mappings[0].size == 1;
+  if (own_uid) {
+    if (write_map(pid, "uid_map", l->uid_mappings, 1, err) < 0)
+      return silo_err_wrap(err, "linux.uidMappings");
+  } else if (run_idmap_helper("newuidmap", pid, l->uid_mappings, l->n_uid_mappings, err) < 0) {
     return silo_err_wrap(err, "linux.uidMappings");
-  if (write_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err) < 0)
+  }
+  if (own_gid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
+    if (write_file(path, "deny", 4, err) < 0) return silo_err_wrap(err, "deny setgroups");
+    if (write_map(pid, "gid_map", l->gid_mappings, 1, err) < 0)
+      return silo_err_wrap(err, "linux.gidMappings");
+  } else if (run_idmap_helper("newgidmap", pid, l->gid_mappings, l->n_gid_mappings, err) < 0) {
     return silo_err_wrap(err, "linux.gidMappings");
+  }
   return 0;
+}
+
+/* An idmapped mount needs a user namespace that carries the mapping: a child is
+ * cloned into a new one, its maps are written, the namespace is kept by an fd and
+ * the child goes away.  Done in the parent, before anything else is created. */
+int
+ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idmap *gid, size_t ng,
+                struct silo_error *err)
+{
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return silo_err(err, errno, "pipe");
+  pid_t child = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+  if (child < 0) {
+    close(p[0]), close(p[1]);
+    return silo_err(err, errno, "clone a user namespace for an idmapped mount");
+  }
+  if (child == 0) {
+    char b;
+    close(p[1]);
+    /* Wait until the parent has what it needs, then leave. */
+    while (read(p[0], &b, 1) < 0 && errno == EINTR) {
+    }
+    _exit(0);
+  }
+  close(p[0]);
+  int fd = -1;
+  if (write_map(child, "uid_map", uid, nu, err) == 0 &&
+      write_map(child, "gid_map", gid, ng, err) == 0) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)child);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) silo_err(err, errno, "open `%s`", path);
+  }
+  close(p[1]);
+  while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
+  }
+  return fd;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/close_range.h>
 #include <signal.h>
 #include <string.h>
@@ -85,19 +86,24 @@ env_get(const struct oci_process *p, const char *name)
   return NULL;
 }
 
+/* Checks a candidate inside the container's root, magic links refused: a path like
+ * /proc/self/fd/N/.. must not reach the host through a runtime fd. */
 static bool
-is_executable(const char *path, int *why)
+is_executable(int root, const char *path, int *why)
 {
+  struct silo_error e = {0};
+  _cleanup_close_ int fd = open_in_root(root, path, O_PATH, 0, &e);
   struct stat st;
-  if (stat(path, &st) < 0) {
-    *why = errno;
+  if (fd < 0 || fstat(fd, &st) < 0) {
+    *why = fd < 0 ? e.errnum : errno;
     return false;
   }
   if (S_ISDIR(st.st_mode)) {
     *why = EACCES;
     return false;
   }
-  if (access(path, X_OK) < 0) {
+  char p[PROC_FD_PATH_MAX];
+  if (access(proc_fd_path(p, fd), X_OK) < 0) {
     *why = errno;
     return false;
   }
@@ -112,8 +118,17 @@ process_find_executable(struct container_plan *c, struct silo_error *err)
 {
   const char *arg0 = c->proc->args[0];
   int why = ENOENT;
+  _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return silo_err(err, errno, "open `/`");
   if (strchr(arg0, '/')) {
-    if (!is_executable(arg0, &why))
+    /* Relative to the working directory, which is inside the root. */
+    _cleanup_free_ char *abs = NULL;
+    if (arg0[0] != '/') {
+      char cwd[PATH_MAX];
+      if (!getcwd(cwd, sizeof cwd)) return silo_err(err, errno, "getcwd");
+      abs = xasprintf("%s/%s", cwd, arg0);
+    }
+    if (!is_executable(root, abs ? abs : arg0, &why))
       return silo_err(err, why, "exec: \"%s\": %s", arg0,
                       why == ENOENT ? "no such file or directory" : "cannot execute");
     c->exec_path = xstrdup(arg0);
@@ -126,7 +141,7 @@ process_find_executable(struct container_plan *c, struct silo_error *err)
   int first_err = 0;
   for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
     _cleanup_free_ char *cand = xasprintf("%s/%s", *dir ? dir : ".", arg0);
-    if (is_executable(cand, &why)) {
+    if (is_executable(root, cand, &why)) {
       c->exec_path = steal_ptr(&cand);
       return 0;
     }
@@ -135,6 +150,52 @@ process_find_executable(struct container_plan *c, struct silo_error *err)
   if (first_err == EACCES)
     return silo_err(err, EACCES, "exec: \"%s\": permission denied", arg0);
   return silo_err(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
+}
+
+/* process.cwd, resolved inside the container's root with magic links refused: a
+ * cwd like /proc/self/fd/N must not lead through an fd of the runtime to the host
+ * (CVE-2024-21626). */
+int
+process_chdir(struct container_plan *c, struct silo_error *err)
+{
+  _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return silo_err(err, errno, "open `/`");
+  _cleanup_close_ int fd = open_in_root(root, c->proc->cwd, O_PATH | O_DIRECTORY, 0, err);
+  if (fd < 0) return silo_err_wrap(err, "process.cwd");
+  if (fchdir(fd) < 0) return silo_err(err, errno, "process.cwd: chdir `%s`", c->proc->cwd);
+  return 0;
+}
+
+int
+process_connect_listener(struct container_plan *c, struct silo_error *err)
+{
+  if (!c->seccomp || !silo_seccomp_uses_notify(c->seccomp)) return 0;
+  c->notify_sock = silo_seccomp_listener_connect(c->cfg->linux->seccomp->listener_path, err);
+  return c->notify_sock < 0 ? silo_err_wrap(err, "linux.seccomp.listenerPath") : 0;
+}
+
+/* Closes every fd from `first` up, except those in keep[] (which stay, close-on-exec). */
+static void
+close_fds_from(unsigned first, const int *keep, size_t n_keep)
+{
+  unsigned from = first;
+  int sorted[4];
+  size_t n = 0;
+  for (size_t i = 0; i < n_keep && n < 4; i++)
+    if (keep[i] >= (int)first) sorted[n++] = keep[i];
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+      int t = sorted[j];
+      sorted[j] = sorted[j - 1];
+      sorted[j - 1] = t;
+    }
+  for (size_t i = 0; i <= n; i++) {
+    unsigned to = i < n ? (unsigned)sorted[i] - 1 : ~0U;
+    if (to >= from && syscall(SYS_close_range, from, to, 0) < 0) {
+      for (unsigned fd = from; fd <= to && fd < 65536; fd++) close((int)fd);
+    }
+    if (i < n) from = (unsigned)sorted[i] + 1;
+  }
 }
 
 static int
@@ -191,19 +252,22 @@ process_exec(struct container_plan *c)
   if (c->seccomp && p->no_new_privileges && silo_seccomp_load(c->seccomp, &notify_fd, &err) < 0)
     die(c, &err, 1);
   if (notify_fd >= 0) {
+    /* The listener goes to the agent over the socket connected before pivot_root. */
     const struct oci_seccomp *s = c->cfg->linux->seccomp;
-    if (silo_seccomp_send_notify(s->listener_path, s->listener_metadata, notify_fd, c->pid,
-                                 c->state_json, &err) < 0)
+    if (silo_seccomp_send_notify_sock(c->notify_sock, s->listener_metadata, notify_fd, c->pid,
+                                      c->state_json, &err) < 0)
       die(c, &err, 1);
     close(notify_fd);
   }
 
   /* Nothing of the runtime may reach the process: every fd above stdio and the
-   * preserved ones is closed at exec (CVE-2024-21626). */
+   * preserved ones is closed now, before execve resolves its path, so neither the
+   * path nor the process can go through a runtime fd (CVE-2024-21626).  Kept: the
+   * sync socket and the exec fifo, close-on-exec, whose closing at execve tells
+   * the parent / `start` that the program runs; neither leads anywhere. */
   unsigned first = 3 + c->opts->preserve_fds;
-  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-    for (int fd = (int)first; fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
-  }
+  int keep[] = {c->sync_child, c->exec_fifo_fd};
+  close_fds_from(first, keep, ARRAY_SIZE(keep));
   reset_signals();
   execve(c->exec_path, (char *const *)p->args, (char *const *)(p->env ? p->env : (const char *[]){NULL}));
   int e = errno;

@@ -94,9 +94,17 @@ bind_mount(int rootfd, const struct mount_plan *p, int destfd, struct silo_error
                         sizeof a) < 0)
         return silo_err(err, errno, "set attributes of bind mount of `%s`", p->source);
     }
+    /* An idmapped mount: files show up with the ids the mount's mapping gives them.
+     * Only possible on a detached tree, hence here, before move_mount. */
+    if (p->idmap) {
+      struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)p->idmap_fd};
+      if (mount_setattr(tree, "", AT_EMPTY_PATH | (p->idmap_recursive ? AT_RECURSIVE : 0), &a,
+                        sizeof a) < 0)
+        return silo_err(err, errno, "idmap the mount of `%s`", p->source);
+    }
     if (move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       return silo_err(err, errno, "bind `%s`", p->source);
-  } else if (errno == ENOSYS) {
+  } else if (errno == ENOSYS && !p->idmap) {
     char dp[PROC_FD_PATH_MAX];
     if (mount(p->source, proc_fd_path(dp, destfd), NULL, MS_BIND | (p->recursive ? MS_REC : 0),
               NULL) < 0)

@@ -32,6 +32,9 @@ void silo_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Logs a command's final error ("silo: create `web`: ...") to stderr and the log. */
 void silo_log_failure(const struct silo_error *err);
 
+/* main() hands its argv over, for the sealed re-exec (see lib/cloned.c). */
+void silo_save_argv(char **argv);
+
 /* ---- lifecycle ---- */
 struct silo_create_opts {
   const char *id;
@@ -96,6 +99,11 @@ struct silo_update_opts {
   const char *cpuset_cpus, *cpuset_mems, *pids_limit, *blkio_weight;
 };
 int silo_update(struct silo_context *ctx, const struct silo_update_opts *o,
+                struct silo_error *err);
+/* `events`: the container's cgroup statistics as runc-style JSON lines on stdout.
+ * stats_once: one {"type":"stats"} object; else one every interval_ms, plus an
+ * {"type":"oom"} object at each OOM kill, until the container stops. */
+int silo_events(struct silo_context *ctx, const char *id, bool stats_once, unsigned interval_ms,
                 struct silo_error *err);
 
 /* The OCI features document (runtime-spec features.md), malloc'ed JSON. */

@@ -1,0 +1,211 @@
+#!/bin/bash
+# Security: each test tries an attack that broke runc or crun and shows it failing,
+# plus seccomp, capabilities, idmapped mounts and rootless containers.
+. "$(dirname "$0")/../lib/common.sh"
+
+SLEEPER='trap "exit 0" TERM; while :; do sleep 0.05; done'
+SILO_BIN=$(readlink -f "$SILO")
+
+# CVE-2019-5736: a process in the container keeps an fd to /proc/PID/exe of a silo
+# process and, once no silo runs, reopens it for writing to replace the host binary.
+# The attack is run with every capability the host allows (CAP_SYS_PTRACE too),
+# against a copy of the binary so that a failure cannot clobber the real one.
+attack_proc_exe() {  # BUNDLE_CAPS_JSON -> sets OUT to the attacker's verdict
+	local caps=$1 id b=$T_DIR/b-$RANDOM bin=$T_DIR/silo-copy before after pid
+	cp "$SILO_BIN" "$bin"
+	before=$(sha256sum "$bin" | cut -d' ' -f1)
+	id=$(new_id)
+	make_bundle "$b" '.process.capabilities = {"bounding":$c,"effective":$c,"permitted":$c}' --argjson c "$caps"
+	set_args "$b" "$SLEEPER"
+	"$bin" --root "$ROOT" create --bundle "$b" "$id" > "$T_DIR/$id.out" 2>&1 < /dev/null || fail "create: $(cat "$T_DIR/$id.out")"
+	# the init is still silo's code, waiting for start: grab its exe
+	# (sh exits if an `exec` redirection fails: test the open with cat first)
+	"$bin" --root "$ROOT" exec -d "$id" sh -c 'cat /proc/1/exe > /dev/null 2>&1 || { echo NO-OPEN > /dev/shm/verdict; exit 0; }
+		exec 3</proc/1/exe; echo OPENED-$(readlink /proc/1/exe) > /dev/shm/verdict; sleep 1.5
+		if echo pwned > /proc/self/fd/3; then echo WROTE >> /dev/shm/verdict; else echo WRITE-FAILED >> /dev/shm/verdict; fi' \
+		</dev/null >/dev/null 2>&1 || fail "exec -d failed"
+	sleep 0.3
+	"$bin" --root "$ROOT" start "$id" || fail "start failed"
+	pid=$("$bin" --root "$ROOT" state "$id" | jq .pid)
+	# now no silo process runs from the copy: the attacker gets its chance
+	wait_for 10 grep -qE 'WROTE|WRITE-FAILED|NO-OPEN' "/proc/$pid/root/dev/shm/verdict" || fail "attacker gave no verdict"
+	OUT=$(cat "/proc/$pid/root/dev/shm/verdict")
+	after=$(sha256sum "$bin" | cut -d' ' -f1)
+	"$bin" --root "$ROOT" delete --force "$id"
+	assert_eq "$before" "$after" "the silo binary on the host (attacker said: $OUT)"
+}
+
+test_cve_2019_5736_proc_exe() {
+	local names=(CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF CHECKPOINT_RESTORE) bnd i all nopt
+	bnd=$((16#$(awk '/^CapBnd/ {print $2}' /proc/self/status)))
+	all=$(for i in "${!names[@]}"; do (( (bnd >> i) & 1 )) && echo "CAP_${names[$i]}"; done | jq -R . | jq -sc .)
+	nopt=$(jq -c 'map(select(. != "CAP_SYS_PTRACE"))' <<< "$all")
+	# every capability but CAP_SYS_PTRACE: the waiting init is not dumpable
+	attack_proc_exe "$nopt"
+	is_runc || assert_contains "$OUT" "NO-OPEN" "opening /proc/1/exe without CAP_SYS_PTRACE"
+	assert_not_contains "$OUT" "WROTE" "writing through /proc/1/exe without CAP_SYS_PTRACE"
+	# CAP_SYS_PTRACE too: the exe it opens is silo's sealed copy, which cannot be written
+	attack_proc_exe "$all"
+	assert_not_contains "$OUT" "WROTE" "writing through the kept /proc/1/exe fd"
+	is_runc || assert_contains "$OUT" "memfd" "the exe of a container that could ptrace silo"
+}
+
+# CVE-2024-21626: process.cwd (or args[0]) through /proc/self/fd/N of a runtime fd
+# that leads to the host.  Every N must be refused or stay inside the container.
+test_cve_2024_21626_cwd() {
+	silo_only "runc 1.1.5 predates the fix"
+	local b=$T_DIR/b n id
+	make_bundle "$b"
+	echo host-secret > "$T_DIR/host-marker"
+	for n in 3 4 5 6 7 8 9 10 11 12; do
+		id=$(new_id)
+		jq_edit "$b" '.process.cwd = $c | .process.args = ["sh","-c","ls ../../../../ 2>&1; cat ../../../../host-marker 2>&1; pwd"]' --arg c "/proc/self/fd/$n"
+		capture silo run --bundle "$b" "$id"
+		assert_not_contains "$OUT" "host-secret" "cwd /proc/self/fd/$n"
+		if [ "$RC" -eq 0 ]; then fail "cwd /proc/self/fd/$n was accepted: $(show "$OUT")"; fi
+		silo delete --force "$id" >/dev/null 2>&1
+	done
+	for n in 3 4 5 6 7 8 9 10; do
+		id=$(new_id)
+		jq_edit "$b" '.process.cwd = "/" | .process.args = [$a]' --arg a "/proc/self/fd/$n/../../../../bin/sh"
+		capture silo run --bundle "$b" "$id"
+		[ "$RC" -ne 0 ] || fail "args[0] through /proc/self/fd/$n ran: $(show "$OUT")"
+		silo delete --force "$id" >/dev/null 2>&1
+	done
+	assert_no_leftovers "$id"
+}
+
+# CVE-2021-30465 and masked paths: a masked path that is a symlink must not make
+# silo mount over what it points to; a /proc that is not procfs is refused.
+test_masked_symlink_and_fake_proc() {
+	silo_only "the fake-/proc refusal is silo's check"
+	local id b=$T_DIR/b
+	id=$(new_id)
+	make_bundle "$b" '.root.readonly = false | .linux.maskedPaths += ["/masked-link"]'
+	ln -s /bin/busybox "$b/rootfs/masked-link"
+	run_ok "$b" 'busybox true && echo busybox-ok; test -L /masked-link && echo link-intact'
+	assert_contains "$OUT" "busybox-ok" "busybox not masked through the symlink"
+	assert_contains "$OUT" "link-intact" "the symlink itself"
+	rm -f "$b/rootfs/masked-link"
+	# a config that puts a plain directory over /proc: masking it would be theatre
+	mkdir -p "$T_DIR/fakeproc"
+	id=$(new_id)
+	jq_edit "$b" '.mounts |= map(if .destination == "/proc" then {"destination":"/proc","type":"bind","source":$s,"options":["rbind"]} else . end)' --arg s "$T_DIR/fakeproc"
+	set_args "$b" true
+	capture silo run --bundle "$b" "$id"
+	[ "$RC" -ne 0 ] || fail "a bind-mounted /proc was accepted"
+	assert_contains "$OUT" "not a procfs" "error for a fake /proc"
+	assert_no_leftovers "$id"
+}
+
+# CVE-2022-29162: inheritable capabilities are exactly the config's, none unasked.
+test_inheritable_caps_exact() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.process.capabilities.inheritable = []'
+	run_ok "$b" 'grep CapInh /proc/self/status'
+	assert_contains "$OUT" "CapInh:	0000000000000000" "inheritable set with none configured"
+	jq_edit "$b" '.process.capabilities.inheritable = ["CAP_KILL"]'
+	run_ok "$b" 'grep CapInh /proc/self/status'
+	assert_contains "$OUT" "CapInh:	0000000000000020" "inheritable set = CAP_KILL only"
+}
+
+# A process joining with exec is confined like the container: seccomp, caps, nnp.
+test_exec_same_confinement() {
+	local id b=$T_DIR/b out
+	id=$(new_id)
+	make_bundle "$b" '.linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}'
+	set_args "$b" "$SLEEPER"
+	run_detached "$id" "$b"
+	wait_status "$id" running
+	out=$(silo exec "$id" mkdir /tmp/x 2>&1) && fail "mkdir allowed in exec: $out"
+	assert_match "$out" "Operation not permitted" "seccomp in the exec'd process"
+	out=$(silo exec "$id" grep -E "^(CapBnd|Seccomp|NoNewPrivs):" /proc/self/status)
+	assert_contains "$out" "Seccomp:	2" "filter mode"
+	assert_contains "$out" "NoNewPrivs:	1" "no_new_privs"
+	assert_contains "$out" "CapBnd:	$(awk '/^CapBnd/ {print $2}' "/proc/$(state_field "$id" pid)/status")" "bounding set"
+	assert_ok silo delete --force "$id"
+}
+
+# Bad seccomp profiles are refused before anything is created.
+test_bad_seccomp_profiles() {
+	local b=$T_DIR/b id prof
+	make_bundle "$b"
+	for prof in '{"defaultAction":"SCMP_ACT_BOGUS"}' \
+		'{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_NOPE"]}' \
+		'{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":9,"value":1,"op":"SCMP_CMP_EQ"}]}]}' \
+		'{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":1,"op":"SCMP_CMP_WHAT"}]}]}'; do
+		id=$(new_id)
+		jq_edit "$b" '.linux.seccomp = ($p | fromjson)' --arg p "$prof"
+		capture silo create --bundle "$b" "$id"
+		[ "$RC" -ne 0 ] || fail "profile accepted: $prof"
+		is_runc || assert_contains "$OUT" "linux.seccomp" "error names the JSON path for $prof"
+		assert_no_leftovers "$id"
+	done
+}
+
+# SCMP_ACT_NOTIFY: the listener reaches listenerPath, also for create + start.
+test_seccomp_notify_listener() {
+	silo_only "runc 1.1 sends the listener differently in create mode"
+	need_cmd python3
+	local id b=$T_DIR/b sock=$T_DIR/agent.sock out=$T_DIR/agent.json agent
+	id=$(new_id)
+	python3 "$TESTS_DIR/lib/seccomp-agent.py" "$sock" "$out" & agent=$!
+	defer kill "$agent"
+	wait_for 10 test -S "$sock" || fail "agent did not start"
+	make_bundle "$b" '.linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW","listenerPath":$s,"listenerMetadata":"meta-1","syscalls":[{"names":["getpgid"],"action":"SCMP_ACT_NOTIFY"}]}' --arg s "$sock"
+	set_args "$b" "echo started; $SLEEPER"
+	create_ct "$id" "$b"
+	assert_ok silo start "$id"
+	wait_for 10 test -s "$out.fd" || fail "the agent got nothing"
+	assert_match "$(cat "$out.fd")" '^fd=[0-9]+$' "listener fd received"
+	jq -e --arg id "$id" '.fds == ["seccompFd"] and .metadata == "meta-1" and .state.id == $id and .pid > 0' "$out" >/dev/null ||
+		fail "agent message: $(cat "$out")"
+	assert_ok silo delete --force "$id"
+	kill "$agent" 2>/dev/null; wait "$agent" 2>/dev/null
+	assert_no_leftovers "$id"
+}
+
+# idmapped mounts (runtime-spec 1.2): host files owned by 0 show up as 1000.
+test_idmapped_mount() {
+	silo_only "runc 1.1 has no idmapped mounts"
+	local b=$T_DIR/b
+	mkdir -p "$T_DIR/idm" && echo x > "$T_DIR/idm/f" && chown 0:0 "$T_DIR/idm/f"
+	make_bundle "$b" '.mounts += [{"destination":"/idm","type":"bind","source":$s,"options":["rbind","idmap"],"uidMappings":[{"containerID":0,"hostID":1000,"size":1}],"gidMappings":[{"containerID":0,"hostID":1000,"size":1}]},{"destination":"/plain","type":"bind","source":$s,"options":["rbind"]}]' --arg s "$T_DIR/idm"
+	run_ok "$b" 'stat -c "idm=%u:%g" /idm/f; stat -c "plain=%u:%g" /plain/f'
+	assert_contains "$OUT" "idm=1000:1000" "owner through the idmapped mount"
+	assert_contains "$OUT" "plain=0:0" "owner through a plain bind"
+	assert_eq "0" "$(stat -c %u "$T_DIR/idm/f")" "the host file's owner is unchanged"
+}
+
+# Rootless: an unprivileged user runs a `spec --rootless` bundle.
+test_rootless_run() {
+	silo_only "exercises silo's rootless path"
+	local user=silotest-rl uid b=$T_DIR/rl xdg out
+	if ! id "$user" >/dev/null 2>&1; then
+		useradd -M -s /bin/sh "$user" 2>/dev/null || skip "cannot create a test user"
+		defer userdel "$user"
+	fi
+	uid=$(id -u "$user")
+	xdg=$T_DIR/xdg-$uid
+	mkdir -p "$b/rootfs" "$xdg"
+	cp -a "$ROOTFS/." "$b/rootfs/"
+	chown -R "$user" "$b" "$xdg"; chmod 700 "$xdg"; chmod 755 "$T_DIR"
+	out=$(su "$user" -s /bin/sh -c "cd '$b' && export XDG_RUNTIME_DIR='$xdg' && '$SILO_BIN' spec --rootless &&
+		jq '.process.terminal=false | .process.args=[\"sh\",\"-c\",\"id -u; cat /proc/self/uid_map; sleep 0.3\"]' config.json > c.json && mv c.json config.json &&
+		'$SILO_BIN' run rl1 && ls '$xdg/silo'" 2>&1) || fail "rootless run failed: $out"
+	assert_match "$out" '^0$' "uid inside"
+	assert_match "$out" "0 +$uid +1" "uid_map inside"
+	[ -d "$xdg/silo" ] || fail "state root not under XDG_RUNTIME_DIR"
+	[ -z "$(ls "$xdg/silo")" ] || fail "state left behind: $(ls "$xdg/silo")"
+}
+
+run_test cve_2019_5736_proc_exe test_cve_2019_5736_proc_exe
+run_test cve_2024_21626_cwd test_cve_2024_21626_cwd
+run_test masked_symlink_and_fake_proc test_masked_symlink_and_fake_proc
+run_test inheritable_caps_exact test_inheritable_caps_exact
+run_test exec_same_confinement test_exec_same_confinement
+run_test bad_seccomp_profiles test_bad_seccomp_profiles
+run_test seccomp_notify_listener test_seccomp_notify_listener
+run_test idmapped_mount test_idmapped_mount
+run_test rootless_run test_rootless_run
+finish
