@@ -21,8 +21,18 @@ static const char usage[] =
     "  -p, --publish [IP:]HOST:CTR[/PROTO]  publish a port (with --network bridge)\n"
     "  -h, --help                show this help\n";
 
-enum { OPT_NETWORK = 300, OPT_CONFIG = 256, OPT_PID_FILE, OPT_CONSOLE, OPT_PRESERVE, OPT_NO_PIVOT, OPT_NO_KEYRING,
-       OPT_NO_SUBREAPER, OPT_DETACH, OPT_KEEP };
+enum {
+  OPT_NETWORK = 300,
+  OPT_CONFIG = 256,
+  OPT_PID_FILE,
+  OPT_CONSOLE,
+  OPT_PRESERVE,
+  OPT_NO_PIVOT,
+  OPT_NO_KEYRING,
+  OPT_NO_SUBREAPER,
+  OPT_DETACH,
+  OPT_KEEP
+};
 
 /* create and run share their flags; run adds --detach and --keep. */
 int
@@ -51,23 +61,39 @@ cmd_parse_create_opts(const char *cmd, int argc, char **argv, struct silo_create
   o->publish = publish;
   while ((c = cmd_getopt(argc, argv, is_run ? "+b:dp:h" : "+b:p:h", longs)) != -1) {
     switch (c) {
-    case OPT_NETWORK: o->network = optarg; break;
+    case OPT_NETWORK:
+      o->network = optarg;
+      break;
     case 'p':
       if (o->n_publish == sizeof publish / sizeof publish[0])
         return cmd_usage_error(cmd, "too many --publish");
       publish[o->n_publish++] = optarg;
       break;
-    case 'b': o->bundle = optarg; break;
-    case OPT_CONFIG: o->config_path = optarg; break;
-    case OPT_PID_FILE: o->pid_file = optarg; break;
-    case OPT_CONSOLE: o->console_socket = optarg; break;
+    case 'b':
+      o->bundle = optarg;
+      break;
+    case OPT_CONFIG:
+      o->config_path = optarg;
+      break;
+    case OPT_PID_FILE:
+      o->pid_file = optarg;
+      break;
+    case OPT_CONSOLE:
+      o->console_socket = optarg;
+      break;
     case OPT_PRESERVE:
       if (!cmd_parse_uint(optarg, &o->preserve_fds))
         return cmd_usage_error(cmd, "--preserve-fds: `%s` is not a number", optarg);
       break;
-    case OPT_NO_PIVOT: o->no_pivot = true; break;
-    case OPT_NO_KEYRING: o->no_new_keyring = true; break;
-    case OPT_NO_SUBREAPER: o->no_subreaper = true; break;
+    case OPT_NO_PIVOT:
+      o->no_pivot = true;
+      break;
+    case OPT_NO_KEYRING:
+      o->no_new_keyring = true;
+      break;
+    case OPT_NO_SUBREAPER:
+      o->no_subreaper = true;
+      break;
     case 'd':
       if (!is_run) return cmd_usage_error(cmd, "unknown option --detach");
       o->detach = true;
@@ -76,8 +102,11 @@ cmd_parse_create_opts(const char *cmd, int argc, char **argv, struct silo_create
       if (!is_run) return cmd_usage_error(cmd, "unknown option --keep");
       o->keep = true;
       break;
-    case 'h': cmd_help(help); return -1;
-    default: return cmd_usage_error(cmd, "unknown option");
+    case 'h':
+      cmd_help(help);
+      return -1;
+    default:
+      return cmd_usage_error(cmd, "unknown option");
     }
   }
   if (cmd_need_args(cmd, argc, 1, "container ID")) return 1;

@@ -21,9 +21,12 @@ cmd_delete(struct silo_context *ctx, int argc, char **argv)
   bool force = false;
   int c;
   while ((c = cmd_getopt(argc, argv, "+fh", longs)) != -1) {
-    if (c == 'f') force = true;
-    else if (c == 'h') return cmd_help(usage);
-    else return cmd_usage_error("delete", "unknown option");
+    if (c == 'f')
+      force = true;
+    else if (c == 'h')
+      return cmd_help(usage);
+    else
+      return cmd_usage_error("delete", "unknown option");
   }
   if (cmd_need_args("delete", argc, 1, "container ID")) return 1;
   struct silo_error err = {0};

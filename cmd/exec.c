@@ -26,8 +26,16 @@ static const char usage[] =
     "      --cgroup PATH         a sub-cgroup of the container to run in\n"
     "  -h, --help                show this help\n";
 
-enum { OPT_CWD = 256, OPT_PID_FILE, OPT_CONSOLE, OPT_NNP, OPT_PRESERVE, OPT_CGROUP, OPT_IGNORED,
-       OPT_IGNORED_ARG };
+enum {
+  OPT_CWD = 256,
+  OPT_PID_FILE,
+  OPT_CONSOLE,
+  OPT_NNP,
+  OPT_PRESERVE,
+  OPT_CGROUP,
+  OPT_IGNORED,
+  OPT_IGNORED_ARG
+};
 
 int
 cmd_exec(struct silo_context *ctx, int argc, char **argv)
@@ -61,25 +69,52 @@ cmd_exec(struct silo_context *ctx, int argc, char **argv)
   o.caps = caps;
   while ((c = cmd_getopt(argc, argv, "+p:e:u:c:tdh", longs)) != -1) {
     switch (c) {
-    case 'p': o.process_path = optarg; break;
-    case 'e': env[o.n_env++] = optarg; break;
-    case OPT_CWD: o.cwd = optarg; break;
-    case 'u': o.user = optarg; break;
-    case 'c': caps[o.n_caps++] = optarg; break;
-    case 't': o.tty = true; break;
-    case 'd': o.detach = true; break;
-    case OPT_PID_FILE: o.pid_file = optarg; break;
-    case OPT_CONSOLE: o.console_socket = optarg; break;
-    case OPT_NNP: o.no_new_privs = true; break;
+    case 'p':
+      o.process_path = optarg;
+      break;
+    case 'e':
+      env[o.n_env++] = optarg;
+      break;
+    case OPT_CWD:
+      o.cwd = optarg;
+      break;
+    case 'u':
+      o.user = optarg;
+      break;
+    case 'c':
+      caps[o.n_caps++] = optarg;
+      break;
+    case 't':
+      o.tty = true;
+      break;
+    case 'd':
+      o.detach = true;
+      break;
+    case OPT_PID_FILE:
+      o.pid_file = optarg;
+      break;
+    case OPT_CONSOLE:
+      o.console_socket = optarg;
+      break;
+    case OPT_NNP:
+      o.no_new_privs = true;
+      break;
     case OPT_PRESERVE:
       if (!cmd_parse_uint(optarg, &o.preserve_fds))
         r = cmd_usage_error("exec", "--preserve-fds: `%s` is not a number", optarg);
       break;
-    case OPT_CGROUP: o.cgroup = optarg; break;
+    case OPT_CGROUP:
+      o.cgroup = optarg;
+      break;
     case OPT_IGNORED:
-    case OPT_IGNORED_ARG: break;
-    case 'h': r = cmd_help(usage) - 1; break;
-    default: r = cmd_usage_error("exec", "unknown option"); break;
+    case OPT_IGNORED_ARG:
+      break;
+    case 'h':
+      r = cmd_help(usage) - 1;
+      break;
+    default:
+      r = cmd_usage_error("exec", "unknown option");
+      break;
     }
     if (r) goto out;
   }

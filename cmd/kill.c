@@ -21,9 +21,12 @@ cmd_kill(struct silo_context *ctx, int argc, char **argv)
   bool all = false;
   int c;
   while ((c = cmd_getopt(argc, argv, "+ah", longs)) != -1) {
-    if (c == 'a') all = true;
-    else if (c == 'h') return cmd_help(usage);
-    else return cmd_usage_error("kill", "unknown option");
+    if (c == 'a')
+      all = true;
+    else if (c == 'h')
+      return cmd_help(usage);
+    else
+      return cmd_usage_error("kill", "unknown option");
   }
   int left = argc - optind;
   if (left < 1) return cmd_usage_error("kill", "missing container ID");

@@ -4,15 +4,14 @@
 
 #include "cmd.h"
 
-static const char usage[] =
-    "Usage: silo [global options] list [options]\n"
-    "\n"
-    "Lists the containers in the state root.\n"
-    "\n"
-    "Options:\n"
-    "  -f, --format table|json   output format (default: table)\n"
-    "  -q, --quiet               print only the ids\n"
-    "  -h, --help                show this help\n";
+static const char usage[] = "Usage: silo [global options] list [options]\n"
+                            "\n"
+                            "Lists the containers in the state root.\n"
+                            "\n"
+                            "Options:\n"
+                            "  -f, --format table|json   output format (default: table)\n"
+                            "  -q, --quiet               print only the ids\n"
+                            "  -h, --help                show this help\n";
 
 int
 cmd_list(struct silo_context *ctx, int argc, char **argv)
@@ -27,13 +26,20 @@ cmd_list(struct silo_context *ctx, int argc, char **argv)
   while ((c = cmd_getopt(argc, argv, "+f:qh", longs)) != -1) {
     switch (c) {
     case 'f':
-      if (strcmp(optarg, "json") == 0) fmt = SILO_LIST_JSON;
-      else if (strcmp(optarg, "table") == 0) fmt = SILO_LIST_TABLE;
-      else return cmd_usage_error("list", "--format: `%s` is not table or json", optarg);
+      if (strcmp(optarg, "json") == 0)
+        fmt = SILO_LIST_JSON;
+      else if (strcmp(optarg, "table") == 0)
+        fmt = SILO_LIST_TABLE;
+      else
+        return cmd_usage_error("list", "--format: `%s` is not table or json", optarg);
       break;
-    case 'q': quiet = true; break;
-    case 'h': return cmd_help(usage);
-    default: return cmd_usage_error("list", "unknown option");
+    case 'q':
+      quiet = true;
+      break;
+    case 'h':
+      return cmd_help(usage);
+    default:
+      return cmd_usage_error("list", "unknown option");
     }
   }
   if (cmd_need_args("list", argc, 0, "")) return 1;

@@ -27,28 +27,26 @@ static const struct command commands[] = {
 static void
 usage(FILE *out)
 {
-  fprintf(out,
-          "Usage: silo [global options] COMMAND [options] [ARGS]\n"
-          "\n"
-          "silo is an OCI container runtime (a drop-in for runc and crun).\n"
-          "\n"
-          "Commands:\n");
+  fprintf(out, "Usage: silo [global options] COMMAND [options] [ARGS]\n"
+               "\n"
+               "silo is an OCI container runtime (a drop-in for runc and crun).\n"
+               "\n"
+               "Commands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
-  fprintf(out,
-          "\n"
-          "Global options:\n"
-          "      --root DIR              state directory (default /run/silo)\n"
-          "      --log FILE              also write errors to FILE\n"
-          "      --log-format text|json  format of --log (default text)\n"
-          "      --debug                 print debug messages\n"
-          "      --systemd-cgroup        use the systemd cgroup manager\n"
-          "      --cgroup-manager M      cgroupfs, systemd or disabled\n"
-          "      --criu PATH             the criu binary (default: $CRIU, or criu in PATH)\n"
-          "  -v, --version               print the version\n"
-          "  -h, --help                  show this help\n"
-          "\n"
-          "`silo COMMAND --help` describes a command; man silo(8) has the details.\n");
+  fprintf(out, "\n"
+               "Global options:\n"
+               "      --root DIR              state directory (default /run/silo)\n"
+               "      --log FILE              also write errors to FILE\n"
+               "      --log-format text|json  format of --log (default text)\n"
+               "      --debug                 print debug messages\n"
+               "      --systemd-cgroup        use the systemd cgroup manager\n"
+               "      --cgroup-manager M      cgroupfs, systemd or disabled\n"
+               "      --criu PATH             the criu binary (default: $CRIU, or criu in PATH)\n"
+               "  -v, --version               print the version\n"
+               "  -h, --help                  show this help\n"
+               "\n"
+               "`silo COMMAND --help` describes a command; man silo(8) has the details.\n");
 }
 
 static void
@@ -57,8 +55,16 @@ version(void)
   printf("silo version %s\nspec: 1.2.0\n%s\n", SILO_VERSION, silo_feature_line());
 }
 
-enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_MANAGER, OPT_CRIU,
-       OPT_ROOTLESS };
+enum {
+  OPT_ROOT = 256,
+  OPT_LOG,
+  OPT_LOG_FORMAT,
+  OPT_DEBUG,
+  OPT_SYSTEMD,
+  OPT_MANAGER,
+  OPT_CRIU,
+  OPT_ROOTLESS
+};
 
 int
 main(int argc, char **argv)
@@ -81,36 +87,64 @@ main(int argc, char **argv)
   int c;
   while ((c = getopt_long_only(argc, argv, "+vh", longs, NULL)) != -1) {
     switch (c) {
-    case OPT_ROOT: ctx.root = optarg; break;
-    case OPT_LOG: ctx.log_path = optarg; break;
+    case OPT_ROOT:
+      ctx.root = optarg;
+      break;
+    case OPT_LOG:
+      ctx.log_path = optarg;
+      break;
     case OPT_LOG_FORMAT:
-      if (strcmp(optarg, "json") == 0) ctx.log_format = SILO_LOG_JSON;
-      else if (strcmp(optarg, "text") == 0) ctx.log_format = SILO_LOG_TEXT;
-      else return fprintf(stderr, "silo: --log-format: `%s` is not text or json\n", optarg), 1;
-      break;
-    case OPT_DEBUG: ctx.debug = true; break;
-    case OPT_SYSTEMD: ctx.cgroup_manager = SILO_CGROUP_SYSTEMD; break;
-    case OPT_MANAGER:
-      if (strcmp(optarg, "cgroupfs") == 0) ctx.cgroup_manager = SILO_CGROUP_CGROUPFS;
-      else if (strcmp(optarg, "systemd") == 0) ctx.cgroup_manager = SILO_CGROUP_SYSTEMD;
-      else if (strcmp(optarg, "disabled") == 0) ctx.cgroup_manager = SILO_CGROUP_DISABLED;
+      if (strcmp(optarg, "json") == 0)
+        ctx.log_format = SILO_LOG_JSON;
+      else if (strcmp(optarg, "text") == 0)
+        ctx.log_format = SILO_LOG_TEXT;
       else
-        return fprintf(stderr, "silo: --cgroup-manager: `%s` is not cgroupfs, systemd or "
-                               "disabled\n", optarg), 1;
+        return fprintf(stderr, "silo: --log-format: `%s` is not text or json\n", optarg), 1;
       break;
-    case OPT_CRIU: ctx.criu = optarg; break;
-    case OPT_ROOTLESS: break; /* runc's flag: rootless is detected, the value is accepted */
-    case 'v': version(); return 0;
-    case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 1;
+    case OPT_DEBUG:
+      ctx.debug = true;
+      break;
+    case OPT_SYSTEMD:
+      ctx.cgroup_manager = SILO_CGROUP_SYSTEMD;
+      break;
+    case OPT_MANAGER:
+      if (strcmp(optarg, "cgroupfs") == 0)
+        ctx.cgroup_manager = SILO_CGROUP_CGROUPFS;
+      else if (strcmp(optarg, "systemd") == 0)
+        ctx.cgroup_manager = SILO_CGROUP_SYSTEMD;
+      else if (strcmp(optarg, "disabled") == 0)
+        ctx.cgroup_manager = SILO_CGROUP_DISABLED;
+      else
+        return fprintf(stderr,
+                       "silo: --cgroup-manager: `%s` is not cgroupfs, systemd or "
+                       "disabled\n",
+                       optarg),
+               1;
+      break;
+    case OPT_CRIU:
+      ctx.criu = optarg;
+      break;
+    case OPT_ROOTLESS:
+      break; /* runc's flag: rootless is detected, the value is accepted */
+    case 'v':
+      version();
+      return 0;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      usage(stderr);
+      return 1;
     }
   }
   /* An unprivileged user's containers live under $XDG_RUNTIME_DIR, like crun's. */
   char *xdg_root = NULL;
   if (!ctx.root) {
     const char *xdg = getenv("XDG_RUNTIME_DIR");
-    if (geteuid() != 0 && xdg && *xdg) ctx.root = xdg_root = xasprintf("%s/silo", xdg);
-    else ctx.root = "/run/silo";
+    if (geteuid() != 0 && xdg && *xdg)
+      ctx.root = xdg_root = xasprintf("%s/silo", xdg);
+    else
+      ctx.root = "/run/silo";
   }
   struct silo_error err = {0};
   if (silo_log_open(&ctx, &err) < 0) return cmd_fail(&err);

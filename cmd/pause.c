@@ -7,9 +7,10 @@ static const char pause_usage[] = "Usage: silo [global options] pause ID\n"
                                   "\n"
                                   "Freezes every process of the running container ID (cgroup\n"
                                   "freezer); its status becomes \"paused\".\n";
-static const char resume_usage[] = "Usage: silo [global options] resume ID\n"
-                                   "\n"
-                                   "Thaws the paused container ID; its status becomes \"running\".\n";
+static const char resume_usage[] =
+    "Usage: silo [global options] resume ID\n"
+    "\n"
+    "Thaws the paused container ID; its status becomes \"running\".\n";
 
 static int
 freeze_cmd(struct silo_context *ctx, int argc, char **argv, bool pause)

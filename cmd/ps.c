@@ -24,12 +24,17 @@ cmd_ps(struct silo_context *ctx, int argc, char **argv)
   while ((c = cmd_getopt(argc, argv, "+f:h", longs)) != -1) {
     switch (c) {
     case 'f':
-      if (strcmp(optarg, "json") == 0) json = true;
-      else if (strcmp(optarg, "table") == 0) json = false;
-      else return cmd_usage_error("ps", "--format: `%s` is not table or json", optarg);
+      if (strcmp(optarg, "json") == 0)
+        json = true;
+      else if (strcmp(optarg, "table") == 0)
+        json = false;
+      else
+        return cmd_usage_error("ps", "--format: `%s` is not table or json", optarg);
       break;
-    case 'h': return cmd_help(usage);
-    default: return cmd_usage_error("ps", "unknown option");
+    case 'h':
+      return cmd_help(usage);
+    default:
+      return cmd_usage_error("ps", "unknown option");
     }
   }
   if (optind >= argc) return cmd_usage_error("ps", "missing container ID");

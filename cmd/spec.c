@@ -26,10 +26,16 @@ cmd_spec(struct silo_context *ctx, int argc, char **argv)
   (void)ctx;
   while ((c = cmd_getopt(argc, argv, "+b:h", longs)) != -1) {
     switch (c) {
-    case 'b': bundle = optarg; break;
-    case 'r': rootless = true; break;
-    case 'h': return cmd_help(usage);
-    default: return cmd_usage_error("spec", "unknown option");
+    case 'b':
+      bundle = optarg;
+      break;
+    case 'r':
+      rootless = true;
+      break;
+    case 'h':
+      return cmd_help(usage);
+    default:
+      return cmd_usage_error("spec", "unknown option");
     }
   }
   if (cmd_need_args("spec", argc, 0, "")) return 1;

@@ -5,7 +5,10 @@
 
 static const char usage[] = "Usage: silo [global options] start ID\n"
                             "\n"
-                            "Starts the user process of the created container ID.\n";
+                            "Starts the user process of the created container ID.\n"
+                            "\n"
+                            "Options:\n"
+                            "  -h, --help   show this help\n";
 
 int
 cmd_start(struct silo_context *ctx, int argc, char **argv)

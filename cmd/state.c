@@ -7,7 +7,10 @@
 static const char usage[] = "Usage: silo [global options] state ID\n"
                             "\n"
                             "Prints the state of the container ID as JSON (OCI runtime-spec\n"
-                            "state, plus runc's rootfs, created and owner fields).\n";
+                            "state, plus runc's rootfs, created and owner fields).\n"
+                            "\n"
+                            "Options:\n"
+                            "  -h, --help   show this help\n";
 
 int
 cmd_state(struct silo_context *ctx, int argc, char **argv)

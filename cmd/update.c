@@ -22,8 +22,23 @@ static const char usage[] =
     "      --blkio-weight N        10..1000\n"
     "  -h, --help                  show this help\n";
 
-enum { O_MEM = 256, O_MEMRES, O_SWAP, O_KMEM, O_KTCP, O_SHARES, O_QUOTA, O_PERIOD, O_RTPER,
-       O_RTRUN, O_CPUS, O_MEMS, O_PIDS, O_BLKIO, O_IGNORED };
+enum {
+  O_MEM = 256,
+  O_MEMRES,
+  O_SWAP,
+  O_KMEM,
+  O_KTCP,
+  O_SHARES,
+  O_QUOTA,
+  O_PERIOD,
+  O_RTPER,
+  O_RTRUN,
+  O_CPUS,
+  O_MEMS,
+  O_PIDS,
+  O_BLKIO,
+  O_IGNORED
+};
 
 int
 cmd_update(struct silo_context *ctx, int argc, char **argv)
@@ -54,24 +69,57 @@ cmd_update(struct silo_context *ctx, int argc, char **argv)
   int c;
   while ((c = cmd_getopt(argc, argv, "+r:h", longs)) != -1) {
     switch (c) {
-    case 'r': o.resources = optarg; break;
-    case O_MEM: o.memory = optarg; break;
-    case O_MEMRES: o.memory_reservation = optarg; break;
-    case O_SWAP: o.memory_swap = optarg; break;
-    case O_KMEM: o.kernel_memory = optarg; break;
-    case O_KTCP: o.kernel_memory_tcp = optarg; break;
-    case O_SHARES: o.cpu_shares = optarg; break;
-    case O_QUOTA: o.cpu_quota = optarg; break;
-    case O_PERIOD: o.cpu_period = optarg; break;
-    case O_RTPER: o.cpu_rt_period = optarg; break;
-    case O_RTRUN: o.cpu_rt_runtime = optarg; break;
-    case O_CPUS: o.cpuset_cpus = optarg; break;
-    case O_MEMS: o.cpuset_mems = optarg; break;
-    case O_PIDS: o.pids_limit = optarg; break;
-    case O_BLKIO: o.blkio_weight = optarg; break;
-    case O_IGNORED: break;
-    case 'h': return cmd_help(usage);
-    default: return cmd_usage_error("update", "unknown option");
+    case 'r':
+      o.resources = optarg;
+      break;
+    case O_MEM:
+      o.memory = optarg;
+      break;
+    case O_MEMRES:
+      o.memory_reservation = optarg;
+      break;
+    case O_SWAP:
+      o.memory_swap = optarg;
+      break;
+    case O_KMEM:
+      o.kernel_memory = optarg;
+      break;
+    case O_KTCP:
+      o.kernel_memory_tcp = optarg;
+      break;
+    case O_SHARES:
+      o.cpu_shares = optarg;
+      break;
+    case O_QUOTA:
+      o.cpu_quota = optarg;
+      break;
+    case O_PERIOD:
+      o.cpu_period = optarg;
+      break;
+    case O_RTPER:
+      o.cpu_rt_period = optarg;
+      break;
+    case O_RTRUN:
+      o.cpu_rt_runtime = optarg;
+      break;
+    case O_CPUS:
+      o.cpuset_cpus = optarg;
+      break;
+    case O_MEMS:
+      o.cpuset_mems = optarg;
+      break;
+    case O_PIDS:
+      o.pids_limit = optarg;
+      break;
+    case O_BLKIO:
+      o.blkio_weight = optarg;
+      break;
+    case O_IGNORED:
+      break;
+    case 'h':
+      return cmd_help(usage);
+    default:
+      return cmd_usage_error("update", "unknown option");
     }
   }
   if (cmd_need_args("update", argc, 1, "container ID")) return 1;

@@ -31,8 +31,7 @@ cap_last(void)
 }
 
 static int
-names_to_mask(const char **names, size_t n, const char *set, uint64_t *mask,
-              struct silo_error *err)
+names_to_mask(const char **names, size_t n, const char *set, uint64_t *mask, struct silo_error *err)
 {
   *mask = 0;
   for (size_t i = 0; i < n; i++) {
@@ -40,8 +39,8 @@ names_to_mask(const char **names, size_t n, const char *set, uint64_t *mask,
     const char *bare = strncasecmp(name, "CAP_", 4) == 0 ? name + 4 : name;
     int cap = capng_name_to_capability(bare);
     if (cap < 0)
-      return silo_err(err, EINVAL, "process.capabilities.%s[%zu]: unknown capability `%s`", set,
-                      i, name);
+      return silo_err(err, EINVAL, "process.capabilities.%s[%zu]: unknown capability `%s`", set, i,
+                      name);
     /* Known to libcap-ng but not to this kernel: skipped, as runc does. */
     if (cap > cap_last()) {
       silo_log_debug("capability %s is not supported by the kernel: skipped", name);
@@ -59,8 +58,7 @@ caps_from_oci(const struct oci_capabilities *c, struct capsets *out, struct silo
   if (names_to_mask(c->bounding, c->n_bounding, "bounding", &out->bounding, err) < 0 ||
       names_to_mask(c->effective, c->n_effective, "effective", &out->effective, err) < 0 ||
       names_to_mask(c->permitted, c->n_permitted, "permitted", &out->permitted, err) < 0 ||
-      names_to_mask(c->inheritable, c->n_inheritable, "inheritable", &out->inheritable, err) <
-          0 ||
+      names_to_mask(c->inheritable, c->n_inheritable, "inheritable", &out->inheritable, err) < 0 ||
       names_to_mask(c->ambient, c->n_ambient, "ambient", &out->ambient, err) < 0)
     return -1;
   /* An ambient cap must be permitted and inheritable, or the kernel refuses it;

@@ -71,9 +71,12 @@ static enum cgroup_manager
 manager_of(const struct silo_context *ctx)
 {
   switch (ctx->cgroup_manager) {
-  case SILO_CGROUP_SYSTEMD: return CGROUP_MANAGER_SYSTEMD;
-  case SILO_CGROUP_DISABLED: return CGROUP_MANAGER_DISABLED;
-  default: return CGROUP_MANAGER_CGROUPFS;
+  case SILO_CGROUP_SYSTEMD:
+    return CGROUP_MANAGER_SYSTEMD;
+  case SILO_CGROUP_DISABLED:
+    return CGROUP_MANAGER_DISABLED;
+  default:
+    return CGROUP_MANAGER_CGROUPFS;
   }
 }
 
@@ -137,8 +140,8 @@ container_prepare(struct container_plan *c, struct silo_error *err)
   if (network_plan(c, err) < 0) return -1;
   /* Before anything exists: a container that could ptrace us gets a sealed copy. */
   if (plan_needs_sealed_exe(c, &c->caps, c->has_caps) && reexec_sealed(err) < 0) return -1;
-  silo_log_debug("container `%s`: config checked: rootfs %s, %zu mounts, clone flags %#llx",
-                 c->id, c->rootfs, c->n_mounts, (unsigned long long)c->clone_flags);
+  silo_log_debug("container `%s`: config checked: rootfs %s, %zu mounts, clone flags %#llx", c->id,
+                 c->rootfs, c->n_mounts, (unsigned long long)c->clone_flags);
   return 0;
 }
 
@@ -186,8 +189,11 @@ container_write_state(struct container_plan *c, struct silo_error *err)
 static int
 run_runtime_hooks(struct container_plan *c, struct silo_error *err)
 {
-  struct silo_state s = {.id = (char *)c->id, .bundle = c->bundle, .rootfs = c->rootfs,
-                         .created = c->created, .pid = c->pid};
+  struct silo_state s = {.id = (char *)c->id,
+                         .bundle = c->bundle,
+                         .rootfs = c->rootfs,
+                         .created = c->created,
+                         .pid = c->pid};
   _cleanup_free_ char *json = state_json(&s, c->cfg, OCI_STATUS_CREATING, false);
   if (hooks_run(c->cfg, OCI_HOOK_PRESTART, json, err) < 0) return -1;
   return hooks_run(c->cfg, OCI_HOOK_CREATE_RUNTIME, json, err);
@@ -245,8 +251,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
     };
     if (cgroup_create(&cc, &c->cg, err) < 0) {
       /* Rootless without a delegated cgroup: run without one, as crun does. */
-      if (geteuid() == 0 || (err->errnum != EACCES && err->errnum != EPERM &&
-                             err->errnum != EROFS))
+      if (geteuid() == 0 || (err->errnum != EACCES && err->errnum != EPERM && err->errnum != EROFS))
         return -1;
       silo_log_debug("container `%s`: no cgroup (%s): continuing without", c->id, err->msg);
       silo_err_clear(err);
@@ -367,8 +372,7 @@ wait_exit(pid_t pid, unsigned long long start_time, int timeout_ms)
 
 int
 container_destroy(int rootfd, int dirfd, const struct silo_state *s,
-                  const struct oci_config *have_cfg, struct cgroup *have_cg,
-                  struct silo_error *err)
+                  const struct oci_config *have_cfg, struct cgroup *have_cg, struct silo_error *err)
 {
   enum oci_status st = state_status(dirfd, s);
   struct cgroup *cg = have_cg;

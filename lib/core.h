@@ -12,8 +12,9 @@
  *                                                 init_await_go)
  *   [prestart+createRuntime hooks] <-- HOOKS --   (only when the config has such hooks)
  *                                  -- ACK ---->   mounts, devices, createContainer hooks,
- *                                                 pivot_root, masked/ro paths, sysctl,
- *                                                 hostname, tty, cwd, find the executable
+ *                                                 seccomp listener connect, pivot_root,
+ *                                                 sysctl, masked/ro paths, hostname, tty,
+ *                                                 cwd, find the executable
  *   write state.json, pid file   <-- READY ---
  *   exit (create) / START (run)  ------------>   wait on exec.fifo (create) or START (run),
  *                                                 startContainer hooks, ids, caps,
@@ -109,7 +110,7 @@ struct mount_plan {
   bool bind, recursive, remount_ro_bind;
   bool idmap, idmap_recursive; /* idmap / ridmap (runtime-spec 1.2) */
   int idmap_fd;                /* a user namespace carrying the mount's id mapping */
-  bool is_dir; /* a directory target (else a file, for file bind mounts) */
+  bool is_dir;                 /* a directory target (else a file, for file bind mounts) */
 };
 int mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
                      struct mount_plan *out, struct silo_error *err);
@@ -123,8 +124,8 @@ int ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err)
 int ns_setup_timens(struct container_plan *c, struct silo_error *err);
 unsigned long ns_clone_flag(enum oci_ns_type t);
 /* A user namespace with these mappings, as an fd for MOUNT_ATTR_IDMAP. */
-int ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idmap *gid,
-                    size_t ng, struct silo_error *err);
+int ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idmap *gid, size_t ng,
+                    struct silo_error *err);
 
 /* ---- rootfs.c / devices.c ---- */
 int rootfs_prepare(struct container_plan *c, struct silo_error *err);
@@ -242,9 +243,9 @@ struct container_plan {
   struct network_plan *net; /* NULL: no networking of silo's own */
 
   /* runtime */
-  int rootdirfd;  /* the state root */
-  int statefd;    /* <root>/<id>, locked (parent only) */
-  int fifo_dirfd; /* <root>/<id> again, unlocked: the child opens exec.fifo through it */
+  int rootdirfd;    /* the state root */
+  int statefd;      /* <root>/<id>, locked (parent only) */
+  int fifo_dirfd;   /* <root>/<id> again, unlocked: the child opens exec.fifo through it */
   int exec_fifo_fd; /* child: the fifo, open until execve */
   int notify_sock;  /* child: connected to linux.seccomp.listenerPath before pivot_root */
   int sync_parent, sync_child;

@@ -72,8 +72,7 @@ devices_create(struct container_plan *c, int rootfd, struct silo_error *err)
     if (make_node(c, &default_devices[i], err) < 0) return -1;
   }
   for (size_t i = 0; l && i < l->n_devices; i++) {
-    if (make_node(c, &l->devices[i], err) < 0)
-      return silo_err_wrap(err, "linux.devices[%zu]", i);
+    if (make_node(c, &l->devices[i], err) < 0) return silo_err_wrap(err, "linux.devices[%zu]", i);
   }
   return devices_links(devfd, err);
 }
@@ -82,9 +81,8 @@ int
 devices_links(int devfd, struct silo_error *err)
 {
   static const char *const links[][2] = {
-      {"fd", "/proc/self/fd"},         {"stdin", "/proc/self/fd/0"},
-      {"stdout", "/proc/self/fd/1"},   {"stderr", "/proc/self/fd/2"},
-      {"ptmx", "pts/ptmx"},
+      {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+      {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
   };
   for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
     if (symlinkat(links[i][1], devfd, links[i][0]) < 0 && errno != EEXIST)
@@ -107,25 +105,70 @@ devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup **ou
   static const struct oci_device_cgroup defaults[] = {
       {.allow = true, .type = 'c', .major = -1, .minor = -1, .access = "m"},
       {.allow = true, .type = 'b', .major = -1, .minor = -1, .access = "m"},
-      {.allow = true, .type = 'c', .has_major = true, .major = 1, .has_minor = true, .minor = 3,
+      {.allow = true,
+       .type = 'c',
+       .has_major = true,
+       .major = 1,
+       .has_minor = true,
+       .minor = 3,
        .access = "rwm"},
-      {.allow = true, .type = 'c', .has_major = true, .major = 1, .has_minor = true, .minor = 5,
+      {.allow = true,
+       .type = 'c',
+       .has_major = true,
+       .major = 1,
+       .has_minor = true,
+       .minor = 5,
        .access = "rwm"},
-      {.allow = true, .type = 'c', .has_major = true, .major = 1, .has_minor = true, .minor = 7,
+      {.allow = true,
+       .type = 'c',
+       .has_major = true,
+       .major = 1,
+       .has_minor = true,
+       .minor = 7,
        .access = "rwm"},
-      {.allow = true, .type = 'c', .has_major = true, .major = 1, .has_minor = true, .minor = 8,
+      {.allow = true,
+       .type = 'c',
+       .has_major = true,
+       .major = 1,
+       .has_minor = true,
+       .minor = 8,
        .access = "rwm"},
-      {.allow = true, .type = 'c', .has_major = true, .major = 1, .has_minor = true, .minor = 9,
+      {.allow = true,
+       .type = 'c',
+       .has_major = true,
+       .major = 1,
+       .has_minor = true,
+       .minor = 9,
        .access = "rwm"},
-      {.allow = true, .type = 'c', .has_major = true, .major = 5, .has_minor = true, .minor = 0,
+      {.allow = true,
+       .type = 'c',
+       .has_major = true,
+       .major = 5,
+       .has_minor = true,
+       .minor = 0,
        .access = "rwm"},
-      {.allow = true, .type = 'c', .has_major = true, .major = 5, .has_minor = true, .minor = 1,
+      {.allow = true,
+       .type = 'c',
+       .has_major = true,
+       .major = 5,
+       .has_minor = true,
+       .minor = 1,
        .access = "rwm"},
-      {.allow = true, .type = 'c', .has_major = true, .major = 5, .has_minor = true, .minor = 2,
+      {.allow = true,
+       .type = 'c',
+       .has_major = true,
+       .major = 5,
+       .has_minor = true,
+       .minor = 2,
        .access = "rwm"},
       {.allow = true, .type = 'c', .has_major = true, .major = 136, .minor = -1, .access = "rwm"},
-      {.allow = true, .type = 'c', .has_major = true, .major = 10, .has_minor = true,
-       .minor = 200, .access = "rwm"},
+      {.allow = true,
+       .type = 'c',
+       .has_major = true,
+       .major = 10,
+       .has_minor = true,
+       .minor = 200,
+       .access = "rwm"},
   };
   const struct oci_linux *l = cfg->linux;
   const struct oci_resources *r = l ? l->resources : NULL;
@@ -137,9 +180,13 @@ devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup **ou
   for (size_t i = 0; i < devs; i++) {
     const struct oci_device *d = &l->devices[i];
     if (d->type == 'p') continue;
-    v[k++] = (struct oci_device_cgroup){.allow = true, .type = d->type == 'u' ? 'c' : d->type,
-                                        .has_major = true, .major = d->major, .has_minor = true,
-                                        .minor = d->minor, .access = "rwm"};
+    v[k++] = (struct oci_device_cgroup){.allow = true,
+                                        .type = d->type == 'u' ? 'c' : d->type,
+                                        .has_major = true,
+                                        .major = d->major,
+                                        .has_minor = true,
+                                        .minor = d->minor,
+                                        .access = "rwm"};
   }
   *out = v;
   *n = k;

@@ -37,7 +37,8 @@ silo_err_wrap(struct silo_error *e, const char *fmt, ...)
   /* Truncation is fine (the message stays readable); tell the compiler we know. */
   int n = snprintf(e->msg, sizeof e->msg, "%s%s", prefix, old[0] ? ": " : "");
   if (n > 0 && (size_t)n < sizeof e->msg)
-    snprintf(e->msg + n, sizeof e->msg - (size_t)n, "%.*s", (int)(sizeof e->msg - (size_t)n - 1), old);
+    snprintf(e->msg + n, sizeof e->msg - (size_t)n, "%.*s", (int)(sizeof e->msg - (size_t)n - 1),
+             old);
   return -1;
 }
 
@@ -58,8 +59,7 @@ silo_err_clear(struct silo_error *e)
   e->msg[0] = '\0';
 }
 
-static void __attribute__((noreturn))
-oom(void)
+static void __attribute__((noreturn)) oom(void)
 {
   static const char m[] = "silo: out of memory\n";
   if (write(2, m, sizeof m - 1) < 0) { /* nothing more we can do */

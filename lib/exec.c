@@ -78,8 +78,7 @@ fail:
 /* A process description from the command line: the config's process with the
  * given args, extra env, cwd, user, caps and tty (what runc's exec does). */
 static const struct oci_process *
-process_from_opts(struct container_plan *c, const struct silo_exec_opts *o,
-                  struct silo_error *err)
+process_from_opts(struct container_plan *c, const struct silo_exec_opts *o, struct silo_error *err)
 {
   const struct oci_process *base = c->cfg->process;
   struct oci_process *p = &c->exec_proc;
@@ -91,10 +90,20 @@ process_from_opts(struct container_plan *c, const struct silo_exec_opts *o,
   p->no_new_privileges = base->no_new_privileges || o->no_new_privs;
   if (o->cwd) p->cwd = o->cwd;
   if (o->n_env) {
+    /* --env K=V replaces the config's K, as runc does; new keys are appended. */
     c->exec_env = xcalloc(base->n_env + o->n_env + 1, sizeof *c->exec_env);
     size_t k = 0;
     for (size_t i = 0; i < base->n_env; i++) c->exec_env[k++] = base->env[i];
-    for (size_t i = 0; i < o->n_env; i++) c->exec_env[k++] = o->env[i];
+    for (size_t i = 0; i < o->n_env; i++) {
+      const char *eq = strchr(o->env[i], '=');
+      size_t klen = eq ? (size_t)(eq - o->env[i]) : strlen(o->env[i]);
+      size_t j = 0;
+      while (j < k && !(strncmp(c->exec_env[j], o->env[i], klen) == 0 &&
+                        c->exec_env[j][klen] == '='))
+        j++;
+      c->exec_env[j] = o->env[i];
+      if (j == k) k++;
+    }
     p->env = c->exec_env;
     p->n_env = k;
   }
@@ -173,9 +182,17 @@ exec_prepare(struct container_plan *c, const struct silo_exec_opts *o, struct si
   c->state_json = state_json(s, c->cfg, OCI_STATUS_RUNNING, false);
   c->bundle = xstrdup(s->bundle);
   c->rootfs = xstrdup(s->rootfs);
-  if (s->cgroup_path && s->cgroup_manager != CGROUP_MANAGER_DISABLED &&
-      cgroup_open(o->cgroup ? o->cgroup : s->cgroup_path, s->cgroup_manager, &c->cg, err) < 0)
-    return -1;
+  if (s->cgroup_path && s->cgroup_manager != CGROUP_MANAGER_DISABLED) {
+    /* --cgroup names a sub-cgroup of the container's own: never anywhere else. */
+    _cleanup_free_ char *sub = NULL;
+    if (o->cgroup) {
+      if (o->cgroup[0] == '/' || strstr(o->cgroup, ".."))
+        return silo_err(err, EINVAL, "--cgroup `%s`: must be a path below the container's cgroup",
+                        o->cgroup);
+      sub = xasprintf("%s/%s", s->cgroup_path, o->cgroup);
+    }
+    if (cgroup_open(sub ? sub : s->cgroup_path, s->cgroup_manager, &c->cg, err) < 0) return -1;
+  }
   return 0;
 }
 
@@ -228,9 +245,11 @@ silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exit_co
   struct container_plan c;
   struct silo_state s = {0};
   struct oci_process_doc *pdoc = NULL;
-  struct silo_create_opts copts = {.id = o->id, .pid_file = o->pid_file,
+  struct silo_create_opts copts = {.id = o->id,
+                                   .pid_file = o->pid_file,
                                    .console_socket = o->console_socket,
-                                   .preserve_fds = o->preserve_fds, .detach = o->detach};
+                                   .preserve_fds = o->preserve_fds,
+                                   .detach = o->detach};
   plan_init(&c);
   c.ctx = ctx;
   c.opts = &copts;

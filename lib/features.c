@@ -32,7 +32,8 @@ capabilities(void)
     if (!name || strncmp(name, "unknown", 7) == 0) continue;
     char up[64] = "CAP_";
     size_t k = 4;
-    for (const char *p = name; *p && k < sizeof up - 1; p++) up[k++] = (char)toupper((unsigned char)*p);
+    for (const char *p = name; *p && k < sizeof up - 1; p++)
+      up[k++] = (char)toupper((unsigned char)*p);
     up[k] = '\0';
     json_array_append_new(a, json_string(up));
   }
@@ -42,19 +43,20 @@ capabilities(void)
 char *
 silo_features(void)
 {
-  static const char *const hooks[] = {"prestart",       "createRuntime", "createContainer",
-                                      "startContainer", "poststart",     "poststop",
-                                      NULL};
+  static const char *const hooks[] = {
+      "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+      NULL};
   static const char *const mount_opts[] = {
-      "async",       "atime",     "bind",       "defaults",    "dev",        "diratime",
-      "dirsync",     "exec",      "loud",       "mand",        "noatime",    "nodev",
-      "nodiratime",  "noexec",    "nomand",     "norelatime",  "nostrictatime", "nosuid",
-      "nosymfollow", "private",   "rbind",      "relatime",    "remount",    "ro",
-      "rprivate",    "rshared",   "rslave",     "runbindable", "rw",         "shared",
-      "silent",      "slave",     "strictatime", "suid",       "symfollow",  "sync",
-      "tmpcopyup",   "unbindable", NULL};
-  static const char *const namespaces[] = {"cgroup", "ipc", "mount", "network",
-                                           "pid",    "time", "user", "uts", NULL};
+      "async",      "atime",         "bind",        "defaults",    "dev",
+      "diratime",   "dirsync",       "exec",        "loud",        "mand",
+      "noatime",    "nodev",         "nodiratime",  "noexec",      "nomand",
+      "norelatime", "nostrictatime", "nosuid",      "nosymfollow", "private",
+      "rbind",      "relatime",      "remount",     "ro",          "rprivate",
+      "rshared",    "rslave",        "runbindable", "rw",          "shared",
+      "silent",     "slave",         "strictatime", "suid",        "symfollow",
+      "sync",       "tmpcopyup",     "unbindable",  NULL};
+  static const char *const namespaces[] = {"cgroup", "ipc",  "mount", "network", "pid",
+                                           "time",   "user", "uts",   NULL};
   json_t *supported = json_array();
   for (const char *const *f = silo_seccomp_flags(); f && *f; f++)
     if (silo_seccomp_flag_supported(*f)) json_array_append_new(supported, json_string(*f));

@@ -65,8 +65,7 @@ write_file(const char *path, const char *data, size_t len, struct silo_error *er
 }
 
 int
-write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
-                  struct silo_error *err)
+write_file_atomic(int dirfd, const char *name, const char *data, size_t len, struct silo_error *err)
 {
   char tmp[NAME_MAX + 1];
   snprintf(tmp, sizeof tmp, ".%s.tmp", name);
@@ -140,8 +139,8 @@ canonicalize_in_root(int rootfd, const char *path, char out[PATH_MAX], struct si
  * swapped in after canonicalize_in_root makes it fail (ELOOP) instead of escaping;
  * with `create`, missing directories are made on the way. */
 static int
-walk_nofollow(int rootfd, const char *canon, const char *path, int flags, mode_t mode,
-              bool create, struct silo_error *err)
+walk_nofollow(int rootfd, const char *canon, const char *path, int flags, mode_t mode, bool create,
+              struct silo_error *err)
 {
   _cleanup_free_ char *copy = xstrdup(canon);
   _cleanup_close_ int dir = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);

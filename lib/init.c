@@ -122,9 +122,8 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   if (setsid() < 0) return silo_err(err, errno, "setsid");
   /* A session keyring of the container's own, so keys do not leak between
    * containers (runc's behaviour; --no-new-keyring keeps the caller's). */
-  if (!c->opts->no_new_keyring &&
-      syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c->id) < 0 && errno != ENOSYS &&
-      errno != EPERM && errno != EDQUOT)
+  if (!c->opts->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c->id) < 0 &&
+      errno != ENOSYS && errno != EPERM && errno != EDQUOT)
     return silo_err(err, errno, "join session keyring");
 
   if (c->cfg->hooks.n[OCI_HOOK_PRESTART] || c->cfg->hooks.n[OCI_HOOK_CREATE_RUNTIME]) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,8 +28,8 @@ silo_create(struct silo_context *ctx, const struct silo_create_opts *o, struct s
 
 /* Reads a container's state without locking it (state, kill, list). */
 static int
-open_state(struct silo_context *ctx, const char *id, int *rootfd, int *dirfd,
-           struct silo_state *s, struct silo_error *err)
+open_state(struct silo_context *ctx, const char *id, int *rootfd, int *dirfd, struct silo_state *s,
+           struct silo_error *err)
 {
   if (validate_id(id, err) < 0) return -1;
   *rootfd = state_root_open(ctx, err);
@@ -178,8 +179,8 @@ silo_delete(struct silo_context *ctx, const char *id, bool force, struct silo_er
   int ret = 0;
   enum oci_status st = state_status(dirfd, &s);
   if (!force && (st == OCI_STATUS_RUNNING || st == OCI_STATUS_PAUSED))
-    ret = silo_err(err, 0, "cannot delete a container that is %s (use --force)",
-                   oci_status_name(st));
+    ret =
+        silo_err(err, 0, "cannot delete a container that is %s (use --force)", oci_status_name(st));
   else
     ret = container_destroy(rootfd, dirfd, &s, NULL, NULL, err);
   state_free(&s);
@@ -209,8 +210,19 @@ silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error
     if (fmt == SILO_LIST_QUIET) {
       printf("%s\n", s.id);
     } else if (fmt == SILO_LIST_TABLE) {
+      /* OWNER: whoever owns the container's state directory, as runc shows it. */
+      struct stat dst;
+      char owner[64] = "?";
+      if (fstat(dirfd, &dst) == 0) {
+        struct passwd pw, *res = NULL;
+        char pwbuf[1024];
+        if (getpwuid_r(dst.st_uid, &pw, pwbuf, sizeof pwbuf, &res) == 0 && res)
+          snprintf(owner, sizeof owner, "%s", res->pw_name);
+        else
+          snprintf(owner, sizeof owner, "%u", (unsigned)dst.st_uid);
+      }
       printf("%-12s %-8d %-10s %-40s %-30s %s\n", s.id, st == OCI_STATUS_STOPPED ? 0 : s.pid,
-             oci_status_name(st), s.bundle, s.created, "root");
+             oci_status_name(st), s.bundle, s.created, owner);
     } else {
       _cleanup_free_ char *json = state_json(&s, NULL, st, false);
       printf("%s%s", first ? "" : ",", json);
@@ -230,6 +242,7 @@ silo_spec(const char *bundle, bool rootless, struct silo_error *err)
   if (access(path, F_OK) == 0)
     return silo_err(err, EEXIST, "spec: `%s` exists: remove it first", path);
   _cleanup_free_ char *json = oci_spec_default(rootless, getuid(), getgid());
+  if (!json) return silo_err(err, ENOMEM, "spec: generate config.json");
   _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return silo_err(err, errno, "spec: create `%s`", path);
   size_t len = strlen(json);

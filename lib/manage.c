@@ -186,7 +186,8 @@ parse_num(const char *flag, const char *s, int64_t *out, struct silo_error *err)
   char *end;
   errno = 0;
   long long v = strtoll(s, &end, 10);
-  if (errno || *end || end == s) return silo_err(err, EINVAL, "--%s: `%s` is not a number", flag, s);
+  if (errno || *end || end == s)
+    return silo_err(err, EINVAL, "--%s: `%s` is not a number", flag, s);
   *out = v;
   return 0;
 }
@@ -222,8 +223,7 @@ resources_from_flags(const struct silo_update_opts *o, struct oci_resources *r,
   NUM(cpu_quota, "cpu-quota", cpu->quota, cpu->has_quota, int64_t)
   NUM(cpu_period, "cpu-period", cpu->period, cpu->has_period, uint64_t)
   NUM(cpu_rt_period, "cpu-rt-period", cpu->realtime_period, cpu->has_realtime_period, uint64_t)
-  NUM(cpu_rt_runtime, "cpu-rt-runtime", cpu->realtime_runtime, cpu->has_realtime_runtime,
-      int64_t)
+  NUM(cpu_rt_runtime, "cpu-rt-runtime", cpu->realtime_runtime, cpu->has_realtime_runtime, int64_t)
 #undef NUM
   if (o->cpuset_cpus) cpu->cpus = o->cpuset_cpus, r->cpu = cpu;
   if (o->cpuset_mems) cpu->mems = o->cpuset_mems, r->cpu = cpu;

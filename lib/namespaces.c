@@ -26,15 +26,24 @@ unsigned long
 ns_clone_flag(enum oci_ns_type t)
 {
   switch (t) {
-  case OCI_NS_USER: return CLONE_NEWUSER;
-  case OCI_NS_PID: return CLONE_NEWPID;
-  case OCI_NS_NETWORK: return CLONE_NEWNET;
-  case OCI_NS_IPC: return CLONE_NEWIPC;
-  case OCI_NS_UTS: return CLONE_NEWUTS;
-  case OCI_NS_CGROUP: return CLONE_NEWCGROUP;
-  case OCI_NS_TIME: return CLONE_NEWTIME;
-  case OCI_NS_MOUNT: return CLONE_NEWNS;
-  default: return 0;
+  case OCI_NS_USER:
+    return CLONE_NEWUSER;
+  case OCI_NS_PID:
+    return CLONE_NEWPID;
+  case OCI_NS_NETWORK:
+    return CLONE_NEWNET;
+  case OCI_NS_IPC:
+    return CLONE_NEWIPC;
+  case OCI_NS_UTS:
+    return CLONE_NEWUTS;
+  case OCI_NS_CGROUP:
+    return CLONE_NEWCGROUP;
+  case OCI_NS_TIME:
+    return CLONE_NEWTIME;
+  case OCI_NS_MOUNT:
+    return CLONE_NEWNS;
+  default:
+    return 0;
   }
 }
 
@@ -47,12 +56,12 @@ check_sysctl(struct container_plan *c, const char *key, struct silo_error *err)
     bool exact;
     enum oci_ns_type ns;
   } allowed[] = {
-      {"kernel.msgmax", true, OCI_NS_IPC},     {"kernel.msgmnb", true, OCI_NS_IPC},
-      {"kernel.msgmni", true, OCI_NS_IPC},     {"kernel.sem", true, OCI_NS_IPC},
-      {"kernel.shmall", true, OCI_NS_IPC},     {"kernel.shmmax", true, OCI_NS_IPC},
-      {"kernel.shmmni", true, OCI_NS_IPC},     {"kernel.shm_rmid_forced", true, OCI_NS_IPC},
-      {"fs.mqueue.", false, OCI_NS_IPC},       {"net.", false, OCI_NS_NETWORK},
-      {"kernel.hostname", true, OCI_NS_UTS},   {"kernel.domainname", true, OCI_NS_UTS},
+      {"kernel.msgmax", true, OCI_NS_IPC},   {"kernel.msgmnb", true, OCI_NS_IPC},
+      {"kernel.msgmni", true, OCI_NS_IPC},   {"kernel.sem", true, OCI_NS_IPC},
+      {"kernel.shmall", true, OCI_NS_IPC},   {"kernel.shmmax", true, OCI_NS_IPC},
+      {"kernel.shmmni", true, OCI_NS_IPC},   {"kernel.shm_rmid_forced", true, OCI_NS_IPC},
+      {"fs.mqueue.", false, OCI_NS_IPC},     {"net.", false, OCI_NS_NETWORK},
+      {"kernel.hostname", true, OCI_NS_UTS}, {"kernel.domainname", true, OCI_NS_UTS},
   };
   for (size_t i = 0; i < ARRAY_SIZE(allowed); i++) {
     bool match = allowed[i].exact ? strcmp(key, allowed[i].prefix) == 0
@@ -78,8 +87,7 @@ ns_plan(struct container_plan *c, struct silo_error *err)
     unsigned long flag = ns_clone_flag(ns->type);
     if (ns->path) {
       int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0)
-        return silo_err(err, errno, "linux.namespaces[%zu].path: open `%s`", i, ns->path);
+      if (fd < 0) return silo_err(err, errno, "linux.namespaces[%zu].path: open `%s`", i, ns->path);
       c->join_fd[ns->type] = fd;
       int kind = ioctl(fd, NS_GET_NSTYPE);
       if (kind >= 0 && (unsigned long)kind != flag)
@@ -155,8 +163,7 @@ ns_join(struct container_plan *c, struct silo_error *err)
 }
 
 static int
-write_map(pid_t pid, const char *file, const struct oci_idmap *m, size_t n,
-          struct silo_error *err)
+write_map(pid_t pid, const char *file, const struct oci_idmap *m, size_t n, struct silo_error *err)
 {
   char path[64];
   size_t cap = n * 36 + 1, len = 0;

@@ -19,14 +19,22 @@ static const struct {
   const char *name;
   int resource;
 } rlimit_names[] = {
-    {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 int
@@ -63,8 +71,8 @@ process_set_limits(struct container_plan *c, struct silo_error *err)
   /* rlimits before dropping privileges: raising a hard limit needs CAP_SYS_RESOURCE. */
   for (size_t i = 0; i < c->n_rlimits; i++) {
     if (setrlimit(c->rlimits[i].resource, &c->rlimits[i].lim) < 0)
-      return silo_err(err, errno, "process.rlimits: set %s to %llu:%llu",
-                      p->rlimits[i].type, (unsigned long long)c->rlimits[i].lim.rlim_cur,
+      return silo_err(err, errno, "process.rlimits: set %s to %llu:%llu", p->rlimits[i].type,
+                      (unsigned long long)c->rlimits[i].lim.rlim_cur,
                       (unsigned long long)c->rlimits[i].lim.rlim_max);
   }
   if (p->has_oom_score_adj) {
@@ -147,8 +155,7 @@ process_find_executable(struct container_plan *c, struct silo_error *err)
     }
     if (why != ENOENT && why != ENOTDIR && !first_err) first_err = why;
   }
-  if (first_err == EACCES)
-    return silo_err(err, EACCES, "exec: \"%s\": permission denied", arg0);
+  if (first_err == EACCES) return silo_err(err, EACCES, "exec: \"%s\": permission denied", arg0);
   return silo_err(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
 }
 
@@ -269,7 +276,8 @@ process_exec(struct container_plan *c)
   int keep[] = {c->sync_child, c->exec_fifo_fd};
   close_fds_from(first, keep, ARRAY_SIZE(keep));
   reset_signals();
-  execve(c->exec_path, (char *const *)p->args, (char *const *)(p->env ? p->env : (const char *[]){NULL}));
+  execve(c->exec_path, (char *const *)p->args,
+         (char *const *)(p->env ? p->env : (const char *[]){NULL}));
   int e = errno;
   silo_err(&err, e, "exec `%s`", c->exec_path);
   die(c, &err, e == ENOENT ? 127 : 126);

@@ -89,9 +89,10 @@ bind_mount(int rootfd, const struct mount_plan *p, int destfd, struct silo_error
   if (tree >= 0) {
     if (p->remount_ro_bind || p->clear) {
       struct mount_attr a = {.attr_set = ms_to_attr(p->flags), .attr_clr = ms_to_attr(p->clear)};
-      if (a.attr_set & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME)) a.attr_clr |= MOUNT_ATTR__ATIME;
-      if (mount_setattr(tree, "", AT_EMPTY_PATH | (p->recursive ? AT_RECURSIVE : 0), &a,
-                        sizeof a) < 0)
+      if (a.attr_set & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME))
+        a.attr_clr |= MOUNT_ATTR__ATIME;
+      if (mount_setattr(tree, "", AT_EMPTY_PATH | (p->recursive ? AT_RECURSIVE : 0), &a, sizeof a) <
+          0)
         return silo_err(err, errno, "set attributes of bind mount of `%s`", p->source);
     }
     /* An idmapped mount: files show up with the ids the mount's mapping gives them.
@@ -316,8 +317,7 @@ readonly_path(int rootfd, const char *path, struct silo_error *err)
   }
   char p[PROC_FD_PATH_MAX];
   proc_fd_path(p, fd);
-  if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
-    return silo_err(err, errno, "bind `%s`", path);
+  if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) return silo_err(err, errno, "bind `%s`", path);
   _cleanup_close_ int top = open_in_root(rootfd, path, O_PATH, 0, err);
   if (top < 0) return -1;
   if (remount_fd(top, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, err) < 0)

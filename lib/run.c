@@ -14,7 +14,7 @@
 #include "core.h"
 
 /* Signals a foreground run passes on to the container. */
-static const int forwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
+static const int forwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM,  SIGUSR1,
                                 SIGUSR2, SIGCONT, SIGTSTP, SIGWINCH, SIGALRM};
 
 void
@@ -101,8 +101,11 @@ run(struct container_plan *c, int *exit_code, struct silo_error *err)
   while (sync_recv(c->sync_parent, &m, NULL, &eof) == 0) {
   }
 
-  struct silo_state s = {.id = (char *)c->id, .bundle = c->bundle, .rootfs = c->rootfs,
-                         .created = c->created, .pid = c->pid};
+  struct silo_state s = {.id = (char *)c->id,
+                         .bundle = c->bundle,
+                         .rootfs = c->rootfs,
+                         .created = c->created,
+                         .pid = c->pid};
   if (c->cfg->hooks.n[OCI_HOOK_POSTSTART]) {
     struct silo_error herr = {0};
     _cleanup_free_ char *json = state_json(&s, c->cfg, OCI_STATUS_RUNNING, false);
@@ -142,8 +145,12 @@ silo_run(struct silo_context *ctx, const struct silo_create_opts *o, int *exit_c
   if (r == 0 && !o->detach && !o->keep) {
     struct silo_error derr = {0};
     int dirfd = state_dir_lock(c.rootdirfd, c.id, &derr);
-    struct silo_state s = {.id = (char *)c.id, .bundle = c.bundle, .rootfs = c.rootfs,
-                           .created = c.created, .pid = c.pid, .start_time = c.start_time};
+    struct silo_state s = {.id = (char *)c.id,
+                           .bundle = c.bundle,
+                           .rootfs = c.rootfs,
+                           .created = c.created,
+                           .pid = c.pid,
+                           .start_time = c.start_time};
     if (dirfd < 0 || container_destroy(c.rootdirfd, dirfd, &s, c.cfg, c.cg, &derr) < 0)
       silo_log_warn("%s", derr.msg);
     if (dirfd >= 0) close(dirfd);

@@ -98,8 +98,7 @@ struct silo_update_opts {
   const char *cpu_shares, *cpu_quota, *cpu_period, *cpu_rt_period, *cpu_rt_runtime;
   const char *cpuset_cpus, *cpuset_mems, *pids_limit, *blkio_weight;
 };
-int silo_update(struct silo_context *ctx, const struct silo_update_opts *o,
-                struct silo_error *err);
+int silo_update(struct silo_context *ctx, const struct silo_update_opts *o, struct silo_error *err);
 /* `events`: the container's cgroup statistics as runc-style JSON lines on stdout.
  * stats_once: one {"type":"stats"} object; else one every interval_ms, plus an
  * {"type":"oom"} object at each OOM kill, until the container stops. */

@@ -3,7 +3,9 @@
  * One clone3() call gives the child all its new namespaces, puts it straight into
  * its cgroup (CLONE_INTO_CGROUP: it never runs, not even for a moment, outside its
  * limits) and returns a pidfd, so every later signal and wait is immune to pid
- * reuse.  The child is a copy of silo running C code: silo is never exec'ed again.
+ * reuse.  The child is a copy of silo running C code: silo is not exec'ed again
+ * (the one exception, a sealed copy for containers that could ptrace us, is made
+ * before this point: see cloned.c).
  * Older kernels get clone() + pidfd_open() + a cgroup.procs write.
  */
 #include <errno.h>

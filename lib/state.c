@@ -105,11 +105,11 @@ state_dir_lock(int rootfd, const char *id, struct silo_error *err)
 int
 state_write(int dirfd, const struct silo_state *s, struct silo_error *err)
 {
-  json_t *j = json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s*, s:i, s:b, s:b}", "id", s->id,
-                        "pid", (int)s->pid, "start_time", (json_int_t)s->start_time, "bundle",
-                        s->bundle, "rootfs", s->rootfs, "created", s->created, "cgroup_path",
-                        s->cgroup_path, "cgroup_manager", s->cgroup_manager, "new_pidns",
-                        s->new_pidns, "detached", s->detached);
+  json_t *j =
+      json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s*, s:i, s:b, s:b}", "id", s->id, "pid",
+                (int)s->pid, "start_time", (json_int_t)s->start_time, "bundle", s->bundle, "rootfs",
+                s->rootfs, "created", s->created, "cgroup_path", s->cgroup_path, "cgroup_manager",
+                s->cgroup_manager, "new_pidns", s->new_pidns, "detached", s->detached);
   if (!j) return silo_err(err, ENOMEM, "build state");
   _cleanup_free_ char *txt = json_dumps(j, JSON_COMPACT);
   json_decref(j);
@@ -136,8 +136,8 @@ state_read(int dirfd, struct silo_state *s, struct silo_error *err)
   const char *id = NULL, *bundle = NULL, *rootfs = NULL, *created = NULL, *cg = NULL;
   int pid = 0, mgr = 0, pidns = 0, detached = 0;
   json_int_t st = 0;
-  int r = json_unpack_ex(j, &je, 0, "{s:s, s:i, s:I, s:s, s:s, s:s, s?s, s:i, s:b, s:b}", "id",
-                         &id, "pid", &pid, "start_time", &st, "bundle", &bundle, "rootfs", &rootfs,
+  int r = json_unpack_ex(j, &je, 0, "{s:s, s:i, s:I, s:s, s:s, s:s, s?s, s:i, s:b, s:b}", "id", &id,
+                         "pid", &pid, "start_time", &st, "bundle", &bundle, "rootfs", &rootfs,
                          "created", &created, "cgroup_path", &cg, "cgroup_manager", &mgr,
                          "new_pidns", &pidns, "detached", &detached);
   if (r == 0) {

@@ -56,8 +56,8 @@ sync_recv(int sock, struct sync_msg *m, int *fd, struct silo_error *err)
     struct cmsghdr align;
   } u;
   struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                       .msg_controllen = sizeof u.buf};
+  struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
   if (fd) *fd = -1;
   ssize_t n;
   while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0) {
