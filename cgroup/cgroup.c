@@ -606,15 +606,18 @@ apply_resources(struct cgroup *cg, const struct oci_resources *res, struct silo_
   }
   if (res->n_hugepage_limits) {
     PICK(CG_HUGETLB, CG_HUGETLB, "linux.resources.hugepageLimits", true);
-    if ((v2 ? cg_v2_hugetlb : cg_v1_hugetlb)(dir, res, err) < 0) goto fail;
+    if (cg_hugetlb(dir, v2, res, err) < 0) goto fail;
   }
   if (res->n_rdma) {
     PICK(CG_RDMA, CG_RDMA, "linux.resources.rdma", true);
     if (cg_rdma(dir, res, err) < 0) goto fail;
   }
-  /* v1 only: on a v2 side these are eBPF (devices) or have no equivalent (net). */
+  /* Devices: the v1 controller, or on a unified host an eBPF filter (bpf_devices.c);
+   * net_cls/net_prio: v1 only, v2 has no equivalent. */
   if (res->n_devices && (dir = cg_v1_dir(cg, CG_DEVICES))) {
     if (cg_v1_devices(dir, res, err) < 0) goto fail;
+  } else if (res->n_devices && cg->v2 >= 0 && cg->host->mode == CGROUP_MODE_UNIFIED) {
+    if (cg_v2_devices(cg_v2_dir(cg), res->devices, res->n_devices, err) < 0) goto fail;
   } else if (res->n_devices && cg->v2 < 0) {
     silo_err(err, ENOTSUP, "linux.resources.devices: the devices controller is not available");
     goto fail;

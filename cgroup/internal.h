@@ -146,6 +146,20 @@ int cg_v2_enable(struct cgroup *cg, unsigned mask, bool best_effort, struct silo
 /* Writes "1" to cgroup.kill; 1 done, 0 when the kernel has no cgroup.kill, -1 error. */
 int cg_v2_kill(const struct cgroup *cg, struct silo_error *err);
 
+/* ---- bpf_devices.c: the eBPF device filter of a v2 cgroup ---- */
+
+struct bpf_insn;
+/* The BPF_PROG_TYPE_CGROUP_DEVICE program for the rules (tried last to first, the
+ * first match decides, no match denies); *insns malloc'ed. */
+int cg_bpf_devices_build(const struct oci_device_cgroup *rules, size_t n, struct bpf_insn **insns,
+                         size_t *n_insns, struct silo_error *err);
+/* Loads that program and attaches it to the v2 directory dir, replacing the one
+ * silo attached before. */
+int cg_v2_devices(const char *dir, const struct oci_device_cgroup *rules, size_t n,
+                  struct silo_error *err);
+/* How many of silo's device programs are attached to dir, or -1. */
+int cg_bpf_devices_count(const char *dir, struct silo_error *err);
+
 /* ---- resources: dispatch in cgroup.c, one writer per controller and version ---- */
 
 int cg_v1_memory(const char *dir, const struct oci_memory *m, struct silo_error *err);
@@ -153,7 +167,6 @@ int cg_v1_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err);
 int cg_v1_cpuset(const char *dir, const struct oci_cpu *c, struct silo_error *err);
 int cg_v1_pids(const char *dir, int64_t limit, struct silo_error *err);
 int cg_v1_blkio(const char *dir, const struct oci_blkio *b, struct silo_error *err);
-int cg_v1_hugetlb(const char *dir, const struct oci_resources *r, struct silo_error *err);
 int cg_v1_devices(const char *dir, const struct oci_resources *r, struct silo_error *err);
 int cg_v1_net_cls(const char *dir, uint32_t classid, struct silo_error *err);
 int cg_v1_net_prio(const char *dir, const struct oci_resources *r, struct silo_error *err);
@@ -165,8 +178,42 @@ int cg_v2_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err);
 int cg_v2_cpuset(const char *dir, const struct oci_cpu *c, struct silo_error *err);
 int cg_v2_pids(const char *dir, int64_t limit, struct silo_error *err);
 int cg_v2_io(const char *dir, const struct oci_blkio *b, struct silo_error *err);
-int cg_v2_hugetlb(const char *dir, const struct oci_resources *r, struct silo_error *err);
+/* v1 and v2 alike (the file names differ). */
+int cg_hugetlb(const char *dir, bool v2, const struct oci_resources *r, struct silo_error *err);
 int cg_v2_unified(struct cgroup *cg, const struct oci_resources *r, struct silo_error *err);
+
+/* ---- stats.c: statistics files (parsers pure; readers take one directory) ---- */
+
+/* A one-number file's text: "123" or "max" (UINT64_MAX).  0 or -EINVAL. */
+int cg_parse_u64(const char *text, uint64_t *v);
+/* The value of `key` in "key value" lines (cpu.stat, cpuacct.stat, memory.events,
+ * memory.oom_control, hugetlb.<size>.events).  0, -ENOENT when absent, -EINVAL. */
+int cg_parse_key(const char *text, const char *key, uint64_t *v);
+/* Appends every well-formed "key value" line (memory.stat) to *kv; returns how many. */
+size_t cg_parse_kv(const char *text, struct cgroup_kv_u64 **kv, size_t *n);
+bool cg_kv_get(const struct cgroup_kv_u64 *kv, size_t n, const char *key, uint64_t *v);
+/* Blank-separated numbers (cpuacct.usage_percpu); *v malloc'ed.  0 or -EINVAL. */
+int cg_parse_u64_list(const char *text, uint64_t **v, size_t *n);
+/* Appends v1 blkio lines "MAJ:MIN Op N" (the device-less "Total N" line is skipped). */
+size_t cg_parse_blkio_v1(const char *text, struct cgroup_blkio_entry **e, size_t *n);
+/* v2 io.stat "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N ...": bytes go
+ * to st->blkio.service_bytes, ios to serviced, as ops Read/Write/Discard. */
+size_t cg_parse_io_stat(const char *text, struct cgroup_stats *st);
+/* The page size ("2MB") of a hugetlb usage file: v1 "hugetlb.2MB.usage_in_bytes",
+ * v2 "hugetlb.2MB.current"; false for every other name. */
+bool cg_hugetlb_pagesize(const char *name, bool v2, char *out, size_t len);
+/* cpuacct.stat's USER_HZ ticks in nanoseconds. */
+uint64_t cg_ticks_to_ns(uint64_t ticks, long hz);
+/* Add one controller's files of dir to st (missing files skipped; -1 on read errors). */
+int cg_stats_cpu_v1(const char *cpuacct, const char *cpu, struct cgroup_stats *st,
+                    struct silo_error *err);
+int cg_stats_cpu_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err);
+int cg_stats_memory_v1(const char *dir, struct cgroup_stats *st, struct silo_error *err);
+int cg_stats_memory_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err);
+int cg_stats_pids(const char *dir, struct cgroup_stats *st, struct silo_error *err);
+int cg_stats_blkio_v1(const char *dir, struct cgroup_stats *st, struct silo_error *err);
+int cg_stats_io_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err);
+int cg_stats_hugetlb(const char *dir, bool v2, struct cgroup_stats *st, struct silo_error *err);
 
 /* ---- pure functions (unit-tested) ---- */
 

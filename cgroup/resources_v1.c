@@ -424,25 +424,6 @@ cg_v1_blkio(const char *dir, const struct oci_blkio *b, struct silo_error *err)
 /* ---- hugetlb, network ---- */
 
 int
-cg_v1_hugetlb(const char *dir, const struct oci_resources *r, struct silo_error *err)
-{
-  char file[96], json[96];
-  for (size_t i = 0; i < r->n_hugepage_limits; i++) {
-    const struct oci_hugepage_limit *h = &r->hugepage_limits[i];
-    snprintf(json, sizeof json, "linux.resources.hugepageLimits[%zu]", i);
-    snprintf(file, sizeof file, "hugetlb.%s.limit_in_bytes", h->page_size);
-    if (!cg_exists(dir, file))
-      return silo_err(err, ENOTSUP, "%s.pageSize: huge page size %s not supported here (no %s)",
-                      json, h->page_size, file);
-    if (cg_setj(json, dir, file, err, "%" PRIu64, h->limit) < 0) return -1;
-    /* The reservation limit (5.7+) follows the usage limit when the kernel has it. */
-    snprintf(file, sizeof file, "hugetlb.%s.rsvd.limit_in_bytes", h->page_size);
-    if (cg_exists(dir, file) && cg_setj(json, dir, file, err, "%" PRIu64, h->limit) < 0) return -1;
-  }
-  return 0;
-}
-
-int
 cg_v1_net_cls(const char *dir, uint32_t classid, struct silo_error *err)
 {
   return cg_setj("linux.resources.network.classID", dir, "net_cls.classid", err, "%u", classid);

@@ -266,20 +266,23 @@ cg_v2_io(const char *dir, const struct oci_blkio *b, struct silo_error *err)
   return 0;
 }
 
+/* Huge page limits: hugetlb.<size>.limit_in_bytes on v1, hugetlb.<size>.max on v2. */
 int
-cg_v2_hugetlb(const char *dir, const struct oci_resources *r, struct silo_error *err)
+cg_hugetlb(const char *dir, bool v2, const struct oci_resources *r, struct silo_error *err)
 {
+  const char *limit = v2 ? "max" : "limit_in_bytes";
+  const char *rsvd = v2 ? "rsvd.max" : "rsvd.limit_in_bytes";
   char file[96], json[96];
   for (size_t i = 0; i < r->n_hugepage_limits; i++) {
     const struct oci_hugepage_limit *h = &r->hugepage_limits[i];
     snprintf(json, sizeof json, "linux.resources.hugepageLimits[%zu]", i);
-    snprintf(file, sizeof file, "hugetlb.%s.max", h->page_size);
+    snprintf(file, sizeof file, "hugetlb.%s.%s", h->page_size, limit);
     if (!cg_exists(dir, file))
       return silo_err(err, ENOTSUP, "%s.pageSize: huge page size %s not supported here (no %s)",
                       json, h->page_size, file);
     if (cg_setj(json, dir, file, err, "%" PRIu64, h->limit) < 0) return -1;
     /* Reservations (5.7+) get the same limit, as runc does. */
-    snprintf(file, sizeof file, "hugetlb.%s.rsvd.max", h->page_size);
+    snprintf(file, sizeof file, "hugetlb.%s.%s", h->page_size, rsvd);
     if (cg_exists(dir, file) && cg_setj(json, dir, file, err, "%" PRIu64, h->limit) < 0) return -1;
   }
   return 0;

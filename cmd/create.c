@@ -10,16 +10,7 @@ static const char usage[] =
     "process are set up, and the process waits until `silo start ID`.\n"
     "\n"
     "Options:\n"
-    "  -b, --bundle DIR          bundle directory (default: the current directory)\n"
-    "      --config FILE         config file (default: BUNDLE/config.json)\n"
-    "      --pid-file FILE       write the container process's pid to FILE\n"
-    "      --console-socket SOCK send the pty master of a terminal container to SOCK\n"
-    "      --preserve-fds N      pass N extra fds (3 .. 3+N-1) to the container\n"
-    "      --no-pivot            use MS_MOVE + chroot instead of pivot_root\n"
-    "      --no-new-keyring      keep the caller's session keyring\n"
-    "      --network MODE        silo's own networking: none (default) or bridge\n"
-    "  -p, --publish [IP:]HOST:CTR[/PROTO]  publish a port (with --network bridge)\n"
-    "  -h, --help                show this help\n";
+    CREATE_OPTIONS_HELP;
 
 enum {
   OPT_NETWORK = 300,
