@@ -81,7 +81,9 @@ cmd_events(struct silo_context *ctx, int argc, char **argv)
   int c;
   while ((c = cmd_getopt(argc, argv, "+h", longs)) != -1) {
     switch (c) {
-    case OPT_STATS: stats = true; break;
+    case OPT_STATS:
+      stats = true;
+      break;
     case OPT_INTERVAL:
       if (!parse_duration(optarg, &interval_ms))
         return cmd_usage_error("events", "--interval: `%s` is not a duration (e.g. 5s, 500ms)",
@@ -89,8 +91,10 @@ cmd_events(struct silo_context *ctx, int argc, char **argv)
       if (interval_ms == 0)
         return cmd_usage_error("events", "--interval: the duration must be greater than 0");
       break;
-    case 'h': return cmd_help(usage);
-    default: return cmd_usage_error("events", "unknown option");
+    case 'h':
+      return cmd_help(usage);
+    default:
+      return cmd_usage_error("events", "unknown option");
     }
   }
   if (cmd_need_args("events", argc, 1, "container ID")) return 1;

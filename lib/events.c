@@ -107,7 +107,8 @@ static json_t *
 stats_json(const struct cgroup_stats *st)
 {
   json_t *usage = json_object(), *thr = json_object(), *percpu = json_array();
-  for (size_t i = 0; i < st->cpu.n_percpu; i++) json_array_append_new(percpu, u64(st->cpu.percpu[i]));
+  for (size_t i = 0; i < st->cpu.n_percpu; i++)
+    json_array_append_new(percpu, u64(st->cpu.percpu[i]));
   json_object_set_new(usage, "total", u64(st->cpu.total));
   json_object_set_new(usage, "percpu", percpu);
   json_object_set_new(usage, "kernel", u64(st->cpu.kernel));
@@ -147,8 +148,10 @@ static int
 emit(const char *type, const char *id, json_t *data, struct silo_error *err)
 {
   json_t *ev = json_pack("{s:s, s:s}", "type", type, "id", id);
-  if (ev && data) json_object_set_new(ev, "data", data);
-  else if (data) json_decref(data);
+  if (ev && data)
+    json_object_set_new(ev, "data", data);
+  else if (data)
+    json_decref(data);
   _cleanup_free_ char *line = ev ? dump(ev) : NULL;
   json_decref(ev);
   if (!line) return silo_err(err, ENOMEM, "encode the %s event", type);
@@ -172,9 +175,9 @@ emit_stats(const struct cgroup *cg, const char *id, struct silo_error *err)
 struct watch {
   const struct cgroup *cg;
   const char *id;
-  uint64_t kills;  /* oom_kill count last seen */
-  bool counting;   /* the count can be read */
-  bool pending;    /* the OOM fd fired, the count has not moved yet */
+  uint64_t kills; /* oom_kill count last seen */
+  bool counting;  /* the count can be read */
+  bool pending;   /* the OOM fd fired, the count has not moved yet */
   struct timespec pending_until;
 };
 
@@ -224,8 +227,9 @@ loop(struct watch *w, int pidfd, unsigned interval_ms, struct silo_error *err)
   };
   if (timerfd_settime(tfd, 0, &its, NULL) < 0) return silo_err(err, errno, "timerfd_settime");
 
-  struct pollfd p[3] = {
-      {.fd = pidfd, .events = POLLIN}, {.fd = tfd, .events = POLLIN}, {.fd = oomfd, .events = POLLIN}};
+  struct pollfd p[3] = {{.fd = pidfd, .events = POLLIN},
+                        {.fd = tfd, .events = POLLIN},
+                        {.fd = oomfd, .events = POLLIN}};
   for (;;) {
     /* After an OOM notification the kill may follow a little later (v1 notifies
      * first): look again every 20 ms for up to a second. */
@@ -274,8 +278,10 @@ silo_events(struct silo_context *ctx, const char *id, bool stats_once, unsigned 
   if (validate_id(id, err) < 0 || (rootfd = state_root_open(ctx, err)) < 0) goto out;
   dirfd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (dirfd < 0) {
-    if (errno == ENOENT) silo_err(err, ENOENT, "container `%s` does not exist", id);
-    else silo_err(err, errno, "open state of `%s`", id);
+    if (errno == ENOENT)
+      silo_err(err, ENOENT, "container `%s` does not exist", id);
+    else
+      silo_err(err, errno, "open state of `%s`", id);
     goto out;
   }
   if (state_read(dirfd, &s, err) < 0) {
