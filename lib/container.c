@@ -299,7 +299,14 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   if (c->cg && cgroup_enter(c->cg, pid, in_v2, err) < 0) return -1;
   if (proc_stat(pid, NULL, &c->start_time) < 0)
     return silo_err(err, ESRCH, "the container process exited during set-up");
-  if (sync_send(c->sync_parent, SYNC_GO, pid, -1, err) < 0) return -1;
+  if (sync_send(c->sync_parent, SYNC_GO, pid, -1, err) < 0) {
+    /* The child may have failed before it wanted GO: its error is the story. */
+    struct sync_msg m;
+    struct silo_error e2 = {0};
+    if (sync_recv(c->sync_parent, &m, NULL, &e2) == 0 && m.type == SYNC_ERROR)
+      return silo_err(err, m.errnum, "%s", m.msg);
+    return -1;
+  }
 
   for (;;) {
     struct sync_msg m;

@@ -133,9 +133,12 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   }
 
   if (rootfs_prepare(c, err) < 0) return -1;
-  if (init_await_go(c, err) < 0) return -1;
-  c->state_json = child_state(c, OCI_STATUS_CREATING);
-  if (hooks_run(c->cfg, OCI_HOOK_CREATE_CONTAINER, c->state_json, err) < 0) return -1;
+  if (c->cfg->hooks.n[OCI_HOOK_CREATE_CONTAINER]) {
+    /* Hooks run inside the cgroup, and see our host pid in the state. */
+    if (init_await_go(c, err) < 0) return -1;
+    c->state_json = child_state(c, OCI_STATUS_CREATING);
+    if (hooks_run(c->cfg, OCI_HOOK_CREATE_CONTAINER, c->state_json, err) < 0) return -1;
+  }
   if (process_connect_listener(c, err) < 0) return -1;
   if (rootfs_enter(c, err) < 0) return -1;
   /* sysctls before rootfs_finish, which makes /proc/sys read-only. */
@@ -146,6 +149,10 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   if (process_set_limits(c, err) < 0) return -1;
   if (process_chdir(c, err) < 0) return -1;
   if (process_find_executable(c, err) < 0) return -1;
+  /* Everything above overlapped the parent's cgroup placement; nothing may run
+   * outside the cgroup from here on. */
+  if (init_await_go(c, err) < 0) return -1;
+  if (!c->state_json) c->state_json = child_state(c, OCI_STATUS_CREATING);
   return 0;
 }
 

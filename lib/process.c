@@ -136,9 +136,12 @@ process_find_executable(struct container_plan *c, struct silo_error *err)
       if (!getcwd(cwd, sizeof cwd)) return silo_err(err, errno, "getcwd");
       abs = xasprintf("%s/%s", cwd, arg0);
     }
+    /* The lowercase texts are what clients match to pick 127 or 126 (Go's
+     * syscall.Errno strings), so they are spelled out, not left to strerror. */
     if (!is_executable(root, abs ? abs : arg0, &why))
-      return silo_err(err, why, "exec: \"%s\": %s", arg0,
-                      why == ENOENT ? "no such file or directory" : "cannot execute");
+      return silo_err(err, 0, "exec: \"%s\": %s", arg0,
+                      why == ENOENT || why == ENOTDIR ? "no such file or directory"
+                                                       : "permission denied");
     c->exec_path = xstrdup(arg0);
     return 0;
   }
@@ -155,8 +158,10 @@ process_find_executable(struct container_plan *c, struct silo_error *err)
     }
     if (why != ENOENT && why != ENOTDIR && !first_err) first_err = why;
   }
-  if (first_err == EACCES) return silo_err(err, EACCES, "exec: \"%s\": permission denied", arg0);
-  return silo_err(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", arg0);
+  if (first_err == EACCES) return silo_err(err, 0, "exec: \"%s\": permission denied", arg0);
+  return silo_err(err, 0,
+                  "exec: \"%s\": executable file not found in $PATH: no such file or directory",
+                  arg0);
 }
 
 /* process.cwd, resolved inside the container's root with magic links refused: a
