@@ -63,10 +63,16 @@ silo_start(struct silo_context *ctx, const char *id, struct silo_error *err)
     silo_err(err, 0, "cannot start a container that is %s", oci_status_name(st));
     goto out;
   }
+  /* The pidfd first: once the fifo is open the process may run, exit and be
+   * reaped before we look, which would be no error at all. */
+  pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
+  if (pidfd < 0) {
+    silo_err(err, 0, "the container process exited before start");
+    goto out;
+  }
   /* Non-blocking open: we are the reader the container process waits for. */
   fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
-  if (fifo < 0 || pidfd < 0) {
+  if (fifo < 0) {
     silo_err(err, errno, "open exec.fifo");
     goto out;
   }

@@ -1,0 +1,259 @@
+#!/bin/bash
+# silo under Podman (conmon): run, exit codes, exec, tty, pause, stats,
+# update, kill, stop, rm, a CNI bridge network joined by netns path.
+. "$(dirname "$0")/common.sh"
+
+need_clients podman conmon
+make_image
+
+# pm_detached NAME [podman run args...]: a running SLEEPER container NAME.
+pm_detached() {
+	local name=$1; shift
+	defer pm rm -f -t 0 "$name"
+	assert_ok pm_run -d --name "$name" --network none "$@" "$IMAGE" sh -c "$SLEEPER"
+	wait_for 10 pm_status_is "$name" running || fail "container $name: status $(pm_status "$name"), expected running"
+}
+pm_status() { pm inspect -f '{{.State.Status}}' "$1" 2>/dev/null; }
+pm_status_is() { [ "$(pm_status "$1")" = "$2" ]; }
+pm_id() { pm inspect -f '{{.Id}}' "$1"; }
+pm_pid() { pm inspect -f '{{.State.Pid}}' "$1"; }
+pm_logs_has() { pm logs "$1" 2>&1 | grep -q -- "$2"; }
+
+# ------------------------------------------------------------------ run
+test_run_echo() {
+	local id
+	assert_ok pm_run --rm --cidfile "$T_DIR/cid" --network none "$IMAGE" echo hello-podman
+	assert_eq hello-podman "$OUT" "output"
+	id=$(cat "$T_DIR/cid")
+	# Podman registers the runtime by name in runtime_supports_json: JSON log
+	assert_call create '--log-format=json' "create was not called with --log-format=json"
+	assert_cgroup_gone "$id"
+	[ ! -e "$RT_DEFAULT_ROOT/$id" ] || fail "runtime state $RT_DEFAULT_ROOT/$id left behind"
+	assert_no_procs "$id"
+}
+
+test_run_exit_code() {
+	assert_status 3 pm_run --rm --network none "$IMAGE" sh -c 'exit 3'
+	assert_status 0 pm_run --rm --network none "$IMAGE" true
+}
+
+test_run_missing_binary() {
+	assert_status 127 pm_run --rm --network none "$IMAGE" /no/such/binary
+	assert_contains "$OUT" /no/such/binary "error message"
+}
+
+test_run_not_executable() {
+	# The client maps the runtime's "permission denied" (Go's EACCES text) to 126.
+	assert_status 126 pm_run --rm --network none "$IMAGE" /etc/passwd
+}
+
+test_run_short_lived_repeated() {
+	# Short-lived containers back to back: `start` must not fail when the
+	# program has already exited (and been reaped by conmon) by the time it
+	# returns.
+	local i
+	for i in $(seq 15); do
+		assert_ok pm_run --rm --network none "$IMAGE" true
+	done
+}
+
+test_run_user_env_workdir() {
+	mkdir -p "$T_DIR/vol"
+	assert_ok pm_run --rm --network none -u 65534:65534 -w /tmp -e FOO=bar -v "$T_DIR/vol:/vol" \
+		"$IMAGE" sh -c 'echo "$(id -u):$(id -g) $(pwd) $FOO $(hostname)"; ls /vol >/dev/null'
+	assert_eq "65534:65534 /tmp bar" "$(cut -d' ' -f1-3 <<< "$OUT")" "uid:gid cwd env"
+	assert_ok pm_run --rm --network none -v "$T_DIR/vol:/vol" "$IMAGE" sh -c 'echo from-ct > /vol/f'
+	assert_eq from-ct "$(cat "$T_DIR/vol/f")" "file written to the bind mount"
+}
+
+test_run_read_only() {
+	assert_fail pm_run --rm --network none --read-only "$IMAGE" touch /rootfile
+	assert_ok pm_run --rm --network none --read-only "$IMAGE" touch /tmp/ok
+}
+
+test_run_tty() {
+	assert_ok pm_run --rm -t --network none "$IMAGE" tty
+	assert_match "$OUT" '^/dev/pts/[0-9]+' "tty of a -t container"
+}
+
+test_run_detached() {
+	local n pid
+	n=$(uniq_name det)
+	defer pm rm -f -t 0 "$n"
+	assert_ok pm_run -d --name "$n" --network none "$IMAGE" sh -c "echo started; $SLEEPER"
+	wait_for 10 pm_status_is "$n" running || fail "status $(pm_status "$n"), expected running"
+	pid=$(pm_pid "$n")
+	pid_alive "$pid" || fail "container pid $pid not alive"
+	wait_for 5 pm_logs_has "$n" started || { assert_ok pm logs "$n"; fail "podman logs: no 'started' in $(show "$OUT")"; }
+	assert_ok pm ps --format '{{.Names}}'
+	assert_contains "$OUT" "$n" "podman ps"
+}
+
+# ------------------------------------------------------------------ exec
+test_exec() {
+	local n
+	n=$(uniq_name exec)
+	pm_detached "$n"
+	assert_status 4 pm exec "$n" sh -c 'echo in-exec; exit 4'
+	assert_eq in-exec "$OUT" "exec output"
+	assert_ok pm exec -u 65534 -w /tmp -e X=y "$n" sh -c 'echo "$(id -u) $(pwd) $X"'
+	assert_eq "65534 /tmp y" "$OUT" "exec uid/cwd/env"
+	assert_status 127 pm exec "$n" /no/such/binary
+	assert_call exec '--process' "exec was not called with --process"
+}
+
+test_exec_tty() {
+	local n
+	n=$(uniq_name exectty)
+	pm_detached "$n"
+	assert_ok pm exec -t "$n" tty
+	assert_match "$OUT" '^/dev/pts/[0-9]+' "tty in exec -t"
+	assert_call exec '--console-socket' "exec -t did not pass --console-socket"
+}
+
+test_exec_detached() {
+	local n
+	n=$(uniq_name execd)
+	pm_detached "$n"
+	assert_ok pm exec -d "$n" sh -c 'echo mark > /tmp/mark'
+	wait_for 5 pm exec "$n" cat /tmp/mark || fail "exec -d did not run"
+}
+
+# ------------------------------------------------------------------ pause, stats, update
+test_pause_unpause() {
+	local n id
+	n=$(uniq_name pause)
+	needs_runtime_cmd pause
+	pm_detached "$n"
+	id=$(pm_id "$n")
+	assert_ok pm pause "$n"
+	assert_eq paused "$(pm_status "$n")" "status after pause"
+	assert_eq FROZEN "$(cgroup_file "$id" freezer freezer.state)" "freezer.state"
+	assert_ok pm unpause "$n"
+	assert_eq running "$(pm_status "$n")" "status after unpause"
+	assert_eq THAWED "$(cgroup_file "$id" freezer freezer.state)" "freezer.state"
+	assert_ok pm exec "$n" true
+}
+
+test_stats() {
+	local n mem pids
+	n=$(uniq_name stats)
+	pm_detached "$n"
+	assert_ok pm stats --no-stream --format json "$n"
+	mem=$(jq -r '.[0].mem_usage // empty' <<< "$OUT" 2>/dev/null)
+	pids=$(jq -r '.[0].pids // empty' <<< "$OUT" 2>/dev/null)
+	[ -n "$mem" ] && [ "${mem%%[!0-9.]*}" != 0 ] || fail "no memory usage in podman stats: $(show "$OUT")"
+	[ -n "$pids" ] && [ "$pids" != 0 ] || fail "no pids in podman stats: $(show "$OUT")"
+}
+
+test_update() {
+	local n id
+	n=$(uniq_name update)
+	needs_runtime_cmd update
+	pm_detached "$n"
+	id=$(pm_id "$n")
+	assert_ok pm update --memory 100m --cpu-shares 512 "$n"
+	assert_call update '--resources' "podman did not call the runtime's update --resources"
+	assert_eq 104857600 "$(cgroup_file "$id" memory memory.limit_in_bytes)" "memory.limit_in_bytes"
+	assert_eq 512 "$(cgroup_file "$id" cpu cpu.shares)" "cpu.shares"
+}
+
+# ------------------------------------------------------------------ kill, stop, rm
+test_kill() {
+	local n
+	n=$(uniq_name kill)
+	pm_detached "$n"
+	assert_ok pm kill "$n"   # SIGKILL
+	wait_for 10 pm_status_is "$n" exited || fail "status $(pm_status "$n") after kill"
+	assert_eq 137 "$(pm inspect -f '{{.State.ExitCode}}' "$n")" "exit code after SIGKILL"
+	n=$(uniq_name killterm)
+	pm_detached "$n"
+	assert_ok pm kill -s TERM "$n"
+	wait_for 10 pm_status_is "$n" exited || fail "status $(pm_status "$n") after kill -s TERM"
+	assert_eq 0 "$(pm inspect -f '{{.State.ExitCode}}' "$n")" "exit code after SIGTERM (handled)"
+}
+
+test_stop() {
+	local n start
+	n=$(uniq_name stop)
+	pm_detached "$n"
+	start=$SECONDS
+	assert_ok pm stop -t 20 "$n"
+	[ $((SECONDS - start)) -lt 10 ] || fail "stop took $((SECONDS - start)) s: SIGTERM did not stop the container"
+	assert_eq exited "$(pm_status "$n")" "status after stop"
+	assert_eq 0 "$(pm inspect -f '{{.State.ExitCode}}' "$n")" "exit code after stop"
+	assert_ok pm start "$n"
+	wait_for 10 pm_status_is "$n" running || fail "status $(pm_status "$n") after start of a stopped container"
+	assert_ok pm restart -t 20 "$n"
+	wait_for 10 pm_status_is "$n" running || fail "status $(pm_status "$n") after restart"
+}
+
+test_stop_pid_host() {
+	# With --pid host podman stops with `kill --all ID 15`.
+	local n
+	n=$(uniq_name stophost)
+	pm_detached "$n" --pid host
+	assert_ok pm stop -t 20 "$n"
+	assert_eq exited "$(pm_status "$n")" "status after stop"
+}
+
+test_rm_force() {
+	local n id pid
+	n=$(uniq_name rmf)
+	pm_detached "$n"
+	id=$(pm_id "$n") pid=$(pm_pid "$n")
+	[ -d "$RT_DEFAULT_ROOT/$id" ] || fail "no runtime state in $RT_DEFAULT_ROOT/$id"
+	assert_ok pm rm -f -t 0 "$n"
+	assert_fail pm inspect "$n"
+	if pid_alive "$pid"; then fail "container process $pid survived podman rm -f"; fi
+	assert_cgroup_gone "$id"
+	[ ! -e "$RT_DEFAULT_ROOT/$id" ] || fail "runtime state $RT_DEFAULT_ROOT/$id left behind"
+	assert_no_procs "$id"
+}
+
+# ------------------------------------------------------------------ network
+test_bridge_network() {
+	local n cfg nspath
+	n=$(uniq_name net)
+	need_cmd ip
+	if ip -4 route | grep -q "^$PM_SUBNET\.0/24"; then skip "subnet $PM_SUBNET.0/24 is in use on this host"; fi
+	defer pm rm -f -t 0 "$n"
+	assert_ok pm_run -d --name "$n" --network silotest "$IMAGE" sh -c "$SLEEPER"
+	wait_for 10 pm_status_is "$n" running || fail "status $(pm_status "$n"), expected running"
+	cfg=$(pm_userdata "$n")/config.json
+	nspath=$(jq -r '.linux.namespaces[] | select(.type == "network") | .path // empty' "$cfg")
+	assert_match "$nspath" '^/(var/)?run/netns/' "network namespace path in config.json"
+	assert_eq "$(stat -L -c %i "$nspath")" "$(stat -L -c %i "/proc/$(pm_pid "$n")/ns/net")" \
+		"inode of the container's net ns vs the one podman made"
+	assert_ok pm exec "$n" ip -4 addr show eth0
+	assert_contains "$OUT" "inet $PM_SUBNET." "eth0 address"
+	assert_ok pm exec "$n" ping -c 1 -W 5 "$PM_SUBNET.1"
+	assert_contains "$OUT" "1 packets received" "ping of the host bridge"
+}
+
+test_network_none() {
+	assert_ok pm_run --rm --network none "$IMAGE" sh -c 'ls /sys/class/net'
+	assert_eq lo "$(echo $OUT)" "interfaces with --network none"
+}
+
+ctest podman_run_echo test_run_echo
+ctest podman_run_exit_code test_run_exit_code
+ctest podman_run_missing_binary test_run_missing_binary
+ctest podman_run_not_executable test_run_not_executable
+ctest podman_run_short_lived_repeated test_run_short_lived_repeated
+ctest podman_run_user_env_workdir test_run_user_env_workdir
+ctest podman_run_read_only test_run_read_only
+ctest podman_run_tty test_run_tty
+ctest podman_run_detached test_run_detached
+ctest podman_exec test_exec
+ctest podman_exec_tty test_exec_tty
+ctest podman_exec_detached test_exec_detached
+ctest podman_pause_unpause test_pause_unpause
+ctest podman_stats test_stats
+ctest podman_update test_update
+ctest podman_kill test_kill
+ctest podman_stop_start_restart test_stop
+ctest podman_stop_pid_host test_stop_pid_host
+ctest podman_rm_force test_rm_force
+ctest podman_network_none test_network_none
+ctest podman_bridge_network test_bridge_network
