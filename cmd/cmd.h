@@ -29,6 +29,29 @@ int cmd_resume(struct silo_context *ctx, int argc, char **argv);
 int cmd_ps(struct silo_context *ctx, int argc, char **argv);
 int cmd_update(struct silo_context *ctx, int argc, char **argv);
 int cmd_features(struct silo_context *ctx, int argc, char **argv);
+int cmd_sandbox(struct silo_context *ctx, int argc, char **argv);
+int cmd_checkpoint(struct silo_context *ctx, int argc, char **argv);
+int cmd_restore(struct silo_context *ctx, int argc, char **argv);
+
+/* The CRIU flags checkpoint and restore share (checkpoint.c). */
+enum { OPT_CRIU_IMAGE = 350, OPT_CRIU_WORK, OPT_CRIU_TCP, OPT_CRIU_EXT_UNIX, OPT_CRIU_SHELL,
+       OPT_CRIU_LOCKS, OPT_CRIU_LAZY, OPT_CRIU_DEDUP, OPT_CRIU_CGMODE, OPT_CRIU_EMPTY_NS,
+       OPT_CRIU_TIMEOUT };
+#define CMD_CRIU_OPTIONS                                                                           \
+  {"image-path", required_argument, NULL, OPT_CRIU_IMAGE},                                         \
+      {"work-path", required_argument, NULL, OPT_CRIU_WORK},                                       \
+      {"tcp-established", no_argument, NULL, OPT_CRIU_TCP},                                        \
+      {"ext-unix-sk", no_argument, NULL, OPT_CRIU_EXT_UNIX},                                       \
+      {"shell-job", no_argument, NULL, OPT_CRIU_SHELL},                                            \
+      {"file-locks", no_argument, NULL, OPT_CRIU_LOCKS},                                           \
+      {"lazy-pages", no_argument, NULL, OPT_CRIU_LAZY},                                            \
+      {"auto-dedup", no_argument, NULL, OPT_CRIU_DEDUP},                                           \
+      {"manage-cgroups-mode", required_argument, NULL, OPT_CRIU_CGMODE},                           \
+      {"empty-ns", required_argument, NULL, OPT_CRIU_EMPTY_NS},                                    \
+      {"criu-timeout", required_argument, NULL, OPT_CRIU_TIMEOUT}
+#define CMD_CRIU_TIMEOUT 300 /* seconds */
+/* Handles one of CMD_CRIU_OPTIONS: 0 done, -1 not one of them, >0 an exit code. */
+int cmd_criu_opt(const char *cmd, int c, const char *arg, struct silo_criu_opts *o);
 int cmd_events(struct silo_context *ctx, int argc, char **argv);
 
 /* Flags create and run share (their parsing: cmd_parse_create_opts in create.c). */

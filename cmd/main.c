@@ -20,6 +20,8 @@ static const struct command commands[] = {
     {"ps", cmd_ps, "list the processes of a container"},
     {"update", cmd_update, "change the resource limits of a container"},
     {"events", cmd_events, "print resource statistics and OOM events of a container"},
+    {"checkpoint", cmd_checkpoint, "checkpoint a running container with CRIU"},
+    {"restore", cmd_restore, "restore a container from a checkpoint"},
     {"spec", cmd_spec, "write a default config.json"},
     {"features", cmd_features, "print the OCI features document"},
 };

@@ -82,6 +82,39 @@ struct silo_exec_opts {
 int silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exit_code,
               struct silo_error *err);
 
+/* ---- checkpoint / restore (CRIU through libcriu, loaded only for these) ---- */
+struct silo_criu_opts { /* what checkpoint and restore share (runc's flags) */
+  const char *image_path; /* default "checkpoint" */
+  const char *work_path;  /* default: the image path */
+  bool tcp_established, ext_unix_sk, shell_job, file_locks, lazy_pages, auto_dedup;
+  const char *manage_cgroups_mode; /* soft|full|strict|ignore; NULL: soft */
+  bool empty_netns;                /* --empty-ns network */
+  unsigned timeout;                /* seconds CRIU may take; 0: none */
+};
+struct silo_checkpoint_opts {
+  const char *id;
+  struct silo_criu_opts criu;
+  const char *parent_path; /* --parent-path, relative to the image path */
+  const char *page_server; /* ADDR:PORT */
+  bool leave_running, pre_dump;
+  int status_fd; /* -1: none */
+  const char *export_path; /* --export FILE */
+};
+int silo_checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o,
+                    struct silo_error *err);
+
+struct silo_restore_opts {
+  const char *id;
+  struct silo_criu_opts criu;
+  const char *bundle; /* default "." */
+  const char *pid_file, *console_socket;
+  const char *import_path; /* --import FILE */
+  bool detach, no_pivot, no_subreaper, tcp_close;
+};
+/* Restores a container; in the foreground waits for it like run (*exit_code). */
+int silo_restore(struct silo_context *ctx, const struct silo_restore_opts *o, int *exit_code,
+                 struct silo_error *err);
+
 /* ---- a running container's cgroup ---- */
 int silo_pause(struct silo_context *ctx, const char *id, struct silo_error *err);
 int silo_resume(struct silo_context *ctx, const char *id, struct silo_error *err);
@@ -117,6 +150,49 @@ int silo_spec(const char *bundle, bool rootless, struct silo_error *err);
 
 /* "TERM", "SIGTERM", "15", "SIGRTMIN+3" -> signal number. */
 int silo_parse_signal(const char *s, int *sig, struct silo_error *err);
+
+/* ---- sandbox: one command in a throw-away container (lib/sandbox*.c, man silo-sandbox) ----
+ * The root is an overlay of an image's layers (cached unpacked under
+ * <root>/.sandbox/layers) or of a directory, with a private writable layer on top;
+ * everything made for it is gone when the command ends.  Option values are the
+ * command line's strings (NULL: not given); they are all checked before anything
+ * is made. */
+struct silo_sandbox_opts {
+  const char *image;        /* OCI image layout or docker-save archive (file or directory) */
+  const char *rootfs;       /* or: a directory as the read-only lower layer */
+  const char *keep_changes; /* DIR: the writable layer is DIR/upper (kept), not a tmpfs */
+  const char *const *args;  /* the command (n_args 0: the image's Entrypoint + Cmd) */
+  size_t n_args;
+  const char *const *binds; /* SRC:DST[:ro] */
+  size_t n_binds;
+  const char *const *tmpfs; /* DST */
+  size_t n_tmpfs;
+  const char *const *env; /* K=V, or K: the caller's value */
+  size_t n_env;
+  const char *const *cap_add, *const *cap_drop; /* names, with or without CAP_, or ALL */
+  size_t n_cap_add, n_cap_drop;
+  const char *workdir, *user, *hostname;
+  const char *memory;  /* SIZE: bytes, or k/m/g/t suffixed */
+  const char *cpus;    /* N(.N): a CPU quota */
+  const char *pids;    /* max number of tasks */
+  const char *network; /* none (default) or bridge */
+  const char *timeout; /* DURATION: 10, 1.5s, 500ms, 2m, 1h30m */
+  const char *seccomp; /* default, unconfined or a profile file */
+  bool no_userns;      /* keep the container's root the host's root (dropped caps) */
+};
+/* Exit codes of a sandbox that are not its command's (as docker run and timeout(1)). */
+#define SILO_SANDBOX_TIMEOUT   124 /* --timeout expired: the command was killed */
+#define SILO_SANDBOX_FAILED    125 /* silo could not run the command */
+#define SILO_SANDBOX_NOT_EXEC  126 /* the command is not executable */
+#define SILO_SANDBOX_NOT_FOUND 127 /* the command does not exist */
+/* Runs the command; *exit_code is its exit code (128+N when killed by signal N), or
+ * one of the codes above.  Returns -1 with err set when silo failed (the command
+ * did not run, or the sandbox could not be cleaned up). */
+int silo_sandbox(struct silo_context *ctx, const struct silo_sandbox_opts *o, int *exit_code,
+                 struct silo_error *err);
+/* `sandbox --prune`: removes stale sandboxes and every cached layer (refused while a
+ * sandbox runs from the cache); *n_layers gets how many layers were removed. */
+int silo_sandbox_prune(struct silo_context *ctx, size_t *n_layers, struct silo_error *err);
 
 /* The feature line for --version ("+SECCOMP +CAP ..."). */
 const char *silo_feature_line(void);

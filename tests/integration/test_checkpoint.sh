@@ -1,0 +1,543 @@
+#!/bin/bash
+# checkpoint / restore with CRIU: counters that continue, page server, lazy pages,
+# TCP connections, archives, the configs of real clients, and bad input.
+#
+# CRIU 4 comes from tests/lib/criu.sh (Debian trixie's packages, cached under
+# /var/tmp/silo-criu-bundle; $CRIU overrides); every test skips when it cannot
+# be set up.
+. "$(dirname "$0")/../lib/common.sh"
+. "$TESTS_DIR/lib/criu.sh"
+
+CRIU_SKIP=""
+if ! CRIU=$(criu_setup 2>"$WORK/criu-setup.log"); then
+	CRIU_SKIP="no working CRIU: $(tail -n1 "$WORK/criu-setup.log")"
+fi
+export CRIU
+
+need_criu() {
+	[ -z "$CRIU_SKIP" ] || skip "$CRIU_SKIP"
+	[ -e /usr/lib/x86_64-linux-gnu/libcriu.so.2 ] || ldconfig -p 2>/dev/null | grep -q libcriu.so.2 ||
+		skip "no libcriu.so.2 (Debian package criu)"
+}
+
+# A counter that writes /out/count (host: BUNDLE/out/count) 20 times a second.
+COUNTER='i=0; while :; do i=$((i+1)); echo $i > /out/count.new && mv /out/count.new /out/count; sleep 0.05; done'
+
+count_of() { cat "$1/out/count" 2>/dev/null || echo 0; }
+count_above() { [ "$(count_of "$1")" -gt "$2" ]; }
+# wait_count_above BUNDLE N: the counter passes N (it runs).
+wait_count_above() {
+	wait_for 10 count_above "$1" "$2" || fail "counter stuck at $(count_of "$1") (wanted > $2)"
+}
+
+counter_bundle() {  # BUNDLE [JQ_FILTER]
+	make_bundle "$1" "${2:-.}"
+	add_out_mount "$1"
+	set_args "$1" "$COUNTER"
+}
+
+# start ID BUNDLE: run -d with stdio appended to $T_DIR/ID.out (CRIU checks the size
+# of a restored file unless it was opened O_APPEND).
+start() {
+	silo run -d --bundle "$2" "$1" >> "$T_DIR/$1.out" 2>&1 < /dev/null ||
+		fail "run -d $1: $(cat "$T_DIR/$1.out")"
+	wait_count_above "$2" 2
+}
+
+# restore_d ID BUNDLE IMAGES [flags]: restore --detach, stdio appended as start's.
+restore_d() {
+	local id=$1 b=$2 img=$3; shift 3
+	capture_append "$id" silo restore -d --bundle "$b" --image-path "$img" "$@" "$id"
+	[ "$RC" -eq 0 ] || fail "restore $id exited $RC: $(show "$OUT")"
+}
+capture_append() {   # ID CMD...: like capture, stdio appended to $T_DIR/ID.out
+	local id=$1; shift
+	local mark; mark=$(wc -c < "$T_DIR/$id.out" 2>/dev/null || echo 0)
+	"$@" >> "$T_DIR/$id.out" 2>&1 < /dev/null && RC=0 || RC=$?
+	OUT=$(tail -c +"$((mark + 1))" "$T_DIR/$id.out")
+	printf '+ %s (rc=%s)\n%s\n' "$*" "$RC" "$OUT" >&2
+}
+
+# After a checkpoint without --leave-running: no process, no state, the counter stopped.
+assert_stopped_by_checkpoint() {  # ID BUNDLE PID
+	wait_for 5 sh -c "! kill -0 $3 2>/dev/null" || fail "process $3 survived the checkpoint"
+	assert_no_leftovers "$1" "$3"
+	local c1; c1=$(count_of "$2"); sleep 0.2
+	assert_eq "$c1" "$(count_of "$2")" "counter after the checkpoint"
+}
+
+assert_restored() {  # ID BUNDLE COUNT_AT_CHECKPOINT
+	assert_eq running "$(status_of "$1")" "status after restore"
+	local c; c=$(count_of "$2")
+	[ "$c" -ge "$3" ] || fail "counter went back: $c < $3"
+	[ "$c" -lt $(($3 + 20)) ] || fail "counter $c restarted or jumped (checkpoint at $3)"
+	wait_count_above "$2" "$c"
+	pid_alive "$(state_field "$1" pid)" || fail "restored pid is not alive"
+}
+
+free_port() { echo $((20000 + RANDOM % 20000)); }
+# listening PORT [NETNS]: a TCP socket listens on PORT.
+listening() {
+	local hex; hex=$(printf ':%04X ' "$1")
+	if [ -n "${2:-}" ]; then ip netns exec "$2" cat /proc/net/tcp /proc/net/tcp6 2>/dev/null
+	else cat /proc/net/tcp /proc/net/tcp6; fi | awk -v p="$hex" 'index($2 " ", p) && $4 == "0A" { f=1 } END { exit !f }'
+}
+
+# ------------------------------------------------------------------ the basics
+
+test_checkpoint_help_and_probes() {
+	assert_ok silo checkpoint --help
+	assert_contains "$OUT" --image-path
+	assert_fail silo restore --lsm-mount-context
+	assert_contains "$OUT" "flag needs an argument"
+	silo_only
+	assert_fail silo restore --bogus-flag x
+}
+
+test_counter_continues() {
+	need_criu
+	local id b=$T_DIR/b pid c
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	pid=$(state_field "$id" pid)
+	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
+	c=$(count_of "$b")
+	assert_stopped_by_checkpoint "$id" "$b" "$pid"
+	assert_file_exists "$T_DIR/img/inventory.img"
+	restore_d "$id" "$b" "$T_DIR/img" --pid-file "$T_DIR/pid"
+	assert_restored "$id" "$b" "$c"
+	assert_eq "$(state_field "$id" pid)" "$(cat "$T_DIR/pid")" "pid file"
+	# the restored container is an ordinary one
+	assert_ok silo kill "$id" KILL
+	wait_status "$id" stopped
+	assert_ok silo delete "$id"
+	assert_no_leftovers "$id"
+}
+
+test_leave_running() {
+	need_criu
+	local id b=$T_DIR/b c
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	c=$(count_of "$b")
+	assert_ok silo checkpoint --leave-running --image-path "$T_DIR/img" "$id"
+	assert_eq running "$(status_of "$id")" "status after --leave-running"
+	wait_count_above "$b" "$(count_of "$b")"
+	assert_ok silo delete --force "$id"
+	restore_d "$id" "$b" "$T_DIR/img"
+	# the image was taken after c was read: the counter resumes from there on
+	local now; now=$(count_of "$b")
+	[ "$now" -ge "$c" ] || fail "counter $now < $c: it restarted"
+	wait_count_above "$b" "$now"
+}
+
+test_restore_foreground_and_new_id() {
+	need_criu
+	local id id2 b=$T_DIR/b c rpid
+	id=$(new_id); id2=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
+	c=$(count_of "$b")
+	# foreground, under another id: silo waits and passes the exit code on
+	silo restore --bundle "$b" --image-path "$T_DIR/img" "$id2" >> "$T_DIR/$id.out" 2>&1 < /dev/null &
+	rpid=$!
+	wait_status "$id2" running
+	assert_restored "$id2" "$b" "$c"
+	assert_ok silo kill "$id2" KILL
+	wait "$rpid" && RC=0 || RC=$?
+	assert_eq 137 "$RC" "exit code of the foreground restore"
+	assert_no_leftovers "$id2"
+}
+
+test_page_server() {
+	need_criu
+	local id b=$T_DIR/b c port ps
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	port=$(free_port)
+	mkdir -p "$T_DIR/ps-img"
+	"$CRIU" page-server -D "$T_DIR/ps-img" --address 127.0.0.1 --port "$port" -o ps.log > "$T_DIR/ps.out" 2>&1 &
+	ps=$!
+	defer kill -9 "$ps"
+	wait_for 10 listening "$port" || fail "criu page-server did not listen: $(cat "$T_DIR/ps.out")"
+	assert_ok silo checkpoint --page-server "127.0.0.1:$port" --image-path "$T_DIR/img" "$id"
+	c=$(count_of "$b")
+	wait "$ps" || fail "criu page-server failed: $(grep Error "$T_DIR/ps-img/ps.log" | head -3)"
+	compgen -G "$T_DIR/ps-img/pages-*" >/dev/null || fail "no pages reached the page server"
+	compgen -G "$T_DIR/img/pages-*" >/dev/null && fail "pages were written locally, not sent"
+	cp "$T_DIR"/ps-img/*.img "$T_DIR/img/"
+	restore_d "$id" "$b" "$T_DIR/img"
+	assert_restored "$id" "$b" "$c"
+}
+
+test_lazy_pages() {
+	need_criu
+	local id id2 b=$T_DIR/b c port ck lazy old
+	id=$(new_id)
+	old=$(cat /proc/sys/fs/pipe-max-size)
+	# CRIU's lazy pages need 4 MiB pipes (without CAP_SYS_RESOURCE); set here, restored after.
+	if [ "$old" -lt 4194304 ]; then
+		echo 4194304 > /proc/sys/fs/pipe-max-size || skip "cannot raise fs.pipe-max-size"
+		defer sh -c "echo $old > /proc/sys/fs/pipe-max-size"
+	fi
+	counter_bundle "$b"
+	start "$id" "$b"
+	port=$(free_port)
+	mkdir -p "$T_DIR/img" "$T_DIR/work"
+	silo checkpoint --lazy-pages --page-server "127.0.0.1:$port" --status-fd 3 \
+		--image-path "$T_DIR/img" "$id" > "$T_DIR/ck.out" 2>&1 3> "$T_DIR/status" < /dev/null &
+	ck=$!
+	defer kill -9 "$ck"
+	wait_for 10 test -s "$T_DIR/status" || fail "no \\0 on --status-fd: $(cat "$T_DIR/ck.out")"
+	c=$(count_of "$b")
+	"$CRIU" lazy-pages --page-server --address 127.0.0.1 --port "$port" -D "$T_DIR/img" \
+		-W "$T_DIR/work" -o lazy.log -v4 > "$T_DIR/lazy.out" 2>&1 < /dev/null &
+	lazy=$!
+	defer kill -9 "$lazy"
+	wait_for 10 test -S "$T_DIR/work/lazy-pages.socket" || fail "lazy-pages daemon did not start"
+	# another id: the dump still serves pages, so the original still exists
+	id2=$(new_id)
+	cp "$T_DIR/$id.out" "$T_DIR/$id2.out"
+	restore_d "$id2" "$b" "$T_DIR/img" --lazy-pages --work-path "$T_DIR/work"
+	assert_restored "$id2" "$b" "$c"
+	wait "$ck" || fail "checkpoint --lazy-pages failed: $(cat "$T_DIR/ck.out")"
+	wait_for 10 sh -c "! kill -0 $lazy 2>/dev/null" || fail "lazy-pages daemon did not finish"
+	assert_no_leftovers "$id"
+	wait_count_above "$b" "$(count_of "$b")"
+}
+
+test_tcp_established() {
+	need_criu; need_cmd ip
+	local id b=$T_DIR/b ns line
+	id=$(new_id)
+	ns=silo-ck-$$-$RANDOM
+	ip netns add "$ns" || skip "cannot create a network namespace"
+	defer ip netns del "$ns"
+	ip -n "$ns" link set lo up
+	make_bundle "$b" '(.linux.namespaces[] | select(.type == "network")) .path = $p' --arg p "/run/netns/$ns"
+	# One connection; the server numbers the lines it gets (state the restore must keep).
+	set_args "$b" 'nc -l -p 7000 -e sh -c '\''n=0; while read l; do n=$((n+1)); echo "$n $l"; done'\'
+	silo run -d --bundle "$b" "$id" >> "$T_DIR/$id.out" 2>&1 < /dev/null || fail "run: $(cat "$T_DIR/$id.out")"
+	wait_for 10 listening 7000 "$ns" || fail "server does not listen"
+	coproc CLIENT { exec ip netns exec "$ns" "$ROOTFS/bin/busybox" nc 127.0.0.1 7000; }
+	defer kill -9 "$CLIENT_PID"
+	echo first >&"${CLIENT[1]}"
+	read -t 5 -r line <&"${CLIENT[0]}" || fail "no reply before the checkpoint"
+	assert_eq "1 first" "$line" "reply"
+	assert_ok silo checkpoint --tcp-established --image-path "$T_DIR/img" "$id"
+	restore_d "$id" "$b" "$T_DIR/img" --tcp-established
+	echo second >&"${CLIENT[1]}"
+	read -t 10 -r line <&"${CLIENT[0]}" || fail "the connection did not survive"
+	assert_eq "2 second" "$line" "reply after restore (same process, same connection)"
+}
+
+test_terminal_console_socket() {
+	need_criu; silo_only; need_cmd python3
+	local id b=$T_DIR/b rcv n
+	id=$(new_id)
+	make_bundle "$b" '.process.terminal = true'
+	set_args "$b" 'i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.1; done'
+	python3 "$TESTS_DIR/lib/console-receiver.py" "$T_DIR/sock1" "$T_DIR/con1.out" &
+	rcv=$!
+	defer kill -9 "$rcv"
+	wait_for 5 test -S "$T_DIR/sock1" || fail "console receiver did not start"
+	create_ct "$id" "$b" --console-socket "$T_DIR/sock1"
+	assert_ok silo start "$id"
+	wait_for 10 grep -q "tick 3" "$T_DIR/con1.out" || fail "no output on the terminal"
+	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
+	n=$(grep -o 'tick [0-9]*' "$T_DIR/con1.out" | tail -n1 | cut -d' ' -f2)
+	# without a console socket a detached restore has nowhere to put the terminal
+	assert_fail silo restore -d --bundle "$b" --image-path "$T_DIR/img" "$id"
+	assert_contains "$OUT" "--console-socket"
+	assert_no_leftovers "$id"
+	python3 "$TESTS_DIR/lib/console-receiver.py" "$T_DIR/sock2" "$T_DIR/con2.out" &
+	rcv=$!
+	defer kill -9 "$rcv"
+	wait_for 5 test -S "$T_DIR/sock2" || fail "console receiver did not start"
+	restore_d "$id" "$b" "$T_DIR/img" --console-socket "$T_DIR/sock2"
+	wait_for 10 grep -q "tick $((n + 3))" "$T_DIR/con2.out" ||
+		fail "the restored process does not write to the new terminal: $(tail -c 200 "$T_DIR/con2.out")"
+	grep -q "tick 1\b" "$T_DIR/con2.out" && fail "the counter restarted"
+	return 0
+}
+
+# ------------------------------------------------------------------ archives
+
+test_export_import_fresh_root() {
+	need_criu; silo_only
+	local id b=$T_DIR/b b2=$T_DIR/b2 root2=$T_DIR/state2 c
+	id=$(new_id)
+	# a writable root: its rootfs travels in the archive
+	make_bundle "$b" '.root.readonly = false'
+	rm -rf "$b/rootfs" && cp -a "$ROOTFS" "$b/rootfs"
+	set_args "$b" 'i=0; while :; do i=$((i+1)); echo $i > /tmp/c.new && mv /tmp/c.new /tmp/count; sleep 0.05; done'
+	silo run -d --bundle "$b" "$id" >> "$T_DIR/$id.out" 2>&1 < /dev/null || fail "run"
+	wait_for 10 test -s "$b/rootfs/tmp/count" || fail "no counter"
+	assert_ok silo checkpoint --export "$T_DIR/ck.tar.zst" "$id"
+	c=$(cat "$b/rootfs/tmp/count")
+	assert_no_leftovers "$id"
+	assert_match "$(head -c 4 "$T_DIR/ck.tar.zst" | od -An -tx1 | tr -d ' ')" '^28b52ffd$' "zstd magic"
+	mkdir -p "$b2"
+	defer "$SILO" --root "$root2" delete --force "$id"
+	capture_append "$id" "$SILO" --root "$root2" restore -d --import "$T_DIR/ck.tar.zst" --bundle "$b2" "$id"
+	[ "$RC" -eq 0 ] || fail "restore --import: $(show "$OUT")"
+	assert_file_exists "$b2/config.json"
+	assert_eq running "$("$SILO" --root "$root2" state "$id" | jq -r .status)" "status"
+	local now; now=$(cat "$b2/rootfs/tmp/count")
+	[ "$now" -ge "$c" ] && [ "$now" -lt $((c + 20)) ] || fail "counter $now (checkpoint at $c)"
+	wait_for 10 sh -c "[ \$(cat $b2/rootfs/tmp/count) -gt $now ]" || fail "imported counter does not run"
+	compgen -G "$b2/.silo-import-*" >/dev/null && fail "import temp dir left in the bundle"
+	assert_ok "$SILO" --root "$root2" delete --force "$id"
+}
+
+test_import_refuses_bad_archives() {
+	need_criu; silo_only; need_cmd python3
+	local id b=$T_DIR/b
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	assert_ok silo checkpoint --leave-running --export "$T_DIR/good.tar" "$id"
+	assert_ok silo delete --force "$id"
+	# corrupt: bytes flipped in the middle; truncated
+	cp "$T_DIR/good.tar" "$T_DIR/flip.tar"
+	local size; size=$(stat -c %s "$T_DIR/good.tar")
+	printf 'XXXXXXXXXXXXXXXX' | dd of="$T_DIR/flip.tar" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+	head -c $((size / 2)) "$T_DIR/good.tar" > "$T_DIR/short.tar"
+	# crafted: another architecture; a path that climbs out; an unknown entry
+	python3 - "$T_DIR" "$(uname -m)" <<-'PY'
+	import io, json, sys, tarfile
+	d, here = sys.argv[1], sys.argv[2]
+	def make(name, entries):
+	    with tarfile.open(f"{d}/{name}", "w") as t:
+	        for n, data in entries:
+	            i = tarfile.TarInfo(n); i.size = len(data); t.addfile(i, io.BytesIO(data))
+	man = lambda arch: json.dumps({"format": 1, "arch": arch, "id": "x"}).encode()
+	make("arch.tar", [("manifest.json", man("s390x")), ("checksums.json", b"{}")])
+	make("climb.tar", [("manifest.json", man(here)), ("rootfs/../../escaped", b"x"), ("checksums.json", b"{}")])
+	make("abs.tar", [("manifest.json", man(here)), ("/tmp/escaped-abs", b"x"), ("checksums.json", b"{}")])
+	make("other.tar", [("manifest.json", man(here)), ("evil.sh", b"x"), ("checksums.json", b"{}")])
+	PY
+	local f want
+	for f in flip:corrupt short:trunc arch:s390x climb:refused abs:refused other:refused; do
+		want=${f#*:}; f=${f%%:*}
+		rm -rf "$T_DIR/bx" && mkdir -p "$T_DIR/bx"
+		capture silo restore -d --import "$T_DIR/$f.tar" --bundle "$T_DIR/bx" "$id"
+		[ "$RC" -ne 0 ] || fail "$f.tar was restored"
+		case $want in
+		corrupt) assert_match "$OUT" 'corrupt|checksum|Damaged|truncat|Truncat|rror' "$f.tar error" ;;
+		trunc) assert_match "$OUT" '[Tt]runcat|[Pp]remature|EOF|corrupt|rror' "$f.tar error" ;;
+		s390x) assert_contains "$OUT" "taken on s390x" "$f.tar error" ;;
+		refused) assert_contains "$OUT" "refused" "$f.tar error" ;;
+		esac
+		assert_no_leftovers "$id"
+		[ -e "$T_DIR/escaped" ] || [ -e /tmp/escaped-abs ] && fail "$f.tar wrote outside its target"
+		compgen -G "$T_DIR/bx/.silo-import-*" >/dev/null && fail "$f.tar: import temp dir left behind"
+	done
+	return 0
+}
+
+# ------------------------------------------------------------------ real clients' configs
+
+# client_config BUNDLE FIXTURE NETNS: a fixture made runnable here: our rootfs and
+# counter, bind sources under the bundle, the netns the test made, no hooks.
+client_config() {
+	local b=$1 fx=$REPO_DIR/tests/fixtures/specs/$2 ns=$3 s dst
+	ensure_rootfs
+	mkdir -p "$b/src" "$b/out"
+	[ -e "$b/rootfs" ] || cp -al "$ROOTFS" "$b/rootfs"
+	jq --arg b "$b" --arg ns "/run/netns/$ns" --arg cg "/silo-ck-$$-$RANDOM" --arg c "$COUNTER" '
+		.root = {path: "rootfs", readonly: false} | del(.hooks) |
+		.process.terminal = false | .process.args = ["sh", "-c", $c] | .process.user = {uid: 0, gid: 0} |
+		.linux.cgroupsPath = $cg | del(.linux.seccomp) | del(.process.apparmorProfile) |
+		del(.process.selinuxLabel) | del(.linux.mountLabel) |
+		.linux.namespaces |= map(if .type == "network" and .path then .path = $ns else . end) |
+		.mounts |= map(if .type == "bind" then .source = ($b + "/src" + .destination) else . end) |
+		.mounts += [{destination: "/out", type: "bind", source: ($b + "/out"), options: ["rbind", "rw"]}]
+	' "$fx" > "$b/config.json" || fail "jq on $fx"
+	for dst in $(jq -r '.mounts[] | select(.type == "bind") | .destination' "$b/config.json"); do
+		s=$b/src$dst
+		[ "$dst" = /out ] && continue
+		mkdir -p "$(dirname "$s")"
+		case $dst in /dev/shm|/out) mkdir -p "$s" ;; *) echo "from $2: $dst" > "$s" ;; esac
+	done
+}
+
+client_roundtrip() {   # FIXTURE
+	need_criu; need_cmd ip
+	local id b=$T_DIR/b c ns
+	id=$(new_id)
+	ns=silo-ck-$$-$RANDOM
+	ip netns add "$ns" || skip "cannot create a network namespace"
+	defer ip netns del "$ns"
+	client_config "$b" "$1" "$ns"
+	start "$id" "$b"
+	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
+	c=$(count_of "$b")
+	assert_no_leftovers "$id"
+	restore_d "$id" "$b" "$T_DIR/img"
+	assert_restored "$id" "$b" "$c"
+	# the file binds (/etc/hosts, /etc/hostname...) are the host's files again
+	for dst in $(jq -r '.mounts[] | select(.type == "bind" and .destination != "/out" and .destination != "/dev/shm") | .destination' "$b/config.json"); do
+		assert_ok silo exec "$id" cat "$dst"
+		assert_eq "from $1: $dst" "$OUT" "$dst after restore"
+	done
+	assert_ok silo exec "$id" cat /proc/keys
+	assert_eq "" "$OUT" "masked /proc/keys after restore"
+}
+test_podman_config() { client_roundtrip podman-bridge.json; }
+test_docker_config() { client_roundtrip docker.json; }
+test_ctr_config() { client_roundtrip ctr.json; }
+
+# ------------------------------------------------------------------ bad input
+
+test_missing_images() {
+	need_criu
+	local id b=$T_DIR/b
+	id=$(new_id)
+	counter_bundle "$b"
+	assert_fail silo restore -d --bundle "$b" --image-path "$T_DIR/nothing-here" "$id"
+	assert_contains "$OUT" "nothing-here"
+	assert_match "$OUT" "[Nn]o such file" "error"
+	assert_no_leftovers "$id"
+	mkdir -p "$T_DIR/empty"
+	assert_fail silo restore -d --bundle "$b" --image-path "$T_DIR/empty" "$id"
+	silo_only
+	assert_contains "$OUT" "no CRIU checkpoint"
+	assert_no_leftovers "$id"
+}
+
+test_image_of_another_container() {
+	need_criu; silo_only
+	local id id2 b=$T_DIR/b b2=$T_DIR/b2
+	id=$(new_id); id2=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	assert_ok silo checkpoint --leave-running --image-path "$T_DIR/img" "$id"
+	make_bundle "$b2"
+	set_args "$b2" 'sleep 1000'
+	assert_fail silo restore -d --bundle "$b2" --image-path "$T_DIR/img" "$id2"
+	assert_contains "$OUT" "of container \`$id\`"
+	assert_contains "$OUT" "process.args"
+	assert_no_leftovers "$id2"
+	assert_eq running "$(status_of "$id")" "the original"
+	# the same id again while it runs: refused before CRIU is asked
+	assert_fail silo restore -d --bundle "$b" --image-path "$T_DIR/img" "$id"
+	assert_contains "$OUT" "already exists"
+}
+
+test_criu_failure_is_explained() {
+	need_criu; silo_only
+	local id b=$T_DIR/b pid
+	id=$(new_id)
+	counter_bundle "$b"
+	# stdout truncated, not appended: CRIU refuses another file of another size
+	silo run -d --bundle "$b" "$id" > "$T_DIR/trunc.out" 2>&1 < /dev/null || fail "run"
+	wait_count_above "$b" 2
+	echo padding >> "$T_DIR/trunc.out"
+	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
+	capture silo restore -d --bundle "$b" --image-path "$T_DIR/img" --pid-file "$T_DIR/pid" "$id"
+	[ "$RC" -ne 0 ] || fail "restore succeeded"
+	assert_contains "$OUT" "criu restore failed"
+	assert_contains "$OUT" "$T_DIR/img/restore.log"
+	assert_contains "$OUT" "Error ("
+	assert_no_leftovers "$id"
+	assert_no_file "$T_DIR/pid"
+}
+
+test_criu_timeout() {
+	need_criu; silo_only
+	local id b=$T_DIR/b start_s
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	printf '#!/bin/sh\nexec sleep 60\n' > "$T_DIR/hang-criu" && chmod +x "$T_DIR/hang-criu"
+	start_s=$SECONDS
+	assert_fail "$SILO" --root "$ROOT" --criu "$T_DIR/hang-criu" checkpoint --criu-timeout 1 \
+		--leave-running --image-path "$T_DIR/img" "$id"
+	[ $((SECONDS - start_s)) -lt 10 ] || fail "checkpoint took $((SECONDS - start_s)) s"
+	assert_contains "$OUT" "did not finish within 1 s"
+	pgrep -f "$T_DIR/hang-criu" >/dev/null && fail "the hung criu was left running"
+	assert_eq running "$(status_of "$id")" "the container"
+	wait_count_above "$b" "$(count_of "$b")"
+}
+
+test_no_criu_binary() {
+	silo_only
+	local id b=$T_DIR/b
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	assert_fail "$SILO" --root "$ROOT" --criu /nonexistent/criu checkpoint --leave-running \
+		--image-path "$T_DIR/img" "$id"
+	assert_match "$OUT" "criu|libcriu" "error"
+	assert_eq running "$(status_of "$id")" "the container"
+}
+
+test_checkpoint_not_running() {
+	need_criu
+	local id b=$T_DIR/b
+	id=$(new_id)
+	counter_bundle "$b"
+	create_ct "$id" "$b"
+	assert_fail silo checkpoint --image-path "$T_DIR/img" "$id"
+	assert_eq created "$(status_of "$id")" "status"
+	assert_fail silo checkpoint --image-path "$T_DIR/img" "nonexistent-$id"
+	assert_contains "$OUT" "does not exist"
+}
+
+# ------------------------------------------------------------------ pre-dump
+
+test_pre_dump() {
+	need_criu
+	"$CRIU" check --feature mem_dirty_track >/dev/null 2>&1 ||
+		skip "no soft-dirty page tracking here (criu check --feature mem_dirty_track)"
+	local id b=$T_DIR/b c
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	assert_ok silo checkpoint --pre-dump --image-path "$T_DIR/ck/pre" "$id"
+	assert_eq running "$(status_of "$id")" "status after pre-dump"
+	assert_ok silo checkpoint --parent-path ../pre --image-path "$T_DIR/ck/final" "$id"
+	c=$(count_of "$b")
+	restore_d "$id" "$b" "$T_DIR/ck/final"
+	assert_restored "$id" "$b" "$c"
+}
+
+test_pre_dump_without_soft_dirty() {
+	need_criu; silo_only
+	"$CRIU" check --feature mem_dirty_track >/dev/null 2>&1 && skip "this kernel has soft-dirty"
+	local id b=$T_DIR/b
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	assert_fail silo checkpoint --pre-dump --image-path "$T_DIR/pre" "$id"
+	assert_contains "$OUT" "soft-dirty"
+	assert_eq running "$(status_of "$id")" "the container after a failed pre-dump"
+	wait_count_above "$b" "$(count_of "$b")"
+}
+
+run_test checkpoint_help_and_probes test_checkpoint_help_and_probes
+run_test counter_continues test_counter_continues
+run_test leave_running test_leave_running
+run_test restore_foreground_and_new_id test_restore_foreground_and_new_id
+run_test page_server test_page_server
+run_test lazy_pages test_lazy_pages
+run_test tcp_established test_tcp_established
+run_test terminal_console_socket test_terminal_console_socket
+run_test export_import_fresh_root test_export_import_fresh_root
+run_test import_refuses_bad_archives test_import_refuses_bad_archives
+run_test podman_config test_podman_config
+run_test docker_config test_docker_config
+run_test ctr_config test_ctr_config
+run_test missing_images test_missing_images
+run_test image_of_another_container test_image_of_another_container
+run_test criu_failure_is_explained test_criu_failure_is_explained
+run_test criu_timeout test_criu_timeout
+run_test no_criu_binary test_no_criu_binary
+run_test checkpoint_not_running test_checkpoint_not_running
+run_test pre_dump test_pre_dump
+run_test pre_dump_without_soft_dirty test_pre_dump_without_soft_dirty
