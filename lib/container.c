@@ -67,7 +67,7 @@ plan_free(struct container_plan *c)
   memset(c, 0, sizeof *c);
 }
 
-static enum cgroup_manager
+enum cgroup_manager
 manager_of(const struct silo_context *ctx)
 {
   switch (ctx->cgroup_manager) {
@@ -226,6 +226,32 @@ apply_resources(struct container_plan *c, struct silo_error *err)
 }
 
 int
+container_make_cgroup(struct container_plan *c, struct silo_error *err)
+{
+  enum cgroup_manager mgr = manager_of(c->ctx);
+  if (mgr == CGROUP_MANAGER_DISABLED) return 0;
+  struct cgroup_config cc = {
+      .id = c->id,
+      .path = c->cfg->linux ? c->cfg->linux->cgroups_path : NULL,
+      .manager = mgr,
+      .resources = NULL, /* applied once, below, with silo's device rules */
+  };
+  if (cgroup_create(&cc, &c->cg, err) < 0) {
+    /* Rootless without a delegated cgroup: run without one, as crun does. */
+    if (geteuid() == 0 ||
+        (err->errnum != EACCES && err->errnum != EPERM && err->errnum != EROFS))
+      return -1;
+    silo_log_debug("container `%s`: no cgroup (%s): continuing without", c->id, err->msg);
+    silo_err_clear(err);
+    c->cg = NULL;
+    return 0;
+  }
+  if (apply_resources(c, err) < 0) return silo_err_wrap(err, "linux.resources");
+  silo_log_debug("container `%s`: cgroup %s", c->id, cgroup_path(c->cg));
+  return 0;
+}
+
+int
 container_spawn(struct container_plan *c, struct silo_error *err)
 {
   c->rootdirfd = state_root_open(c->ctx, err);
@@ -241,25 +267,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   c->fifo_dirfd = openat(c->rootdirfd, c->id, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (c->fifo_dirfd < 0) return silo_err(err, errno, "open state directory");
 
-  enum cgroup_manager mgr = manager_of(c->ctx);
-  if (mgr != CGROUP_MANAGER_DISABLED) {
-    struct cgroup_config cc = {
-        .id = c->id,
-        .path = c->cfg->linux ? c->cfg->linux->cgroups_path : NULL,
-        .manager = mgr,
-        .resources = NULL, /* applied once, below, with silo's device rules */
-    };
-    if (cgroup_create(&cc, &c->cg, err) < 0) {
-      /* Rootless without a delegated cgroup: run without one, as crun does. */
-      if (geteuid() == 0 || (err->errnum != EACCES && err->errnum != EPERM && err->errnum != EROFS))
-        return -1;
-      silo_log_debug("container `%s`: no cgroup (%s): continuing without", c->id, err->msg);
-      silo_err_clear(err);
-      c->cg = NULL;
-    }
-  }
-  if (c->cg && apply_resources(c, err) < 0) return silo_err_wrap(err, "linux.resources");
-  if (c->cg) silo_log_debug("container `%s`: cgroup %s", c->id, cgroup_path(c->cg));
+  if (container_make_cgroup(c, err) < 0) return -1;
 
   /* A cgroup namespace rooted at the container's cgroup: clone3 can make it at once
    * when the child is born in its (v2) cgroup; on v1 the child unshares it after

@@ -281,6 +281,10 @@ int init_await_go(struct container_plan *c, struct silo_error *err);
 int container_prepare(struct container_plan *c, struct silo_error *err);
 int container_spawn(struct container_plan *c, struct silo_error *err);
 void container_abort(struct container_plan *c);
+/* The container's cgroup (none with --cgroup-manager disabled, or rootless without
+ * delegation) with linux.resources and silo's device rules applied. */
+int container_make_cgroup(struct container_plan *c, struct silo_error *err);
+enum cgroup_manager manager_of(const struct silo_context *ctx);
 int write_pid_file(struct container_plan *c, struct silo_error *err);
 int container_write_state(struct container_plan *c, struct silo_error *err);
 /* Kills (SIGKILL), waits, runs poststop hooks, removes cgroup and state dir.  The

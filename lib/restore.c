@@ -30,19 +30,6 @@
 
 #include "core.h"
 
-static enum cgroup_manager
-manager_of(const struct silo_context *ctx)
-{
-  switch (ctx->cgroup_manager) {
-  case SILO_CGROUP_SYSTEMD:
-    return CGROUP_MANAGER_SYSTEMD;
-  case SILO_CGROUP_DISABLED:
-    return CGROUP_MANAGER_DISABLED;
-  default:
-    return CGROUP_MANAGER_CGROUPFS;
-  }
-}
-
 /* The manifest checkpoint wrote.  Images of runc have descriptors.json instead
  * (the init's fds 0-2 as links: "pipe:[N]", "/dev/null"): its pipes become the
  * manifest's stdio.  NULL when neither is there. */
@@ -205,18 +192,7 @@ make_state(struct container_plan *c, struct silo_error *err)
   if (c->statefd < 0) return -1;
   if (write_file_atomic(c->statefd, "config.json", c->config_buf, c->config_len, err) < 0)
     return -1;
-  enum cgroup_manager mgr = manager_of(c->ctx);
-  if (mgr == CGROUP_MANAGER_DISABLED) return 0;
-  const struct oci_linux *l = c->cfg->linux;
-  struct cgroup_config cc = {.id = c->id, .path = l ? l->cgroups_path : NULL, .manager = mgr};
-  if (cgroup_create(&cc, &c->cg, err) < 0) return -1;
-  struct oci_resources res = {0};
-  if (l && l->resources) res = *l->resources;
-  _cleanup_free_ struct oci_device_cgroup *rules = NULL;
-  devices_cgroup_rules(c->cfg, &rules, &res.n_devices);
-  res.devices = rules;
-  if (cgroup_apply(c->cg, &res, err) < 0) return silo_err_wrap(err, "linux.resources");
-  return 0;
+  return container_make_cgroup(c, err);
 }
 
 /* Privileged: a mount namespace of silo's own (slave of the host's, so nothing
