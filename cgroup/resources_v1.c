@@ -8,6 +8,7 @@
 #include "cgroup/internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -210,15 +211,24 @@ int
 cg_v1_devices(const char *dir, const struct oci_resources *r, struct silo_error *err)
 {
   char line[64], json[64];
+  /* One open per file, one write per rule: the kernel takes a rule per write(2). */
+  _cleanup_close_ int allow = -1, deny = -1;
   if (cg_setj("linux.resources.devices", dir, "devices.deny", err, "a") < 0) return -1;
   for (size_t i = 0; i < r->n_devices; i++) {
     const struct oci_device_cgroup *d = &r->devices[i];
     if (cg_device_rule(d, line, sizeof line) < 0)
       return silo_err(err, 0, "linux.resources.devices[%zu]: invalid rule", i);
     if (i == 0 && !d->allow && strcmp(line, "a") == 0) continue; /* already denied */
+    int *fd = d->allow ? &allow : &deny;
+    const char *file = d->allow ? "devices.allow" : "devices.deny";
     snprintf(json, sizeof json, "linux.resources.devices[%zu]", i);
-    if (cg_setj(json, dir, d->allow ? "devices.allow" : "devices.deny", err, "%s", line) < 0)
-      return -1;
+    if (*fd < 0) {
+      _cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
+      *fd = open(path, O_WRONLY | O_CLOEXEC);
+      if (*fd < 0) return silo_err(err, errno, "%s: open %s", json, path);
+    }
+    if (write(*fd, line, strlen(line)) < 0)
+      return silo_err(err, errno, "%s: write \"%s\" to %s/%s", json, line, dir, file);
   }
   return 0;
 }

@@ -150,7 +150,8 @@ silo_run(struct silo_context *ctx, const struct silo_create_opts *o, int *exit_c
                            .rootfs = c.rootfs,
                            .created = c.created,
                            .pid = c.pid,
-                           .start_time = c.start_time};
+                           .start_time = c.start_time,
+                           .new_pidns = c.pidns && c.join_fd[OCI_NS_PID] < 0};
     if (dirfd < 0 || container_destroy(c.rootdirfd, dirfd, &s, c.cfg, c.cg, &derr) < 0)
       silo_log_warn("%s", derr.msg);
     if (dirfd >= 0) close(dirfd);
