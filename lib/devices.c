@@ -19,7 +19,7 @@ static const struct oci_device default_devices[] = {
 };
 
 static int
-make_node(struct container_plan *c, const struct oci_device *d, struct silo_error *err)
+make_node(struct container_plan *c, int devfd, const struct oci_device *d, struct silo_error *err)
 {
   mode_t mode = d->has_file_mode ? d->file_mode & 07777 : 0666;
   mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
@@ -27,8 +27,14 @@ make_node(struct container_plan *c, const struct oci_device *d, struct silo_erro
   char *slash = strrchr(dir, '/');
   const char *base = d->path + (slash - dir) + 1;
   *slash = '\0';
-  _cleanup_close_ int dfd = mkdir_in_root(c->rootfd, dir[0] ? dir : "/", 0755, err);
-  if (dfd < 0) return -1;
+  /* Most nodes live directly in /dev, whose fd the caller holds. */
+  _cleanup_close_ int own = -1;
+  int dfd = devfd;
+  if (strcmp(dir, "/dev") != 0) {
+    own = mkdir_in_root(c->rootfd, dir[0] ? dir : "/", 0755, err);
+    if (own < 0) return -1;
+    dfd = own;
+  }
 
   if (c->userns) {
     /* mknod is not allowed in a user namespace: bind the host's node onto an
@@ -69,10 +75,11 @@ devices_create(struct container_plan *c, int rootfd, struct silo_error *err)
   if (devfd < 0) return -1;
   for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
     if (configured(l, default_devices[i].path)) continue;
-    if (make_node(c, &default_devices[i], err) < 0) return -1;
+    if (make_node(c, devfd, &default_devices[i], err) < 0) return -1;
   }
   for (size_t i = 0; l && i < l->n_devices; i++) {
-    if (make_node(c, &l->devices[i], err) < 0) return silo_err_wrap(err, "linux.devices[%zu]", i);
+    if (make_node(c, devfd, &l->devices[i], err) < 0)
+      return silo_err_wrap(err, "linux.devices[%zu]", i);
   }
   return devices_links(devfd, err);
 }
@@ -102,10 +109,15 @@ devices_links(int devfd, struct silo_error *err)
 int
 devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup **out, size_t *n)
 {
-#define ANY(t)           {.allow = true, .type = t, .major = -1, .minor = -1, .access = "m"}
+#define ANY(t)                                                                                     \
+  {                                                                                                \
+    .allow = true, .type = t, .major = -1, .minor = -1, .access = "m"                              \
+  }
 #define CHR(maj, min)                                                                              \
-  {.allow = true, .type = 'c', .has_major = true, .major = maj, .has_minor = min >= 0,          \
-   .minor = min, .access = "rwm"}
+  {                                                                                                \
+    .allow = true, .type = 'c', .has_major = true, .major = maj, .has_minor = min >= 0,            \
+    .minor = min, .access = "rwm"                                                                  \
+  }
   static const struct oci_device_cgroup defaults[] = {
       ANY('c'),  ANY('b'),  CHR(1, 3), CHR(1, 5), CHR(1, 7),    CHR(1, 8),
       CHR(1, 9), CHR(5, 0), CHR(5, 1), CHR(5, 2), CHR(136, -1), CHR(10, 200),
