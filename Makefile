@@ -2,7 +2,9 @@
 #   make                  build ./silo
 #   make check            install test dependencies (Debian), build, run every test
 #   make check SANITIZE=1 the same with AddressSanitizer + UBSan
+#   make check-guest      only the cgroup v2 tests, in a QEMU guest (tests/guest/)
 #   make bench            silo vs crun vs runc, side by side (docs/performance.md)
+#   make bench-migrate    silo migrate: downtime per strategy and size (docs/migration.md)
 #   make demo             set up and run a busybox container
 #   make install PREFIX=/usr/local
 #   make format           clang-format every source file
@@ -14,9 +16,12 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 VERSION := 0.1.0
 
 CC      ?= cc
-PKGS    := libseccomp libcap-ng jansson
+# libsystemd and libnftables are dlopen'ed by the code that needs them (only their
+# headers are used at build time): see cgroup/systemd.c and netns/.
+PKGS    := libseccomp libcap-ng jansson libmnl
+DLOPEN_PKGS := libsystemd libnftables
 # pkg-config is only asked when something is built, so `make clean` works on a bare machine.
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null)
 # The three small libraries every command uses are linked statically (their .a
 # files come with the -dev packages): each silo invocation then skips loading
 # them, 0.25 ms of CPU per command (see docs/performance.md).  STATIC_DEPS=0 to
@@ -54,7 +59,7 @@ DEPS    := $(CMD_OBJ:.o=.d) $(LIB_OBJ:.o=.d)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit integration bench demo install uninstall clean format deps FORCE
+.PHONY: all check check-guest unit integration bench bench-migrate demo install uninstall clean format deps FORCE
 all: silo
 
 # Rebuild when the flags change (e.g. SANITIZE=1 after a plain build).
@@ -98,8 +103,15 @@ check: deps
 integration: silo
 	@SILO=$(CURDIR)/silo tests/run-tests --integration-only
 
+# Only the cgroup v2 tests, in the QEMU guest (built once into /var/tmp/silo-test-guest).
+check-guest: silo
+	@SILO=$(CURDIR)/silo tests/guest/run-guest-tests
+
 bench: silo
 	@tests/bench/run-bench
+
+bench-migrate: silo
+	@SILO=$(CURDIR)/silo tests/bench/run-bench-migrate
 
 demo:
 	@tests/demo.sh

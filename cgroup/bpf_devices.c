@@ -57,10 +57,17 @@ access_bits(const char *a, unsigned *bits)
   if (!a || !*a) a = "rwm";
   for (; *a; a++) {
     switch (*a) {
-    case 'r': *bits |= BPF_DEVCG_ACC_READ; break;
-    case 'w': *bits |= BPF_DEVCG_ACC_WRITE; break;
-    case 'm': *bits |= BPF_DEVCG_ACC_MKNOD; break;
-    default: return -1;
+    case 'r':
+      *bits |= BPF_DEVCG_ACC_READ;
+      break;
+    case 'w':
+      *bits |= BPF_DEVCG_ACC_WRITE;
+      break;
+    case 'm':
+      *bits |= BPF_DEVCG_ACC_MKNOD;
+      break;
+    default:
+      return -1;
     }
   }
   return 0;
@@ -92,13 +99,19 @@ cg_bpf_devices_build(const struct oci_device_cgroup *rules, size_t n, struct bpf
     int type;
     switch (r->type) {
     case 0:
-    case 'a': type = 0; break;
-    case 'c': type = BPF_DEVCG_DEV_CHAR; break;
-    case 'b': type = BPF_DEVCG_DEV_BLOCK; break;
+    case 'a':
+      type = 0;
+      break;
+    case 'c':
+      type = BPF_DEVCG_DEV_CHAR;
+      break;
+    case 'b':
+      type = BPF_DEVCG_DEV_BLOCK;
+      break;
     default:
       free(p);
-      return silo_err(err, EINVAL, "linux.resources.devices[%zu]: type \"%c\" is not a, b or c",
-                      i, r->type);
+      return silo_err(err, EINVAL, "linux.resources.devices[%zu]: type \"%c\" is not a, b or c", i,
+                      r->type);
     }
     if (access_bits(r->access, &acc) < 0) {
       free(p);

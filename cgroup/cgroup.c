@@ -182,6 +182,7 @@ cgroup_free(struct cgroup *cg)
   for (size_t i = 0; i < cg->n; i++) free(cg->d[i].dir);
   free(cg->d);
   if (cg->v2_fd >= 0) close(cg->v2_fd);
+  cg_systemd_free(cg->sd);
   free(cg->path);
   free(cg);
 }
@@ -210,14 +211,6 @@ const char *
 cg_v2_dir(const struct cgroup *cg)
 {
   return cg->v2 >= 0 ? cg->d[cg->v2].dir : NULL;
-}
-
-static int
-check_manager(enum cgroup_manager m, struct silo_error *err)
-{
-  if (m == CGROUP_MANAGER_SYSTEMD)
-    return silo_err(err, 0, "systemd cgroup manager not supported yet");
-  return 0;
 }
 
 /* mkdir -p of the cgroup path inside one hierarchy.  Records the first level this
@@ -309,23 +302,32 @@ cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct silo_
   const struct cg_host *h = &host; /* any non-NULL; set by cg_host_get */
   char *path;
   bool is_default;
+  struct cg_systemd *sd = NULL;
 
   *out = NULL;
   if (cfg->manager == CGROUP_MANAGER_DISABLED) return 0;
-  if (check_manager(cfg->manager, err) < 0) return -1;
-  if (cg_path_resolve(cfg->id, cfg->path, &path, &is_default, err) < 0) return -1;
+  if (cfg->manager != CGROUP_MANAGER_SYSTEMD &&
+      cg_path_resolve(cfg->id, cfg->path, &path, &is_default, err) < 0)
+    return -1;
   /* Refuse a bad config before the first mkdir: nothing to undo then. */
   if (cfg->resources && cg_resources_validate(cfg->resources, err) < 0) {
-    free(path);
+    if (cfg->manager != CGROUP_MANAGER_SYSTEMD) free(path);
     return -1;
+  }
+  /* systemd: the unit is the cgroup; the dirs below then exist already. */
+  if (cfg->manager == CGROUP_MANAGER_SYSTEMD) {
+    if (cg_systemd_start(cfg->id, cfg->path, &sd, &path, err) < 0) return -1;
+    is_default = false;
   }
   if (cg_host_get(&h, err) < 0 || h->n == 0) {
     if (h->n == 0) silo_err(err, ENOENT, "no cgroup hierarchy mounted under %s", CG_ROOT);
     silo_err_wrap(err, "cgroup %s", path);
+    cg_systemd_free(sd);
     free(path);
     return -1;
   }
   struct cgroup *cg = cg_new(h, path, cfg->manager, is_default);
+  cg->sd = sd;
 
   /* The v2 directory first (its fd is what clone3 needs), then each v1 one. */
   for (size_t k = 0; k < cg->n; k++) {
@@ -336,7 +338,7 @@ cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct silo_
     if (r == -ENOENT) silo_err(err, ENOENT, "mkdir %s: a parent keeps vanishing", d->dir);
     if (r < 0) goto fail;
     /* A pre-existing cgroup is accepted (like runc) only while nothing runs in it. */
-    int np = d->existed ? count_procs(d->dir) : 0;
+    int np = d->existed && !cg->sd ? count_procs(d->dir) : 0; /* a scope has its placeholder */
     if (np > 0) {
       silo_err(err, EBUSY, "%s already exists with %d process(es) in it", d->dir, np);
       goto fail;
@@ -364,6 +366,10 @@ cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct silo_
 
 fail:
   for (size_t i = cg->n; i-- > 0;) rollback_dir(&cg->d[i]);
+  if (cg->sd) {
+    struct silo_error e = {0};
+    (void)cg_systemd_stop(cg->sd, &e);
+  }
   silo_err_wrap(err, "cgroup %s", cg->path);
   cgroup_free(cg);
   return -1;
@@ -379,7 +385,6 @@ cgroup_open(const char *path, enum cgroup_manager manager, struct cgroup **out,
 
   *out = NULL;
   if (manager == CGROUP_MANAGER_DISABLED) return 0;
-  if (check_manager(manager, err) < 0) return -1;
   if (!path || !*path) return silo_err(err, 0, "cgroup: no path to open");
   if (cg_path_resolve(NULL, path, &p, &is_default, err) < 0) return -1;
   if (cg_host_get(&h, err) < 0) {
@@ -387,6 +392,7 @@ cgroup_open(const char *path, enum cgroup_manager manager, struct cgroup **out,
     return -1;
   }
   struct cgroup *cg = cg_new(h, p, manager, is_default);
+  if (manager == CGROUP_MANAGER_SYSTEMD) cg->sd = cg_systemd_open(p);
   if (cg->v2 >= 0) {
     /* Missing is fine (already deleted); anything else is worth reporting. */
     cg->v2_fd = open(cg_v2_dir(cg), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -418,6 +424,7 @@ cgroup_enter(struct cgroup *cg, pid_t pid, bool in_v2, struct silo_error *err)
       return -1;
     }
   }
+  cg_systemd_release(cg->sd); /* the scope has the container now */
   return 0;
 }
 
@@ -500,6 +507,7 @@ cgroup_destroy(struct cgroup *cg, struct silo_error *err)
   int ret = 0;
 
   if (!cg) return 0;
+  if (cg->sd && cg_systemd_stop(cg->sd, err) < 0) ret = -1; /* systemd removes its dirs */
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   deadline.tv_sec += 1;
   for (size_t i = 0; i < cg->n; i++) {

@@ -82,10 +82,11 @@ struct cgroup {
   const struct cg_host *host;
   struct cg_dir *d; /* one per host hierarchy, d[i].m == &host->m[i] */
   size_t n;
-  int v2;              /* index in d[] of the cgroup2 directory, -1 when none */
-  int v2_fd;           /* O_PATH fd of it, -1 when none */
-  unsigned v2_enabled; /* controllers known to be enabled for the v2 leaf */
-  bool is_default;     /* path is under CG_DEFAULT_PARENT, which silo owns */
+  int v2;                /* index in d[] of the cgroup2 directory, -1 when none */
+  int v2_fd;             /* O_PATH fd of it, -1 when none */
+  unsigned v2_enabled;   /* controllers known to be enabled for the v2 leaf */
+  bool is_default;       /* path is under CG_DEFAULT_PARENT, which silo owns */
+  struct cg_systemd *sd; /* the systemd unit (systemd.c), NULL with cgroupfs */
 };
 
 /* ---- cgroup.c ---- */
@@ -159,6 +160,26 @@ int cg_v2_devices(const char *dir, const struct oci_device_cgroup *rules, size_t
                   struct silo_error *err);
 /* How many of silo's device programs are attached to dir, or -1. */
 int cg_bpf_devices_count(const char *dir, struct silo_error *err);
+
+/* ---- systemd.c: the systemd cgroup driver ---- */
+
+struct cg_systemd;
+/* linux.cgroupsPath "slice:prefix:name" (NULL/"": "system.slice:silo:<id>") -> the
+ * unit ("prefix-name.scope", or "name.slice"), its parent slice (NULL for a slice
+ * unit) and its cgroup path ("/system.slice/prefix-name.scope").  Pure. */
+int cg_systemd_parse(const char *id, const char *path, char **unit, char **slice, char **cgpath,
+                     struct silo_error *err);
+/* Starts the transient unit over the system bus and waits for its job; a scope
+ * holds a placeholder process until cg_systemd_release.  *cgpath malloc'ed. */
+int cg_systemd_start(const char *id, const char *path, struct cg_systemd **out, char **cgpath,
+                     struct silo_error *err);
+/* The unit of an existing container's cgroup path (no bus call). */
+struct cg_systemd *cg_systemd_open(const char *cgpath);
+/* Ends the placeholder process (once the container's process is in). */
+void cg_systemd_release(struct cg_systemd *sd);
+/* StopUnit, waiting for the job; a unit already gone is fine. */
+int cg_systemd_stop(struct cg_systemd *sd, struct silo_error *err);
+void cg_systemd_free(struct cg_systemd *sd);
 
 /* ---- resources: dispatch in cgroup.c, one writer per controller and version ---- */
 

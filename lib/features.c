@@ -12,7 +12,7 @@
 const char *
 silo_feature_line(void)
 {
-  return "+SECCOMP +CAP +CGROUPFS +USERNS +TIMENS +CLONE3 +OPENAT2 +NEWMOUNTAPI";
+  return "+SECCOMP +CAP +CGROUPFS +SYSTEMD +USERNS +TIMENS +CLONE3 +OPENAT2 +NEWMOUNTAPI +CRIU +IDMAP";
 }
 
 static json_t *
@@ -66,11 +66,11 @@ silo_features(void)
       "s:o, s:o}, s:{s:b}, s:{s:b}, s:{s:b}, s:{s:{s:b}}}, s:{s:s, s:s}}",
       "ociVersionMin", "1.0.0", "ociVersionMax", OCI_VERSION, "hooks", strings(hooks),
       "mountOptions", strings(mount_opts), "linux", "namespaces", strings(namespaces),
-      "capabilities", capabilities(), "cgroup", "v1", 1, "v2", 1, "systemd", 0, "systemdUser", 0,
+      "capabilities", capabilities(), "cgroup", "v1", 1, "v2", 1, "systemd", 1, "systemdUser", 0,
       "rdma", 1, "seccomp", "enabled", 1, "actions", strings(silo_seccomp_actions()), "operators",
       strings(silo_seccomp_ops()), "archs", strings(silo_seccomp_archs()), "knownFlags",
       strings(silo_seccomp_flags()), "supportedFlags", supported, "apparmor", "enabled", 0,
-      "selinux", "enabled", 0, "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 0,
+      "selinux", "enabled", 0, "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 1,
       "annotations", "io.github.seccomp.libseccomp.version", silo_seccomp_lib_version(),
       "org.silo.version", SILO_VERSION);
   if (!doc) return NULL;

@@ -26,8 +26,10 @@
 
 #define ANY -1
 #define RULE(al, t, maj, min, acc)                                                                 \
-  {.allow = (al), .type = (t), .has_major = (maj) >= 0, .major = (maj), .has_minor = (min) >= 0,  \
-   .minor = (min), .access = (acc)}
+  {                                                                                                \
+    .allow = (al), .type = (t), .has_major = (maj) >= 0, .major = (maj), .has_minor = (min) >= 0,  \
+    .minor = (min), .access = (acc)                                                                \
+  }
 
 static size_t
 count(const struct oci_device_cgroup *r, size_t n)
@@ -49,8 +51,7 @@ test_instruction_counts(void **state)
   assert_int_equal(count(NULL, 0), 6 + 2);
   struct oci_device_cgroup deny_all[] = {RULE(false, 'a', ANY, ANY, "rwm")};
   assert_int_equal(count(deny_all, 1), 6 + 2); /* unconditional: no final deny */
-  struct oci_device_cgroup one[] = {RULE(false, 'a', ANY, ANY, NULL),
-                                    RULE(true, 'c', 1, 3, "rwm")};
+  struct oci_device_cgroup one[] = {RULE(false, 'a', ANY, ANY, NULL), RULE(true, 'c', 1, 3, "rwm")};
   assert_int_equal(count(one, 2), 6 + 5 + 2);
   struct oci_device_cgroup partial[] = {RULE(true, 'c', 1, 3, "rw")};
   assert_int_equal(count(partial, 1), 6 + 8 + 2);
@@ -104,18 +105,28 @@ run(const struct bpf_insn *p, size_t n, int type, unsigned access, uint32_t majo
       memcpy(&v, (const char *)&ctx + i->off, 4);
       r[i->dst_reg] = v;
       break;
-    case BPF_ALU | BPF_AND | BPF_K: r[i->dst_reg] = (uint32_t)r[i->dst_reg] & k; break;
-    case BPF_ALU | BPF_RSH | BPF_K: r[i->dst_reg] = (uint32_t)r[i->dst_reg] >> k; break;
-    case BPF_ALU | BPF_MOV | BPF_X: r[i->dst_reg] = (uint32_t)r[i->src_reg]; break;
-    case BPF_ALU64 | BPF_MOV | BPF_K: r[i->dst_reg] = (uint64_t)(int64_t)i->imm; break;
+    case BPF_ALU | BPF_AND | BPF_K:
+      r[i->dst_reg] = (uint32_t)r[i->dst_reg] & k;
+      break;
+    case BPF_ALU | BPF_RSH | BPF_K:
+      r[i->dst_reg] = (uint32_t)r[i->dst_reg] >> k;
+      break;
+    case BPF_ALU | BPF_MOV | BPF_X:
+      r[i->dst_reg] = (uint32_t)r[i->src_reg];
+      break;
+    case BPF_ALU64 | BPF_MOV | BPF_K:
+      r[i->dst_reg] = (uint64_t)(int64_t)i->imm;
+      break;
     case BPF_JMP | BPF_JNE | BPF_K:
       if (r[i->dst_reg] != (uint64_t)(int64_t)i->imm) pc += (size_t)i->off;
       break;
     case BPF_JMP | BPF_JEQ | BPF_K:
       if (r[i->dst_reg] == (uint64_t)(int64_t)i->imm) pc += (size_t)i->off;
       break;
-    case BPF_JMP | BPF_EXIT: return (int)r[0];
-    default: fail_msg("unexpected opcode %#x at %zu", i->code, pc);
+    case BPF_JMP | BPF_EXIT:
+      return (int)r[0];
+    default:
+      fail_msg("unexpected opcode %#x at %zu", i->code, pc);
     }
     assert_true(pc < n); /* jumps stay inside the program */
   }

@@ -323,9 +323,11 @@ test_disabled_and_systemd(void **state)
   struct cgroup_config cfg = {.id = "x", .manager = CGROUP_MANAGER_DISABLED};
   assert_int_equal(cgroup_create(&cfg, &cg, &err), 0);
   assert_null(cg);
-  cfg.manager = CGROUP_MANAGER_SYSTEMD;
-  assert_int_equal(cgroup_create(&cfg, &cg, &err), -1);
-  assert_non_null(strstr(err.msg, "systemd cgroup manager not supported yet"));
+  cfg.manager = CGROUP_MANAGER_SYSTEMD; /* systemd.c; without a system bus, a clear error */
+  if (access("/run/dbus/system_bus_socket", F_OK) < 0 && !getenv("DBUS_SYSTEM_BUS_ADDRESS")) {
+    assert_int_equal(cgroup_create(&cfg, &cg, &err), -1);
+    assert_non_null(strstr(err.msg, "systemd cgroup manager: no system bus"));
+  }
   assert_int_equal(cgroup_clone_fd(NULL), -1);
   assert_int_equal(cgroup_destroy(NULL, &err), 0);
   cgroup_free(NULL);
