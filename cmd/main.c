@@ -22,6 +22,9 @@ static const struct command commands[] = {
     {"events", cmd_events, "print resource statistics and OOM events of a container"},
     {"checkpoint", cmd_checkpoint, "checkpoint a running container with CRIU"},
     {"restore", cmd_restore, "restore a container from a checkpoint"},
+    {"migrate", cmd_migrate, "move a running container to another host"},
+    {"migrate-receive", cmd_migrate_receive, "receive containers from `silo migrate`"},
+    {"sandbox", cmd_sandbox, "run a command in a throw-away container"},
     {"spec", cmd_spec, "write a default config.json"},
     {"features", cmd_features, "print the OCI features document"},
 };

@@ -194,6 +194,59 @@ int silo_sandbox(struct silo_context *ctx, const struct silo_sandbox_opts *o, in
  * sandbox runs from the cache); *n_layers gets how many layers were removed. */
 int silo_sandbox_prune(struct silo_context *ctx, size_t *n_layers, struct silo_error *err);
 
+/* ---- migrate: move a running container to another host (lib/migrate*.c,
+ * docs/migration.md).  The destination runs `silo migrate-receive`; both ends hold
+ * the same token.  A failure before the destination confirms leaves the container
+ * running on the source (resumed there when it had been stopped). ---- */
+enum silo_migrate_strategy {
+  SILO_MIGRATE_COLD,     /* freeze, dump, send, restore */
+  SILO_MIGRATE_PRECOPY,  /* pre-dumps while it runs, then a short final dump (soft-dirty) */
+  SILO_MIGRATE_POSTCOPY, /* dump without memory, restore at once, pages on demand */
+  SILO_MIGRATE_HYBRID,   /* one pre-dump, then postcopy */
+};
+struct silo_migrate_opts {
+  const char *id;
+  const char *dest; /* HOST:PORT of a `silo migrate-receive` */
+  enum silo_migrate_strategy strategy;
+  const char *token_file;
+  const char *work_dir;    /* where images are staged (default /var/tmp) */
+  unsigned max_iterations; /* precopy: pre-dump passes at most (0: 8) */
+  unsigned criu_timeout;   /* seconds per CRIU action (0: none) */
+  unsigned idle_timeout;   /* seconds of silence from the peer that end it (0: 30) */
+  bool progress;           /* progress on stderr */
+};
+#define SILO_MIGRATE_MAX_ITER 32
+struct silo_migrate_report {
+  const char *strategy;
+  bool migrated;          /* the container runs on the destination, gone from here */
+  bool resumed_on_source; /* it failed, and the container runs here */
+  double total_s, downtime_s; /* downtime: freeze to running on the destination */
+  double dump_s, restore_s;   /* the downtime's parts: the dump; transfer and restore */
+  unsigned long long bytes_sent, rootfs_bytes, image_bytes, page_bytes;
+  unsigned iterations; /* pre-dump passes */
+  struct {
+    unsigned long long bytes; /* pages written by the pass */
+    double seconds;           /* since the previous pass began (dirty rate = bytes/seconds) */
+  } iter[SILO_MIGRATE_MAX_ITER];
+  char work_dir[256]; /* images kept here when the container is on neither host */
+};
+int silo_migrate(struct silo_context *ctx, const struct silo_migrate_opts *o,
+                 struct silo_migrate_report *rep, struct silo_error *err);
+/* The report: text lines, or one JSON object (with "error" when err is set); malloc'ed. */
+char *silo_migrate_report_format(const struct silo_migrate_report *r, bool json,
+                                 const struct silo_error *err);
+
+struct silo_migrate_receive_opts {
+  const char *listen;        /* ADDR:PORT */
+  const char *bundle_dir;    /* a received container's bundle is DIR/<id> */
+  const char *token_file;
+  const char *cgroup_parent; /* cgroupfs: linux.cgroupsPath becomes PARENT/<id> */
+  bool keep_listening;       /* else: return after one authenticated migration */
+  unsigned criu_timeout, idle_timeout;
+};
+int silo_migrate_receive(struct silo_context *ctx, const struct silo_migrate_receive_opts *o,
+                         struct silo_error *err);
+
 /* The feature line for --version ("+SECCOMP +CAP ..."). */
 const char *silo_feature_line(void);
 
