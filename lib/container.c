@@ -136,7 +136,11 @@ container_prepare(struct container_plan *c, struct silo_error *err)
   if (c->proc->terminal && !o->console_socket && (c->mode == MODE_CREATE || o->detach))
     return silo_err(err, EINVAL,
                     "process.terminal is true: --console-socket is required when detached");
-  if (l && l->seccomp && silo_seccomp_build(l->seccomp, &c->seccomp, err) < 0) return -1;
+  if (l && l->seccomp) {
+    /* The state root is opened here already: it holds the seccomp cache. */
+    if (c->rootdirfd < 0 && (c->rootdirfd = state_root_open(c->ctx, err)) < 0) return -1;
+    if (seccomp_build_cached(c, l->seccomp, &c->seccomp, err) < 0) return -1;
+  }
   if (network_plan(c, err) < 0) return -1;
   /* Before anything exists: a container that could ptrace us gets a sealed copy. */
   if (plan_needs_sealed_exe(c, &c->caps, c->has_caps) && reexec_sealed(err) < 0) return -1;
@@ -254,8 +258,7 @@ container_make_cgroup(struct container_plan *c, struct silo_error *err)
 int
 container_spawn(struct container_plan *c, struct silo_error *err)
 {
-  c->rootdirfd = state_root_open(c->ctx, err);
-  if (c->rootdirfd < 0) return -1;
+  if (c->rootdirfd < 0 && (c->rootdirfd = state_root_open(c->ctx, err)) < 0) return -1;
   c->statefd = state_dir_create(c->rootdirfd, c->id, err);
   if (c->statefd < 0) return -1;
   /* From here on, failures must call container_abort. */

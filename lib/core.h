@@ -297,6 +297,10 @@ void foreground_signals(sigset_t *mask);
 /* Forwards signals, relays the terminal, reaps; *exit_code as a shell reports it. */
 int foreground_wait(struct container_plan *c, int sfd, int *exit_code, struct silo_error *err);
 
+/* ---- seccomp_cache.c: compiled filters kept under <root>/.seccomp ---- */
+int seccomp_build_cached(struct container_plan *c, const struct oci_seccomp *s,
+                         struct silo_seccomp **out, struct silo_error *err);
+
 /* ---- cloned.c: the sealed-copy defence for containers that could ptrace us ---- */
 bool plan_needs_sealed_exe(const struct container_plan *c, const struct capsets *caps,
                            bool has_caps);

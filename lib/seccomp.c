@@ -650,3 +650,24 @@ silo_seccomp_lib_version(void)
   if (buf[0] == '\0' && v) snprintf(buf, sizeof buf, "%u.%u.%u", v->major, v->minor, v->micro);
   return buf;
 }
+
+struct silo_seccomp *
+silo_seccomp_from_bpf(const void *insns, unsigned len, unsigned filter_flags, bool notify)
+{
+  struct silo_seccomp *f = xcalloc(1, sizeof *f + (size_t)len * sizeof(struct sock_filter));
+  f->len = (unsigned short)len;
+  f->flags = filter_flags;
+  f->notify = notify;
+  memcpy(f->insns, insns, (size_t)len * sizeof(struct sock_filter));
+  return f;
+}
+
+void
+silo_seccomp_bpf(const struct silo_seccomp *f, const void **insns, unsigned *len,
+                 unsigned *filter_flags, bool *notify)
+{
+  *insns = f->insns;
+  *len = f->len;
+  *filter_flags = f->flags;
+  *notify = f->notify;
+}

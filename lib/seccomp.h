@@ -67,6 +67,12 @@ int silo_seccomp_listener_connect(const char *listener_path, struct silo_error *
 
 void silo_seccomp_free(struct silo_seccomp *f);
 
+/* The compiled program, to keep (seccomp_cache.c) and to rebuild from. */
+void silo_seccomp_bpf(const struct silo_seccomp *f, const void **insns, unsigned *len,
+                      unsigned *flags, bool *notify);
+struct silo_seccomp *silo_seccomp_from_bpf(const void *insns, unsigned len, unsigned flags,
+                                           bool notify);
+
 /* For `silo features`: NULL-terminated, sorted lists of the names silo knows. */
 const char *const *silo_seccomp_actions(void);
 const char *const *silo_seccomp_ops(void);

@@ -24,8 +24,8 @@ validate_id(const char *id, struct silo_error *err)
   size_t n = id ? strlen(id) : 0;
   if (n == 0) return silo_err(err, EINVAL, "container id is empty");
   if (n > 1024) return silo_err(err, EINVAL, "container id is longer than 1024 characters");
-  if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-    return silo_err(err, EINVAL, "invalid container id `%s`", id);
+  /* Names starting with a dot are silo's own (.seccomp, .network, .sandbox). */
+  if (id[0] == '.') return silo_err(err, EINVAL, "invalid container id `%s`: starts with `.`", id);
   for (const char *p = id; *p; p++) {
     char ch = *p;
     bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||

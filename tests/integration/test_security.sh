@@ -199,6 +199,28 @@ test_rootless_run() {
 	[ -z "$(ls "$xdg/silo")" ] || fail "state left behind: $(ls "$xdg/silo")"
 }
 
+# The compiled filter is cached under <root>/.seccomp: the cached one must be as
+# enforced as a fresh one, and a damaged cache entry must be ignored.
+test_seccomp_cache() {
+	silo_only "the cache is silo's"
+	local b=$T_DIR/b f
+	make_bundle "$b" '.linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}'
+	rm -rf "$ROOT/.seccomp"
+	run_in "$b" 'mkdir /tmp/x 2>&1; echo rc=$?'
+	assert_contains "$OUT" "Operation not permitted" "first run (compiled)"
+	f=$(ls "$ROOT/.seccomp/"*.bpf 2>/dev/null | head -1)
+	[ -n "$f" ] || fail "no cache entry was written"
+	run_in "$b" 'mkdir /tmp/x 2>&1; echo rc=$?'
+	assert_contains "$OUT" "Operation not permitted" "second run (cached)"
+	printf 'garbage' > "$f"
+	run_in "$b" 'mkdir /tmp/x 2>&1; echo rc=$?'
+	assert_contains "$OUT" "Operation not permitted" "run with a damaged cache entry"
+	# another profile, another entry
+	jq_edit "$b" '.linux.seccomp.syscalls[0].errnoRet = 13'
+	run_in "$b" 'mkdir /tmp/x 2>&1; echo rc=$?'
+	assert_contains "$OUT" "Permission denied" "a changed profile is compiled anew"
+}
+
 run_test cve_2019_5736_proc_exe test_cve_2019_5736_proc_exe
 run_test cve_2024_21626_cwd test_cve_2024_21626_cwd
 run_test masked_symlink_and_fake_proc test_masked_symlink_and_fake_proc
@@ -206,6 +228,7 @@ run_test inheritable_caps_exact test_inheritable_caps_exact
 run_test exec_same_confinement test_exec_same_confinement
 run_test bad_seccomp_profiles test_bad_seccomp_profiles
 run_test seccomp_notify_listener test_seccomp_notify_listener
+run_test seccomp_cache test_seccomp_cache
 run_test idmapped_mount test_idmapped_mount
 run_test rootless_run test_rootless_run
 finish
