@@ -14,7 +14,8 @@ _silo_global_opts="--root --log --log-format --debug --systemd-cgroup --cgroup-m
 --version --help"
 _silo_global_arg="--root --log --log-format --cgroup-manager --criu --rootless"
 
-_silo_commands="create start run exec state kill delete list pause resume ps update spec features"
+_silo_commands="create start run exec state kill delete list pause resume ps update events
+checkpoint restore sandbox spec features"
 
 _silo_signals="HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT
 CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS RTMIN RTMAX"
@@ -26,6 +27,17 @@ _silo_cmd_opts() {
 		--no-new-keyring --network --publish -p --help" ;;
 	run) echo "--bundle -b --config --detach -d --keep --pid-file --console-socket
 		--preserve-fds --no-pivot --no-new-keyring --network --publish -p --help" ;;
+	events) echo "--stats --interval --help" ;;
+	checkpoint) echo "--image-path --work-path --leave-running --tcp-established --ext-unix-sk
+		--shell-job --file-locks --pre-dump --parent-path --page-server --lazy-pages --status-fd
+		--manage-cgroups-mode --empty-ns --auto-dedup --export --criu-timeout --help" ;;
+	restore) echo "--bundle -b --image-path --work-path --import --detach -d --pid-file
+		--console-socket --tcp-established --tcp-close --ext-unix-sk --shell-job --file-locks
+		--lazy-pages --manage-cgroups-mode --empty-ns --auto-dedup --no-pivot --lsm-profile
+		--lsm-mount-context --criu-timeout --help" ;;
+	sandbox) echo "--image --rootfs --keep-changes --bind --tmpfs --env -e --workdir -w --user -u
+		--hostname --memory -m --cpus --pids --network --timeout --cap-add --cap-drop --seccomp
+		--no-userns --prune --help" ;;
 	exec) echo "--process -p --env -e --cwd --user -u --cap -c --tty -t --detach -d
 		--pid-file --console-socket --no-new-privs --preserve-fds --cgroup --help" ;;
 	kill) echo "--all -a --help" ;;
@@ -283,7 +295,7 @@ _silo() {
 			_silo_files "$cur"
 		fi
 		;;
-	create | run | list | spec | features) ;; # a new id, or no arguments
+	create | run | list | spec | features | sandbox | restore) ;; # a new id, or no arguments
 	esac
 	return 0
 }
