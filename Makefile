@@ -120,11 +120,14 @@ install: silo
 	install -D -m 755 silo $(DESTDIR)$(BINDIR)/silo
 	install -d $(DESTDIR)$(MANDIR)/man8
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(MANDIR)/man7
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
 	@if [ -f contrib/silo.bash ]; then install -D -m 644 contrib/silo.bash $(DESTDIR)$(BASHCOMPDIR)/silo; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/silo $(DESTDIR)$(BASHCOMPDIR)/silo
 	cd man && for m in *.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$m; done
+	cd man && for m in *.7; do rm -f $(DESTDIR)$(MANDIR)/man7/$$m; done
 
 format:
 	clang-format -i $(CMD_SRC) $(LIB_SRC) $(wildcard */*.h) $(UNIT_SRC)

@@ -63,14 +63,14 @@ silo_features(void)
 
   json_t *doc = json_pack(
       "{s:s, s:s, s:o, s:o, s:{s:o, s:o, s:{s:b, s:b, s:b, s:b, s:b}, s:{s:b, s:o, s:o, s:o, "
-      "s:o, s:o}, s:{s:b}, s:{s:b}, s:{s:b}, s:{s:{s:b}}}, s:{s:s, s:s}}",
+      "s:o, s:o}, s:{s:b}, s:{s:b}, s:{s:b}, s:{s:{s:b}}, s:{s:b}}, s:{s:s, s:s}}",
       "ociVersionMin", "1.0.0", "ociVersionMax", OCI_VERSION, "hooks", strings(hooks),
       "mountOptions", strings(mount_opts), "linux", "namespaces", strings(namespaces),
       "capabilities", capabilities(), "cgroup", "v1", 1, "v2", 1, "systemd", 1, "systemdUser", 0,
       "rdma", 1, "seccomp", "enabled", 1, "actions", strings(silo_seccomp_actions()), "operators",
       strings(silo_seccomp_ops()), "archs", strings(silo_seccomp_archs()), "knownFlags",
       strings(silo_seccomp_flags()), "supportedFlags", supported, "apparmor", "enabled", 0,
-      "selinux", "enabled", 0, "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 1,
+      "selinux", "enabled", 0, "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 1, "netDevices", "enabled", 1,
       "annotations", "io.github.seccomp.libseccomp.version", silo_seccomp_lib_version(),
       "org.silo.version", SILO_VERSION);
   if (!doc) return NULL;

@@ -1,0 +1,256 @@
+/* silo netns: plugging a container in — the bridge, the veth pair, the addresses and
+ * routes inside the container's namespace, and the host devices of linux.netDevices.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "netns.h"
+
+int
+nn_sysctl_get(const char *key, char *buf, size_t len)
+{
+  char path[256];
+  snprintf(path, sizeof path, "/proc/sys/%s", key);
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, len - 1);
+  if (n < 0) return -1;
+  buf[n] = '\0';
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = '\0';
+  return 0;
+}
+
+int
+nn_sysctl_set(const char *key, const char *value, struct silo_error *err)
+{
+  char path[256];
+  snprintf(path, sizeof path, "/proc/sys/%s", key);
+  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return silo_err(err, errno, "open %s", path);
+  size_t len = strlen(value);
+  if (write(fd, value, len) != (ssize_t)len) return silo_err(err, errno, "write %s", path);
+  return 0;
+}
+
+static struct nn_addr
+v4_addr(uint32_t ip, unsigned prefix, int index)
+{
+  struct nn_addr a = {.family = AF_INET, .prefix = prefix, .index = index};
+  uint32_t n = htonl(ip);
+  memcpy(a.addr, &n, 4);
+  return a;
+}
+
+int
+nn_bridge_ensure(struct nn_nl *nl, const char *name, const struct nn_subnet *s, int *index,
+                 int *mtu, bool *created, struct silo_error *err)
+{
+  struct nn_link l;
+  int r = nn_link_get(nl, name, &l, err);
+  if (r < 0) return -1;
+  *created = false;
+  if (r == 1) {
+    if (nn_bridge_add(nl, name, NN_DEFAULT_MTU, err) < 0) {
+      if (err->errnum != EEXIST) return -1; /* else made meanwhile by another silo */
+      silo_err_clear(err);
+    } else {
+      *created = true;
+    }
+    r = nn_link_get(nl, name, &l, err);
+    if (r < 0) return -1;
+    if (r == 1) return silo_err(err, ENODEV, "bridge `%s` vanished after its creation", name);
+    if (*created) {
+      /* A fixed MAC: otherwise the bridge takes the lowest of its ports' and the
+       * containers' ARP entries for the gateway go stale as veths come and go. */
+      uint8_t mac[6];
+      nn_mac_from_ip(nn_gateway(s), mac);
+      struct nn_link_change ch = {.alias = NN_BRIDGE_ALIAS, .mac = mac};
+      if (nn_link_set(nl, l.index, &ch, err) < 0) return silo_err_wrap(err, "bridge `%s`", name);
+    }
+  }
+  if (strcmp(l.kind, "bridge") != 0)
+    return silo_err(err, EINVAL, "`%s` exists and is not a bridge (kind `%s`)", name,
+                    l.kind[0] ? l.kind : "none");
+  struct nn_addr gw = v4_addr(nn_gateway(s), s->prefix, l.index);
+  if (nn_addr_add(nl, &gw, err) < 0) return silo_err_wrap(err, "bridge `%s`", name);
+  if (!(l.flags & IFF_UP)) {
+    struct nn_link_change up = {.up = true};
+    if (nn_link_set(nl, l.index, &up, err) < 0) return silo_err_wrap(err, "bridge `%s`", name);
+  }
+  *index = l.index;
+  *mtu = l.mtu > 0 ? l.mtu : NN_DEFAULT_MTU;
+  return 0;
+}
+
+void
+nn_bridge_release(struct nn_nl *nl, const char *name)
+{
+  struct silo_error e = {0};
+  struct nn_link br;
+  if (nn_link_get(nl, name, &br, &e) != 0) return;
+  if (strcmp(br.kind, "bridge") != 0 || strcmp(br.alias, NN_BRIDGE_ALIAS) != 0) return;
+  _cleanup_free_ struct nn_link *links = NULL;
+  size_t n = 0;
+  if (nn_link_list(nl, &links, &n, &e) < 0) return;
+  for (size_t i = 0; i < n; i++)
+    if (links[i].master == br.index) return; /* still in use */
+  nn_link_del(nl, br.index, &e);
+}
+
+int
+nn_endpoint_create(struct nn_nl *host, const struct nn_endpoint *e, struct silo_error *err)
+{
+  struct nn_link br, veth, l;
+  int r = nn_link_get(host, e->bridge, &br, err);
+  if (r != 0) return r < 0 ? -1 : silo_err(err, ENODEV, "bridge `%s` is missing", e->bridge);
+  uint8_t mac[6];
+  nn_mac_from_ip(e->ip, mac);
+  if (nn_veth_add(host, e->veth, br.index, br.mtu, "eth0", e->netns_fd, mac, err) < 0) return -1;
+  if ((r = nn_link_get(host, e->veth, &veth, err)) != 0)
+    return r < 0 ? -1 : silo_err(err, ENODEV, "veth `%s` vanished", e->veth);
+  struct nn_link_change up = {.up = true};
+  if (nn_link_set(host, veth.index, &up, err) < 0) return -1;
+
+  struct nn_nl *in = nn_nl_open(e->netns_fd, err);
+  if (!in) return -1;
+  int ret = -1;
+  if ((r = nn_link_get(in, "lo", &l, err)) != 0 || nn_link_set(in, l.index, &up, err) < 0) {
+    if (r == 1) silo_err(err, ENODEV, "no lo in the container");
+    silo_err_wrap(err, "container's lo");
+    goto out;
+  }
+  if ((r = nn_link_get(in, "eth0", &l, err)) != 0) {
+    if (r == 1) silo_err(err, ENODEV, "eth0 did not appear in the container");
+    goto out;
+  }
+  struct nn_addr a = v4_addr(e->ip, e->subnet.prefix, l.index);
+  if (nn_addr_add(in, &a, err) < 0 || nn_link_set(in, l.index, &up, err) < 0 ||
+      nn_route_add_default(in, nn_gateway(&e->subnet), l.index, err) < 0) {
+    silo_err_wrap(err, "container's eth0");
+    goto out;
+  }
+  ret = 0;
+out:
+  nn_nl_close(in);
+  return ret;
+}
+
+void
+nn_endpoint_remove(struct nn_nl *host, const char *veth)
+{
+  struct silo_error e = {0};
+  struct nn_link l;
+  if (nn_link_get(host, veth, &l, &e) == 0 && strcmp(l.kind, "veth") == 0)
+    nn_link_del(host, l.index, &e);
+}
+
+bool
+nn_any_silo_veth(struct nn_nl *host)
+{
+  struct silo_error e = {0};
+  _cleanup_free_ struct nn_link *links = NULL;
+  size_t n = 0;
+  if (nn_link_list(host, &links, &n, &e) < 0) return true; /* unsure: say yes */
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(links[i].kind, "veth") == 0 && nn_is_veth_name(links[i].name)) return true;
+  return false;
+}
+
+/* Addresses worth carrying along: IPv4, and IPv6 but for link-local ones (the
+ * kernel makes those itself). */
+static void
+keep_addrs(struct nn_netdev *d)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < d->n_addrs; i++)
+    if (d->addrs[i].family == AF_INET || d->addrs[i].scope != RT_SCOPE_LINK)
+      d->addrs[k++] = d->addrs[i];
+  d->n_addrs = k;
+}
+
+static int
+restore(struct nn_nl *nl, int index, const struct nn_netdev *d, struct silo_error *err)
+{
+  for (size_t i = 0; i < d->n_addrs; i++) {
+    struct nn_addr a = d->addrs[i];
+    a.index = index;
+    if (nn_addr_add(nl, &a, err) < 0) return -1;
+  }
+  struct nn_link_change up = {.up = true};
+  if (d->up && nn_link_set(nl, index, &up, err) < 0) return -1;
+  return 0;
+}
+
+int
+nn_netdev_move_in(struct nn_nl *host, int netns_fd, struct nn_netdev *d, struct silo_error *err)
+{
+  struct nn_link l;
+  int r = nn_link_get(host, d->host_name, &l, err);
+  if (r != 0)
+    return r < 0 ? -1 : silo_err(err, ENODEV, "no interface `%s` on the host", d->host_name);
+  free(d->addrs);
+  d->addrs = NULL;
+  d->n_addrs = 0;
+  if (nn_addr_list(host, l.index, AF_UNSPEC, &d->addrs, &d->n_addrs, err) < 0) return -1;
+  keep_addrs(d);
+  d->up = (l.flags & IFF_UP) != 0;
+  /* Moved and renamed in one request: the kernel applies the name in the target
+   * namespace (so it may be taken on the host, "eth0" say). */
+  struct nn_link_change mv = {.netns_fd = netns_fd, .name = d->name};
+  if (nn_link_set(host, l.index, &mv, err) < 0) return silo_err_wrap(err, "`%s`", d->host_name);
+  d->moved = true;
+
+  struct nn_nl *in = nn_nl_open(netns_fd, err);
+  if (!in) return -1;
+  int ret = -1;
+  if ((r = nn_link_get(in, d->name, &l, err)) == 1) {
+    /* a kernel that kept the old name */
+    if ((r = nn_link_get(in, d->host_name, &l, err)) == 0) {
+      struct nn_link_change rn = {.name = d->name};
+      if (nn_link_set(in, l.index, &rn, err) < 0) goto out;
+    }
+  }
+  if (r != 0) {
+    if (r == 1) silo_err(err, ENODEV, "`%s` did not appear in the container", d->name);
+    goto out;
+  }
+  if (restore(in, l.index, d, err) < 0) goto out;
+  ret = 0;
+out:
+  nn_nl_close(in);
+  return ret < 0 ? silo_err_wrap(err, "`%s`", d->host_name) : 0;
+}
+
+int
+nn_netdev_move_out(int netns_fd, const struct nn_netdev *d, struct silo_error *err)
+{
+  _cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self < 0) return silo_err(err, errno, "open /proc/self/ns/net");
+  struct nn_nl *in = nn_nl_open(netns_fd, err);
+  if (!in) return -1;
+  struct nn_link l;
+  int r = nn_link_get(in, d->name, &l, err);
+  if (r == 0) {
+    /* Down (a running interface cannot be renamed), then moved under its host name. */
+    struct nn_link_change down = {.down = true}, mv = {.netns_fd = self, .name = d->host_name};
+    if (nn_link_set(in, l.index, &down, err) < 0 || nn_link_set(in, l.index, &mv, err) < 0) r = -1;
+  }
+  nn_nl_close(in);
+  if (r != 0) return r < 0 ? silo_err_wrap(err, "`%s`", d->name) : 0; /* gone: nothing to do */
+
+  struct nn_nl *host = nn_nl_open(-1, err);
+  if (!host) return -1;
+  if ((r = nn_link_get(host, d->host_name, &l, err)) == 1 &&
+      (r = nn_link_get(host, d->name, &l, err)) == 0) { /* a kernel that kept the name */
+    struct nn_link_change rn = {.name = d->host_name};
+    r = nn_link_set(host, l.index, &rn, err);
+  }
+  if (r == 0) r = restore(host, l.index, d, err);
+  nn_nl_close(host);
+  return r < 0 ? silo_err_wrap(err, "`%s`", d->host_name) : 0;
+}

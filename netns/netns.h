@@ -1,0 +1,253 @@
+/* silo netns/: networking of silo's own for standalone containers (see
+ * silo-network(7)).  The whole API of the module; lib/network.c is its only user.
+ *
+ *   addr.c    IPv4 addresses and subnets, overlap checks, names, published ports
+ *   ipam.c    the lease store <root>/.network/leases.json (flock'ed)
+ *   nl.c      rtnetlink through libmnl: links, addresses, routes
+ *   attach.c  bridge + veth + addresses inside the container; netDevices; sysctls
+ *   nft.c     NAT and published ports in `table ip silo` (libnftables)
+ *   files.c   generated /etc/hosts and /etc/resolv.conf; network.json
+ *
+ * Like oci/ and cgroup/ it depends only on lib/error.h.  Addresses are IPv4 in host
+ * byte order.  silo is single-threaded: nn_nl_open may setns() into a container's
+ * network namespace for a moment (a socket stays bound to the namespace it was
+ * created in).
+ */
+#ifndef SILO_NETNS_H
+#define SILO_NETNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/error.h"
+
+#define NN_IFNAMSIZ       16 /* IFNAMSIZ: 15 characters and the NUL */
+#define NN_DEFAULT_BRIDGE "silo0"
+#define NN_DEFAULT_MTU    1500
+#define NN_TABLE          "silo" /* nftables: table ip silo */
+#define NN_BRIDGE_ALIAS   "silo" /* ifalias of the bridges silo made (and may remove) */
+#define NN_KEY_MAX        128    /* nft comments: 128 bytes at most */
+#define NN_STORE_DIR      ".network"
+
+/* ---- addr.c ---- */
+struct nn_subnet {
+  uint32_t net; /* network address (host bits zero) */
+  unsigned prefix;
+};
+/* Dotted quad -> address; -1 when not one. */
+int nn_ip_parse(const char *s, uint32_t *ip);
+const char *nn_ip_str(uint32_t ip, char buf[16]);
+/* "A.B.C.D/N" with 8 <= N <= 30 and no host bits set. */
+int nn_subnet_parse(const char *s, struct nn_subnet *out, struct silo_error *err);
+const char *nn_subnet_str(const struct nn_subnet *s, char buf[20]);
+uint32_t nn_mask(unsigned prefix);
+bool nn_subnet_contains(const struct nn_subnet *s, uint32_t ip);
+bool nn_subnet_overlap(const struct nn_subnet *a, const struct nn_subnet *b);
+/* The gateway is the first host of the subnet (the bridge's address). */
+uint32_t nn_gateway(const struct nn_subnet *s);
+uint32_t nn_broadcast(const struct nn_subnet *s);
+
+/* A network the host already reaches: a route of the main table or an address. */
+struct nn_hostnet {
+  struct nn_subnet net;
+  char dev[NN_IFNAMSIZ];
+  bool is_addr;
+};
+/* The first entry that overlaps s (entries on device ignore_dev do not count). */
+const struct nn_hostnet *nn_subnet_conflict(const struct nn_subnet *s, const struct nn_hostnet *l,
+                                            size_t n, const char *ignore_dev);
+/* want: the requested subnet, checked against l; NULL: the first free of
+ * 10.88.0.0/16, 10.89.0.0/16 ... 10.99.0.0/16. */
+int nn_subnet_choose(const struct nn_subnet *want, const struct nn_hostnet *l, size_t n,
+                     const char *bridge, struct nn_subnet *out, struct silo_error *err);
+
+/* Interface names: 1-15 characters, no '/', ':', whitespace, not "." or "..". */
+int nn_ifname_check(const char *name, const char *what, struct silo_error *err);
+uint32_t nn_hash32(const char *s); /* FNV-1a */
+/* The host end of a container's veth: "silo" + 8 hex digits of the id's hash. */
+void nn_veth_name(const char *id, char out[NN_IFNAMSIZ]);
+bool nn_is_veth_name(const char *name);
+/* Locally administered unicast MAC from the address: 02:51:a:b:c:d. */
+void nn_mac_from_ip(uint32_t ip, uint8_t mac[6]);
+/* The comment that marks a container's nft rules: "silo:<id>" (long ids hashed). */
+void nn_rule_key(const char *id, char out[NN_KEY_MAX]);
+
+/* Published ports: "[IP:]HOSTPORT:CTRPORT[/tcp|udp]". */
+struct nn_port {
+  uint32_t host_ip; /* 0: every local address */
+  uint16_t host_port, ctr_port;
+  uint8_t proto; /* IPPROTO_TCP / IPPROTO_UDP */
+};
+int nn_port_parse(const char *spec, struct nn_port *out, struct silo_error *err);
+/* Comma-separated specs, appended to *out. */
+int nn_ports_parse_list(const char *list, struct nn_port **out, size_t *n, struct silo_error *err);
+/* Canonical form "IP:HOST:CTR/proto" (the store and network.json keep this). */
+const char *nn_port_str(const struct nn_port *p, char buf[48]);
+const char *nn_proto_name(uint8_t proto);
+/* Both would take the same host port. */
+bool nn_ports_clash(const struct nn_port *a, const struct nn_port *b);
+
+/* ---- ipam.c: <root>/.network/leases.json, under an flock of <root>/.network/lock ---- */
+struct nn_lease {
+  char *id, *bridge;
+  struct nn_subnet subnet;
+  uint32_t ip;
+  struct nn_port *ports;
+  size_t n_ports;
+};
+struct nn_store {
+  int dirfd, lockfd;
+  struct nn_lease *leases;
+  size_t n;
+  bool forward_changed; /* silo set net.ipv4.ip_forward from 0 to 1 */
+  bool dirty;
+};
+/* Opens and locks the store.  create=false and no store yet: returns 1 (nothing). */
+int nn_store_open(int rootfd, bool create, struct nn_store *st, struct silo_error *err);
+int nn_store_save(struct nn_store *st, struct silo_error *err);
+void nn_store_close(struct nn_store *st); /* unlocks; does not save */
+const struct nn_lease *nn_store_find(const struct nn_store *st, const char *id);
+/* Leases of containers whose <root>/<id> is gone: gone() is called for each (to
+ * remove what the container left), then the lease is dropped.  Returns how many. */
+size_t nn_store_reclaim(struct nn_store *st, int rootfd,
+                        void (*gone)(const struct nn_lease *l, void *data), void *data);
+/* The subnet the store's leases on bridge use; false when it has none. */
+bool nn_store_bridge_subnet(const struct nn_store *st, const char *bridge, struct nn_subnet *out);
+size_t nn_store_count(const struct nn_store *st, const char *bridge); /* NULL: all */
+/* Leases the lowest free host address of s (not the network, gateway or broadcast
+ * address) to id; ports must not clash with another lease's. */
+int nn_store_allocate(struct nn_store *st, const char *id, const char *bridge,
+                      const struct nn_subnet *s, const struct nn_port *ports, size_t n_ports,
+                      uint32_t *ip, struct silo_error *err);
+bool nn_store_release(struct nn_store *st, const char *id);
+void nn_lease_free(struct nn_lease *l);
+
+/* ---- nl.c: rtnetlink ---- */
+struct nn_nl;
+/* A socket in the network namespace netns_fd (-1: silo's own). */
+struct nn_nl *nn_nl_open(int netns_fd, struct silo_error *err);
+void nn_nl_close(struct nn_nl *nl);
+
+struct nn_link {
+  int index, master, mtu;
+  unsigned flags; /* IFF_* */
+  char name[NN_IFNAMSIZ], kind[32], alias[64];
+};
+/* 0: found; 1: no such link; -1: error. */
+int nn_link_get(struct nn_nl *nl, const char *name, struct nn_link *out, struct silo_error *err);
+int nn_link_list(struct nn_nl *nl, struct nn_link **out, size_t *n, struct silo_error *err);
+int nn_bridge_add(struct nn_nl *nl, const char *name, int mtu, struct silo_error *err);
+/* A veth pair: name here, attached to master (0: none); peer created directly in
+ * peer_netns_fd with that name, mtu and mac. */
+int nn_veth_add(struct nn_nl *nl, const char *name, int master, int mtu, const char *peer,
+                int peer_netns_fd, const uint8_t peer_mac[6], struct silo_error *err);
+/* Changes of one link; fields left at their zero value are not touched. */
+struct nn_link_change {
+  bool up, down;
+  const char *name;   /* rename */
+  const char *alias;  /* ifalias */
+  const uint8_t *mac; /* 6 bytes */
+  int netns_fd;       /* > 0: move into that namespace */
+};
+int nn_link_set(struct nn_nl *nl, int index, const struct nn_link_change *ch,
+                struct silo_error *err);
+/* Deleting a missing link is not an error. */
+int nn_link_del(struct nn_nl *nl, int index, struct silo_error *err);
+
+struct nn_addr {
+  int family; /* AF_INET / AF_INET6 */
+  uint8_t addr[16];
+  unsigned prefix;
+  unsigned char scope;
+  int index;
+};
+/* index 0: every link; family AF_UNSPEC: both. */
+int nn_addr_list(struct nn_nl *nl, int index, int family, struct nn_addr **out, size_t *n,
+                 struct silo_error *err);
+/* An address already there is not an error. */
+int nn_addr_add(struct nn_nl *nl, const struct nn_addr *a, struct silo_error *err);
+int nn_route_add_default(struct nn_nl *nl, uint32_t gateway, int oif, struct silo_error *err);
+/* The host's IPv4 networks: addresses, and unicast routes of the main table other
+ * than the default route. */
+int nn_host_nets(struct nn_nl *nl, struct nn_hostnet **out, size_t *n, struct silo_error *err);
+
+/* ---- attach.c ---- */
+/* The bridge name with its gateway address, up; created (with alias NN_BRIDGE_ALIAS)
+ * when missing.  *mtu gets its MTU. */
+int nn_bridge_ensure(struct nn_nl *nl, const char *name, const struct nn_subnet *s, int *index,
+                     int *mtu, bool *created, struct silo_error *err);
+/* Removes the bridge if silo made it and no interface is attached to it. */
+void nn_bridge_release(struct nn_nl *nl, const char *name);
+/* The container's side: veth host <-> eth0 in netns_fd, address, routes, lo up. */
+struct nn_endpoint {
+  const char *veth, *bridge;
+  struct nn_subnet subnet;
+  uint32_t ip;
+  int netns_fd;
+};
+int nn_endpoint_create(struct nn_nl *host, const struct nn_endpoint *e, struct silo_error *err);
+/* Deletes the host end (and so the pair) if it is still there. */
+void nn_endpoint_remove(struct nn_nl *host, const char *veth);
+/* Any veth named like silo's left on the host. */
+bool nn_any_silo_veth(struct nn_nl *host);
+
+/* linux.netDevices: a host interface lent to the container. */
+struct nn_netdev {
+  char host_name[NN_IFNAMSIZ], name[NN_IFNAMSIZ];
+  struct nn_addr *addrs; /* read before the move, re-added after each move */
+  size_t n_addrs;
+  bool up;
+  bool moved;
+};
+/* Reads d->host_name's addresses into d, moves it into netns_fd as d->name. */
+int nn_netdev_move_in(struct nn_nl *host, int netns_fd, struct nn_netdev *d,
+                      struct silo_error *err);
+/* Moves d->name from netns_fd back to the host as d->host_name, addresses restored. */
+int nn_netdev_move_out(int netns_fd, const struct nn_netdev *d, struct silo_error *err);
+
+/* /proc/sys/<key> ("net/ipv4/ip_forward") of silo's network namespace. */
+int nn_sysctl_get(const char *key, char *buf, size_t len);
+int nn_sysctl_set(const char *key, const char *value, struct silo_error *err);
+
+/* ---- nft.c ---- */
+struct nn_nft_rules {
+  const char *key, *bridge;
+  struct nn_subnet subnet;
+  uint32_t ip;
+  const struct nn_port *ports;
+  size_t n_ports;
+};
+/* The nft script adding the table, its chains and the container's rules. */
+char *nn_nft_script(const struct nn_nft_rules *r);
+int nn_nft_add(const struct nn_nft_rules *r, struct silo_error *err);
+/* Deletes the rules commented key; the table goes with its last rule. */
+int nn_nft_remove(const char *key, struct silo_error *err);
+
+/* ---- files.c ---- */
+/* /etc/hosts: localhost lines and "ip hostname". */
+char *nn_hosts_content(const char *hostname, uint32_t ip);
+/* /etc/resolv.conf from the host's: search/options kept, loopback nameservers
+ * (127.x, ::1) dropped; fallback (systemd-resolved's upstream list) is used when
+ * nothing else is left; else a comment says why there is no nameserver. */
+char *nn_resolv_content(const char *host, const char *fallback);
+
+/* <state>/network.json: what silo made for a container, for teardown. */
+struct nn_record {
+  bool bridge;
+  char bridge_name[NN_IFNAMSIZ], veth[NN_IFNAMSIZ];
+  char key[NN_KEY_MAX];
+  struct nn_subnet subnet;
+  uint32_t ip;
+  struct nn_port *ports;
+  size_t n_ports;
+  bool pinned; /* <state>/netns holds the namespace (a bind mount) */
+  struct nn_netdev *devs;
+  size_t n_devs;
+};
+int nn_record_write(int dirfd, const struct nn_record *r, struct silo_error *err);
+/* 1: no network.json. */
+int nn_record_read(int dirfd, struct nn_record *r, struct silo_error *err);
+void nn_record_free(struct nn_record *r);
+
+#endif
