@@ -140,7 +140,7 @@ test_v2_pause_resume() {
 	local id b=$T_DIR/b c1 c2 c3
 	id=$(new_id)
 	make_bundle "$b" '.root.readonly = false'
-	set_args "$b" 'trap "exit 0" TERM; echo ready; i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.02; done'
+	set_args "$b" 'trap "exit 0" TERM; echo ready; i=0; while :; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.02; done'
 	running "$id" "$b"
 	wait_for 10 test -s "/proc/$PID/root/tmp/count" || fail "counter did not start"
 	assert_ok silo pause "$id"

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 # A counter the tests can watch from outside through /proc/PID/root.
-COUNTER='trap "exit 0" TERM; i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.02; done'
+COUNTER='trap "exit 0" TERM; i=0; while :; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; sleep 0.02; done'
 
 start_counter() {  # ID BUNDLE
 	make_bundle "$2" '.root.readonly = false'
