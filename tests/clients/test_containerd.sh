@@ -174,6 +174,48 @@ test_delete_force() {
 	assert_no_procs "$id"
 }
 
+# Kubernetes: the CRI plugin with silo as its runtime (BinaryName), the
+# configuration docs/kubernetes.md documents.  A second private containerd with
+# the CRI plugin enabled must start it ("ok"), and its effective configuration
+# must name silo.  (No crictl in Debian 12: pods are not run here.)
+test_cri_plugin_binary_name() {
+	local d=$CTD_DIR/cri sock out
+	sock=$d/cri.sock
+	mkdir -p "$d"/{root,state}
+	cat > "$d/config.toml" <<-EOF
+	version = 2
+	root = "$d/root"
+	state = "$d/state"
+	[grpc]
+	  address = "$sock"
+	[ttrpc]
+	  address = "$sock.ttrpc"
+	[plugins."io.containerd.grpc.v1.cri"]
+	  disable_apparmor = true
+	  [plugins."io.containerd.grpc.v1.cri".cni]
+	    bin_dir = "$d/cni-bin"
+	    conf_dir = "$d/cni-conf"
+	  [plugins."io.containerd.grpc.v1.cri".containerd]
+	    default_runtime_name = "silo"
+	    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.silo]
+	      runtime_type = "io.containerd.runc.v2"
+	      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.silo.options]
+	        BinaryName = "$RT_BIN"
+	        SystemdCgroup = false
+	EOF
+	out=$(containerd --config "$d/config.toml" config dump 2>&1) || fail "config dump: $out"
+	assert_contains "$out" "BinaryName = \"$RT_BIN\"" "effective CRI runtime options"
+	assert_contains "$out" 'default_runtime_name = "silo"' "default CRI runtime"
+	containerd --config "$d/config.toml" > "$d/log" 2>&1 < /dev/null &
+	local pid=$!
+	defer kill "$pid"
+	wait_for 20 ctr -a "$sock" version || fail "CRI containerd did not come up: $(tail -n 5 "$d/log")"
+	out=$(ctr -a "$sock" plugins ls 2>&1)
+	assert_match "$out" 'io\.containerd\.grpc\.v1[[:space:]]+cri[[:space:]].*ok' "CRI plugin status"
+	kill "$pid"; wait "$pid" 2>/dev/null
+	unmount_under "$d"
+}
+
 ctest ctr_run_echo test_run_echo
 ctest ctr_run_exit_code test_run_exit_code
 ctest ctr_run_missing_binary test_run_missing_binary
@@ -187,3 +229,4 @@ ctest ctr_metrics test_metrics
 ctest ctr_ps test_ps
 ctest ctr_kill test_kill
 ctest ctr_delete_force test_delete_force
+ctest ctr_cri_plugin_binary_name test_cri_plugin_binary_name

@@ -236,6 +236,28 @@ test_network_none() {
 	assert_eq lo "$(echo $OUT)" "interfaces with --network none"
 }
 
+# Checkpoint and restore through Podman (runtime checkpoint / restore with CRIU).
+test_checkpoint_restore() {
+	local n c1 c2 criu
+	. "$TESTS_DIR/lib/criu.sh"
+	criu=$(criu_setup 2>/dev/null) || skip "CRIU cannot be set up here"
+	export CRIU=$criu
+	n=$(uniq_name ckpt)
+	assert_ok pm_run -d --name "$n" --network none "$IMAGE" sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/c; sleep 0.1; done'
+	sleep 1
+	# Podman does not pass its environment to the runtime: --criu it is.
+	assert_ok pm --runtime-flag "criu=$criu" container checkpoint "$n"
+	assert_eq exited "$(pm inspect -f '{{.State.Status}}' "$n")" "status after checkpoint"
+	assert_ok pm --runtime-flag "criu=$criu" container restore "$n"
+	assert_eq running "$(pm inspect -f '{{.State.Status}}' "$n")" "status after restore"
+	c1=$(pm exec "$n" cat /tmp/c); sleep 0.5; c2=$(pm exec "$n" cat /tmp/c)
+	[ "${c1:-0}" -ge 5 ] || fail "the counter restarted instead of continuing: $c1"
+	[ "${c2:-0}" -gt "${c1:-0}" ] || fail "the counter did not continue after restore: $c1 -> $c2"
+	assert_call checkpoint --image-path "podman called silo checkpoint"
+	assert_call restore --image-path "podman called silo restore"
+	assert_ok pm rm -f "$n"
+}
+
 ctest podman_run_echo test_run_echo
 ctest podman_run_exit_code test_run_exit_code
 ctest podman_run_missing_binary test_run_missing_binary
@@ -257,3 +279,4 @@ ctest podman_stop_pid_host test_stop_pid_host
 ctest podman_rm_force test_rm_force
 ctest podman_network_none test_network_none
 ctest podman_bridge_network test_bridge_network
+ctest podman_checkpoint_restore test_checkpoint_restore
