@@ -32,6 +32,8 @@ int cmd_features(struct silo_context *ctx, int argc, char **argv);
 int cmd_sandbox(struct silo_context *ctx, int argc, char **argv);
 int cmd_checkpoint(struct silo_context *ctx, int argc, char **argv);
 int cmd_restore(struct silo_context *ctx, int argc, char **argv);
+int cmd_migrate(struct silo_context *ctx, int argc, char **argv);
+int cmd_migrate_receive(struct silo_context *ctx, int argc, char **argv);
 
 /* The CRIU flags checkpoint and restore share (checkpoint.c). */
 enum { OPT_CRIU_IMAGE = 350, OPT_CRIU_WORK, OPT_CRIU_TCP, OPT_CRIU_EXT_UNIX, OPT_CRIU_SHELL,

@@ -226,7 +226,7 @@ struct silo_migrate_report {
   unsigned iterations; /* pre-dump passes */
   struct {
     unsigned long long bytes; /* pages written by the pass */
-    double seconds;           /* since the previous pass began (dirty rate = bytes/seconds) */
+    double seconds;           /* since the previous pass began (0 for the first, all memory) */
   } iter[SILO_MIGRATE_MAX_ITER];
   char work_dir[256]; /* images kept here when the container is on neither host */
 };
