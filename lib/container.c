@@ -293,14 +293,22 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   if (c->net && network_before_clone(c, err) < 0) return -1;
 
   if (ns_setup_timens(c, err) < 0) return -1;
-  /* Joining a pid namespace changes where our children go, not us. */
-  if (c->join_fd[OCI_NS_PID] >= 0 && setns(c->join_fd[OCI_NS_PID], CLONE_NEWPID) < 0)
-    return silo_err(err, errno, "join pid namespace");
+  /* Joining a pid namespace changes where our children go, not us; we go back right
+   * after the clone so nothing else silo forks lands there. */
+  _cleanup_close_ int own_pidns = -1;
+  if (c->join_fd[OCI_NS_PID] >= 0) {
+    own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (own_pidns < 0) return silo_err(err, errno, "open our pid namespace");
+    if (setns(c->join_fd[OCI_NS_PID], CLONE_NEWPID) < 0)
+      return silo_err(err, errno, "join pid namespace");
+  }
 
   bool in_v2 = false;
   pid_t pid = spawn_child(c, &in_v2, err);
   if (pid < 0) return -1;
   if (pid == 0) init_main(c); /* never returns */
+  if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
+    silo_log_debug("back to our pid namespace: %s", strerror(errno));
   close_fd(&c->sync_child);
   silo_log_debug("container `%s`: process %d cloned%s", c->id, (int)pid,
                  in_v2 ? " into its cgroup" : "");

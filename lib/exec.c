@@ -204,9 +204,16 @@ exec_spawn(struct container_plan *c, const struct silo_state *s, struct silo_err
   if (ctr < 0 || proc_stat(s->pid, NULL, &start) < 0 || start != s->start_time)
     return silo_err(err, ESRCH, "the container process is gone");
   unsigned long nsflags = exec_ns_flags(c->cfg);
-  /* Only children enter a pid namespace: join it here, before the clone. */
-  if ((nsflags & CLONE_NEWPID) && setns(ctr, CLONE_NEWPID) < 0)
-    return silo_err(err, errno, "join the container's pid namespace");
+  /* Only children enter a pid namespace: join it here, before the clone, and go back
+   * right after it, so nothing else silo forks (a hook, a sanitizer's helper thread)
+   * lands in the container. */
+  _cleanup_close_ int own_pidns = -1;
+  if (nsflags & CLONE_NEWPID) {
+    own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (own_pidns < 0) return silo_err(err, errno, "open our pid namespace");
+    if (setns(ctr, CLONE_NEWPID) < 0)
+      return silo_err(err, errno, "join the container's pid namespace");
+  }
 
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
@@ -218,6 +225,8 @@ exec_spawn(struct container_plan *c, const struct silo_state *s, struct silo_err
   pid_t pid = spawn_child(c, &in_v2, err);
   if (pid < 0) return -1;
   if (pid == 0) exec_child(c, ctr, nsflags);
+  if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
+    silo_log_debug("exec: back to our pid namespace: %s", strerror(errno));
   close(c->sync_child);
   c->sync_child = -1;
   if (c->cg && cgroup_enter(c->cg, pid, in_v2, err) < 0) return -1;
