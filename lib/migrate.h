@@ -2,12 +2,16 @@
  *
  *   migrate_proto.c  frames over TCP, HMAC-SHA256, the handshake, the token file
  *   migrate_tree.c   directory trees: rootfs manifests (path, size, mode, sha256),
- *                    the receiver's diff, file transfer (rootfs and CRIU images)
+ *                    file transfer (rootfs and CRIU images)
+ *   migrate_sync.c   the receiver's side of a rootfs sync (the diff)
  *   migrate_proc.c   helper processes (CRIU actions in a child), guardians,
- *                    CRIU checks, the lazy-pages daemon
+ *                    CRIU checks, the lazy-pages daemon, the stdio of a restore
  *   migrate_pump.c   the page-server tunnel (postcopy) and the wait loops
- *   migrate_src.c    `silo migrate`: strategies, fallback, report
+ *   migrate_src.c    `silo migrate`: checks, rootfs, pre-dumps, cold switch,
+ *                    fallback (its private header: migrate_src.h)
+ *   migrate_lazy.c   `silo migrate`: the postcopy/hybrid switch
  *   migrate_dst.c    `silo migrate-receive`
+ *   migrate_report.c the report, text or JSON
  *
  * The wire protocol is documented in docs/migration.md; the frame types below
  * are its numbers.
@@ -23,7 +27,7 @@
 /* ---- frames: type (1 byte), flags (1, zero), reserved (2, zero), length (4, BE) ---- */
 #define MIG_HDR_LEN     8
 #define MIG_MAX_PAYLOAD (16u << 20)
-#define MIG_CHUNK       (1u << 20) /* file data and tunnel payloads per frame */
+#define MIG_CHUNK       (1u << 20) /* read size for file data and tunnel payloads */
 #define MIG_PROTO       1
 
 enum mig_type {
@@ -38,6 +42,7 @@ enum mig_type {
   MIG_MANIFEST_END,  /* src: {"tree","count"} */
   MIG_WANT,          /* dst: [path...] (several frames) */
   MIG_WANT_END,      /* dst: {"count","bytes"} */
+  MIG_SYNCED,        /* dst: {}: the rootfs pass is applied */
   MIG_FILE = 48,     /* src: {"tree","path","type","mode",...} */
   MIG_DATA,          /* src: raw file bytes */
   MIG_FILE_END,      /* src: {} */
@@ -136,7 +141,7 @@ void mig_manifest_free(struct mig_manifest *m);
 int mig_manifest_build(const char *root, const struct mig_manifest *prev, struct mig_manifest *out,
                        struct silo_error *err);
 /* Source: manifest out, wants in, wanted files out.  *bytes: file data sent. */
-int mig_sync_rootfs_send(struct mig_conn *c, const char *root, const struct mig_manifest *m,
+int mig_sync_rootfs_send(struct mig_conn *c, const char *root, struct mig_manifest *m,
                          uint64_t *bytes, struct silo_error *err);
 /* Receiver: makes `root` (created if missing) equal to the manifest that comes in,
  * from its first MIG_MANIFEST frame on; `known` is the previous pass's manifest
@@ -159,8 +164,8 @@ int mig_hash_fd(int fd, char hex[65], uint64_t *n, struct silo_error *err);
 /* DATA frames up to FILE_END into a temporary file, checked against the manifest
  * entry's sha256 (when entry is given: its owner, mode and mtime too), renamed
  * over path. */
-int mig_recv_file(struct mig_conn *c, int rootfd, const char *path, json_t *hdr,
-                  const json_t *entry, uint64_t *bytes, struct silo_error *err);
+int mig_recv_file(struct mig_conn *c, int rootfd, const char *path, json_t *hdr, json_t *entry,
+                  uint64_t *bytes, struct silo_error *err);
 /* Sum of the sizes of pages-*.img in dir. */
 uint64_t mig_pages_size(const char *dir);
 

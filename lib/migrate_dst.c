@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -223,6 +224,7 @@ undo(void *arg)
 {
   struct dst *d = arg;
   struct silo_error e = {0};
+  if (d->daemon.pid > 0) kill(d->daemon.pid, SIGKILL); /* the receiver's lazy-pages daemon */
   if (silo_delete(d->ctx, d->id, true, &e) < 0 && e.errnum != ENOENT)
     silo_log_warn("migrate-receive: delete `%s`: %s", d->id, e.msg);
   _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

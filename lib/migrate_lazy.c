@@ -31,12 +31,13 @@ guard_lazy(void *arg)
     char buf[4096];
     while (read(4, buf, sizeof buf) > 0) {
     }
-    return 0;
+  } else {
+    mig_poison_fd(4, s->lazy_shared->written);
+    silo_log_warn("migrate `%s`: silo was gone before every page had moved: the container "
+                  "resumes on the source",
+                  s->st.id);
   }
-  mig_poison_fd(4, s->lazy_shared->written);
-  silo_log_warn("migrate `%s`: silo was gone before every page had moved: the container "
-                "resumes on the source",
-                s->st.id);
+  src_remove_work(s->work); /* CRIU is done with it once it closed the connection */
   return 0;
 }
 

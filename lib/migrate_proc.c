@@ -185,7 +185,8 @@ mig_guard_arm(struct mig_guard *g, int (*action)(void *arg), void *arg, int keep
     syscall(SYS_close_range, kept >= 0 ? 5 : 4, ~0U, 0);
     char c = 0;
     ssize_t n;
-    while ((n = read(3, &c, 1)) < 0 && errno == EINTR) {}
+    while ((n = read(3, &c, 1)) < 0 && errno == EINTR) {
+    }
     if (n == 1 && c == 'c') _exit(0);
     _exit(action(arg) < 0 ? 1 : 0);
   }
@@ -287,6 +288,7 @@ mig_lazy_daemon_start(struct silo_context *ctx, const char *images, const char *
   if (pid == 0) {
     child_signals();
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives the receiver */
+    if (getppid() == 1) _exit(1);     /* it died before the line above */
     int null = open("/dev/null", O_RDWR);
     dup2(null, 0), dup2(null, 1), dup2(null, 2);
     int fd = dup(ps_fd); /* without close-on-exec: CRIU takes it by number */

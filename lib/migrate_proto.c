@@ -55,29 +55,15 @@ mig_type_name(int type)
   static const struct {
     int type;
     const char *name;
-  } names[] = {{MIG_HELLO, "HELLO"},
-               {MIG_CHALLENGE, "CHALLENGE"},
-               {MIG_AUTH, "AUTH"},
-               {MIG_AUTH_OK, "AUTH_OK"},
-               {MIG_ERROR, "ERROR"},
-               {MIG_OFFER, "OFFER"},
-               {MIG_ACCEPT, "ACCEPT"},
-               {MIG_MANIFEST, "MANIFEST"},
-               {MIG_MANIFEST_END, "MANIFEST_END"},
-               {MIG_WANT, "WANT"},
-               {MIG_WANT_END, "WANT_END"},
-               {MIG_FILE, "FILE"},
-               {MIG_DATA, "DATA"},
-               {MIG_FILE_END, "FILE_END"},
-               {MIG_TREE_END, "TREE_END"},
-               {MIG_RESTORE, "RESTORE"},
-               {MIG_RESTORED, "RESTORED"},
-               {MIG_COMMIT, "COMMIT"},
-               {MIG_DONE, "DONE"},
-               {MIG_ABORT, "ABORT"},
-               {MIG_PAGES, "PAGES"},
-               {MIG_PAGES_EOF, "PAGES_EOF"},
-               {MIG_PING, "PING"}};
+  } names[] = {
+      {MIG_HELLO, "HELLO"},       {MIG_CHALLENGE, "CHALLENGE"}, {MIG_AUTH, "AUTH"},
+      {MIG_AUTH_OK, "AUTH_OK"},   {MIG_ERROR, "ERROR"},         {MIG_OFFER, "OFFER"},
+      {MIG_ACCEPT, "ACCEPT"},     {MIG_MANIFEST, "MANIFEST"},   {MIG_MANIFEST_END, "MANIFEST_END"},
+      {MIG_WANT, "WANT"},         {MIG_WANT_END, "WANT_END"},   {MIG_SYNCED, "SYNCED"},
+      {MIG_FILE, "FILE"},         {MIG_DATA, "DATA"},           {MIG_FILE_END, "FILE_END"},
+      {MIG_TREE_END, "TREE_END"}, {MIG_RESTORE, "RESTORE"},     {MIG_RESTORED, "RESTORED"},
+      {MIG_COMMIT, "COMMIT"},     {MIG_DONE, "DONE"},           {MIG_ABORT, "ABORT"},
+      {MIG_PAGES, "PAGES"},       {MIG_PAGES_EOF, "PAGES_EOF"}, {MIG_PING, "PING"}};
   for (size_t i = 0; i < ARRAY_SIZE(names); i++)
     if (names[i].type == type) return names[i].name;
   return "unknown";

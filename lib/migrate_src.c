@@ -207,8 +207,8 @@ src_work_path(struct src *s, const char *name)
 
 /* ---- the local restore (fallback, guardian) ---- */
 
-static void
-remove_work(const char *work)
+void
+src_remove_work(const char *work)
 {
   _cleanup_free_ char *parent = xstrdup(work);
   *strrchr(parent, '/') = '\0';
@@ -252,7 +252,7 @@ guard_restore(void *arg)
   }
   silo_log_warn("migrate `%s`: silo was gone before the destination confirmed: restored here",
                 s->st.id);
-  remove_work(s->work);
+  src_remove_work(s->work);
   return 0;
 }
 
@@ -482,7 +482,7 @@ int
 silo_migrate(struct silo_context *ctx, const struct silo_migrate_opts *o,
              struct silo_migrate_report *rep, struct silo_error *err)
 {
-  struct src s = {.ctx = ctx, .o = o, .rep = rep, .status_rd = -1};
+  struct src s = {.ctx = ctx, .o = o, .rep = rep};
   memset(rep, 0, sizeof *rep);
   s.c.fd = -1;
   s.guard.pid = -1;
@@ -528,7 +528,7 @@ out:
   mig_conn_close(&s.c);
   mig_manifest_free(&s.man);
   if (s.work && !s.keep_work) {
-    remove_work(s.work);
+    src_remove_work(s.work);
     rep->work_dir[0] = '\0';
   }
   free(s.work);

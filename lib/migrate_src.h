@@ -21,7 +21,6 @@ struct src {
   char *parent; /* "../pre-N" for the final dump */
   struct mig_child dump;
   struct mig_guard guard;
-  int status_rd;
   bool conn_broken, restored, dest_done, dump_ok, keep_work;
   struct silo_error conn_err;
   struct mig_pump *pump; /* while one runs */
@@ -56,6 +55,7 @@ int src_switch_frame(void *arg, const struct mig_frame *f, struct silo_error *er
 int src_frame_unexpected(void *arg, const struct mig_frame *f, struct silo_error *err);
 int src_sync_rootfs(struct src *s, bool second, struct silo_error *err);
 int src_send_images(struct src *s, const char *name, struct silo_error *err);
+void src_remove_work(const char *work);
 /* migrate_lazy.c */
 int src_postcopy_switch(struct src *s, struct silo_error *err);
 

@@ -336,6 +336,7 @@ mig_sync_rootfs_recv(struct mig_conn *c, const struct mig_frame *first, const ch
     goto out;
   /* The root directory itself: the source's mode. */
   fchmod(rootfd, 0755);
+  if (mig_send_json(c, MIG_SYNCED, json_object(), err) < 0) goto out;
   if (known) {
     mig_manifest_free(known);
     known->entries = m;

@@ -250,9 +250,34 @@ send_data_fd(struct mig_conn *c, int fd, uint64_t size, const char *path, struct
   return 0;
 }
 
-/* FILE {"tree","path",...hdr} DATA... FILE_END for one regular file (size as opened). */
+/* DATA frames of what fd holds (read, hashed into hex), for files that may change. */
 static int
-send_file(struct mig_conn *c, int rootfd, const char *tree, const char *path, json_t *hdr,
+send_hashed(struct mig_conn *c, int fd, uint64_t size, const char *path, char hex[65],
+            struct silo_error *err)
+{
+  static unsigned char buf[MIG_CHUNK];
+  struct sha256 sh;
+  sha256_init(&sh);
+  for (uint64_t left = size; left > 0;) {
+    size_t want = left < sizeof buf ? (size_t)left : sizeof buf;
+    ssize_t r = read(fd, buf, want);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return silo_err(err, errno, "read `%s`", path);
+    if (r == 0) return silo_err(err, EIO, "`%s` shrank while it was sent", path);
+    sha256_update(&sh, buf, (size_t)r);
+    if (mig_send(c, MIG_DATA, buf, (size_t)r, err) < 0) return -1;
+    left -= (uint64_t)r;
+  }
+  sha256_hex(&sh, hex);
+  return 0;
+}
+
+/* FILE {"tree","path",...} DATA... FILE_END for one regular file (its size as
+ * opened).  entry (a rootfs manifest's): the data is hashed, FILE_END carries the
+ * sha256, and the entry is updated to what was sent.  Else (images) it goes with
+ * sendfile. */
+static int
+send_file(struct mig_conn *c, int rootfd, const char *tree, const char *path, json_t *entry,
           uint64_t *bytes, struct silo_error *err)
 {
   const char *leaf;
@@ -261,22 +286,31 @@ send_file(struct mig_conn *c, int rootfd, const char *tree, const char *path, js
   _cleanup_close_ int fd = openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) < 0) return silo_err(err, errno, "send `%s`", path);
-  json_object_set_new(hdr, "tree", json_string(tree));
-  json_object_set_new(hdr, "path", json_string(path));
-  json_object_set_new(hdr, "t", json_string("f"));
-  json_object_set_new(hdr, "s", json_integer((json_int_t)st.st_size));
-  json_object_set_new(hdr, "m", json_integer(st.st_mode & 07777));
-  if (mig_send_json(c, MIG_FILE, hdr, err) < 0 ||
-      send_data_fd(c, fd, (uint64_t)st.st_size, path, err) < 0 ||
-      mig_send(c, MIG_FILE_END, "{}", 2, err) < 0)
+  if (!S_ISREG(st.st_mode)) return silo_err(err, EINVAL, "send `%s`: no longer a file", path);
+  json_t *hdr = json_pack("{s:s, s:s, s:s, s:I, s:i}", "tree", tree, "path", path, "t", "f", "s",
+                          (json_int_t)st.st_size, "m", (int)(st.st_mode & 07777));
+  char hex[65] = "";
+  if (mig_send_json(c, MIG_FILE, hdr, err) < 0) return -1;
+  if (entry ? send_hashed(c, fd, (uint64_t)st.st_size, path, hex, err)
+            : send_data_fd(c, fd, (uint64_t)st.st_size, path, err))
     return -1;
+  if (mig_send_json(c, MIG_FILE_END, entry ? json_pack("{s:s}", "sha256", hex) : json_object(),
+                    err) < 0)
+    return -1;
+  if (entry) {
+    json_object_set_new(entry, "h", json_string(hex));
+    json_object_set_new(entry, "s", json_integer((json_int_t)st.st_size));
+    json_object_set_new(entry, "M", json_integer(ns_of(&st.st_mtim)));
+    json_object_set_new(entry, "C", json_integer(ns_of(&st.st_ctim)));
+    json_object_set_new(entry, "i", json_integer((json_int_t)st.st_ino));
+  }
   *bytes += (uint64_t)st.st_size;
   return 0;
 }
 
 int
-mig_sync_rootfs_send(struct mig_conn *c, const char *root, const struct mig_manifest *m,
-                     uint64_t *bytes, struct silo_error *err)
+mig_sync_rootfs_send(struct mig_conn *c, const char *root, struct mig_manifest *m, uint64_t *bytes,
+                     struct silo_error *err)
 {
   _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) return silo_err(err, errno, "rootfs `%s`", root);
@@ -337,10 +371,16 @@ mig_sync_rootfs_send(struct mig_conn *c, const char *root, const struct mig_mani
                p ? p : "?");
       goto fail;
     }
-    if (send_file(c, rootfd, "rootfs", p, json_object(), bytes, err) < 0) goto fail;
+    if (send_file(c, rootfd, "rootfs", p, me, bytes, err) < 0) goto fail;
   }
   json_decref(wants);
-  return mig_send_json(c, MIG_TREE_END, json_pack("{s:s}", "tree", "rootfs"), err);
+  /* the receiver says when it is done: its errors come before anything else */
+  json_t *ack = NULL;
+  if (mig_send_json(c, MIG_TREE_END, json_pack("{s:s}", "tree", "rootfs"), err) < 0 ||
+      mig_recv_json(c, MIG_SYNCED, &ack, err) < 0)
+    return -1;
+  json_decref(ack);
+  return 0;
 fail:
   json_decref(wants);
   return -1;
@@ -392,7 +432,7 @@ send_dir(struct mig_conn *c, int rootfd, const char *prefix, const char *tree, u
           err);
     } else if (S_ISREG(st.st_mode)) {
       uint64_t before = *bytes;
-      ret = send_file(c, rootfd, tree, path, json_object(), bytes, err);
+      ret = send_file(c, rootfd, tree, path, NULL, bytes, err);
       if (is_pages_img(path)) *pages += *bytes - before;
     }
   }
@@ -431,24 +471,28 @@ mig_pages_size(const char *dir)
 
 /* ---- receiving files ---- */
 
-/* Receives DATA frames up to FILE_END into fd; checks the size (and the sha256 when
- * want_hash is given). */
+/* Receives DATA frames up to FILE_END into fd and checks the size; when FILE_END
+ * carries the sha256 of what was sent, the data must have it (hex gets it). */
 static int
-recv_data(struct mig_conn *c, int fd, uint64_t size, const char *want_hash, const char *path,
+recv_data(struct mig_conn *c, int fd, uint64_t size, char hex[65], const char *path,
           uint64_t *bytes, struct silo_error *err)
 {
   struct sha256 s;
   sha256_init(&s);
   uint64_t got = 0;
+  json_t *end = NULL;
   for (;;) {
     struct mig_frame f;
     if (mig_recv(c, &f, err) < 0) return -1;
     if (f.type == MIG_ERROR || f.type == MIG_ABORT) return mig_frame_error(&f, c->peer, err);
-    if (f.type == MIG_FILE_END) break;
+    if (f.type == MIG_FILE_END) {
+      end = mig_frame_json(&f);
+      break;
+    }
     if (f.type != MIG_DATA)
       return silo_err(err, EPROTO, "`%s`: %s inside a file", path, mig_type_name(f.type));
     if (got + f.len > size) return silo_err(err, EPROTO, "`%s`: more data than announced", path);
-    if (want_hash) sha256_update(&s, f.data, f.len);
+    sha256_update(&s, f.data, f.len);
     for (size_t off = 0; off < f.len;) {
       ssize_t w = write(fd, f.data + off, f.len - off);
       if (w < 0 && errno == EINTR) continue;
@@ -457,22 +501,25 @@ recv_data(struct mig_conn *c, int fd, uint64_t size, const char *want_hash, cons
     }
     got += f.len;
   }
+  _cleanup_free_ char *sent =
+      xstrdup(end ? json_string_value(json_object_get(end, "sha256")) ?: "" : "");
+  if (end) json_decref(end);
   if (got != size)
     return silo_err(err, EPROTO, "`%s`: %llu of %llu bytes", path, (unsigned long long)got,
                     (unsigned long long)size);
-  if (want_hash) {
-    char hex[65];
-    sha256_hex(&s, hex);
-    if (strcmp(hex, want_hash) != 0)
-      return silo_err(err, EIO, "`%s`: sha256 %s, the manifest says %s", path, hex, want_hash);
-  }
+  sha256_hex(&s, hex);
+  if (*sent && strcmp(hex, sent) != 0)
+    return silo_err(err, EIO, "`%s`: damaged on the way (sha256 %s, sent %s)", path, hex, sent);
   *bytes += got;
   return 0;
 }
 
-/* A received file goes to a temporary name first, then over the old one. */
+/* A received file goes to a temporary name first, then over the old one.  With a
+ * manifest entry: its owner, mode and mtime; the entry gets the size and sha256
+ * of what arrived (a file of a running container may have changed since the
+ * manifest was made: the next pass compares with what is here). */
 int
-mig_recv_file(struct mig_conn *c, int rootfd, const char *path, json_t *hdr, const json_t *entry,
+mig_recv_file(struct mig_conn *c, int rootfd, const char *path, json_t *hdr, json_t *entry,
               uint64_t *bytes, struct silo_error *err)
 {
   const char *leaf;
@@ -485,11 +532,13 @@ mig_recv_file(struct mig_conn *c, int rootfd, const char *path, json_t *hdr, con
       openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return silo_err(err, errno, "create `%s`", path);
   uint64_t size = (uint64_t)json_integer_value(json_object_get(hdr, "s"));
-  const char *hash = entry ? json_string_value(json_object_get(entry, "h")) : NULL;
   const json_t *meta = entry ? entry : hdr;
   int mode = (int)json_integer_value(json_object_get(meta, "m"));
-  int r = recv_data(c, fd, size, hash, path, bytes, err);
+  char hex[65];
+  int r = recv_data(c, fd, size, hex, path, bytes, err);
   if (r == 0 && entry) {
+    json_object_set_new(entry, "h", json_string(hex));
+    json_object_set_new(entry, "s", json_integer((json_int_t)size));
     if (fchown(fd, (uid_t)json_integer_value(json_object_get(entry, "u")),
                (gid_t)json_integer_value(json_object_get(entry, "g"))) < 0)
       r = silo_err(err, errno, "chown `%s`", path);

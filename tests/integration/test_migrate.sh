@@ -251,6 +251,34 @@ test_back_and_forth_text_report() {
 	return 0
 }
 
+# A container that writes into its own rootfs: the changes after the first
+# rootfs pass travel in the second, after the freeze.
+test_writable_rootfs() {
+	need_hosts; need_lazy_pipes
+	local id b=$T_DIR/b c s f
+	for s in cold postcopy; do
+		id=$(new_id)
+		rm -rf "$b" && mkdir -p "$b" && cp -a "$ROOTFS" "$b/rootfs"
+		make_bundle "$b" '.root.readonly = false'
+		set_args "$b" 'i=0; while :; do i=$((i+1)); echo $i > /tmp/c.new && mv /tmp/c.new /tmp/count; echo $i >> /var/log.txt; sleep 0.05; done'
+		src run -d --bundle "$b" "$id" >> "$T_DIR/$id.out" 2>&1 < /dev/null || fail "run: $(cat "$T_DIR/$id.out")"
+		defer "$SILO" --root "$T_DIR/dst-state" delete --force "$id"
+		wait_for 10 test -s "$b/rootfs/tmp/count" || fail "no counter"
+		start_receiver
+		migrate "$id" --strategy "$s" --format json
+		[ "$RC" -eq 0 ] || fail "$s: migrate: $OUT; receiver: $(cat "$T_DIR/recv.log")"
+		c=$(cat "$b/rootfs/tmp/count")
+		f=$RECV_DIR/$id/rootfs
+		on_dst "$id" || fail "$s: not on the destination"
+		# the destination's rootfs holds what the source's held at the freeze, and goes on
+		[ "$(cat "$f/tmp/count")" -ge "$c" ] || fail "$s: count $(cat "$f/tmp/count") < $c"
+		wait_for 10 sh -c "[ \$(cat $f/tmp/count) -gt $c ]" || fail "$s: the count does not go on there"
+		assert_eq "$(head -n "$c" "$b/rootfs/var/log.txt")" "$(head -n "$c" "$f/var/log.txt")" "$s: log lines"
+		assert_eq "$(cat "$b/rootfs/tmp/count")" "$c" "$s: the source's rootfs after the migration"
+		assert_ok dst delete --force "$id"
+	done
+}
+
 test_precopy_keeps_count() {
 	need_hosts
 	soft_dirty || skip "precopy needs soft-dirty page tracking, which this kernel lacks (criu check --feature mem_dirty_track)"
@@ -357,7 +385,10 @@ kill_receiver_when() {
 	echo "$OUT" >&2
 	[ "$RC" -ne 0 ] || fail "migrate succeeded although the receiver died: $OUT"
 	assert_stayed "$id" "$b"
+	# nothing the receiver started outlives it (its lazy-pages daemon, its guardian)
+	wait_for 10 nothing_runs_in "$RECV_DIR/" || fail "left running: $(pgrep -af -- "$RECV_DIR/")"
 }
+nothing_runs_in() { ! pgrep -f -- "$1" > /dev/null; }
 
 test_receiver_killed_during_rootfs() {
 	need_hosts
@@ -412,6 +443,37 @@ test_source_killed_after_freeze() {
 	# SIGTERM: silo migrate gives up and restores it itself
 	signal_source_when "$id" "$b" TERM .migrate/final
 	assert_contains "$(cat "$T_DIR/mig.out")" "restored on the source"
+}
+
+# silo migrate killed while the pages flow (postcopy, after the switch): the
+# receiver deletes its copy (its memory is incomplete) unless every page had
+# already arrived, and the source's guardian resumes the frozen tasks; whichever
+# it is, exactly one host runs the container.
+test_source_killed_during_postcopy() {
+	need_hosts; need_lazy_pipes
+	local id b=$T_DIR/b mpid n=0
+	id=$(new_id)
+	# ~100 MB of memory in the shell, so that the pages take a while
+	make_bundle "$b"
+	add_out_mount "$b"
+	set_args "$b" 'x=$(head -c 100000000 /dev/zero | tr "\0" a); '"$COUNTER"
+	src run -d --bundle "$b" "$id" >> "$T_DIR/$id.out" 2>&1 < /dev/null || fail "run: $(cat "$T_DIR/$id.out")"
+	defer "$SILO" --root "$T_DIR/dst-state" delete --force "$id"
+	wait_count_above "$b" 2
+	start_receiver
+	nsenter --net="/run/netns/$NS_SRC" "$SILO" --root "$ROOT" migrate --token-file "$TOKEN" \
+		--strategy postcopy "$id" "$DST_IP:$PORT" > "$T_DIR/mig.out" 2>&1 < /dev/null &
+	mpid=$!
+	wait_for 30 on_dst "$id" || fail "never switched: $(cat "$T_DIR/mig.out")"
+	kill -9 "$mpid"
+	wait "$mpid" 2>/dev/null
+	sleep 3
+	on_src "$id" && n=$((n + 1))
+	on_dst "$id" && n=$((n + 1))
+	assert_eq 1 "$n" "hosts running the container"
+	wait_count_above "$b" "$(count_of "$b")"
+	if on_src "$id"; then echo "the source resumed it" >&2; else echo "every page had moved" >&2; fi
+	no_work_left "$id"
 }
 
 test_wrong_token_refused() {
@@ -484,6 +546,7 @@ test_rootfs_already_there() {
 }
 
 run_test migrate_usage test_migrate_usage
+run_test writable_rootfs test_writable_rootfs
 run_test cold_keeps_count test_cold_keeps_count
 run_test postcopy_keeps_count test_postcopy_keeps_count
 run_test back_and_forth_text_report test_back_and_forth_text_report
@@ -496,6 +559,7 @@ run_test receiver_killed_during_rootfs test_receiver_killed_during_rootfs
 run_test receiver_killed_after_freeze_cold test_receiver_killed_after_freeze_cold
 run_test receiver_killed_after_freeze_postcopy test_receiver_killed_after_freeze_postcopy
 run_test source_killed_after_freeze test_source_killed_after_freeze
+run_test source_killed_during_postcopy test_source_killed_during_postcopy
 run_test wrong_token_refused test_wrong_token_refused
 run_test refused_before_freeze test_refused_before_freeze
 run_test rootfs_already_there test_rootfs_already_there
