@@ -602,11 +602,11 @@ apply_resources(struct cgroup *cg, const struct oci_resources *res, struct silo_
   }
   if (res->cpu && ((res->cpu->cpus && *res->cpu->cpus) || (res->cpu->mems && *res->cpu->mems))) {
     PICK(CG_CPUSET, CG_CPUSET, "linux.resources.cpu.cpus", true);
-    if ((v2 ? cg_v2_cpuset : cg_v1_cpuset)(dir, res->cpu, err) < 0) goto fail;
+    if (cg_cpuset(dir, res->cpu, err) < 0) goto fail;
   }
   if (res->has_pids_limit) {
     PICK(CG_PIDS, CG_PIDS, "linux.resources.pids", true);
-    if ((v2 ? cg_v2_pids : cg_v1_pids)(dir, res->pids_limit, err) < 0) goto fail;
+    if (cg_pids(dir, res->pids_limit, err) < 0) goto fail;
   }
   if (res->blkio && blkio_set(res->blkio)) {
     PICK(CG_BLKIO, CG_IO, "linux.resources.blockIO", true);

@@ -185,8 +185,6 @@ void cg_systemd_free(struct cg_systemd *sd);
 
 int cg_v1_memory(const char *dir, const struct oci_memory *m, struct silo_error *err);
 int cg_v1_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err);
-int cg_v1_cpuset(const char *dir, const struct oci_cpu *c, struct silo_error *err);
-int cg_v1_pids(const char *dir, int64_t limit, struct silo_error *err);
 int cg_v1_blkio(const char *dir, const struct oci_blkio *b, struct silo_error *err);
 int cg_v1_devices(const char *dir, const struct oci_resources *r, struct silo_error *err);
 int cg_v1_net_cls(const char *dir, uint32_t classid, struct silo_error *err);
@@ -196,8 +194,9 @@ int cg_rdma(const char *dir, const struct oci_resources *r, struct silo_error *e
 
 int cg_v2_memory(const char *dir, const struct oci_memory *m, struct silo_error *err);
 int cg_v2_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err);
-int cg_v2_cpuset(const char *dir, const struct oci_cpu *c, struct silo_error *err);
-int cg_v2_pids(const char *dir, int64_t limit, struct silo_error *err);
+/* v1 and v2 alike. */
+int cg_cpuset(const char *dir, const struct oci_cpu *c, struct silo_error *err);
+int cg_pids(const char *dir, int64_t limit, struct silo_error *err);
 int cg_v2_io(const char *dir, const struct oci_blkio *b, struct silo_error *err);
 /* v1 and v2 alike (the file names differ). */
 int cg_hugetlb(const char *dir, bool v2, const struct oci_resources *r, struct silo_error *err);

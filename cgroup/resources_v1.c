@@ -345,26 +345,6 @@ cg_v1_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err)
   return 0;
 }
 
-int
-cg_v1_cpuset(const char *dir, const struct oci_cpu *c, struct silo_error *err)
-{
-  if (c->cpus && *c->cpus &&
-      cg_setj("linux.resources.cpu.cpus", dir, "cpuset.cpus", err, "%s", c->cpus) < 0)
-    return -1;
-  if (c->mems && *c->mems &&
-      cg_setj("linux.resources.cpu.mems", dir, "cpuset.mems", err, "%s", c->mems) < 0)
-    return -1;
-  return 0;
-}
-
-int
-cg_v1_pids(const char *dir, int64_t limit, struct silo_error *err)
-{
-  if (limit > 0)
-    return cg_setj("linux.resources.pids.limit", dir, "pids.max", err, "%" PRId64, limit);
-  return cg_setj("linux.resources.pids.limit", dir, "pids.max", err, "max");
-}
-
 /* ---- block I/O ---- */
 
 static int

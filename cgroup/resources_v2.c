@@ -213,8 +213,9 @@ cg_v2_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err)
   return 0;
 }
 
+/* cpuset and pids files have the same names and formats on v1 and v2. */
 int
-cg_v2_cpuset(const char *dir, const struct oci_cpu *c, struct silo_error *err)
+cg_cpuset(const char *dir, const struct oci_cpu *c, struct silo_error *err)
 {
   if (c->cpus && *c->cpus &&
       cg_setj("linux.resources.cpu.cpus", dir, "cpuset.cpus", err, "%s", c->cpus) < 0)
@@ -226,7 +227,7 @@ cg_v2_cpuset(const char *dir, const struct oci_cpu *c, struct silo_error *err)
 }
 
 int
-cg_v2_pids(const char *dir, int64_t limit, struct silo_error *err)
+cg_pids(const char *dir, int64_t limit, struct silo_error *err)
 {
   if (limit > 0)
     return cg_setj("linux.resources.pids.limit", dir, "pids.max", err, "%" PRId64, limit);
