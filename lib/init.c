@@ -98,6 +98,7 @@ init_await_go(struct container_plan *c, struct silo_error *err)
   if (sync_expect(c->sync_child, SYNC_GO, &m, NULL, err) < 0) return -1;
   c->got_go = true;
   c->pid = m.pid;
+  if (c->clone_flags & CLONE_NEWUSER) prctl(PR_SET_DUMPABLE, 0);
   /* In our new user namespace the maps now exist: become its root (until now we
    * ran as the host's root, which the namespace does not map, and the kernel
    * refuses to create files for an unmapped owner). */
@@ -171,8 +172,11 @@ init_main(struct container_plan *c)
   /* Until READY we die with our parent, so a killed `silo create` leaves nothing. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   /* Not dumpable until execve: nothing else in the container can open our
-   * /proc/PID/exe (the host's silo binary) or our fds (CVE-2019-5736, -2016-9962). */
-  prctl(PR_SET_DUMPABLE, 0);
+   * /proc/PID/exe (the host's silo binary) or our fds (CVE-2019-5736, -2016-9962).
+   * In a new user namespace this waits for GO: a non-dumpable task's /proc files
+   * belong to the host's root, and an unprivileged parent could not write our
+   * uid_map, setgroups and gid_map.  Nothing but us is in the namespace until then. */
+  if (!(c->clone_flags & CLONE_NEWUSER)) prctl(PR_SET_DUMPABLE, 0);
 
   if (setup(c, &master, &err) < 0) {
     sync_send_error(c->sync_child, &err);
