@@ -60,6 +60,11 @@ int cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct s
 /* An O_PATH|O_DIRECTORY fd of the v2 cgroup directory for clone3's
  * CLONE_INTO_CGROUP, or -1 when there is none.  Owned by the handle. */
 int cgroup_clone_fd(const struct cgroup *cg);
+/* Self-placement on v1 hierarchies (see cgroup.c): the parent opens the files
+ * before cloning, the child calls cgroup_self_enter first thing, and the
+ * parent's cgroup_enter then leaves those hierarchies to the child. */
+int cgroup_self_enter_open(struct cgroup *cg, struct silo_error *err);
+int cgroup_self_enter(struct cgroup *cg, struct silo_error *err);
 /* Puts pid in the container's cgroups; `in_v2` says clone3 already placed it
  * on the v2 side.  v1 cpuset is initialised from its parent before use. */
 int cgroup_enter(struct cgroup *cg, pid_t pid, bool in_v2, struct silo_error *err);

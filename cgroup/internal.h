@@ -74,6 +74,7 @@ struct cg_dir {
   char *dir;        /* mountpoint + cgroup path */
   int created_from; /* first path level this process created (0 = first component); -1 none */
   bool existed;     /* the leaf was there before cgroup_create */
+  int self_fd;      /* v1 `tasks`, opened for the child to enter itself; -1 none */
 };
 
 struct cgroup {

@@ -31,13 +31,6 @@ plan_init(struct container_plan *c)
   c->sync_parent = c->sync_child = c->pidfd = c->pty_master = c->exec_fifo_fd = c->notify_sock = -1;
 }
 
-static void
-close_fd(int *fd)
-{
-  if (*fd >= 0) close(*fd);
-  *fd = -1;
-}
-
 void
 plan_free(struct container_plan *c)
 {
@@ -303,6 +296,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
       return silo_err(err, errno, "join pid namespace");
   }
 
+  if (cgroup_self_enter_open(c->cg, err) < 0) return -1;
   bool in_v2 = false;
   pid_t pid = spawn_child(c, &in_v2, err);
   if (pid < 0) return -1;

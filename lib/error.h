@@ -68,6 +68,14 @@ silo_strvfreep(char ***v)
 #define _cleanup_fclose_ __attribute__((cleanup(silo_fclosep)))
 #define _cleanup_strv_   __attribute__((cleanup(silo_strvfreep)))
 
+/* Closes an fd kept in a struct and marks it closed. */
+static inline void
+close_fd(int *fd)
+{
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
 /* Hands a cleaned-up value to the caller: `return steal_fd(&fd);` */
 static inline int
 steal_fd(int *fd)

@@ -42,6 +42,8 @@ exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   prctl(PR_SET_DUMPABLE, 0);
   close(c->sync_parent);
+  /* Into the container's v1 cgroups before anything runs (see cgroup.c). */
+  if (cgroup_self_enter(c->cg, &err) < 0) goto fail;
   /* The state root is a host directory: it must not stay reachable. */
   close(c->rootdirfd);
   c->rootdirfd = -1;
@@ -221,6 +223,7 @@ exec_spawn(struct container_plan *c, const struct silo_state *s, struct silo_err
   c->sync_parent = sp[0];
   c->sync_child = sp[1];
   c->clone_flags = 0;
+  if (cgroup_self_enter_open(c->cg, err) < 0) return -1;
   bool in_v2 = false;
   pid_t pid = spawn_child(c, &in_v2, err);
   if (pid < 0) return -1;

@@ -116,6 +116,9 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   struct sync_msg m;
   int sock = c->sync_child;
 
+  /* Into the container's v1 cgroups first, so all of the set-up is accounted
+   * there; the parent opened the files for us (see cgroup.c). */
+  if (cgroup_self_enter(c->cg, err) < 0) return -1;
   /* In a new or joined user namespace nothing works before the id maps exist. */
   if ((c->userns || c->unshare_flags) && init_await_go(c, err) < 0) return -1;
   if (ns_join(c, err) < 0) return -1;
