@@ -231,9 +231,10 @@ parse_hooks(struct pctx *c, json_t *o, const struct jpath *p, const char *key _u
 /* ---- config.json ---- */
 
 static int
-parse_config(struct pctx *c, json_t *o, struct oci_config *cfg)
+parse_config(struct pctx *c, json_t *o, const struct jpath *top, const char *key, void *out)
 {
-  const struct jpath *top = NULL;
+  struct oci_config *cfg = out;
+  (void)key;
   if (j_str(c, o, top, "ociVersion", &cfg->oci_version, J_OPT) < 0 ||
       j_object_in(c, o, top, "root", cfg, parse_root, J_REQ) < 0 ||
       J_LIST(c, o, top, "mounts", cfg->mounts, cfg->n_mounts, parse_mount, J_OPT) < 0 ||
@@ -251,15 +252,7 @@ struct oci_config *
 oci_config_parse(const char *buf, size_t len, struct silo_error *err)
 {
   struct config_priv *priv = xcalloc(1, sizeof *priv);
-  struct pctx c = {.arena = &priv->arena, .err = err};
-  json_t *doc;
-
-  if (oci_doc_parse(buf, len, &doc, &c.bigints, err) < 0) {
-    free(priv);
-    return NULL;
-  }
-  priv->pub.doc = doc;
-  if (parse_config(&c, doc, &priv->pub) < 0) {
+  if (oci_doc_fill(buf, len, &priv->arena, &priv->pub.doc, parse_config, &priv->pub, err) < 0) {
     oci_config_free(&priv->pub);
     return NULL;
   }
@@ -283,10 +276,7 @@ void
 oci_config_free(struct oci_config *cfg)
 {
   struct config_priv *priv = (struct config_priv *)cfg;
-  if (!cfg) return;
-  oci_arena_free(&priv->arena);
-  json_decref(cfg->doc);
-  free(priv);
+  if (cfg) oci_doc_release(&priv->arena, cfg->doc, priv);
 }
 
 /* ---- process.json ---- */
@@ -295,15 +285,8 @@ struct oci_process_doc *
 oci_process_parse(const char *buf, size_t len, struct silo_error *err)
 {
   struct process_priv *priv = xcalloc(1, sizeof *priv);
-  struct pctx c = {.arena = &priv->arena, .err = err};
-  json_t *doc;
-
-  if (oci_doc_parse(buf, len, &doc, &c.bigints, err) < 0) {
-    free(priv);
-    return NULL;
-  }
-  priv->pub.doc = doc;
-  if (oci_parse_process(&c, doc, NULL, NULL, &priv->pub.process) < 0) {
+  if (oci_doc_fill(buf, len, &priv->arena, &priv->pub.doc, oci_parse_process, &priv->pub.process,
+                   err) < 0) {
     oci_process_doc_free(&priv->pub);
     return NULL;
   }
@@ -327,8 +310,5 @@ void
 oci_process_doc_free(struct oci_process_doc *pd)
 {
   struct process_priv *priv = (struct process_priv *)pd;
-  if (!pd) return;
-  oci_arena_free(&priv->arena);
-  json_decref(pd->doc);
-  free(priv);
+  if (pd) oci_doc_release(&priv->arena, pd->doc, priv);
 }

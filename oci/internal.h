@@ -142,6 +142,14 @@ int oci_lookup(const char *const *table, const char *s);
 /* Parses a JSON object; numbers above INT64_MAX (RLIM_INFINITY in rlimits, 64-bit
  * seccomp masks) are kept exactly (see json.c).  Errors carry no file name. */
 int oci_doc_parse(const char *buf, size_t len, json_t **out, bool *bigints, struct silo_error *err);
+/* Every document kind (config, process, resources) is a public struct holding its
+ * jansson `doc`, next to an arena of its own: parses buf into *doc and fills out
+ * with fn.  On failure the caller frees what was made, as after success. */
+int oci_doc_fill(const char *buf, size_t len, struct oci_arena *arena, void **doc,
+                 int (*fn)(struct pctx *, json_t *, const struct jpath *, const char *, void *),
+                 void *out, struct silo_error *err);
+/* Frees a document's arena, its jansson doc and the private box holding both. */
+void oci_doc_release(struct oci_arena *arena, void *doc, void *box);
 /* Reads a whole file into a malloc'ed buffer. */
 int oci_read_file(const char *path, char **buf, size_t *len, struct silo_error *err);
 

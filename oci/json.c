@@ -543,6 +543,26 @@ oci_doc_parse(const char *buf, size_t len, json_t **out, bool *bigints, struct s
 }
 
 int
+oci_doc_fill(const char *buf, size_t len, struct oci_arena *arena, void **doc,
+             int (*fn)(struct pctx *, json_t *, const struct jpath *, const char *, void *),
+             void *out, struct silo_error *err)
+{
+  struct pctx c = {.arena = arena, .err = err};
+  json_t *root;
+  if (oci_doc_parse(buf, len, &root, &c.bigints, err) < 0) return -1;
+  *doc = root;
+  return fn(&c, root, NULL, NULL, out);
+}
+
+void
+oci_doc_release(struct oci_arena *arena, void *doc, void *box)
+{
+  oci_arena_free(arena);
+  json_decref(doc);
+  free(box);
+}
+
+int
 oci_read_file(const char *path, char **bufp, size_t *lenp, struct silo_error *err)
 {
   _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -39,7 +39,7 @@ struct oci_mount {
   const char *destination; /* required */
   const char *type;        /* NULL: a bind mount when options say so */
   const char *source;
-  const char **options;    /* NULL-terminated, may be NULL */
+  const char **options; /* NULL-terminated, may be NULL */
   size_t n_options;
   struct oci_idmap *uid_mappings, *gid_mappings; /* idmapped mounts (1.2) */
   size_t n_uid_mappings, n_gid_mappings;
@@ -90,7 +90,7 @@ struct oci_process {
   const char *command_line; /* windows; ignored */
   const char **env;         /* NULL-terminated, may be NULL */
   size_t n_env;
-  const char *cwd; /* required, absolute */
+  const char *cwd;                       /* required, absolute */
   struct oci_capabilities *capabilities; /* NULL when absent */
   struct oci_rlimit *rlimits;
   size_t n_rlimits;
@@ -149,8 +149,8 @@ struct oci_namespace {
 };
 
 struct oci_device {
-  char type;          /* 'c', 'b', 'u' or 'p' */
-  const char *path;   /* required, absolute */
+  char type;            /* 'c', 'b', 'u' or 'p' */
+  const char *path;     /* required, absolute */
   int64_t major, minor; /* required for c/b/u */
   bool has_file_mode, has_uid, has_gid;
   uint32_t file_mode, uid, gid;
@@ -312,8 +312,9 @@ struct oci_linux {
   size_t n_net_devices;
   const char *cgroups_path;
   struct oci_resources *resources; /* NULL when absent */
-  const char *rootfs_propagation;  /* private|rprivate|slave|rslave|shared|rshared|unbindable|runbindable */
-  struct oci_seccomp *seccomp;     /* NULL when absent */
+  const char
+      *rootfs_propagation; /* private|rprivate|slave|rslave|shared|rshared|unbindable|runbindable */
+  struct oci_seccomp *seccomp; /* NULL when absent */
   struct oci_kv *sysctl;
   size_t n_sysctl;
   const char **masked_paths, **readonly_paths;
@@ -367,7 +368,7 @@ void oci_resources_doc_free(struct oci_resources_doc *r);
 const char *oci_kv_get(const struct oci_kv *kv, size_t n, const char *key);
 /* Namespace entry of a kind, or NULL when the config does not list it. */
 const struct oci_namespace *oci_config_namespace(const struct oci_config *c, enum oci_ns_type t);
-const char *oci_ns_type_name(enum oci_ns_type t); /* "network" ... */
+const char *oci_ns_type_name(enum oci_ns_type t);     /* "network" ... */
 const char *oci_hook_kind_name(enum oci_hook_kind k); /* "createRuntime" ... */
 
 /* ---- the state document (runtime-spec `state` plus runc's extra fields) ---- */

@@ -190,15 +190,8 @@ struct oci_resources_doc *
 oci_resources_parse(const char *buf, size_t len, struct silo_error *err)
 {
   struct resources_priv *priv = xcalloc(1, sizeof *priv);
-  struct pctx c = {.arena = &priv->arena, .err = err};
-  json_t *doc;
-
-  if (oci_doc_parse(buf, len, &doc, &c.bigints, err) < 0) {
-    free(priv);
-    return NULL;
-  }
-  priv->pub.doc = doc;
-  if (oci_parse_resources(&c, doc, NULL, NULL, &priv->pub.resources) < 0) {
+  if (oci_doc_fill(buf, len, &priv->arena, &priv->pub.doc, oci_parse_resources,
+                   &priv->pub.resources, err) < 0) {
     oci_resources_doc_free(&priv->pub);
     return NULL;
   }
@@ -209,8 +202,5 @@ void
 oci_resources_doc_free(struct oci_resources_doc *rd)
 {
   struct resources_priv *priv = (struct resources_priv *)rd;
-  if (!rd) return;
-  oci_arena_free(&priv->arena);
-  json_decref(rd->doc);
-  free(priv);
+  if (rd) oci_doc_release(&priv->arena, rd->doc, priv);
 }
