@@ -292,10 +292,17 @@ int container_write_state(struct container_plan *c, struct silo_error *err);
 int container_destroy(int rootfd, int dirfd, const struct silo_state *s,
                       const struct oci_config *cfg, struct cgroup *cg, struct silo_error *err);
 
-/* ---- run.c: the foreground loop shared by run and exec ---- */
+/* ---- run.c: the foreground loop shared by run, exec and restore ---- */
 void foreground_signals(sigset_t *mask);
+/* Puts our terminal in raw mode when the container has a pty of ours. */
+void foreground_tty(struct container_plan *c);
 /* Forwards signals, relays the terminal, reaps; *exit_code as a shell reports it. */
 int foreground_wait(struct container_plan *c, int sfd, int *exit_code, struct silo_error *err);
+/* The tail of run and restore: unlocks the state dir (so state, kill and exec
+ * work from other shells), foreground_wait, then puts the terminal and our
+ * signal mask (`old`) back. */
+int foreground_finish(struct container_plan *c, int sfd, const sigset_t *old, int *exit_code,
+                      struct silo_error *err);
 
 /* ---- seccomp_cache.c: compiled filters kept under <root>/.seccomp ---- */
 int seccomp_build_cached(struct container_plan *c, const struct oci_seccomp *s,

@@ -283,10 +283,7 @@ silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exit_co
     *exit_code = 0;
   } else if (r == 0) {
     _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-    if (c.pty_master >= 0) {
-      fcntl(c.pty_master, F_SETFL, O_NONBLOCK);
-      terminal_raw(c.pty_master);
-    }
+    foreground_tty(&c);
     r = foreground_wait(&c, sfd, exit_code, err);
     terminal_restore();
   }

@@ -370,17 +370,8 @@ foreground(struct container_plan *c, int *exit_code, struct silo_error *err)
   sigprocmask(SIG_BLOCK, &mask, &old);
   _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (sfd < 0) return silo_err(err, errno, "signalfd");
-  if (c->pty_master >= 0) {
-    fcntl(c->pty_master, F_SETFL, O_NONBLOCK);
-    terminal_raw(c->pty_master);
-  }
-  /* Unlocked while it runs, so that state, kill and exec work from other shells. */
-  close(c->statefd);
-  c->statefd = -1;
-  int r = foreground_wait(c, sfd, exit_code, err);
-  terminal_restore();
-  sigprocmask(SIG_SETMASK, &old, NULL);
-  return r;
+  foreground_tty(c);
+  return foreground_finish(c, sfd, &old, exit_code, err);
 }
 
 int

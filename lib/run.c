@@ -75,6 +75,26 @@ foreground_wait(struct container_plan *c, int sfd, int *exit_code, struct silo_e
   return 0;
 }
 
+void
+foreground_tty(struct container_plan *c)
+{
+  if (c->pty_master < 0) return;
+  fcntl(c->pty_master, F_SETFL, O_NONBLOCK);
+  terminal_raw(c->pty_master);
+}
+
+int
+foreground_finish(struct container_plan *c, int sfd, const sigset_t *old, int *exit_code,
+                  struct silo_error *err)
+{
+  close(c->statefd);
+  c->statefd = -1;
+  int r = foreground_wait(c, sfd, exit_code, err);
+  terminal_restore();
+  sigprocmask(SIG_SETMASK, old, NULL);
+  return r;
+}
+
 static int
 run(struct container_plan *c, int *exit_code, struct silo_error *err)
 {
@@ -89,10 +109,7 @@ run(struct container_plan *c, int *exit_code, struct silo_error *err)
   if (container_spawn(c, err) < 0) return -1;
   _cleanup_close_ int sfd = o->detach ? -1 : signalfd(-1, &mask, SFD_CLOEXEC);
   if (!o->detach && sfd < 0) return silo_err(err, errno, "signalfd");
-  if (c->pty_master >= 0) {
-    fcntl(c->pty_master, F_SETFL, O_NONBLOCK);
-    terminal_raw(c->pty_master);
-  }
+  foreground_tty(c);
   if (sync_send(c->sync_parent, SYNC_START, 0, -1, err) < 0) return -1;
   /* Wait for execve (the child's end of the socket is close-on-exec): the
    * startContainer hooks have run and the program is in place. */
@@ -116,14 +133,7 @@ run(struct container_plan *c, int *exit_code, struct silo_error *err)
     *exit_code = 0;
     return 0;
   }
-  /* The state dir lock is released while the container runs, so that `state`,
-   * `kill` and `exec` from other shells work. */
-  close(c->statefd);
-  c->statefd = -1;
-  int r = foreground_wait(c, sfd, exit_code, err);
-  terminal_restore();
-  sigprocmask(SIG_SETMASK, &old, NULL);
-  return r;
+  return foreground_finish(c, sfd, &old, exit_code, err);
 }
 
 int
