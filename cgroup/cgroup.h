@@ -47,8 +47,8 @@ int cgroup_hierarchies(const struct cgroup_hierarchy **h, size_t *n, struct silo
 struct cgroup; /* opaque */
 
 struct cgroup_config {
-  const char *id;         /* container id */
-  const char *path;       /* linux.cgroupsPath; NULL: "/<id>" (as runc/crun); relative: under "/silo" */
+  const char *id;   /* container id */
+  const char *path; /* linux.cgroupsPath; NULL: "/<id>" (as runc/crun); relative: under "/silo" */
   enum cgroup_manager manager;
   const struct oci_resources *resources; /* may be NULL */
 };

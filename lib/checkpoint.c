@@ -190,9 +190,8 @@ fd_mnt_id(pid_t pid, int fd)
   return mnt;
 }
 
-/* The init's stdio: what restore must hand back (silo-checkpoint.json "stdio"). */
-static json_t *
-describe_stdio(pid_t pid, struct criu_req *r)
+json_t *
+ckpt_describe_stdio(pid_t pid, struct criu_req *r)
 {
   json_t *arr = json_array();
   for (int fd = 0; fd < 3; fd++) {
@@ -216,13 +215,13 @@ describe_stdio(pid_t pid, struct criu_req *r)
       type = "tty";
       snprintf(key, sizeof key, "tty[%llx:%llx]", (unsigned long long)st.st_rdev,
                (unsigned long long)st.st_dev);
-      criu_req_external(r, key);
+      if (r) criu_req_external(r, key);
     } else if (link[0] == '/') {
       int mnt = fd_mnt_id(pid, fd);
       if (mnt >= 0 && !in_container_mounts(pid, mnt)) {
         type = "file"; /* opened on the host (e.g. a log file, /dev/null) */
         snprintf(key, sizeof key, "file[%x:%llx]", (unsigned)mnt, (unsigned long long)st.st_ino);
-        criu_req_external(r, key);
+        if (r) criu_req_external(r, key);
       } else {
         type = "internal";
       }
@@ -408,7 +407,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   if (ckpt_ext_mounts(cfg, s->bundle, s->pid, false, &r, err) < 0 ||
       external_namespaces(cfg, &r, err) < 0)
     goto out;
-  stdio = describe_stdio(s->pid, &r);
+  stdio = ckpt_describe_stdio(s->pid, &r);
 
   silo_log_debug("container `%s`: %s %d into %s", s->id, o->pre_dump ? "pre-dump" : "dump",
                  (int)s->pid, images);

@@ -235,8 +235,7 @@ container_make_cgroup(struct container_plan *c, struct silo_error *err)
   };
   if (cgroup_create(&cc, &c->cg, err) < 0) {
     /* Rootless without a delegated cgroup: run without one, as crun does. */
-    if (geteuid() == 0 ||
-        (err->errnum != EACCES && err->errnum != EPERM && err->errnum != EROFS))
+    if (geteuid() == 0 || (err->errnum != EACCES && err->errnum != EPERM && err->errnum != EROFS))
       return -1;
     silo_log_debug("container `%s`: no cgroup (%s): continuing without", c->id, err->msg);
     silo_err_clear(err);

@@ -318,7 +318,6 @@ int reexec_sealed(struct silo_error *err);
 /* ---- signals.c ---- */
 const char *signal_name(int sig);
 
-
 /* ---- criu.c, checkpoint*.c, restore*.c: checkpoint and restore with CRIU ----
  * libcriu and libarchive are dlopen'ed by these files only: ./silo links neither. */
 enum criu_op { CRIU_OP_DUMP, CRIU_OP_PRE_DUMP, CRIU_OP_RESTORE };
@@ -331,8 +330,8 @@ struct criu_fd {
 };
 struct criu_req {
   enum criu_op op;
-  const char *criu;      /* the binary (swrk mode); NULL: `criu` in PATH */
-  pid_t pid;             /* dump: the container's init */
+  const char *criu; /* the binary (swrk mode); NULL: `criu` in PATH */
+  pid_t pid;        /* dump: the container's init */
   int images_fd, work_fd;
   const char *work_path; /* for messages */
   const char *log_name;  /* "dump.log" / "restore.log", in the work dir */
@@ -386,6 +385,9 @@ int ckpt_cgroup_mounts(const struct oci_config *cfg, const char *cgpath, struct 
  * fds[2] get them (or -1): close them after the restore. */
 int ckpt_restore_namespaces(const struct oci_config *cfg, struct criu_req *r, int fds[2],
                             struct silo_error *err);
+/* The init's stdio as restore must hand it back (silo-checkpoint.json "stdio");
+ * with r, the host-side ones are declared external to CRIU's dump. */
+struct json_t *ckpt_describe_stdio(pid_t pid, struct criu_req *r);
 /* What ties an image to a config (process args, mount destinations, terminal). */
 struct json_t *ckpt_config_fingerprint(const struct oci_config *cfg);
 /* Opens a directory, made (with its parents) first when create is true. */

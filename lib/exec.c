@@ -100,8 +100,8 @@ process_from_opts(struct container_plan *c, const struct silo_exec_opts *o, stru
       const char *eq = strchr(o->env[i], '=');
       size_t klen = eq ? (size_t)(eq - o->env[i]) : strlen(o->env[i]);
       size_t j = 0;
-      while (j < k && !(strncmp(c->exec_env[j], o->env[i], klen) == 0 &&
-                        c->exec_env[j][klen] == '='))
+      while (j < k &&
+             !(strncmp(c->exec_env[j], o->env[i], klen) == 0 && c->exec_env[j][klen] == '='))
         j++;
       c->exec_env[j] = o->env[i];
       if (j == k) k++;

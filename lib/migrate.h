@@ -206,9 +206,6 @@ int mig_lazy_pipe_check(struct silo_error *err);
 /* `criu lazy-pages --page-server --ps-socket FD -D images -W work`. */
 int mig_lazy_daemon_start(struct silo_context *ctx, const char *images, const char *work, int ps_fd,
                           struct mig_child *ch, struct silo_error *err);
-/* The init's stdio described as checkpoint.c does (silo-checkpoint.json "stdio"),
- * for a lazy dump whose own manifest is written only when the last page is gone. */
-json_t *mig_describe_stdio(pid_t pid);
 /* The first "Error (...)" lines of a CRIU log, each on a line of its own. */
 void mig_log_errors(const char *path, char *buf, size_t len);
 /* silo_restore -d in a helper (mig_child_start(..., mig_restore_fn, &r, stdio, ...)),

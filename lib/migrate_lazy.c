@@ -68,7 +68,7 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
   struct silo_error e = {0};
   _cleanup_close_ int dfd = ckpt_open_dir(images, true, &e);
   json_t *man = json_pack("{s:i, s:s, s:o, s:o}", "format", 1, "id", s->st.id, "stdio",
-                          mig_describe_stdio(s->st.pid), "config", json_null());
+                          ckpt_describe_stdio(s->st.pid, NULL), "config", json_null());
   _cleanup_free_ char *txt = json_dumps(man, JSON_INDENT(2));
   json_decref(man);
   if (dfd < 0 || write_file_atomic(dfd, CKPT_MANIFEST, txt, strlen(txt), err) < 0) {

@@ -320,69 +320,6 @@ mig_free_port(struct silo_error *err)
   return ntohs(a.sin_port);
 }
 
-/* ---- the init's stdio (as checkpoint.c's describe_stdio writes it) ---- */
-
-static int
-fd_mnt_id(pid_t pid, int fd)
-{
-  char path[64], line[256];
-  snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)pid, fd);
-  _cleanup_fclose_ FILE *f = fopen(path, "re");
-  int mnt = -1;
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "mnt_id: %d", &mnt) == 1) break;
-  return mnt;
-}
-
-static bool
-in_container_mounts(pid_t pid, int mnt)
-{
-  char path[64], line[4096];
-  snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)pid);
-  _cleanup_fclose_ FILE *f = fopen(path, "re");
-  int id;
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "%d", &id) == 1 && id == mnt) return true;
-  return false;
-}
-
-json_t *
-mig_describe_stdio(pid_t pid)
-{
-  json_t *arr = json_array();
-  for (int fd = 0; fd < 3; fd++) {
-    char path[64], link[PATH_MAX], key[128] = "";
-    snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)pid, fd);
-    ssize_t n = readlink(path, link, sizeof link - 1);
-    struct stat st;
-    if (n < 0 || stat(path, &st) < 0) continue;
-    link[n] = '\0';
-    const char *type = "other";
-    if (strncmp(link, "pipe:", 5) == 0) {
-      type = "pipe";
-      snprintf(key, sizeof key, "%.100s", link);
-    } else if (strncmp(link, "socket:", 7) == 0) {
-      type = "socket";
-    } else if (link[0] == '/' && S_ISCHR(st.st_mode) && major(st.st_rdev) >= 136 &&
-               major(st.st_rdev) <= 143) {
-      type = "tty";
-      snprintf(key, sizeof key, "tty[%llx:%llx]", (unsigned long long)st.st_rdev,
-               (unsigned long long)st.st_dev);
-    } else if (link[0] == '/') {
-      int mnt = fd_mnt_id(pid, fd);
-      if (mnt >= 0 && !in_container_mounts(pid, mnt)) {
-        type = "file";
-        snprintf(key, sizeof key, "file[%x:%llx]", (unsigned)mnt, (unsigned long long)st.st_ino);
-      } else {
-        type = "internal";
-      }
-    }
-    json_array_append_new(
-        arr, json_pack("{s:i, s:s, s:s, s:s}", "fd", fd, "type", type, "key", key, "path", link));
-  }
-  return arr;
-}
-
 void
 mig_log_errors(const char *path, char *buf, size_t len)
 {
