@@ -15,7 +15,6 @@ dk load -i "$WORK/busybox-docker.tar" > "$WORK/docker-load.log" 2>&1 ||
 
 dk_run() { dk run --runtime "$RT_NAME" "$@"; }
 dk_status() { dk inspect -f '{{.State.Status}}' "$1" 2>/dev/null; }
-dk_status_is() { [ "$(dk_status "$1")" = "$2" ]; }
 dk_id() { dk inspect -f '{{.Id}}' "$1"; }
 dk_pid() { dk inspect -f '{{.State.Pid}}' "$1"; }
 dk_logs_have() { dk logs "$1" 2>&1 | grep -q -- "$2"; }
@@ -32,8 +31,17 @@ dk_detached() {
 	local name=$1; shift
 	defer dk rm -f "$name"
 	assert_ok dk_run -d --name "$name" --network "${DK_NET:-none}" "$@" "$IMAGE" sh -c "$SLEEPER"
-	wait_for 10 dk_status_is "$name" running || fail "container $name: status $(dk_status "$name"), expected running"
+	wait_for 10 cli_status_is "$name" running || fail "container $name: status $(dk_status "$name"), expected running"
 }
+
+# the names tests/clients/cli_tests.sh runs its shared tests with
+CLI_NAME=docker
+cli() { dk "$@"; }
+cli_run() { dk_run "$@"; }
+cli_detached() { dk_detached "$@"; }
+cli_status() { dk_status "$@"; }
+cli_id() { dk_id "$@"; }
+. "$CLIENTS_DIR/cli_tests.sh"
 
 # ------------------------------------------------------------------ run
 test_run_echo() {
@@ -49,21 +57,6 @@ test_run_echo() {
 	[ ! -e "$(state_dir "$id")" ] || fail "runtime state $(state_dir "$id") left behind"
 }
 
-test_run_exit_code() {
-	assert_status 3 dk_run --rm --network none "$IMAGE" sh -c 'exit 3'
-	assert_status 0 dk_run --rm --network none "$IMAGE" true
-}
-
-test_run_missing_binary() {
-	assert_status 127 dk_run --rm --network none "$IMAGE" /no/such/binary
-	assert_contains "$OUT" /no/such/binary "error message"
-}
-
-test_run_not_executable() {
-	# The client maps the runtime's "permission denied" (Go's EACCES text) to 126.
-	assert_status 126 dk_run --rm --network none "$IMAGE" /etc/passwd
-}
-
 test_run_user_env_workdir() {
 	mkdir -p "$T_DIR/vol"
 	assert_ok dk_run --rm --network none -u 65534:65534 -w /tmp -e FOO=bar -v "$T_DIR/vol:/vol" \
@@ -73,9 +66,8 @@ test_run_user_env_workdir() {
 	assert_eq from-ct "$(cat "$T_DIR/vol/f")" "file written to the bind mount"
 }
 
-test_run_tty() {
-	assert_ok dk_run --rm -t --network none "$IMAGE" tty
-	assert_match "$OUT" '^/dev/pts/[0-9]+' "tty of a -t container"
+test_run_tty_console_socket() {
+	test_run_tty
 	assert_call create '--console-socket' "create -t did not pass --console-socket"
 }
 
@@ -84,7 +76,7 @@ test_run_detached() {
 	n=$(uniq_name det)
 	defer dk rm -f "$n"
 	assert_ok dk_run -d --name "$n" --network none "$IMAGE" sh -c "echo started; $SLEEPER"
-	wait_for 10 dk_status_is "$n" running || fail "status $(dk_status "$n"), expected running"
+	wait_for 10 cli_status_is "$n" running || fail "status $(dk_status "$n"), expected running"
 	pid=$(dk_pid "$n")
 	pid_alive "$pid" || fail "container pid $pid not alive"
 	wait_for 5 dk_logs_have "$n" started || fail "docker logs: no 'started' in $(dk logs "$n" 2>&1)"
@@ -127,48 +119,13 @@ test_exec() {
 	local n
 	n=$(uniq_name exec)
 	dk_detached "$n"
-	assert_status 4 dk exec "$n" sh -c 'echo in-exec; exit 4'
-	assert_eq in-exec "$OUT" "exec output"
-	assert_ok dk exec -u 65534 -w /tmp -e X=y "$n" sh -c 'echo "$(id -u) $(pwd) $X"'
-	assert_eq "65534 /tmp y" "$OUT" "exec uid/cwd/env"
+	cli_exec_common "$n"
 	assert_status 126 dk exec "$n" /etc/passwd
 	assert_fail dk exec "$n" /no/such/binary
 	assert_contains "$OUT" /no/such/binary "error message"
-	assert_call exec '--process' "exec was not called with --process"
-}
-
-test_exec_tty() {
-	local n
-	n=$(uniq_name exectty)
-	dk_detached "$n"
-	assert_ok dk exec -t "$n" tty
-	assert_match "$OUT" '^/dev/pts/[0-9]+' "tty in exec -t"
-	assert_call exec '--console-socket' "exec -t did not pass --console-socket"
-}
-
-test_exec_detached() {
-	local n
-	n=$(uniq_name execd)
-	dk_detached "$n"
-	assert_ok dk exec -d "$n" sh -c 'echo mark > /tmp/mark'
-	wait_for 5 dk exec "$n" cat /tmp/mark || fail "exec -d did not run"
 }
 
 # ------------------------------------------------------------------ pause, stats, update, top
-test_pause_unpause() {
-	local n id
-	n=$(uniq_name pause)
-	needs_runtime_cmd pause
-	dk_detached "$n"
-	id=$(dk_id "$n")
-	assert_ok dk pause "$n"
-	assert_eq paused "$(dk_status "$n")" "status after pause"
-	assert_eq FROZEN "$(cgroup_file "$id" freezer freezer.state)" "freezer.state"
-	assert_ok dk unpause "$n"
-	assert_eq running "$(dk_status "$n")" "status after unpause"
-	assert_ok dk exec "$n" true
-}
-
 test_stats() {
 	local n
 	n=$(uniq_name stats)
@@ -179,16 +136,13 @@ test_stats() {
 }
 
 test_update() {
-	local n id
+	local n
 	n=$(uniq_name update)
 	needs_runtime_cmd update
 	dk_detached "$n"
-	id=$(dk_id "$n")
-	assert_ok dk update --memory 100m --memory-swap 200m --cpu-shares 512 --pids-limit 77 "$n"
+	cli_update_check "$n" --memory-swap 200m --pids-limit 77
 	assert_call update '--resources -' "the shim did not call the runtime's update --resources -"
-	assert_eq 104857600 "$(cgroup_file "$id" memory memory.limit_in_bytes)" "memory.limit_in_bytes"
-	assert_eq 512 "$(cgroup_file "$id" cpu cpu.shares)" "cpu.shares"
-	assert_eq 77 "$(cgroup_file "$id" pids pids.max)" "pids.max"
+	assert_eq 77 "$(cgroup_file "$(dk_id "$n")" pids pids.max)" "pids.max"
 }
 
 test_top() {
@@ -201,35 +155,6 @@ test_top() {
 }
 
 # ------------------------------------------------------------------ kill, stop, rm
-test_kill() {
-	local n
-	n=$(uniq_name kill)
-	dk_detached "$n"
-	assert_ok dk kill "$n"   # SIGKILL
-	wait_for 10 dk_status_is "$n" exited || fail "status $(dk_status "$n") after kill"
-	assert_eq 137 "$(dk inspect -f '{{.State.ExitCode}}' "$n")" "exit code after SIGKILL"
-	n=$(uniq_name killterm)
-	dk_detached "$n"
-	assert_ok dk kill -s TERM "$n"
-	wait_for 10 dk_status_is "$n" exited || fail "status $(dk_status "$n") after kill -s TERM"
-	assert_eq 0 "$(dk inspect -f '{{.State.ExitCode}}' "$n")" "exit code after SIGTERM (handled)"
-}
-
-test_stop() {
-	local n start
-	n=$(uniq_name stop)
-	dk_detached "$n"
-	start=$SECONDS
-	assert_ok dk stop -t 20 "$n"
-	[ $((SECONDS - start)) -lt 10 ] || fail "stop took $((SECONDS - start)) s: SIGTERM did not stop the container"
-	assert_eq exited "$(dk_status "$n")" "status after stop"
-	assert_eq 0 "$(dk inspect -f '{{.State.ExitCode}}' "$n")" "exit code after stop"
-	assert_ok dk start "$n"
-	wait_for 10 dk_status_is "$n" running || fail "status $(dk_status "$n") after start of a stopped container"
-	assert_ok dk restart -t 20 "$n"
-	wait_for 10 dk_status_is "$n" running || fail "status $(dk_status "$n") after restart"
-}
-
 test_rm_force() {
 	local n id pid
 	n=$(uniq_name rmf)
@@ -249,7 +174,7 @@ ctest docker_run_exit_code test_run_exit_code
 ctest docker_run_missing_binary test_run_missing_binary
 ctest docker_run_not_executable test_run_not_executable
 ctest docker_run_user_env_workdir test_run_user_env_workdir
-ctest docker_run_tty test_run_tty
+ctest docker_run_tty test_run_tty_console_socket
 ctest docker_run_detached test_run_detached
 ctest docker_prestart_hook_network_none test_prestart_hook_network_none
 ctest docker_bridge_network test_bridge_network

@@ -11,13 +11,21 @@ pm_detached() {
 	local name=$1; shift
 	defer pm rm -f -t 0 "$name"
 	assert_ok pm_run -d --name "$name" --network none "$@" "$IMAGE" sh -c "$SLEEPER"
-	wait_for 10 pm_status_is "$name" running || fail "container $name: status $(pm_status "$name"), expected running"
+	wait_for 10 cli_status_is "$name" running || fail "container $name: status $(pm_status "$name"), expected running"
 }
 pm_status() { pm inspect -f '{{.State.Status}}' "$1" 2>/dev/null; }
-pm_status_is() { [ "$(pm_status "$1")" = "$2" ]; }
 pm_id() { pm inspect -f '{{.Id}}' "$1"; }
 pm_pid() { pm inspect -f '{{.State.Pid}}' "$1"; }
 pm_logs_has() { pm logs "$1" 2>&1 | grep -q -- "$2"; }
+
+# the names tests/clients/cli_tests.sh runs its shared tests with
+CLI_NAME=podman
+cli() { pm "$@"; }
+cli_run() { pm_run "$@"; }
+cli_detached() { pm_detached "$@"; }
+cli_status() { pm_status "$@"; }
+cli_id() { pm_id "$@"; }
+. "$CLIENTS_DIR/cli_tests.sh"
 
 # ------------------------------------------------------------------ run
 test_run_echo() {
@@ -30,21 +38,6 @@ test_run_echo() {
 	assert_cgroup_gone "$id"
 	[ ! -e "$RT_DEFAULT_ROOT/$id" ] || fail "runtime state $RT_DEFAULT_ROOT/$id left behind"
 	assert_no_procs "$id"
-}
-
-test_run_exit_code() {
-	assert_status 3 pm_run --rm --network none "$IMAGE" sh -c 'exit 3'
-	assert_status 0 pm_run --rm --network none "$IMAGE" true
-}
-
-test_run_missing_binary() {
-	assert_status 127 pm_run --rm --network none "$IMAGE" /no/such/binary
-	assert_contains "$OUT" /no/such/binary "error message"
-}
-
-test_run_not_executable() {
-	# The client maps the runtime's "permission denied" (Go's EACCES text) to 126.
-	assert_status 126 pm_run --rm --network none "$IMAGE" /etc/passwd
 }
 
 test_run_short_lived_repeated() {
@@ -71,17 +64,12 @@ test_run_read_only() {
 	assert_ok pm_run --rm --network none --read-only "$IMAGE" touch /tmp/ok
 }
 
-test_run_tty() {
-	assert_ok pm_run --rm -t --network none "$IMAGE" tty
-	assert_match "$OUT" '^/dev/pts/[0-9]+' "tty of a -t container"
-}
-
 test_run_detached() {
 	local n pid
 	n=$(uniq_name det)
 	defer pm rm -f -t 0 "$n"
 	assert_ok pm_run -d --name "$n" --network none "$IMAGE" sh -c "echo started; $SLEEPER"
-	wait_for 10 pm_status_is "$n" running || fail "status $(pm_status "$n"), expected running"
+	wait_for 10 cli_status_is "$n" running || fail "status $(pm_status "$n"), expected running"
 	pid=$(pm_pid "$n")
 	pid_alive "$pid" || fail "container pid $pid not alive"
 	wait_for 5 pm_logs_has "$n" started || { assert_ok pm logs "$n"; fail "podman logs: no 'started' in $(show "$OUT")"; }
@@ -94,47 +82,11 @@ test_exec() {
 	local n
 	n=$(uniq_name exec)
 	pm_detached "$n"
-	assert_status 4 pm exec "$n" sh -c 'echo in-exec; exit 4'
-	assert_eq in-exec "$OUT" "exec output"
-	assert_ok pm exec -u 65534 -w /tmp -e X=y "$n" sh -c 'echo "$(id -u) $(pwd) $X"'
-	assert_eq "65534 /tmp y" "$OUT" "exec uid/cwd/env"
+	cli_exec_common "$n"
 	assert_status 127 pm exec "$n" /no/such/binary
-	assert_call exec '--process' "exec was not called with --process"
-}
-
-test_exec_tty() {
-	local n
-	n=$(uniq_name exectty)
-	pm_detached "$n"
-	assert_ok pm exec -t "$n" tty
-	assert_match "$OUT" '^/dev/pts/[0-9]+' "tty in exec -t"
-	assert_call exec '--console-socket' "exec -t did not pass --console-socket"
-}
-
-test_exec_detached() {
-	local n
-	n=$(uniq_name execd)
-	pm_detached "$n"
-	assert_ok pm exec -d "$n" sh -c 'echo mark > /tmp/mark'
-	wait_for 5 pm exec "$n" cat /tmp/mark || fail "exec -d did not run"
 }
 
 # ------------------------------------------------------------------ pause, stats, update
-test_pause_unpause() {
-	local n id
-	n=$(uniq_name pause)
-	needs_runtime_cmd pause
-	pm_detached "$n"
-	id=$(pm_id "$n")
-	assert_ok pm pause "$n"
-	assert_eq paused "$(pm_status "$n")" "status after pause"
-	assert_eq FROZEN "$(cgroup_file "$id" freezer freezer.state)" "freezer.state"
-	assert_ok pm unpause "$n"
-	assert_eq running "$(pm_status "$n")" "status after unpause"
-	assert_eq THAWED "$(cgroup_file "$id" freezer freezer.state)" "freezer.state"
-	assert_ok pm exec "$n" true
-}
-
 test_stats() {
 	local n mem pids
 	n=$(uniq_name stats)
@@ -147,47 +99,14 @@ test_stats() {
 }
 
 test_update() {
-	local n id
+	local n
 	n=$(uniq_name update)
 	needs_runtime_cmd update
 	pm_detached "$n"
-	id=$(pm_id "$n")
-	assert_ok pm update --memory 100m --cpu-shares 512 "$n"
-	assert_call update '--resources' "podman did not call the runtime's update --resources"
-	assert_eq 104857600 "$(cgroup_file "$id" memory memory.limit_in_bytes)" "memory.limit_in_bytes"
-	assert_eq 512 "$(cgroup_file "$id" cpu cpu.shares)" "cpu.shares"
+	cli_update_check "$n"
 }
 
 # ------------------------------------------------------------------ kill, stop, rm
-test_kill() {
-	local n
-	n=$(uniq_name kill)
-	pm_detached "$n"
-	assert_ok pm kill "$n"   # SIGKILL
-	wait_for 10 pm_status_is "$n" exited || fail "status $(pm_status "$n") after kill"
-	assert_eq 137 "$(pm inspect -f '{{.State.ExitCode}}' "$n")" "exit code after SIGKILL"
-	n=$(uniq_name killterm)
-	pm_detached "$n"
-	assert_ok pm kill -s TERM "$n"
-	wait_for 10 pm_status_is "$n" exited || fail "status $(pm_status "$n") after kill -s TERM"
-	assert_eq 0 "$(pm inspect -f '{{.State.ExitCode}}' "$n")" "exit code after SIGTERM (handled)"
-}
-
-test_stop() {
-	local n start
-	n=$(uniq_name stop)
-	pm_detached "$n"
-	start=$SECONDS
-	assert_ok pm stop -t 20 "$n"
-	[ $((SECONDS - start)) -lt 10 ] || fail "stop took $((SECONDS - start)) s: SIGTERM did not stop the container"
-	assert_eq exited "$(pm_status "$n")" "status after stop"
-	assert_eq 0 "$(pm inspect -f '{{.State.ExitCode}}' "$n")" "exit code after stop"
-	assert_ok pm start "$n"
-	wait_for 10 pm_status_is "$n" running || fail "status $(pm_status "$n") after start of a stopped container"
-	assert_ok pm restart -t 20 "$n"
-	wait_for 10 pm_status_is "$n" running || fail "status $(pm_status "$n") after restart"
-}
-
 test_stop_pid_host() {
 	# With --pid host podman stops with `kill --all ID 15`.
 	local n
@@ -219,7 +138,7 @@ test_bridge_network() {
 	if ip -4 route | grep -q "^$PM_SUBNET\.0/24"; then skip "subnet $PM_SUBNET.0/24 is in use on this host"; fi
 	defer pm rm -f -t 0 "$n"
 	assert_ok pm_run -d --name "$n" --network silotest "$IMAGE" sh -c "$SLEEPER"
-	wait_for 10 pm_status_is "$n" running || fail "status $(pm_status "$n"), expected running"
+	wait_for 10 cli_status_is "$n" running || fail "status $(pm_status "$n"), expected running"
 	cfg=$(pm_userdata "$n")/config.json
 	nspath=$(jq -r '.linux.namespaces[] | select(.type == "network") | .path // empty' "$cfg")
 	assert_match "$nspath" '^/(var/)?run/netns/' "network namespace path in config.json"
