@@ -336,6 +336,41 @@ freezer_of(const char *cgpath)
   return NULL;
 }
 
+/* CRIU freezes the cgroup itself, then polls it every 100 ms: a busy container
+ * is seldom frozen at the first look, so that poll put 100 ms into the frozen
+ * time of most dumps.  silo freezes it at CRIU's "pre-dump" notification, the
+ * moment CRIU would, polling finely; CRIU then finds it frozen and goes on at
+ * once.  CRIU re-freezes a container it found frozen before it lets go of it,
+ * so whoever froze it here thaws it when CRIU is done. */
+struct early_freeze {
+  struct cgroup *cg;
+  bool frozen;
+};
+
+static int
+freeze_now(void *arg)
+{
+  struct early_freeze *f = arg;
+  struct silo_error e = {0};
+  if (cgroup_freeze(f->cg, true, &e) < 0) {
+    silo_log_debug("early freeze: %s (CRIU freezes it itself)", e.msg);
+    return 0;
+  }
+  f->frozen = true;
+  return 0;
+}
+
+static void
+early_freeze_end(struct early_freeze *f)
+{
+  struct silo_error e = {0};
+  if (f->frozen && cgroup_freeze(f->cg, false, &e) < 0)
+    silo_log_warn("thaw after the dump: %s", e.msg);
+  f->frozen = false;
+  cgroup_free(f->cg);
+  f->cg = NULL;
+}
+
 static int
 checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int rootfd, int dirfd,
            const struct silo_state *s, struct silo_error *err)
@@ -357,6 +392,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   _cleanup_free_ char *tmp_images = NULL, *ps_addr = NULL, *freezer = NULL;
   _cleanup_close_ int images_fd = -1, work_fd = -1;
   json_t *stdio = NULL;
+  struct early_freeze ef = {0};
   const char *images = o->criu.image_path;
   if (!images && o->export_path) {
     tmp_images = xstrdup("/var/tmp/silo-export-XXXXXX");
@@ -402,8 +438,15 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
     silo_err(err, EINVAL, "--lazy-pages needs --page-server ADDRESS:PORT");
     goto out;
   }
-  if (s->cgroup_manager != CGROUP_MANAGER_DISABLED && (freezer = freezer_of(s->cgroup_path)))
+  if (s->cgroup_manager != CGROUP_MANAGER_DISABLED && (freezer = freezer_of(s->cgroup_path))) {
     r.freeze_cgroup = freezer;
+    struct silo_error e = {0};
+    if (st == OCI_STATUS_RUNNING &&
+        cgroup_open(s->cgroup_path, s->cgroup_manager, &ef.cg, &e) == 0) {
+      r.on_pre_dump = freeze_now;
+      r.arg = &ef;
+    }
+  }
   if (ckpt_ext_mounts(cfg, s->bundle, s->pid, false, &r, err) < 0 ||
       external_namespaces(cfg, &r, err) < 0)
     goto out;
@@ -415,7 +458,9 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   if (!o->pre_dump && (write_manifest(images_fd, s, cfg, stdio, err) < 0 ||
                        write_file_atomic(images_fd, "config.json", cfg_buf, cfg_len, err) < 0))
     goto out;
-  if (criu_run(&r, NULL, err) < 0) {
+  int crc = criu_run(&r, NULL, err);
+  early_freeze_end(&ef);
+  if (crc < 0) {
     unlinkat(images_fd, CKPT_MANIFEST, 0);
     goto out;
   }
@@ -450,6 +495,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
       silo_log_warn("container `%s`: delete after checkpoint: %s", s->id, derr.msg);
   }
 out:
+  early_freeze_end(&ef);
   if (stdio) json_decref(stdio);
   if (tmp_images) {
     _cleanup_close_ int parent = open("/var/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

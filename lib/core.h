@@ -355,6 +355,8 @@ struct criu_req {
   unsigned timeout; /* seconds; 0: none */
   /* restore: at "setup-namespaces", with the restored init's pid */
   int (*on_setup_ns)(void *arg, pid_t pid);
+  /* dump: at "pre-dump", the moment CRIU is about to freeze the container */
+  int (*on_pre_dump)(void *arg);
   void *arg;
 };
 void criu_req_init(struct criu_req *r, enum criu_op op);
