@@ -6,9 +6,11 @@
  *   ------------------------                      ---------------------------------------
  *   parse config, validate everything,
  *   build seccomp, open joined namespaces
- *   mkdir state dir (lock), cgroup mkdir
- *   clone3(CLONE_NEW*|INTO_CGROUP|PIDFD) ------>  join namespaces, setsid, mounts...
- *   uid/gid maps, v1 cgroup.procs, GO(pid) ---->  (GO awaited only when needed: see
+ *   mkdir state dir (lock), cgroup mkdir,
+ *   open the v1 `tasks` files
+ *   clone3(CLONE_NEW*|INTO_CGROUP|PIDFD) ------>  "0" into each v1 `tasks` (moves itself),
+ *                                                 join namespaces, setsid, mounts...
+ *   uid/gid maps, GO(pid) --------------------->  (GO awaited only when needed: see
  *                                                 init_await_go)
  *   [prestart+createRuntime hooks] <-- HOOKS --   (only when the config has such hooks)
  *                                  -- ACK ---->   mounts, devices, createContainer hooks,
