@@ -242,6 +242,16 @@ recv_wanted(struct mig_conn *c, int rootfd, json_t *m, json_t *wantset, uint64_t
       return silo_err(err, EPROTO, "%s sent `%s`, which was not asked for", c->peer, p);
     }
     json_object_del(wantset, p);
+    if (json_is_true(json_object_get(hdr, "gone"))) {
+      /* gone on the source since its manifest: so here too, until a later pass */
+      json_decref(hdr);
+      const char *leaf;
+      struct silo_error e = {0};
+      _cleanup_close_ int pfd = mig_open_parent(rootfd, p, &leaf, &e);
+      if (pfd >= 0) rm_rf_at(pfd, leaf);
+      json_object_del(m, p);
+      continue;
+    }
     int r = mig_recv_file(c, rootfd, p, hdr, json_object_get(m, p), bytes, err);
     json_decref(hdr);
     if (r < 0) return silo_err_wrap(err, "rootfs");

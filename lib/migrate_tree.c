@@ -263,7 +263,12 @@ send_hashed(struct mig_conn *c, int fd, uint64_t size, const char *path, char he
     ssize_t r = read(fd, buf, want);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return silo_err(err, errno, "read `%s`", path);
-    if (r == 0) return silo_err(err, EIO, "`%s` shrank while it was sent", path);
+    if (r == 0) {
+      /* The container truncated it meanwhile: the size was announced, so zeros
+       * make up the rest.  Its ctime changed, so the next pass sends it again. */
+      memset(buf, 0, want);
+      r = (ssize_t)want;
+    }
     sha256_update(&sh, buf, (size_t)r);
     if (mig_send(c, MIG_DATA, buf, (size_t)r, err) < 0) return -1;
     left -= (uint64_t)r;
@@ -276,17 +281,46 @@ send_hashed(struct mig_conn *c, int fd, uint64_t size, const char *path, char he
  * opened).  entry (a rootfs manifest's): the data is hashed, FILE_END carries the
  * sha256, and the entry is updated to what was sent.  Else (images) it goes with
  * sendfile. */
+static bool
+vanished(int e)
+{
+  return e == ENOENT || e == ENOTDIR || e == ELOOP;
+}
+
+/* A rootfs file of a running container may be gone (renamed, deleted, replaced by
+ * a link or a directory) between the manifest and its turn: FILE {"gone":true}
+ * tells the receiver to drop it, and the next pass sees what is there then. */
+static int
+send_gone(struct mig_conn *c, const char *tree, const char *path, json_t *entry,
+          struct silo_error *err)
+{
+  silo_log_debug("migrate: `%s` went away before it was sent", path);
+  *err = (struct silo_error){0};
+  json_object_set_new(entry, "h", json_string(""));
+  return mig_send_json(c, MIG_FILE,
+                       json_pack("{s:s, s:s, s:b}", "tree", tree, "path", path, "gone", 1), err);
+}
+
 static int
 send_file(struct mig_conn *c, int rootfd, const char *tree, const char *path, json_t *entry,
           uint64_t *bytes, struct silo_error *err)
 {
   const char *leaf;
   _cleanup_close_ int pfd = mig_open_parent(rootfd, path, &leaf, err);
-  if (pfd < 0) return silo_err_wrap(err, "send `%s`", path);
+  if (pfd < 0) {
+    if (entry && vanished(err->errnum)) return send_gone(c, tree, path, entry, err);
+    return silo_err_wrap(err, "send `%s`", path);
+  }
   _cleanup_close_ int fd = openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
   struct stat st;
-  if (fd < 0 || fstat(fd, &st) < 0) return silo_err(err, errno, "send `%s`", path);
-  if (!S_ISREG(st.st_mode)) return silo_err(err, EINVAL, "send `%s`: no longer a file", path);
+  if (fd < 0 || fstat(fd, &st) < 0) {
+    if (entry && vanished(errno)) return send_gone(c, tree, path, entry, err);
+    return silo_err(err, errno, "send `%s`", path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    if (entry) return send_gone(c, tree, path, entry, err);
+    return silo_err(err, EINVAL, "send `%s`: no longer a file", path);
+  }
   json_t *hdr = json_pack("{s:s, s:s, s:s, s:I, s:i}", "tree", tree, "path", path, "t", "f", "s",
                           (json_int_t)st.st_size, "m", (int)(st.st_mode & 07777));
   char hex[65] = "";

@@ -327,14 +327,62 @@ test_rootfs_sync(void **state)
   close(root);
 }
 
+/* A running container changes its rootfs while a pass is sent: a file deleted or
+ * truncated between the manifest and its turn must not fail the pass, and the
+ * next pass must leave the destination as the source is then. */
+static void
+test_rootfs_sync_while_changing(void **state)
+{
+  (void)state;
+  strcpy(tmpdir, "/tmp/silo-test-sync-XXXXXX");
+  assert_non_null(mkdtemp(tmpdir));
+  char src[128], dst[128], p[200];
+  snprintf(src, sizeof src, "%s/src", tmpdir);
+  snprintf(dst, sizeof dst, "%s/dst", tmpdir);
+  mkdir(src, 0755);
+  mkdir(dst, 0755);
+  put("src/gone", "deleted before its turn\n", 0644);
+  put("src/short", "this file is truncated before its turn\n", 0644);
+  put("src/keep", "kept\n", 0644);
+
+  struct rx r;
+  struct mig_manifest prev = {0}, m = {0};
+  struct silo_error err = {0};
+  rx_start(&r, dst);
+  if (mig_manifest_build(src, &prev, &m, &err) < 0) fail_msg("manifest: %s", err.msg);
+  snprintf(p, sizeof p, "%s/gone", src);
+  assert_int_equal(unlink(p), 0);
+  snprintf(p, sizeof p, "%s/short", src);
+  assert_int_equal(truncate(p, 4), 0);
+  uint64_t bytes = 0;
+  if (mig_sync_rootfs_send(&r.a, src, &m, &bytes, &err) < 0) fail_msg("send: %s", err.msg);
+  prev = m;
+  assert_null(get("dst/gone"));
+  assert_string_equal(get("dst/keep"), "kept\n");
+  /* the next pass: what the source holds now */
+  put("src/gone", "back again\n", 0644);
+  rx_sync(&r, src, &prev);
+  rx_stop(&r);
+  assert_string_equal(get("dst/short"), "this");
+  assert_string_equal(get("dst/gone"), "back again\n");
+  mig_manifest_free(&prev);
+  int root = open("/tmp", O_RDONLY | O_DIRECTORY);
+  rm_rf_at(root, tmpdir + 5);
+  close(root);
+}
+
 int
 main(void)
 {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_hmac_rfc4231), cmocka_unit_test(test_paths),
-      cmocka_unit_test(test_frames),       cmocka_unit_test(test_handshake),
-      cmocka_unit_test(test_token_file),   cmocka_unit_test(test_rootfs_sync),
+      cmocka_unit_test(test_hmac_rfc4231),
+      cmocka_unit_test(test_paths),
+      cmocka_unit_test(test_frames),
+      cmocka_unit_test(test_handshake),
+      cmocka_unit_test(test_token_file),
+      cmocka_unit_test(test_rootfs_sync),
+      cmocka_unit_test(test_rootfs_sync_while_changing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
