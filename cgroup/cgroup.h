@@ -85,6 +85,9 @@ int cgroup_destroy(struct cgroup *cg, struct silo_error *err);
 /* Freezes (true) or thaws the cgroup: v2 cgroup.freeze, v1 freezer.state; returns once
  * the kernel reports the new state (v1 FREEZING settles into FROZEN). */
 int cgroup_freeze(struct cgroup *cg, bool frozen, struct silo_error *err);
+/* Asks for the freeze and returns at once: for tasks that some other party (CRIU)
+ * holds stopped and lets go of later; cgroup_freeze(cg, true) then waits for it. */
+int cgroup_freeze_request(struct cgroup *cg, struct silo_error *err);
 
 /* ---- statistics (stats.c), for `events --stats` ---- */
 struct cgroup_kv_u64 {

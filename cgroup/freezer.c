@@ -58,6 +58,16 @@ cgroup_freeze(struct cgroup *cg, bool frozen, struct silo_error *err)
   return silo_err(err, ENOTSUP, "no freezer: the host has neither a v1 freezer nor cgroup v2");
 }
 
+int
+cgroup_freeze_request(struct cgroup *cg, struct silo_error *err)
+{
+  const char *v1 = cg_v1_dir(cg, CG_FREEZER);
+  if (v1) return cg_set(v1, "freezer.state", "FROZEN", err);
+  const char *v2 = cg_v2_dir(cg);
+  if (v2 && cg_exists(v2, "cgroup.freeze")) return cg_set(v2, "cgroup.freeze", "1", err);
+  return silo_err(err, ENOTSUP, "no freezer: the host has neither a v1 freezer nor cgroup v2");
+}
+
 bool
 cgroup_is_frozen(const struct cgroup *cg)
 {

@@ -359,6 +359,8 @@ struct criu_req {
   int (*on_setup_ns)(void *arg, pid_t pid);
   /* dump: at "pre-dump", the moment CRIU is about to freeze the container */
   int (*on_pre_dump)(void *arg);
+  /* restore: at "pre-resume", before CRIU lets the restored tasks run */
+  int (*on_pre_resume)(void *arg);
   void *arg;
 };
 void criu_req_init(struct criu_req *r, enum criu_op op);

@@ -251,6 +251,8 @@ on_notify(char *action, criu_notify_arg_t na)
     return r->on_setup_ns(r->arg, (pid_t)lib.notify_pid(na));
   } else if (strcmp(action, "pre-dump") == 0 && r->on_pre_dump) {
     return r->on_pre_dump(r->arg);
+  } else if (strcmp(action, "pre-resume") == 0 && r->on_pre_resume) {
+    return r->on_pre_resume(r->arg);
   }
   return 0;
 }

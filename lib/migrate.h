@@ -215,6 +215,7 @@ struct mig_restore {
   const char *id, *bundle, *images, *work;
   unsigned timeout;
   bool lazy;
+  bool paused; /* cold receiver: frozen until the source commits */
 };
 int mig_restore_fn(void *arg, struct silo_error *err);
 /* From the images' silo-checkpoint.json: the init's stdio files reopened (on the

@@ -362,7 +362,8 @@ do_restore(struct dst *d, json_t *req, struct silo_error *err)
                            .images = img,
                            .work = work,
                            .timeout = d->o->criu_timeout,
-                           .lazy = d->lazy};
+                           .lazy = d->lazy,
+                           .paused = !d->lazy};
   int r = mig_child_start(&d->restore, mig_restore_fn, &rr, stdio, err);
   for (int i = 0; i < 3; i++)
     if (stdio[i] >= 0) close(stdio[i]);
@@ -383,6 +384,10 @@ do_restore(struct dst *d, json_t *req, struct silo_error *err)
   mig_pump_free(&p);
   if (r < 0) return -1;
   mig_guard_release(&d->guard);
+  /* Cold: restored frozen, so that nothing ran here before the source gave the
+   * container up (it may still restore its own copy until COMMIT).  Now it runs. */
+  if (!d->lazy && silo_resume(d->ctx, d->id, err) < 0)
+    return silo_err_wrap(err, "resume the restored container (it stays paused here)");
   return mig_send_json(&d->c, MIG_DONE, json_pack("{s:I}", "pages", (json_int_t)p.from_peer), err);
 }
 

@@ -283,12 +283,15 @@ mig_lazy_daemon_start(struct silo_context *ctx, const char *images, const char *
   ch->pidfd = ch->errfd = -1;
   fflush(stdout);
   fflush(stderr);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return silo_err(err, errno, "fork");
   if (pid == 0) {
     child_signals();
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives the receiver */
-    if (getppid() == 1) _exit(1);     /* it died before the line above */
+    /* It died before the line above: we belong to a reaper now (init, or a
+     * subreaper such as a service manager), whatever its pid. */
+    if (getppid() != parent) _exit(1);
     int null = open("/dev/null", O_RDWR);
     dup2(null, 0), dup2(null, 1), dup2(null, 2);
     int fd = dup(ps_fd); /* without close-on-exec: CRIU takes it by number */
@@ -345,7 +348,8 @@ int
 mig_restore_fn(void *arg, struct silo_error *err)
 {
   const struct mig_restore *r = arg;
-  struct silo_restore_opts ro = {.id = r->id, .bundle = r->bundle, .detach = true};
+  struct silo_restore_opts ro = {
+      .id = r->id, .bundle = r->bundle, .detach = true, .paused = r->paused};
   ro.criu.image_path = r->images;
   ro.criu.work_path = r->work;
   ro.criu.tcp_established = true;

@@ -403,8 +403,10 @@ src_switch_frame(void *arg, const struct mig_frame *f, struct silo_error *err)
   struct src *s = arg;
   if (f->type == MIG_RESTORED && !s->restored) {
     s->restored = true;
-    s->rep->downtime_s = mig_now() - s->t_freeze;
-    src_progress_line(s, "running on %s after %.3f s of downtime", s->c.peer, s->rep->downtime_s);
+    if (s->lazy) { /* cold: it runs once the receiver has the COMMIT (DONE) */
+      s->rep->downtime_s = mig_now() - s->t_freeze;
+      src_progress_line(s, "running on %s after %.3f s of downtime", s->c.peer, s->rep->downtime_s);
+    }
     /* From here the container is the destination's: no local restore any more
      * (postcopy: the frozen tasks stay until every page has moved). */
     if (!s->lazy) mig_guard_release(&s->guard);
@@ -475,6 +477,8 @@ cold_switch(struct src *s, struct silo_error *err)
                         "commit: check `%s` there; the images stay in %s/final",
                         s->st.id, s->work);
   }
+  s->rep->downtime_s = mig_now() - s->t_freeze;
+  src_progress_line(s, "running on %s after %.3f s of downtime", s->c.peer, s->rep->downtime_s);
   return 0;
 }
 

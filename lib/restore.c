@@ -182,6 +182,21 @@ run_restore_hooks(void *arg, pid_t pid)
   return 0;
 }
 
+/* --paused (a migration's receiver until the source commits): the cgroup is
+ * frozen before CRIU lets the restored tasks go, so not one instruction of the
+ * program runs before silo_resume. */
+static int
+freeze_before_resume(void *arg)
+{
+  struct container_plan *c = arg;
+  struct silo_error e = {0};
+  if (cgroup_freeze_request(c->cg, &e) < 0) {
+    silo_log_error("restore `%s`: freeze before resume: %s", c->id, e.msg);
+    return -1;
+  }
+  return 0;
+}
+
 /* State dir and cgroup, as container_spawn makes them. */
 static int
 make_state(struct container_plan *c, struct silo_error *err)
@@ -275,6 +290,13 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
   r.root = root;
   if (c->cg) r.cg_root = cgroup_path(c->cg);
   if (ckpt_cgroup_mounts(c->cfg, r.cg_root, &r, err) < 0) goto out;
+  if (o->paused) {
+    if (!c->cg) {
+      silo_err(err, ENOTSUP, "a paused restore needs the container's cgroup (a freezer)");
+      goto out;
+    }
+    r.on_pre_resume = freeze_before_resume;
+  }
 
   pid_t pid = 0;
   silo_log_debug("container `%s`: criu restore from %s", c->id, images);
@@ -286,6 +308,7 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
     silo_err(err, ESRCH, "the restored process %d is gone", (int)pid);
     goto out;
   }
+  if (o->paused && cgroup_freeze(c->cg, true, err) < 0) goto out;
   if (c->pty_master >= 0 && o->console_socket) {
     if (terminal_send(o->console_socket, c->pty_master, err) < 0) goto out;
     close(c->pty_master);

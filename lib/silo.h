@@ -83,7 +83,7 @@ int silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exi
               struct silo_error *err);
 
 /* ---- checkpoint / restore (CRIU through libcriu, loaded only for these) ---- */
-struct silo_criu_opts { /* what checkpoint and restore share (runc's flags) */
+struct silo_criu_opts {   /* what checkpoint and restore share (runc's flags) */
   const char *image_path; /* default "checkpoint" */
   const char *work_path;  /* default: the image path */
   bool tcp_established, ext_unix_sk, shell_job, file_locks, lazy_pages, auto_dedup;
@@ -97,7 +97,7 @@ struct silo_checkpoint_opts {
   const char *parent_path; /* --parent-path, relative to the image path */
   const char *page_server; /* ADDR:PORT */
   bool leave_running, pre_dump;
-  int status_fd; /* -1: none */
+  int status_fd;           /* -1: none */
   const char *export_path; /* --export FILE */
 };
 int silo_checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o,
@@ -110,6 +110,7 @@ struct silo_restore_opts {
   const char *pid_file, *console_socket;
   const char *import_path; /* --import FILE */
   bool detach, no_pivot, no_subreaper, tcp_close;
+  bool paused; /* restored frozen, for silo_resume to start (a migration's commit) */
 };
 /* Restores a container; in the foreground waits for it like run (*exit_code). */
 int silo_restore(struct silo_context *ctx, const struct silo_restore_opts *o, int *exit_code,
@@ -218,8 +219,8 @@ struct silo_migrate_opts {
 #define SILO_MIGRATE_MAX_ITER 32
 struct silo_migrate_report {
   const char *strategy;
-  bool migrated;          /* the container runs on the destination, gone from here */
-  bool resumed_on_source; /* it failed, and the container runs here */
+  bool migrated;              /* the container runs on the destination, gone from here */
+  bool resumed_on_source;     /* it failed, and the container runs here */
   double total_s, downtime_s; /* downtime: freeze to running on the destination */
   double dump_s, restore_s;   /* the downtime's parts: the dump; transfer and restore */
   unsigned long long bytes_sent, rootfs_bytes, image_bytes, page_bytes;
@@ -237,8 +238,8 @@ char *silo_migrate_report_format(const struct silo_migrate_report *r, bool json,
                                  const struct silo_error *err);
 
 struct silo_migrate_receive_opts {
-  const char *listen;        /* ADDR:PORT */
-  const char *bundle_dir;    /* a received container's bundle is DIR/<id> */
+  const char *listen;     /* ADDR:PORT */
+  const char *bundle_dir; /* a received container's bundle is DIR/<id> */
   const char *token_file;
   const char *cgroup_parent; /* cgroupfs: linux.cgroupsPath becomes PARENT/<id> */
   bool keep_listening;       /* else: return after one authenticated migration */
