@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/rtnetlink.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,13 +31,19 @@
 #define ANN_PUBLISH "org.silo.network.publish"
 #define ANN_SUBNET  "org.silo.network.subnet"
 #define ANN_BRIDGE  "org.silo.network.bridge"
+#define ANN_IPV6    "org.silo.network.ipv6"
+#define ANN_SUBNET6 "org.silo.network.subnet6"
 #define NSFS_MAGIC_ 0x6e736673
 
 struct network_plan {
   struct nn_record rec; /* what is (to be) made: <state>/network.json */
   bool has_subnet;      /* org.silo.network.subnet */
   struct nn_subnet want;
-  int netns_fd; /* after clone: the container's network namespace */
+  bool ipv6;        /* --ipv6, --subnet6 or org.silo.network.ipv6/subnet6 */
+  bool has_subnet6; /* --subnet6 or org.silo.network.subnet6 */
+  struct nn_subnet6 want6;
+  const char *subnet6_src; /* which of the two, for errors */
+  int netns_fd;            /* after clone: the container's network namespace */
   struct oci_mount files[2];
   char *file_src[2];
   /* with a user namespace: mounted by silo into the container's mount namespace */
@@ -48,6 +55,38 @@ static const char *
 annotation(const struct oci_config *cfg, const char *key)
 {
   return oci_kv_get(cfg->annotations, cfg->n_annotations, key);
+}
+
+/* IPv6 is on with --ipv6 or --subnet6, else with the annotation ipv6 "true" or a
+ * subnet6 annotation; the flags win over the annotations. */
+static int
+plan_ipv6(struct container_plan *c, struct network_plan *n, struct silo_error *err)
+{
+  const char *on = annotation(c->cfg, ANN_IPV6), *ann6 = annotation(c->cfg, ANN_SUBNET6);
+  bool flags = c->opts->ipv6 || c->opts->subnet6;
+  if (on && strcmp(on, "true") != 0 && strcmp(on, "false") != 0)
+    return silo_err(err, EINVAL, "annotation " ANN_IPV6 ": `%s` is neither true nor false", on);
+  bool off = on && strcmp(on, "false") == 0;
+  if (!flags && off && ann6)
+    return silo_err(err, EINVAL,
+                    "annotation " ANN_SUBNET6 " is set but annotation " ANN_IPV6 " is false");
+  n->ipv6 = flags || (!off && (on || ann6));
+  if (!n->ipv6) return 0;
+  const char *sn6 = c->opts->subnet6;
+  n->subnet6_src = "--subnet6";
+  if (!sn6 && ann6) {
+    sn6 = ann6;
+    n->subnet6_src = "annotation " ANN_SUBNET6;
+  }
+  if (sn6) {
+    if (nn_subnet6_parse(sn6, &n->want6, err) < 0) return silo_err_wrap(err, "%s", n->subnet6_src);
+    n->has_subnet6 = true;
+  }
+  if (access("/proc/sys/net/ipv6", F_OK) < 0)
+    return silo_err(err, EAFNOSUPPORT,
+                    "%s: the host has no IPv6 (/proc/sys/net/ipv6 is missing: ipv6.disable=1?)",
+                    c->opts->ipv6 || !sn6 ? "IPv6" : n->subnet6_src);
+  return 0;
 }
 
 static int
@@ -63,6 +102,7 @@ plan_bridge(struct container_plan *c, struct network_plan *n, struct silo_error 
     if (nn_subnet_parse(sn, &n->want, err) < 0) return silo_err_wrap(err, "annotation " ANN_SUBNET);
     n->has_subnet = true;
   }
+  if (plan_ipv6(c, n, err) < 0) return -1;
   /* --publish replaces the annotation's list. */
   const char *psrc = c->opts->n_publish ? "--publish" : "annotation " ANN_PUBLISH;
   if (c->opts->n_publish) {
@@ -137,6 +177,9 @@ network_plan(struct container_plan *c, struct silo_error *err)
     return silo_err(err, EINVAL, "%s: unknown mode `%s` (none or bridge)", src, mode);
   if (c->opts->n_publish && !bridge)
     return silo_err(err, EINVAL, "--publish needs --network bridge");
+  if ((c->opts->ipv6 || c->opts->subnet6) && !bridge)
+    return silo_err(err, EINVAL, "%s needs --network bridge",
+                    c->opts->subnet6 ? "--subnet6" : "--ipv6");
   size_t n_devs = cfg->linux ? cfg->linux->n_net_devices : 0;
   if (!bridge && !n_devs) return 0;
 
@@ -260,6 +303,70 @@ out:
   return ret;
 }
 
+/* The bridge's IPv6 subnet: its leases', else its global address's, else a free
+ * one (the same order as for IPv4). */
+static int
+choose_subnet6(struct network_plan *n, const struct nn_store *st, struct silo_error *err)
+{
+  const char *br = n->rec.bridge_name;
+  const struct nn_subnet6 *want = n->has_subnet6 ? &n->want6 : NULL;
+  struct nn_subnet6 s;
+  char a[NN_SUBNET6_STRLEN], b[NN_SUBNET6_STRLEN];
+  if (nn_store_bridge_subnet6(st, br, &s)) {
+    if (want && !nn_subnet6_equal(want, &s))
+      return silo_err(err, EINVAL, "bridge `%s` serves IPv6 subnet %s, not %s (%s)", br,
+                      nn_subnet6_str(&s, a), nn_subnet6_str(want, b), n->subnet6_src);
+    n->rec.subnet6 = s;
+    return 0;
+  }
+  struct nn_nl *host = nn_nl_open(-1, err);
+  if (!host) return -1;
+  int ret = -1;
+  struct nn_hostnet6 *nets = NULL;
+  struct nn_addr *addrs = NULL;
+  size_t n_nets = 0, n_addrs = 0, i;
+  struct nn_link l;
+  int r = nn_link_get(host, br, &l, err);
+  if (r < 0) goto out;
+  if (r == 0 && nn_addr_list(host, l.index, AF_INET6, &addrs, &n_addrs, err) < 0) goto out;
+  for (i = 0; i < n_addrs && addrs[i].scope != RT_SCOPE_UNIVERSE; i++) continue;
+  if (i < n_addrs) { /* an existing bridge with a global address: its subnet */
+    struct in6_addr ip;
+    memcpy(&ip, addrs[i].addr, 16);
+    s.prefix = addrs[i].prefix;
+    s.net = nn_ip6_masked(&ip, s.prefix);
+    if (want && !nn_subnet6_equal(want, &s)) {
+      silo_err(err, EINVAL, "bridge `%s` has IPv6 subnet %s, not %s (%s)", br,
+               nn_subnet6_str(&s, a), nn_subnet6_str(want, b), n->subnet6_src);
+      goto out;
+    }
+    if (s.prefix < NN_PREFIX6_MIN || s.prefix > NN_PREFIX6_MAX) {
+      silo_err(err, EINVAL, "bridge `%s` has IPv6 subnet %s: silo needs a /%d to /%d", br,
+               nn_subnet6_str(&s, a), NN_PREFIX6_MIN, NN_PREFIX6_MAX);
+      goto out;
+    }
+    n->rec.subnet6 = s;
+    ret = 0;
+    goto out;
+  }
+  if (nn_host_nets6(host, &nets, &n_nets, err) < 0) goto out;
+  /* The IPv6 subnets of silo's other bridges count as taken even while they are down. */
+  for (i = 0; i < st->n; i++) {
+    if (!st->leases[i].has_ip6) continue;
+    nets = xrealloc(nets, (n_nets + 1) * sizeof *nets);
+    struct nn_hostnet6 h = {.net = st->leases[i].subnet6};
+    snprintf(h.dev, sizeof h.dev, "%s", st->leases[i].bridge);
+    nets[n_nets++] = h;
+  }
+  ret = nn_subnet6_choose(want, nets, n_nets, br, &n->rec.subnet6, err);
+  if (ret < 0 && want) silo_err_wrap(err, "%s", n->subnet6_src);
+out:
+  free(nets);
+  free(addrs);
+  nn_nl_close(host);
+  return ret;
+}
+
 static int
 lease(struct container_plan *c, struct network_plan *n, struct silo_error *err)
 {
@@ -270,6 +377,14 @@ lease(struct container_plan *c, struct network_plan *n, struct silo_error *err)
   if (r == 0)
     r = nn_store_allocate(&st, c->id, n->rec.bridge_name, &n->rec.subnet, n->rec.ports,
                           n->rec.n_ports, &n->rec.ip, err);
+  if (r == 0 && n->ipv6) {
+    r = choose_subnet6(n, &st, err);
+    if (r == 0) r = nn_store_allocate6(&st, c->id, &n->rec.subnet6, &n->rec.ip6, err);
+    if (r == 0)
+      n->rec.has_ip6 = true;
+    else
+      nn_store_release(&st, c->id); /* the IPv4 address taken above is not kept either */
+  }
   if (st.dirty) {
     struct silo_error e = {0};
     if (nn_store_save(&st, r < 0 ? &e : err) < 0 && r == 0) r = -1;
@@ -279,6 +394,11 @@ lease(struct container_plan *c, struct network_plan *n, struct silo_error *err)
     char ip[16], sn[20];
     silo_log_debug("container `%s`: address %s in %s on bridge %s", c->id, nn_ip_str(n->rec.ip, ip),
                    nn_subnet_str(&n->rec.subnet, sn), n->rec.bridge_name);
+  }
+  if (r == 0 && n->rec.has_ip6) {
+    char ip6[NN_IP6_STRLEN], sn6[NN_SUBNET6_STRLEN];
+    silo_log_debug("container `%s`: IPv6 address %s in %s", c->id, nn_ip6_str(&n->rec.ip6, ip6),
+                   nn_subnet6_str(&n->rec.subnet6, sn6));
   }
   return r;
 }
@@ -347,7 +467,8 @@ add_files(struct container_plan *c, struct silo_error *err)
   if (!config_mounts(c->cfg, "/etc/hosts")) {
     char host[64];
     snprintf(host, sizeof host, "%s", c->cfg->hostname ? c->cfg->hostname : c->id);
-    _cleanup_free_ char *text = nn_hosts_content(host, n->rec.ip);
+    _cleanup_free_ char *text =
+        nn_hosts_content(host, n->rec.ip, n->rec.has_ip6 ? &n->rec.ip6 : NULL);
     if (add_file(c, statedir, 0, "hosts", "/etc/hosts", text, err) < 0) return -1;
   }
   if (!config_mounts(c->cfg, "/etc/resolv.conf")) {
@@ -451,15 +572,34 @@ attach_bridge(struct container_plan *c, struct silo_error *err)
   struct nn_nl *host = nn_nl_open(-1, err);
   int ret = -1;
   if (!host) goto out;
+  /* In this order, under the store's lock: the bridge with its gateways (the
+   * container's default routes need them on-link); forwarding (traffic flows as
+   * soon as eth0 is up), recorded in the store at once so that teardown can turn it
+   * off again even if what follows fails; the endpoint; the NAT rules last, when
+   * the addresses they name exist.  Each step only adds what is the container's
+   * or silo's own (a bridge it may share, its tables), and a failure anywhere is
+   * undone by network_teardown from network.json and the lease. */
   int index, mtu;
   bool created;
   if (nn_bridge_ensure(host, n->rec.bridge_name, &n->rec.subnet, &index, &mtu, &created, err) < 0)
     goto out;
   if (created) silo_log_debug("network: created bridge %s", n->rec.bridge_name);
+  if (n->rec.has_ip6 &&
+      nn_bridge_ensure6(host, n->rec.bridge_name, index, &n->rec.subnet6, err) < 0)
+    goto out;
   char val[16];
   if (nn_sysctl_get("net/ipv4/ip_forward", val, sizeof val) < 0 || strcmp(val, "1") != 0) {
     if (nn_sysctl_set("net/ipv4/ip_forward", "1", err) < 0) goto out;
     st.forward_changed = true;
+    if (nn_store_save(&st, err) < 0) goto out;
+  }
+  if (n->rec.has_ip6 && (nn_sysctl_get("net/ipv6/conf/all/forwarding", val, sizeof val) < 0 ||
+                         strcmp(val, "1") != 0)) {
+    /* "all" sets every interface's forwarding (the kernel has no single IPv6 switch);
+     * like ip_forward it is turned off again with silo's last container. */
+    if (nn_sysctl_set("net/ipv6/conf/all/forwarding", "1", err) < 0) goto out;
+    silo_log_debug("network: turned on net.ipv6.conf.all.forwarding");
+    st.forward6_changed = true;
     if (nn_store_save(&st, err) < 0) goto out;
   }
   if (n->rec.n_ports) {
@@ -472,12 +612,18 @@ attach_bridge(struct container_plan *c, struct silo_error *err)
                           .bridge = n->rec.bridge_name,
                           .subnet = n->rec.subnet,
                           .ip = n->rec.ip,
+                          .has_ip6 = n->rec.has_ip6,
+                          .subnet6 = n->rec.subnet6,
+                          .ip6 = n->rec.ip6,
                           .netns_fd = n->netns_fd};
   if (nn_endpoint_create(host, &e, err) < 0) goto out;
   struct nn_nft_rules rules = {.key = n->rec.key,
                                .bridge = n->rec.bridge_name,
                                .subnet = n->rec.subnet,
                                .ip = n->rec.ip,
+                               .has_ip6 = n->rec.has_ip6,
+                               .subnet6 = n->rec.subnet6,
+                               .ip6 = n->rec.ip6,
                                .ports = n->rec.ports,
                                .n_ports = n->rec.n_ports};
   if (nn_nft_add(&rules, err) < 0) goto out;
@@ -536,11 +682,19 @@ detach_bridge(int statefd, const char *id, const struct nn_record *r)
     silo_log_warn("container `%s`: network: %s", id, e.msg);
   if (s == 0) {
     nn_store_release(&st, id);
+    /* The IPv6 gateway goes with the bridge's last IPv6 container (the bridge may
+     * stay, for IPv4 containers or another state root's). */
+    if (host && r->has_ip6 && r->bridge_name[0] && nn_store_count6(&st, r->bridge_name) == 0)
+      nn_bridge_release6(host, r->bridge_name, &r->subnet6);
     if (host && r->bridge_name[0] && nn_store_count(&st, r->bridge_name) == 0)
       nn_bridge_release(host, r->bridge_name);
     if (host && st.n == 0 && st.forward_changed && !nn_any_silo_veth(host)) {
       /* silo turned forwarding on: off again with the last container. */
       if (nn_sysctl_set("net/ipv4/ip_forward", "0", &e) == 0) st.forward_changed = false;
+    }
+    if (host && nn_store_count6(&st, NULL) == 0 && st.forward6_changed && !nn_any_silo_veth(host)) {
+      /* The same for IPv6, with the last container that had IPv6. */
+      if (nn_sysctl_set("net/ipv6/conf/all/forwarding", "0", &e) == 0) st.forward6_changed = false;
     }
     st.dirty = true;
     if (nn_store_save(&st, &e) < 0) silo_log_warn("container `%s`: network: %s", id, e.msg);

@@ -529,7 +529,7 @@ test_resolv_hosts(void **state)
   assert_non_null(strstr(s, "# silo: no nameserver"));
   free(s);
 
-  s = nn_hosts_content("box", ip("10.88.0.7"));
+  s = nn_hosts_content("box", ip("10.88.0.7"), NULL);
   assert_non_null(strstr(s, "127.0.0.1\tlocalhost\n"));
   assert_non_null(strstr(s, "\n10.88.0.7\tbox\n"));
   free(s);
