@@ -328,6 +328,14 @@ choose_subnet6(struct network_plan *n, const struct nn_store *st, struct silo_er
   struct nn_link l;
   int r = nn_link_get(host, br, &l, err);
   if (r < 0) goto out;
+  /* Refused now, before anything is made, rather than when the address is added. */
+  char key[96], val[16];
+  snprintf(key, sizeof key, "net/ipv6/conf/%s/disable_ipv6", r == 0 ? br : "default");
+  if (nn_sysctl_get(key, val, sizeof val) == 0 && strcmp(val, "0") != 0) {
+    silo_err(err, EPROTONOSUPPORT, "IPv6 is disabled on %s `%s` (%s = %s)",
+             r == 0 ? "bridge" : "new interfaces, and so on the bridge", br, key, val);
+    goto out;
+  }
   if (r == 0 && nn_addr_list(host, l.index, AF_INET6, &addrs, &n_addrs, err) < 0) goto out;
   for (i = 0; i < n_addrs && addrs[i].scope != RT_SCOPE_UNIVERSE; i++) continue;
   if (i < n_addrs) { /* an existing bridge with a global address: its subnet */
