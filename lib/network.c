@@ -11,12 +11,13 @@
  *   network_after_clone   pin the namespace on <state>/netns, bridge, veth, NAT,
  *                         published ports, linux.netDevices
  *   network_teardown      undo what network.json records, best effort
+ *
+ * IPv6 (--ipv6, --subnet6) is planned and its subnet chosen in network6.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/rtnetlink.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,69 +26,9 @@
 #include <sys/vfs.h>
 
 #include "core.h"
-#include "netns/netns.h"
+#include "network.h"
 
-#define ANN_MODE    "org.silo.network"
-#define ANN_PUBLISH "org.silo.network.publish"
-#define ANN_SUBNET  "org.silo.network.subnet"
-#define ANN_BRIDGE  "org.silo.network.bridge"
-#define ANN_IPV6    "org.silo.network.ipv6"
-#define ANN_SUBNET6 "org.silo.network.subnet6"
 #define NSFS_MAGIC_ 0x6e736673
-
-struct network_plan {
-  struct nn_record rec; /* what is (to be) made: <state>/network.json */
-  bool has_subnet;      /* org.silo.network.subnet */
-  struct nn_subnet want;
-  bool ipv6;        /* --ipv6, --subnet6 or org.silo.network.ipv6/subnet6 */
-  bool has_subnet6; /* --subnet6 or org.silo.network.subnet6 */
-  struct nn_subnet6 want6;
-  const char *subnet6_src; /* which of the two, for errors */
-  int netns_fd;            /* after clone: the container's network namespace */
-  struct oci_mount files[2];
-  char *file_src[2];
-  /* with a user namespace: mounted by silo into the container's mount namespace */
-  const char *ns_file_dest[2];
-  bool ns_files;
-};
-
-static const char *
-annotation(const struct oci_config *cfg, const char *key)
-{
-  return oci_kv_get(cfg->annotations, cfg->n_annotations, key);
-}
-
-/* IPv6 is on with --ipv6 or --subnet6, else with the annotation ipv6 "true" or a
- * subnet6 annotation; the flags win over the annotations. */
-static int
-plan_ipv6(struct container_plan *c, struct network_plan *n, struct silo_error *err)
-{
-  const char *on = annotation(c->cfg, ANN_IPV6), *ann6 = annotation(c->cfg, ANN_SUBNET6);
-  bool flags = c->opts->ipv6 || c->opts->subnet6;
-  if (on && strcmp(on, "true") != 0 && strcmp(on, "false") != 0)
-    return silo_err(err, EINVAL, "annotation " ANN_IPV6 ": `%s` is neither true nor false", on);
-  bool off = on && strcmp(on, "false") == 0;
-  if (!flags && off && ann6)
-    return silo_err(err, EINVAL,
-                    "annotation " ANN_SUBNET6 " is set but annotation " ANN_IPV6 " is false");
-  n->ipv6 = flags || (!off && (on || ann6));
-  if (!n->ipv6) return 0;
-  const char *sn6 = c->opts->subnet6;
-  n->subnet6_src = "--subnet6";
-  if (!sn6 && ann6) {
-    sn6 = ann6;
-    n->subnet6_src = "annotation " ANN_SUBNET6;
-  }
-  if (sn6) {
-    if (nn_subnet6_parse(sn6, &n->want6, err) < 0) return silo_err_wrap(err, "%s", n->subnet6_src);
-    n->has_subnet6 = true;
-  }
-  if (access("/proc/sys/net/ipv6", F_OK) < 0)
-    return silo_err(err, EAFNOSUPPORT,
-                    "%s: the host has no IPv6 (/proc/sys/net/ipv6 is missing: ipv6.disable=1?)",
-                    c->opts->ipv6 || !sn6 ? "IPv6" : n->subnet6_src);
-  return 0;
-}
 
 static int
 plan_bridge(struct container_plan *c, struct network_plan *n, struct silo_error *err)
@@ -102,7 +43,7 @@ plan_bridge(struct container_plan *c, struct network_plan *n, struct silo_error 
     if (nn_subnet_parse(sn, &n->want, err) < 0) return silo_err_wrap(err, "annotation " ANN_SUBNET);
     n->has_subnet = true;
   }
-  if (plan_ipv6(c, n, err) < 0) return -1;
+  if (network_plan_ipv6(c, n, err) < 0) return -1;
   /* --publish replaces the annotation's list. */
   const char *psrc = c->opts->n_publish ? "--publish" : "annotation " ANN_PUBLISH;
   if (c->opts->n_publish) {
@@ -222,10 +163,15 @@ network_plan_free(struct network_plan *n)
 /* ---- before clone: the lease, network.json, hosts and resolv.conf ---- */
 
 /* A lease whose container is gone: what it may have left on the host goes too. */
+struct reclaimed {
+  struct nn_lease *v; /* bridge, has_ip6 and subnet6 of each (ids and ports dropped) */
+  size_t n;
+};
+
 static void
 reclaim_gone(const struct nn_lease *l, void *data)
 {
-  (void)data;
+  struct reclaimed *rc = data;
   struct silo_error e = {0};
   char veth[NN_IFNAMSIZ], key[NN_KEY_MAX];
   nn_veth_name(l->id, veth);
@@ -235,6 +181,29 @@ reclaim_gone(const struct nn_lease *l, void *data)
   if (host) nn_endpoint_remove(host, veth);
   nn_nl_close(host);
   if (nn_nft_remove(key, &e) < 0) silo_log_warn("network: %s", e.msg);
+  rc->v = xrealloc(rc->v, (rc->n + 1) * sizeof *rc->v);
+  rc->v[rc->n++] =
+      (struct nn_lease){.bridge = xstrdup(l->bridge), .has_ip6 = l->has_ip6, .subnet6 = l->subnet6};
+}
+
+/* After a reclaim, the bridges those leases were the last of: their IPv6 gateway,
+ * and the bridge itself when silo made it and nothing is attached (as a delete
+ * would have done).  Otherwise the next container would find the old IPv6 subnet
+ * on the bridge and take it for the bridge's own. */
+static void
+reclaim_bridges(const struct nn_store *st, struct reclaimed *rc)
+{
+  struct silo_error e = {0};
+  struct nn_nl *host = rc->n ? nn_nl_open(-1, &e) : NULL;
+  for (size_t i = 0; i < rc->n; i++) {
+    const struct nn_lease *l = &rc->v[i];
+    if (host && l->has_ip6 && nn_store_count6(st, l->bridge) == 0)
+      nn_bridge_release6(host, l->bridge, &l->subnet6);
+    if (host && nn_store_count(st, l->bridge) == 0) nn_bridge_release(host, l->bridge);
+    free(l->bridge);
+  }
+  nn_nl_close(host);
+  free(rc->v);
 }
 
 static bool
@@ -303,90 +272,20 @@ out:
   return ret;
 }
 
-/* The bridge's IPv6 subnet: its leases', else its global address's, else a free
- * one (the same order as for IPv4). */
-static int
-choose_subnet6(struct network_plan *n, const struct nn_store *st, struct silo_error *err)
-{
-  const char *br = n->rec.bridge_name;
-  const struct nn_subnet6 *want = n->has_subnet6 ? &n->want6 : NULL;
-  struct nn_subnet6 s;
-  char a[NN_SUBNET6_STRLEN], b[NN_SUBNET6_STRLEN];
-  if (nn_store_bridge_subnet6(st, br, &s)) {
-    if (want && !nn_subnet6_equal(want, &s))
-      return silo_err(err, EINVAL, "bridge `%s` serves IPv6 subnet %s, not %s (%s)", br,
-                      nn_subnet6_str(&s, a), nn_subnet6_str(want, b), n->subnet6_src);
-    n->rec.subnet6 = s;
-    return 0;
-  }
-  struct nn_nl *host = nn_nl_open(-1, err);
-  if (!host) return -1;
-  int ret = -1;
-  struct nn_hostnet6 *nets = NULL;
-  struct nn_addr *addrs = NULL;
-  size_t n_nets = 0, n_addrs = 0, i;
-  struct nn_link l;
-  int r = nn_link_get(host, br, &l, err);
-  if (r < 0) goto out;
-  /* Refused now, before anything is made, rather than when the address is added. */
-  char key[96], val[16];
-  snprintf(key, sizeof key, "net/ipv6/conf/%s/disable_ipv6", r == 0 ? br : "default");
-  if (nn_sysctl_get(key, val, sizeof val) == 0 && strcmp(val, "0") != 0) {
-    silo_err(err, EPROTONOSUPPORT, "IPv6 is disabled on %s `%s` (%s = %s)",
-             r == 0 ? "bridge" : "new interfaces, and so on the bridge", br, key, val);
-    goto out;
-  }
-  if (r == 0 && nn_addr_list(host, l.index, AF_INET6, &addrs, &n_addrs, err) < 0) goto out;
-  for (i = 0; i < n_addrs && addrs[i].scope != RT_SCOPE_UNIVERSE; i++) continue;
-  if (i < n_addrs) { /* an existing bridge with a global address: its subnet */
-    struct in6_addr ip;
-    memcpy(&ip, addrs[i].addr, 16);
-    s.prefix = addrs[i].prefix;
-    s.net = nn_ip6_masked(&ip, s.prefix);
-    if (want && !nn_subnet6_equal(want, &s)) {
-      silo_err(err, EINVAL, "bridge `%s` has IPv6 subnet %s, not %s (%s)", br,
-               nn_subnet6_str(&s, a), nn_subnet6_str(want, b), n->subnet6_src);
-      goto out;
-    }
-    if (s.prefix < NN_PREFIX6_MIN || s.prefix > NN_PREFIX6_MAX) {
-      silo_err(err, EINVAL, "bridge `%s` has IPv6 subnet %s: silo needs a /%d to /%d", br,
-               nn_subnet6_str(&s, a), NN_PREFIX6_MIN, NN_PREFIX6_MAX);
-      goto out;
-    }
-    n->rec.subnet6 = s;
-    ret = 0;
-    goto out;
-  }
-  if (nn_host_nets6(host, &nets, &n_nets, err) < 0) goto out;
-  /* The IPv6 subnets of silo's other bridges count as taken even while they are down. */
-  for (i = 0; i < st->n; i++) {
-    if (!st->leases[i].has_ip6) continue;
-    nets = xrealloc(nets, (n_nets + 1) * sizeof *nets);
-    struct nn_hostnet6 h = {.net = st->leases[i].subnet6};
-    snprintf(h.dev, sizeof h.dev, "%s", st->leases[i].bridge);
-    nets[n_nets++] = h;
-  }
-  ret = nn_subnet6_choose(want, nets, n_nets, br, &n->rec.subnet6, err);
-  if (ret < 0 && want) silo_err_wrap(err, "%s", n->subnet6_src);
-out:
-  free(nets);
-  free(addrs);
-  nn_nl_close(host);
-  return ret;
-}
-
 static int
 lease(struct container_plan *c, struct network_plan *n, struct silo_error *err)
 {
   struct nn_store st;
   if (nn_store_open(c->rootdirfd, true, &st, err) < 0) return -1;
-  nn_store_reclaim(&st, c->rootdirfd, reclaim_gone, NULL);
+  struct reclaimed rc = {0};
+  nn_store_reclaim(&st, c->rootdirfd, reclaim_gone, &rc);
+  reclaim_bridges(&st, &rc);
   int r = choose_subnet(n, &st, err);
   if (r == 0)
     r = nn_store_allocate(&st, c->id, n->rec.bridge_name, &n->rec.subnet, n->rec.ports,
                           n->rec.n_ports, &n->rec.ip, err);
   if (r == 0 && n->ipv6) {
-    r = choose_subnet6(n, &st, err);
+    r = network_choose_subnet6(n, &st, err);
     if (r == 0) r = nn_store_allocate6(&st, c->id, &n->rec.subnet6, &n->rec.ip6, err);
     if (r == 0)
       n->rec.has_ip6 = true;
