@@ -54,6 +54,12 @@ plan_bridge(struct container_plan *c, struct network_plan *n, struct silo_error 
     if (nn_ports_parse_list(sn, &n->rec.ports, &n->rec.n_ports, err) < 0)
       return silo_err_wrap(err, "annotation " ANN_PUBLISH);
   }
+  for (size_t j = 0; j < n->rec.n_ports; j++) {
+    char pb[NN_PORT_STRLEN];
+    if (n->rec.ports[j].v6 && !n->ipv6)
+      return silo_err(err, EINVAL, "%s: `%s`: an IPv6 host address needs --ipv6", psrc,
+                      nn_port_str(&n->rec.ports[j], pb));
+  }
   for (size_t j = 0; j < n->rec.n_ports; j++)
     for (size_t k = 0; k < j; k++)
       if (nn_ports_clash(&n->rec.ports[j], &n->rec.ports[k]))

@@ -94,7 +94,7 @@ int
 nn_record_write(int dirfd, const struct nn_record *r, struct silo_error *err)
 {
   json_t *root = json_object();
-  char a[20], b[16], pb[48];
+  char a[20], b[16], pb[NN_PORT_STRLEN];
   if (r->bridge) {
     json_t *ports = json_array();
     for (size_t i = 0; i < r->n_ports; i++)

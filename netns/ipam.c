@@ -138,7 +138,7 @@ nn_store_save(struct nn_store *st, struct silo_error *err)
   json_object_set_new(root, "ip6ForwardChanged", json_boolean(st->forward6_changed));
   for (size_t i = 0; i < st->n; i++) {
     const struct nn_lease *l = &st->leases[i];
-    char sn[20], ip[16], pb[48], sn6[NN_SUBNET6_STRLEN], ip6[NN_IP6_STRLEN];
+    char sn[20], ip[16], pb[NN_PORT_STRLEN], sn6[NN_SUBNET6_STRLEN], ip6[NN_IP6_STRLEN];
     json_t *ports = json_array();
     for (size_t k = 0; k < l->n_ports; k++)
       json_array_append_new(ports, json_string(nn_port_str(&l->ports[k], pb)));

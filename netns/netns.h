@@ -78,19 +78,24 @@ void nn_mac_from_ip(uint32_t ip, uint8_t mac[6]);
 /* The comment that marks a container's nft rules: "silo:<id>" (long ids hashed). */
 void nn_rule_key(const char *id, char out[NN_KEY_MAX]);
 
-/* Published ports: "[IP:]HOSTPORT:CTRPORT[/tcp|udp]". */
+/* Published ports: "[IP:]HOSTPORT:CTRPORT[/tcp|udp]", IP an IPv4 address or an
+ * IPv6 one in brackets ("[fd00::1]:8080:80"). */
+#define NN_PORT_STRLEN 72
 struct nn_port {
-  uint32_t host_ip; /* 0: every local address */
+  uint32_t host_ip; /* 0 (and !v6): every local address, IPv4 and IPv6 */
   uint16_t host_port, ctr_port;
   uint8_t proto; /* IPPROTO_TCP / IPPROTO_UDP */
+  bool v6;       /* IPv6 only: host_ip6 ("::": every local IPv6 address) */
+  struct in6_addr host_ip6;
 };
 int nn_port_parse(const char *spec, struct nn_port *out, struct silo_error *err);
 /* Comma-separated specs, appended to *out. */
 int nn_ports_parse_list(const char *list, struct nn_port **out, size_t *n, struct silo_error *err);
-/* Canonical form "IP:HOST:CTR/proto" (the store and network.json keep this). */
-const char *nn_port_str(const struct nn_port *p, char buf[48]);
+/* Canonical form "IP:HOST:CTR/proto" or "[IP6]:HOST:CTR/proto" (the store and
+ * network.json keep this). */
+const char *nn_port_str(const struct nn_port *p, char buf[NN_PORT_STRLEN]);
 const char *nn_proto_name(uint8_t proto);
-/* Both would take the same host port. */
+/* Both would take the same host port (on the same address family). */
 bool nn_ports_clash(const struct nn_port *a, const struct nn_port *b);
 
 /* ---- addr6.c: IPv6 ---- */

@@ -104,10 +104,16 @@ script6(FILE *f, const struct nn_nft_rules *r, const char *c)
   for (size_t i = 0; i < r->n_ports; i++) {
     const struct nn_port *p = &r->ports[i];
     if (p->host_ip) continue; /* bound to an IPv4 address: IPv4 only */
+    static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+    char match[NN_IP6_STRLEN + 16], hip6[NN_IP6_STRLEN];
+    if (p->v6 && !nn_ip6_equal(&p->host_ip6, &any6))
+      snprintf(match, sizeof match, "ip6 daddr %s", nn_ip6_str(&p->host_ip6, hip6));
+    else
+      snprintf(match, sizeof match, "fib daddr type local");
     static const char *const chains[] = {"prerouting", "output"};
     for (size_t k = 0; k < 2; k++)
-      fprintf(f, "add rule " T6 " %s fib daddr type local %s dport %u dnat to [%s]:%u %s\n",
-              chains[k], nn_proto_name(p->proto), p->host_port, ip6, p->ctr_port, c);
+      fprintf(f, "add rule " T6 " %s %s %s dport %u dnat to [%s]:%u %s\n", chains[k], match,
+              nn_proto_name(p->proto), p->host_port, ip6, p->ctr_port, c);
     n6++;
   }
   if (n6) /* Hairpin: a container reaching a published port of the same bridge. */
@@ -141,7 +147,9 @@ nn_nft_script(const struct nn_nft_rules *r)
   /* The bridge may have route_localnet=1 (published ports reachable on 127.0.0.1):
    * packets from containers to 127/8 must not reach the host's loopback services. */
   fprintf(f, "add rule " T " guard iifname \"%s\" ip daddr 127.0.0.0/8 drop %s\n", r->bridge, c);
-  if (r->n_ports) {
+  size_t n4 = 0;
+  for (size_t i = 0; i < r->n_ports; i++) n4 += !r->ports[i].v6;
+  if (n4) {
     /* From the host's 127.0.0.1: the container answers to the bridge's address. */
     fprintf(f,
             "add rule " T " postrouting oifname \"%s\" ip saddr 127.0.0.0/8 ip daddr %s "
@@ -153,6 +161,7 @@ nn_nft_script(const struct nn_nft_rules *r)
   }
   for (size_t i = 0; i < r->n_ports; i++) {
     const struct nn_port *p = &r->ports[i];
+    if (p->v6) continue; /* bound to an IPv6 address: table ip6 silo only */
     char match[48];
     if (p->host_ip)
       snprintf(match, sizeof match, "ip daddr %s", nn_ip_str(p->host_ip, hip));

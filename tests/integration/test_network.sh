@@ -485,14 +485,15 @@ test_ipv6_ping() {
 
 test_ipv6_from_host() {
 	need_net6
-	local id b=$T_DIR/web ip6 gw6 p=$((PORT + 10)) out
+	local id b=$T_DIR/web ip6 gw6=fd90:$X::1 p=$((PORT + 10)) out
 	id=$(new_id)
 	net_bundle "$b"
 	set_args "$b" 'httpd -f -p 80 -h /www'
-	run_detached "$id" "$b" --network bridge --ipv6 -p "$p:80" -p "127.0.0.1:$((p + 1)):80"
+	run_detached "$id" "$b" --network bridge --subnet6 "fd90:$X::/64" \
+		-p "$p:80" -p "127.0.0.1:$((p + 1)):80" -p "[$gw6]:$((p + 2)):80"
 	ip6=$(ct_ip6 "$id")
-	gw6=$(bridge_ip6)
-	[ -n "$ip6" ] && [ -n "$gw6" ] || fail "no IPv6 address: container '$ip6', bridge '$gw6'"
+	assert_eq "fd90:$X::2" "$ip6" "the container's IPv6 address"
+	assert_eq "$gw6" "$(bridge_ip6)" "IPv6 gateway on silo0"
 	wait_for 10 hget "http://[$ip6]/" || fail "nothing on [$ip6]:80: $(ct_output "$id")"
 	assert_eq "hello from web" "$(hget "http://[$ip6]/")" "page via the container's [$ip6]:80"
 	assert_eq "hello from web" "$(hget "http://[$gw6]:$p/")" "page via the bridge's [$gw6]:$p"
@@ -503,6 +504,11 @@ test_ipv6_from_host() {
 	# a port bound to an IPv4 address is IPv4 only
 	assert_not_contains "$out" "dport $((p + 1))" "table ip6 silo"
 	if hget "http://[$gw6]:$((p + 1))/" > /dev/null; then fail "port $((p + 1)), bound to 127.0.0.1, answers on [$gw6]"; fi
+	# and one bound to an IPv6 address is IPv6 only
+	assert_eq "hello from web" "$(hget "http://[$gw6]:$((p + 2))/")" "page via [$gw6]:$((p + 2))"
+	assert_contains "$out" "ip6 daddr $gw6 tcp dport $((p + 2)) dnat to [$ip6]:80"
+	assert_not_contains "$(nft list table ip silo)" "dport $((p + 2))" "table ip silo"
+	if hget "http://127.0.0.1:$((p + 2))/" > /dev/null; then fail "port $((p + 2)), bound to [$gw6], answers on 127.0.0.1"; fi
 	assert_ok silo delete --force "$id"
 	assert_v6_gone "$id"
 	if hget "http://[$ip6]/" > /dev/null; then fail "[$ip6] still answers after delete"; fi
@@ -676,6 +682,10 @@ test_ipv6_bad_input() {
 	assert_contains "$OUT" "--ipv6 needs --network bridge"
 	assert_fail silo create --bundle "$b" --subnet6 fd88::/64 "$id"
 	assert_contains "$OUT" "--subnet6 needs --network bridge"
+	assert_fail silo create --bundle "$b" --network bridge -p "[fd88::1]:8080:80" "$id"
+	assert_contains "$OUT" "--publish: \`[fd88::1]:8080:80/tcp\`: an IPv6 host address needs --ipv6"
+	assert_fail silo create --bundle "$b" --network bridge --ipv6 -p "[fd88::zz]:8080:80" "$id"
+	assert_contains "$OUT" "--publish: \`[fd88::zz]:8080:80\`: \`fd88::zz\` is not an IPv6 address"
 	jq_edit "$b" '.annotations["org.silo.network.ipv6"]="yes"'
 	assert_fail silo create --bundle "$b" --network bridge "$id"
 	assert_contains "$OUT" "annotation org.silo.network.ipv6: \`yes\` is neither true nor false"

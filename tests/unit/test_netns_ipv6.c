@@ -174,6 +174,61 @@ test_subnet6_choose(void **state)
   assert_non_null(strstr(e.msg, "org.silo.network.subnet6"));
 }
 
+/* ---- published ports on IPv6 addresses ---- */
+
+static void
+test_ports6(void **state)
+{
+  (void)state;
+  struct nn_port p, q;
+  struct silo_error e = {0};
+  char b[NN_PORT_STRLEN], x[NN_IP6_STRLEN];
+  assert_int_equal(nn_port_parse("[fd88::1]:8080:80", &p, &e), 0);
+  assert_true(p.v6);
+  assert_int_equal(p.host_ip, 0);
+  assert_string_equal(nn_ip6_str(&p.host_ip6, x), "fd88::1");
+  assert_int_equal(p.host_port, 8080);
+  assert_int_equal(p.ctr_port, 80);
+  assert_string_equal(nn_port_str(&p, b), "[fd88::1]:8080:80/tcp");
+  /* the canonical form reads back */
+  assert_int_equal(nn_port_parse(b, &q, &e), 0);
+  assert_true(q.v6 && nn_ip6_equal(&p.host_ip6, &q.host_ip6));
+  assert_int_equal(nn_port_parse("[2001:db8:0:0:0:0:0:1]:53:53/udp", &p, &e), 0);
+  assert_string_equal(nn_port_str(&p, b), "[2001:db8::1]:53:53/udp");
+  assert_int_equal(nn_port_parse("[::]:8080:80", &p, &e), 0);
+  assert_string_equal(nn_port_str(&p, b), "[::]:8080:80/tcp");
+
+  static const char *const bad[] = {"[fd88::1]:80",      "[fd88::1]8080:80", "[fd88::zz]:1:2",
+                                    "[fd88::1:8080:80",  "[]:1:2",           "[10.0.0.1]:1:2",
+                                    "[fd88::1]:1:2:3",   "fd88::1:8080:80",  "[fd88::1]:0:80",
+                                    "[fd88::1]:1:2/sctp"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    silo_err_clear(&e);
+    if (nn_port_parse(bad[i], &p, &e) != -1) fail_msg("`%s` was accepted", bad[i]);
+    assert_int_equal(e.errnum, EINVAL);
+    assert_non_null(strstr(e.msg, bad[i]));
+  }
+  assert_int_equal(nn_port_parse("[fd88::zz]:1:2", &p, &e), -1);
+  assert_non_null(strstr(e.msg, "`fd88::zz` is not an IPv6 address"));
+
+  /* clashes: "any" takes both families; an IPv4 and an IPv6 address never clash */
+  struct nn_port any, v4, a6, b6, all6;
+  assert_int_equal(nn_port_parse("8080:80", &any, &e), 0);
+  assert_int_equal(nn_port_parse("127.0.0.1:8080:80", &v4, &e), 0);
+  assert_int_equal(nn_port_parse("[fd88::1]:8080:81", &a6, &e), 0);
+  assert_int_equal(nn_port_parse("[fd88::2]:8080:81", &b6, &e), 0);
+  assert_int_equal(nn_port_parse("[::]:8080:82", &all6, &e), 0);
+  assert_true(nn_ports_clash(&any, &a6));
+  assert_true(nn_ports_clash(&a6, &any));
+  assert_false(nn_ports_clash(&v4, &a6));
+  assert_false(nn_ports_clash(&a6, &b6));
+  assert_true(nn_ports_clash(&a6, &a6));
+  assert_true(nn_ports_clash(&all6, &b6));
+  assert_false(nn_ports_clash(&all6, &v4));
+  assert_int_equal(nn_port_parse("[fd88::1]:8080:81/udp", &b6, &e), 0);
+  assert_false(nn_ports_clash(&a6, &b6));
+}
+
 /* ---- the lease store ---- */
 
 static char tmpdir[64];
@@ -356,7 +411,9 @@ static void
 test_nft_script6(void **state)
 {
   (void)state;
-  struct nn_port ports[] = {{0, 8080, 80, IPPROTO_TCP}, {0x7f000001, 5353, 53, IPPROTO_UDP}};
+  struct nn_port ports[] = {
+      {.host_ip = 0, .host_port = 8080, .ctr_port = 80, .proto = IPPROTO_TCP},
+      {.host_ip = 0x7f000001, .host_port = 5353, .ctr_port = 53, .proto = IPPROTO_UDP}};
   struct nn_nft_rules r = {.key = "silo:web",
                            .bridge = "silo0",
                            .subnet = {ip4("10.88.0.0"), 16},
@@ -388,6 +445,24 @@ test_nft_script6(void **state)
   r.has_ip6 = false;
   s = nn_nft_script(&r);
   assert_null(strstr(s, "ip6"));
+  free(s);
+
+  /* a port bound to an IPv6 address: in table ip6 silo only, for that address */
+  struct nn_port p6[2];
+  struct silo_error e = {0};
+  assert_int_equal(nn_port_parse("[fd88::1]:8443:443", &p6[0], &e), 0);
+  assert_int_equal(nn_port_parse("[::]:9000:90/udp", &p6[1], &e), 0);
+  r.has_ip6 = true;
+  r.ports = p6;
+  s = nn_nft_script(&r);
+  assert_non_null(strstr(s, "add rule ip6 silo prerouting ip6 daddr fd88::1 tcp dport 8443 dnat "
+                            "to [fd88::2]:443 comment"));
+  assert_non_null(strstr(s, "add rule ip6 silo output ip6 daddr fd88::1 tcp dport 8443 "));
+  assert_non_null(strstr(s, "ip6 silo prerouting fib daddr type local udp dport 9000 dnat to "
+                            "[fd88::2]:90"));
+  assert_null(strstr(s, "dport 8443 dnat to 10.88.0.2"));
+  assert_null(strstr(s, "dport 9000 dnat to 10.88.0.2"));
+  assert_null(strstr(s, "127.0.0.0/8 ip daddr 10.88.0.2 masquerade")); /* no IPv4 port */
   free(s);
 }
 
@@ -441,6 +516,7 @@ main(void)
       cmocka_unit_test(test_hosts6),
       cmocka_unit_test(test_overlap6),
       cmocka_unit_test(test_subnet6_choose),
+      cmocka_unit_test(test_ports6),
       cmocka_unit_test_setup_teardown(test_store6, store_setup, store_teardown),
       cmocka_unit_test_setup_teardown(test_store6_exhaustion, store_setup, store_teardown),
       cmocka_unit_test_setup_teardown(test_store6_reclaim_and_damage, store_setup, store_teardown),
