@@ -67,6 +67,8 @@ int cmd_events(struct silo_context *ctx, int argc, char **argv);
   "      --no-new-keyring      keep the caller's session keyring\n"                              \
   "      --network MODE        silo's own networking: none (default) or bridge\n"                \
   "  -p, --publish [IP:]HOST:CTR[/PROTO]  publish a port (with --network bridge)\n"              \
+  "      --ipv6                IPv6 too (with --network bridge), on fd88::/64 by default\n"     \
+  "      --subnet6 PREFIX      the bridge's IPv6 subnet, /64 to /126 (implies --ipv6)\n"        \
   "  -h, --help                show this help\n"
 int cmd_parse_create_opts(const char *cmd, int argc, char **argv, struct silo_create_opts *o,
                           bool is_run, const char *help);

@@ -14,6 +14,8 @@ static const char usage[] =
 
 enum {
   OPT_NETWORK = 300,
+  OPT_IPV6,
+  OPT_SUBNET6,
   OPT_CONFIG = 256,
   OPT_PID_FILE,
   OPT_CONSOLE,
@@ -43,6 +45,8 @@ cmd_parse_create_opts(const char *cmd, int argc, char **argv, struct silo_create
       {"keep", no_argument, NULL, OPT_KEEP},
       {"network", required_argument, NULL, OPT_NETWORK},
       {"publish", required_argument, NULL, 'p'},
+      {"ipv6", no_argument, NULL, OPT_IPV6},
+      {"subnet6", required_argument, NULL, OPT_SUBNET6},
       {"help", no_argument, NULL, 'h'},
       {0},
   };
@@ -54,6 +58,12 @@ cmd_parse_create_opts(const char *cmd, int argc, char **argv, struct silo_create
     switch (c) {
     case OPT_NETWORK:
       o->network = optarg;
+      break;
+    case OPT_IPV6:
+      o->ipv6 = true;
+      break;
+    case OPT_SUBNET6:
+      o->subnet6 = optarg;
       break;
     case 'p':
       if (o->n_publish == sizeof publish / sizeof publish[0])

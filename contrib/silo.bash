@@ -24,9 +24,10 @@ CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS RTMIN R
 _silo_cmd_opts() {
 	case $1 in
 	create) echo "--bundle -b --config --pid-file --console-socket --preserve-fds --no-pivot
-		--no-new-keyring --network --publish -p --help" ;;
+		--no-new-keyring --network --publish -p --ipv6 --subnet6 --help" ;;
 	run) echo "--bundle -b --config --detach -d --keep --pid-file --console-socket
-		--preserve-fds --no-pivot --no-new-keyring --network --publish -p --help" ;;
+		--preserve-fds --no-pivot --no-new-keyring --network --publish -p --ipv6 --subnet6
+		--help" ;;
 	events) echo "--stats --interval --help" ;;
 	checkpoint) echo "--image-path --work-path --leave-running --tcp-established --ext-unix-sk
 		--shell-job --file-locks --pre-dump --parent-path --page-server --lazy-pages --status-fd
@@ -56,7 +57,7 @@ _silo_cmd_opts() {
 _silo_cmd_arg_opts() {
 	case $1 in
 	create | run) echo "--bundle -b --config --pid-file --console-socket --preserve-fds
-		--network --publish -p" ;;
+		--network --publish -p --subnet6" ;;
 	exec) echo "--process -p --env -e --cwd --user -u --cap -c --pid-file --console-socket
 		--preserve-fds --cgroup" ;;
 	list | ps) echo "--format -f" ;;
@@ -154,7 +155,7 @@ _silo_value() {
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -c -- "$cur"; compgen -f -- "$cur")
 		;;
-	--preserve-fds | --env | --user | --cgroup | --rootless | --publish | \
+	--preserve-fds | --env | --user | --cgroup | --rootless | --publish | --subnet6 | \
 		--memory* | --kernel-memory* | --cpu* | --pids-limit | --blkio-weight) COMPREPLY=() ;;
 	*) _silo_files "$cur" ;;
 	esac

@@ -11,6 +11,8 @@
  *   network_after_clone   pin the namespace on <state>/netns, bridge, veth, NAT,
  *                         published ports, linux.netDevices
  *   network_teardown      undo what network.json records, best effort
+ *
+ * IPv6 (--ipv6, --subnet6) is planned and its subnet chosen in network6.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,31 +26,9 @@
 #include <sys/vfs.h>
 
 #include "core.h"
-#include "netns/netns.h"
+#include "network.h"
 
-#define ANN_MODE    "org.silo.network"
-#define ANN_PUBLISH "org.silo.network.publish"
-#define ANN_SUBNET  "org.silo.network.subnet"
-#define ANN_BRIDGE  "org.silo.network.bridge"
 #define NSFS_MAGIC_ 0x6e736673
-
-struct network_plan {
-  struct nn_record rec; /* what is (to be) made: <state>/network.json */
-  bool has_subnet;      /* org.silo.network.subnet */
-  struct nn_subnet want;
-  int netns_fd; /* after clone: the container's network namespace */
-  struct oci_mount files[2];
-  char *file_src[2];
-  /* with a user namespace: mounted by silo into the container's mount namespace */
-  const char *ns_file_dest[2];
-  bool ns_files;
-};
-
-static const char *
-annotation(const struct oci_config *cfg, const char *key)
-{
-  return oci_kv_get(cfg->annotations, cfg->n_annotations, key);
-}
 
 static int
 plan_bridge(struct container_plan *c, struct network_plan *n, struct silo_error *err)
@@ -63,6 +43,7 @@ plan_bridge(struct container_plan *c, struct network_plan *n, struct silo_error 
     if (nn_subnet_parse(sn, &n->want, err) < 0) return silo_err_wrap(err, "annotation " ANN_SUBNET);
     n->has_subnet = true;
   }
+  if (network_plan_ipv6(c, n, err) < 0) return -1;
   /* --publish replaces the annotation's list. */
   const char *psrc = c->opts->n_publish ? "--publish" : "annotation " ANN_PUBLISH;
   if (c->opts->n_publish) {
@@ -72,6 +53,12 @@ plan_bridge(struct container_plan *c, struct network_plan *n, struct silo_error 
   } else if ((sn = annotation(c->cfg, ANN_PUBLISH))) {
     if (nn_ports_parse_list(sn, &n->rec.ports, &n->rec.n_ports, err) < 0)
       return silo_err_wrap(err, "annotation " ANN_PUBLISH);
+  }
+  for (size_t j = 0; j < n->rec.n_ports; j++) {
+    char pb[NN_PORT_STRLEN];
+    if (n->rec.ports[j].v6 && !n->ipv6)
+      return silo_err(err, EINVAL, "%s: `%s`: an IPv6 host address needs --ipv6", psrc,
+                      nn_port_str(&n->rec.ports[j], pb));
   }
   for (size_t j = 0; j < n->rec.n_ports; j++)
     for (size_t k = 0; k < j; k++)
@@ -137,6 +124,9 @@ network_plan(struct container_plan *c, struct silo_error *err)
     return silo_err(err, EINVAL, "%s: unknown mode `%s` (none or bridge)", src, mode);
   if (c->opts->n_publish && !bridge)
     return silo_err(err, EINVAL, "--publish needs --network bridge");
+  if ((c->opts->ipv6 || c->opts->subnet6) && !bridge)
+    return silo_err(err, EINVAL, "%s needs --network bridge",
+                    c->opts->subnet6 ? "--subnet6" : "--ipv6");
   size_t n_devs = cfg->linux ? cfg->linux->n_net_devices : 0;
   if (!bridge && !n_devs) return 0;
 
@@ -179,10 +169,15 @@ network_plan_free(struct network_plan *n)
 /* ---- before clone: the lease, network.json, hosts and resolv.conf ---- */
 
 /* A lease whose container is gone: what it may have left on the host goes too. */
+struct reclaimed {
+  struct nn_lease *v; /* bridge, has_ip6 and subnet6 of each (ids and ports dropped) */
+  size_t n;
+};
+
 static void
 reclaim_gone(const struct nn_lease *l, void *data)
 {
-  (void)data;
+  struct reclaimed *rc = data;
   struct silo_error e = {0};
   char veth[NN_IFNAMSIZ], key[NN_KEY_MAX];
   nn_veth_name(l->id, veth);
@@ -192,6 +187,29 @@ reclaim_gone(const struct nn_lease *l, void *data)
   if (host) nn_endpoint_remove(host, veth);
   nn_nl_close(host);
   if (nn_nft_remove(key, &e) < 0) silo_log_warn("network: %s", e.msg);
+  rc->v = xrealloc(rc->v, (rc->n + 1) * sizeof *rc->v);
+  rc->v[rc->n++] =
+      (struct nn_lease){.bridge = xstrdup(l->bridge), .has_ip6 = l->has_ip6, .subnet6 = l->subnet6};
+}
+
+/* After a reclaim, the bridges those leases were the last of: their IPv6 gateway,
+ * and the bridge itself when silo made it and nothing is attached (as a delete
+ * would have done).  Otherwise the next container would find the old IPv6 subnet
+ * on the bridge and take it for the bridge's own. */
+static void
+reclaim_bridges(const struct nn_store *st, struct reclaimed *rc)
+{
+  struct silo_error e = {0};
+  struct nn_nl *host = rc->n ? nn_nl_open(-1, &e) : NULL;
+  for (size_t i = 0; i < rc->n; i++) {
+    const struct nn_lease *l = &rc->v[i];
+    if (host && l->has_ip6 && nn_store_count6(st, l->bridge) == 0)
+      nn_bridge_release6(host, l->bridge, &l->subnet6);
+    if (host && nn_store_count(st, l->bridge) == 0) nn_bridge_release(host, l->bridge);
+    free(l->bridge);
+  }
+  nn_nl_close(host);
+  free(rc->v);
 }
 
 static bool
@@ -265,11 +283,21 @@ lease(struct container_plan *c, struct network_plan *n, struct silo_error *err)
 {
   struct nn_store st;
   if (nn_store_open(c->rootdirfd, true, &st, err) < 0) return -1;
-  nn_store_reclaim(&st, c->rootdirfd, reclaim_gone, NULL);
+  struct reclaimed rc = {0};
+  nn_store_reclaim(&st, c->rootdirfd, reclaim_gone, &rc);
+  reclaim_bridges(&st, &rc);
   int r = choose_subnet(n, &st, err);
   if (r == 0)
     r = nn_store_allocate(&st, c->id, n->rec.bridge_name, &n->rec.subnet, n->rec.ports,
                           n->rec.n_ports, &n->rec.ip, err);
+  if (r == 0 && n->ipv6) {
+    r = network_choose_subnet6(n, &st, err);
+    if (r == 0) r = nn_store_allocate6(&st, c->id, &n->rec.subnet6, &n->rec.ip6, err);
+    if (r == 0)
+      n->rec.has_ip6 = true;
+    else
+      nn_store_release(&st, c->id); /* the IPv4 address taken above is not kept either */
+  }
   if (st.dirty) {
     struct silo_error e = {0};
     if (nn_store_save(&st, r < 0 ? &e : err) < 0 && r == 0) r = -1;
@@ -279,6 +307,11 @@ lease(struct container_plan *c, struct network_plan *n, struct silo_error *err)
     char ip[16], sn[20];
     silo_log_debug("container `%s`: address %s in %s on bridge %s", c->id, nn_ip_str(n->rec.ip, ip),
                    nn_subnet_str(&n->rec.subnet, sn), n->rec.bridge_name);
+  }
+  if (r == 0 && n->rec.has_ip6) {
+    char ip6[NN_IP6_STRLEN], sn6[NN_SUBNET6_STRLEN];
+    silo_log_debug("container `%s`: IPv6 address %s in %s", c->id, nn_ip6_str(&n->rec.ip6, ip6),
+                   nn_subnet6_str(&n->rec.subnet6, sn6));
   }
   return r;
 }
@@ -347,7 +380,8 @@ add_files(struct container_plan *c, struct silo_error *err)
   if (!config_mounts(c->cfg, "/etc/hosts")) {
     char host[64];
     snprintf(host, sizeof host, "%s", c->cfg->hostname ? c->cfg->hostname : c->id);
-    _cleanup_free_ char *text = nn_hosts_content(host, n->rec.ip);
+    _cleanup_free_ char *text =
+        nn_hosts_content(host, n->rec.ip, n->rec.has_ip6 ? &n->rec.ip6 : NULL);
     if (add_file(c, statedir, 0, "hosts", "/etc/hosts", text, err) < 0) return -1;
   }
   if (!config_mounts(c->cfg, "/etc/resolv.conf")) {
@@ -451,15 +485,34 @@ attach_bridge(struct container_plan *c, struct silo_error *err)
   struct nn_nl *host = nn_nl_open(-1, err);
   int ret = -1;
   if (!host) goto out;
+  /* In this order, under the store's lock: the bridge with its gateways (the
+   * container's default routes need them on-link); forwarding (traffic flows as
+   * soon as eth0 is up), recorded in the store at once so that teardown can turn it
+   * off again even if what follows fails; the endpoint; the NAT rules last, when
+   * the addresses they name exist.  Each step only adds what is the container's
+   * or silo's own (a bridge it may share, its tables), and a failure anywhere is
+   * undone by network_teardown from network.json and the lease. */
   int index, mtu;
   bool created;
   if (nn_bridge_ensure(host, n->rec.bridge_name, &n->rec.subnet, &index, &mtu, &created, err) < 0)
     goto out;
   if (created) silo_log_debug("network: created bridge %s", n->rec.bridge_name);
+  if (n->rec.has_ip6 &&
+      nn_bridge_ensure6(host, n->rec.bridge_name, index, &n->rec.subnet6, err) < 0)
+    goto out;
   char val[16];
   if (nn_sysctl_get("net/ipv4/ip_forward", val, sizeof val) < 0 || strcmp(val, "1") != 0) {
     if (nn_sysctl_set("net/ipv4/ip_forward", "1", err) < 0) goto out;
     st.forward_changed = true;
+    if (nn_store_save(&st, err) < 0) goto out;
+  }
+  if (n->rec.has_ip6 && (nn_sysctl_get("net/ipv6/conf/all/forwarding", val, sizeof val) < 0 ||
+                         strcmp(val, "1") != 0)) {
+    /* "all" sets every interface's forwarding (the kernel has no single IPv6 switch);
+     * like ip_forward it is turned off again with silo's last container. */
+    if (nn_sysctl_set("net/ipv6/conf/all/forwarding", "1", err) < 0) goto out;
+    silo_log_debug("network: turned on net.ipv6.conf.all.forwarding");
+    st.forward6_changed = true;
     if (nn_store_save(&st, err) < 0) goto out;
   }
   if (n->rec.n_ports) {
@@ -472,12 +525,18 @@ attach_bridge(struct container_plan *c, struct silo_error *err)
                           .bridge = n->rec.bridge_name,
                           .subnet = n->rec.subnet,
                           .ip = n->rec.ip,
+                          .has_ip6 = n->rec.has_ip6,
+                          .subnet6 = n->rec.subnet6,
+                          .ip6 = n->rec.ip6,
                           .netns_fd = n->netns_fd};
   if (nn_endpoint_create(host, &e, err) < 0) goto out;
   struct nn_nft_rules rules = {.key = n->rec.key,
                                .bridge = n->rec.bridge_name,
                                .subnet = n->rec.subnet,
                                .ip = n->rec.ip,
+                               .has_ip6 = n->rec.has_ip6,
+                               .subnet6 = n->rec.subnet6,
+                               .ip6 = n->rec.ip6,
                                .ports = n->rec.ports,
                                .n_ports = n->rec.n_ports};
   if (nn_nft_add(&rules, err) < 0) goto out;
@@ -536,11 +595,19 @@ detach_bridge(int statefd, const char *id, const struct nn_record *r)
     silo_log_warn("container `%s`: network: %s", id, e.msg);
   if (s == 0) {
     nn_store_release(&st, id);
+    /* The IPv6 gateway goes with the bridge's last IPv6 container (the bridge may
+     * stay, for IPv4 containers or another state root's). */
+    if (host && r->has_ip6 && r->bridge_name[0] && nn_store_count6(&st, r->bridge_name) == 0)
+      nn_bridge_release6(host, r->bridge_name, &r->subnet6);
     if (host && r->bridge_name[0] && nn_store_count(&st, r->bridge_name) == 0)
       nn_bridge_release(host, r->bridge_name);
     if (host && st.n == 0 && st.forward_changed && !nn_any_silo_veth(host)) {
       /* silo turned forwarding on: off again with the last container. */
       if (nn_sysctl_set("net/ipv4/ip_forward", "0", &e) == 0) st.forward_changed = false;
+    }
+    if (host && nn_store_count6(&st, NULL) == 0 && st.forward6_changed && !nn_any_silo_veth(host)) {
+      /* The same for IPv6, with the last container that had IPv6. */
+      if (nn_sysctl_set("net/ipv6/conf/all/forwarding", "0", &e) == 0) st.forward6_changed = false;
     }
     st.dirty = true;
     if (nn_store_save(&st, &e) < 0) silo_log_warn("container `%s`: network: %s", id, e.msg);

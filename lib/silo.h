@@ -49,6 +49,10 @@ struct silo_create_opts {
   const char *network;
   const char **publish;
   size_t n_publish;
+  /* --ipv6: IPv6 too (on the default ULA /64 unless subnet6); --subnet6 PREFIX
+   * implies it */
+  bool ipv6;
+  const char *subnet6;
   /* run only */
   bool detach, keep;
 };

@@ -1,4 +1,5 @@
 /* silo netns: IPv4 addresses and subnets, names, published ports (pure functions). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -242,14 +243,24 @@ nn_port_parse(const char *spec, struct nn_port *out, struct silo_error *err)
     else
       return silo_err(err, EINVAL, "`%s`: unknown protocol `%s` (tcp or udp)", spec, slash + 1);
   }
-  char *parts[4];
+  char *parts[4], *p = buf;
   size_t n = 0;
-  for (char *p = buf, *c; n < 4; p = c + 1) {
+  if (buf[0] == '[') { /* [IPv6]:HOST:CTR */
+    char *close = strchr(buf, ']');
+    if (!close || close[1] != ':')
+      return silo_err(err, EINVAL, "`%s`: expected [IPV6]:HOSTPORT:CONTAINERPORT[/tcp|udp]", spec);
+    *close = '\0';
+    if (inet_pton(AF_INET6, buf + 1, &out->host_ip6) != 1)
+      return silo_err(err, EINVAL, "`%s`: `%s` is not an IPv6 address", spec, buf + 1);
+    out->v6 = true;
+    p = close + 2;
+  }
+  for (char *c; n < 4; p = c + 1) {
     parts[n++] = p;
     if (!(c = strchr(p, ':'))) break;
     *c = '\0';
   }
-  if (n < 2 || n > 3)
+  if (n < 2 || n > 3 || (out->v6 && n != 2))
     return silo_err(err, EINVAL, "`%s`: expected [IP:]HOSTPORT:CONTAINERPORT[/tcp|udp]", spec);
   const char *hp = parts[n - 2], *cp = parts[n - 1];
   if (n == 3 && nn_ip_parse(parts[0], &out->host_ip) < 0)
@@ -295,17 +306,29 @@ nn_proto_name(uint8_t proto)
 }
 
 const char *
-nn_port_str(const struct nn_port *p, char buf[48])
+nn_port_str(const struct nn_port *p, char buf[NN_PORT_STRLEN])
 {
-  char ip[16];
-  snprintf(buf, 48, "%s:%u:%u/%s", nn_ip_str(p->host_ip, ip), p->host_port, p->ctr_port,
-           nn_proto_name(p->proto));
+  char ip[INET6_ADDRSTRLEN];
+  if (p->v6)
+    snprintf(buf, NN_PORT_STRLEN, "[%s]:%u:%u/%s",
+             inet_ntop(AF_INET6, &p->host_ip6, ip, sizeof ip) ? ip : "?", p->host_port, p->ctr_port,
+             nn_proto_name(p->proto));
+  else
+    snprintf(buf, NN_PORT_STRLEN, "%s:%u:%u/%s", nn_ip_str(p->host_ip, ip), p->host_port,
+             p->ctr_port, nn_proto_name(p->proto));
   return buf;
 }
 
 bool
 nn_ports_clash(const struct nn_port *a, const struct nn_port *b)
 {
-  return a->proto == b->proto && a->host_port == b->host_port &&
-         (a->host_ip == 0 || b->host_ip == 0 || a->host_ip == b->host_ip);
+  if (a->proto != b->proto || a->host_port != b->host_port) return false;
+  bool any_a = !a->v6 && a->host_ip == 0, any_b = !b->v6 && b->host_ip == 0;
+  if (any_a || any_b) return true; /* every address of both families */
+  if (a->v6 != b->v6) return false;
+  if (!a->v6) return a->host_ip == b->host_ip;
+  static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+  return memcmp(&a->host_ip6, &any6, sizeof any6) == 0 ||
+         memcmp(&b->host_ip6, &any6, sizeof any6) == 0 ||
+         memcmp(&a->host_ip6, &b->host_ip6, sizeof any6) == 0;
 }

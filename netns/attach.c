@@ -5,8 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "netns.h"
@@ -37,12 +40,48 @@ nn_sysctl_set(const char *key, const char *value, struct silo_error *err)
   return 0;
 }
 
+int
+nn_netns_sysctl_set(int netns_fd, const char *key, const char *value, struct silo_error *err)
+{
+  /* /proc/sys/net shows the network namespace of the task that opens the file,
+   * and the open file stays bound to it: enter, open, come straight back. */
+  char path[256];
+  snprintf(path, sizeof path, "/proc/sys/%s", key);
+  _cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (self < 0) return silo_err(err, errno, "open /proc/self/ns/net");
+  if (setns(netns_fd, CLONE_NEWNET) < 0)
+    return silo_err(err, errno, "enter the container's network namespace");
+  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+  int e = errno;
+  if (setns(self, CLONE_NEWNET) < 0) {
+    /* Staying in the container's namespace would configure the wrong one. */
+    fprintf(stderr, "silo: cannot return to the host's network namespace: %s\n", strerror(errno));
+    abort();
+  }
+  if (fd < 0) return silo_err(err, e, "open %s in the container", path);
+  size_t len = strlen(value);
+  if (write(fd, value, len) != (ssize_t)len)
+    return silo_err(err, errno, "write %s in the container", path);
+  return 0;
+}
+
 static struct nn_addr
 v4_addr(uint32_t ip, unsigned prefix, int index)
 {
   struct nn_addr a = {.family = AF_INET, .prefix = prefix, .index = index};
   uint32_t n = htonl(ip);
   memcpy(a.addr, &n, 4);
+  return a;
+}
+
+/* A static IPv6 address usable at once: IFA_F_NODAD skips duplicate address
+ * detection (the lease store already makes it unique on the bridge), which would
+ * otherwise keep it "tentative", unusable, for a second or more. */
+static struct nn_addr
+v6_addr(const struct in6_addr *ip, unsigned prefix, int index)
+{
+  struct nn_addr a = {.family = AF_INET6, .prefix = prefix, .index = index, .flags = IFA_F_NODAD};
+  memcpy(a.addr, ip, 16);
   return a;
 }
 
@@ -103,6 +142,35 @@ nn_bridge_release(struct nn_nl *nl, const char *name)
 }
 
 int
+nn_bridge_ensure6(struct nn_nl *nl, const char *name, int index, const struct nn_subnet6 *s,
+                  struct silo_error *err)
+{
+  char key[96], val[16];
+  snprintf(key, sizeof key, "net/ipv6/conf/%s/disable_ipv6", name);
+  if (nn_sysctl_get(key, val, sizeof val) < 0)
+    return silo_err(err, errno, "bridge `%s`: no IPv6 (cannot read /proc/sys/%s)", name, key);
+  if (strcmp(val, "0") != 0)
+    return silo_err(err, EPROTONOSUPPORT, "bridge `%s`: IPv6 is disabled on it (%s = %s)", name,
+                    key, val);
+  struct in6_addr gw = nn_gateway6(s);
+  struct nn_addr a = v6_addr(&gw, s->prefix, index);
+  if (nn_addr_add(nl, &a, err) < 0) return silo_err_wrap(err, "bridge `%s`", name);
+  return 0;
+}
+
+void
+nn_bridge_release6(struct nn_nl *nl, const char *name, const struct nn_subnet6 *s)
+{
+  struct silo_error e = {0};
+  struct nn_link br;
+  if (nn_link_get(nl, name, &br, &e) != 0) return;
+  if (strcmp(br.kind, "bridge") != 0 || strcmp(br.alias, NN_BRIDGE_ALIAS) != 0) return;
+  struct in6_addr gw = nn_gateway6(s);
+  struct nn_addr a = v6_addr(&gw, s->prefix, br.index);
+  nn_addr_del(nl, &a, &e);
+}
+
+int
 nn_endpoint_create(struct nn_nl *host, const struct nn_endpoint *e, struct silo_error *err)
 {
   struct nn_link br, veth, l;
@@ -110,6 +178,15 @@ nn_endpoint_create(struct nn_nl *host, const struct nn_endpoint *e, struct silo_
   if (r != 0) return r < 0 ? -1 : silo_err(err, ENODEV, "bridge `%s` is missing", e->bridge);
   uint8_t mac[6];
   nn_mac_from_ip(e->ip, mac);
+  if (e->has_ip6) {
+    /* Before eth0 exists, so that it inherits the setting: no duplicate address
+     * detection in the container's namespace (its link-local address included),
+     * which would delay IPv6 by a second or more.  Only the container's own
+     * namespace is changed, and addresses on the bridge are unique by the leases. */
+    if (nn_netns_sysctl_set(e->netns_fd, "net/ipv6/conf/default/accept_dad", "0", err) < 0 ||
+        nn_netns_sysctl_set(e->netns_fd, "net/ipv6/conf/all/accept_dad", "0", err) < 0)
+      return silo_err_wrap(err, "container's IPv6");
+  }
   if (nn_veth_add(host, e->veth, br.index, br.mtu, "eth0", e->netns_fd, mac, err) < 0) return -1;
   if ((r = nn_link_get(host, e->veth, &veth, err)) != 0)
     return r < 0 ? -1 : silo_err(err, ENODEV, "veth `%s` vanished", e->veth);
@@ -133,6 +210,16 @@ nn_endpoint_create(struct nn_nl *host, const struct nn_endpoint *e, struct silo_
       nn_route_add_default(in, nn_gateway(&e->subnet), l.index, err) < 0) {
     silo_err_wrap(err, "container's eth0");
     goto out;
+  }
+  if (e->has_ip6) {
+    /* After the link is up (taking an interface down drops its IPv6 addresses);
+     * the address brings the subnet's on-link route the default route needs. */
+    struct in6_addr gw = nn_gateway6(&e->subnet6);
+    struct nn_addr a6 = v6_addr(&e->ip6, e->subnet6.prefix, l.index);
+    if (nn_addr_add(in, &a6, err) < 0 || nn_route_add_default6(in, &gw, l.index, err) < 0) {
+      silo_err_wrap(err, "container's eth0");
+      goto out;
+    }
   }
   ret = 0;
 out:

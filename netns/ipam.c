@@ -1,8 +1,9 @@
 /* silo netns: address management.
  *
  *   <root>/.network/lock         flock()ed while the store is open (blocking)
- *   <root>/.network/leases.json  {"ipForwardChanged": bool,
- *                                 "leases": [{"id", "bridge", "subnet", "ip", "ports"}]}
+ *   <root>/.network/leases.json  {"ipForwardChanged": bool, "ip6ForwardChanged": bool,
+ *                                 "leases": [{"id", "bridge", "subnet", "ip", "ports",
+ *                                             "subnet6", "ip6" (with IPv6 only)}]}
  *
  * Every silo command that allocates, releases or changes the bridges and the nft
  * table holds the lock, so concurrent creates get distinct addresses.  A lease
@@ -40,6 +41,7 @@ parse_store(struct nn_store *st, const char *buf, struct silo_error *err)
     return silo_err(err, EINVAL, "%s: %s", LEASES, root ? "not an object" : je.text);
   }
   st->forward_changed = json_is_true(json_object_get(root, "ipForwardChanged"));
+  st->forward6_changed = json_is_true(json_object_get(root, "ip6ForwardChanged"));
   json_t *arr = json_object_get(root, "leases"), *it;
   size_t i;
   json_array_foreach(arr, i, it)
@@ -54,6 +56,11 @@ parse_store(struct nn_store *st, const char *buf, struct silo_error *err)
     if (!id || !br || !sn || !ip || nn_subnet_parse(sn, &l.subnet, &e) < 0 ||
         nn_ip_parse(ip, &l.ip) < 0)
       continue;
+    const char *sn6 = json_string_value(json_object_get(it, "subnet6"));
+    const char *ip6 = json_string_value(json_object_get(it, "ip6"));
+    /* A damaged IPv6 part still holds the IPv4 address: kept without it. */
+    if (sn6 && ip6 && nn_subnet6_parse(sn6, &l.subnet6, &e) == 0 && nn_ip6_parse(ip6, &l.ip6) == 0)
+      l.has_ip6 = true;
     json_t *ports = json_object_get(it, "ports"), *p;
     size_t k;
     json_array_foreach(ports, k, p)
@@ -128,15 +135,21 @@ nn_store_save(struct nn_store *st, struct silo_error *err)
 {
   json_t *root = json_object(), *arr = json_array();
   json_object_set_new(root, "ipForwardChanged", json_boolean(st->forward_changed));
+  json_object_set_new(root, "ip6ForwardChanged", json_boolean(st->forward6_changed));
   for (size_t i = 0; i < st->n; i++) {
     const struct nn_lease *l = &st->leases[i];
-    char sn[20], ip[16], pb[48];
+    char sn[20], ip[16], pb[NN_PORT_STRLEN], sn6[NN_SUBNET6_STRLEN], ip6[NN_IP6_STRLEN];
     json_t *ports = json_array();
     for (size_t k = 0; k < l->n_ports; k++)
       json_array_append_new(ports, json_string(nn_port_str(&l->ports[k], pb)));
-    json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", l->id, "bridge",
-                                         l->bridge, "subnet", nn_subnet_str(&l->subnet, sn), "ip",
-                                         nn_ip_str(l->ip, ip), "ports", ports));
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", l->id, "bridge", l->bridge, "subnet",
+                  nn_subnet_str(&l->subnet, sn), "ip", nn_ip_str(l->ip, ip), "ports", ports);
+    if (l->has_ip6) {
+      json_object_set_new(o, "subnet6", json_string(nn_subnet6_str(&l->subnet6, sn6)));
+      json_object_set_new(o, "ip6", json_string(nn_ip6_str(&l->ip6, ip6)));
+    }
+    json_array_append_new(arr, o);
   }
   json_object_set_new(root, "leases", arr);
   _cleanup_free_ char *text = json_dumps(root, JSON_INDENT(1));

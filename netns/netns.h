@@ -2,20 +2,25 @@
  * silo-network(7)).  The whole API of the module; lib/network.c is its only user.
  *
  *   addr.c    IPv4 addresses and subnets, overlap checks, names, published ports
+ *   addr6.c   IPv6 prefixes: parsing, overlap checks, the default ULA /64
  *   ipam.c    the lease store <root>/.network/leases.json (flock'ed)
+ *   ipam6.c   IPv6 addresses in the same leases
  *   nl.c      rtnetlink through libmnl: links, addresses, routes
  *   attach.c  bridge + veth + addresses inside the container; netDevices; sysctls
- *   nft.c     NAT and published ports in `table ip silo` (libnftables)
+ *   nft.c     NAT and published ports in `table ip silo` and `table ip6 silo`
+ *             (libnftables)
  *   files.c   generated /etc/hosts and /etc/resolv.conf; network.json
  *
- * Like oci/ and cgroup/ it depends only on lib/error.h.  Addresses are IPv4 in host
- * byte order.  silo is single-threaded: nn_nl_open may setns() into a container's
- * network namespace for a moment (a socket stays bound to the namespace it was
- * created in).
+ * Like oci/ and cgroup/ it depends only on lib/error.h.  IPv4 addresses are
+ * uint32_t in host byte order, IPv6 ones struct in6_addr (network order).  silo
+ * is single-threaded: nn_nl_open and nn_netns_sysctl_set may setns() into a
+ * container's network namespace for a moment (a socket or an open /proc/sys file
+ * stays bound to the namespace it was opened in).
  */
 #ifndef SILO_NETNS_H
 #define SILO_NETNS_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +30,7 @@
 #define NN_IFNAMSIZ       16 /* IFNAMSIZ: 15 characters and the NUL */
 #define NN_DEFAULT_BRIDGE "silo0"
 #define NN_DEFAULT_MTU    1500
-#define NN_TABLE          "silo" /* nftables: table ip silo */
+#define NN_TABLE          "silo" /* nftables: table ip silo, table ip6 silo */
 #define NN_BRIDGE_ALIAS   "silo" /* ifalias of the bridges silo made (and may remove) */
 #define NN_KEY_MAX        128    /* nft comments: 128 bytes at most */
 #define NN_STORE_DIR      ".network"
@@ -73,26 +78,76 @@ void nn_mac_from_ip(uint32_t ip, uint8_t mac[6]);
 /* The comment that marks a container's nft rules: "silo:<id>" (long ids hashed). */
 void nn_rule_key(const char *id, char out[NN_KEY_MAX]);
 
-/* Published ports: "[IP:]HOSTPORT:CTRPORT[/tcp|udp]". */
+/* Published ports: "[IP:]HOSTPORT:CTRPORT[/tcp|udp]", IP an IPv4 address or an
+ * IPv6 one in brackets ("[fd00::1]:8080:80"). */
+#define NN_PORT_STRLEN 72
 struct nn_port {
-  uint32_t host_ip; /* 0: every local address */
+  uint32_t host_ip; /* 0 (and !v6): every local address, IPv4 and IPv6 */
   uint16_t host_port, ctr_port;
   uint8_t proto; /* IPPROTO_TCP / IPPROTO_UDP */
+  bool v6;       /* IPv6 only: host_ip6 ("::": every local IPv6 address) */
+  struct in6_addr host_ip6;
 };
 int nn_port_parse(const char *spec, struct nn_port *out, struct silo_error *err);
 /* Comma-separated specs, appended to *out. */
 int nn_ports_parse_list(const char *list, struct nn_port **out, size_t *n, struct silo_error *err);
-/* Canonical form "IP:HOST:CTR/proto" (the store and network.json keep this). */
-const char *nn_port_str(const struct nn_port *p, char buf[48]);
+/* Canonical form "IP:HOST:CTR/proto" or "[IP6]:HOST:CTR/proto" (the store and
+ * network.json keep this). */
+const char *nn_port_str(const struct nn_port *p, char buf[NN_PORT_STRLEN]);
 const char *nn_proto_name(uint8_t proto);
-/* Both would take the same host port. */
+/* Both would take the same host port (on the same address family). */
 bool nn_ports_clash(const struct nn_port *a, const struct nn_port *b);
+
+/* ---- addr6.c: IPv6 ---- */
+#define NN_PREFIX6_MIN    64  /* a bridge is one link: /64 at most (SLAAC's size) */
+#define NN_PREFIX6_MAX    126 /* the gateway and two containers */
+#define NN_IP6_STRLEN     46  /* INET6_ADDRSTRLEN */
+#define NN_SUBNET6_STRLEN 50
+struct nn_subnet6 {
+  struct in6_addr net; /* host bits zero */
+  unsigned prefix;
+};
+/* Textual IPv6 address (inet_pton) -> address; -1 when not one. */
+int nn_ip6_parse(const char *s, struct in6_addr *ip);
+const char *nn_ip6_str(const struct in6_addr *ip, char buf[NN_IP6_STRLEN]);
+bool nn_ip6_equal(const struct in6_addr *a, const struct in6_addr *b);
+/* "PREFIX/N", NN_PREFIX6_MIN <= N <= NN_PREFIX6_MAX, no host bits, and a global
+ * unicast (2000::/3) or unique local (fc00::/7) prefix. */
+int nn_subnet6_parse(const char *s, struct nn_subnet6 *out, struct silo_error *err);
+const char *nn_subnet6_str(const struct nn_subnet6 *s, char buf[NN_SUBNET6_STRLEN]);
+bool nn_subnet6_equal(const struct nn_subnet6 *a, const struct nn_subnet6 *b);
+bool nn_subnet6_contains(const struct nn_subnet6 *s, const struct in6_addr *ip);
+bool nn_subnet6_overlap(const struct nn_subnet6 *a, const struct nn_subnet6 *b);
+/* ip with the bits past prefix cleared. */
+struct in6_addr nn_ip6_masked(const struct in6_addr *ip, unsigned prefix);
+/* Host number n of s (n < 2^(128-prefix); s->prefix >= 64): 1 is the gateway. */
+struct in6_addr nn_subnet6_host(const struct nn_subnet6 *s, uint64_t n);
+uint64_t nn_subnet6_host_of(const struct nn_subnet6 *s, const struct in6_addr *ip);
+uint64_t nn_subnet6_last(const struct nn_subnet6 *s); /* the highest host number */
+struct in6_addr nn_gateway6(const struct nn_subnet6 *s);
+
+/* An IPv6 network the host already reaches (main-table route or address). */
+struct nn_hostnet6 {
+  struct nn_subnet6 net;
+  char dev[NN_IFNAMSIZ];
+  bool is_addr;
+};
+const struct nn_hostnet6 *nn_subnet6_conflict(const struct nn_subnet6 *s,
+                                              const struct nn_hostnet6 *l, size_t n,
+                                              const char *ignore_dev);
+/* want: checked against l; NULL: the first free of fd88:0:0:0::/64 ...
+ * fd88:0:0:ff::/64. */
+int nn_subnet6_choose(const struct nn_subnet6 *want, const struct nn_hostnet6 *l, size_t n,
+                      const char *bridge, struct nn_subnet6 *out, struct silo_error *err);
 
 /* ---- ipam.c: <root>/.network/leases.json, under an flock of <root>/.network/lock ---- */
 struct nn_lease {
   char *id, *bridge;
   struct nn_subnet subnet;
   uint32_t ip;
+  bool has_ip6; /* also an IPv6 address (nn_store_allocate6) */
+  struct nn_subnet6 subnet6;
+  struct in6_addr ip6;
   struct nn_port *ports;
   size_t n_ports;
 };
@@ -100,7 +155,8 @@ struct nn_store {
   int dirfd, lockfd;
   struct nn_lease *leases;
   size_t n;
-  bool forward_changed; /* silo set net.ipv4.ip_forward from 0 to 1 */
+  bool forward_changed;  /* silo set net.ipv4.ip_forward from 0 to 1 */
+  bool forward6_changed; /* silo set net.ipv6.conf.all.forwarding from 0 to 1 */
   bool dirty;
 };
 /* Opens and locks the store.  create=false and no store yet: returns 1 (nothing). */
@@ -122,6 +178,16 @@ int nn_store_allocate(struct nn_store *st, const char *id, const char *bridge,
                       uint32_t *ip, struct silo_error *err);
 bool nn_store_release(struct nn_store *st, const char *id);
 void nn_lease_free(struct nn_lease *l);
+
+/* ---- ipam6.c: IPv6 in the same leases ---- */
+/* The IPv6 subnet of bridge's leases that have one; false when none has. */
+bool nn_store_bridge_subnet6(const struct nn_store *st, const char *bridge, struct nn_subnet6 *out);
+size_t nn_store_count6(const struct nn_store *st, const char *bridge); /* NULL: all */
+/* Adds the lowest free host address of s (after the gateway) to id's lease, made
+ * by nn_store_allocate just before.  One IPv6 subnet per bridge; bridges' IPv6
+ * subnets may not overlap. */
+int nn_store_allocate6(struct nn_store *st, const char *id, const struct nn_subnet6 *s,
+                       struct in6_addr *ip, struct silo_error *err);
 
 /* ---- nl.c: rtnetlink ---- */
 struct nn_nl;
@@ -161,16 +227,23 @@ struct nn_addr {
   unsigned prefix;
   unsigned char scope;
   int index;
+  unsigned flags; /* IFA_F_* to add with (IFA_F_NODAD) */
 };
 /* index 0: every link; family AF_UNSPEC: both. */
 int nn_addr_list(struct nn_nl *nl, int index, int family, struct nn_addr **out, size_t *n,
                  struct silo_error *err);
 /* An address already there is not an error. */
 int nn_addr_add(struct nn_nl *nl, const struct nn_addr *a, struct silo_error *err);
+/* A missing address (or link) is not an error. */
+int nn_addr_del(struct nn_nl *nl, const struct nn_addr *a, struct silo_error *err);
 int nn_route_add_default(struct nn_nl *nl, uint32_t gateway, int oif, struct silo_error *err);
+int nn_route_add_default6(struct nn_nl *nl, const struct in6_addr *gateway, int oif,
+                          struct silo_error *err);
 /* The host's IPv4 networks: addresses, and unicast routes of the main table other
  * than the default route. */
 int nn_host_nets(struct nn_nl *nl, struct nn_hostnet **out, size_t *n, struct silo_error *err);
+/* The same for IPv6 (link-local ones included: they never overlap a valid subnet6). */
+int nn_host_nets6(struct nn_nl *nl, struct nn_hostnet6 **out, size_t *n, struct silo_error *err);
 
 /* ---- attach.c ---- */
 /* The bridge name with its gateway address, up; created (with alias NN_BRIDGE_ALIAS)
@@ -179,11 +252,20 @@ int nn_bridge_ensure(struct nn_nl *nl, const char *name, const struct nn_subnet 
                      int *mtu, bool *created, struct silo_error *err);
 /* Removes the bridge if silo made it and no interface is attached to it. */
 void nn_bridge_release(struct nn_nl *nl, const char *name);
+/* IPv6 on the bridge (up, made by nn_bridge_ensure): the gateway of s, without
+ * duplicate address detection. */
+int nn_bridge_ensure6(struct nn_nl *nl, const char *name, int index, const struct nn_subnet6 *s,
+                      struct silo_error *err);
+/* Removes the gateway of s from the bridge if silo made the bridge. */
+void nn_bridge_release6(struct nn_nl *nl, const char *name, const struct nn_subnet6 *s);
 /* The container's side: veth host <-> eth0 in netns_fd, address, routes, lo up. */
 struct nn_endpoint {
   const char *veth, *bridge;
   struct nn_subnet subnet;
   uint32_t ip;
+  bool has_ip6;
+  struct nn_subnet6 subnet6;
+  struct in6_addr ip6;
   int netns_fd;
 };
 int nn_endpoint_create(struct nn_nl *host, const struct nn_endpoint *e, struct silo_error *err);
@@ -209,24 +291,30 @@ int nn_netdev_move_out(int netns_fd, const struct nn_netdev *d, struct silo_erro
 /* /proc/sys/<key> ("net/ipv4/ip_forward") of silo's network namespace. */
 int nn_sysctl_get(const char *key, char *buf, size_t len);
 int nn_sysctl_set(const char *key, const char *value, struct silo_error *err);
+/* The same in the network namespace netns_fd (a container's). */
+int nn_netns_sysctl_set(int netns_fd, const char *key, const char *value, struct silo_error *err);
 
 /* ---- nft.c ---- */
 struct nn_nft_rules {
   const char *key, *bridge;
   struct nn_subnet subnet;
   uint32_t ip;
+  bool has_ip6; /* also NAT66 and IPv6 DNAT in table ip6 silo */
+  struct nn_subnet6 subnet6;
+  struct in6_addr ip6;
   const struct nn_port *ports;
   size_t n_ports;
 };
-/* The nft script adding the table, its chains and the container's rules. */
+/* The nft script adding the tables, their chains and the container's rules. */
 char *nn_nft_script(const struct nn_nft_rules *r);
 int nn_nft_add(const struct nn_nft_rules *r, struct silo_error *err);
-/* Deletes the rules commented key; the table goes with its last rule. */
+/* Deletes the rules commented key in both tables; a table goes with its last rule. */
 int nn_nft_remove(const char *key, struct silo_error *err);
 
 /* ---- files.c ---- */
-/* /etc/hosts: localhost lines and "ip hostname". */
-char *nn_hosts_content(const char *hostname, uint32_t ip);
+/* /etc/hosts: localhost lines and "ip hostname" (and "ip6 hostname" unless ip6 is
+ * NULL). */
+char *nn_hosts_content(const char *hostname, uint32_t ip, const struct in6_addr *ip6);
 /* /etc/resolv.conf from the host's: search/options kept, loopback nameservers
  * (127.x, ::1) dropped; fallback (systemd-resolved's upstream list) is used when
  * nothing else is left; else a comment says why there is no nameserver. */
@@ -239,6 +327,9 @@ struct nn_record {
   char key[NN_KEY_MAX];
   struct nn_subnet subnet;
   uint32_t ip;
+  bool has_ip6;
+  struct nn_subnet6 subnet6;
+  struct in6_addr ip6;
   struct nn_port *ports;
   size_t n_ports;
   bool pinned; /* <state>/netns holds the namespace (a bind mount) */

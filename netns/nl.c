@@ -327,11 +327,11 @@ nn_addr_list(struct nn_nl *nl, int index, int family, struct nn_addr **out, size
   return 0;
 }
 
-int
-nn_addr_add(struct nn_nl *nl, const struct nn_addr *a, struct silo_error *err)
+/* RTM_NEWADDR / RTM_DELADDR of a. */
+static struct nlmsghdr *
+addr_msg(char *buf, uint16_t type, uint16_t flags, const struct nn_addr *a)
 {
-  char buf[512];
-  struct nlmsghdr *nlh = new_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+  struct nlmsghdr *nlh = new_msg(buf, type, flags);
   struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
   size_t len = a->family == AF_INET ? 4 : 16;
   ifa->ifa_family = (unsigned char)a->family;
@@ -340,36 +340,83 @@ nn_addr_add(struct nn_nl *nl, const struct nn_addr *a, struct silo_error *err)
   ifa->ifa_index = (unsigned)a->index;
   mnl_attr_put(nlh, IFA_LOCAL, len, a->addr);
   mnl_attr_put(nlh, IFA_ADDRESS, len, a->addr);
+  return nlh;
+}
+
+int
+nn_addr_add(struct nn_nl *nl, const struct nn_addr *a, struct silo_error *err)
+{
+  char buf[512];
+  struct nlmsghdr *nlh = addr_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, a);
+  if (a->flags) {
+    /* IFA_F_NODAD and friends: the 8-bit ifa_flags plus IFA_FLAGS for all 32. */
+    struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+    ifa->ifa_flags = (unsigned char)a->flags;
+    mnl_attr_put_u32(nlh, IFA_FLAGS, a->flags);
+  }
   if (a->family == AF_INET && a->prefix < 31) {
     uint32_t ip;
     memcpy(&ip, a->addr, 4);
     uint32_t bc = htonl(ntohl(ip) | ~nn_mask(a->prefix));
     mnl_attr_put(nlh, IFA_BROADCAST, 4, &bc);
   }
-  if (talk(nl, nlh, NULL, NULL) < 0 && errno != EEXIST)
-    return silo_err(err, errno, "add address to interface %d", a->index);
+  if (talk(nl, nlh, NULL, NULL) < 0 && errno != EEXIST) {
+    char s[INET6_ADDRSTRLEN];
+    inet_ntop(a->family, a->addr, s, sizeof s);
+    return silo_err(err, errno, "add address %s/%u to interface %d", s, a->prefix, a->index);
+  }
+  return 0;
+}
+
+int
+nn_addr_del(struct nn_nl *nl, const struct nn_addr *a, struct silo_error *err)
+{
+  char buf[512];
+  struct nlmsghdr *nlh = addr_msg(buf, RTM_DELADDR, 0, a);
+  if (talk(nl, nlh, NULL, NULL) < 0 && errno != EADDRNOTAVAIL && errno != ENODEV) {
+    char s[INET6_ADDRSTRLEN];
+    inet_ntop(a->family, a->addr, s, sizeof s);
+    return silo_err(err, errno, "delete address %s/%u of interface %d", s, a->prefix, a->index);
+  }
   return 0;
 }
 
 /* ---- routes ---- */
 
-int
-nn_route_add_default(struct nn_nl *nl, uint32_t gateway, int oif, struct silo_error *err)
+static int
+route_add_default(struct nn_nl *nl, int family, const void *gw, int oif)
 {
   char buf[512];
   struct nlmsghdr *nlh = new_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
   struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
-  rtm->rtm_family = AF_INET;
+  rtm->rtm_family = (unsigned char)family;
   rtm->rtm_table = RT_TABLE_MAIN;
   rtm->rtm_protocol = RTPROT_STATIC;
   rtm->rtm_scope = RT_SCOPE_UNIVERSE;
   rtm->rtm_type = RTN_UNICAST;
-  uint32_t gw = htonl(gateway);
-  mnl_attr_put(nlh, RTA_GATEWAY, 4, &gw);
+  mnl_attr_put(nlh, RTA_GATEWAY, family == AF_INET ? 4 : 16, gw);
   mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
-  if (talk(nl, nlh, NULL, NULL) < 0 && errno != EEXIST) {
+  return talk(nl, nlh, NULL, NULL) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+int
+nn_route_add_default(struct nn_nl *nl, uint32_t gateway, int oif, struct silo_error *err)
+{
+  uint32_t gw = htonl(gateway);
+  if (route_add_default(nl, AF_INET, &gw, oif) < 0) {
     char g[16];
     return silo_err(err, errno, "add default route via %s", nn_ip_str(gateway, g));
+  }
+  return 0;
+}
+
+int
+nn_route_add_default6(struct nn_nl *nl, const struct in6_addr *gateway, int oif,
+                      struct silo_error *err)
+{
+  if (route_add_default(nl, AF_INET6, gateway, oif) < 0) {
+    char g[NN_IP6_STRLEN];
+    return silo_err(err, errno, "add IPv6 default route via %s", nn_ip6_str(gateway, g));
   }
   return 0;
 }
@@ -436,6 +483,68 @@ nn_host_nets(struct nn_nl *nl, struct nn_hostnet **out, size_t *n, struct silo_e
   if (talk(nl, nlh, route_cb, &q) < 0) {
     free(q.v);
     return silo_err(err, errno, "list routes");
+  }
+  *out = q.v;
+  *n = q.n;
+  return 0;
+}
+
+/* ---- the same for IPv6 ---- */
+
+struct route6_query {
+  struct nn_hostnet6 *v;
+  size_t n;
+  const struct route_query *names;
+};
+
+static int
+route6_cb(const struct nlmsghdr *nlh, void *data)
+{
+  struct route6_query *q = data;
+  const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+  const struct nlattr *tb[RTA_MAX + 1] = {0};
+  struct attrs t = {tb, RTA_MAX};
+  mnl_attr_parse(nlh, sizeof *rtm, attr_cb, &t);
+  uint32_t table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+  if (rtm->rtm_family != AF_INET6 || table != RT_TABLE_MAIN || rtm->rtm_type != RTN_UNICAST ||
+      rtm->rtm_dst_len == 0 || !tb[RTA_DST] || mnl_attr_get_payload_len(tb[RTA_DST]) < 16)
+    return MNL_CB_OK;
+  struct nn_hostnet6 h = {.net.prefix = rtm->rtm_dst_len};
+  struct in6_addr dst;
+  memcpy(&dst, mnl_attr_get_payload(tb[RTA_DST]), 16);
+  h.net.net = nn_ip6_masked(&dst, h.net.prefix);
+  if (tb[RTA_OIF]) name_of(q->names, (int)mnl_attr_get_u32(tb[RTA_OIF]), h.dev);
+  q->v = xrealloc(q->v, (q->n + 1) * sizeof *q->v);
+  q->v[q->n++] = h;
+  return MNL_CB_OK;
+}
+
+int
+nn_host_nets6(struct nn_nl *nl, struct nn_hostnet6 **out, size_t *n, struct silo_error *err)
+{
+  _cleanup_free_ struct nn_link *links = NULL;
+  _cleanup_free_ struct nn_addr *addrs = NULL;
+  size_t nl_links = 0, n_addrs = 0;
+  if (nn_link_list(nl, &links, &nl_links, err) < 0) return -1;
+  if (nn_addr_list(nl, 0, AF_INET6, &addrs, &n_addrs, err) < 0) return -1;
+  struct route_query names = {.links = links, .n_links = nl_links};
+  struct route6_query q = {.names = &names};
+  for (size_t i = 0; i < n_addrs; i++) {
+    struct in6_addr ip;
+    memcpy(&ip, addrs[i].addr, 16);
+    struct nn_hostnet6 h = {.net = {nn_ip6_masked(&ip, addrs[i].prefix), addrs[i].prefix},
+                            .is_addr = true};
+    name_of(&names, addrs[i].index, h.dev);
+    q.v = xrealloc(q.v, (q.n + 1) * sizeof *q.v);
+    q.v[q.n++] = h;
+  }
+  char buf[256];
+  struct nlmsghdr *nlh = new_msg(buf, RTM_GETROUTE, NLM_F_DUMP);
+  struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
+  rtm->rtm_family = AF_INET6;
+  if (talk(nl, nlh, route6_cb, &q) < 0) {
+    free(q.v);
+    return silo_err(err, errno, "list IPv6 routes");
   }
   *out = q.v;
   *n = q.n;

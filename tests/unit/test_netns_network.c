@@ -202,7 +202,7 @@ test_publish(void **state)
   (void)state;
   struct nn_port p;
   struct silo_error e = {0};
-  char b[48];
+  char b[NN_PORT_STRLEN];
   assert_int_equal(nn_port_parse("8080:80", &p, &e), 0);
   assert_int_equal(p.host_ip, 0);
   assert_int_equal(p.host_port, 8080);
@@ -232,8 +232,10 @@ test_publish(void **state)
   assert_int_equal(nn_ports_parse_list("1:1,bad", &list, &n, &e), -1);
   free(list);
 
-  struct nn_port a = {0, 80, 80, IPPROTO_TCP}, c = {0x7f000001, 80, 81, IPPROTO_TCP},
-                 d = {0x7f000001, 80, 81, IPPROTO_UDP}, f = {0x7f000002, 80, 81, IPPROTO_TCP};
+  struct nn_port a = {.host_ip = 0, .host_port = 80, .ctr_port = 80, .proto = IPPROTO_TCP},
+                 c = {.host_ip = 0x7f000001, .host_port = 80, .ctr_port = 81, .proto = IPPROTO_TCP},
+                 d = {.host_ip = 0x7f000001, .host_port = 80, .ctr_port = 81, .proto = IPPROTO_UDP},
+                 f = {.host_ip = 0x7f000002, .host_port = 80, .ctr_port = 81, .proto = IPPROTO_TCP};
   assert_true(nn_ports_clash(&a, &c));
   assert_false(nn_ports_clash(&c, &d));
   assert_false(nn_ports_clash(&c, &f));
@@ -318,7 +320,11 @@ test_store_allocate_release(void **state)
   assert_string_equal(nn_ip_str(d, x), "10.89.0.2");
 
   /* host ports: one owner */
-  struct nn_port p = {0, 8080, 80, IPPROTO_TCP}, q = {0x7f000001, 8080, 81, IPPROTO_TCP};
+  struct nn_port p = {.host_ip = 0, .host_port = 8080, .ctr_port = 80, .proto = IPPROTO_TCP},
+                 q = {.host_ip = 0x7f000001,
+                      .host_port = 8080,
+                      .ctr_port = 81,
+                      .proto = IPPROTO_TCP};
   assert_int_equal(nn_store_allocate(&st, "f", "silo0", &s, &p, 1, &d, &e), 0);
   assert_int_equal(nn_store_allocate(&st, "g", "silo0", &s, &q, 1, &d, &e), -1);
   assert_non_null(strstr(e.msg, "already published by `f`"));
@@ -472,7 +478,9 @@ static void
 test_nft_script(void **state)
 {
   (void)state;
-  struct nn_port ports[] = {{0, 8080, 80, IPPROTO_TCP}, {0x7f000001, 5353, 53, IPPROTO_UDP}};
+  struct nn_port ports[] = {
+      {.host_ip = 0, .host_port = 8080, .ctr_port = 80, .proto = IPPROTO_TCP},
+      {.host_ip = 0x7f000001, .host_port = 5353, .ctr_port = 53, .proto = IPPROTO_UDP}};
   struct nn_nft_rules r = {.key = "silo:web",
                            .bridge = "silo0",
                            .subnet = subnet("10.88.0.0/16"),
@@ -529,7 +537,7 @@ test_resolv_hosts(void **state)
   assert_non_null(strstr(s, "# silo: no nameserver"));
   free(s);
 
-  s = nn_hosts_content("box", ip("10.88.0.7"));
+  s = nn_hosts_content("box", ip("10.88.0.7"), NULL);
   assert_non_null(strstr(s, "127.0.0.1\tlocalhost\n"));
   assert_non_null(strstr(s, "\n10.88.0.7\tbox\n"));
   free(s);
@@ -548,7 +556,7 @@ test_record(void **state)
   nn_rule_key("web", r.key);
   r.subnet = subnet("10.88.0.0/16");
   r.ip = ip("10.88.0.9");
-  struct nn_port p = {0, 8080, 80, IPPROTO_UDP};
+  struct nn_port p = {.host_ip = 0, .host_port = 8080, .ctr_port = 80, .proto = IPPROTO_UDP};
   r.ports = &p;
   r.n_ports = 1;
   r.pinned = true;
