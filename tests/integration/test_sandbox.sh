@@ -5,15 +5,17 @@
 # archives, exit codes, options, and nothing left behind (also after kill -9).
 . "$(dirname "$0")/../lib/common.sh"
 
-ARCH=$(case "$(uname -m)" in x86_64) echo amd64 ;; aarch64) echo arm64 ;; armv7l) echo arm ;;
-	i686) echo 386 ;; *) uname -m ;; esac)
+. "$TESTS_DIR/lib/image.sh"
+
+ARCH=$(image_arch)
 IMAGES=$WORK/images
 
 sandbox() { silo sandbox "$@"; }
 
 # ---------------------------------------------------------------- image building
-# sha FILE: its sha256 hex.
-sha() { sha256sum "$1" | cut -d' ' -f1; }
+# (the generic parts are tests/lib/image.sh, shared with the bench)
+sha() { image_sha "$1"; }
+layer_tar() { image_layer_tar "$@"; }
 
 # make_layers DIR: DIR/l1 (the busybox rootfs plus files to delete) and DIR/l2 (a
 # whiteout of /etc/deleteme, an opaque /opq, new files, a hard link).
@@ -38,72 +40,30 @@ make_layers() {
 	chmod 4755 "$d/l2/data/orig"   # after chown, which clears setuid
 }
 
-# layer_tar SRC_DIR OUT: a layer tar as image builders write it (numeric owners, ./).
-layer_tar() { tar --numeric-owner --xattrs -C "$1" -cf "$2" .; }
-
-# image_config OUT DIFF_ID...: an image config with Cmd, Env and WorkingDir.
-image_config() {
-	local out=$1; shift
-	jq -n --arg arch "${CFG_ARCH:-$ARCH}" --args '{architecture: $arch, os: "linux",
-		config: {Cmd: ["sh", "-c", "echo from-image-cmd; pwd; echo $IMGVAR"],
-			Env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "IMGVAR=image-env"], WorkingDir: "/work"},
-		rootfs: {type: "layers", diff_ids: [$ARGS.positional[] | "sha256:" + .]}}' "$@" > "$out"
-}
+# The config of the test images: Cmd, Env and WorkingDir.
+TEST_IMAGE_CONFIG='{"Cmd": ["sh", "-c", "echo from-image-cmd; pwd; echo $IMGVAR"],
+	"Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "IMGVAR=image-env"], "WorkingDir": "/work"}'
+# image_config_test OUT DIFF_ID...: the test images' config.
+image_config_test() { local out=$1; shift; image_config "$out" "${CFG_ARCH:-$ARCH}" "$TEST_IMAGE_CONFIG" "$@"; }
 
 # make_oci OUT.tar: an OCI image layout (first layer gzip, second plain) as a tar.
 make_oci() {
-	local out=$1 d; d=$(mktemp -d "$WORK/oci.XXXXXX")
+	local d; d=$(mktemp -d "$WORK/oci.XXXXXX")
 	make_layers "$d/src"
-	mkdir -p "$d/img/blobs/sha256"
-	layer_tar "$d/src/l1" "$d/l1.tar"
-	layer_tar "$d/src/l2" "$d/l2.tar"
-	local diff1 diff2 l1 l2 cfg man
-	diff1=$(sha "$d/l1.tar") diff2=$(sha "$d/l2.tar")
-	gzip -n -c "$d/l1.tar" > "$d/l1.tar.gz"
-	l1=$(sha "$d/l1.tar.gz") l2=$diff2
-	cp "$d/l1.tar.gz" "$d/img/blobs/sha256/$l1"
-	cp "$d/l2.tar" "$d/img/blobs/sha256/$l2"
-	image_config "$d/config.json" "$diff1" "$diff2"
-	cfg=$(sha "$d/config.json")
-	cp "$d/config.json" "$d/img/blobs/sha256/$cfg"
-	jq -n --arg c "$cfg" --argjson cs "$(stat -c %s "$d/config.json")" \
-		--arg l1 "$l1" --argjson s1 "$(stat -c %s "$d/l1.tar.gz")" \
-		--arg l2 "$l2" --argjson s2 "$(stat -c %s "$d/l2.tar")" \
-		'{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
-		  config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: ("sha256:" + $c), size: $cs},
-		  layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: ("sha256:" + $l1), size: $s1},
-		           {mediaType: "application/vnd.oci.image.layer.v1.tar", digest: ("sha256:" + $l2), size: $s2}]}' \
-		> "$d/manifest.json"
-	man=$(sha "$d/manifest.json")
-	cp "$d/manifest.json" "$d/img/blobs/sha256/$man"
-	jq -n --arg m "$man" --argjson ms "$(stat -c %s "$d/manifest.json")" --arg arch "${CFG_ARCH:-$ARCH}" \
-		'{schemaVersion: 2, manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json",
-		  digest: ("sha256:" + $m), size: $ms, platform: {architecture: $arch, os: "linux"},
-		  annotations: {"org.opencontainers.image.ref.name": "latest"}}]}' > "$d/img/index.json"
-	echo '{"imageLayoutVersion": "1.0.0"}' > "$d/img/oci-layout"
-	tar -C "$d/img" -cf "$out" .
+	make_oci_image "$1" "$d/tmp" "${CFG_ARCH:-$ARCH}" "$TEST_IMAGE_CONFIG" "$d/src/l1" "$d/src/l2"
+	local rc=$?
 	rm -rf "$d"
+	return $rc
 }
 
 # make_docker OUT.tar: a `docker save` archive (legacy layout: <id>/layer.tar).
 make_docker() {
-	local out=$1 d; d=$(mktemp -d "$WORK/docker.XXXXXX")
+	local d; d=$(mktemp -d "$WORK/docker.XXXXXX")
 	make_layers "$d/src"
-	mkdir -p "$d/img"
-	layer_tar "$d/src/l1" "$d/l1.tar"
-	layer_tar "$d/src/l2" "$d/l2.tar"
-	local diff1 diff2 cfg
-	diff1=$(sha "$d/l1.tar") diff2=$(sha "$d/l2.tar")
-	mkdir -p "$d/img/$diff1" "$d/img/$diff2"
-	mv "$d/l1.tar" "$d/img/$diff1/layer.tar"
-	mv "$d/l2.tar" "$d/img/$diff2/layer.tar"
-	image_config "$d/config.json" "$diff1" "$diff2"
-	cfg=$(sha "$d/config.json")
-	mv "$d/config.json" "$d/img/$cfg.json"
-	jq -n --arg c "$cfg.json" --arg l1 "$diff1/layer.tar" --arg l2 "$diff2/layer.tar" \
-		'[{Config: $c, RepoTags: ["silo-test:latest"], Layers: [$l1, $l2]}]' > "$d/img/manifest.json"
-	tar -C "$d/img" -cf "$out" manifest.json "$cfg.json" "$diff1" "$diff2"
+	make_docker_image "$1" "$d/tmp" "${CFG_ARCH:-$ARCH}" "$TEST_IMAGE_CONFIG" silo-test:latest "$d/src/l1" "$d/src/l2"
+	local rc=$?
 	rm -rf "$d"
+	return $rc
 }
 
 # one_layer_image OUT.tar LAYER.tar: a docker-save archive of that single layer.
@@ -112,7 +72,7 @@ one_layer_image() {
 	diff=$(sha "$layer")
 	mkdir -p "$d/$diff"
 	cp "$layer" "$d/$diff/layer.tar"
-	image_config "$d/c.json" "$diff"
+	image_config_test "$d/c.json" "$diff"
 	cfg=$(sha "$d/c.json")
 	mv "$d/c.json" "$d/$cfg.json"
 	jq -n --arg c "$cfg.json" --arg l "$diff/layer.tar" '[{Config: $c, Layers: [$l]}]' > "$d/manifest.json"
