@@ -123,7 +123,9 @@ int ns_join(struct container_plan *c, struct silo_error *err);
 int ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err);
 int ns_setup_timens(struct container_plan *c, struct silo_error *err);
 unsigned long ns_clone_flag(enum oci_ns_type t);
-/* A user namespace with these mappings, as an fd for MOUNT_ATTR_IDMAP. */
+/* A user namespace with these mappings, as an fd (for MOUNT_ATTR_IDMAP, or for a
+ * rootless sandbox to setns into).  Unprivileged, exactly the caller's own ids are
+ * written directly, anything else through newuidmap/newgidmap. */
 int ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idmap *gid, size_t ng,
                     struct silo_error *err);
 
@@ -311,7 +313,6 @@ int reexec_sealed(struct silo_error *err);
 /* ---- signals.c ---- */
 const char *signal_name(int sig);
 
-
 /* ---- criu.c, checkpoint*.c, restore*.c: checkpoint and restore with CRIU ----
  * libcriu and libarchive are dlopen'ed by these files only: ./silo links neither. */
 enum criu_op { CRIU_OP_DUMP, CRIU_OP_PRE_DUMP, CRIU_OP_RESTORE };
@@ -324,8 +325,8 @@ struct criu_fd {
 };
 struct criu_req {
   enum criu_op op;
-  const char *criu;      /* the binary (swrk mode); NULL: `criu` in PATH */
-  pid_t pid;             /* dump: the container's init */
+  const char *criu; /* the binary (swrk mode); NULL: `criu` in PATH */
+  pid_t pid;        /* dump: the container's init */
   int images_fd, work_fd;
   const char *work_path; /* for messages */
   const char *log_name;  /* "dump.log" / "restore.log", in the work dir */
