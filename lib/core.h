@@ -313,6 +313,7 @@ int reexec_sealed(struct silo_error *err);
 /* ---- signals.c ---- */
 const char *signal_name(int sig);
 
+
 /* ---- criu.c, checkpoint*.c, restore*.c: checkpoint and restore with CRIU ----
  * libcriu and libarchive are dlopen'ed by these files only: ./silo links neither. */
 enum criu_op { CRIU_OP_DUMP, CRIU_OP_PRE_DUMP, CRIU_OP_RESTORE };
@@ -325,8 +326,8 @@ struct criu_fd {
 };
 struct criu_req {
   enum criu_op op;
-  const char *criu; /* the binary (swrk mode); NULL: `criu` in PATH */
-  pid_t pid;        /* dump: the container's init */
+  const char *criu;      /* the binary (swrk mode); NULL: `criu` in PATH */
+  pid_t pid;             /* dump: the container's init */
   int images_fd, work_fd;
   const char *work_path; /* for messages */
   const char *log_name;  /* "dump.log" / "restore.log", in the work dir */
