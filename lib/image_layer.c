@@ -147,9 +147,13 @@ make_opaque(struct unpack *u, const char *dir, struct silo_error *err)
   /* trusted.* needs CAP_SYS_ADMIN: we are root.  user.* is for the overlays that a
    * rootless sandbox mounts in its user namespace (userxattr). */
   const char *xattr = u->opts->userxattr ? "user.overlay.opaque" : "trusted.overlay.opaque";
-  if (fsetxattr(dfd, xattr, "y", 1, 0) < 0)
-    return silo_err(err, errno, "opaque directory `%s`", *dir ? dir : "/");
-  return 0;
+  if (fsetxattr(dfd, xattr, "y", 1, 0) == 0) return 0;
+  if (u->opts->userxattr && (errno == ENOTSUP || errno == EOPNOTSUPP))
+    return silo_err(err, errno,
+                    "opaque directory `%s`: the layer cache's filesystem has no user xattrs "
+                    "(tmpfs has them from Linux 6.6: set XDG_CACHE_HOME to a directory on disk)",
+                    *dir ? dir : "/");
+  return silo_err(err, errno, "opaque directory `%s`", *dir ? dir : "/");
 }
 
 /* The target of a hard link must be a file already in the layer, reached without

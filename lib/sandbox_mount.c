@@ -26,8 +26,8 @@
  * belong to the namespace's ids, so nothing is idmapped (an unprivileged user could
  * not idmap anyway); the overlay is mounted with userxattr (its opaque directories
  * and whiteouts as user.overlay.* xattrs: root of a user namespace cannot use
- * trusted.*), which Linux allows from 5.11, and the tmpfs upper layer needs user
- * xattrs (Linux 6.6) for it.
+ * trusted.*), which Linux allows from 5.11; the tmpfs upper layer has user xattrs
+ * for it from Linux 6.6 (before, see make_upper).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -197,14 +197,20 @@ make_upper(struct sandbox *sb, int runfd, char **upper, char **work, struct silo
       fchmodat(runfd, *upper, 0755, 0) < 0 || mkdirat(runfd, *work, 0700) < 0)
     return silo_err(err, errno, "create the upper layer in `%s`", w);
   if (sb->rootless) {
-    /* userxattr overlays keep their bookkeeping in user.* xattrs of the upper layer:
-     * without them (tmpfs before Linux 6.6) deleting a directory would fail later. */
+    /* userxattr overlays keep their bookkeeping in user.* xattrs of the upper layer.
+     * A tmpfs has them from Linux 6.6; before, overlayfs runs without (index and
+     * metacopy off), which only breaks making a directory where one of the image
+     * was deleted (an opaque directory): said once, not refused. */
     _cleanup_close_ int ufd = openat(runfd, *upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (ufd < 0 || fsetxattr(ufd, "user.silo.probe", "", 0, 0) < 0)
-      return silo_err(err, errno,
-                      "the tmpfs of the upper layer has no user xattrs, which a rootless "
-                      "sandbox's overlay needs (Linux 6.6 or later; or use --keep-changes DIR)");
-    fremovexattr(ufd, "user.silo.probe");
+    if (ufd < 0) return silo_err(err, errno, "open `%s/%s`", sb->run, *upper);
+    if (fsetxattr(ufd, "user.silo.probe", "", 0, 0) == 0)
+      fremovexattr(ufd, "user.silo.probe");
+    else if (errno == ENOTSUP || errno == EOPNOTSUPP)
+      silo_log_warn("sandbox: the writable layer's tmpfs has no user xattrs (Linux < 6.6): a "
+                    "directory of the image cannot be made again once deleted (EIO); "
+                    "--keep-changes DIR on a disk filesystem avoids it");
+    else
+      return silo_err(err, errno, "set a user xattr in `%s/%s`", sb->run, *upper);
   }
   return 0;
 }

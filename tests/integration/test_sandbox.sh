@@ -788,6 +788,49 @@ test_rootless_own_ids_only() {
 	assert_rootless_clean
 }
 
+# rm_cgroup DIR: kill what runs in a cgroup tree and remove it, leaves first.
+rm_cgroup() {
+	local d p
+	for d in $(find "$1" -depth -type d 2>/dev/null); do
+		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+		rmdir "$d" 2>/dev/null || { sleep 0.2; rmdir "$d"; }
+	done
+}
+
+# Limits in a cgroup delegated to the user, made by hand as systemd's Delegate=yes
+# does (the directory and its files chowned to the user): on a cgroup v2 host only
+# (tests/guest/run-in-guest).  silo runs in <deleg>/self; its sandbox's cgroup is
+# made next to it.
+test_rootless_delegated_limits() {
+	[ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ] || skip "needs a cgroup v2 host (see tests/guest)"
+	rootless_setup
+	ensure_rootfs
+	local c d=/sys/fs/cgroup/silotest-deleg-$$
+	for c in memory pids cpu; do
+		grep -qw "$c" /sys/fs/cgroup/cgroup.controllers || skip "no $c controller"
+		grep -qw "$c" /sys/fs/cgroup/cgroup.subtree_control || echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control ||
+			skip "cannot enable $c"
+	done
+	mkdir "$d" || fail "mkdir $d"
+	defer rm_cgroup "$d"
+	mkdir "$d/self"
+	echo "+memory +pids +cpu" > "$d/cgroup.subtree_control" || fail "enable controllers in $d"
+	chown -R "$RL_USER" "$d"
+	cp -a "$ROOTFS" "$RL/rootfs"
+	chown -R "$RL_USER": "$RL/rootfs"
+	# (--keep-changes: a tmpfs upper layer needs user xattrs, from Linux 6.6)
+	capture sh -c "echo \$\$ > '$d/self/cgroup.procs' && exec su '$RL_USER' -s /bin/bash -c \"cd '$RL' &&
+		export XDG_RUNTIME_DIR='$RL/xdg' XDG_CACHE_HOME='$RL/cache' && '$SILO' sandbox --rootfs '$RL/rootfs' \
+		--keep-changes '$RL/keep' --memory 64m --pids 32 --cpus 0.5 -- sh -c 'cat /sys/fs/cgroup/memory.max \
+		/sys/fs/cgroup/pids.max /sys/fs/cgroup/cpu.max; cat /proc/self/cgroup; id -u'\""
+	assert_eq 0 "$RC" "$OUT"
+	assert_contains "$OUT" 67108864 "memory.max inside"
+	assert_match "$OUT" '^32$' "pids.max inside"
+	assert_contains "$OUT" "50000 100000" "cpu.max inside"
+	assert_eq "" "$(cd "$d" && ls -d sandbox-* 2>/dev/null)" "the sandbox's cgroup after it"
+	assert_rootless_clean
+}
+
 # rl_bg_sandbox: a rootless sandbox running `sleep 100` in the background; sets
 # SB_ID, SB_PID (its silo) and CT_PID (the command).
 rl_bg_sandbox() {
@@ -861,3 +904,4 @@ run_test rootless_cache test_rootless_cache
 run_test rootless_refusals test_rootless_refusals
 run_test rootless_own_ids_only test_rootless_own_ids_only
 run_test rootless_kill9 test_rootless_kill9
+run_test rootless_delegated_limits test_rootless_delegated_limits
