@@ -253,9 +253,16 @@ sandbox_rootless_check(struct sandbox *sb, struct silo_error *err)
 int
 sandbox_rootless_enter(struct sandbox *sb, struct silo_error *err)
 {
-  /* Made by a short-lived child, its maps written from here (by newuidmap and
-   * newgidmap for the subordinate ids: nothing is written with privileges of ours),
-   * then joined: from here on silo is root of this namespace only. */
+  /* The only steps that involve privilege, in this order:
+   *  1. a child clones itself into a new user namespace (any user may) and waits;
+   *  2. its maps are written from here: our own ids directly, which the kernel
+   *     allows exactly (setgroups denied first), the subordinate ranges by
+   *     newuidmap / newgidmap, setuid helpers that check /etc/subuid and
+   *     /etc/subgid themselves: silo never holds a privilege of the host;
+   *  3. we join it (setns: we own it) and are its root from then on, with
+   *     capabilities over what it owns only, none over the host; files we make
+   *     still belong to the user (or the subordinate ids) on the host;
+   *  4. the child exits (ns_idmap_userns reaps it). */
   int fd = ns_idmap_userns(sb->uidmap, sb->n_maps, sb->gidmap, sb->n_maps, err);
   if (fd < 0 && sb->n_maps > 1 && err->errnum != EPERM && err->errnum != ENOSPC) {
     silo_log_warn("sandbox: %s: mapping only uid %u and gid %u", err->msg, (unsigned)getuid(),
