@@ -289,6 +289,21 @@ cg_bpf_devices_count(const char *dir, struct silo_error *err)
   return count;
 }
 
+/* Root of the initial user namespace?  A rootless sandbox runs silo as root of a
+ * user namespace of its own: uid 0 there, without the privilege to load programs. */
+static bool
+host_root(void)
+{
+  if (geteuid() != 0) return false;
+  char buf[128] = "";
+  int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+  if (fd >= 0) close(fd);
+  unsigned long inside, outside, count;
+  return n > 0 && sscanf(buf, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 &&
+         outside == 0 && count == 4294967295UL;
+}
+
 int
 cg_v2_devices(const char *dir, const struct oci_device_cgroup *rules, size_t n,
               struct silo_error *err)
@@ -307,7 +322,7 @@ cg_v2_devices(const char *dir, const struct oci_device_cgroup *rules, size_t n,
   if (progfd < 0) {
     /* Without the privilege to load programs (rootless in a delegated cgroup)
      * device rules cannot be enforced; neither can such a user make nodes. */
-    if (geteuid() != 0 && (err->errnum == EPERM || err->errnum == EACCES)) {
+    if (!host_root() && (err->errnum == EPERM || err->errnum == EACCES)) {
       silo_err_clear(err);
       return 0;
     }

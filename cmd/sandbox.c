@@ -19,6 +19,11 @@ static const char usage[] =
     "no_new_privs.  Exit codes of its own: 124 timed out, 125 silo failed, 126 CMD not\n"
     "executable, 127 CMD not found.\n"
     "\n"
+    "Unprivileged users get a rootless sandbox: a user namespace mapping them to root\n"
+    "(and their /etc/subuid range, through newuidmap), state in $XDG_RUNTIME_DIR/silo,\n"
+    "layers cached in $XDG_CACHE_HOME/silo (~/.cache/silo); limits need a delegated\n"
+    "cgroup v2, and --network bridge is root only (see silo-sandbox(8)).\n"
+    "\n"
     "Options:\n"
     "      --image IMAGE         an OCI image layout or a docker/podman save archive (tar,\n"
     "                            optionally gzip/zstd; or such a directory)\n"
@@ -41,7 +46,8 @@ static const char usage[] =
     "      --seccomp PROFILE     default, unconfined, or a profile file (OCI or Docker format)\n"
     "      --no-userns           no user namespace: root in the sandbox is the host's root\n"
     "                            (still with the reduced capabilities)\n"
-    "      --prune               remove the cached layers of every image\n"
+    "      --prune               remove the cached layers of every image (the user's own,\n"
+    "                            rootless)\n"
     "  -h, --help                show this help\n";
 
 enum {

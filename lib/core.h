@@ -125,7 +125,9 @@ int ns_join(struct container_plan *c, struct silo_error *err);
 int ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err);
 int ns_setup_timens(struct container_plan *c, struct silo_error *err);
 unsigned long ns_clone_flag(enum oci_ns_type t);
-/* A user namespace with these mappings, as an fd for MOUNT_ATTR_IDMAP. */
+/* A user namespace with these mappings, as an fd (for MOUNT_ATTR_IDMAP, or for a
+ * rootless sandbox to setns into).  Unprivileged, exactly the caller's own ids are
+ * written directly, anything else through newuidmap/newgidmap. */
 int ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idmap *gid, size_t ng,
                     struct silo_error *err);
 

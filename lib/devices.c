@@ -19,6 +19,19 @@ static const struct oci_device default_devices[] = {
 };
 
 static int
+finish_node(int dfd, const char *base, const struct oci_device *d, mode_t mode,
+            struct silo_error *err)
+{
+  /* mknod honours the umask: set the mode the config asked for explicitly. */
+  if (fchmodat(dfd, base, mode, 0) < 0) return silo_err(err, errno, "chmod `%s`", d->path);
+  if ((d->has_uid || d->has_gid) &&
+      fchownat(dfd, base, d->has_uid ? d->uid : (uid_t)-1, d->has_gid ? d->gid : (gid_t)-1,
+               AT_SYMLINK_NOFOLLOW) < 0)
+    return silo_err(err, errno, "chown `%s`", d->path);
+  return 0;
+}
+
+static int
 make_node(struct container_plan *c, int devfd, const struct oci_device *d, struct silo_error *err)
 {
   mode_t mode = d->has_file_mode ? d->file_mode & 07777 : 0666;
@@ -36,26 +49,21 @@ make_node(struct container_plan *c, int devfd, const struct oci_device *d, struc
     dfd = own;
   }
 
-  if (c->userns) {
-    /* mknod is not allowed in a user namespace: bind the host's node onto an
-     * empty file instead (the device cgroup still decides what can be opened). */
-    _cleanup_close_ int fd = mkpath_in_root(c->rootfd, d->path, false, err);
-    if (fd < 0) return -1;
-    char p[PROC_FD_PATH_MAX];
-    if (mount(d->path, proc_fd_path(p, fd), NULL, MS_BIND, NULL) < 0)
-      return silo_err(err, errno, "bind device `%s`", d->path);
-    return 0;
+  if (!c->userns) {
+    if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
+      return silo_err(err, errno, "replace `%s`", d->path);
+    dev_t dev = d->type == 'p' ? 0 : makedev((unsigned)d->major, (unsigned)d->minor);
+    if (mknodat(dfd, base, type | mode, dev) == 0) return finish_node(dfd, base, d, mode, err);
+    /* EPERM: silo itself runs in a user namespace (a rootless sandbox). */
+    if (errno != EPERM || type == S_IFIFO) return silo_err(err, errno, "mknod `%s`", d->path);
   }
-  if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
-    return silo_err(err, errno, "replace `%s`", d->path);
-  dev_t dev = d->type == 'p' ? 0 : makedev((unsigned)d->major, (unsigned)d->minor);
-  if (mknodat(dfd, base, type | mode, dev) < 0) return silo_err(err, errno, "mknod `%s`", d->path);
-  /* mknod honours the umask: set the mode the config asked for explicitly. */
-  if (fchmodat(dfd, base, mode, 0) < 0) return silo_err(err, errno, "chmod `%s`", d->path);
-  if ((d->has_uid || d->has_gid) &&
-      fchownat(dfd, base, d->has_uid ? d->uid : (uid_t)-1, d->has_gid ? d->gid : (gid_t)-1,
-               AT_SYMLINK_NOFOLLOW) < 0)
-    return silo_err(err, errno, "chown `%s`", d->path);
+  /* mknod is not allowed in a user namespace: bind the host's node onto an empty
+   * file instead (the device cgroup still decides what can be opened). */
+  _cleanup_close_ int fd = mkpath_in_root(c->rootfd, d->path, false, err);
+  if (fd < 0) return -1;
+  char p[PROC_FD_PATH_MAX];
+  if (mount(d->path, proc_fd_path(p, fd), NULL, MS_BIND, NULL) < 0)
+    return silo_err(err, errno, "bind device `%s`", d->path);
   return 0;
 }
 

@@ -41,6 +41,7 @@ struct member {
 
 struct source {
   const char *path;
+  const struct image_unpack_opts *opts;
   const struct libarchive *la;
   int dirfd; /* a directory image, else -1 */
   struct member *m;
@@ -425,7 +426,8 @@ now_ms(void)
 
 /* Unpacks one layer into tmp-<pid>-<hex>, then renames it to <hex>. */
 static int
-unpack_one(int cachefd, struct want *w, struct layer_source *src, struct silo_error *err)
+unpack_one(const struct source *s, int cachefd, struct want *w, struct layer_source *src,
+           struct silo_error *err)
 {
   char tmp[128];
   snprintf(tmp, sizeof tmp, "tmp-%d-%s", (int)getpid(), w->hex);
@@ -438,7 +440,7 @@ unpack_one(int cachefd, struct want *w, struct layer_source *src, struct silo_er
   {
     _cleanup_close_ int dfd = openat(cachefd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     r = dfd < 0 ? silo_err(err, errno, "open `%s`", tmp)
-                : image_layer_unpack(src, dfd, w->hex, w->size, label, err);
+                : image_layer_unpack(src, dfd, w->hex, w->size, label, s->opts, err);
   }
   if (r == 0 && renameat(cachefd, tmp, cachefd, w->hex) < 0) {
     /* Another sandbox unpacked the same layer meanwhile: keep theirs. */
@@ -476,7 +478,7 @@ unpack_from_archive(struct source *s, int cachefd, struct want *w, size_t nw,
       if (w[i].done || strcmp(w[i].member->name, name) != 0) continue;
       struct entry_source es = {.la = la, .a = a};
       struct layer_source src = {.ctx = &es, .fill = entry_fill};
-      if (unpack_one(cachefd, &w[i], &src, err) < 0) goto out;
+      if (unpack_one(s, cachefd, &w[i], &src, err) < 0) goto out;
       /* The same blob listed twice: one directory serves both. */
       for (size_t k = i + 1; k < nw; k++)
         if (strcmp(w[k].hex, w[i].hex) == 0) w[k].done = true;
@@ -504,7 +506,7 @@ unpack_missing(struct source *s, int cachefd, struct want *w, size_t nw, struct 
       if (fd < 0) return silo_err_wrap(err, "layer %zu", i);
       struct fd_source fs = {.fd = fd};
       struct layer_source src = {.ctx = &fs, .fill = fd_fill};
-      if (unpack_one(cachefd, &w[i], &src, err) < 0) return -1;
+      if (unpack_one(s, cachefd, &w[i], &src, err) < 0) return -1;
       continue;
     }
     w[i].member = find_member(s, w[i].name);
@@ -513,7 +515,7 @@ unpack_missing(struct source *s, int cachefd, struct want *w, size_t nw, struct 
     if (w[i].member->data) {
       struct mem_source ms = {.p = w[i].member->data, .left = (size_t)w[i].member->size};
       struct layer_source src = {.ctx = &ms, .fill = mem_fill};
-      if (unpack_one(cachefd, &w[i], &src, err) < 0) return -1;
+      if (unpack_one(s, cachefd, &w[i], &src, err) < 0) return -1;
       continue;
     }
     pass2 = true;
@@ -526,10 +528,11 @@ unpack_missing(struct source *s, int cachefd, struct want *w, size_t nw, struct 
 }
 
 int
-image_prepare(const char *path, const char *cache_dir, struct image *img, struct silo_error *err)
+image_prepare(const char *path, const char *cache_dir, const struct image_unpack_opts *opts,
+              struct image *img, struct silo_error *err)
 {
   memset(img, 0, sizeof *img);
-  struct source s = {.path = path, .dirfd = -1};
+  struct source s = {.path = path, .opts = opts, .dirfd = -1};
   struct want *w = NULL;
   size_t nw = 0;
   int ret = -1;

@@ -7,14 +7,16 @@
  *   image.c          an image (OCI layout or docker-save archive, file or directory)
  *                    -> its config and its layers unpacked in the cache
  *
- * Cache layout (under the state root):
- *   <root>/.sandbox/layers/<sha256 hex>/   one unpacked layer, read-only once renamed there
- *   <root>/.sandbox/layers/tmp-<pid>-<hex> a layer being unpacked by process <pid>
+ * Cache layout (the layers directory is <root>/.sandbox/layers as root, see
+ * sandbox.h for rootless sandboxes):
+ *   <layers>/<sha256 hex>/   one unpacked layer, read-only once renamed there
+ *   <layers>/tmp-<pid>-<hex> a layer being unpacked by process <pid>
  * A layer's name is the digest of its blob as stored in the image (compressed or not),
  * checked while the blob is read: a directory named <hex> is complete and verified.
  * Whiteouts are stored the way overlayfs reads them: `.wh.NAME` becomes a 0/0
  * character device NAME, `.wh..wh..opq` the xattr trusted.overlay.opaque=y on its
- * directory.
+ * directory (user.overlay.opaque=y for an overlay mounted in a user namespace,
+ * with the userxattr option).
  */
 #ifndef SILO_IMAGE_H
 #define SILO_IMAGE_H
@@ -109,6 +111,18 @@ void image_docker_manifest_free(struct docker_manifest *m);
 
 /* ---- image_layer.c ---- */
 
+/* How layers are written to disk. */
+struct image_unpack_opts {
+  /* 0: every id can be an owner (root).  Else unpacking runs as root of a user
+   * namespace that maps only the ids 0..id_count-1 (a rootless sandbox): an owner
+   * above becomes 0 (the user) and its file loses its setuid / setgid bit, and
+   * device nodes, which cannot be made there, are left out. */
+  uint32_t id_count;
+  /* Opaque directories as user.overlay.opaque (overlayfs's userxattr mode, for
+   * overlays mounted in a user namespace) instead of trusted.overlay.opaque. */
+  bool userxattr;
+};
+
 /* Where a layer's bytes come from: fill() returns up to `cap` bytes in *buf (0 at
  * the end, -1 with err set on failure). */
 struct layer_source {
@@ -119,7 +133,8 @@ struct layer_source {
  * whiteouts, and checks that the bytes read have the sha256 `hex` (and `size` bytes
  * when size >= 0).  `name` names the layer in errors. */
 int image_layer_unpack(struct layer_source *src, int dirfd, const char *hex, int64_t size,
-                       const char *name, struct silo_error *err);
+                       const char *name, const struct image_unpack_opts *opts,
+                       struct silo_error *err);
 
 /* ---- image.c ---- */
 struct image {
@@ -131,8 +146,8 @@ struct image {
  * or a directory), checks its platform against the host and makes sure every
  * layer is in `cache_dir` (unpacking the missing ones).  Nothing is left in the
  * cache on failure but complete, verified layers. */
-int image_prepare(const char *path, const char *cache_dir, struct image *img,
-                  struct silo_error *err);
+int image_prepare(const char *path, const char *cache_dir, const struct image_unpack_opts *opts,
+                  struct image *img, struct silo_error *err);
 void image_free(struct image *img);
 
 /* ---- image_archive.c ---- */

@@ -43,6 +43,12 @@ struct libarchive {
   LA_FN(entry_mtime);
   LA_FN(entry_mtime_nsec);
   LA_FN(entry_size_is_set);
+  LA_FN(entry_uid);
+  LA_FN(entry_gid);
+  LA_FN(entry_set_uid);
+  LA_FN(entry_set_gid);
+  LA_FN(entry_mode);
+  LA_FN(entry_set_mode);
   LA_FN(entry_xattr_clear);
   LA_FN(entry_xattr_add_entry);
   LA_FN(entry_xattr_reset);

@@ -1,8 +1,8 @@
 /* silo lib/: unpacking one layer tar into a directory that overlayfs can use as a
  * lower layer.
  *
- * Runs as root on untrusted input, so every member is checked before libarchive
- * writes it:
+ * Runs as root (of a user namespace, for a rootless sandbox) on untrusted input, so
+ * every member is checked before libarchive writes it:
  *  - names are made relative and cleaned; a ".." component is refused (not skipped:
  *    such an archive is malicious or broken), and so is a hard link whose target
  *    does;
@@ -11,10 +11,15 @@
  *    resolved by us with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS on top of that;
  *  - whiteouts are made by us, relative to the layer directory with openat2
  *    RESOLVE_IN_ROOT, so they cannot land outside it either;
- *  - xattrs in the trusted.* namespace are dropped: trusted.overlay.* would steer
- *    overlayfs (redirects, metacopy, opaque dirs) behind the image's back;
+ *  - xattrs in the trusted.* namespace, and user.overlay.*, are dropped: they would
+ *    steer overlayfs (redirects, metacopy, opaque dirs) behind the image's back
+ *    (trusted.* as root, user.overlay.* in a user namespace's userxattr mode);
  *  - owners are the numeric ids of the tar (no name lookup on the host), modes and
  *    setuid bits kept, file flags (chattr) not applied: the cache must stay removable.
+ *    In a user namespace that maps fewer ids (opts->id_count), an owner it cannot
+ *    represent becomes 0 (the user who runs silo) and the file loses its setuid /
+ *    setgid bit, so no file becomes set-id to an owner the image did not name;
+ *    device nodes are left out there (mknod is not allowed in a user namespace).
  * The bytes go through a SHA-256 on their way in, and the layer only counts once the
  * whole blob (up to its last byte, after the tar's end) matched its digest: the
  * caller unpacks into a temporary directory and renames it into the cache.
@@ -78,10 +83,12 @@ drain(struct hashing_reader *r, struct silo_error *err)
 
 struct unpack {
   const struct libarchive *la;
+  const struct image_unpack_opts *opts;
   struct archive *in, *out;
   int dirfd;
   const char *name;
-  bool has_root_time; /* the "./" member's mtime, applied last */
+  size_t remapped, devices; /* members changed / left out for a user namespace */
+  bool has_root_time;       /* the "./" member's mtime, applied last */
   struct timespec root_time;
 };
 
@@ -137,10 +144,16 @@ make_opaque(struct unpack *u, const char *dir, struct silo_error *err)
 {
   _cleanup_close_ int dfd = layer_dir(u->dirfd, dir, err);
   if (dfd < 0) return -1;
-  /* trusted.* needs CAP_SYS_ADMIN: we are root. */
-  if (fsetxattr(dfd, "trusted.overlay.opaque", "y", 1, 0) < 0)
-    return silo_err(err, errno, "opaque directory `%s`", *dir ? dir : "/");
-  return 0;
+  /* trusted.* needs CAP_SYS_ADMIN: we are root.  user.* is for the overlays that a
+   * rootless sandbox mounts in its user namespace (userxattr). */
+  const char *xattr = u->opts->userxattr ? "user.overlay.opaque" : "trusted.overlay.opaque";
+  if (fsetxattr(dfd, xattr, "y", 1, 0) == 0) return 0;
+  if (u->opts->userxattr && (errno == ENOTSUP || errno == EOPNOTSUPP))
+    return silo_err(err, errno,
+                    "opaque directory `%s`: the layer cache's filesystem has no user xattrs "
+                    "(tmpfs has them from Linux 6.6: set XDG_CACHE_HOME to a directory on disk)",
+                    *dir ? dir : "/");
+  return silo_err(err, errno, "opaque directory `%s`", *dir ? dir : "/");
 }
 
 /* The target of a hard link must be a file already in the layer, reached without
@@ -178,7 +191,7 @@ check_parents(struct unpack *u, const char *path, struct silo_error *err)
   return 0; /* missing parents are made by libarchive; ENOSYS: its own checks */
 }
 
-/* Drops trusted.* xattrs (see the top of the file). */
+/* Drops trusted.* and user.overlay.* xattrs (see the top of the file). */
 static void
 filter_xattrs(struct unpack *u, struct archive_entry *e)
 {
@@ -195,7 +208,8 @@ filter_xattrs(struct unpack *u, struct archive_entry *e)
   const void *value;
   size_t size;
   while (la->entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-    if (strncmp(name, "trusted.", 8) == 0 || n == ARRAY_SIZE(kept)) {
+    if (strncmp(name, "trusted.", 8) == 0 || strncmp(name, "user.overlay.", 13) == 0 ||
+        n == ARRAY_SIZE(kept)) {
       dropped = true;
       continue;
     }
@@ -228,6 +242,38 @@ copy_data(struct unpack *u, const char *member, struct silo_error *err)
   }
 }
 
+/* In a user namespace with opts->id_count ids (see the top of the file): false when
+ * the member is to be left out. */
+static bool
+fit_userns(struct unpack *u, struct archive_entry *e)
+{
+  const struct libarchive *la = u->la;
+  uint32_t n = u->opts->id_count;
+  if (!n) return true;
+  mode_t type = (mode_t)la->entry_filetype(e);
+  if (type == AE_IFCHR || type == AE_IFBLK) {
+    u->devices++;
+    return false;
+  }
+  __LA_MODE_T mode = la->entry_mode(e);
+  bool changed = false;
+  if (la->entry_uid(e) < 0 || la->entry_uid(e) >= (la_int64_t)n) {
+    la->entry_set_uid(e, 0);
+    mode &= ~(__LA_MODE_T)S_ISUID;
+    changed = true;
+  }
+  if (la->entry_gid(e) < 0 || la->entry_gid(e) >= (la_int64_t)n) {
+    la->entry_set_gid(e, 0);
+    mode &= ~(__LA_MODE_T)S_ISGID;
+    changed = true;
+  }
+  if (changed) {
+    la->entry_set_mode(e, mode);
+    u->remapped++;
+  }
+  return true;
+}
+
 static int
 unpack_entry(struct unpack *u, struct archive_entry *e, struct silo_error *err)
 {
@@ -256,6 +302,7 @@ unpack_entry(struct unpack *u, struct archive_entry *e, struct silo_error *err)
   }
 
   if (check_parents(u, path, err) < 0) return -1;
+  if (!fit_userns(u, e)) return 0;
   const char *link = la->entry_hardlink(e);
   if (link) {
     char clean[PATH_MAX];
@@ -298,14 +345,15 @@ unpack_all(struct unpack *u, struct hashing_reader *rd, struct silo_error *err)
 
 int
 image_layer_unpack(struct layer_source *src, int dirfd, const char *hex, int64_t size,
-                   const char *name, struct silo_error *err)
+                   const char *name, const struct image_unpack_opts *opts, struct silo_error *err)
 {
+  static const struct image_unpack_opts as_root = {0};
   const struct libarchive *la = libarchive_get(err);
   if (!la) return -1;
   struct hashing_reader *rd = xcalloc(1, sizeof *rd);
   rd->src = src;
   sha256_init(&rd->sha);
-  struct unpack u = {.la = la, .dirfd = dirfd, .name = name};
+  struct unpack u = {.la = la, .opts = opts ? opts : &as_root, .dirfd = dirfd, .name = name};
   int ret = -1;
   _cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (cwd < 0) {
@@ -329,6 +377,14 @@ image_layer_unpack(struct layer_source *src, int dirfd, const char *hex, int64_t
     goto out;
   }
   int r = unpack_all(&u, rd, err);
+  if (u.remapped)
+    silo_log_debug("layer %s: %zu member(s) owned by ids outside the user namespace's 0-%u: "
+                   "owned by 0 instead, without setuid/setgid",
+                   name, u.remapped, u.opts->id_count - 1);
+  if (u.devices)
+    silo_log_warn("layer %s: %zu device node(s) left out (they cannot be made in a rootless "
+                  "sandbox)",
+                  name, u.devices);
   /* Closing applies the deferred directory modes and times: still in the layer. */
   if (la->write_free(u.out) != ARCHIVE_OK && r == 0) r = silo_err(err, EIO, "finish writing");
   u.out = NULL;

@@ -215,45 +215,50 @@ run_idmap_helper(const char *helper, pid_t pid, const struct oci_idmap *m, size_
   return 0;
 }
 
-int
-ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err)
+/* Writes the maps of the new user namespace of `pid`.  Root writes them as they are.
+ * Unprivileged, the kernel lets us map exactly our own ids (once setgroups is
+ * denied, for the gid map); anything more goes through the setuid helpers. */
+static int
+write_idmaps(pid_t pid, const struct oci_idmap *u, size_t nu, const struct oci_idmap *g, size_t ng,
+             const char *ulabel, const char *glabel, struct silo_error *err)
 {
-  const struct oci_linux *l = c->cfg->linux;
-  if (!(c->clone_flags & CLONE_NEWUSER)) return 0;
   if (geteuid() == 0) {
-    if (write_map(pid, "uid_map", l->uid_mappings, l->n_uid_mappings, err) < 0)
-      return silo_err_wrap(err, "linux.uidMappings");
-    if (write_map(pid, "gid_map", l->gid_mappings, l->n_gid_mappings, err) < 0)
-      return silo_err_wrap(err, "linux.gidMappings");
+    if (write_map(pid, "uid_map", u, nu, err) < 0) return silo_err_wrap(err, "%s", ulabel);
+    if (write_map(pid, "gid_map", g, ng, err) < 0) return silo_err_wrap(err, "%s", glabel);
     return 0;
   }
-  /* Unprivileged: the kernel lets us map exactly our own ids, once setgroups is
-   * denied for the gid map; anything more goes through the setuid helpers. */
-  bool own_uid = l->n_uid_mappings == 1 && l->uid_mappings[0].host_id == geteuid() &&
-                 l->uid_mappings[0].size == 1;
-  bool own_gid = l->n_gid_mappings == 1 && l->gid_mappings[0].host_id == getegid() &&
-                 l->gid_mappings[0].size == 1;
+  bool own_uid = nu == 1 && u[0].host_id == geteuid() && u[0].size == 1;
+  bool own_gid = ng == 1 && g[0].host_id == getegid() && g[0].size == 1;
   if (own_uid) {
-    if (write_map(pid, "uid_map", l->uid_mappings, 1, err) < 0)
-      return silo_err_wrap(err, "linux.uidMappings");
-  } else if (run_idmap_helper("newuidmap", pid, l->uid_mappings, l->n_uid_mappings, err) < 0) {
-    return silo_err_wrap(err, "linux.uidMappings");
+    if (write_map(pid, "uid_map", u, 1, err) < 0) return silo_err_wrap(err, "%s", ulabel);
+  } else if (run_idmap_helper("newuidmap", pid, u, nu, err) < 0) {
+    return silo_err_wrap(err, "%s", ulabel);
   }
   if (own_gid) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
     if (write_file(path, "deny", 4, err) < 0) return silo_err_wrap(err, "deny setgroups");
-    if (write_map(pid, "gid_map", l->gid_mappings, 1, err) < 0)
-      return silo_err_wrap(err, "linux.gidMappings");
-  } else if (run_idmap_helper("newgidmap", pid, l->gid_mappings, l->n_gid_mappings, err) < 0) {
-    return silo_err_wrap(err, "linux.gidMappings");
+    if (write_map(pid, "gid_map", g, 1, err) < 0) return silo_err_wrap(err, "%s", glabel);
+  } else if (run_idmap_helper("newgidmap", pid, g, ng, err) < 0) {
+    return silo_err_wrap(err, "%s", glabel);
   }
   return 0;
 }
 
+int
+ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err)
+{
+  const struct oci_linux *l = c->cfg->linux;
+  if (!(c->clone_flags & CLONE_NEWUSER)) return 0;
+  return write_idmaps(pid, l->uid_mappings, l->n_uid_mappings, l->gid_mappings, l->n_gid_mappings,
+                      "linux.uidMappings", "linux.gidMappings", err);
+}
+
 /* An idmapped mount needs a user namespace that carries the mapping: a child is
  * cloned into a new one, its maps are written, the namespace is kept by an fd and
- * the child goes away.  Done in the parent, before anything else is created. */
+ * the child goes away.  Done in the parent, before anything else is created.  A
+ * rootless sandbox makes its user namespace the same way (unprivileged, the maps
+ * are written as write_idmaps does) and enters it with setns. */
 int
 ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idmap *gid, size_t ng,
                 struct silo_error *err)
@@ -263,7 +268,7 @@ ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idmap *
   pid_t child = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
   if (child < 0) {
     close(p[0]), close(p[1]);
-    return silo_err(err, errno, "clone a user namespace for an idmapped mount");
+    return silo_err(err, errno, "clone a new user namespace");
   }
   if (child == 0) {
     char b;
@@ -275,8 +280,7 @@ ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idmap *
   }
   close(p[0]);
   int fd = -1;
-  if (write_map(child, "uid_map", uid, nu, err) == 0 &&
-      write_map(child, "gid_map", gid, ng, err) == 0) {
+  if (write_idmaps(child, uid, nu, gid, ng, "uid map", "gid map", err) == 0) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/ns/user", (int)child);
     fd = open(path, O_RDONLY | O_CLOEXEC);

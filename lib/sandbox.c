@@ -15,6 +15,8 @@
  * Hardening by default: every namespace (pid, net, ipc, uts, mount, cgroup, and user
  * where the layers can be idmapped), Docker's capability set and seccomp profile,
  * no_new_privs, read-only lower layers, nodev on the root.
+ * An unprivileged caller gets the same in a user namespace of the sandbox's own,
+ * entered between steps 1 and 2 (sandbox_rootless.c).
  */
 #include <cap-ng.h>
 #include <dirent.h>
@@ -182,16 +184,17 @@ make_bundle_dir(struct sandbox *sb, struct silo_error *err)
   _cleanup_close_ int sbfd =
       openat(sb->rootfd, ".sandbox", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (sbfd < 0) return silo_err(err, errno, "open `%s/.sandbox`", root);
-  if ((mkdirat(sbfd, "run", 0711) < 0 && errno != EEXIST) ||
-      (mkdirat(sbfd, "layers", 0700) < 0 && errno != EEXIST))
+  if (mkdirat(sbfd, "run", 0711) < 0 && errno != EEXIST)
     return silo_err(err, errno, "create `%s/.sandbox`", root);
-  if (fchmodat(sbfd, "run", 0711, 0) < 0) return silo_err(err, errno, "chmod `%s/.sandbox/run`", root);
-  sandbox_clean_stale(sb->ctx, sbfd);
+  if (fchmodat(sbfd, "run", 0711, 0) < 0)
+    return silo_err(err, errno, "chmod `%s/.sandbox/run`", root);
+  sb->dir = xasprintf("%s/.sandbox", root);
+  if (sandbox_cache_dirs(sb, true, err) < 0) return -1;
+  sandbox_clean_stale(sb->ctx, sbfd, sb->layers);
 
   uint32_t rnd = 0;
   if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd) rnd = (uint32_t)time(NULL) ^ (uint32_t)getpid();
   snprintf(sb->id, sizeof sb->id, SANDBOX_ID_PREFIX "%d-%08x", (int)getpid(), rnd);
-  sb->dir = xasprintf("%s/.sandbox", root);
   sb->run = xasprintf("%s/run/%s", sb->dir, sb->id);
   if (mkdir(sb->run, 0711) < 0 || chmod(sb->run, 0711) < 0)
     return silo_err(err, errno, "create `%s`", sb->run);
@@ -215,14 +218,16 @@ prepare_image(struct sandbox *sb, struct silo_error *err)
     sb->n_lowers = 1;
     return 0;
   }
-  _cleanup_free_ char *lock = xasprintf("%s/layers.lock", sb->dir);
-  _cleanup_free_ char *cache = xasprintf("%s/layers", sb->dir);
+  _cleanup_free_ char *lock = xasprintf("%s/layers.lock", sb->cache);
   sb->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (sb->lock_fd < 0) return silo_err(err, errno, "open `%s`", lock);
   /* Shared: sandboxes run side by side; --prune waits for none of them. */
   while (flock(sb->lock_fd, LOCK_SH) < 0)
     if (errno != EINTR) return silo_err(err, errno, "lock `%s`", lock);
-  if (image_prepare(sb->o->image, cache, &sb->img, err) < 0) return -1;
+  /* Rootless: we are root of the sandbox's user namespace, which maps id_count ids. */
+  struct image_unpack_opts uo = {.id_count = sb->rootless ? sb->id_count : 0,
+                                 .userxattr = sb->rootless};
+  if (image_prepare(sb->o->image, sb->layers, &uo, &sb->img, err) < 0) return -1;
   if (!sb->img.n_layers) return silo_err(err, EINVAL, "image `%s`: it has no layers", sb->o->image);
   sb->lowers = (const char *const *)sb->img.layers;
   sb->n_lowers = sb->img.n_layers;
@@ -240,7 +245,10 @@ run(struct sandbox *sb, int *exit_code, struct silo_error *err)
   if (runfd < 0 || write_file_atomic(runfd, "config.json", json, strlen(json), err) < 0)
     return runfd < 0 ? silo_err(err, errno, "open `%s`", sb->run) : -1;
   silo_log_debug("sandbox `%s`: %s, %zu layer(s), user namespace: %s", sb->id,
-                 sb->o->image ? sb->o->image : sb->rootfs, sb->n_lowers, sb->userns ? "yes" : "no");
+                 sb->o->image ? sb->o->image : sb->rootfs, sb->n_lowers,
+                 sb->rootless ? "the sandbox's (rootless)"
+                 : sb->userns ? "yes"
+                              : "no");
   struct silo_create_opts co = {.id = sb->id, .bundle = sb->run, .network = sb->o->network};
   int code = 0;
   sandbox_watchdog_arm(sb);
@@ -278,6 +286,9 @@ sandbox_free(struct sandbox *sb)
   free(sb->merged);
   free(sb->run);
   free(sb->dir);
+  free(sb->cache);
+  free(sb->layers);
+  free(sb->cgroup_parent);
   if (sb->lock_fd >= 0) close(sb->lock_fd);
   if (sb->rootfd >= 0) close(sb->rootfd);
 }
@@ -292,10 +303,7 @@ silo_sandbox(struct silo_context *ctx, const struct silo_sandbox_opts *o, int *e
   *exit_code = SILO_SANDBOX_FAILED;
   int r = -1;
   if (check_options(&sb, err) < 0) goto out;
-  if (geteuid() != 0) {
-    silo_err(err, EPERM, "sandboxes need root (a rootless sandbox is not implemented)");
-    goto out;
-  }
+  if (geteuid() != 0 && sandbox_rootless_check(&sb, err) < 0) goto out;
   /* A container that may hold CAP_SYS_PTRACE without a user namespace makes
    * silo_run re-execute silo from a sealed copy (cloned.c); that must happen now,
    * before the watchdog and the mounts exist, not half-way. */
@@ -307,6 +315,7 @@ silo_sandbox(struct silo_context *ctx, const struct silo_sandbox_opts *o, int *e
     if (strcmp(sb.caps[i], "CAP_SYS_PTRACE") == 0 && plan_needs_sealed_exe(&probe, &ptrace, true) &&
         reexec_sealed(err) < 0)
       goto out;
+  if (sb.rootless && sandbox_rootless_enter(&sb, err) < 0) goto out;
   if (make_bundle_dir(&sb, err) == 0 && sandbox_watchdog_start(&sb, err) == 0 &&
       prepare_image(&sb, err) == 0 && sandbox_mount(&sb, err) == 0)
     r = run(&sb, exit_code, err);
@@ -326,34 +335,67 @@ out:
   return r < 0 ? silo_err_wrap(err, "sandbox") : 0;
 }
 
+static int
+prune(struct sandbox *sb, size_t *n_layers, struct silo_error *err)
+{
+  /* Rootless: in the same user namespace as a sandbox, to remove what it unpacked. */
+  if (geteuid() != 0 &&
+      (sandbox_rootless_check(sb, err) < 0 || sandbox_rootless_enter(sb, err) < 0))
+    return -1;
+  char root[PATH_MAX];
+  _cleanup_close_ int rootfd = state_root_open(sb->ctx, err);
+  if (rootfd < 0) return -1;
+  if (!realpath(sb->ctx->root, root)) return silo_err(err, errno, "state root `%s`", sb->ctx->root);
+  sb->dir = xasprintf("%s/.sandbox", root);
+  if (sandbox_cache_dirs(sb, false, err) < 0) return -1;
+  _cleanup_close_ int sbfd =
+      openat(rootfd, ".sandbox", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sbfd < 0 && errno != ENOENT) return silo_err(err, errno, "open `%s`", sb->dir);
+  if (sbfd >= 0) sandbox_clean_stale(sb->ctx, sbfd, sb->layers);
+  _cleanup_close_ int cfd = open(sb->cache, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (cfd < 0) return errno == ENOENT ? 0 : silo_err(err, errno, "open `%s`", sb->cache);
+  _cleanup_close_ int lock = openat(cfd, "layers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0) return silo_err(err, errno, "open `%s/layers.lock`", sb->cache);
+  if (flock(lock, LOCK_EX | LOCK_NB) < 0)
+    return silo_err(err, errno == EWOULDBLOCK ? EBUSY : errno,
+                    "the layer cache is in use by a running sandbox");
+  /* layers/ (root) or layers-<mapping>/ (rootless: one per id mapping, see
+   * sandbox_rootless.c; those of other mappings go entirely). */
+  const char *current = strrchr(sb->layers, '/') + 1;
+  DIR *top = fdopendir(dup(cfd));
+  if (!top) return silo_err(err, errno, "read `%s`", sb->cache);
+  int r = 0;
+  for (struct dirent *te; r == 0 && (te = readdir(top));) {
+    if (strcmp(te->d_name, "layers") != 0 && strncmp(te->d_name, "layers-", 7) != 0) continue;
+    _cleanup_close_ int lfd =
+        openat(cfd, te->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = lfd >= 0 ? fdopendir(dup(lfd)) : NULL;
+    if (!d) continue;
+    for (struct dirent *de; (de = readdir(d));) {
+      if (de->d_name[0] == '.') continue;
+      if (rm_rf_at(lfd, de->d_name) < 0) {
+        r = silo_err(err, errno, "remove layer %s/%s", te->d_name, de->d_name);
+        break;
+      }
+      if (strncmp(de->d_name, "tmp-", 4) != 0) (*n_layers)++;
+    }
+    closedir(d);
+    if (r == 0 && strcmp(te->d_name, current) != 0 && unlinkat(cfd, te->d_name, AT_REMOVEDIR) < 0)
+      r = silo_err(err, errno, "remove `%s/%s`", sb->cache, te->d_name);
+  }
+  closedir(top);
+  return r;
+}
+
 int
 silo_sandbox_prune(struct silo_context *ctx, size_t *n_layers, struct silo_error *err)
 {
+  static const struct silo_sandbox_opts none = {0};
+  static int no_timeout;
+  struct sandbox sb = {
+      .ctx = ctx, .o = &none, .rootfd = -1, .lock_fd = -1, .wd_fd = -1, .timed_out = &no_timeout};
   *n_layers = 0;
-  _cleanup_close_ int rootfd = state_root_open(ctx, err);
-  if (rootfd < 0) return silo_err_wrap(err, "sandbox --prune");
-  _cleanup_close_ int sbfd =
-      openat(rootfd, ".sandbox", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (sbfd < 0) return errno == ENOENT ? 0 : silo_err(err, errno, "sandbox --prune: open .sandbox");
-  sandbox_clean_stale(ctx, sbfd);
-  _cleanup_close_ int lock = openat(sbfd, "layers.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock < 0) return silo_err(err, errno, "sandbox --prune: open layers.lock");
-  if (flock(lock, LOCK_EX | LOCK_NB) < 0)
-    return silo_err(err, errno == EWOULDBLOCK ? EBUSY : errno,
-                    "sandbox --prune: the layer cache is in use by a running sandbox");
-  _cleanup_close_ int lfd = openat(sbfd, "layers", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (lfd < 0) return errno == ENOENT ? 0 : silo_err(err, errno, "sandbox --prune: open layers");
-  DIR *d = fdopendir(dup(lfd));
-  if (!d) return silo_err(err, errno, "sandbox --prune: read layers");
-  int r = 0;
-  for (struct dirent *de; (de = readdir(d));) {
-    if (de->d_name[0] == '.') continue;
-    if (rm_rf_at(lfd, de->d_name) < 0) {
-      r = silo_err(err, errno, "sandbox --prune: remove layer %s", de->d_name);
-      break;
-    }
-    if (strncmp(de->d_name, "tmp-", 4) != 0) (*n_layers)++;
-  }
-  closedir(d);
-  return r;
+  int r = prune(&sb, n_layers, err);
+  sandbox_free(&sb);
+  return r < 0 ? silo_err_wrap(err, "sandbox --prune") : 0;
 }

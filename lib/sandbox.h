@@ -7,9 +7,12 @@
  *   sandbox_config.c   the generated config.json (process from the image's config)
  *   sandbox_seccomp.c  Docker's default seccomp profile, rendered for a container
  *   sandbox_clean.c    the watchdog, stale sandboxes, the bundle, --prune
+ *   sandbox_rootless.c an unprivileged user's sandbox: its user namespace, cache, cgroup
  *
  * On disk, under the state root:
  *   <root>/.sandbox/layers/           the layer cache (image.h), layers.lock beside it
+ *                                     (rootless: $XDG_CACHE_HOME/silo/sandbox/layers-*,
+ *                                     see sandbox_rootless.c)
  *   <root>/.sandbox/run/<id>/         one sandbox's bundle:
  *       owner                           "<pid> <start time>" of the silo that runs it
  *       config.json, rootfs/ (overlay)  the bundle silo_run is given
@@ -57,9 +60,18 @@ struct sandbox {
   const struct silo_sandbox_opts *o;
   char id[64];
   int rootfd;
-  char *dir; /* <root>/.sandbox */
-  char *run; /* <root>/.sandbox/run/<id> */
+  char *dir;    /* <root>/.sandbox */
+  char *run;    /* <root>/.sandbox/run/<id> */
+  char *cache;  /* <root>/.sandbox, or the user's cache (rootless): layers.lock */
+  char *layers; /* <cache>/layers, or <cache>/layers-<mapping> (rootless) */
   int lock_fd;
+
+  /* rootless (sandbox_rootless.c) */
+  bool rootless;
+  struct silo_context rctx;              /* the context used then: no cgroup manager... */
+  struct oci_idmap uidmap[2], gidmap[2]; /* the sandbox's user namespace */
+  size_t n_maps;
+  char *cgroup_parent; /* with limits: the delegated cgroup the container's goes in */
 
   /* checked options */
   uint64_t timeout_ms;
@@ -97,6 +109,25 @@ struct sandbox {
   volatile int *timed_out; /* shared with the watchdog */
 };
 
+/* ---- sandbox_rootless.c ---- */
+/* Step 1 for an unprivileged caller: refuses what cannot work rootless, plans the
+ * id maps and the cgroup (nothing is made). */
+int sandbox_rootless_check(struct sandbox *sb, struct silo_error *err);
+/* Makes the sandbox's user namespace and joins it. */
+int sandbox_rootless_enter(struct sandbox *sb, struct silo_error *err);
+/* Sets sb->cache and sb->layers (sb->dir set; after the user namespace is entered),
+ * and makes them when `make`. */
+int sandbox_cache_dirs(struct sandbox *sb, bool make, struct silo_error *err);
+/* The first range of the user `name` (or numeric `id`) in the content of /etc/subuid
+ * or /etc/subgid (unit tested). */
+bool sandbox_subid_range(const char *content, const char *name, unsigned long id, uint32_t *start,
+                         uint32_t *count);
+/* The delegated cgroup v2 a rootless sandbox's limits can use: the parent of the
+ * caller's own (`self` is /proc/self/cgroup, `mnt` the cgroup2 mount), writable,
+ * with `controllers` enabled for its children.  *parent gets its path. */
+int sandbox_cgroup_delegated(const char *mnt, const char *self, const char *const *controllers,
+                             size_t n, char **parent, struct silo_error *err);
+
 /* ---- sandbox_mount.c ---- */
 /* Decides on a user namespace, enters a private mount namespace and mounts the
  * root at sb->merged. */
@@ -128,9 +159,10 @@ void sandbox_watchdog_stop(struct sandbox *sb);
 /* Removes a bundle directory <run> entry by entry (rmdir, never recursive). */
 int sandbox_remove_run(int rundirfd, const char *id);
 /* Deletes the container <id> (if any) and its leftovers (a cgroup of a create that
- * died half-way).  Best effort. */
-void sandbox_delete_container(struct silo_context *ctx, const char *id);
-/* Cleans the sandboxes whose silo is gone, and their half-unpacked layers. */
-void sandbox_clean_stale(struct silo_context *ctx, int sandbox_dirfd);
+ * died half-way: <cgroup_parent>/<id>, "/<id>" when NULL).  Best effort. */
+void sandbox_delete_container(struct silo_context *ctx, const char *id, const char *cgroup_parent);
+/* Cleans the sandboxes whose silo is gone, and their half-unpacked layers (in the
+ * layers directory `layers`). */
+void sandbox_clean_stale(struct silo_context *ctx, int sandbox_dirfd, const char *layers);
 
 #endif

@@ -44,13 +44,13 @@ now_ms(void)
 }
 
 void
-sandbox_delete_container(struct silo_context *ctx, const char *id)
+sandbox_delete_container(struct silo_context *ctx, const char *id, const char *cgroup_parent)
 {
   struct silo_error e = {0};
   if (silo_delete(ctx, id, true, &e) < 0) silo_log_warn("%s", e.msg);
   /* A create that died before writing its state leaves its cgroup (default path). */
   if (ctx->cgroup_manager != SILO_CGROUP_CGROUPFS) return;
-  _cleanup_free_ char *path = xasprintf("/%s", id);
+  _cleanup_free_ char *path = xasprintf("%s/%s", cgroup_parent ? cgroup_parent : "", id);
   struct cgroup *cg = NULL;
   silo_err_clear(&e);
   if (cgroup_open(path, CGROUP_MANAGER_CGROUPFS, &cg, &e) < 0 || !cg) return;
@@ -84,9 +84,9 @@ sandbox_remove_run(int rundirfd, const char *id)
 
 /* Layers a dead sandbox (pid) was unpacking. */
 static void
-remove_partial_layers(int sbdirfd, pid_t only_pid)
+remove_partial_layers(const char *layers, pid_t only_pid)
 {
-  _cleanup_close_ int fd = openat(sbdirfd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int fd = layers ? open(layers, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
   DIR *d = fd >= 0 ? fdopendir(dup(fd)) : NULL;
   for (struct dirent *de; d && (de = readdir(d));) {
     int pid;
@@ -102,12 +102,12 @@ remove_partial_layers(int sbdirfd, pid_t only_pid)
 static void
 after_death(struct sandbox *sb, pid_t sandbox_pid)
 {
-  sandbox_delete_container(sb->ctx, sb->id);
+  sandbox_delete_container(sb->ctx, sb->id, sb->cgroup_parent);
   /* By path: the watchdog closed every inherited fd. */
   _cleanup_close_ int sbfd = open(sb->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   _cleanup_close_ int runfd = openat(sbfd, "run", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (runfd >= 0) sandbox_remove_run(runfd, sb->id);
-  if (sbfd >= 0) remove_partial_layers(sbfd, sandbox_pid);
+  remove_partial_layers(sb->layers, sandbox_pid);
 }
 
 __attribute__((noreturn)) static void
@@ -223,7 +223,7 @@ owner_alive(int runfd, const char *id)
 }
 
 void
-sandbox_clean_stale(struct silo_context *ctx, int sbdirfd)
+sandbox_clean_stale(struct silo_context *ctx, int sbdirfd, const char *layers)
 {
   _cleanup_close_ int runfd = openat(sbdirfd, "run", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR *d = runfd >= 0 ? fdopendir(dup(runfd)) : NULL;
@@ -232,7 +232,7 @@ sandbox_clean_stale(struct silo_context *ctx, int sbdirfd)
         owner_alive(runfd, de->d_name))
       continue;
     silo_log_debug("sandbox `%s`: its silo is gone: removing it", de->d_name);
-    sandbox_delete_container(ctx, de->d_name);
+    sandbox_delete_container(ctx, de->d_name, NULL);
     sandbox_remove_run(runfd, de->d_name);
   }
   if (d) closedir(d);
@@ -245,8 +245,8 @@ sandbox_clean_stale(struct silo_context *ctx, int sbdirfd)
         faccessat(runfd, de->d_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || owner_alive(-1, de->d_name))
       continue;
     silo_log_debug("sandbox `%s`: its silo is gone: removing its container", de->d_name);
-    sandbox_delete_container(ctx, de->d_name);
+    sandbox_delete_container(ctx, de->d_name, NULL);
   }
   if (d) closedir(d);
-  remove_partial_layers(sbdirfd, 0);
+  remove_partial_layers(layers, 0);
 }

@@ -163,9 +163,12 @@ resolve_user(struct sandbox *sb, int rootfd, const char *spec, struct pw *pw,
   } else if (group && pw->name[0]) {
     group_scan(group, NULL, NULL, pw->name, &sb->gids, &sb->n_gids);
   }
-  if (sb->userns && (sb->uid >= sb->id_count || sb->gid >= sb->id_count))
-    return silo_err(err, EINVAL, "user `%s`: ids above %u are not mapped in the sandbox", spec,
-                    sb->id_count - 1);
+  if ((sb->userns || sb->rootless) && (sb->uid >= sb->id_count || sb->gid >= sb->id_count))
+    return silo_err(err, EINVAL, "user `%s`: ids above %u are not mapped in the sandbox%s", spec,
+                    sb->id_count - 1,
+                    sb->rootless && sb->id_count == 1
+                        ? " (rootless without subordinate ids: see /etc/subuid, newuidmap)"
+                        : "");
   return 0;
 }
 
@@ -284,6 +287,27 @@ add_mounts(struct sandbox *sb, json_t *mounts)
                                             "options", "nosuid", "nodev", "mode=1777"));
 }
 
+/* uid=N / gid=N mount options (devpts's gid=5) need N mapped in the container's
+ * user namespace: a rootless sandbox with only the user's own ids has just 0. */
+static void
+drop_unmapped_owners(struct sandbox *sb, json_t *mounts)
+{
+  size_t i, k;
+  json_t *m, *opt;
+  json_array_foreach(mounts, i, m)
+  {
+    json_t *opts = json_object_get(m, "options");
+    for (k = json_array_size(opts); k-- > 0;) {
+      opt = json_array_get(opts, k);
+      const char *o = json_string_value(opt);
+      unsigned long id;
+      if (o && (strncmp(o, "uid=", 4) == 0 || strncmp(o, "gid=", 4) == 0) &&
+          sscanf(o + 4, "%lu", &id) == 1 && id >= sb->id_count)
+        json_array_remove(opts, k);
+    }
+  }
+}
+
 static json_t *
 resources(struct sandbox *sb, json_t *linux)
 {
@@ -311,7 +335,8 @@ sandbox_config_json(struct sandbox *sb, struct silo_error *err)
   json_t *caps = strv_json(sb->caps, sb->n_caps);
   struct rlimit nofile = {1024, 1024};
   getrlimit(RLIMIT_NOFILE, &nofile);
-  if (nofile.rlim_max > (1 << 20)) nofile.rlim_max = 1 << 20; /* RLIM_INFINITY: fs.nr_open's default */
+  if (nofile.rlim_max > (1 << 20))
+    nofile.rlim_max = 1 << 20; /* RLIM_INFINITY: fs.nr_open's default */
   if (nofile.rlim_cur > nofile.rlim_max) nofile.rlim_cur = nofile.rlim_max;
   json_t *gids = json_array();
   for (size_t i = 0; i < sb->n_gids; i++) json_array_append_new(gids, json_integer(sb->gids[i]));
@@ -345,6 +370,22 @@ sandbox_config_json(struct sandbox *sb, struct silo_error *err)
     json_object_set_new(linux, "gidMappings", map);
   }
   resources(sb, linux);
+  if (sb->userns || sb->rootless) drop_unmapped_owners(sb, json_object_get(cfg, "mounts"));
+  /* Rootless without a cgroup of its own, the cgroup mount could only show the
+   * host's hierarchies (v1 cannot be mounted in a user namespace): none. */
+  if (sb->rootless && !sb->cgroup_parent) {
+    json_t *mounts = json_object_get(cfg, "mounts"), *m;
+    size_t i;
+    json_array_foreach(mounts, i, m)
+    {
+      if (strcmp(json_string_value(json_object_get(m, "type")) ?: "", "cgroup") != 0) continue;
+      json_array_remove(mounts, i);
+      break;
+    }
+  }
+  /* Rootless limits: in the delegated cgroup (sandbox_rootless.c). */
+  if (sb->cgroup_parent)
+    json_object_set_new(linux, "cgroupsPath", json_sprintf("%s/%s", sb->cgroup_parent, sb->id));
   if (sb->seccomp) json_object_set(linux, "seccomp", sb->seccomp);
   json_object_set_new(cfg, "annotations", json_pack("{s:s}", "org.silo.sandbox", "true"));
 

@@ -21,6 +21,13 @@
  *     a layer's filesystem cannot be idmapped, the sandbox runs without a user
  *     namespace (root in the container is the host's root, with Docker's reduced
  *     capability set, the seccomp profile and no_new_privs): a debug message says so.
+ * Rootless (sandbox_rootless.c): all of this runs as root of the sandbox's own user
+ * namespace, which owns the mount namespace of step 1.  The layers' files already
+ * belong to the namespace's ids, so nothing is idmapped (an unprivileged user could
+ * not idmap anyway); the overlay is mounted with userxattr (its opaque directories
+ * and whiteouts as user.overlay.* xattrs: root of a user namespace cannot use
+ * trusted.*), which Linux allows from 5.11; the tmpfs upper layer has user xattrs
+ * for it from Linux 6.6 (before, see make_upper).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +39,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 
 #include "lib/sandbox.h"
 
@@ -131,7 +139,7 @@ mount_lowers(struct sandbox *sb, int runfd, struct silo_error *err)
   if (mkdirat(runfd, "l", 0755) < 0 && errno != EEXIST)
     return silo_err(err, errno, "create `%s/l`", sb->run);
   _cleanup_close_ int userns = -1;
-  if (sb->userns) {
+  if (sb->userns && !sb->rootless) {
     struct oci_idmap m = {.container_id = 0, .host_id = sb->id_base, .size = sb->id_count};
     userns = ns_idmap_userns(&m, 1, &m, 1, err);
     if (userns < 0) {
@@ -188,6 +196,22 @@ make_upper(struct sandbox *sb, int runfd, char **upper, char **work, struct silo
   if (mkdirat(runfd, *upper, 0755) < 0 || fchownat(runfd, *upper, owner, owner, 0) < 0 ||
       fchmodat(runfd, *upper, 0755, 0) < 0 || mkdirat(runfd, *work, 0700) < 0)
     return silo_err(err, errno, "create the upper layer in `%s`", w);
+  if (sb->rootless) {
+    /* userxattr overlays keep their bookkeeping in user.* xattrs of the upper layer.
+     * A tmpfs has them from Linux 6.6; before, overlayfs runs without (index and
+     * metacopy off), which only breaks making a directory where one of the image
+     * was deleted (an opaque directory): said once, not refused. */
+    _cleanup_close_ int ufd = openat(runfd, *upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ufd < 0) return silo_err(err, errno, "open `%s/%s`", sb->run, *upper);
+    if (fsetxattr(ufd, "user.silo.probe", "", 0, 0) == 0)
+      fremovexattr(ufd, "user.silo.probe");
+    else if (errno == ENOTSUP || errno == EOPNOTSUPP)
+      silo_log_warn("sandbox: the writable layer's tmpfs has no user xattrs (Linux < 6.6): a "
+                    "directory of the image cannot be made again once deleted (EIO); "
+                    "--keep-changes DIR on a disk filesystem avoids it");
+    else
+      return silo_err(err, errno, "set a user xattr in `%s/%s`", sb->run, *upper);
+  }
   return 0;
 }
 
@@ -200,7 +224,8 @@ mount_overlay(struct sandbox *sb, int runfd, const char *upper, const char *work
   o += (size_t)snprintf(data, cap, "lowerdir=");
   for (size_t i = sb->n_lowers; i-- > 0;)
     o += (size_t)snprintf(data + o, cap - o, "l/%zu%s", i, i ? ":" : "");
-  snprintf(data + o, cap - o, ",upperdir=%s,workdir=%s", upper, work);
+  snprintf(data + o, cap - o, ",upperdir=%s,workdir=%s%s", upper, work,
+           sb->rootless ? ",userxattr" : "");
   if (mkdirat(runfd, "rootfs", 0755) < 0)
     return silo_err(err, errno, "create `%s/rootfs`", sb->run);
   /* The relative lowerdirs are resolved from the working directory at mount time. */
@@ -209,9 +234,16 @@ mount_overlay(struct sandbox *sb, int runfd, const char *upper, const char *work
   int r = mount("overlay", "rootfs", "overlay", MS_NODEV, data);
   int e = errno;
   if (fchdir(cwd) < 0 && r == 0) return silo_err(err, errno, "return to the working directory");
+  if (r < 0 && sb->rootless)
+    return silo_err(err, e,
+                    "mount the overlay (%s) on `%s` in the sandbox's user namespace (Linux 5.11 "
+                    "or later)",
+                    data, sb->merged);
   if (r < 0) return silo_err(err, e, "mount the overlay (%s) on `%s`", data, sb->merged);
   silo_log_debug("sandbox: overlay of %zu layer(s) on %s%s", sb->n_lowers, sb->merged,
-                 sb->userns ? ", idmapped" : "");
+                 sb->rootless ? ", rootless"
+                 : sb->userns ? ", idmapped"
+                              : "");
   return 0;
 }
 
@@ -219,7 +251,7 @@ int
 sandbox_mount(struct sandbox *sb, struct silo_error *err)
 {
   sb->merged = xasprintf("%s/rootfs", sb->run);
-  if (!sb->o->no_userns) {
+  if (!sb->o->no_userns && !sb->rootless) { /* rootless: decided by sandbox_rootless.c */
     pick_ids(sb);
     sb->userns = path_reachable(sb);
   }

@@ -158,10 +158,11 @@ int silo_parse_signal(const char *s, int *sig, struct silo_error *err);
 
 /* ---- sandbox: one command in a throw-away container (lib/sandbox*.c, man silo-sandbox) ----
  * The root is an overlay of an image's layers (cached unpacked under
- * <root>/.sandbox/layers) or of a directory, with a private writable layer on top;
- * everything made for it is gone when the command ends.  Option values are the
- * command line's strings (NULL: not given); they are all checked before anything
- * is made. */
+ * <root>/.sandbox/layers, or $XDG_CACHE_HOME/silo/sandbox for an unprivileged
+ * caller, whose sandbox runs in a user namespace of its own) or of a directory,
+ * with a private writable layer on top; everything made for it is gone when the
+ * command ends.  Option values are the command line's strings (NULL: not given);
+ * they are all checked before anything is made. */
 struct silo_sandbox_opts {
   const char *image;        /* OCI image layout or docker-save archive (file or directory) */
   const char *rootfs;       /* or: a directory as the read-only lower layer */

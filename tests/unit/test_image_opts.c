@@ -1,6 +1,7 @@
-/* Unit tests of `silo sandbox`'s pure parts (lib/sandbox_opts.c, sandbox_seccomp.c):
- * durations, sizes, CPUs, binds, capability names, ids, and the rendering of
- * Docker's seccomp profile for a capability set. */
+/* Unit tests of `silo sandbox`'s pure parts (lib/sandbox_opts.c, sandbox_seccomp.c,
+ * sandbox_rootless.c): durations, sizes, CPUs, binds, capability names, ids, the
+ * rendering of Docker's seccomp profile for a capability set, /etc/subuid ranges
+ * and the delegated-cgroup check of rootless sandboxes. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -268,14 +270,82 @@ test_seccomp_default(void UNUSED **state)
   json_decref(p);
 }
 
+static void
+test_subid_range(void UNUSED **state)
+{
+  const char *subuid = "alice:100000:65536\n"
+                       "bob:165536:65536\n"
+                       "bad:nope\n"
+                       "1003:231072:1000\n"
+                       "bob:300000:10\n"
+                       "zero:400000:0\n";
+  uint32_t start = 0, count = 0;
+  assert_true(sandbox_subid_range(subuid, "bob", 1002, &start, &count));
+  assert_int_equal(start, 165536); /* the first range */
+  assert_int_equal(count, 65536);
+  assert_true(sandbox_subid_range(subuid, "carol", 1003, &start, &count)); /* by uid */
+  assert_int_equal(start, 231072);
+  assert_int_equal(count, 1000);
+  assert_true(sandbox_subid_range(subuid, NULL, 1003, &start, &count));
+  assert_false(sandbox_subid_range(subuid, "bo", 1, &start, &count));   /* a prefix is not a name */
+  assert_false(sandbox_subid_range(subuid, "bad", 2, &start, &count));  /* malformed */
+  assert_false(sandbox_subid_range(subuid, "zero", 3, &start, &count)); /* empty range */
+  assert_false(sandbox_subid_range("", "alice", 1, &start, &count));
+  assert_false(sandbox_subid_range("big:4294967295:2\n", "big", 1, &start, &count));
+}
+
+/* A fake cgroup2 tree in a temp dir: <tmp>/a/b (the caller's) under <tmp>/a. */
+static void
+test_cgroup_delegated(void UNUSED **state)
+{
+  char tmp[] = "/tmp/silo-unit-cg.XXXXXX";
+  assert_non_null(mkdtemp(tmp));
+  char path[256];
+  snprintf(path, sizeof path, "%s/a", tmp);
+  assert_int_equal(mkdir(path, 0755), 0);
+  snprintf(path, sizeof path, "%s/a/b", tmp);
+  assert_int_equal(mkdir(path, 0755), 0);
+  snprintf(path, sizeof path, "%s/a/cgroup.procs", tmp);
+  FILE *f = fopen(path, "w");
+  fclose(f);
+  snprintf(path, sizeof path, "%s/a/cgroup.subtree_control", tmp);
+  f = fopen(path, "w");
+  fputs("cpu memory pids\n", f);
+  fclose(f);
+
+  const char *mem[] = {"memory"}, *all[] = {"memory", "cpu", "pids"}, *io[] = {"io"};
+  const char *self = "12:pids:/whatever\n0::/a/b\n";
+  char *parent = NULL;
+  struct silo_error err = {0};
+  assert_int_equal(sandbox_cgroup_delegated(tmp, self, mem, 1, &parent, &err), 0);
+  assert_string_equal(parent, "/a");
+  free(parent);
+  assert_int_equal(sandbox_cgroup_delegated(tmp, self, all, 3, &parent, &err), 0);
+  free(parent);
+  assert_int_equal(sandbox_cgroup_delegated(tmp, self, io, 1, &parent, &err), -1);
+  assert_non_null(strstr(err.msg, "the io controller is not enabled"));
+  assert_null(parent);
+  /* no cgroup v2 line, or the root cgroup: nothing to share */
+  assert_int_equal(sandbox_cgroup_delegated(tmp, "3:memory:/a\n", mem, 1, &parent, &err), -1);
+  assert_int_equal(sandbox_cgroup_delegated(tmp, "0::/\n", mem, 1, &parent, &err), -1);
+  assert_int_equal(sandbox_cgroup_delegated(tmp, "0::/a\n", mem, 1, &parent, &err), -1);
+  /* the parent is missing (or, for a user, not writable) */
+  assert_int_equal(sandbox_cgroup_delegated(tmp, "0::/x/y\n", mem, 1, &parent, &err), -1);
+  assert_non_null(strstr(err.msg, "is not delegated"));
+
+  snprintf(path, sizeof path, "rm -rf '%s'", tmp);
+  assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_duration), cmocka_unit_test(test_format_duration),
-      cmocka_unit_test(test_size),     cmocka_unit_test(test_cpus),
-      cmocka_unit_test(test_bind),     cmocka_unit_test(test_caps),
-      cmocka_unit_test(test_ids),      cmocka_unit_test(test_seccomp_default),
+      cmocka_unit_test(test_duration),    cmocka_unit_test(test_format_duration),
+      cmocka_unit_test(test_size),        cmocka_unit_test(test_cpus),
+      cmocka_unit_test(test_bind),        cmocka_unit_test(test_caps),
+      cmocka_unit_test(test_ids),         cmocka_unit_test(test_seccomp_default),
+      cmocka_unit_test(test_subid_range), cmocka_unit_test(test_cgroup_delegated),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
