@@ -231,30 +231,7 @@ test_ports6(void **state)
 
 /* ---- the lease store ---- */
 
-static char tmpdir[64];
-static int rootfd = -1;
-
-static int
-store_setup(void **state)
-{
-  (void)state;
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/silo-netns6-unit.XXXXXX");
-  assert_non_null(mkdtemp(tmpdir));
-  rootfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  assert_true(rootfd >= 0);
-  return 0;
-}
-
-static int
-store_teardown(void **state)
-{
-  (void)state;
-  char cmd[128];
-  close(rootfd);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  assert_int_equal(system(cmd), 0);
-  return 0;
-}
+#include "store_fixture.h"
 
 static uint32_t
 ip4(const char *s)
