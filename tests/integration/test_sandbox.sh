@@ -322,6 +322,7 @@ test_kill9_stale_cleanup() {
 test_kill9_stale_delete_force() {
 	start_bg_sandbox
 	local wd; wd=$(pgrep -P "$SB_PID" -x silo-watchdog)
+	[ -n "$wd" ] || fail "no watchdog"
 	kill -9 "$wd" "$SB_PID"
 	wait "$SB_PID" 2>/dev/null
 	# `silo delete --force` removes the container; the next sandbox the bundle

@@ -108,7 +108,14 @@ wait_for() {
 		sleep 0.05
 	done
 }
-pid_alive() { [ -n "$1" ] && [ "$1" != 0 ] && kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+# pid_alive PID: the process exists and is neither a zombie nor dead.  One read of
+# its status: a zombie reaped between two looks must not count as alive.
+pid_alive() {
+	local st
+	case "${1:-0}" in 0 | *[!0-9]*) return 1 ;; esac
+	st=$(sed -n 's/^State:[[:space:]]*\([A-Za-z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
 state_field() { silo state "$1" 2>/dev/null | jq -r ".$2"; }     # ID FIELD
 status_of() { state_field "$1" status; }
 status_is() { [ "$(status_of "$1")" = "$2" ]; }
