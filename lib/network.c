@@ -483,6 +483,7 @@ attach_bridge(struct container_plan *c, struct silo_error *err)
   struct nn_store st;
   if (nn_store_open(c->rootdirfd, true, &st, err) < 0) return -1;
   struct nn_nl *host = nn_nl_open(-1, err);
+  _cleanup_close_ int net_lock = -1;
   int ret = -1;
   if (!host) goto out;
   /* In this order, under the store's lock: the bridge with its gateways (the
@@ -492,6 +493,10 @@ attach_bridge(struct container_plan *c, struct silo_error *err)
    * the addresses they name exist.  Each step only adds what is the container's
    * or silo's own (a bridge it may share, its tables), and a failure anywhere is
    * undone by network_teardown from network.json and the lease. */
+  /* Held until the veth is on the bridge: another root's teardown then sees it and
+   * leaves the bridge and forwarding alone (nn_host_net_lock). */
+  net_lock = nn_host_net_lock(err);
+  if (net_lock < 0) goto out;
   int index, mtu;
   bool created;
   if (nn_bridge_ensure(host, n->rec.bridge_name, &n->rec.subnet, &index, &mtu, &created, err) < 0)
@@ -503,8 +508,7 @@ attach_bridge(struct container_plan *c, struct silo_error *err)
   char val[16];
   if (nn_sysctl_get("net/ipv4/ip_forward", val, sizeof val) < 0 || strcmp(val, "1") != 0) {
     if (nn_sysctl_set("net/ipv4/ip_forward", "1", err) < 0) goto out;
-    st.forward_changed = true;
-    if (nn_store_save(&st, err) < 0) goto out;
+    if (nn_forward_mark("ipv4", true, err) < 0) goto out;
   }
   if (n->rec.has_ip6 && (nn_sysctl_get("net/ipv6/conf/all/forwarding", val, sizeof val) < 0 ||
                          strcmp(val, "1") != 0)) {
@@ -512,8 +516,7 @@ attach_bridge(struct container_plan *c, struct silo_error *err)
      * like ip_forward it is turned off again with silo's last container. */
     if (nn_sysctl_set("net/ipv6/conf/all/forwarding", "1", err) < 0) goto out;
     silo_log_debug("network: turned on net.ipv6.conf.all.forwarding");
-    st.forward6_changed = true;
-    if (nn_store_save(&st, err) < 0) goto out;
+    if (nn_forward_mark("ipv6", true, err) < 0) goto out;
   }
   if (n->rec.n_ports) {
     /* Published ports reachable from the host's 127.0.0.1 (see nft.c's guard). */
@@ -530,6 +533,7 @@ attach_bridge(struct container_plan *c, struct silo_error *err)
                           .ip6 = n->rec.ip6,
                           .netns_fd = n->netns_fd};
   if (nn_endpoint_create(host, &e, err) < 0) goto out;
+  close_fd(&net_lock);
   struct nn_nft_rules rules = {.key = n->rec.key,
                                .bridge = n->rec.bridge_name,
                                .subnet = n->rec.subnet,
@@ -595,19 +599,27 @@ detach_bridge(int statefd, const char *id, const struct nn_record *r)
     silo_log_warn("container `%s`: network: %s", id, e.msg);
   if (s == 0) {
     nn_store_release(&st, id);
+    /* Our veth is gone; under the host's network lock no container of any root is
+     * between its look at the bridge or the switch and its veth (nn_host_net_lock). */
+    _cleanup_close_ int net_lock = nn_host_net_lock(&e);
     /* The IPv6 gateway goes with the bridge's last IPv6 container (the bridge may
      * stay, for IPv4 containers or another state root's). */
     if (host && r->has_ip6 && r->bridge_name[0] && nn_store_count6(&st, r->bridge_name) == 0)
       nn_bridge_release6(host, r->bridge_name, &r->subnet6);
     if (host && r->bridge_name[0] && nn_store_count(&st, r->bridge_name) == 0)
       nn_bridge_release(host, r->bridge_name);
-    if (host && st.n == 0 && st.forward_changed && !nn_any_silo_veth(host)) {
-      /* silo turned forwarding on: off again with the last container. */
-      if (nn_sysctl_set("net/ipv4/ip_forward", "0", &e) == 0) st.forward_changed = false;
+    /* silo turned forwarding on (this root or another, or an older silo that kept
+     * the mark in the root's store): off again with the host's last container. */
+    bool no_veth = host && !nn_any_silo_veth(host);
+    if (no_veth && (st.forward_changed || nn_forward_marked("ipv4")) &&
+        nn_sysctl_set("net/ipv4/ip_forward", "0", &e) == 0) {
+      st.forward_changed = false;
+      nn_forward_mark("ipv4", false, &e);
     }
-    if (host && nn_store_count6(&st, NULL) == 0 && st.forward6_changed && !nn_any_silo_veth(host)) {
-      /* The same for IPv6, with the last container that had IPv6. */
-      if (nn_sysctl_set("net/ipv6/conf/all/forwarding", "0", &e) == 0) st.forward6_changed = false;
+    if (no_veth && (st.forward6_changed || nn_forward_marked("ipv6")) &&
+        nn_sysctl_set("net/ipv6/conf/all/forwarding", "0", &e) == 0) {
+      st.forward6_changed = false;
+      nn_forward_mark("ipv6", false, &e);
     }
     st.dirty = true;
     if (nn_store_save(&st, &e) < 0) silo_log_warn("container `%s`: network: %s", id, e.msg);

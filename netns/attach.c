@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 
 #include "netns.h"
 
@@ -37,6 +38,65 @@ nn_sysctl_set(const char *key, const char *value, struct silo_error *err)
   if (fd < 0) return silo_err(err, errno, "open %s", path);
   size_t len = strlen(value);
   if (write(fd, value, len) != (ssize_t)len) return silo_err(err, errno, "write %s", path);
+  return 0;
+}
+
+int
+nn_host_net_lock(struct silo_error *err)
+{
+  /* Containers of every state root (silo's own, Podman's, a second --root) share
+   * the host's bridges and forwarding switches, so "create the bridge, turn
+   * forwarding on, plug the veth in" and "nobody uses it any more: remove the
+   * bridge, turn forwarding off" must not interleave between roots: one root's
+   * teardown while another's container is between its look at the bridge or the
+   * switch and the creation of its veth would leave that container without a
+   * bridge or without forwarding.  The sysctl file itself is the lock: it exists on every host, is
+   * the same inode for every opener of this network namespace, and needs no
+   * directory of silo's own. */
+  int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return silo_err(err, errno, "open /proc/sys/net/ipv4/ip_forward");
+  while (flock(fd, LOCK_EX) < 0)
+    if (errno != EINTR) {
+      int e = errno;
+      close(fd);
+      return silo_err(err, e, "lock /proc/sys/net/ipv4/ip_forward");
+    }
+  return fd;
+}
+
+/* Which forwarding switches silo turned on, for the host rather than per state
+ * root: the root whose container turned a switch on may not be the root of the
+ * last container to leave (read and written under nn_host_net_lock). */
+#define FORWARD_MARK "/run/silo-forwarding"
+
+bool
+nn_forward_marked(const char *family)
+{
+  char buf[64] = "";
+  _cleanup_close_ int fd = open(FORWARD_MARK, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  for (char *save = NULL, *w = strtok_r(buf, "\n", &save); w; w = strtok_r(NULL, "\n", &save))
+    if (strcmp(w, family) == 0) return true;
+  return false;
+}
+
+int
+nn_forward_mark(const char *family, bool on, struct silo_error *err)
+{
+  static const char *const families[] = {"ipv4", "ipv6"};
+  char buf[64] = "";
+  for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
+    bool set = strcmp(families[i], family) == 0 ? on : nn_forward_marked(families[i]);
+    if (set) snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s\n", families[i]);
+  }
+  if (!buf[0]) return unlink(FORWARD_MARK) < 0 && errno != ENOENT
+                          ? silo_err(err, errno, "remove " FORWARD_MARK)
+                          : 0;
+  _cleanup_close_ int fd = open(FORWARD_MARK, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || write(fd, buf, strlen(buf)) != (ssize_t)strlen(buf))
+    return silo_err(err, errno, "write " FORWARD_MARK);
   return 0;
 }
 

@@ -291,6 +291,15 @@ int nn_netdev_move_out(int netns_fd, const struct nn_netdev *d, struct silo_erro
 /* /proc/sys/<key> ("net/ipv4/ip_forward") of silo's network namespace. */
 int nn_sysctl_get(const char *key, char *buf, size_t len);
 int nn_sysctl_set(const char *key, const char *value, struct silo_error *err);
+/* Takes the host-wide lock (an fd to close) under which silo creates and removes
+ * shared bridges and turns forwarding on and off: held from the bridge's creation
+ * until the container's veth is on it, and from the look for other users until the
+ * bridge is gone and forwarding off. */
+int nn_host_net_lock(struct silo_error *err);
+/* Whether silo turned the forwarding switch of family ("ipv4", "ipv6") on, for the
+ * host's containers of every state root; and recording it (under the lock above). */
+bool nn_forward_marked(const char *family);
+int nn_forward_mark(const char *family, bool on, struct silo_error *err);
 /* The same in the network namespace netns_fd (a container's). */
 int nn_netns_sysctl_set(int netns_fd, const char *key, const char *value, struct silo_error *err);
 

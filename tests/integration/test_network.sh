@@ -231,13 +231,19 @@ test_nat_to_outside() {
 	net_bundle "$b"
 	# (not the last command: sh would exec it as the namespace's pid 1, which
 	# ignores timeout's SIGTERM)
-	set_args "$b" "timeout 10 wget -q -O - http://10.199.$X.2:8000/cgi-bin/who; echo wget=\$?"
+	set_args "$b" "timeout 10 wget -q -O - http://10.199.$X.2:8000/cgi-bin/who; echo wget=\$?; $SLEEPER"
 	local id; id=$(new_id)
-	capture silo run --bundle "$b" --network bridge "$id"
-	[ "$RC" -eq 0 ] && [[ "$OUT" == *wget=0* ]] || fail "container could not reach the outside: $(show "$OUT")"
+	run_detached "$id" "$b" --network bridge
+	wait_output "$id" ready 15
+	OUT=$(ct_output "$id")
+	[[ "$OUT" == *wget=0* ]] || fail "container could not reach the outside: $(show "$OUT")"
 	# masquerade: the server saw the host's address on that link, not 10.88.x.y
 	assert_contains "$OUT" "remote=10.199.$X.1" "source address seen outside"
 	assert_eq 1 "$(cat /proc/sys/net/ipv4/ip_forward)" "net.ipv4.ip_forward while a container uses NAT"
+	assert_ok silo delete --force "$id"
+	if [ "$FORWARD_BEFORE" = 0 ]; then
+		assert_eq 0 "$(cat /proc/sys/net/ipv4/ip_forward)" "net.ipv4.ip_forward after the last container"
+	fi
 }
 
 test_concurrent_creates() {
@@ -266,6 +272,39 @@ test_concurrent_creates() {
 	for id in "${ids[@]}"; do assert_no_file "$ROOT/$id"; done
 	assert_net_gone "${ids[@]}"
 	assert_all_net_gone
+}
+
+# Two state roots share the host's forwarding switch: containers of one coming
+# and going must never leave a container of the other without forwarding, and
+# the switch goes off with the last container of either (nn_host_net_lock).
+test_two_roots_share_forwarding() {
+	need_net
+	local ra=$T_DIR/root-a ba=$T_DIR/ba bb=$T_DIR/bb i id bad="" loop
+	echo 0 > /proc/sys/net/ipv4/ip_forward   # silo turns it on, and off again
+	net_bundle "$ba"
+	set_args "$ba" true
+	net_bundle "$bb"
+	set_args "$bb" "$SLEEPER"
+	# root B on a bridge of its own: the two roots' address pools do not know each other
+	jq_edit "$bb" '.annotations["org.silo.network.bridge"]=$br | .annotations["org.silo.network.subnet"]=$s' \
+		--arg br "stb$$" --arg s "10.198.$X.0/24"
+	defer ip link del "stb$$"
+	( for i in $(seq 40); do
+		"$SILO" --root "$ra" run --bundle "$ba" --network bridge "a$i-$$" > /dev/null 2>&1 < /dev/null
+	  done ) &
+	loop=$!
+	defer kill "$loop"
+	for i in $(seq 40); do
+		id=$(new_id)
+		run_detached "$id" "$bb" --network bridge
+		[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || bad="$bad $i"
+		silo delete --force "$id" > /dev/null 2>&1
+	done
+	wait "$loop"
+	assert_eq "" "$bad" "runs of root B whose container found forwarding off"
+	assert_eq "" "$(ls "$ra" 2>/dev/null | grep -v '^\.')" "containers left in root A"
+	assert_eq 0 "$(cat /proc/sys/net/ipv4/ip_forward)" "forwarding after the last container of both roots"
+	assert_no_file /run/silo-forwarding
 }
 
 test_delete_force_after_kill() {
@@ -765,6 +804,7 @@ run_test publish_from_host test_publish_from_host
 run_test publish_by_annotation test_publish_by_annotation
 run_test nat_to_outside test_nat_to_outside
 run_test concurrent_creates test_concurrent_creates
+run_test two_roots_share_forwarding test_two_roots_share_forwarding
 run_test delete_force_after_kill test_delete_force_after_kill
 run_test join_netns_by_path_untouched test_join_netns_by_path_untouched
 run_test bad_input test_bad_input
