@@ -90,9 +90,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsilo.a
 	@echo "  LD    $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsilo.a $(LDLIBS) $$(pkg-config --libs cmocka)
 
-# Test dependencies come from Debian packages; tests/deps.sh installs what is missing.
+# Test dependencies come from Debian packages; tests/deps.sh installs what is missing,
+# tests/deps-clients.sh Podman, containerd and Docker for tests/clients/ (as root:
+# the client tests run only as root; SILO_CLIENT_TESTS=0 leaves them out).
 deps:
 	@tests/deps.sh
+	@if [ "$$(id -u)" = 0 ] && [ "$${SILO_CLIENT_TESTS:-1}" != 0 ]; then tests/deps-clients.sh; fi
 
 unit: silo $(UNIT_BIN)
 

@@ -136,6 +136,9 @@ _HOST_SIDE_PATHS=(/run/containerd/fifo /run/containerd/s /run/containerd /var/ru
 	/var/lib/containers/cache/blob-info-cache-v1.boltdb /var/lib/containers/cache /var/lib/containers)
 _HOST_NEW_PATHS=()
 for _p in "${_HOST_SIDE_PATHS[@]}"; do [ -e "$_p" ] || _HOST_NEW_PATHS+=("$_p"); done
+# Podman's bridge network (netavark or CNI) turns net.ipv4.ip_forward on and
+# leaves it so: put back what the host had.
+_FORWARD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null)
 
 clients_cleanup() {
 	local i p
@@ -144,6 +147,8 @@ clients_cleanup() {
 		eval "${_AT_EXIT[i]}" >/dev/null 2>&1 < /dev/null || true
 	done
 	cleanup_tag_cgroups
+	[ -z "$_FORWARD_BEFORE" ] || [ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$_FORWARD_BEFORE" ] ||
+		echo "$_FORWARD_BEFORE" > /proc/sys/net/ipv4/ip_forward
 	for p in "${_HOST_NEW_PATHS[@]}"; do
 		case "$p" in
 		*.boltdb) [ -f "$p" ] && rm -f "$p" ;;
