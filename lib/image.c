@@ -80,6 +80,22 @@ open_archive(struct source *s, int *fd, struct silo_error *err)
   return a;
 }
 
+/* The next member of the archive with a usable name (cleaned into name): 1, 0 at
+ * the end, -1 on a read error.  Members whose name cannot be made relative and
+ * inside the archive are passed over. */
+static int
+next_member(const struct libarchive *la, struct archive *a, struct archive_entry **e, char *name,
+            size_t len, struct silo_error *err)
+{
+  for (;;) {
+    int r = la->read_next_header(a, e);
+    if (r == ARCHIVE_EOF) return 0;
+    if (r < ARCHIVE_WARN) return silo_err(err, EIO, "%s", la->error_string(a));
+    const char *raw = la->entry_pathname(*e);
+    if (raw && image_clean_path(raw, name, len) == 0 && name[0]) return 1;
+  }
+}
+
 /* Pass 1: the member list, small members with their content. */
 static int
 scan(struct source *s, struct silo_error *err)
@@ -88,18 +104,11 @@ scan(struct source *s, struct silo_error *err)
   _cleanup_close_ int fd = -1;
   struct archive *a = open_archive(s, &fd, err);
   if (!a) return -1;
-  int ret = -1;
-  for (;;) {
-    struct archive_entry *e;
-    int r = la->read_next_header(a, &e);
-    if (r == ARCHIVE_EOF) break;
-    if (r < ARCHIVE_WARN) {
-      silo_err(err, EIO, "%s", la->error_string(a));
-      goto out;
-    }
-    char name[PATH_MAX], buf[PATH_MAX * 2];
-    const char *raw = la->entry_pathname(e);
-    if (!raw || image_clean_path(raw, name, sizeof name) < 0 || !name[0]) continue;
+  int ret = -1, r;
+  struct archive_entry *e;
+  char name[PATH_MAX];
+  while ((r = next_member(la, a, &e, name, sizeof name, err)) > 0) {
+    char buf[PATH_MAX * 2];
     struct member m = {.name = xstrdup(name), .size = la->entry_size(e)};
     const char *hard = la->entry_hardlink(e), *sym = la->entry_symlink(e);
     if (hard && image_clean_path(hard, buf, sizeof buf) == 0) {
@@ -139,7 +148,7 @@ scan(struct source *s, struct silo_error *err)
     if (s->n == s->cap) s->m = xrealloc(s->m, (s->cap = s->cap ? 2 * s->cap : 16) * sizeof *s->m);
     s->m[s->n++] = m;
   }
-  ret = 0;
+  ret = r < 0 ? -1 : 0;
 out:
   la->read_free(a);
   return ret;
@@ -462,18 +471,10 @@ unpack_from_archive(struct source *s, int cachefd, struct want *w, size_t nw,
   _cleanup_close_ int fd = -1;
   struct archive *a = open_archive(s, &fd, err);
   if (!a) return -1;
-  int ret = -1;
-  for (;;) {
-    struct archive_entry *e;
-    int r = la->read_next_header(a, &e);
-    if (r == ARCHIVE_EOF) break;
-    if (r < ARCHIVE_WARN) {
-      silo_err(err, EIO, "%s", la->error_string(a));
-      goto out;
-    }
-    char name[PATH_MAX];
-    const char *raw = la->entry_pathname(e);
-    if (!raw || image_clean_path(raw, name, sizeof name) < 0) continue;
+  int ret = -1, r;
+  struct archive_entry *e;
+  char name[PATH_MAX];
+  while ((r = next_member(la, a, &e, name, sizeof name, err)) > 0) {
     for (size_t i = 0; i < nw; i++) {
       if (w[i].done || strcmp(w[i].member->name, name) != 0) continue;
       struct entry_source es = {.la = la, .a = a};
@@ -485,7 +486,7 @@ unpack_from_archive(struct source *s, int cachefd, struct want *w, size_t nw,
       break;
     }
   }
-  ret = 0;
+  ret = r < 0 ? -1 : 0;
 out:
   la->read_free(a);
   return ret;
