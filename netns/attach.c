@@ -91,9 +91,11 @@ nn_forward_mark(const char *family, bool on, struct silo_error *err)
     bool set = strcmp(families[i], family) == 0 ? on : nn_forward_marked(families[i]);
     if (set) snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s\n", families[i]);
   }
-  if (!buf[0]) return unlink(FORWARD_MARK) < 0 && errno != ENOENT
-                          ? silo_err(err, errno, "remove " FORWARD_MARK)
-                          : 0;
+  if (!buf[0]) {
+    if (unlink(FORWARD_MARK) < 0 && errno != ENOENT)
+      return silo_err(err, errno, "remove " FORWARD_MARK);
+    return 0;
+  }
   _cleanup_close_ int fd = open(FORWARD_MARK, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0 || write(fd, buf, strlen(buf)) != (ssize_t)strlen(buf))
     return silo_err(err, errno, "write " FORWARD_MARK);
