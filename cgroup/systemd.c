@@ -39,7 +39,9 @@
  * keeps its start-up free of it and of what it pulls in (libgcrypt, lz4, zstd...),
  * which cost each silo invocation ~1 ms and 1.5 MiB of RSS.  The names below are
  * redirected to a table filled by dlsym, so the code reads as plain sd-bus. */
+/* clang-format off */
 #define SD_FUNCS(X) X(sd_bus_call) X(sd_bus_call_method) X(sd_bus_error_free) X(sd_bus_error_get_errno) X(sd_bus_error_is_set) X(sd_bus_flush_close_unref) X(sd_bus_match_signal) X(sd_bus_message_append) X(sd_bus_message_close_container) X(sd_bus_message_new_method_call) X(sd_bus_message_open_container) X(sd_bus_message_read) X(sd_bus_message_unref) X(sd_bus_open_system) X(sd_bus_process) X(sd_bus_slot_unref) X(sd_bus_wait)
+/* clang-format on */
 #define SD_PTR(n) __typeof__(n) *p_##n;
 static struct {
   SD_FUNCS(SD_PTR)
@@ -52,9 +54,10 @@ sd_load(struct silo_error *err)
   static void *lib;
   if (lib) return 0;
   void *h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
-  if (!h) return silo_err(err, ENOENT, "systemd cgroup manager: cannot load libsystemd: %s", dlerror());
+  if (!h)
+    return silo_err(err, ENOENT, "systemd cgroup manager: cannot load libsystemd: %s", dlerror());
 #define SD_SYM(n)                                                                                  \
-  if (!(libsd.p_##n = (__typeof__(libsd.p_##n))dlsym(h, #n))) {                                         \
+  if (!(libsd.p_##n = (__typeof__(libsd.p_##n))dlsym(h, #n))) {                                    \
     dlclose(h);                                                                                    \
     return silo_err(err, ENOENT, "systemd cgroup manager: libsystemd lacks %s", #n);               \
   }
@@ -64,6 +67,7 @@ sd_load(struct silo_error *err)
   return 0;
 }
 
+/* clang-format off */
 #define sd_bus_call (*libsd.p_sd_bus_call)
 #define sd_bus_call_method (*libsd.p_sd_bus_call_method)
 #define sd_bus_error_free (*libsd.p_sd_bus_error_free)
@@ -85,6 +89,7 @@ sd_load(struct silo_error *err)
 #define SD_DEST  "org.freedesktop.systemd1"
 #define SD_PATH  "/org/freedesktop/systemd1"
 #define SD_IFACE "org.freedesktop.systemd1.Manager"
+/* clang-format on */
 /* How long a start or stop job may take. */
 #define JOB_TIMEOUT_US (30 * 1000000ULL)
 

@@ -36,6 +36,7 @@ int cmd_migrate(struct silo_context *ctx, int argc, char **argv);
 int cmd_migrate_receive(struct silo_context *ctx, int argc, char **argv);
 
 /* The CRIU flags checkpoint and restore share (checkpoint.c). */
+/* clang-format off */
 enum { OPT_CRIU_IMAGE = 350, OPT_CRIU_WORK, OPT_CRIU_TCP, OPT_CRIU_EXT_UNIX, OPT_CRIU_SHELL,
        OPT_CRIU_LOCKS, OPT_CRIU_LAZY, OPT_CRIU_DEDUP, OPT_CRIU_CGMODE, OPT_CRIU_EMPTY_NS,
        OPT_CRIU_TIMEOUT };
@@ -51,6 +52,7 @@ enum { OPT_CRIU_IMAGE = 350, OPT_CRIU_WORK, OPT_CRIU_TCP, OPT_CRIU_EXT_UNIX, OPT
       {"manage-cgroups-mode", required_argument, NULL, OPT_CRIU_CGMODE},                           \
       {"empty-ns", required_argument, NULL, OPT_CRIU_EMPTY_NS},                                    \
       {"criu-timeout", required_argument, NULL, OPT_CRIU_TIMEOUT}
+/* clang-format on */
 #define CMD_CRIU_TIMEOUT 300 /* seconds */
 /* Handles one of CMD_CRIU_OPTIONS: 0 done, -1 not one of them, >0 an exit code. */
 int cmd_criu_opt(const char *cmd, int c, const char *arg, struct silo_criu_opts *o);
@@ -58,17 +60,17 @@ int cmd_events(struct silo_context *ctx, int argc, char **argv);
 
 /* Flags create and run share (their parsing: cmd_parse_create_opts in create.c). */
 #define CREATE_OPTIONS_HELP                                                                        \
-  "  -b, --bundle DIR          bundle directory (default: the current directory)\n"              \
-  "      --config FILE         config file (default: BUNDLE/config.json)\n"                      \
-  "      --pid-file FILE       write the container process's pid to FILE\n"                      \
-  "      --console-socket SOCK send the pty master of a terminal container to SOCK\n"            \
-  "      --preserve-fds N      pass N extra fds (3 .. 3+N-1) to the container\n"                 \
-  "      --no-pivot            use MS_MOVE + chroot instead of pivot_root\n"                     \
-  "      --no-new-keyring      keep the caller's session keyring\n"                              \
-  "      --network MODE        silo's own networking: none (default) or bridge\n"                \
-  "  -p, --publish [IP:]HOST:CTR[/PROTO]  publish a port (with --network bridge)\n"              \
-  "      --ipv6                IPv6 too (with --network bridge), on fd88::/64 by default\n"     \
-  "      --subnet6 PREFIX      the bridge's IPv6 subnet, /64 to /126 (implies --ipv6)\n"        \
+  "  -b, --bundle DIR          bundle directory (default: the current directory)\n"                \
+  "      --config FILE         config file (default: BUNDLE/config.json)\n"                        \
+  "      --pid-file FILE       write the container process's pid to FILE\n"                        \
+  "      --console-socket SOCK send the pty master of a terminal container to SOCK\n"              \
+  "      --preserve-fds N      pass N extra fds (3 .. 3+N-1) to the container\n"                   \
+  "      --no-pivot            use MS_MOVE + chroot instead of pivot_root\n"                       \
+  "      --no-new-keyring      keep the caller's session keyring\n"                                \
+  "      --network MODE        silo's own networking: none (default) or bridge\n"                  \
+  "  -p, --publish [IP:]HOST:CTR[/PROTO]  publish a port (with --network bridge)\n"                \
+  "      --ipv6                IPv6 too (with --network bridge), on fd88::/64 by default\n"        \
+  "      --subnet6 PREFIX      the bridge's IPv6 subnet, /64 to /126 (implies --ipv6)\n"           \
   "  -h, --help                show this help\n"
 int cmd_parse_create_opts(const char *cmd, int argc, char **argv, struct silo_create_opts *o,
                           bool is_run, const char *help);

@@ -9,8 +9,7 @@ static const char usage[] =
     "Creates the container ID from the bundle: namespaces, cgroup, root filesystem and\n"
     "process are set up, and the process waits until `silo start ID`.\n"
     "\n"
-    "Options:\n"
-    CREATE_OPTIONS_HELP;
+    "Options:\n" CREATE_OPTIONS_HELP;
 
 enum {
   OPT_NETWORK = 300,

@@ -12,7 +12,8 @@
 const char *
 silo_feature_line(void)
 {
-  return "+SECCOMP +CAP +CGROUPFS +SYSTEMD +USERNS +TIMENS +CLONE3 +OPENAT2 +NEWMOUNTAPI +CRIU +IDMAP";
+  return "+SECCOMP +CAP +CGROUPFS +SYSTEMD +USERNS +TIMENS +CLONE3 +OPENAT2 +NEWMOUNTAPI +CRIU "
+         "+IDMAP";
 }
 
 static json_t *
@@ -70,9 +71,9 @@ silo_features(void)
       "rdma", 1, "seccomp", "enabled", 1, "actions", strings(silo_seccomp_actions()), "operators",
       strings(silo_seccomp_ops()), "archs", strings(silo_seccomp_archs()), "knownFlags",
       strings(silo_seccomp_flags()), "supportedFlags", supported, "apparmor", "enabled", 0,
-      "selinux", "enabled", 0, "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 1, "netDevices", "enabled", 1,
-      "annotations", "io.github.seccomp.libseccomp.version", silo_seccomp_lib_version(),
-      "org.silo.version", SILO_VERSION);
+      "selinux", "enabled", 0, "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 1,
+      "netDevices", "enabled", 1, "annotations", "io.github.seccomp.libseccomp.version",
+      silo_seccomp_lib_version(), "org.silo.version", SILO_VERSION);
   if (!doc) return NULL;
   char *out = json_dumps(doc, JSON_INDENT(4));
   json_decref(doc);

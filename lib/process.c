@@ -141,7 +141,7 @@ process_find_executable(struct container_plan *c, struct silo_error *err)
     if (!is_executable(root, abs ? abs : arg0, &why))
       return silo_err(err, 0, "exec: \"%s\": %s", arg0,
                       why == ENOENT || why == ENOTDIR ? "no such file or directory"
-                                                       : "permission denied");
+                                                      : "permission denied");
     c->exec_path = xstrdup(arg0);
     return 0;
   }
@@ -159,9 +159,8 @@ process_find_executable(struct container_plan *c, struct silo_error *err)
     if (why != ENOENT && why != ENOTDIR && !first_err) first_err = why;
   }
   if (first_err == EACCES) return silo_err(err, 0, "exec: \"%s\": permission denied", arg0);
-  return silo_err(err, 0,
-                  "exec: \"%s\": executable file not found in $PATH: no such file or directory",
-                  arg0);
+  return silo_err(
+      err, 0, "exec: \"%s\": executable file not found in $PATH: no such file or directory", arg0);
 }
 
 /* process.cwd, resolved inside the container's root with magic links refused: a

@@ -237,10 +237,14 @@ parse_opts(int argc, char **argv, int i, long *n)
       continue;
     }
     if (i + 1 >= argc) die("option %s needs a value", argv[i]);
-    if (strcmp(argv[i], "--log") == 0) log_path = argv[++i];
-    else if (strcmp(argv[i], "--timeout") == 0) timeout_s = atoi(argv[++i]);
-    else if (strcmp(argv[i], "-n") == 0 && n) *n = atol(argv[++i]);
-    else die("unknown option %s", argv[i]);
+    if (strcmp(argv[i], "--log") == 0)
+      log_path = argv[++i];
+    else if (strcmp(argv[i], "--timeout") == 0)
+      timeout_s = atoi(argv[++i]);
+    else if (strcmp(argv[i], "-n") == 0 && n)
+      *n = atol(argv[++i]);
+    else
+      die("unknown option %s", argv[i]);
   }
   die("missing %s", "--");
   return -1;
@@ -301,7 +305,8 @@ cmd_cycle(int argc, char **argv)
 {
   int i = parse_opts(argc, argv, 2, NULL);
   if (i >= argc) die("%s", "cycle: no command");
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) die("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    die("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
 
   struct result tot = {0};
   int adopted = 0;
@@ -410,7 +415,8 @@ cmd_parallel(int argc, char **argv)
       char c;
       close(barrier[1]);
       child_stdio();
-      while (read(barrier[0], &c, 1) < 0 && errno == EINTR) {}
+      while (read(barrier[0], &c, 1) < 0 && errno == EINTR) {
+      }
       child_exec(av);
     }
     pids[k] = p;
@@ -466,7 +472,8 @@ cmd_reaper(int argc, char **argv)
 {
   int i = parse_opts(argc, argv, 2, NULL);
   if (i >= argc) die("%s", "reaper: no command");
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) die("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    die("PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
   /* A handler, not SIG_IGN: the child gets the default disposition back at
    * exec, so its shell can trap INT and clean up. */
   struct sigaction sa = {.sa_handler = on_signal};
@@ -488,7 +495,8 @@ cmd_reaper(int argc, char **argv)
       break;
     }
   }
-  while (waitpid(-1, &st, WNOHANG) > 0) {}
+  while (waitpid(-1, &st, WNOHANG) > 0) {
+  }
   return status;
 }
 
