@@ -84,11 +84,22 @@ test_update_flags_and_resources() {
 	assert_eq 50 "$(cat "$pdir/pids.max")" "pids.max"
 	echo '{"pids":{"limit":77}}' | silo update --resources - "$id" || fail "update --resources - failed"
 	assert_eq 77 "$(cat "$pdir/pids.max")" "pids.max from --resources"
-	# the limit is enforced inside: forks beyond it fail
-	echo '{"pids":{"limit":3}}' | silo update --resources - "$id" || fail "update pids 3"
-	local out
+	assert_ok silo delete --force "$id"
+	assert_no_leftovers "$id"
+	# The limit is enforced inside: forks beyond it fail.  In a container whose
+	# pid 1 never forks (the counter's shell would die of a failed fork of its own,
+	# and take the exec'd shell with its pid namespace): sleep, and the exec'd sh.
+	local out b2=$T_DIR/b2
+	id=$(new_id)
+	make_bundle "$b2"
+	jq_edit "$b2" '.process.args=["sleep","1000"]'
+	run_detached "$id" "$b2"
+	wait_status "$id" running
+	echo '{"pids":{"limit":2}}' | silo update --resources - "$id" || fail "update pids 2"
 	out=$(silo exec "$id" sh -c 'for i in 1 2 3 4 5; do sleep 1 & done; echo forked' 2>&1)
 	assert_match "$out" 'fork|Resource temporarily unavailable|can.t fork' "forks beyond pids.max"
+	assert_not_contains "$out" forked "the exec'd shell went on after a failed fork"
+	assert_eq running "$(status_of "$id")" "the container after its exec hit pids.max"
 	assert_ok silo delete --force "$id"
 	assert_no_leftovers "$id"
 }
