@@ -2,7 +2,7 @@
 #   make                  build ./silo
 #   make check            install test dependencies (Debian), build, run every test
 #   make check SANITIZE=1 the same with AddressSanitizer + UBSan
-#   make check-guest      only the cgroup v2 tests, in a QEMU guest (tests/guest/)
+#   make check-guest      only the cgroup v2 and soft-dirty CRIU tests, in a QEMU guest (tests/guest/)
 #   make bench            silo vs crun vs runc, side by side (docs/performance.md)
 #   make bench-migrate    silo migrate: downtime per strategy and size (docs/migration.md)
 #   make demo             set up and run a busybox container

@@ -351,23 +351,37 @@ have_iptables(void)
  * run twice on the way in and twice on the way out, about 70 ms of the frozen
  * time here.  The nftables method does it in-process in a few ms; the image
  * records the method, so restore follows it.  Asked once per process (`criu
- * check`, before any freeze), as CRIU may be built without libnftables. */
-static bool
-nft_lock_supported(const char *criu)
+ * check`, before any freeze), as CRIU may be built without libnftables.
+ *
+ * Only from CRIU 4.2: before 4.1 the restore unlocks a table named after the
+ * restored task's real pid, not the dumped one's, so the lock table stays and
+ * the restored container's network drops every packet (CRIU PR #2550; seen with
+ * Debian 12's 3.17 in tests/guest/); 4.1 fails to restore into an external
+ * network namespace that still holds the table (CRIU issue #2650, fixed in 4.2). */
+#define NFT_LOCK_MIN_CRIU 40200
+
+/* quick_criu(CRIU, OUT, LEN, ARGS...): run `CRIU ARGS...` with its stdout in OUT
+ * (NUL-terminated; may be NULL), stderr discarded.  It answers in tens of
+ * milliseconds; one that hangs is killed after 2 s (a hung --criu must not delay
+ * the --criu-timeout that follows).  Returns its exit status, -1 if it did not exit. */
+static int
+quick_criu(const char *criu, char *out, size_t len, const char *a1, const char *a2, const char *a3)
 {
-  static int known = -1;
-  if (known >= 0) return known;
-  known = 0;
+  int p[2] = {-1, -1};
+  if (out && pipe2(p, O_CLOEXEC) < 0) return -1;
   pid_t pid = fork();
-  if (pid < 0) return false;
+  if (pid < 0) {
+    if (out) close(p[0]), close(p[1]);
+    return -1;
+  }
   if (pid == 0) {
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0) dup2(null, 1), dup2(null, 2);
-    const char *bin = criu ? criu : "criu";
-    execlp(bin, bin, "check", "--feature", "network_lock_nftables", (char *)NULL);
+    if (out) dup2(p[1], 1);
+    execlp(criu, criu, a1, a2, a3, (char *)NULL);
     _exit(127);
   }
-  /* It answers in tens of milliseconds; one that hangs is not waited for. */
+  if (out) close(p[1]);
   int status = -1;
   for (int ms = 0; ms < 2000 && waitpid(pid, &status, WNOHANG) == 0; ms += 2) usleep(2000);
   if (status == -1) {
@@ -375,7 +389,35 @@ nft_lock_supported(const char *criu)
     waitpid(pid, &status, 0);
     status = -1;
   }
-  known = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (out) {
+    /* the child has exited: what it wrote sits in the pipe, or nothing does */
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    ssize_t n = read(p[0], out, len - 1);
+    out[n > 0 ? n : 0] = '\0';
+    close(p[0]);
+  }
+  return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static bool
+nft_lock_supported(const char *criu)
+{
+  static int known = -1;
+  if (known >= 0) return known;
+  known = 0;
+  const char *bin = criu ? criu : "criu";
+  char out[256];
+  unsigned major = 0, minor = 0;
+  if (quick_criu(bin, out, sizeof out, "--version", NULL, NULL) != 0 ||
+      sscanf(out, "Version: %u.%u", &major, &minor) != 2) {
+    silo_log_debug("criu: nftables network lock not used (no version from `%s --version`)", bin);
+    return false;
+  }
+  if ((int)(major * 10000 + minor * 100) < NFT_LOCK_MIN_CRIU) {
+    silo_log_debug("criu: nftables network lock not used with CRIU %u.%u", major, minor);
+    return false;
+  }
+  known = quick_criu(bin, NULL, 0, "check", "--feature", "network_lock_nftables") == 0;
   silo_log_debug("criu: nftables network lock %ssupported", known ? "" : "not ");
   return known;
 }

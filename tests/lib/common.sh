@@ -13,7 +13,9 @@
 # Last line: "# RESULT passed=N failed=N skipped=N" (parsed by tests/run-tests).
 #
 # Environment: SILO (runtime binary; default ./silo of the repo; /usr/sbin/runc
-# works too), TEST_FILTER (run only tests whose name contains it),
+# works too), TEST_FILTER (run only the tests whose name contains it; several
+# names separated by spaces or commas run the tests whose name contains any of
+# them: TEST_FILTER="pre_dump precopy"),
 # TEST_TIMEOUT (seconds per test, default 30), MAX_TIMEOUTS (default 3: after
 # that many timeouts the rest of the file fails without running), VERBOSE=1
 # (show every test's log).
@@ -303,10 +305,23 @@ cleanup_test() {
 	fi
 }
 
+# test_selected NAME: TEST_FILTER is empty or NAME contains one of its words
+# (separated by spaces or commas).
+test_selected() {
+	local f fs
+	[ -n "$TEST_FILTER" ] || return 0
+	IFS=' ,' read -ra fs <<< "$TEST_FILTER"
+	[ ${#fs[@]} -gt 0 ] || return 0   # only separators: no filter
+	for f in "${fs[@]}"; do
+		[[ "$1" != *"$f"* ]] || return 0
+	done
+	return 1
+}
+
 # run_test NAME FN: run FN in a subshell with a per-test directory $T_DIR and a timeout.
 run_test() {
 	local name=$1 fn=$2 rc reason pid watchdog
-	if [ -n "$TEST_FILTER" ] && [[ "$name" != *"$TEST_FILTER"* ]]; then return 0; fi
+	test_selected "$name" || return 0
 	if [ "$N_TIMEOUTS" -ge "$MAX_TIMEOUTS" ]; then
 		N_FAIL=$((N_FAIL + 1)); echo "FAIL $name: not run, $N_TIMEOUTS tests of this file timed out"
 		return 0
