@@ -93,27 +93,12 @@ test_publish_by_annotation() {
 
 test_nat_to_outside() {
 	need_net
-	local ns=silo-t-outside-$$ hv=sto$$ b=$T_DIR/b www=$T_DIR/www pid
-	ip netns add "$ns" || skip "cannot create a network namespace"
-	defer ip netns del "$ns"
-	ip link add "$hv" type veth peer name "${hv}p" netns "$ns" || fail "veth to $ns"
-	defer ip link del "$hv"
-	ip addr add "10.199.$X.1/24" dev "$hv" && ip link set "$hv" up || fail "host side of $hv"
-	ip -n "$ns" addr add "10.199.$X.2/24" dev "${hv}p" && ip -n "$ns" link set "${hv}p" up &&
-		ip -n "$ns" link set lo up || fail "outside side of $hv"
-	# A server outside that tells who connected.
-	mkdir -p "$www/cgi-bin"
-	printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "remote=$REMOTE_ADDR"\n' > "$www/cgi-bin/who"
-	chmod 755 "$www/cgi-bin/who"
-	ip netns exec "$ns" busybox httpd -f -p "10.199.$X.2:8000" -h "$www" &
-	pid=$!
-	defer kill "$pid"
-	wait_for 5 ip netns exec "$ns" busybox wget -q -O /dev/null "http://10.199.$X.2:8000/cgi-bin/who" ||
-		fail "server in $ns did not start"
+	local b=$T_DIR/b
+	start_outside 4
 	net_bundle "$b"
 	# (not the last command: sh would exec it as the namespace's pid 1, which
 	# ignores timeout's SIGTERM)
-	set_args "$b" "timeout 10 wget -q -O - http://10.199.$X.2:8000/cgi-bin/who; echo wget=\$?; $SLEEPER"
+	set_args "$b" "timeout 10 wget -q -O - $OUTSIDE_URL/cgi-bin/who; echo wget=\$?; $SLEEPER"
 	local id; id=$(new_id)
 	run_detached "$id" "$b" --network bridge
 	wait_output "$id" ready 15

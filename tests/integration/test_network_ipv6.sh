@@ -91,26 +91,11 @@ test_ipv6_from_host() {
 
 test_ipv6_nat_to_outside() {
 	need_net6
-	local ns=silo-t-outside-$$ hv=sto$$ b=$T_DIR/b www=$T_DIR/www pid id
-	ip netns add "$ns" || skip "cannot create a network namespace"
-	defer ip netns del "$ns"
-	ip link add "$hv" type veth peer name "${hv}p" netns "$ns" || fail "veth to $ns"
-	defer ip link del "$hv"
-	ip -6 addr add "fd97:$X::1/64" dev "$hv" nodad && ip link set "$hv" up || fail "host side of $hv"
-	ip -n "$ns" -6 addr add "fd97:$X::2/64" dev "${hv}p" nodad && ip -n "$ns" link set "${hv}p" up &&
-		ip -n "$ns" link set lo up || fail "outside side of $hv"
-	# A server outside that tells who connected (it has no route to fd88::/64:
-	# without NAT66 it could not even answer).
-	mkdir -p "$www/cgi-bin"
-	printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "remote=$REMOTE_ADDR"\n' > "$www/cgi-bin/who"
-	chmod 755 "$www/cgi-bin/who"
-	ip netns exec "$ns" busybox httpd -f -p "[fd97:$X::2]:8000" -h "$www" &
-	pid=$!
-	defer kill "$pid"
-	wait_for 5 ip netns exec "$ns" busybox wget -q -O /dev/null "http://[fd97:$X::2]:8000/cgi-bin/who" ||
-		fail "server in $ns did not start"
+	local b=$T_DIR/b id
+	# (the outside has no route to fd88::/64: without NAT66 it could not even answer)
+	start_outside 6
 	net_bundle "$b"
-	set_args "$b" "ip -6 -o addr show dev eth0 scope global; timeout 10 wget -q -O - http://[fd97:$X::2]:8000/cgi-bin/who; echo wget=\$?"
+	set_args "$b" "ip -6 -o addr show dev eth0 scope global; timeout 10 wget -q -O - $OUTSIDE_URL/cgi-bin/who; echo wget=\$?"
 	id=$(new_id)
 	capture silo run --bundle "$b" --network bridge --ipv6 "$id"
 	[ "$RC" -eq 0 ] && [[ "$OUT" == *wget=0* ]] || fail "container could not reach the outside over IPv6: $(show "$OUT")"

@@ -122,6 +122,37 @@ need_net6() {
 }
 
 # ---------------------------------------------------------------- tests
+# start_outside 4|6: the "outside", a network namespace (silo-t-outside-PID)
+# joined to the host by the veth sto<PID> (host .1 / ::1, outside .2 / ::2 of
+# 10.199.X.0/24 or fd97:X::/64), with a web server at $OUTSIDE_URL whose
+# cgi-bin/who answers "remote=ADDRESS" with the address that connected.
+# Everything goes with the test (defer).
+start_outside() {
+	local ns=silo-t-outside-$$ hv=sto$$ www=$T_DIR/www fam host peer listen pid dad=()
+	if [ "$1" = 6 ]; then
+		# (nodad: usable at once, without duplicate address detection)
+		fam=-6 host="fd97:$X::1/64" peer="fd97:$X::2/64" listen="[fd97:$X::2]:8000" dad=(nodad)
+	else
+		fam=-4 host="10.199.$X.1/24" peer="10.199.$X.2/24" listen="10.199.$X.2:8000"
+	fi
+	OUTSIDE_URL="http://$listen"
+	ip netns add "$ns" || skip "cannot create a network namespace"
+	defer ip netns del "$ns"
+	ip link add "$hv" type veth peer name "${hv}p" netns "$ns" || fail "veth to $ns"
+	defer ip link del "$hv"
+	ip "$fam" addr add "$host" dev "$hv" "${dad[@]}" && ip link set "$hv" up || fail "host side of $hv"
+	ip -n "$ns" "$fam" addr add "$peer" dev "${hv}p" "${dad[@]}" && ip -n "$ns" link set "${hv}p" up &&
+		ip -n "$ns" link set lo up || fail "outside side of $hv"
+	mkdir -p "$www/cgi-bin"
+	printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "remote=$REMOTE_ADDR"\n' > "$www/cgi-bin/who"
+	chmod 755 "$www/cgi-bin/who"
+	ip netns exec "$ns" busybox httpd -f -p "$listen" -h "$www" &
+	pid=$!
+	defer kill "$pid"
+	wait_for 5 ip netns exec "$ns" busybox wget -q -O /dev/null "$OUTSIDE_URL/cgi-bin/who" ||
+		fail "server in $ns did not start"
+}
+
 test_zz_nothing_left() {
 	need_net
 	assert_all_net_gone
