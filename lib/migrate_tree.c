@@ -544,12 +544,12 @@ recv_data(struct mig_conn *c, int fd, uint64_t size, char *hex, const char *path
   if (got != size)
     return silo_err(err, EPROTO, "`%s`: %llu of %llu bytes", path, (unsigned long long)got,
                     (unsigned long long)size);
-  if (!hex)
-    return *sent ? silo_err(err, EPROTO, "`%s`: a sha256 for a file not hashed", path)
-                 : (*bytes += got, 0);
-  sha256_hex(&s, hex);
-  if (*sent && strcmp(hex, sent) != 0)
-    return silo_err(err, EIO, "`%s`: damaged on the way (sha256 %s, sent %s)", path, hex, sent);
+  if (!hex && *sent) return silo_err(err, EPROTO, "`%s`: a sha256 for a file not hashed", path);
+  if (hex) {
+    sha256_hex(&s, hex);
+    if (*sent && strcmp(hex, sent) != 0)
+      return silo_err(err, EIO, "`%s`: damaged on the way (sha256 %s, sent %s)", path, hex, sent);
+  }
   *bytes += got;
   return 0;
 }

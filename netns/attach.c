@@ -50,9 +50,9 @@ nn_host_net_lock(struct silo_error *err)
    * bridge, turn forwarding off" must not interleave between roots: one root's
    * teardown while another's container is between its look at the bridge or the
    * switch and the creation of its veth would leave that container without a
-   * bridge or without forwarding.  The sysctl file itself is the lock: it exists on every host, is
-   * the same inode for every opener of this network namespace, and needs no
-   * directory of silo's own. */
+   * bridge or without forwarding.  The sysctl file itself is the lock: it exists
+   * on every host, is the same inode for every opener of this network namespace,
+   * and needs no directory of silo's own. */
   int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return silo_err(err, errno, "open /proc/sys/net/ipv4/ip_forward");
   while (flock(fd, LOCK_EX) < 0)
