@@ -115,29 +115,18 @@ test_nat_to_outside() {
 
 test_concurrent_creates() {
 	need_net
-	local b=$T_DIR/b ids=() id i ips n bad=""
+	local b=$T_DIR/b id ips n
 	net_bundle "$b"
 	set_args "$b" "$SLEEPER"
-	for i in $(seq 20); do ids+=("$(new_id)"); done
-	for id in "${ids[@]}"; do
-		( silo create --bundle "$b" --network bridge "$id" > "$T_DIR/$id.out" 2>&1 < /dev/null
-		  echo $? > "$T_DIR/$id.rc" ) &
-	done
-	wait
-	for id in "${ids[@]}"; do
-		[ "$(cat "$T_DIR/$id.rc")" = 0 ] || bad="$bad $id: $(cat "$T_DIR/$id.out")"
-	done
-	[ -z "$bad" ] || fail "concurrent creates failed:$bad"
-	ips=$(for id in "${ids[@]}"; do ct_ip "$id"; done)
+	create_concurrently "$b" 20 --network bridge
+	ips=$(for id in "${IDS[@]}"; do ct_ip "$id"; done)
 	n=$(sort -u <<< "$ips" | grep -c .)
 	assert_eq 20 "$n" "distinct addresses among 20 containers ($(tr '\n' ' ' <<< "$ips"))"
 	assert_eq 20 "$(leases)" "leases"
 	assert_eq 20 "$(comm -13 "$WORK/veths.before" <(silo_veths) | grep -c .)" "veths"
 	# and concurrent deletes
-	for id in "${ids[@]}"; do silo delete --force "$id" > /dev/null 2>&1 & done
-	wait
-	for id in "${ids[@]}"; do assert_no_file "$ROOT/$id"; done
-	assert_net_gone "${ids[@]}"
+	delete_concurrently "${IDS[@]}"
+	assert_net_gone "${IDS[@]}"
 	assert_all_net_gone
 }
 

@@ -109,31 +109,20 @@ test_ipv6_nat_to_outside() {
 
 test_ipv6_concurrent_creates() {
 	need_net6
-	local b=$T_DIR/b ids=() id ips n bad=""
+	local b=$T_DIR/b id ips n
 	net_bundle "$b"
 	set_args "$b" "$SLEEPER"
-	for _ in $(seq 12); do ids+=("$(new_id)"); done
-	for id in "${ids[@]}"; do
-		( silo create --bundle "$b" --network bridge --ipv6 "$id" > "$T_DIR/$id.out" 2>&1 < /dev/null
-		  echo $? > "$T_DIR/$id.rc" ) &
-	done
-	wait
-	for id in "${ids[@]}"; do
-		[ "$(cat "$T_DIR/$id.rc")" = 0 ] || bad="$bad $id: $(cat "$T_DIR/$id.out")"
-	done
-	[ -z "$bad" ] || fail "concurrent creates failed:$bad"
-	ips=$(for id in "${ids[@]}"; do ct_ip6 "$id"; done)
+	create_concurrently "$b" 12 --network bridge --ipv6
+	ips=$(for id in "${IDS[@]}"; do ct_ip6 "$id"; done)
 	n=$(sort -u <<< "$ips" | grep -c .)
 	assert_eq 12 "$n" "distinct IPv6 addresses among 12 containers ($(tr '\n' ' ' <<< "$ips"))"
 	assert_eq 12 "$(leases6)" "IPv6 leases"
-	for id in "${ids[@]}"; do   # the address in eth0 is the one leased
+	for id in "${IDS[@]}"; do   # the address in eth0 is the one leased
 		jq -e --arg id "$id" --arg ip "$(ct_ip6 "$id")" '.leases[] | select(.id == $id and .ip6 == $ip)' \
 			"$ROOT/.network/leases.json" > /dev/null || fail "the lease of $id does not hold its address"
 	done
-	for id in "${ids[@]}"; do silo delete --force "$id" > /dev/null 2>&1 & done
-	wait
-	for id in "${ids[@]}"; do assert_no_file "$ROOT/$id"; done
-	assert_v6_gone "${ids[@]}"
+	delete_concurrently "${IDS[@]}"
+	assert_v6_gone "${IDS[@]}"
 	assert_all_net_gone
 }
 

@@ -122,6 +122,31 @@ need_net6() {
 }
 
 # ---------------------------------------------------------------- tests
+# create_concurrently BUNDLE N [create flags...]: N containers of BUNDLE created
+# at once; their ids in IDS.  Any create that fails fails the test.
+create_concurrently() {
+	local b=$1 n=$2 id bad=""
+	shift 2
+	IDS=()
+	for _ in $(seq "$n"); do IDS+=("$(new_id)"); done
+	for id in "${IDS[@]}"; do
+		( silo create --bundle "$b" "$@" "$id" > "$T_DIR/$id.out" 2>&1 < /dev/null
+		  echo $? > "$T_DIR/$id.rc" ) &
+	done
+	wait
+	for id in "${IDS[@]}"; do
+		[ "$(cat "$T_DIR/$id.rc")" = 0 ] || bad="$bad $id: $(cat "$T_DIR/$id.out")"
+	done
+	[ -z "$bad" ] || fail "concurrent creates failed:$bad"
+}
+# delete_concurrently ID...: `delete --force` of them all at once; none may remain.
+delete_concurrently() {
+	local id
+	for id; do silo delete --force "$id" > /dev/null 2>&1 & done
+	wait
+	for id; do assert_no_file "$ROOT/$id"; done
+}
+
 # start_outside 4|6: the "outside", a network namespace (silo-t-outside-PID)
 # joined to the host by the veth sto<PID> (host .1 / ::1, outside .2 / ::2 of
 # 10.199.X.0/24 or fd97:X::/64), with a web server at $OUTSIDE_URL whose
