@@ -320,7 +320,7 @@ test_selected() {
 
 # run_test NAME FN: run FN in a subshell with a per-test directory $T_DIR and a timeout.
 run_test() {
-	local name=$1 fn=$2 rc reason pid watchdog
+	local name=$1 fn=$2 rc reason pid watchdog t0=$SECONDS took=""
 	test_selected "$name" || return 0
 	if [ "$N_TIMEOUTS" -ge "$MAX_TIMEOUTS" ]; then
 		N_FAIL=$((N_FAIL + 1)); echo "FAIL $name: not run, $N_TIMEOUTS tests of this file timed out"
@@ -349,13 +349,15 @@ run_test() {
 	# a fail() in a nested subshell (pipeline, $(...)) still fails the test
 	if [ "$rc" -eq 0 ] && [ -e "$T_DIR/reason" ]; then rc=1; fi
 	if [ "$rc" -eq 0 ] && [ -s "$T_DIR/leak" ]; then rc=1; cp "$T_DIR/leak" "$T_DIR/reason"; fi
+	# a slow test says how slow: the first sign of one drifting towards its timeout
+	[ $((SECONDS - t0)) -lt 5 ] || took=" ($((SECONDS - t0)) s)"
 	if [ "$rc" -eq 0 ]; then
-		N_PASS=$((N_PASS + 1)); echo "ok $name"
+		N_PASS=$((N_PASS + 1)); echo "ok $name$took"
 	elif [ "$rc" -eq 77 ]; then
 		N_SKIP=$((N_SKIP + 1)); echo "skip $name: $(cat "$T_DIR/skip" 2>/dev/null)"
 	else
 		reason=$(head -c 2000 "$T_DIR/reason" 2>/dev/null | tr '\n' ' ')
-		N_FAIL=$((N_FAIL + 1)); echo "FAIL $name: ${reason:-exit status $rc}"
+		N_FAIL=$((N_FAIL + 1)); echo "FAIL $name$took: ${reason:-exit status $rc}"
 	fi
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] || [ "${VERBOSE:-0}" = 1 ]; then
 		tail -n 40 "$T_DIR/log" | sed 's/^/    | /'
