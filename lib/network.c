@@ -286,6 +286,18 @@ lease(struct container_plan *c, struct network_plan *n, struct silo_error *err)
   struct reclaimed rc = {0};
   nn_store_reclaim(&st, c->rootdirfd, reclaim_gone, &rc);
   reclaim_bridges(&st, &rc);
+  /* Other state roots' leases count too (they share the bridges and host ports);
+   * under the host's network lock, after our store's (the order every silo takes
+   * them in), so no root allocates between our look and our save. */
+  _cleanup_close_ int net_lock = nn_host_net_lock(err);
+  if (net_lock < 0) {
+    nn_store_close(&st);
+    return -1;
+  }
+  struct silo_error fe = {0};
+  char fb[SILO_ERROR_MSG_MAX + 64];
+  if (nn_store_add_foreign(&st, c->rootdirfd, &fe) < 0)
+    silo_log_warn("network: other state roots' leases: %s", silo_err_str(&fe, fb, sizeof fb));
   int r = choose_subnet(n, &st, err);
   if (r == 0)
     r = nn_store_allocate(&st, c->id, n->rec.bridge_name, &n->rec.subnet, n->rec.ports,
@@ -301,6 +313,12 @@ lease(struct container_plan *c, struct network_plan *n, struct silo_error *err)
   if (st.dirty) {
     struct silo_error e = {0};
     if (nn_store_save(&st, r < 0 ? &e : err) < 0 && r == 0) r = -1;
+  }
+  if (r < 0) { /* listed by nn_store_add_foreign: not if the root has no lease left */
+    size_t own = 0;
+    for (size_t i = 0; i < st.n; i++) own += !st.leases[i].root;
+    struct silo_error e = {0};
+    if (own == 0) nn_roots_forget(c->rootdirfd, &e);
   }
   nn_store_close(&st);
   if (r == 0) {
@@ -621,6 +639,9 @@ detach_bridge(int statefd, const char *id, const struct nn_record *r)
       st.forward6_changed = false;
       nn_forward_mark("ipv6", false, &e);
     }
+    /* The root's last lease: off the host's list of roots, so nothing of it is left. */
+    if (nn_store_count(&st, NULL) == 0 && rootfd >= 0 && nn_roots_forget(rootfd, &e) < 0)
+      silo_log_warn("container `%s`: network: %s", id, e.msg);
     st.dirty = true;
     if (nn_store_save(&st, &e) < 0) silo_log_warn("container `%s`: network: %s", id, e.msg);
     nn_store_close(&st);

@@ -28,11 +28,34 @@ nn_lease_free(struct nn_lease *l)
   free(l->id);
   free(l->bridge);
   free(l->ports);
+  free(l->root);
   memset(l, 0, sizeof *l);
 }
 
-static int
-parse_store(struct nn_store *st, const char *buf, struct silo_error *err)
+int
+nn_read_file_at(int dirfd, const char *name, size_t max, char **out, struct silo_error *err)
+{
+  *out = NULL;
+  _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? 1 : silo_err(err, errno, "open %s", name);
+  struct stat sb;
+  if (fstat(fd, &sb) < 0) return silo_err(err, errno, "stat %s", name);
+  if ((size_t)sb.st_size > max) return silo_err(err, EFBIG, "%s: over %zu bytes", name, max);
+  char *buf = xmalloc((size_t)sb.st_size + 1);
+  size_t got = 0;
+  while (got < (size_t)sb.st_size) {
+    ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += (size_t)r;
+  }
+  buf[got] = '\0';
+  *out = buf;
+  return 0;
+}
+
+int
+nn_store_parse(struct nn_store *st, const char *buf, struct silo_error *err)
 {
   json_error_t je;
   json_t *root = json_loads(buf, 0, &je);
@@ -102,28 +125,10 @@ nn_store_open(int rootfd, bool create, struct nn_store *st, struct silo_error *e
       return silo_err(err, e, "lock %s", NN_STORE_DIR);
     }
   }
-  _cleanup_close_ int fd = openat(st->dirfd, LEASES, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return 0;
-    int e = errno;
-    nn_store_close(st);
-    return silo_err(err, e, "open %s/%s", NN_STORE_DIR, LEASES);
-  }
-  struct stat sb;
-  if (fstat(fd, &sb) < 0 || sb.st_size > 64 << 20) {
-    nn_store_close(st);
-    return silo_err(err, EFBIG, "%s/%s: unreadable or too big", NN_STORE_DIR, LEASES);
-  }
-  _cleanup_free_ char *buf = xmalloc((size_t)sb.st_size + 1);
-  size_t got = 0;
-  while (got < (size_t)sb.st_size) {
-    ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += (size_t)r;
-  }
-  buf[got] = '\0';
-  if (got && parse_store(st, buf, err) < 0) {
+  _cleanup_free_ char *buf = NULL;
+  int r = nn_read_file_at(st->dirfd, LEASES, 64 << 20, &buf, err);
+  if (r == 0 && buf[0]) r = nn_store_parse(st, buf, err);
+  if (r < 0) {
     nn_store_close(st);
     return silo_err_wrap(err, "%s", NN_STORE_DIR);
   }
@@ -138,6 +143,7 @@ nn_store_save(struct nn_store *st, struct silo_error *err)
   json_object_set_new(root, "ip6ForwardChanged", json_boolean(st->forward6_changed));
   for (size_t i = 0; i < st->n; i++) {
     const struct nn_lease *l = &st->leases[i];
+    if (l->root) continue; /* another root's, kept in its own store */
     char sn[20], ip[16], pb[NN_PORT_STRLEN], sn6[NN_SUBNET6_STRLEN], ip6[NN_IP6_STRLEN];
     json_t *ports = json_array();
     for (size_t k = 0; k < l->n_ports; k++)
@@ -192,7 +198,7 @@ const struct nn_lease *
 nn_store_find(const struct nn_store *st, const char *id)
 {
   for (size_t i = 0; i < st->n; i++)
-    if (strcmp(st->leases[i].id, id) == 0) return &st->leases[i];
+    if (!st->leases[i].root && strcmp(st->leases[i].id, id) == 0) return &st->leases[i];
   return NULL;
 }
 
@@ -213,7 +219,9 @@ nn_store_reclaim(struct nn_store *st, int rootfd,
   for (size_t i = 0; i < st->n;) {
     struct stat sb;
     bool exists;
-    if (fstatat(rootfd, st->leases[i].id, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+    if (st->leases[i].root) /* another root's: its own allocations reclaim it */
+      exists = true;
+    else if (fstatat(rootfd, st->leases[i].id, &sb, AT_SYMLINK_NOFOLLOW) == 0)
       exists = S_ISDIR(sb.st_mode);
     else
       exists = errno != ENOENT && errno != ENOTDIR; /* unsure: keep it */
@@ -276,8 +284,10 @@ nn_store_allocate(struct nn_store *st, const char *id, const char *bridge,
     for (size_t k = 0; k < l->n_ports; k++)
       for (size_t j = 0; j < n_ports; j++)
         if (nn_ports_clash(&l->ports[k], &ports[j]))
-          return silo_err(err, EADDRINUSE, "host port %u/%s is already published by `%s`",
-                          ports[j].host_port, nn_proto_name(ports[j].proto), l->id);
+          return silo_err(err, EADDRINUSE, "host port %u/%s is already published by `%s`%s%s%s",
+                          ports[j].host_port, nn_proto_name(ports[j].proto), l->id,
+                          l->root ? " (state root " : "", l->root ? l->root : "",
+                          l->root ? ")" : "");
   }
   for (size_t j = 0; j < n_ports; j++)
     for (size_t k = 0; k < j; k++)
@@ -308,7 +318,7 @@ bool
 nn_store_release(struct nn_store *st, const char *id)
 {
   for (size_t i = 0; i < st->n; i++) {
-    if (strcmp(st->leases[i].id, id) == 0) {
+    if (!st->leases[i].root && strcmp(st->leases[i].id, id) == 0) {
       drop(st, i);
       return true;
     }

@@ -48,7 +48,7 @@ nn_store_allocate6(struct nn_store *st, const char *id, const struct nn_subnet6 
   char a[NN_SUBNET6_STRLEN], b[NN_SUBNET6_STRLEN];
   struct nn_lease *mine = NULL;
   for (size_t i = 0; i < st->n; i++)
-    if (strcmp(st->leases[i].id, id) == 0) mine = &st->leases[i];
+    if (!st->leases[i].root && strcmp(st->leases[i].id, id) == 0) mine = &st->leases[i];
   if (!mine) return silo_err(err, ENOENT, "`%s` has no lease to add an IPv6 address to", id);
   if (mine->has_ip6) return silo_err(err, EEXIST, "`%s` already has an IPv6 address", id);
   const char *bridge = mine->bridge;

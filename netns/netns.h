@@ -5,6 +5,7 @@
  *   addr6.c   IPv6 prefixes: parsing, overlap checks, the default ULA /64
  *   ipam.c    the lease store <root>/.network/leases.json (flock'ed)
  *   ipam6.c   IPv6 addresses in the same leases
+ *   roots.c   the host's list of state roots, whose leases every allocation sees
  *   nl.c      rtnetlink through libmnl: links, addresses, routes
  *   attach.c  bridge + veth + addresses inside the container; netDevices; sysctls
  *   nft.c     NAT and published ports in `table ip silo` and `table ip6 silo`
@@ -150,6 +151,10 @@ struct nn_lease {
   struct in6_addr ip6;
   struct nn_port *ports;
   size_t n_ports;
+  /* NULL: this root's.  Else the state root of a lease nn_store_add_foreign read:
+   * it counts when addresses, subnets and host ports are chosen, and is never
+   * saved, released or reclaimed here. */
+  char *root;
 };
 struct nn_store {
   int dirfd, lockfd;
@@ -178,6 +183,21 @@ int nn_store_allocate(struct nn_store *st, const char *id, const char *bridge,
                       uint32_t *ip, struct silo_error *err);
 bool nn_store_release(struct nn_store *st, const char *id);
 void nn_lease_free(struct nn_lease *l);
+/* Parses leases.json text into st (adding to its leases). */
+int nn_store_parse(struct nn_store *st, const char *buf, struct silo_error *err);
+/* Reads dirfd/name (at most max bytes) into *out, NUL-terminated.  1: no such file. */
+int nn_read_file_at(int dirfd, const char *name, size_t max, char **out, struct silo_error *err);
+
+/* ---- roots.c: the host's state roots that hold leases ---- */
+/* State roots share the host's bridges and ports, so each allocation must see the
+ * others' leases.  Adds those of every other root in the host's list of roots
+ * (NN_ROOTS_FILE) to st, with their root set, drops roots that have none left, and
+ * lists rootfd's root.  Under nn_host_net_lock, which every allocation holds: no
+ * other root's store changes but by a release, which only frees what was read. */
+#define NN_ROOTS_FILE "/run/silo-network-roots"
+int nn_store_add_foreign(struct nn_store *st, int rootfd, struct silo_error *err);
+/* Takes rootfd's root off the list (its last lease is gone; under nn_host_net_lock). */
+int nn_roots_forget(int rootfd, struct silo_error *err);
 
 /* ---- ipam6.c: IPv6 in the same leases ---- */
 /* The IPv6 subnet of bridge's leases that have one; false when none has. */

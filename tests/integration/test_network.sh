@@ -163,6 +163,42 @@ test_two_roots_share_forwarding() {
 	assert_no_file /run/silo-forwarding
 }
 
+# Two state roots on the one bridge silo0: one address pool, one set of host ports.
+test_two_roots_one_bridge() {
+	need_net
+	local ra=$T_DIR/root-a ba=$T_DIR/ba bb=$T_DIR/bb ida idb ipa ipb pa
+	net_bundle "$ba"
+	set_args "$ba" "$SLEEPER"
+	net_bundle "$bb"
+	set_args "$bb" "$SLEEPER"
+	ida=a-$(new_id)
+	defer "$SILO" --root "$ra" delete --force "$ida"
+	"$SILO" --root "$ra" run -d --bundle "$ba" --network bridge -p "$((PORT + 6)):80" "$ida" \
+		> "$T_DIR/a.out" 2>&1 < /dev/null || fail "root A: run: $(cat "$T_DIR/a.out")"
+	pa=$("$SILO" --root "$ra" state "$ida" | jq -r .pid)
+	ipa=$(nsenter -t "$pa" -n ip -4 -o addr show dev eth0 | awk '{ sub(/\/.*/, "", $4); print $4 }')
+	idb=$(new_id)
+	run_detached "$idb" "$bb" --network bridge
+	ipb=$(ct_ip "$idb")
+	[ -n "$ipa" ] && [ -n "$ipb" ] || fail "no address: root A $(show "$ipa"), root B $(show "$ipb")"
+	assert_ne "$ipa" "$ipb" "root B's address (root A's container has $ipa)"
+	assert_contains "$(cat /run/silo-network-roots)" "$(realpath "$ra")" "the host's list of state roots"
+	# each reaches the other across the shared bridge
+	assert_ok silo exec "$idb" ping -c 1 -W 2 "$ipa"
+	# root A's published port is taken for root B too, and the refusal leaves nothing
+	local idc; idc=$(new_id)
+	assert_fail silo create --bundle "$bb" --network bridge -p "$((PORT + 6)):80" "$idc"
+	assert_contains "$OUT" "host port $((PORT + 6))/tcp is already published by \`$ida\` (state root"
+	assert_no_file "$ROOT/$idc"
+	assert_net_gone "$idc"
+	# once root A's container is gone, its port and address are free again
+	"$SILO" --root "$ra" delete --force "$ida" > /dev/null 2>&1 || fail "root A: delete failed"
+	assert_not_contains "$(cat /run/silo-network-roots 2>/dev/null)" "$(realpath "$ra")" \
+		"the host's list of state roots, after root A's last container"
+	run_detached "$idc" "$bb" --network bridge -p "$((PORT + 6)):80"
+	assert_eq "$ipa" "$(ct_ip "$idc")" "the address root A's container had, leased again"
+}
+
 test_delete_force_after_kill() {
 	need_net
 	local id b=$T_DIR/b pid
@@ -335,6 +371,7 @@ run_test publish_by_annotation test_publish_by_annotation
 run_test nat_to_outside test_nat_to_outside
 run_test concurrent_creates test_concurrent_creates
 run_test two_roots_share_forwarding test_two_roots_share_forwarding
+run_test two_roots_one_bridge test_two_roots_one_bridge
 run_test delete_force_after_kill test_delete_force_after_kill
 run_test join_netns_by_path_untouched test_join_netns_by_path_untouched
 run_test bad_input test_bad_input

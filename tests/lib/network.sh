@@ -185,4 +185,6 @@ test_zz_nothing_left() {
 	[ -z "$FORWARD6_BEFORE" ] || assert_eq "$FORWARD6_BEFORE" "$(cat /proc/sys/net/ipv6/conf/all/forwarding)" \
 		"net.ipv6.conf.all.forwarding restored"
 	[ ! -e /run/netns/silo-t-outside-$$ ] || fail "namespace silo-t-outside-$$ left behind"
+	! grep -qF "$WORK" /run/silo-network-roots 2>/dev/null ||
+		fail "a state root of these tests is still in /run/silo-network-roots: $(show "$(cat /run/silo-network-roots)")"
 }

@@ -1,0 +1,180 @@
+/* silo netns: the host's list of state roots that hold leases.
+ *
+ *   /run/silo-network-roots   one absolute state root per line
+ *
+ * Each state root (silo's default /run/silo, a second --root, a test's) keeps its
+ * own lease store, but all of them share the host's bridges and ports: two roots
+ * on one bridge must not lease the same address, nor publish the same host port.
+ * So an allocation reads the leases of every other root in this list, and lists
+ * its own root.  Reading another root's leases.json needs no lock of that root:
+ * it is replaced by rename, so it is always whole, and it only grows under
+ * nn_host_net_lock, which the allocation holds.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "netns.h"
+
+struct roots {
+  char **v;
+  size_t n;
+  bool changed;
+};
+
+static void
+roots_free(struct roots *r)
+{
+  for (size_t i = 0; i < r->n; i++) free(r->v[i]);
+  free(r->v);
+}
+
+static void
+roots_drop(struct roots *r, size_t i)
+{
+  free(r->v[i]);
+  memmove(&r->v[i], &r->v[i + 1], (r->n - i - 1) * sizeof *r->v);
+  r->n--;
+  r->changed = true;
+}
+
+static int
+roots_read(struct roots *r, struct silo_error *err)
+{
+  _cleanup_free_ char *buf = NULL;
+  int x = nn_read_file_at(AT_FDCWD, NN_ROOTS_FILE, 1 << 20, &buf, err);
+  if (x != 0) return x < 0 ? -1 : 0;
+  for (char *save = NULL, *w = strtok_r(buf, "\n", &save); w; w = strtok_r(NULL, "\n", &save)) {
+    if (w[0] != '/') continue; /* not a path silo wrote */
+    r->v = xrealloc(r->v, (r->n + 1) * sizeof *r->v);
+    r->v[r->n++] = xstrdup(w);
+  }
+  return 0;
+}
+
+static int
+roots_write(const struct roots *r, struct silo_error *err)
+{
+  if (r->n == 0) {
+    if (unlink(NN_ROOTS_FILE) < 0 && errno != ENOENT)
+      return silo_err(err, errno, "remove " NN_ROOTS_FILE);
+    return 0;
+  }
+  const char *tmp = NN_ROOTS_FILE ".tmp";
+  _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return silo_err(err, errno, "create %s", tmp);
+  for (size_t i = 0; i < r->n; i++) {
+    if (dprintf(fd, "%s\n", r->v[i]) < 0) {
+      int e = errno;
+      unlink(tmp);
+      return silo_err(err, e, "write %s", tmp);
+    }
+  }
+  if (rename(tmp, NN_ROOTS_FILE) < 0) {
+    int e = errno;
+    unlink(tmp);
+    return silo_err(err, e, "rename %s", tmp);
+  }
+  return 0;
+}
+
+/* Adds the leases of the state root at path to st.  1: it has none (or is gone). */
+static int
+add_root(struct nn_store *st, const char *path, struct silo_error *err)
+{
+  _cleanup_close_ int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
+    return errno == ENOENT || errno == ENOTDIR ? 1 : silo_err(err, errno, "open %s", path);
+  _cleanup_close_ int storefd =
+      openat(dirfd, NN_STORE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (storefd < 0)
+    return errno == ENOENT ? 1 : silo_err(err, errno, "open %s/%s", path, NN_STORE_DIR);
+  _cleanup_free_ char *buf = NULL;
+  int x = nn_read_file_at(storefd, "leases.json", 64 << 20, &buf, err);
+  if (x != 0) return x < 0 ? silo_err_wrap(err, "%s/%s", path, NN_STORE_DIR) : 1;
+  struct nn_store other = {.dirfd = -1, .lockfd = -1};
+  if (nn_store_parse(&other, buf, err) < 0) {
+    nn_store_close(&other);
+    return silo_err_wrap(err, "%s/%s", path, NN_STORE_DIR);
+  }
+  if (other.n == 0) return 1;
+  st->leases = xrealloc(st->leases, (st->n + other.n) * sizeof *st->leases);
+  for (size_t i = 0; i < other.n; i++) {
+    other.leases[i].root = xstrdup(path);
+    st->leases[st->n++] = other.leases[i]; /* moved: other keeps none */
+  }
+  free(other.leases);
+  return 0;
+}
+
+/* The root by its canonical path: the same root given as a relative --root, or
+ * through a symlink, is still recognised as itself. */
+static int
+root_path(int rootfd, char self[PATH_MAX], struct silo_error *err)
+{
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", rootfd);
+  ssize_t len = readlink(link, self, PATH_MAX - 1);
+  if (len <= 0) return silo_err(err, errno, "readlink %s", link);
+  self[len] = '\0';
+  return 0;
+}
+
+int
+nn_store_add_foreign(struct nn_store *st, int rootfd, struct silo_error *err)
+{
+  char self[PATH_MAX];
+  if (root_path(rootfd, self, err) < 0) return -1;
+  struct roots r = {0};
+  if (roots_read(&r, err) < 0) return -1;
+  /* A root that cannot be read stays listed and its leases unseen this time; the
+   * others still count, and the first such error is returned after. */
+  struct silo_error first = {0}, e = {0};
+  bool listed = false, failed = false;
+  for (size_t i = 0; i < r.n;) {
+    if (strcmp(r.v[i], self) == 0) {
+      listed = true;
+      i++;
+      continue;
+    }
+    int x = add_root(st, r.v[i], &e);
+    if (x < 0 && !failed) first = e, failed = true;
+    if (x == 1) /* nothing leased there: listed again by its next allocation */
+      roots_drop(&r, i);
+    else
+      i++;
+  }
+  if (!listed) {
+    r.v = xrealloc(r.v, (r.n + 1) * sizeof *r.v);
+    r.v[r.n++] = xstrdup(self);
+    r.changed = true;
+  }
+  int ret = r.changed ? roots_write(&r, err) : 0;
+  roots_free(&r);
+  if (ret == 0 && failed) {
+    *err = first;
+    ret = -1;
+  }
+  return ret;
+}
+
+int
+nn_roots_forget(int rootfd, struct silo_error *err)
+{
+  char self[PATH_MAX];
+  if (root_path(rootfd, self, err) < 0) return -1;
+  struct roots r = {0};
+  int ret = roots_read(&r, err);
+  for (size_t i = 0; ret == 0 && i < r.n;) {
+    if (strcmp(r.v[i], self) == 0)
+      roots_drop(&r, i);
+    else
+      i++;
+  }
+  if (ret == 0 && r.changed) ret = roots_write(&r, err);
+  roots_free(&r);
+  return ret;
+}
