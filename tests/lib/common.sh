@@ -9,7 +9,8 @@
 #   assertions, and run_test NAME FN, which runs FN in a subshell with a
 #   timeout, then force-deletes every container the test created.
 #
-# Output per test: "ok NAME", "FAIL NAME: reason" or "skip NAME: reason".
+# Output per test: "ok NAME", "FAIL NAME: reason" or "skip NAME: reason" (NAME then
+# "NAME (N s)" when the test took 5 s or more).
 # Last line: "# RESULT passed=N failed=N skipped=N" (parsed by tests/run-tests).
 #
 # Environment: SILO (runtime binary; default ./silo of the repo; /usr/sbin/runc
