@@ -24,6 +24,8 @@ static const char usage[] =
     "      --no-new-privs        set no_new_privs for the process\n"
     "      --preserve-fds N      pass N extra fds (3 .. 3+N-1)\n"
     "      --cgroup PATH         a sub-cgroup of the container to run in\n"
+    "      --apparmor PROFILE    the AppArmor profile to run under\n"
+    "      --process-label LABEL the SELinux label to run under\n"
     "  -h, --help                show this help\n";
 
 enum {
@@ -33,6 +35,8 @@ enum {
   OPT_NNP,
   OPT_PRESERVE,
   OPT_CGROUP,
+  OPT_APPARMOR,
+  OPT_LABEL,
   OPT_IGNORED,
   OPT_IGNORED_ARG
 };
@@ -53,9 +57,8 @@ cmd_exec(struct silo_context *ctx, int argc, char **argv)
       {"no-new-privs", no_argument, NULL, OPT_NNP},
       {"preserve-fds", required_argument, NULL, OPT_PRESERVE},
       {"cgroup", required_argument, NULL, OPT_CGROUP},
-      /* runc's flags for LSMs silo does not use, accepted so clients work */
-      {"process-label", required_argument, NULL, OPT_IGNORED_ARG},
-      {"apparmor", required_argument, NULL, OPT_IGNORED_ARG},
+      {"process-label", required_argument, NULL, OPT_LABEL},
+      {"apparmor", required_argument, NULL, OPT_APPARMOR},
       {"ignore-paused", no_argument, NULL, OPT_IGNORED},
       {"help", no_argument, NULL, 'h'},
       {0},
@@ -105,6 +108,12 @@ cmd_exec(struct silo_context *ctx, int argc, char **argv)
       break;
     case OPT_CGROUP:
       o.cgroup = optarg;
+      break;
+    case OPT_APPARMOR:
+      o.apparmor = optarg;
+      break;
+    case OPT_LABEL:
+      o.process_label = optarg;
       break;
     case OPT_IGNORED:
     case OPT_IGNORED_ARG:

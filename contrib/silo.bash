@@ -40,7 +40,8 @@ _silo_cmd_opts() {
 		--hostname --memory -m --cpus --pids --network --timeout --cap-add --cap-drop --seccomp
 		--no-userns --prune --help" ;;
 	exec) echo "--process -p --env -e --cwd --user -u --cap -c --tty -t --detach -d
-		--pid-file --console-socket --no-new-privs --preserve-fds --cgroup --help" ;;
+		--pid-file --console-socket --no-new-privs --preserve-fds --cgroup --apparmor
+		--process-label --help" ;;
 	kill) echo "--all -a --help" ;;
 	delete) echo "--force -f --help" ;;
 	list) echo "--format -f --quiet -q --help" ;;
@@ -59,7 +60,7 @@ _silo_cmd_arg_opts() {
 	create | run) echo "--bundle -b --config --pid-file --console-socket --preserve-fds
 		--network --publish -p --subnet6" ;;
 	exec) echo "--process -p --env -e --cwd --user -u --cap -c --pid-file --console-socket
-		--preserve-fds --cgroup" ;;
+		--preserve-fds --cgroup --apparmor --process-label" ;;
 	list | ps) echo "--format -f" ;;
 	spec) echo "--bundle -b" ;;
 	update) echo "--resources -r --memory --memory-reservation --memory-swap --kernel-memory

@@ -148,6 +148,12 @@ int process_chdir(struct container_plan *c, struct silo_error *err);
 int process_connect_listener(struct container_plan *c, struct silo_error *err);
 __attribute__((noreturn)) void process_exec(struct container_plan *c);
 
+/* ---- lsm.c: AppArmor profile and SELinux label of the process ---- */
+/* A label asked for on a host that does not run its LSM is an error (parent). */
+int lsm_plan(const struct oci_process *p, struct silo_error *err);
+/* Sets the label the process gets at execve (child, in the container's /proc). */
+int lsm_apply(const struct oci_process *p, struct silo_error *err);
+
 /* ---- network.c: silo's own networking (netns/) for standalone containers ----
  * Chosen by --network/--publish or the config's org.silo.network.* annotations;
  * a config that joins a network namespace by path is never touched. */

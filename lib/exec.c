@@ -91,6 +91,8 @@ process_from_opts(struct container_plan *c, const struct silo_exec_opts *o, stru
   p->terminal = o->tty;
   p->no_new_privileges = base->no_new_privileges || o->no_new_privs;
   if (o->cwd) p->cwd = o->cwd;
+  if (o->apparmor) p->apparmor_profile = o->apparmor;
+  if (o->process_label) p->selinux_label = o->process_label;
   if (o->n_env) {
     /* --env K=V replaces the config's K, as runc does; new keys are appended. */
     c->exec_env = xcalloc(base->n_env + o->n_env + 1, sizeof *c->exec_env);

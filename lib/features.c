@@ -70,8 +70,8 @@ silo_features(void)
       "capabilities", capabilities(), "cgroup", "v1", 1, "v2", 1, "systemd", 1, "systemdUser", 0,
       "rdma", 1, "seccomp", "enabled", 1, "actions", strings(silo_seccomp_actions()), "operators",
       strings(silo_seccomp_ops()), "archs", strings(silo_seccomp_archs()), "knownFlags",
-      strings(silo_seccomp_flags()), "supportedFlags", supported, "apparmor", "enabled", 0,
-      "selinux", "enabled", 0, "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 1,
+      strings(silo_seccomp_flags()), "supportedFlags", supported, "apparmor", "enabled", 1,
+      "selinux", "enabled", 1, "intelRdt", "enabled", 0, "mountExtensions", "idmap", "enabled", 1,
       "netDevices", "enabled", 1, "annotations", "io.github.seccomp.libseccomp.version",
       silo_seccomp_lib_version(), "org.silo.version", SILO_VERSION);
   if (!doc) return NULL;

@@ -1,5 +1,5 @@
-/* silo: the container process's last steps — limits, identity, capabilities,
- * no_new_privs, seccomp and execve. */
+/* silo: the container process's last steps — limits, LSM label, identity,
+ * capabilities, no_new_privs, seccomp and execve. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -61,7 +61,7 @@ process_plan(struct container_plan *c, struct silo_error *err)
     if (caps_from_oci(p->capabilities, &c->caps, err) < 0) return -1;
     c->has_caps = true;
   }
-  return 0;
+  return lsm_plan(p, err);
 }
 
 int
@@ -249,6 +249,7 @@ process_exec(struct container_plan *c)
   const struct oci_process *p = c->proc;
   int notify_fd = -1;
 
+  if (lsm_apply(p, &err) < 0) die(c, &err, 1);
   if (c->has_caps && caps_apply_bounding(&c->caps, &err) < 0) die(c, &err, 1);
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it now, while we
    * have it (runc does the same).  Otherwise as late as possible, below. */

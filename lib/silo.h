@@ -80,6 +80,7 @@ struct silo_exec_opts {
   const char *cwd, *user; /* user: "UID[:GID]" */
   bool tty, detach, no_new_privs;
   const char *pid_file, *console_socket, *cgroup;
+  const char *apparmor, *process_label; /* instead of the config's */
   unsigned preserve_fds;
 };
 /* Runs a process in a running container; in the foreground *exit_code is its code. */

@@ -230,6 +230,85 @@ test_seccomp_cache() {
 	assert_contains "$OUT" "Permission denied" "a changed profile is compiled anew"
 }
 
+# LSM labels asked for on a host that does not run the LSM: an error naming the
+# JSON path, nothing left behind; AppArmor's "unconfined" asks for nothing.
+aa_enabled() { [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; }
+test_lsm_label_without_lsm() {
+	silo_only "runc's messages differ"
+	local b=$T_DIR/b id did=0
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	if ! aa_enabled; then
+		did=1
+		jq_edit "$b" '.process.apparmorProfile = "silo-test-profile"'
+		id=$(new_id)
+		assert_fail silo run --bundle "$b" "$id"
+		assert_contains "$OUT" 'process.apparmorProfile: `silo-test-profile`: AppArmor is not enabled on this host'
+		assert_no_leftovers "$id"
+		jq_edit "$b" '.process.apparmorProfile = "unconfined"'
+		id=$(new_id)
+		run_detached "$id" "$b"
+		assert_ok silo exec "$id" true
+		assert_fail silo exec --apparmor silo-test-profile "$id" true
+		assert_contains "$OUT" 'AppArmor is not enabled on this host'
+		jq_edit "$b" 'del(.process.apparmorProfile)'
+	fi
+	if [ ! -e /sys/fs/selinux/enforce ]; then
+		did=1
+		jq_edit "$b" '.process.selinuxLabel = "system_u:system_r:container_t:s0"'
+		id=$(new_id)
+		assert_fail silo run --bundle "$b" "$id"
+		assert_contains "$OUT" 'process.selinuxLabel: `system_u:system_r:container_t:s0`: SELinux is not enabled on this host'
+		assert_no_leftovers "$id"
+	fi
+	[ "$did" = 1 ] || skip "AppArmor and SELinux both run here"
+}
+
+# With AppArmor (the QEMU guest: Debian's kernel runs it; this host's does not):
+# a profile loaded for the test confines the container's processes and exec's.
+test_apparmor_profile() {
+	silo_only
+	aa_enabled || skip "AppArmor is not enabled in this kernel (the QEMU guest runs this test)"
+	need_cmd apparmor_parser
+	local b=$T_DIR/b id pid prof=silo-test-$$ f=$T_DIR/profile
+	if ! mountpoint -q /sys/kernel/security; then
+		mount -t securityfs securityfs /sys/kernel/security || fail "mount securityfs"
+		defer umount /sys/kernel/security
+	fi
+	cat > "$f" <<-EOF
+	profile $prof flags=(attach_disconnected,mediate_deleted) {
+	  file,
+	  capability,
+	  network,
+	  signal,
+	  unix,
+	  deny /secret r,
+	}
+	EOF
+	apparmor_parser -r -W "$f" || fail "apparmor_parser could not load the test profile"
+	defer apparmor_parser -R "$f"
+	make_bundle "$b" '.process.apparmorProfile = $p' --arg p "$prof"
+	echo "not for you" > "$b/rootfs/secret"
+	set_args "$b" "cat /proc/self/attr/current; cat /secret || echo DENIED; $SLEEPER"
+	id=$(new_id)
+	run_detached "$id" "$b"
+	wait_output "$id" DENIED
+	assert_contains "$(ct_output "$id")" "$prof (enforce)" "the label inside"
+	assert_not_contains "$(ct_output "$id")" "not for you" "the denied file's content"
+	pid=$(state_field "$id" pid)
+	assert_contains "$(cat "/proc/$pid/attr/current")" "$prof (enforce)" "the label of the container's pid 1 seen from the host"
+	capture silo exec "$id" cat /proc/self/attr/current
+	assert_contains "$OUT" "$prof (enforce)" "exec's label"
+	capture silo exec --apparmor unconfined "$id" cat /proc/self/attr/current
+	assert_eq unconfined "$OUT" "exec --apparmor unconfined"
+	# a profile the kernel does not know: the create fails and leaves nothing
+	jq_edit "$b" '.process.apparmorProfile = "silo-no-such-profile"'
+	id=$(new_id)
+	assert_fail silo run --bundle "$b" "$id"
+	assert_contains "$OUT" 'process.apparmorProfile: `silo-no-such-profile`'
+	assert_no_leftovers "$id"
+}
+
 run_test cve_2019_5736_proc_exe test_cve_2019_5736_proc_exe
 run_test cve_2024_21626_cwd test_cve_2024_21626_cwd
 run_test masked_symlink_and_fake_proc test_masked_symlink_and_fake_proc
@@ -240,4 +319,6 @@ run_test seccomp_notify_listener test_seccomp_notify_listener
 run_test seccomp_cache test_seccomp_cache
 run_test idmapped_mount test_idmapped_mount
 run_test rootless_run test_rootless_run
+run_test lsm_label_without_lsm test_lsm_label_without_lsm
+run_test apparmor_profile test_apparmor_profile
 finish

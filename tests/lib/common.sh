@@ -368,6 +368,7 @@ run_test() {
 
 finish() {
 	local m
+	trap - EXIT   # once: files that call it at their end exit through the trap too
 	# Unmount anything still mounted under $WORK (a leak: counted as a failure).
 	for m in $(awk -v w="$WORK" 'index($5, w) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
 		echo "FAIL leftover-mount: $m"
