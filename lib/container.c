@@ -124,6 +124,12 @@ container_prepare(struct container_plan *c, struct silo_error *err)
   if (l && l->rootfs_propagation && propagation_parse(l->rootfs_propagation, &c->root_propagation))
     return silo_err(err, EINVAL, "linux.rootfsPropagation: unknown value `%s`",
                     l->rootfs_propagation);
+  /* A cache or memory-bandwidth allocation asked for is not silently dropped. */
+  const struct oci_intel_rdt *rdt = l ? l->intel_rdt : NULL;
+  if (rdt && (rdt->clos_id || rdt->l3_cache_schema || rdt->mem_bw_schema || rdt->enable_cmt ||
+              rdt->enable_mbm))
+    return silo_err(err, ENOTSUP, "linux.intelRdt: Intel RDT is not supported by silo%s",
+                    access("/sys/fs/resctrl", F_OK) == 0 ? "" : " (nor by this host: no resctrl)");
   if (ns_plan(c, err) < 0) return -1;
   if (process_plan(c, err) < 0) return -1;
   if (c->proc->terminal && !o->console_socket && (c->mode == MODE_CREATE || o->detach))

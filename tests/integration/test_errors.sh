@@ -209,6 +209,20 @@ test_bad_namespace_path() {
 	assert_no_leftovers "$id"
 }
 
+# An allocation silo cannot make is refused, not dropped; an empty intelRdt is fine.
+test_intel_rdt_refused() {
+	silo_only "runc supports Intel RDT"
+	local id b=$T_DIR/b
+	id=$(new_id)
+	make_bundle "$b" '.linux.intelRdt = {"closID": "silo-test", "l3CacheSchema": "L3:0=f"}'
+	assert_fail silo create --bundle "$b" "$id"
+	assert_contains "$OUT" "linux.intelRdt: Intel RDT is not supported by silo"
+	assert_no_leftovers "$id"
+	id=$(new_id)
+	jq_edit "$b" '.linux.intelRdt = {} | .process.args = ["true"]'
+	assert_ok silo run --bundle "$b" "$id"
+}
+
 test_unknown_command_and_flag() {
 	assert_fail silo no-such-command
 	assert_fail silo create --no-such-flag x
@@ -233,4 +247,5 @@ run_test non_executable_binary test_non_executable_binary
 run_test missing_cwd_is_not_a_dir test_missing_cwd_is_not_a_dir
 run_test bad_mount test_bad_mount
 run_test bad_namespace_path test_bad_namespace_path
+run_test intel_rdt_refused test_intel_rdt_refused
 run_test unknown_command_and_flag test_unknown_command_and_flag
