@@ -318,6 +318,54 @@ test_store_allocate_release(void **state)
   nn_store_close(&st);
 }
 
+/* Another state root's leases (nn_store_add_foreign puts them in with their root):
+ * they hold their addresses and ports, but are never found, released, reclaimed
+ * or saved as this root's. */
+static void
+test_store_foreign(void **state)
+{
+  (void)state;
+  struct nn_store st;
+  struct silo_error e = {0};
+  struct nn_subnet s = subnet("10.88.0.0/16"), other = subnet("10.89.0.0/16");
+  uint32_t a;
+  char x[16];
+
+  assert_int_equal(nn_store_open(rootfd, true, &st, &e), 0);
+  assert_int_equal(nn_store_parse(&st,
+                                  "{\"leases\": [{\"id\": \"x\", \"bridge\": \"silo0\", "
+                                  "\"subnet\": \"10.88.0.0/16\", \"ip\": \"10.88.0.2\", "
+                                  "\"ports\": [\"0.0.0.0:8080:80/tcp\"]}]}",
+                                  &e),
+                   0);
+  assert_int_equal(st.n, 1);
+  st.leases[0].root = xstrdup("/run/other-root");
+
+  assert_null(nn_store_find(&st, "x")); /* an id of another root is not ours */
+  assert_false(nn_store_release(&st, "x"));
+  /* the same id here, on the next address; the foreign bridge's subnet holds */
+  assert_int_equal(nn_store_allocate(&st, "x", "silo0", &s, NULL, 0, &a, &e), 0);
+  assert_string_equal(nn_ip_str(a, x), "10.88.0.3");
+  assert_int_equal(nn_store_allocate(&st, "y", "silo0", &other, NULL, 0, &a, &e), -1);
+  assert_non_null(strstr(e.msg, "serves subnet 10.88.0.0/16"));
+  struct nn_port p = {.host_port = 8080, .ctr_port = 80, .proto = IPPROTO_TCP};
+  assert_int_equal(nn_store_allocate(&st, "y", "silo0", &s, &p, 1, &a, &e), -1);
+  assert_non_null(strstr(e.msg, "already published by `x` (state root /run/other-root)"));
+  /* no <root>/x here: our x is reclaimed, the other root's is not */
+  assert_int_equal(nn_store_reclaim(&st, rootfd, NULL, NULL), 1);
+  assert_int_equal(st.n, 1);
+  assert_non_null(st.leases[0].root);
+  assert_int_equal(nn_store_allocate(&st, "z", "silo0", &s, NULL, 0, &a, &e), 0);
+  assert_int_equal(nn_store_save(&st, &e), 0);
+  nn_store_close(&st);
+
+  assert_int_equal(nn_store_open(rootfd, false, &st, &e), 0);
+  assert_int_equal(st.n, 1); /* z only: the other root's lease was not saved here */
+  assert_non_null(nn_store_find(&st, "z"));
+  assert_null(st.leases[0].root);
+  nn_store_close(&st);
+}
+
 static int gone_calls;
 
 static void
@@ -580,6 +628,7 @@ main(void)
       cmocka_unit_test(test_names),
       cmocka_unit_test(test_publish),
       cmocka_unit_test_setup_teardown(test_store_allocate_release, store_setup, store_teardown),
+      cmocka_unit_test_setup_teardown(test_store_foreign, store_setup, store_teardown),
       cmocka_unit_test_setup_teardown(test_store_reclaim, store_setup, store_teardown),
       cmocka_unit_test_setup_teardown(test_store_exhaustion, store_setup, store_teardown),
       cmocka_unit_test_setup_teardown(test_store_concurrent, store_setup, store_teardown),
