@@ -37,7 +37,7 @@ enum {
   O_MEMS,
   O_PIDS,
   O_BLKIO,
-  O_IGNORED
+  O_RDT
 };
 
 int
@@ -60,8 +60,9 @@ cmd_update(struct silo_context *ctx, int argc, char **argv)
       {"pids-limit", required_argument, NULL, O_PIDS},
       {"blkio-weight", required_argument, NULL, O_BLKIO},
       /* runc's Intel RDT flags: accepted, RDT is not supported */
-      {"l3-cache-schema", required_argument, NULL, O_IGNORED},
-      {"mem-bw-schema", required_argument, NULL, O_IGNORED},
+      /* runc's Intel RDT flags: known, so that the error says what is missing */
+      {"l3-cache-schema", required_argument, NULL, O_RDT},
+      {"mem-bw-schema", required_argument, NULL, O_RDT},
       {"help", no_argument, NULL, 'h'},
       {0},
   };
@@ -114,8 +115,9 @@ cmd_update(struct silo_context *ctx, int argc, char **argv)
     case O_BLKIO:
       o.blkio_weight = optarg;
       break;
-    case O_IGNORED:
-      break;
+    case O_RDT:
+      return cmd_usage_error("update", "--l3-cache-schema, --mem-bw-schema: Intel RDT is not "
+                                       "supported by silo");
     case 'h':
       return cmd_help(usage);
     default:

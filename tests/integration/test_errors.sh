@@ -221,6 +221,8 @@ test_intel_rdt_refused() {
 	id=$(new_id)
 	jq_edit "$b" '.linux.intelRdt = {} | .process.args = ["true"]'
 	assert_ok silo run --bundle "$b" "$id"
+	assert_fail silo update --l3-cache-schema "L3:0=f" "$id"
+	assert_contains "$OUT" "Intel RDT is not supported by silo"
 }
 
 test_unknown_command_and_flag() {
