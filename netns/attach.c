@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include "netns.h"
 
@@ -41,6 +42,9 @@ nn_sysctl_set(const char *key, const char *value, struct silo_error *err)
   return 0;
 }
 
+#define NET_LOCK     "/run/silo-network.lock"
+#define FORWARD_MARK "/run/silo-forwarding"
+
 int
 nn_host_net_lock(struct silo_error *err)
 {
@@ -50,54 +54,74 @@ nn_host_net_lock(struct silo_error *err)
    * bridge, turn forwarding off" must not interleave between roots: one root's
    * teardown while another's container is between its look at the bridge or the
    * switch and the creation of its veth would leave that container without a
-   * bridge or without forwarding.  The sysctl file itself is the lock: it exists
-   * on every host, is the same inode for every opener of this network namespace,
-   * and needs no directory of silo's own. */
-  int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return silo_err(err, errno, "open /proc/sys/net/ipv4/ip_forward");
+   * bridge or without forwarding.  A file of /run rather than anything of one
+   * network namespace: the lists in /run (state roots, forwarding marks) are
+   * shared by silos running in every namespace. */
+  int fd = open(NET_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return silo_err(err, errno, "open " NET_LOCK);
   while (flock(fd, LOCK_EX) < 0)
     if (errno != EINTR) {
       int e = errno;
       close(fd);
-      return silo_err(err, e, "lock /proc/sys/net/ipv4/ip_forward");
+      return silo_err(err, e, "lock " NET_LOCK);
     }
   return fd;
 }
 
-/* Which forwarding switches silo turned on, for the host rather than per state
- * root: the root whose container turned a switch on may not be the root of the
- * last container to leave (read and written under nn_host_net_lock). */
-#define FORWARD_MARK "/run/silo-forwarding"
+/* Which forwarding switches silo turned on, for the network namespace rather than
+ * per state root: the root whose container turned a switch on may not be the root
+ * of the last container to leave.  Lines "FAMILY NETNS" (the namespace's nsfs
+ * inode); a line without NETNS, from an older silo, stands for any namespace.
+ * Read and written under nn_host_net_lock. */
+static uint64_t
+current_netns(void)
+{
+  struct stat st;
+  return stat("/proc/self/ns/net", &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+static bool
+mark_is(const char *line, const char *family, uint64_t ns)
+{
+  char fam[8];
+  unsigned long long ino = 0;
+  int k = sscanf(line, "%7s %llu", fam, &ino);
+  return k >= 1 && strcmp(fam, family) == 0 && (k < 2 || ino == ns);
+}
 
 bool
 nn_forward_marked(const char *family)
 {
-  char buf[64] = "";
-  _cleanup_close_ int fd = open(FORWARD_MARK, O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-  if (n <= 0) return false;
-  buf[n] = '\0';
+  struct silo_error e = {0};
+  _cleanup_free_ char *buf = NULL;
+  if (nn_read_file_at(AT_FDCWD, FORWARD_MARK, 1 << 16, &buf, &e) != 0) return false;
+  uint64_t ns = current_netns();
   for (char *save = NULL, *w = strtok_r(buf, "\n", &save); w; w = strtok_r(NULL, "\n", &save))
-    if (strcmp(w, family) == 0) return true;
+    if (mark_is(w, family, ns)) return true;
   return false;
 }
 
 int
 nn_forward_mark(const char *family, bool on, struct silo_error *err)
 {
-  static const char *const families[] = {"ipv4", "ipv6"};
-  char buf[64] = "";
-  for (size_t i = 0; i < ARRAY_SIZE(families); i++) {
-    bool set = strcmp(families[i], family) == 0 ? on : nn_forward_marked(families[i]);
-    if (set) snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s\n", families[i]);
-  }
-  if (!buf[0]) {
+  _cleanup_free_ char *buf = NULL;
+  if (nn_read_file_at(AT_FDCWD, FORWARD_MARK, 1 << 16, &buf, err) < 0) return -1;
+  uint64_t ns = current_netns();
+  size_t cap = (buf ? strlen(buf) : 0) + 64, len = 0;
+  _cleanup_free_ char *out = xmalloc(cap);
+  out[0] = '\0';
+  for (char *save = NULL, *w = buf ? strtok_r(buf, "\n", &save) : NULL; w;
+       w = strtok_r(NULL, "\n", &save))
+    if (!mark_is(w, family, ns)) len += (size_t)snprintf(out + len, cap - len, "%s\n", w);
+  if (on)
+    len += (size_t)snprintf(out + len, cap - len, "%s %llu\n", family, (unsigned long long)ns);
+  if (!len) {
     if (unlink(FORWARD_MARK) < 0 && errno != ENOENT)
       return silo_err(err, errno, "remove " FORWARD_MARK);
     return 0;
   }
   _cleanup_close_ int fd = open(FORWARD_MARK, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || write(fd, buf, strlen(buf)) != (ssize_t)strlen(buf))
+  if (fd < 0 || write(fd, out, len) != (ssize_t)len)
     return silo_err(err, errno, "write " FORWARD_MARK);
   return 0;
 }

@@ -3,6 +3,7 @@
  *   <root>/.network/lock         flock()ed while the store is open (blocking)
  *   <root>/.network/leases.json  {"ipForwardChanged": bool, "ip6ForwardChanged": bool,
  *                                 "leases": [{"id", "bridge", "subnet", "ip", "ports",
+ *                                             "netns" (its nsfs inode),
  *                                             "subnet6", "ip6" (with IPv6 only)}]}
  *
  * Every silo command that allocates, releases or changes the bridges and the nft
@@ -91,6 +92,9 @@ nn_store_parse(struct nn_store *st, const char *buf, struct silo_error *err)
       const char *s = json_string_value(p);
       if (s) nn_ports_parse_list(s, &l.ports, &l.n_ports, &e);
     }
+    json_t *ns = json_object_get(it, "netns");
+    if (json_is_integer(ns) && json_integer_value(ns) > 0)
+      l.netns = (uint64_t)json_integer_value(ns);
     l.id = xstrdup(id);
     l.bridge = xstrdup(br);
     st->leases = xrealloc(st->leases, (st->n + 1) * sizeof *st->leases);
@@ -105,6 +109,8 @@ nn_store_open(int rootfd, bool create, struct nn_store *st, struct silo_error *e
 {
   memset(st, 0, sizeof *st);
   st->dirfd = st->lockfd = -1;
+  struct stat ns;
+  if (stat("/proc/self/ns/net", &ns) == 0) st->netns = (uint64_t)ns.st_ino;
   if (create && mkdirat(rootfd, NN_STORE_DIR, 0700) < 0 && errno != EEXIST)
     return silo_err(err, errno, "create %s", NN_STORE_DIR);
   st->dirfd = openat(rootfd, NN_STORE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -151,6 +157,7 @@ nn_store_save(struct nn_store *st, struct silo_error *err)
     json_t *o =
         json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", l->id, "bridge", l->bridge, "subnet",
                   nn_subnet_str(&l->subnet, sn), "ip", nn_ip_str(l->ip, ip), "ports", ports);
+    if (l->netns) json_object_set_new(o, "netns", json_integer((json_int_t)l->netns));
     if (l->has_ip6) {
       json_object_set_new(o, "subnet6", json_string(nn_subnet6_str(&l->subnet6, sn6)));
       json_object_set_new(o, "ip6", json_string(nn_ip6_str(&l->ip6, ip6)));
@@ -298,7 +305,8 @@ nn_store_allocate(struct nn_store *st, const char *id, const char *bridge,
   uint32_t gw = nn_gateway(s), bc = nn_broadcast(s);
   for (uint32_t cand = gw + 1; cand < bc; cand++) {
     if (ip_taken(st, bridge, cand)) continue;
-    struct nn_lease l = {.id = xstrdup(id), .bridge = xstrdup(bridge), .subnet = *s, .ip = cand};
+    struct nn_lease l = {
+        .id = xstrdup(id), .bridge = xstrdup(bridge), .subnet = *s, .ip = cand, .netns = st->netns};
     if (n_ports) {
       l.ports = xcalloc(n_ports, sizeof *ports);
       memcpy(l.ports, ports, n_ports * sizeof *ports);

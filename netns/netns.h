@@ -155,6 +155,9 @@ struct nn_lease {
    * it counts when addresses, subnets and host ports are chosen, and is never
    * saved, released or reclaimed here. */
   char *root;
+  /* The network namespace (its nsfs inode) silo ran in when it made the lease:
+   * the bridge and the host ports are that namespace's.  0: not recorded. */
+  uint64_t netns;
 };
 struct nn_store {
   int dirfd, lockfd;
@@ -163,6 +166,7 @@ struct nn_store {
   bool forward_changed;  /* silo set net.ipv4.ip_forward from 0 to 1 */
   bool forward6_changed; /* silo set net.ipv6.conf.all.forwarding from 0 to 1 */
   bool dirty;
+  uint64_t netns; /* ours (nn_store_open): new leases are made in it */
 };
 /* Opens and locks the store.  create=false and no store yet: returns 1 (nothing). */
 int nn_store_open(int rootfd, bool create, struct nn_store *st, struct silo_error *err);
@@ -191,8 +195,9 @@ int nn_read_file_at(int dirfd, const char *name, size_t max, char **out, struct 
 /* ---- roots.c: the host's state roots that hold leases ---- */
 /* State roots share the host's bridges and ports, so each allocation must see the
  * others' leases.  Adds those of every other root in the host's list of roots
- * (NN_ROOTS_FILE) to st, with their root set, drops roots that have none left, and
- * lists rootfd's root.  Under nn_host_net_lock, which every allocation holds: no
+ * (NN_ROOTS_FILE) to st, with their root set (but not the leases made in another
+ * network namespace: other bridges, other ports), drops roots that have none left,
+ * and lists rootfd's root.  Under nn_host_net_lock, which every allocation holds: no
  * other root's store changes but by a release, which only frees what was read. */
 #define NN_ROOTS_FILE "/run/silo-network-roots"
 int nn_store_add_foreign(struct nn_store *st, int rootfd, struct silo_error *err);
@@ -311,13 +316,14 @@ int nn_netdev_move_out(int netns_fd, const struct nn_netdev *d, struct silo_erro
 /* /proc/sys/<key> ("net/ipv4/ip_forward") of silo's network namespace. */
 int nn_sysctl_get(const char *key, char *buf, size_t len);
 int nn_sysctl_set(const char *key, const char *value, struct silo_error *err);
-/* Takes the host-wide lock (an fd to close) under which silo creates and removes
- * shared bridges and turns forwarding on and off: held from the bridge's creation
- * until the container's veth is on it, and from the look for other users until the
- * bridge is gone and forwarding off. */
+/* Takes the host-wide lock (/run/silo-network.lock; an fd to close) under which
+ * silo creates and removes shared bridges, turns forwarding on and off and leases
+ * addresses: held from the bridge's creation until the container's veth is on it,
+ * and from the look for other users until the bridge is gone and forwarding off. */
 int nn_host_net_lock(struct silo_error *err);
-/* Whether silo turned the forwarding switch of family ("ipv4", "ipv6") on, for the
- * host's containers of every state root; and recording it (under the lock above). */
+/* Whether silo turned the forwarding switch of family ("ipv4", "ipv6") on in this
+ * network namespace, for its containers of every state root; and recording it
+ * (/run/silo-forwarding, under the lock above). */
 bool nn_forward_marked(const char *family);
 int nn_forward_mark(const char *family, bool on, struct silo_error *err);
 /* The same in the network namespace netns_fd (a container's). */

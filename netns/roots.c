@@ -103,8 +103,15 @@ add_root(struct nn_store *st, const char *path, struct silo_error *err)
   if (other.n == 0) return 1;
   st->leases = xrealloc(st->leases, (st->n + other.n) * sizeof *st->leases);
   for (size_t i = 0; i < other.n; i++) {
-    other.leases[i].root = xstrdup(path);
-    st->leases[st->n++] = other.leases[i]; /* moved: other keeps none */
+    struct nn_lease *l = &other.leases[i];
+    /* Made in another network namespace: its bridge and ports are not ours.  (A
+     * lease without one, from an older silo, counts: the safe side.) */
+    if (l->netns && st->netns && l->netns != st->netns) {
+      nn_lease_free(l);
+      continue;
+    }
+    l->root = xstrdup(path);
+    st->leases[st->n++] = *l; /* moved: other keeps none */
   }
   free(other.leases);
   return 0;

@@ -199,6 +199,37 @@ test_two_roots_one_bridge() {
 	assert_eq "$ipa" "$(ct_ip "$idc")" "the address root A's container had, leased again"
 }
 
+# A root used in another network namespace has bridges and host ports of its own:
+# the host root's leases do not hold them there, and the forwarding switch of each
+# namespace is turned off with that namespace's last container.
+test_two_roots_two_netns() {
+	need_net
+	local ra=$T_DIR/root-a b=$T_DIR/b ns=silo-t-ns-$$ ida idb fwd_host
+	# (not `ip netns exec`: it mounts a sysfs of its own over /sys/fs/cgroup)
+	in_ns() { nsenter --net="/run/netns/$ns" "$@"; }
+	net_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	ip netns add "$ns" || fail "ip netns add"
+	defer ip netns del "$ns"
+	in_ns ip link set lo up
+	ida=$(new_id)
+	run_detached "$ida" "$b" --network bridge -p "$((PORT + 7)):80"
+	fwd_host=$(cat /proc/sys/net/ipv4/ip_forward)
+	idb=b-$(new_id)
+	defer in_ns "$SILO" --root "$ra" delete --force "$idb"
+	in_ns "$SILO" --root "$ra" run -d --bundle "$b" --network bridge -p "$((PORT + 7)):80" "$idb" \
+		> "$T_DIR/b.out" 2>&1 < /dev/null || fail "root B in $ns: run: $(cat "$T_DIR/b.out")"
+	assert_eq "$(ct_ip "$ida")" \
+		"$(nsenter -t "$("$SILO" --root "$ra" state "$idb" | jq -r .pid)" -n ip -4 -o addr show dev eth0 | awk '{ sub(/\/.*/, "", $4); print $4 }')" \
+		"root B's first address in its own namespace (the host's silo0 is another bridge)"
+	assert_eq 1 "$(in_ns cat /proc/sys/net/ipv4/ip_forward)" "forwarding in $ns"
+	in_ns "$SILO" --root "$ra" delete --force "$idb" > /dev/null 2>&1 || fail "root B: delete failed"
+	assert_eq 0 "$(in_ns cat /proc/sys/net/ipv4/ip_forward)" "forwarding in $ns after its last container"
+	assert_eq "$fwd_host" "$(cat /proc/sys/net/ipv4/ip_forward)" "the host's forwarding, while its container runs"
+	assert_ok silo delete --force "$ida"
+	assert_eq "$FORWARD_BEFORE" "$(cat /proc/sys/net/ipv4/ip_forward)" "the host's forwarding after its last container"
+}
+
 test_delete_force_after_kill() {
 	need_net
 	local id b=$T_DIR/b pid
@@ -372,6 +403,7 @@ run_test nat_to_outside test_nat_to_outside
 run_test concurrent_creates test_concurrent_creates
 run_test two_roots_share_forwarding test_two_roots_share_forwarding
 run_test two_roots_one_bridge test_two_roots_one_bridge
+run_test two_roots_two_netns test_two_roots_two_netns
 run_test delete_force_after_kill test_delete_force_after_kill
 run_test join_netns_by_path_untouched test_join_netns_by_path_untouched
 run_test bad_input test_bad_input
