@@ -21,8 +21,6 @@
 
 #include "netns.h"
 
-#define LEASES "leases.json"
-
 void
 nn_lease_free(struct nn_lease *l)
 {
@@ -62,7 +60,7 @@ nn_store_parse(struct nn_store *st, const char *buf, struct silo_error *err)
   json_t *root = json_loads(buf, 0, &je);
   if (!root || !json_is_object(root)) {
     json_decref(root);
-    return silo_err(err, EINVAL, "%s: %s", LEASES, root ? "not an object" : je.text);
+    return silo_err(err, EINVAL, "%s: %s", NN_STORE_LEASES, root ? "not an object" : je.text);
   }
   st->forward_changed = json_is_true(json_object_get(root, "ipForwardChanged"));
   st->forward6_changed = json_is_true(json_object_get(root, "ip6ForwardChanged"));
@@ -132,7 +130,7 @@ nn_store_open(int rootfd, bool create, struct nn_store *st, struct silo_error *e
     }
   }
   _cleanup_free_ char *buf = NULL;
-  int r = nn_read_file_at(st->dirfd, LEASES, 64 << 20, &buf, err);
+  int r = nn_read_file_at(st->dirfd, NN_STORE_LEASES, NN_STORE_MAX, &buf, err);
   if (r == 0 && buf[0]) r = nn_store_parse(st, buf, err);
   if (r < 0) {
     nn_store_close(st);
@@ -167,9 +165,9 @@ nn_store_save(struct nn_store *st, struct silo_error *err)
   json_object_set_new(root, "leases", arr);
   _cleanup_free_ char *text = json_dumps(root, JSON_INDENT(1));
   json_decref(root);
-  if (!text) return silo_err(err, ENOMEM, "encode %s", LEASES);
+  if (!text) return silo_err(err, ENOMEM, "encode %s", NN_STORE_LEASES);
 
-  const char *tmp = "." LEASES ".tmp";
+  const char *tmp = "." NN_STORE_LEASES ".tmp";
   _cleanup_close_ int fd =
       openat(st->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return silo_err(err, errno, "create %s/%s", NN_STORE_DIR, tmp);
@@ -180,10 +178,10 @@ nn_store_save(struct nn_store *st, struct silo_error *err)
     unlinkat(st->dirfd, tmp, 0);
     return silo_err(err, e, "write %s/%s", NN_STORE_DIR, tmp);
   }
-  if (renameat(st->dirfd, tmp, st->dirfd, LEASES) < 0) {
+  if (renameat(st->dirfd, tmp, st->dirfd, NN_STORE_LEASES) < 0) {
     int e = errno;
     unlinkat(st->dirfd, tmp, 0);
-    return silo_err(err, e, "rename %s/%s", NN_STORE_DIR, LEASES);
+    return silo_err(err, e, "rename %s/%s", NN_STORE_DIR, NN_STORE_LEASES);
   }
   st->dirty = false;
   return 0;

@@ -35,6 +35,8 @@
 #define NN_BRIDGE_ALIAS   "silo" /* ifalias of the bridges silo made (and may remove) */
 #define NN_KEY_MAX        128    /* nft comments: 128 bytes at most */
 #define NN_STORE_DIR      ".network"
+#define NN_STORE_LEASES   "leases.json" /* in NN_STORE_DIR */
+#define NN_STORE_MAX      (64 << 20)    /* bytes: a bigger leases.json is refused */
 
 /* ---- addr.c ---- */
 struct nn_subnet {

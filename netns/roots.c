@@ -93,7 +93,7 @@ add_root(struct nn_store *st, const char *path, struct silo_error *err)
   if (storefd < 0)
     return errno == ENOENT ? 1 : silo_err(err, errno, "open %s/%s", path, NN_STORE_DIR);
   _cleanup_free_ char *buf = NULL;
-  int x = nn_read_file_at(storefd, "leases.json", 64 << 20, &buf, err);
+  int x = nn_read_file_at(storefd, NN_STORE_LEASES, NN_STORE_MAX, &buf, err);
   if (x != 0) return x < 0 ? silo_err_wrap(err, "%s/%s", path, NN_STORE_DIR) : 1;
   struct nn_store other = {.dirfd = -1, .lockfd = -1};
   if (nn_store_parse(&other, buf, err) < 0) {
