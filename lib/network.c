@@ -612,8 +612,13 @@ detach_bridge(int statefd, const char *id, const struct nn_record *r)
   int s = rootfd < 0 ? -1 : nn_store_open(rootfd, false, &st, &e);
   if (s < 0) silo_log_warn("container `%s`: network: %s", id, e.msg);
   struct nn_nl *host = nn_nl_open(-1, &e);
-  if (host) nn_endpoint_remove(host, r->veth);
-  if (r->key[0] && nn_nft_remove(r->key, &e) < 0)
+  /* The veth and the rules are named after the id: without a lease here (the
+   * allocation failed, say because another root's container has this id and
+   * these names), they are not this container's to remove.  An unreadable
+   * store: removed, as the container's most likely. */
+  bool ours = s < 0 || (s == 0 && nn_store_find(&st, id));
+  if (host && ours) nn_endpoint_remove(host, r->veth);
+  if (ours && r->key[0] && nn_nft_remove(r->key, &e) < 0)
     silo_log_warn("container `%s`: network: %s", id, e.msg);
   if (s == 0) {
     nn_store_release(&st, id);

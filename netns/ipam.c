@@ -279,6 +279,11 @@ nn_store_allocate(struct nn_store *st, const char *id, const char *bridge,
   if (nn_store_find(st, id)) return silo_err(err, EEXIST, "`%s` already has an address", id);
   for (size_t i = 0; i < st->n; i++) {
     const struct nn_lease *l = &st->leases[i];
+    if (l->root && strcmp(l->id, id) == 0)
+      return silo_err(err, EEXIST,
+                      "container `%s` of state root %s has silo's networking here too: the veth "
+                      "and nft rules are named after the id, so ids must differ between roots",
+                      id, l->root);
     if (strcmp(l->bridge, bridge) == 0 &&
         (l->subnet.net != s->net || l->subnet.prefix != s->prefix))
       return silo_err(err, EINVAL, "bridge `%s` serves subnet %s, not %s", bridge,

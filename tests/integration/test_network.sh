@@ -191,6 +191,14 @@ test_two_roots_one_bridge() {
 	assert_contains "$OUT" "host port $((PORT + 6))/tcp is already published by \`$ida\` (state root"
 	assert_no_file "$ROOT/$idc"
 	assert_net_gone "$idc"
+	# the same id in root B (in a cgroup of its own): refused before its veth, whose
+	# name is root A's container's, and root A's container keeps its network
+	jq_edit "$bb" '.linux.cgroupsPath = $c' --arg c "/silo-t-same-id-$$"
+	assert_fail silo create --bundle "$bb" --network bridge "$ida"
+	assert_contains "$OUT" "container \`$ida\` of state root $(realpath "$ra") has silo's networking here too"
+	assert_no_file "$ROOT/$ida"
+	has_link "$(veth_of "$ida")" || fail "root A's veth was removed by root B's failed create"
+	assert_ok silo exec "$idb" ping -c 1 -W 2 "$ipa"
 	# once root A's container is gone, its port and address are free again
 	"$SILO" --root "$ra" delete --force "$ida" > /dev/null 2>&1 || fail "root A: delete failed"
 	assert_not_contains "$(cat /run/silo-network-roots 2>/dev/null)" "$(realpath "$ra")" \

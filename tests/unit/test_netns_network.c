@@ -343,15 +343,18 @@ test_store_foreign(void **state)
 
   assert_null(nn_store_find(&st, "x")); /* an id of another root is not ours */
   assert_false(nn_store_release(&st, "x"));
-  /* the same id here, on the next address; the foreign bridge's subnet holds */
-  assert_int_equal(nn_store_allocate(&st, "x", "silo0", &s, NULL, 0, &a, &e), 0);
+  /* not the same id here (the veth and rules are named after it) */
+  assert_int_equal(nn_store_allocate(&st, "x", "silo0", &s, NULL, 0, &a, &e), -1);
+  assert_non_null(strstr(e.msg, "container `x` of state root /run/other-root"));
+  /* another id: the next address; the foreign bridge's subnet holds */
+  assert_int_equal(nn_store_allocate(&st, "w", "silo0", &s, NULL, 0, &a, &e), 0);
   assert_string_equal(nn_ip_str(a, x), "10.88.0.3");
   assert_int_equal(nn_store_allocate(&st, "y", "silo0", &other, NULL, 0, &a, &e), -1);
   assert_non_null(strstr(e.msg, "serves subnet 10.88.0.0/16"));
   struct nn_port p = {.host_port = 8080, .ctr_port = 80, .proto = IPPROTO_TCP};
   assert_int_equal(nn_store_allocate(&st, "y", "silo0", &s, &p, 1, &a, &e), -1);
   assert_non_null(strstr(e.msg, "already published by `x` (state root /run/other-root)"));
-  /* no <root>/x here: our x is reclaimed, the other root's is not */
+  /* no <root>/w here: our w is reclaimed, the other root's x is not */
   assert_int_equal(nn_store_reclaim(&st, rootfd, NULL, NULL), 1);
   assert_int_equal(st.n, 1);
   assert_non_null(st.leases[0].root);
