@@ -59,7 +59,6 @@ cmd_update(struct silo_context *ctx, int argc, char **argv)
       {"cpuset-mems", required_argument, NULL, O_MEMS},
       {"pids-limit", required_argument, NULL, O_PIDS},
       {"blkio-weight", required_argument, NULL, O_BLKIO},
-      /* runc's Intel RDT flags: accepted, RDT is not supported */
       /* runc's Intel RDT flags: known, so that the error says what is missing */
       {"l3-cache-schema", required_argument, NULL, O_RDT},
       {"mem-bw-schema", required_argument, NULL, O_RDT},

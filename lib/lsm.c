@@ -53,16 +53,13 @@ lsm_plan(const struct oci_process *p, struct silo_error *err)
 static int
 write_attr(const char *const paths[2], const char *value, struct silo_error *err)
 {
-  for (int i = 0; i < 2; i++) {
-    _cleanup_close_ int fd = open(paths[i], O_WRONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT && i == 0) continue;
-    if (fd < 0) return silo_err(err, errno, "open %s", paths[i]);
-    ssize_t n = write(fd, value, strlen(value));
-    if (n != (ssize_t)strlen(value))
-      return silo_err(err, n < 0 ? errno : EIO, "write %s", paths[i]);
-    return 0;
-  }
-  return silo_err(err, ENOENT, "open %s", paths[1]);
+  const char *path = paths[0];
+  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) fd = open(path = paths[1], O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return silo_err(err, errno, "open %s", path);
+  ssize_t n = write(fd, value, strlen(value));
+  if (n != (ssize_t)strlen(value)) return silo_err(err, n < 0 ? errno : EIO, "write %s", path);
+  return 0;
 }
 
 int

@@ -42,8 +42,9 @@ nn_sysctl_set(const char *key, const char *value, struct silo_error *err)
   return 0;
 }
 
-#define NET_LOCK     "/run/silo-network.lock"
-#define FORWARD_MARK "/run/silo-forwarding"
+#define NET_LOCK         "/run/silo-network.lock"
+#define FORWARD_MARK     "/run/silo-forwarding"
+#define FORWARD_MARK_MAX (1 << 16) /* bytes: a line per namespace and family */
 
 int
 nn_host_net_lock(struct silo_error *err)
@@ -73,8 +74,8 @@ nn_host_net_lock(struct silo_error *err)
  * of the last container to leave.  Lines "FAMILY NETNS" (the namespace's nsfs
  * inode); a line without NETNS, from an older silo, stands for any namespace.
  * Read and written under nn_host_net_lock. */
-static uint64_t
-current_netns(void)
+uint64_t
+nn_netns_self(void)
 {
   struct stat st;
   return stat("/proc/self/ns/net", &st) == 0 ? (uint64_t)st.st_ino : 0;
@@ -94,8 +95,8 @@ nn_forward_marked(const char *family)
 {
   struct silo_error e = {0};
   _cleanup_free_ char *buf = NULL;
-  if (nn_read_file_at(AT_FDCWD, FORWARD_MARK, 1 << 16, &buf, &e) != 0) return false;
-  uint64_t ns = current_netns();
+  if (nn_read_file_at(AT_FDCWD, FORWARD_MARK, FORWARD_MARK_MAX, &buf, &e) != 0) return false;
+  uint64_t ns = nn_netns_self();
   for (char *save = NULL, *w = strtok_r(buf, "\n", &save); w; w = strtok_r(NULL, "\n", &save))
     if (mark_is(w, family, ns)) return true;
   return false;
@@ -105,8 +106,8 @@ int
 nn_forward_mark(const char *family, bool on, struct silo_error *err)
 {
   _cleanup_free_ char *buf = NULL;
-  if (nn_read_file_at(AT_FDCWD, FORWARD_MARK, 1 << 16, &buf, err) < 0) return -1;
-  uint64_t ns = current_netns();
+  if (nn_read_file_at(AT_FDCWD, FORWARD_MARK, FORWARD_MARK_MAX, &buf, err) < 0) return -1;
+  uint64_t ns = nn_netns_self();
   size_t cap = (buf ? strlen(buf) : 0) + 64, len = 0;
   _cleanup_free_ char *out = xmalloc(cap);
   out[0] = '\0';

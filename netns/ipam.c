@@ -107,8 +107,6 @@ nn_store_open(int rootfd, bool create, struct nn_store *st, struct silo_error *e
 {
   memset(st, 0, sizeof *st);
   st->dirfd = st->lockfd = -1;
-  struct stat ns;
-  if (stat("/proc/self/ns/net", &ns) == 0) st->netns = (uint64_t)ns.st_ino;
   if (create && mkdirat(rootfd, NN_STORE_DIR, 0700) < 0 && errno != EEXIST)
     return silo_err(err, errno, "create %s", NN_STORE_DIR);
   st->dirfd = openat(rootfd, NN_STORE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -308,8 +306,11 @@ nn_store_allocate(struct nn_store *st, const char *id, const char *bridge,
   uint32_t gw = nn_gateway(s), bc = nn_broadcast(s);
   for (uint32_t cand = gw + 1; cand < bc; cand++) {
     if (ip_taken(st, bridge, cand)) continue;
-    struct nn_lease l = {
-        .id = xstrdup(id), .bridge = xstrdup(bridge), .subnet = *s, .ip = cand, .netns = st->netns};
+    struct nn_lease l = {.id = xstrdup(id),
+                         .bridge = xstrdup(bridge),
+                         .subnet = *s,
+                         .ip = cand,
+                         .netns = nn_netns_self()};
     if (n_ports) {
       l.ports = xcalloc(n_ports, sizeof *ports);
       memcpy(l.ports, ports, n_ports * sizeof *ports);

@@ -168,7 +168,6 @@ struct nn_store {
   bool forward_changed;  /* silo set net.ipv4.ip_forward from 0 to 1 */
   bool forward6_changed; /* silo set net.ipv6.conf.all.forwarding from 0 to 1 */
   bool dirty;
-  uint64_t netns; /* ours (nn_store_open): new leases are made in it */
 };
 /* Opens and locks the store.  create=false and no store yet: returns 1 (nothing). */
 int nn_store_open(int rootfd, bool create, struct nn_store *st, struct silo_error *err);
@@ -323,6 +322,8 @@ int nn_sysctl_set(const char *key, const char *value, struct silo_error *err);
  * addresses: held from the bridge's creation until the container's veth is on it,
  * and from the look for other users until the bridge is gone and forwarding off. */
 int nn_host_net_lock(struct silo_error *err);
+/* The network namespace silo runs in, by its nsfs inode (0: unknown). */
+uint64_t nn_netns_self(void);
 /* Whether silo turned the forwarding switch of family ("ipv4", "ipv6") on in this
  * network namespace, for its containers of every state root; and recording it
  * (/run/silo-forwarding, under the lock above). */

@@ -83,7 +83,7 @@ roots_write(const struct roots *r, struct silo_error *err)
 
 /* Adds the leases of the state root at path to st.  1: it has none (or is gone). */
 static int
-add_root(struct nn_store *st, const char *path, struct silo_error *err)
+add_root(struct nn_store *st, const char *path, uint64_t netns, struct silo_error *err)
 {
   _cleanup_close_ int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
@@ -106,7 +106,7 @@ add_root(struct nn_store *st, const char *path, struct silo_error *err)
     struct nn_lease *l = &other.leases[i];
     /* Made in another network namespace: its bridge and ports are not ours.  (A
      * lease without one, from an older silo, counts: the safe side.) */
-    if (l->netns && st->netns && l->netns != st->netns) {
+    if (l->netns && netns && l->netns != netns) {
       nn_lease_free(l);
       continue;
     }
@@ -137,6 +137,7 @@ nn_store_add_foreign(struct nn_store *st, int rootfd, struct silo_error *err)
   if (root_path(rootfd, self, err) < 0) return -1;
   struct roots r = {0};
   if (roots_read(&r, err) < 0) return -1;
+  uint64_t netns = nn_netns_self();
   /* A root that cannot be read stays listed and its leases unseen this time; the
    * others still count, and the first such error is returned after. */
   struct silo_error first = {0}, e = {0};
@@ -147,7 +148,7 @@ nn_store_add_foreign(struct nn_store *st, int rootfd, struct silo_error *err)
       i++;
       continue;
     }
-    int x = add_root(st, r.v[i], &e);
+    int x = add_root(st, r.v[i], netns, &e);
     if (x < 0 && !failed) first = e, failed = true;
     if (x == 1) /* nothing leased there: listed again by its next allocation */
       roots_drop(&r, i);
