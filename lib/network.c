@@ -282,22 +282,24 @@ static int
 lease(struct container_plan *c, struct network_plan *n, struct silo_error *err)
 {
   struct nn_store st;
-  if (nn_store_open(c->rootdirfd, true, &st, err) < 0) return -1;
+  if (nn_store_open(c->rootdirfd, NN_STORE_CREATE, &st, err) < 0) return -1;
   struct reclaimed rc = {0};
-  nn_store_reclaim(&st, c->rootdirfd, reclaim_gone, &rc);
-  reclaim_bridges(&st, &rc);
+  nn_store_reclaim(&st, c->rootdirfd, 0, reclaim_gone, &rc);
   /* Other state roots' leases count too (they share the bridges and host ports);
    * under the host's network lock, after our store's (the order every silo takes
-   * them in), so no root allocates between our look and our save. */
+   * them in), so no root allocates between our look and our save.  Their dead
+   * leases are reclaimed on the way, when their store is not busy. */
   _cleanup_close_ int net_lock = nn_host_net_lock(err);
+  struct silo_error fe = {0};
+  char fb[SILO_ERROR_MSG_MAX + 64];
+  if (net_lock >= 0 && nn_store_add_foreign(&st, c->rootdirfd, reclaim_gone, &rc, &fe) < 0)
+    silo_log_warn("network: other state roots' leases: %s", silo_err_str(&fe, fb, sizeof fb));
+  /* A bridge goes with its last lease of any root (silo0 is shared). */
+  reclaim_bridges(&st, &rc);
   if (net_lock < 0) {
     nn_store_close(&st);
     return -1;
   }
-  struct silo_error fe = {0};
-  char fb[SILO_ERROR_MSG_MAX + 64];
-  if (nn_store_add_foreign(&st, c->rootdirfd, &fe) < 0)
-    silo_log_warn("network: other state roots' leases: %s", silo_err_str(&fe, fb, sizeof fb));
   int r = choose_subnet(n, &st, err);
   if (r == 0)
     r = nn_store_allocate(&st, c->id, n->rec.bridge_name, &n->rec.subnet, n->rec.ports,
@@ -314,11 +316,10 @@ lease(struct container_plan *c, struct network_plan *n, struct silo_error *err)
     struct silo_error e = {0};
     if (nn_store_save(&st, r < 0 ? &e : err) < 0 && r == 0) r = -1;
   }
-  if (r < 0) { /* listed by nn_store_add_foreign: not if the root has no lease left */
-    size_t own = 0;
-    for (size_t i = 0; i < st.n; i++) own += !st.leases[i].root;
+  if (r < 0 && nn_store_count_own(&st) == 0) {
+    /* listed by nn_store_add_foreign: not if the root has no lease left */
     struct silo_error e = {0};
-    if (own == 0) nn_roots_forget(c->rootdirfd, &e);
+    nn_roots_forget(c->rootdirfd, &e);
   }
   nn_store_close(&st);
   if (r == 0) {
@@ -499,7 +500,7 @@ attach_bridge(struct container_plan *c, struct silo_error *err)
 {
   struct network_plan *n = c->net;
   struct nn_store st;
-  if (nn_store_open(c->rootdirfd, true, &st, err) < 0) return -1;
+  if (nn_store_open(c->rootdirfd, NN_STORE_CREATE, &st, err) < 0) return -1;
   struct nn_nl *host = nn_nl_open(-1, err);
   _cleanup_close_ int net_lock = -1;
   int ret = -1;
@@ -609,7 +610,7 @@ detach_bridge(int statefd, const char *id, const struct nn_record *r)
   struct silo_error e = {0};
   _cleanup_close_ int rootfd = openat(statefd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   struct nn_store st;
-  int s = rootfd < 0 ? -1 : nn_store_open(rootfd, false, &st, &e);
+  int s = rootfd < 0 ? -1 : nn_store_open(rootfd, 0, &st, &e);
   if (s < 0) silo_log_warn("container `%s`: network: %s", id, e.msg);
   struct nn_nl *host = nn_nl_open(-1, &e);
   /* The veth and the rules are named after the id: without a lease here (the
@@ -625,9 +626,13 @@ detach_bridge(int statefd, const char *id, const struct nn_record *r)
     /* Our veth is gone; under the host's network lock no container of any root is
      * between its look at the bridge or the switch and its veth (nn_host_net_lock). */
     _cleanup_close_ int net_lock = nn_host_net_lock(&e);
+    /* Other roots' containers may use the bridge and its IPv6 gateway too: their
+     * leases count below (unread, the bridge's address stays: the safe side). */
+    bool foreign = net_lock >= 0 && nn_store_add_foreign(&st, rootfd, NULL, NULL, &e) == 0;
     /* The IPv6 gateway goes with the bridge's last IPv6 container (the bridge may
-     * stay, for IPv4 containers or another state root's). */
-    if (host && r->has_ip6 && r->bridge_name[0] && nn_store_count6(&st, r->bridge_name) == 0)
+     * stay, for IPv4 containers). */
+    if (host && foreign && r->has_ip6 && r->bridge_name[0] &&
+        nn_store_count6(&st, r->bridge_name) == 0)
       nn_bridge_release6(host, r->bridge_name, &r->subnet6);
     if (host && r->bridge_name[0] && nn_store_count(&st, r->bridge_name) == 0)
       nn_bridge_release(host, r->bridge_name);
@@ -645,7 +650,7 @@ detach_bridge(int statefd, const char *id, const struct nn_record *r)
       nn_forward_mark("ipv6", false, &e);
     }
     /* The root's last lease: off the host's list of roots, so nothing of it is left. */
-    if (nn_store_count(&st, NULL) == 0 && rootfd >= 0 && nn_roots_forget(rootfd, &e) < 0)
+    if (nn_store_count_own(&st) == 0 && rootfd >= 0 && nn_roots_forget(rootfd, &e) < 0)
       silo_log_warn("container `%s`: network: %s", id, e.msg);
     st.dirty = true;
     if (nn_store_save(&st, &e) < 0) silo_log_warn("container `%s`: network: %s", id, e.msg);

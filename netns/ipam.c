@@ -103,8 +103,9 @@ nn_store_parse(struct nn_store *st, const char *buf, struct silo_error *err)
 }
 
 int
-nn_store_open(int rootfd, bool create, struct nn_store *st, struct silo_error *err)
+nn_store_open(int rootfd, unsigned flags, struct nn_store *st, struct silo_error *err)
 {
+  bool create = flags & NN_STORE_CREATE;
   memset(st, 0, sizeof *st);
   st->dirfd = st->lockfd = -1;
   if (create && mkdirat(rootfd, NN_STORE_DIR, 0700) < 0 && errno != EEXIST)
@@ -120,7 +121,8 @@ nn_store_open(int rootfd, bool create, struct nn_store *st, struct silo_error *e
     nn_store_close(st);
     return silo_err(err, e, "open %s/lock", NN_STORE_DIR);
   }
-  while (flock(st->lockfd, LOCK_EX) < 0) {
+  int how = flags & NN_STORE_TRY ? LOCK_EX | LOCK_NB : LOCK_EX;
+  while (flock(st->lockfd, how) < 0) {
     if (errno != EINTR) {
       int e = errno;
       nn_store_close(st);
@@ -215,16 +217,19 @@ drop(struct nn_store *st, size_t i)
 }
 
 size_t
-nn_store_reclaim(struct nn_store *st, int rootfd,
+nn_store_reclaim(struct nn_store *st, int rootfd, uint64_t netns,
                  void (*gone)(const struct nn_lease *l, void *data), void *data)
 {
   size_t n = 0;
   for (size_t i = 0; i < st->n;) {
     struct stat sb;
     bool exists;
-    if (st->leases[i].root) /* another root's: its own allocations reclaim it */
+    const struct nn_lease *l = &st->leases[i];
+    if (l->root) /* another root's, read from its store: reclaimed in that store */
       exists = true;
-    else if (fstatat(rootfd, st->leases[i].id, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+    else if (netns && l->netns != netns) /* its veth and rules are not in this namespace */
+      exists = true;
+    else if (fstatat(rootfd, l->id, &sb, AT_SYMLINK_NOFOLLOW) == 0)
       exists = S_ISDIR(sb.st_mode);
     else
       exists = errno != ENOENT && errno != ENOTDIR; /* unsure: keep it */
@@ -232,7 +237,7 @@ nn_store_reclaim(struct nn_store *st, int rootfd,
       i++;
       continue;
     }
-    if (gone) gone(&st->leases[i], data);
+    if (gone) gone(l, data);
     drop(st, i);
     n++;
   }
@@ -249,6 +254,14 @@ nn_store_bridge_subnet(const struct nn_store *st, const char *bridge, struct nn_
     }
   }
   return false;
+}
+
+size_t
+nn_store_count_own(const struct nn_store *st)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < st->n; i++) n += !st->leases[i].root;
+  return n;
 }
 
 size_t

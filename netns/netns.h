@@ -169,15 +169,23 @@ struct nn_store {
   bool forward6_changed; /* silo set net.ipv6.conf.all.forwarding from 0 to 1 */
   bool dirty;
 };
-/* Opens and locks the store.  create=false and no store yet: returns 1 (nothing). */
-int nn_store_open(int rootfd, bool create, struct nn_store *st, struct silo_error *err);
+/* Opens and locks the store.  No store yet and not NN_STORE_CREATE: returns 1
+ * (nothing).  NN_STORE_TRY: the lock is not waited for; held elsewhere, -1 with
+ * errnum EWOULDBLOCK. */
+#define NN_STORE_CREATE 1u
+#define NN_STORE_TRY    2u
+int nn_store_open(int rootfd, unsigned flags, struct nn_store *st, struct silo_error *err);
 int nn_store_save(struct nn_store *st, struct silo_error *err);
 void nn_store_close(struct nn_store *st); /* unlocks; does not save */
 const struct nn_lease *nn_store_find(const struct nn_store *st, const char *id);
 /* Leases of containers whose <root>/<id> is gone: gone() is called for each (to
- * remove what the container left), then the lease is dropped.  Returns how many. */
-size_t nn_store_reclaim(struct nn_store *st, int rootfd,
+ * remove what the container left), then the lease is dropped.  netns non-zero:
+ * only the leases made in that network namespace (what the others left is not in
+ * this one to remove).  Returns how many. */
+size_t nn_store_reclaim(struct nn_store *st, int rootfd, uint64_t netns,
                         void (*gone)(const struct nn_lease *l, void *data), void *data);
+/* How many of st's leases are its root's own (not nn_store_add_foreign's). */
+size_t nn_store_count_own(const struct nn_store *st);
 /* The subnet the store's leases on bridge use; false when it has none. */
 bool nn_store_bridge_subnet(const struct nn_store *st, const char *bridge, struct nn_subnet *out);
 size_t nn_store_count(const struct nn_store *st, const char *bridge); /* NULL: all */
@@ -201,7 +209,13 @@ int nn_read_file_at(int dirfd, const char *name, size_t max, char **out, struct 
  * and lists rootfd's root.  Under nn_host_net_lock, which every allocation holds: no
  * other root's store changes but by a release, which only frees what was read. */
 #define NN_ROOTS_FILE "/run/silo-network-roots"
-int nn_store_add_foreign(struct nn_store *st, int rootfd, struct silo_error *err);
+/* gone non-NULL: first, each other root whose store is not locked at the moment
+ * has its dead leases made in this network namespace reclaimed (nn_store_reclaim,
+ * saved in its store), as its own next allocation would: a container that vanished
+ * without a delete no longer holds its address and ports against every root. */
+int nn_store_add_foreign(struct nn_store *st, int rootfd,
+                         void (*gone)(const struct nn_lease *l, void *data), void *data,
+                         struct silo_error *err);
 /* Takes rootfd's root off the list (its last lease is gone; under nn_host_net_lock). */
 int nn_roots_forget(int rootfd, struct silo_error *err);
 

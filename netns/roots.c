@@ -9,6 +9,13 @@
  * its own root.  Reading another root's leases.json needs no lock of that root:
  * it is replaced by rename, so it is always whole, and it only grows under
  * nn_host_net_lock, which the allocation holds.
+ *
+ * The allocation also reclaims another root's dead leases (their container's
+ * state directory is gone), which that root would otherwise keep until its own
+ * next allocation.  That changes the other store, so it takes the other root's
+ * lock, but only if it is free: every silo takes its own store's lock and then the
+ * host's, so waiting here for another store's lock, with both held, could
+ * deadlock with that root's allocation doing the same to us.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -81,26 +88,57 @@ roots_write(const struct roots *r, struct silo_error *err)
   return 0;
 }
 
+/* Reads the leases of the state root at dirfd (without its lock: see above). */
+static int
+read_root(int dirfd, struct nn_store *other, struct silo_error *err)
+{
+  *other = (struct nn_store){.dirfd = -1, .lockfd = -1};
+  _cleanup_close_ int storefd =
+      openat(dirfd, NN_STORE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (storefd < 0) return errno == ENOENT ? 1 : silo_err(err, errno, "open %s", NN_STORE_DIR);
+  _cleanup_free_ char *buf = NULL;
+  int x = nn_read_file_at(storefd, NN_STORE_LEASES, NN_STORE_MAX, &buf, err);
+  if (x != 0) return x;
+  if (nn_store_parse(other, buf, err) < 0) {
+    nn_store_close(other);
+    return -1;
+  }
+  return 0;
+}
+
+/* Opens the store of the root at dirfd, its dead leases reclaimed when its lock is
+ * free: nobody of that root is then between a look at its leases and a save.  Held
+ * (the root is allocating, or deleting): only read, its dead leases left to it. */
+static int
+open_root(int dirfd, uint64_t netns, void (*gone)(const struct nn_lease *l, void *data), void *data,
+          struct nn_store *other, struct silo_error *err)
+{
+  if (!gone) return read_root(dirfd, other, err);
+  int x = nn_store_open(dirfd, NN_STORE_TRY, other, err);
+  if (x < 0 && err->errnum == EWOULDBLOCK) return read_root(dirfd, other, err);
+  if (x != 0) return x;
+  if (nn_store_reclaim(other, dirfd, netns, gone, data) && nn_store_save(other, err) < 0) {
+    nn_store_close(other);
+    return -1;
+  }
+  return 0;
+}
+
 /* Adds the leases of the state root at path to st.  1: it has none (or is gone). */
 static int
-add_root(struct nn_store *st, const char *path, uint64_t netns, struct silo_error *err)
+add_root(struct nn_store *st, const char *path, uint64_t netns,
+         void (*gone)(const struct nn_lease *l, void *data), void *data, struct silo_error *err)
 {
   _cleanup_close_ int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
     return errno == ENOENT || errno == ENOTDIR ? 1 : silo_err(err, errno, "open %s", path);
-  _cleanup_close_ int storefd =
-      openat(dirfd, NN_STORE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (storefd < 0)
-    return errno == ENOENT ? 1 : silo_err(err, errno, "open %s/%s", path, NN_STORE_DIR);
-  _cleanup_free_ char *buf = NULL;
-  int x = nn_read_file_at(storefd, NN_STORE_LEASES, NN_STORE_MAX, &buf, err);
-  if (x != 0) return x < 0 ? silo_err_wrap(err, "%s/%s", path, NN_STORE_DIR) : 1;
-  struct nn_store other = {.dirfd = -1, .lockfd = -1};
-  if (nn_store_parse(&other, buf, err) < 0) {
+  struct nn_store other;
+  int x = open_root(dirfd, netns, gone, data, &other, err);
+  if (x != 0) return x < 0 ? silo_err_wrap(err, "%s", path) : 1;
+  if (other.n == 0) {
     nn_store_close(&other);
-    return silo_err_wrap(err, "%s/%s", path, NN_STORE_DIR);
+    return 1;
   }
-  if (other.n == 0) return 1;
   st->leases = xrealloc(st->leases, (st->n + other.n) * sizeof *st->leases);
   for (size_t i = 0; i < other.n; i++) {
     struct nn_lease *l = &other.leases[i];
@@ -113,7 +151,8 @@ add_root(struct nn_store *st, const char *path, uint64_t netns, struct silo_erro
     l->root = xstrdup(path);
     st->leases[st->n++] = *l; /* moved: other keeps none */
   }
-  free(other.leases);
+  other.n = 0;
+  nn_store_close(&other); /* and its lock, if taken */
   return 0;
 }
 
@@ -131,7 +170,9 @@ root_path(int rootfd, char self[PATH_MAX], struct silo_error *err)
 }
 
 int
-nn_store_add_foreign(struct nn_store *st, int rootfd, struct silo_error *err)
+nn_store_add_foreign(struct nn_store *st, int rootfd,
+                     void (*gone)(const struct nn_lease *l, void *data), void *data,
+                     struct silo_error *err)
 {
   char self[PATH_MAX];
   if (root_path(rootfd, self, err) < 0) return -1;
@@ -148,7 +189,7 @@ nn_store_add_foreign(struct nn_store *st, int rootfd, struct silo_error *err)
       i++;
       continue;
     }
-    int x = add_root(st, r.v[i], netns, &e);
+    int x = add_root(st, r.v[i], netns, gone, data, &e);
     if (x < 0 && !failed) first = e, failed = true;
     if (x == 1) /* nothing leased there: listed again by its next allocation */
       roots_drop(&r, i);

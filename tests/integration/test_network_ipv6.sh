@@ -176,6 +176,54 @@ test_ipv6_teardown_and_reclaim() {
 	assert_all_net_gone
 }
 
+# Two state roots on silo0 with IPv6.  One root's last delete leaves the IPv6
+# gateway that the other root's container routes through.  A container of another
+# root that vanished without a delete (its state directory lost) no longer holds
+# its address and port: the next allocation of any root reclaims it there.
+test_two_roots_ipv6() {
+	need_net6
+	local ra=$T_DIR/root-a b=$T_DIR/b ida idb idc pa ipa gw6 p=$((PORT + 11)) d
+	net_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	ida=a-$(new_id) idb=$(new_id) idc=$(new_id)
+	defer "$SILO" --root "$ra" delete --force "$ida"
+	"$SILO" --root "$ra" run -d --bundle "$b" --network bridge --ipv6 -p "$p:80" "$ida" \
+		> "$T_DIR/a.out" 2>&1 < /dev/null || fail "root A: run: $(cat "$T_DIR/a.out")"
+	pa=$("$SILO" --root "$ra" state "$ida" | jq -r .pid)
+	ipa=$(nsenter -t "$pa" -n ip -4 -o addr show dev eth0 | awk '{ sub(/\/.*/, "", $4); print $4 }')
+	gw6=$(bridge_ip6)
+	[ -n "$ipa" ] && [ -n "$gw6" ] || fail "root A's container: address $(show "$ipa"), IPv6 gateway $(show "$gw6")"
+	run_detached "$idb" "$b" --network bridge --ipv6
+	wait_output "$idb" ready
+	assert_eq "$gw6" "$(bridge_ip6)" "the IPv6 gateway with root B's container too"
+	assert_ok silo delete --force "$idb"
+	# root B has no IPv6 container left, root A has one: its gateway stays
+	assert_eq "$gw6" "$(bridge_ip6)" "the IPv6 gateway on silo0 after root B's last container"
+	nsenter -t "$pa" -n busybox ping -6 -c 1 -W 3 "$gw6" > /dev/null ||
+		fail "root A's container cannot reach its IPv6 gateway $gw6"
+
+	# root A's container vanishes without a delete (its state directory lost)
+	kill -9 "$pa"
+	wait_for 5 sh -c "! kill -0 $pa 2>/dev/null" || fail "process $pa survived kill -9"
+	umount "$ra/$ida/netns" 2>/dev/null
+	rm -rf "${ra:?}/$ida"
+	for d in $(cgroup_dirs_of "$ida" | sort -r); do rmdir "$d" 2>/dev/null; done
+	assert_eq "$ida" "$(jq -r '.leases[].id' "$ra/.network/leases.json")" "root A's dead lease"
+	nft list table ip silo | grep -qF "\"silo:$ida\"" || fail "no rules of $ida before the reclaim"
+	# root B's next create reclaims it in root A's store: the port, the address, the
+	# rules, the IPv6 gateway it was the last user of, and root A's place in the list
+	run_detached "$idc" "$b" --network bridge -p "$p:80"
+	wait_output "$idc" ready
+	assert_eq "$ipa" "$(ct_ip "$idc")" "the dead container's address, leased again in root B"
+	assert_eq 0 "$(jq -r '.leases | length' "$ra/.network/leases.json")" "root A's leases after the reclaim"
+	assert_not_contains "$(nft list table ip silo)" "silo:$ida" "table ip silo after the reclaim"
+	[ -z "$(bridge_ip6)" ] || fail "IPv6 gateway $(bridge_ip6) left on silo0 after its last user was reclaimed"
+	assert_not_contains "$(cat /run/silo-network-roots 2>/dev/null)" "$(realpath "$ra")" \
+		"the host's list of state roots, after root A's last lease was reclaimed"
+	assert_ok silo delete --force "$idc"
+	assert_v6_gone "$ida" "$idb" "$idc"
+}
+
 test_ipv6_by_annotation() {
 	need_net6
 	local b=$T_DIR/b id
@@ -305,6 +353,7 @@ run_test ipv6_from_host test_ipv6_from_host
 run_test ipv6_nat_to_outside test_ipv6_nat_to_outside
 run_test ipv6_concurrent_creates test_ipv6_concurrent_creates
 run_test ipv6_teardown_and_reclaim test_ipv6_teardown_and_reclaim
+run_test two_roots_ipv6 test_two_roots_ipv6
 run_test ipv6_by_annotation test_ipv6_by_annotation
 run_test ipv6_bad_input test_ipv6_bad_input
 run_test zz_nothing_left test_zz_nothing_left

@@ -262,7 +262,7 @@ test_store6(void **state)
   struct silo_error e = {0};
   struct in6_addr a, b, c;
   char x[NN_IP6_STRLEN];
-  assert_int_equal(nn_store_open(rootfd, true, &st, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, NN_STORE_CREATE, &st, &e), 0);
   assert_int_equal(alloc(&st, "a", "silo0", "10.88.0.0/16", "fd88::/64", &a, &e), 0);
   assert_int_equal(alloc(&st, "b", "silo0", "10.88.0.0/16", "fd88::/64", &b, &e), 0);
   assert_string_equal(nn_ip6_str(&a, x), "fd88::2"); /* ::1 is the gateway */
@@ -300,7 +300,7 @@ test_store6(void **state)
   nn_store_close(&st);
 
   /* persisted */
-  assert_int_equal(nn_store_open(rootfd, false, &st, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, 0, &st, &e), 0);
   assert_true(st.forward6_changed);
   assert_false(st.forward_changed);
   const struct nn_lease *l = nn_store_find(&st, "d");
@@ -322,7 +322,7 @@ test_store6_exhaustion(void **state)
   struct silo_error e = {0};
   struct in6_addr v;
   char x[NN_IP6_STRLEN];
-  assert_int_equal(nn_store_open(rootfd, true, &st, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, NN_STORE_CREATE, &st, &e), 0);
   /* /126: the subnet-router anycast address, the gateway, two containers */
   assert_int_equal(alloc(&st, "one", "tiny", "10.77.0.0/24", "fd77::/126", &v, &e), 0);
   assert_int_equal(alloc(&st, "two", "tiny", "10.77.0.0/24", "fd77::/126", &v, &e), 0);
@@ -358,11 +358,11 @@ test_store6_reclaim_and_damage(void **state)
   struct in6_addr v;
   char x[NN_IP6_STRLEN];
   assert_int_equal(mkdirat(rootfd, "alive", 0700), 0);
-  assert_int_equal(nn_store_open(rootfd, true, &st, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, NN_STORE_CREATE, &st, &e), 0);
   assert_int_equal(alloc(&st, "dead", "silo0", "10.88.0.0/16", "fd88::/64", &v, &e), 0);
   assert_int_equal(alloc(&st, "alive", "silo0", "10.88.0.0/16", "fd88::/64", &v, &e), 0);
   gone6 = 0;
-  assert_int_equal(nn_store_reclaim(&st, rootfd, count_gone6, NULL), 1);
+  assert_int_equal(nn_store_reclaim(&st, rootfd, 0, count_gone6, NULL), 1);
   assert_int_equal(gone6, 1);
   assert_int_equal(alloc(&st, "new", "silo0", "10.88.0.0/16", "fd88::/64", &v, &e), 0);
   assert_string_equal(nn_ip6_str(&v, x), "fd88::2"); /* the reclaimed one */
@@ -375,7 +375,7 @@ test_store6_reclaim_and_damage(void **state)
                      "\"ip6\":\"not-an-address\"}]}";
   assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
   close(fd);
-  assert_int_equal(nn_store_open(rootfd, false, &st, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, 0, &st, &e), 0);
   assert_int_equal(st.n, 1);
   assert_false(st.leases[0].has_ip6);
   assert_true(st.forward6_changed);

@@ -261,8 +261,8 @@ test_store_allocate_release(void **state)
   uint32_t a, b, c, d;
   char x[16];
 
-  assert_int_equal(nn_store_open(rootfd, false, &st, &e), 1); /* no store yet */
-  assert_int_equal(nn_store_open(rootfd, true, &st, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, 0, &st, &e), 1); /* no store yet */
+  assert_int_equal(nn_store_open(rootfd, NN_STORE_CREATE, &st, &e), 0);
   assert_int_equal(nn_store_allocate(&st, "a", "silo0", &s, NULL, 0, &a, &e), 0);
   assert_int_equal(nn_store_allocate(&st, "b", "silo0", &s, NULL, 0, &b, &e), 0);
   assert_int_equal(nn_store_allocate(&st, "c", "silo0", &s, NULL, 0, &c, &e), 0);
@@ -276,7 +276,7 @@ test_store_allocate_release(void **state)
   nn_store_close(&st);
 
   /* persisted; the freed address is the next one handed out */
-  assert_int_equal(nn_store_open(rootfd, false, &st, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, 0, &st, &e), 0);
   assert_int_equal(st.n, 2);
   assert_non_null(nn_store_find(&st, "c"));
   assert_null(nn_store_find(&st, "b"));
@@ -310,7 +310,7 @@ test_store_allocate_release(void **state)
   assert_int_equal(nn_store_save(&st, &e), 0);
   nn_store_close(&st);
 
-  assert_int_equal(nn_store_open(rootfd, false, &st, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, 0, &st, &e), 0);
   const struct nn_lease *l = nn_store_find(&st, "f");
   assert_non_null(l);
   assert_int_equal(l->n_ports, 1);
@@ -331,7 +331,7 @@ test_store_foreign(void **state)
   uint32_t a;
   char x[16];
 
-  assert_int_equal(nn_store_open(rootfd, true, &st, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, NN_STORE_CREATE, &st, &e), 0);
   assert_int_equal(nn_store_parse(&st,
                                   "{\"leases\": [{\"id\": \"x\", \"bridge\": \"silo0\", "
                                   "\"subnet\": \"10.88.0.0/16\", \"ip\": \"10.88.0.2\", "
@@ -355,14 +355,14 @@ test_store_foreign(void **state)
   assert_int_equal(nn_store_allocate(&st, "y", "silo0", &s, &p, 1, &a, &e), -1);
   assert_non_null(strstr(e.msg, "already published by `x` (state root /run/other-root)"));
   /* no <root>/w here: our w is reclaimed, the other root's x is not */
-  assert_int_equal(nn_store_reclaim(&st, rootfd, NULL, NULL), 1);
+  assert_int_equal(nn_store_reclaim(&st, rootfd, 0, NULL, NULL), 1);
   assert_int_equal(st.n, 1);
   assert_non_null(st.leases[0].root);
   assert_int_equal(nn_store_allocate(&st, "z", "silo0", &s, NULL, 0, &a, &e), 0);
   assert_int_equal(nn_store_save(&st, &e), 0);
   nn_store_close(&st);
 
-  assert_int_equal(nn_store_open(rootfd, false, &st, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, 0, &st, &e), 0);
   assert_int_equal(st.n, 1); /* z only: the other root's lease was not saved here */
   assert_non_null(nn_store_find(&st, "z"));
   assert_null(st.leases[0].root);
@@ -390,13 +390,13 @@ test_store_reclaim(void **state)
   char x[16];
   live("alive1");
   live("alive2");
-  assert_int_equal(nn_store_open(rootfd, true, &st, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, NN_STORE_CREATE, &st, &e), 0);
   const char *ids[] = {"alive1", "dead1", "alive2", "dead2"};
   for (size_t i = 0; i < 4; i++)
     assert_int_equal(nn_store_allocate(&st, ids[i], "silo0", &s, NULL, 0, &v, &e), 0);
   st.dirty = false;
   gone_calls = 0;
-  assert_int_equal(nn_store_reclaim(&st, rootfd, count_gone, "tag"), 2);
+  assert_int_equal(nn_store_reclaim(&st, rootfd, 0, count_gone, "tag"), 2);
   assert_int_equal(gone_calls, 2);
   assert_true(st.dirty);
   assert_int_equal(st.n, 2);
@@ -405,8 +405,51 @@ test_store_reclaim(void **state)
   /* the reclaimed addresses are free again */
   assert_int_equal(nn_store_allocate(&st, "new", "silo0", &s, NULL, 0, &v, &e), 0);
   assert_string_equal(nn_ip_str(v, x), "10.88.0.3");
-  assert_int_equal(nn_store_reclaim(&st, rootfd, NULL, NULL), 1); /* "new" has no dir */
+  assert_int_equal(nn_store_reclaim(&st, rootfd, 0, NULL, NULL), 1); /* "new" has no dir */
   nn_store_close(&st);
+}
+
+/* netns given: only the dead leases made in that network namespace go (the veth
+ * and rules of the others are not there to remove). */
+static void
+test_store_reclaim_netns(void **state)
+{
+  (void)state;
+  struct nn_store st;
+  struct silo_error e = {0};
+  struct nn_subnet s = subnet("10.88.0.0/24");
+  uint32_t v;
+  assert_int_equal(nn_store_open(rootfd, NN_STORE_CREATE, &st, &e), 0);
+  const char *ids[] = {"here", "there", "old"};
+  for (size_t i = 0; i < 3; i++)
+    assert_int_equal(nn_store_allocate(&st, ids[i], "silo0", &s, NULL, 0, &v, &e), 0);
+  st.leases[0].netns = 7;
+  st.leases[1].netns = 8;
+  st.leases[2].netns = 0; /* an older silo's: unknown, kept */
+  assert_int_equal(nn_store_reclaim(&st, rootfd, 7, NULL, NULL), 1);
+  assert_null(nn_store_find(&st, "here"));
+  assert_non_null(nn_store_find(&st, "there"));
+  assert_non_null(nn_store_find(&st, "old"));
+  assert_int_equal(nn_store_count_own(&st), 2);
+  nn_store_close(&st);
+}
+
+/* NN_STORE_TRY: a store locked elsewhere is not waited for. */
+static void
+test_store_try(void **state)
+{
+  (void)state;
+  struct nn_store a, b;
+  struct silo_error e = {0};
+  assert_int_equal(nn_store_open(rootfd, NN_STORE_TRY, &b, &e), 1); /* none yet */
+  assert_int_equal(nn_store_open(rootfd, NN_STORE_CREATE, &a, &e), 0);
+  /* flock conflicts between open files, even of one process */
+  assert_int_equal(nn_store_open(rootfd, NN_STORE_TRY, &b, &e), -1);
+  assert_int_equal(e.errnum, EWOULDBLOCK);
+  assert_int_equal(b.lockfd, -1);
+  nn_store_close(&a);
+  assert_int_equal(nn_store_open(rootfd, NN_STORE_TRY, &b, &e), 0);
+  nn_store_close(&b);
 }
 
 static void
@@ -418,7 +461,7 @@ test_store_exhaustion(void **state)
   struct nn_subnet s = subnet("10.77.0.0/30"), t = subnet("10.78.0.0/29");
   uint32_t v;
   char x[16];
-  assert_int_equal(nn_store_open(rootfd, true, &st, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, NN_STORE_CREATE, &st, &e), 0);
   /* /30: network, gateway, one container, broadcast */
   assert_int_equal(nn_store_allocate(&st, "one", "tiny", &s, NULL, 0, &v, &e), 0);
   assert_string_equal(nn_ip_str(v, x), "10.77.0.2");
@@ -455,7 +498,7 @@ test_store_concurrent(void **state)
       char id[16];
       uint32_t v;
       snprintf(id, sizeof id, "p%d", i);
-      if (nn_store_open(rootfd, true, &st, &e) < 0) _exit(1);
+      if (nn_store_open(rootfd, NN_STORE_CREATE, &st, &e) < 0) _exit(1);
       usleep(1000); /* widen the window a race would need */
       if (nn_store_allocate(&st, id, "silo0", &s, NULL, 0, &v, &e) < 0) _exit(2);
       if (nn_store_save(&st, &e) < 0) _exit(3);
@@ -470,7 +513,7 @@ test_store_concurrent(void **state)
   }
   struct nn_store st;
   struct silo_error e = {0};
-  assert_int_equal(nn_store_open(rootfd, false, &st, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, 0, &st, &e), 0);
   assert_int_equal(st.n, N);
   for (size_t i = 0; i < st.n; i++)
     for (size_t k = 0; k < i; k++) assert_int_not_equal(st.leases[i].ip, st.leases[k].ip);
@@ -489,14 +532,14 @@ test_store_damaged(void **state)
                      "\"subnet\":\"10.1.0.0/16\",\"ip\":\"10.1.0.9\",\"ports\":[\"bad\"]}]}";
   assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
   close(fd);
-  assert_int_equal(nn_store_open(rootfd, false, &st, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, 0, &st, &e), 0);
   assert_int_equal(st.n, 1); /* the incomplete entry is dropped */
   assert_string_equal(st.leases[0].id, "ok");
   nn_store_close(&st);
   fd = openat(rootfd, NN_STORE_DIR "/leases.json", O_WRONLY | O_TRUNC);
   assert_int_equal(write(fd, "[", 1), 1);
   close(fd);
-  assert_int_equal(nn_store_open(rootfd, false, &st, &e), -1);
+  assert_int_equal(nn_store_open(rootfd, 0, &st, &e), -1);
   assert_non_null(strstr(e.msg, "leases.json"));
 }
 
@@ -633,6 +676,8 @@ main(void)
       cmocka_unit_test_setup_teardown(test_store_allocate_release, store_setup, store_teardown),
       cmocka_unit_test_setup_teardown(test_store_foreign, store_setup, store_teardown),
       cmocka_unit_test_setup_teardown(test_store_reclaim, store_setup, store_teardown),
+      cmocka_unit_test_setup_teardown(test_store_reclaim_netns, store_setup, store_teardown),
+      cmocka_unit_test_setup_teardown(test_store_try, store_setup, store_teardown),
       cmocka_unit_test_setup_teardown(test_store_exhaustion, store_setup, store_teardown),
       cmocka_unit_test_setup_teardown(test_store_concurrent, store_setup, store_teardown),
       cmocka_unit_test_setup_teardown(test_store_damaged, store_setup, store_teardown),
