@@ -119,6 +119,14 @@ container_prepare(struct container_plan *c, struct silo_error *err)
                                         ln->n_gid_mappings, err);
     if (p->idmap_fd < 0) return silo_err_wrap(err, "mounts[%zu]", i);
   }
+  c->mount_label = lsm_mount_label(c->cfg->linux);
+  for (size_t i = 0; c->mount_label && i < c->n_mounts; i++) {
+    struct mount_plan *p = &c->mounts[i];
+    if (p->bind || !lsm_takes_context(p->type)) continue;
+    char *data = lsm_mount_data(p->data, c->mount_label);
+    free(p->data);
+    p->data = data;
+  }
 
   const struct oci_linux *l = c->cfg->linux;
   if (l && l->rootfs_propagation && propagation_parse(l->rootfs_propagation, &c->root_propagation))

@@ -153,6 +153,14 @@ __attribute__((noreturn)) void process_exec(struct container_plan *c);
 int lsm_plan(const struct oci_process *p, struct silo_error *err);
 /* Sets the label the process gets at execve (child, in the container's /proc). */
 int lsm_apply(const struct oci_process *p, struct silo_error *err);
+/* linux.mountLabel when SELinux applies it, else NULL (ignored, as by runc). */
+const char *lsm_mount_label(const struct oci_linux *l);
+/* Whether a filesystem of this type gets the label as its context= option. */
+bool lsm_takes_context(const char *type);
+/* data with context="label" added (label NULL, or data has a context: a copy). */
+char *lsm_mount_data(const char *data, const char *label);
+/* Labels the directory path of the rootfs (mqueue's root). */
+int lsm_label_path(int rootfd, const char *path, const char *label, struct silo_error *err);
 
 /* ---- network.c: silo's own networking (netns/) for standalone containers ----
  * Chosen by --network/--publish or the config's org.silo.network.* annotations;
@@ -241,7 +249,8 @@ struct container_plan {
   struct mount_plan *mounts;
   size_t n_mounts;
   unsigned long root_propagation;
-  int rootfd; /* child: O_PATH of the rootfs while it is being set up */
+  const char *mount_label; /* linux.mountLabel, when SELinux applies it (lsm_mount_label) */
+  int rootfd;              /* child: O_PATH of the rootfs while it is being set up */
 
   /* process */
   struct capsets caps;

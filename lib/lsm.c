@@ -5,11 +5,18 @@
  * requests for confinement, so asking for one on a host whose kernel does not
  * run that module is an error, as with runc, not a container silently left
  * unconfined; AppArmor's "unconfined" asks for nothing and always works.
- * linux.mountLabel is not applied (SELinux mount contexts; see silo(8)).
+ *
+ * linux.mountLabel is the SELinux context of the filesystems silo mounts for the
+ * container, as runc and crun apply it: the context= option of each (tmpfs,
+ * devpts, the tmpfs of masked directories; not proc, sysfs or cgroup, which the
+ * policy labels, nor binds, whose files keep theirs), and the label of mqueue's
+ * root, which takes no such option.  On a host without SELinux it means nothing
+ * and is ignored, as runc does (engines set it only where SELinux runs).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -82,5 +89,47 @@ lsm_apply(const struct oci_process *p, struct silo_error *err)
                                          "/proc/thread-self/attr/exec"};
     if (write_attr(paths, se, err) < 0) return silo_err_wrap(err, "process.selinuxLabel: `%s`", se);
   }
+  return 0;
+}
+
+const char *
+lsm_mount_label(const struct oci_linux *l)
+{
+  const char *label = l ? l->mount_label : NULL;
+  if (!label || !label[0]) return NULL;
+  if (!selinux_enabled()) {
+    silo_log_debug("linux.mountLabel `%s`: ignored, SELinux is not enabled", label);
+    return NULL;
+  }
+  return label;
+}
+
+bool
+lsm_takes_context(const char *type)
+{
+  static const char *const policy[] = {"proc", "sysfs", "cgroup", "cgroup2", "mqueue"};
+  for (size_t i = 0; i < ARRAY_SIZE(policy); i++)
+    if (strcmp(type, policy[i]) == 0) return false;
+  return true;
+}
+
+char *
+lsm_mount_data(const char *data, const char *label)
+{
+  if (!label || (data && strstr(data, "context="))) /* the config's own context wins */
+    return data ? xstrdup(data) : NULL;
+  /* Quoted: an MLS range has commas ("s0:c1,c2"), which separate options. */
+  return data && data[0] ? xasprintf("%s,context=\"%s\"", data, label)
+                         : xasprintf("context=\"%s\"", label);
+}
+
+int
+lsm_label_path(int rootfd, const char *path, const char *label, struct silo_error *err)
+{
+  _cleanup_close_ int fd = open_in_root(rootfd, path, O_RDONLY | O_DIRECTORY, 0, err);
+  if (fd < 0) return -1;
+  /* With its NUL, as libselinux's setfilecon writes it. */
+  if (fsetxattr(fd, "security.selinux", label, strlen(label) + 1, 0) < 0)
+    return silo_err(err, errno, "label `%s` with linux.mountLabel `%s`", path, label);
   return 0;
 }

@@ -221,6 +221,10 @@ mount_one(struct container_plan *c, const struct mount_plan *p, struct silo_erro
     }
     return silo_err(err, e, "mount %s", p->type);
   }
+  /* mqueue takes no context= option: its root is labelled instead. */
+  if (c->mount_label && strcmp(p->type, "mqueue") == 0 &&
+      lsm_label_path(c->rootfd, p->dest, c->mount_label, err) < 0)
+    return -1;
   return set_propagation(c->rootfd, p->dest, p->propagation, err);
 }
 
@@ -284,7 +288,7 @@ check_procfs(struct silo_error *err)
 }
 
 static int
-mask_path(int rootfd, const char *path, struct silo_error *err)
+mask_path(int rootfd, const char *path, const char *mount_label, struct silo_error *err)
 {
   /* O_NOFOLLOW: a masked path that is a symlink would mask whatever it points to;
    * such entries are skipped. */
@@ -299,7 +303,8 @@ mask_path(int rootfd, const char *path, struct silo_error *err)
   char p[PROC_FD_PATH_MAX];
   proc_fd_path(p, fd);
   if (S_ISDIR(st.st_mode)) {
-    if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+    _cleanup_free_ char *data = lsm_mount_data("size=0", mount_label);
+    if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, data) < 0)
       return silo_err(err, errno, "mask `%s`", path);
   } else if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0) {
     return silo_err(err, errno, "mask `%s`", path);
@@ -332,7 +337,7 @@ rootfs_finish(struct container_plan *c, struct silo_error *err)
   if (l && (l->n_masked_paths || l->n_readonly_paths || l->n_sysctl) && check_procfs(err) < 0)
     return -1;
   for (size_t i = 0; l && i < l->n_masked_paths; i++)
-    if (mask_path(c->rootfd, l->masked_paths[i], err) < 0) return -1;
+    if (mask_path(c->rootfd, l->masked_paths[i], c->mount_label, err) < 0) return -1;
   for (size_t i = 0; l && i < l->n_readonly_paths; i++)
     if (readonly_path(c->rootfd, l->readonly_paths[i], err) < 0) return -1;
   if (c->cfg->root_readonly && remount_fd(c->rootfd, MS_RDONLY, 0, err) < 0)

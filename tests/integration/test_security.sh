@@ -233,6 +233,35 @@ test_seccomp_cache() {
 # LSM labels asked for on a host that does not run the LSM: an error naming the
 # JSON path, nothing left behind; AppArmor's "unconfined" asks for nothing.
 aa_enabled() { [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; }
+# linux.mountLabel: the context of the tmpfs, devpts and masked directories silo
+# mounts, where SELinux runs; ignored elsewhere, as by runc (a context= option on a
+# kernel without SELinux would fail the mount, and so the run).  The default spec
+# has all three, and /dev/mqueue, which is labelled instead.
+test_mount_label() {
+	local b=$T_DIR/b id label='system_u:object_r:container_file_t:s0:c1,c2' out
+	make_bundle "$b"
+	jq_edit "$b" '.linux.mountLabel = $l' --arg l "$label"
+	jq_edit "$b" '.linux.maskedPaths |= (. + ["/proc/acpi"] | unique)'
+	set_args "$b" 'cat /proc/self/mountinfo; echo ready; while :; do sleep 1; done'
+	id=$(new_id)
+	run_detached "$id" "$b"
+	wait_output "$id" ready
+	out=$(ct_output "$id")
+	assert_eq tmpfs "$(printf '%s\n' "$out" | awk '$5 == "/dev" { print $9 }')" "the container's /dev"
+	assert_eq mqueue "$(printf '%s\n' "$out" | awk '$5 == "/dev/mqueue" { print $9 }')" "the container's /dev/mqueue"
+	if [ -d /proc/acpi ]; then # a masked directory: an empty tmpfs
+		assert_eq tmpfs "$(printf '%s\n' "$out" | awk '$5 == "/proc/acpi" { print $9 }')" "masked /proc/acpi"
+	fi
+	if [ -e /sys/fs/selinux/enforce ]; then
+		assert_contains "$(printf '%s\n' "$out" | awk '$5 == "/dev"')" "$label" "/dev's mount options"
+		assert_contains "$(printf '%s\n' "$out" | awk '$5 == "/dev/pts"')" "$label" "/dev/pts's mount options"
+	else
+		assert_not_contains "$out" "context=" "the container's mounts (no SELinux here)"
+	fi
+	assert_ok silo delete --force "$id"
+	assert_no_leftovers "$id"
+}
+
 test_lsm_label_without_lsm() {
 	silo_only "runc's messages differ"
 	local b=$T_DIR/b id did=0
@@ -321,4 +350,5 @@ run_test idmapped_mount test_idmapped_mount
 run_test rootless_run test_rootless_run
 run_test lsm_label_without_lsm test_lsm_label_without_lsm
 run_test apparmor_profile test_apparmor_profile
+run_test mount_label test_mount_label
 finish
