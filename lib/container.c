@@ -139,7 +139,7 @@ container_prepare(struct container_plan *c, struct silo_error *err)
     return silo_err(err, ENOTSUP, "linux.intelRdt: Intel RDT is not supported by silo%s",
                     access("/sys/fs/resctrl", F_OK) == 0 ? "" : " (nor by this host: no resctrl)");
   if (ns_plan(c, err) < 0) return -1;
-  if (process_plan(c, err) < 0) return -1;
+  if (process_plan(c, err) < 0 || procattr_plan(c, false, err) < 0) return -1;
   if (c->proc->terminal && !o->console_socket && (c->mode == MODE_CREATE || o->detach))
     return silo_err(err, EINVAL,
                     "process.terminal is true: --console-socket is required when detached");

@@ -25,6 +25,7 @@
 #ifndef SILO_CORE_H
 #define SILO_CORE_H
 
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/resource.h>
@@ -162,6 +163,36 @@ char *lsm_mount_data(const char *data, const char *label);
 /* Labels the directory path of the rootfs (mqueue's root). */
 int lsm_label_path(int rootfd, const char *path, const char *label, struct silo_error *err);
 
+/* ---- procattr.c: personality, scheduler, I/O priority, memory policy, exec's
+ * CPU affinity (see there) ---- */
+/* sched_setattr(2)'s argument, as <linux/sched/types.h> has it (its first 48 bytes). */
+struct procattr_sched {
+  uint32_t size;
+  uint32_t sched_policy;
+  uint64_t sched_flags;
+  int32_t sched_nice;
+  uint32_t sched_priority;
+  uint64_t sched_runtime, sched_deadline, sched_period;
+};
+#define MPOL_NODES_MAX 4096
+struct procattr_plan {
+  bool has_persona, has_sched, has_ioprio, has_mpol, has_initial, has_final;
+  unsigned long persona;
+  struct procattr_sched sched;
+  int ioprio;
+  int mpol_mode; /* mode | flags */
+  unsigned long nodes[MPOL_NODES_MAX / (8 * sizeof(unsigned long))];
+  cpu_set_t initial, final; /* exec only */
+};
+/* The config's values as numbers (parent); exec: also execCPUAffinity. */
+int procattr_plan(struct container_plan *c, bool exec, struct silo_error *err);
+/* exec: silo moves itself to execCPUAffinity.initial before the clone. */
+int procattr_enter_initial(const struct container_plan *c, struct silo_error *err);
+/* Sets them on the calling process (the child, still privileged, before seccomp). */
+int procattr_apply(const struct container_plan *c, struct silo_error *err);
+/* "0-3,7" into a bitmap of max bits.  1: some bits, 0: empty list, -1: malformed. */
+int procattr_parse_list(const char *s, unsigned long *out, size_t max);
+
 /* ---- network.c: silo's own networking (netns/) for standalone containers ----
  * Chosen by --network/--publish or the config's org.silo.network.* annotations;
  * a config that joins a network namespace by path is never touched. */
@@ -260,6 +291,7 @@ struct container_plan {
   char *exec_path; /* resolved in the child */
   struct silo_seccomp *seccomp;
   struct network_plan *net; /* NULL: no networking of silo's own */
+  struct procattr_plan attr;
 
   /* runtime */
   int rootdirfd;    /* the state root */

@@ -169,7 +169,7 @@ exec_prepare(struct container_plan *c, const struct silo_exec_opts *o, struct si
   } else if (!(c->proc = process_from_opts(c, o, err))) {
     return -1;
   }
-  if (process_plan(c, err) < 0) return -1;
+  if (process_plan(c, err) < 0 || procattr_plan(c, true, err) < 0) return -1;
   /* The container's own processes are the attackers here: judge by its config. */
   {
     struct capsets ctr_caps = {0};
@@ -225,7 +225,7 @@ exec_spawn(struct container_plan *c, const struct silo_state *s, struct silo_err
   c->sync_parent = sp[0];
   c->sync_child = sp[1];
   c->clone_flags = 0;
-  if (cgroup_self_enter_open(c->cg, err) < 0) return -1;
+  if (cgroup_self_enter_open(c->cg, err) < 0 || procattr_enter_initial(c, err) < 0) return -1;
   bool in_v2 = false;
   pid_t pid = spawn_child(c, &in_v2, err);
   if (pid < 0) return -1;

@@ -75,6 +75,10 @@ silo_features(void)
       "netDevices", "enabled", 1, "annotations", "io.github.seccomp.libseccomp.version",
       silo_seccomp_lib_version(), "org.silo.version", SILO_VERSION);
   if (!doc) return NULL;
+  /* runtime-spec 1.3's memory policy: what linux.memoryPolicy may name. */
+  json_object_set_new(
+      json_object_get(doc, "linux"), "memoryPolicy",
+      json_pack("{s:o, s:o}", "modes", strings(oci_mpol_modes), "flags", strings(oci_mpol_flags)));
   char *out = json_dumps(doc, JSON_INDENT(4));
   json_decref(doc);
   return out;

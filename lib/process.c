@@ -1,5 +1,5 @@
-/* silo: the container process's last steps — limits, LSM label, identity,
- * capabilities, no_new_privs, seccomp and execve. */
+/* silo: the container process's last steps — limits, the attributes of procattr.c,
+ * LSM label, identity, capabilities, no_new_privs, seccomp and execve. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -249,6 +249,7 @@ process_exec(struct container_plan *c)
   const struct oci_process *p = c->proc;
   int notify_fd = -1;
 
+  if (procattr_apply(c, &err) < 0) die(c, &err, 1);
   if (lsm_apply(p, &err) < 0) die(c, &err, 1);
   if (c->has_caps && caps_apply_bounding(&c->caps, &err) < 0) die(c, &err, 1);
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it now, while we

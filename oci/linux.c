@@ -25,6 +25,11 @@ static const char *const seccomp_ops[] = {
 };
 
 static const char *const personality_domains[] = {"LINUX", "LINUX32", NULL};
+const char *const oci_mpol_modes[] = {
+    "MPOL_DEFAULT",        "MPOL_PREFERRED",           "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_LOCAL",
+    "MPOL_PREFERRED_MANY", "MPOL_WEIGHTED_INTERLEAVE", NULL};
+const char *const oci_mpol_flags[] = {"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES",
+                                      "MPOL_F_STATIC_NODES", NULL};
 
 const char *
 oci_ns_type_name(enum oci_ns_type t)
@@ -195,6 +200,24 @@ parse_personality(struct pctx *c, json_t *o, const struct jpath *p, const char *
   return j_strv(c, o, p, "flags", &pe->flags, &pe->n_flags, NULL, J_OPT);
 }
 
+static int
+parse_memory_policy(struct pctx *c, json_t *o, const struct jpath *p, const char *key _unused_,
+                    void *out)
+{
+  struct oci_memory_policy *m = out;
+  if (j_str(c, o, p, "mode", &m->mode, J_REQ) < 0 ||
+      j_str(c, o, p, "nodes", &m->nodes, J_OPT) < 0 ||
+      j_strv(c, o, p, "flags", &m->flags, &m->n_flags, NULL, J_OPT) < 0)
+    return -1;
+  if (oci_lookup(oci_mpol_modes, m->mode) < 0)
+    return jerr(c, &JP_KEY(p, "mode"), "unknown mode \"%s\"", m->mode);
+  struct jpath fp = JP_KEY(p, "flags");
+  for (size_t i = 0; i < m->n_flags; i++)
+    if (oci_lookup(oci_mpol_flags, m->flags[i]) < 0)
+      return jerr(c, &JP_IDX(&fp, i), "unknown flag \"%s\"", m->flags[i]);
+  return 0;
+}
+
 /* Each namespace type at most once. */
 static int
 check_namespaces(struct pctx *c, const struct jpath *p, const struct oci_linux *l)
@@ -241,7 +264,8 @@ oci_parse_linux(struct pctx *c, json_t *o, const struct jpath *p, const char *ke
       j_strv(c, o, p, "readonlyPaths", &l->readonly_paths, &l->n_readonly_paths, NULL, J_OPT) < 0 ||
       j_str(c, o, p, "mountLabel", &l->mount_label, J_OPT) < 0 ||
       J_NEW(c, o, p, "intelRdt", l->intel_rdt, parse_intel_rdt, J_OPT) < 0 ||
-      J_NEW(c, o, p, "personality", l->personality, parse_personality, J_OPT) < 0)
+      J_NEW(c, o, p, "personality", l->personality, parse_personality, J_OPT) < 0 ||
+      J_NEW(c, o, p, "memoryPolicy", l->memory_policy, parse_memory_policy, J_OPT) < 0)
     return -1;
   return 0;
 }

@@ -300,6 +300,16 @@ struct oci_personality {
   size_t n_flags;
 };
 
+/* linux.memoryPolicy (runtime-spec 1.3): the arguments of set_mempolicy(2). */
+struct oci_memory_policy {
+  const char *mode;  /* required: MPOL_DEFAULT ... */
+  const char *nodes; /* "0-3,7"; NULL or "" when none */
+  const char **flags;
+  size_t n_flags;
+};
+extern const char *const oci_mpol_modes[];
+extern const char *const oci_mpol_flags[];
+
 struct oci_linux {
   struct oci_namespace *namespaces;
   size_t n_namespaces;
@@ -322,6 +332,7 @@ struct oci_linux {
   const char *mount_label;
   struct oci_intel_rdt *intel_rdt;
   struct oci_personality *personality;
+  struct oci_memory_policy *memory_policy;
 };
 
 struct oci_config {

@@ -160,6 +160,8 @@ test_features() {
 	jq -e '.linux.namespaces | index("user") and index("time")' <<< "$out" >/dev/null || fail "namespaces in $out"
 	jq -e '.linux.seccomp.enabled and (.linux.seccomp.actions | index("SCMP_ACT_NOTIFY"))' <<< "$out" >/dev/null || fail "seccomp in $out"
 	jq -e '.linux.capabilities | index("CAP_SYS_ADMIN")' <<< "$out" >/dev/null || fail "caps in $out"
+	jq -e '(.linux.memoryPolicy.modes | index("MPOL_INTERLEAVE")) and (.linux.memoryPolicy.flags | index("MPOL_F_STATIC_NODES"))' \
+		<<< "$out" >/dev/null || fail "memoryPolicy in $out"
 }
 
 run_test pause_resume test_pause_resume

@@ -100,7 +100,8 @@ static const char full_linux[] =
     "'mountLabel':'system_u:object_r:container_file_t:s0',"
     "'intelRdt':{'closID':'guaranteed','l3CacheSchema':'L3:0=7f','memBwSchema':'MB:0=20',"
     "'enableCMT':true,'enableMBM':false},"
-    "'personality':{'domain':'LINUX32','flags':[]}}";
+    "'personality':{'domain':'LINUX32','flags':[]},"
+    "'memoryPolicy':{'mode':'MPOL_BIND','nodes':'0-3,7','flags':['MPOL_F_STATIC_NODES']}}";
 
 static void
 test_full_linux(void **state UNUSED)
@@ -178,6 +179,10 @@ test_full_linux(void **state UNUSED)
   assert_false(l->intel_rdt->enable_mbm);
   assert_string_equal(l->personality->domain, "LINUX32");
   assert_int_equal(l->personality->n_flags, 0);
+  assert_string_equal(l->memory_policy->mode, "MPOL_BIND");
+  assert_string_equal(l->memory_policy->nodes, "0-3,7");
+  assert_int_equal(l->memory_policy->n_flags, 1);
+  assert_string_equal(l->memory_policy->flags[0], "MPOL_F_STATIC_NODES");
   oci_config_free(c);
 
   /* An empty rootfsPropagation means "not set". */
@@ -367,6 +372,12 @@ test_errors_linux(void **state UNUSED)
       {"{'personality':{'domain':'LINUX','flags':[1]}}",
        "linux.personality.flags[0]: expected a string"},
       {"{'resources':[]}", "linux.resources: expected an object"},
+      {"{'memoryPolicy':{'nodes':'0'}}", "linux.memoryPolicy.mode: missing"},
+      {"{'memoryPolicy':{'mode':'MPOL_X'}}", "linux.memoryPolicy.mode: unknown mode \"MPOL_X\""},
+      {"{'memoryPolicy':{'mode':'MPOL_BIND','nodes':0}}",
+       "linux.memoryPolicy.nodes: expected a string"},
+      {"{'memoryPolicy':{'mode':'MPOL_BIND','flags':['MPOL_F_STATIC_NODES','X']}}",
+       "linux.memoryPolicy.flags[1]: unknown flag \"X\""},
   };
   check_bad(cases, ARRAY_SIZE(cases), false);
 }
