@@ -28,27 +28,17 @@
 
 #include "core.h"
 
-static const char *const sched_policies[] = {"SCHED_OTHER",   "SCHED_FIFO", "SCHED_RR",
-                                             "SCHED_BATCH",   "SCHED_ISO",  "SCHED_IDLE",
-                                             "SCHED_DEADLINE"}; /* index = policy */
-static const char *const sched_flags[] = {"SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",
-                                          "SCHED_FLAG_DL_OVERRUN",    "SCHED_FLAG_KEEP_POLICY",
-                                          "SCHED_FLAG_KEEP_PARAMS",   "SCHED_FLAG_UTIL_CLAMP_MIN",
-                                          "SCHED_FLAG_UTIL_CLAMP_MAX"}; /* index = bit */
-static const char *const ioprio_classes[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
-                                             "IOPRIO_CLASS_IDLE"}; /* index + 1 = class */
+/* Policies, I/O classes, memory policy modes and their flags were checked by the
+ * parser, against the tables whose indexes are the kernel's values (oci.h).  The
+ * parser leaves scheduler flags to us. */
+static const char *const sched_flags[] = {"SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",
+                                          "SCHED_FLAG_DL_OVERRUN",     "SCHED_FLAG_KEEP_POLICY",
+                                          "SCHED_FLAG_KEEP_PARAMS",    "SCHED_FLAG_UTIL_CLAMP_MIN",
+                                          "SCHED_FLAG_UTIL_CLAMP_MAX", NULL}; /* index = bit */
 
 #define IOPRIO_WHO_PROCESS 1
 #define IOPRIO_CLASS_SHIFT 13
 #define MPOL_FLAG_SHIFT    13 /* MPOL_F_NUMA_BALANCING; RELATIVE_NODES, STATIC_NODES above */
-
-static int
-lookup(const char *const *t, size_t n, const char *s)
-{
-  for (size_t i = 0; i < n; i++)
-    if (strcmp(t[i], s) == 0) return (int)i;
-  return -1;
-}
 
 /* "0-3,7": each number at most max - 1; bits set in out (max bits). */
 int
@@ -79,8 +69,7 @@ procattr_parse_list(const char *s, unsigned long *out, size_t max)
 static int
 plan_scheduler(struct procattr_plan *a, const struct oci_scheduler *s, struct silo_error *err)
 {
-  int policy = lookup(sched_policies, ARRAY_SIZE(sched_policies), s->policy);
-  if (policy < 0) return silo_err(err, EINVAL, "process.scheduler.policy: unknown `%s`", s->policy);
+  int policy = oci_lookup(oci_sched_policies, s->policy);
   struct procattr_sched *k = &a->sched;
   *k = (struct procattr_sched){.size = sizeof *k,
                                .sched_policy = (uint32_t)policy,
@@ -92,7 +81,7 @@ plan_scheduler(struct procattr_plan *a, const struct oci_scheduler *s, struct si
   if (s->has_priority && s->priority < 0)
     return silo_err(err, EINVAL, "process.scheduler.priority: %d is negative", s->priority);
   for (size_t i = 0; i < s->n_flags; i++) {
-    int f = lookup(sched_flags, ARRAY_SIZE(sched_flags), s->flags[i]);
+    int f = oci_lookup(sched_flags, s->flags[i]);
     if (f < 0)
       return silo_err(err, EINVAL, "process.scheduler.flags[%zu]: unknown flag `%s`", i,
                       s->flags[i]);
@@ -106,8 +95,7 @@ static int
 plan_memory_policy(struct procattr_plan *a, const struct oci_memory_policy *m,
                    struct silo_error *err)
 {
-  int mode = lookup(oci_mpol_modes, 7, m->mode);
-  if (mode < 0) return silo_err(err, EINVAL, "linux.memoryPolicy.mode: unknown `%s`", m->mode);
+  int mode = oci_lookup(oci_mpol_modes, m->mode);
   int r = procattr_parse_list(m->nodes, a->nodes, MPOL_NODES_MAX);
   if (r < 0)
     return silo_err(err, EINVAL,
@@ -121,13 +109,8 @@ plan_memory_policy(struct procattr_plan *a, const struct oci_memory_policy *m,
   if (needs && r == 0)
     return silo_err(err, EINVAL, "linux.memoryPolicy.nodes: %s needs nodes", m->mode);
   a->mpol_mode = mode;
-  for (size_t i = 0; i < m->n_flags; i++) {
-    int f = lookup(oci_mpol_flags, 3, m->flags[i]);
-    if (f < 0)
-      return silo_err(err, EINVAL, "linux.memoryPolicy.flags[%zu]: unknown flag `%s`", i,
-                      m->flags[i]);
-    a->mpol_mode |= 1 << (MPOL_FLAG_SHIFT + f);
-  }
+  for (size_t i = 0; i < m->n_flags; i++)
+    a->mpol_mode |= 1 << (MPOL_FLAG_SHIFT + oci_lookup(oci_mpol_flags, m->flags[i]));
   a->has_mpol = true;
   return 0;
 }
@@ -165,8 +148,7 @@ procattr_plan(struct container_plan *c, bool exec, struct silo_error *err)
   if (p->scheduler && plan_scheduler(a, p->scheduler, err) < 0) return -1;
   if (p->io_priority) {
     const struct oci_io_priority *io = p->io_priority;
-    int cls = lookup(ioprio_classes, ARRAY_SIZE(ioprio_classes), io->class);
-    if (cls < 0) return silo_err(err, EINVAL, "process.ioPriority.class: unknown `%s`", io->class);
+    int cls = oci_lookup(oci_ioprio_classes, io->class);
     if (io->priority < 0 || io->priority > 7)
       return silo_err(err, EINVAL, "process.ioPriority.priority: %d is out of range (0-7)",
                       io->priority);

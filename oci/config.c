@@ -24,12 +24,12 @@ static const char *const hook_names[OCI_HOOK_KINDS + 1] = {
     [OCI_HOOK_POSTSTOP] = "poststop",
 };
 
-static const char *const sched_policies[] = {"SCHED_OTHER",    "SCHED_FIFO", "SCHED_RR",
-                                             "SCHED_BATCH",    "SCHED_ISO",  "SCHED_IDLE",
-                                             "SCHED_DEADLINE", NULL};
+const char *const oci_sched_policies[] = {"SCHED_OTHER",    "SCHED_FIFO", "SCHED_RR",
+                                          "SCHED_BATCH",    "SCHED_ISO",  "SCHED_IDLE",
+                                          "SCHED_DEADLINE", NULL};
 
-static const char *const ioprio_classes[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
-                                             "IOPRIO_CLASS_IDLE", NULL};
+const char *const oci_ioprio_classes[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE",
+                                          NULL};
 
 const char *
 oci_hook_kind_name(enum oci_hook_kind k)
@@ -114,7 +114,7 @@ parse_scheduler(struct pctx *c, json_t *o, const struct jpath *p, const char *ke
                 void *out)
 {
   struct oci_scheduler *s = out;
-  if (j_enum(c, o, p, "policy", sched_policies, "policy", &s->policy, J_REQ) < 0 ||
+  if (j_enum(c, o, p, "policy", oci_sched_policies, "policy", &s->policy, J_REQ) < 0 ||
       j_i32(c, o, p, "nice", &s->nice, &s->has_nice, J_OPT) < 0 ||
       j_i32(c, o, p, "priority", &s->priority, &s->has_priority, J_OPT) < 0 ||
       j_strv(c, o, p, "flags", &s->flags, &s->n_flags, NULL, J_OPT) < 0 ||
@@ -130,7 +130,7 @@ parse_io_priority(struct pctx *c, json_t *o, const struct jpath *p, const char *
                   void *out)
 {
   struct oci_io_priority *io = out;
-  if (j_enum(c, o, p, "class", ioprio_classes, "class", &io->class, J_REQ) < 0 ||
+  if (j_enum(c, o, p, "class", oci_ioprio_classes, "class", &io->class, J_REQ) < 0 ||
       j_i32(c, o, p, "priority", &io->priority, NULL, J_REQ) < 0)
     return -1;
   return 0;

@@ -134,9 +134,6 @@ int j_list(struct pctx *c, json_t *o, const struct jpath *p, const char *k, size
     r_;                                                                                            \
   })
 
-/* Looks s up in a NULL-terminated table; returns its index or -1. */
-int oci_lookup(const char *const *table, const char *s);
-
 /* ---- documents ---- */
 
 /* Parses a JSON object; numbers above INT64_MAX (RLIM_INFINITY in rlimits, 64-bit

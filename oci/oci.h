@@ -75,6 +75,13 @@ struct oci_scheduler {
   size_t n_flags;
 };
 
+/* NULL-terminated name tables of the parser, in the kernel's order: the index of a
+ * policy is its SCHED_* value, that of a class its IOPRIO_CLASS_* value - 1. */
+extern const char *const oci_sched_policies[];
+extern const char *const oci_ioprio_classes[];
+/* Looks s up in a NULL-terminated table; returns its index or -1. */
+int oci_lookup(const char *const *table, const char *s);
+
 struct oci_io_priority {
   const char *class; /* IOPRIO_CLASS_RT | _BE | _IDLE */
   int32_t priority;
@@ -307,6 +314,8 @@ struct oci_memory_policy {
   const char **flags;
   size_t n_flags;
 };
+/* In the kernel's order: a mode's index is its MPOL_* value, a flag's index i
+ * stands for bit 13 + i (MPOL_F_NUMA_BALANCING, _RELATIVE_NODES, _STATIC_NODES). */
 extern const char *const oci_mpol_modes[];
 extern const char *const oci_mpol_flags[];
 
