@@ -102,6 +102,16 @@ nn_store_parse(struct nn_store *st, const char *buf, struct silo_error *err)
   return 0;
 }
 
+static int
+lock_store(struct nn_store *st, bool try, struct silo_error *err)
+{
+  st->lockfd = openat(st->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (st->lockfd < 0) return silo_err(err, errno, "open %s/lock", NN_STORE_DIR);
+  while (flock(st->lockfd, try ? LOCK_EX | LOCK_NB : LOCK_EX) < 0)
+    if (errno != EINTR) return silo_err(err, errno, "lock %s", NN_STORE_DIR);
+  return 0;
+}
+
 int
 nn_store_open(int rootfd, unsigned flags, struct nn_store *st, struct silo_error *err)
 {
@@ -115,19 +125,9 @@ nn_store_open(int rootfd, unsigned flags, struct nn_store *st, struct silo_error
     if (errno == ENOENT && !create) return 1;
     return silo_err(err, errno, "open %s", NN_STORE_DIR);
   }
-  st->lockfd = openat(st->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (st->lockfd < 0) {
-    int e = errno;
+  if (!(flags & NN_STORE_NOLOCK) && lock_store(st, flags & NN_STORE_TRY, err) < 0) {
     nn_store_close(st);
-    return silo_err(err, e, "open %s/lock", NN_STORE_DIR);
-  }
-  int how = flags & NN_STORE_TRY ? LOCK_EX | LOCK_NB : LOCK_EX;
-  while (flock(st->lockfd, how) < 0) {
-    if (errno != EINTR) {
-      int e = errno;
-      nn_store_close(st);
-      return silo_err(err, e, "lock %s", NN_STORE_DIR);
-    }
+    return -1;
   }
   _cleanup_free_ char *buf = NULL;
   int r = nn_read_file_at(st->dirfd, NN_STORE_LEASES, NN_STORE_MAX, &buf, err);

@@ -171,9 +171,11 @@ struct nn_store {
 };
 /* Opens and locks the store.  No store yet and not NN_STORE_CREATE: returns 1
  * (nothing).  NN_STORE_TRY: the lock is not waited for; held elsewhere, -1 with
- * errnum EWOULDBLOCK. */
+ * errnum EWOULDBLOCK.  NN_STORE_NOLOCK: only read, without the lock (another
+ * root's store, which is replaced by rename and so always whole); never saved. */
 #define NN_STORE_CREATE 1u
 #define NN_STORE_TRY    2u
+#define NN_STORE_NOLOCK 4u
 int nn_store_open(int rootfd, unsigned flags, struct nn_store *st, struct silo_error *err);
 int nn_store_save(struct nn_store *st, struct silo_error *err);
 void nn_store_close(struct nn_store *st); /* unlocks; does not save */

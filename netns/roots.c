@@ -88,24 +88,6 @@ roots_write(const struct roots *r, struct silo_error *err)
   return 0;
 }
 
-/* Reads the leases of the state root at dirfd (without its lock: see above). */
-static int
-read_root(int dirfd, struct nn_store *other, struct silo_error *err)
-{
-  *other = (struct nn_store){.dirfd = -1, .lockfd = -1};
-  _cleanup_close_ int storefd =
-      openat(dirfd, NN_STORE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (storefd < 0) return errno == ENOENT ? 1 : silo_err(err, errno, "open %s", NN_STORE_DIR);
-  _cleanup_free_ char *buf = NULL;
-  int x = nn_read_file_at(storefd, NN_STORE_LEASES, NN_STORE_MAX, &buf, err);
-  if (x != 0) return x;
-  if (nn_store_parse(other, buf, err) < 0) {
-    nn_store_close(other);
-    return -1;
-  }
-  return 0;
-}
-
 /* Opens the store of the root at dirfd, its dead leases reclaimed when its lock is
  * free: nobody of that root is then between a look at its leases and a save.  Held
  * (the root is allocating, or deleting): only read, its dead leases left to it. */
@@ -113,9 +95,9 @@ static int
 open_root(int dirfd, uint64_t netns, void (*gone)(const struct nn_lease *l, void *data), void *data,
           struct nn_store *other, struct silo_error *err)
 {
-  if (!gone) return read_root(dirfd, other, err);
+  if (!gone) return nn_store_open(dirfd, NN_STORE_NOLOCK, other, err);
   int x = nn_store_open(dirfd, NN_STORE_TRY, other, err);
-  if (x < 0 && err->errnum == EWOULDBLOCK) return read_root(dirfd, other, err);
+  if (x < 0 && err->errnum == EWOULDBLOCK) return nn_store_open(dirfd, NN_STORE_NOLOCK, other, err);
   if (x != 0) return x;
   if (nn_store_reclaim(other, dirfd, netns, gone, data) && nn_store_save(other, err) < 0) {
     nn_store_close(other);

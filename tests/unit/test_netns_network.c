@@ -447,6 +447,15 @@ test_store_try(void **state)
   assert_int_equal(nn_store_open(rootfd, NN_STORE_TRY, &b, &e), -1);
   assert_int_equal(e.errnum, EWOULDBLOCK);
   assert_int_equal(b.lockfd, -1);
+  /* NN_STORE_NOLOCK: read at once all the same, the lock neither taken nor made */
+  struct nn_subnet s = subnet("10.88.0.0/24");
+  uint32_t v;
+  assert_int_equal(nn_store_allocate(&a, "x", "silo0", &s, NULL, 0, &v, &e), 0);
+  assert_int_equal(nn_store_save(&a, &e), 0);
+  assert_int_equal(nn_store_open(rootfd, NN_STORE_NOLOCK, &b, &e), 0);
+  assert_int_equal(b.lockfd, -1);
+  assert_non_null(nn_store_find(&b, "x"));
+  nn_store_close(&b);
   nn_store_close(&a);
   assert_int_equal(nn_store_open(rootfd, NN_STORE_TRY, &b, &e), 0);
   nn_store_close(&b);
