@@ -51,7 +51,8 @@ BUILD   := build/release
 endif
 
 CMD_SRC := $(wildcard cmd/*.c)
-LIB_SRC := $(wildcard lib/*.c) $(wildcard oci/*.c) $(wildcard cgroup/*.c) $(wildcard netns/*.c)
+# lib/ is one folder per subsystem (docs/design.md), two levels deep under lib/runtime/.
+LIB_SRC := $(wildcard lib/*/*.c lib/*/*/*.c oci/*.c cgroup/*.c netns/*.c)
 CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 DEPS    := $(CMD_OBJ:.o=.d) $(LIB_OBJ:.o=.d)
@@ -79,7 +80,7 @@ $(BUILD)/%.o: %.c $(BUILD)/.flags
 
 $(BUILD)/libsilo.a: $(LIB_OBJ)
 	@rm -f $@
-	@ar rcs $@ $^
+	@ar qcs $@ $^
 
 silo: $(CMD_OBJ) $(BUILD)/libsilo.a build/.variant
 	@echo "  LD    $@"
@@ -133,7 +134,7 @@ uninstall:
 	cd man && for m in *.7; do rm -f $(DESTDIR)$(MANDIR)/man7/$$m; done
 
 format:
-	clang-format -i $(CMD_SRC) $(LIB_SRC) $(wildcard */*.h) $(UNIT_SRC)
+	clang-format -i $(CMD_SRC) $(LIB_SRC) $(wildcard */*.h lib/*/*.h lib/*/*/*.h) $(UNIT_SRC)
 
 clean:
 	rm -rf build silo

@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../lib/error.h"
-#include "../oci/oci.h"
+#include "lib/base/error.h"
+#include "oci/oci.h"
 
 enum cgroup_mode {
   CGROUP_MODE_UNIFIED, /* /sys/fs/cgroup is cgroup2 */

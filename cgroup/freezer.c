@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "cgroup/internal.h"
 
 static void
 nap(long us)

@@ -1,7 +1,7 @@
 /* silo create: make a container and leave its process waiting for `start`. */
 #include <stdio.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 static const char usage[] =
     "Usage: silo [global options] create [options] ID\n"

@@ -1,7 +1,7 @@
 /* silo delete: remove a container and everything silo made for it. */
 #include <stdio.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 static const char usage[] =
     "Usage: silo [global options] delete [--force] ID\n"

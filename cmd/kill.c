@@ -1,7 +1,7 @@
 /* silo kill: send a signal to a container's process (or all of them). */
 #include <stdio.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 static const char usage[] =
     "Usage: silo [global options] kill [--all] ID [SIGNAL]\n"

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 static const char migrate_usage[] =
     "Usage: silo [global options] migrate [options] ID HOST:PORT\n"

@@ -1,7 +1,7 @@
 /* silo pause / resume: freeze and thaw every process of a container. */
 #include <stdio.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 static const char pause_usage[] = "Usage: silo [global options] pause ID\n"
                                   "\n"

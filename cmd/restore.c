@@ -1,7 +1,7 @@
 /* silo restore: bring a checkpointed container back with CRIU (runc's flags). */
 #include <stdio.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 static const char usage[] =
     "Usage: silo [global options] restore [options] ID\n"

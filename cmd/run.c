@@ -1,7 +1,7 @@
 /* silo run: create and start a container; in the foreground, wait for it. */
 #include <stdio.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 static const char usage[] =
     "Usage: silo [global options] run [options] ID\n"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 static const char usage[] =
     "Usage: silo [global options] sandbox [options] (--image IMAGE | --rootfs DIR)\n"

@@ -1,7 +1,7 @@
 /* silo spec: write a default config.json. */
 #include <stdio.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 static const char usage[] =
     "Usage: silo [global options] spec [options]\n"

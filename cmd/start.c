@@ -1,7 +1,7 @@
 /* silo start: let a created container's process run its program. */
 #include <stdio.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 static const char usage[] = "Usage: silo [global options] start ID\n"
                             "\n"

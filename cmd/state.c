@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 static const char usage[] = "Usage: silo [global options] state ID\n"
                             "\n"

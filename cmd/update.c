@@ -1,7 +1,7 @@
 /* silo update: change the resource limits of a running container. */
 #include <stdio.h>
 
-#include "cmd.h"
+#include "cmd/cmd.h"
 
 static const char usage[] =
     "Usage: silo [global options] update [options] ID\n"

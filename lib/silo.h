@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "lib/base/error.h"
 
 enum silo_log_format { SILO_LOG_TEXT, SILO_LOG_JSON };
 enum silo_cgroup_manager { SILO_CGROUP_CGROUPFS, SILO_CGROUP_SYSTEMD, SILO_CGROUP_DISABLED };
@@ -32,7 +32,7 @@ void silo_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Logs a command's final error ("silo: create `web`: ...") to stderr and the log. */
 void silo_log_failure(const struct silo_error *err);
 
-/* main() hands its argv over, for the sealed re-exec (see lib/cloned.c). */
+/* main() hands its argv over, for the sealed re-exec (see lib/runtime/create/cloned.c). */
 void silo_save_argv(char **argv);
 
 /* ---- lifecycle ---- */

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "netns.h"
+#include "netns/netns.h"
 
 int
 nn_ip_parse(const char *s, uint32_t *ip)

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "netns.h"
+#include "netns/netns.h"
 
 int
 nn_ip6_parse(const char *s, struct in6_addr *ip)

@@ -14,7 +14,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "netns.h"
+#include "netns/netns.h"
 
 int
 nn_sysctl_get(const char *key, char *buf, size_t len)

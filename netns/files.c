@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "netns.h"
+#include "netns/netns.h"
 
 char *
 nn_hosts_content(const char *hostname, uint32_t ip, const struct in6_addr *ip6)

@@ -19,7 +19,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "netns.h"
+#include "netns/netns.h"
 
 void
 nn_lease_free(struct nn_lease *l)

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "netns.h"
+#include "netns/netns.h"
 
 bool
 nn_store_bridge_subnet6(const struct nn_store *st, const char *bridge, struct nn_subnet6 *out)

@@ -1,5 +1,5 @@
 /* silo netns/: networking of silo's own for standalone containers (see
- * silo-network(7)).  The whole API of the module; lib/network.c is its only user.
+ * silo-network(7)).  The whole API of the module; lib/network/network.c is its only user.
  *
  *   addr.c    IPv4 addresses and subnets, overlap checks, names, published ports
  *   addr6.c   IPv6 prefixes: parsing, overlap checks, the default ULA /64
@@ -12,7 +12,7 @@
  *             (libnftables)
  *   files.c   generated /etc/hosts and /etc/resolv.conf; network.json
  *
- * Like oci/ and cgroup/ it depends only on lib/error.h.  IPv4 addresses are
+ * Like oci/ and cgroup/ it depends only on lib/base/error.h.  IPv4 addresses are
  * uint32_t in host byte order, IPv6 ones struct in6_addr (network order).  silo
  * is single-threaded: nn_nl_open and nn_netns_sysctl_set may setns() into a
  * container's network namespace for a moment (a socket or an open /proc/sys file
@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../lib/error.h"
+#include "lib/base/error.h"
 
 #define NN_IFNAMSIZ       16 /* IFNAMSIZ: 15 characters and the NUL */
 #define NN_DEFAULT_BRIDGE "silo0"

@@ -29,7 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "netns.h"
+#include "netns/netns.h"
 
 #define T  "ip " NN_TABLE
 #define T6 "ip6 " NN_TABLE

@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "netns.h"
+#include "netns/netns.h"
 
 #define RECV_SIZE 32768
 

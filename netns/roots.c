@@ -24,7 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "netns.h"
+#include "netns/netns.h"
 
 struct roots {
   char **v;

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../lib/error.h"
+#include "lib/base/error.h"
 
 /* GNU C predefines `linux` as 1 (-std=gnu11); struct oci_config has a member of that
  * name.  __linux__ stays defined for platform checks. */

@@ -3,7 +3,7 @@
 # calls apt-get when a package is missing, so it is fast on a ready machine.
 set -euo pipefail
 
-# criu + libprotobuf-c-dev: criu.h and libcriu.so.2 for checkpoint/restore (lib/criu.c
+# criu + libprotobuf-c-dev: criu.h and libcriu.so.2 for checkpoint/restore (lib/criu/criu.c
 # dlopens libcriu; the criu binary it drives is the user's choice: --criu / $CRIU).
 BUILD_DEPS=(gcc make pkg-config libseccomp-dev libcap-ng-dev libjansson-dev libarchive-dev
 	libcmocka-dev libmnl-dev libnftables-dev libsystemd-dev criu libprotobuf-c-dev)

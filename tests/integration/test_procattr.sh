@@ -1,6 +1,6 @@
 #!/bin/bash
 # Attributes of the container process that the kernel keeps across execve
-# (lib/procattr.c): linux.personality, process.scheduler, process.ioPriority,
+# (lib/runtime/process/procattr.c): linux.personality, process.scheduler, process.ioPriority,
 # linux.memoryPolicy (runtime-spec 1.3) and process.execCPUAffinity (exec only).
 # Each is seen from inside the container and from the host, for the container's
 # process and an exec'd one; bad values are refused and leave nothing.

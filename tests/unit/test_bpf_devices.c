@@ -59,7 +59,7 @@ test_instruction_counts(void **state)
   struct oci_device_cgroup hidden[] = {RULE(true, 'c', 1, 3, "rwm"), RULE(true, 'b', 8, ANY, "r"),
                                        RULE(true, 'a', ANY, ANY, "rwm")};
   assert_int_equal(count(hidden, 3), 6 + 2);
-  /* silo's default list (lib/devices.c) behind the spec's "deny all" */
+  /* silo's default list (lib/runtime/rootfs/devices.c) behind the spec's "deny all" */
   struct oci_device_cgroup defaults[] = {
       RULE(false, 'a', ANY, ANY, "rwm"), RULE(true, 'c', ANY, ANY, "m"),
       RULE(true, 'b', ANY, ANY, "m"),    RULE(true, 'c', 1, 3, "rwm"),

@@ -1,4 +1,4 @@
-/* Unit tests of the pure parts of reading images (lib/image_meta.c, image_sha256.c):
+/* Unit tests of the pure parts of reading images (lib/image/meta.c, lib/base/sha256.c):
  * member names, whiteouts, digests, the image config, OCI index and manifest, and
  * docker-save's manifest.json. */
 #include <errno.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "lib/image.h"
+#include "lib/image/image.h"
 
 #define UNUSED __attribute__((unused))
 

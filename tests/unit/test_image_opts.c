@@ -1,5 +1,5 @@
-/* Unit tests of `silo sandbox`'s pure parts (lib/sandbox_opts.c, sandbox_seccomp.c,
- * sandbox_rootless.c): durations, sizes, CPUs, binds, capability names, ids, the
+/* Unit tests of `silo sandbox`'s pure parts (lib/sandbox/opts.c, lib/sandbox/seccomp.c,
+ * lib/sandbox/rootless.c): durations, sizes, CPUs, binds, capability names, ids, the
  * rendering of Docker's seccomp profile for a capability set, /etc/subuid ranges
  * and the delegated-cgroup check of rootless sandboxes. */
 #include <errno.h>
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "lib/sandbox.h"
+#include "lib/sandbox/sandbox.h"
 
 #define UNUSED __attribute__((unused))
 

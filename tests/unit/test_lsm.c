@@ -1,4 +1,4 @@
-/* Unit tests of lib/lsm.c's pure parts: linux.mountLabel as a mount's context=
+/* Unit tests of lib/runtime/process/lsm.c's pure parts: linux.mountLabel as a mount's context=
  * option, and which filesystems take it. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "lib/core.h"
+#include "lib/runtime/plan.h"
 
 #define UNUSED __attribute__((unused))
 #define LABEL  "system_u:object_r:container_file_t:s0:c1,c2"

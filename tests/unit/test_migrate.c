@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/migrate.h"
+#include "lib/migrate/migrate.h"
 
 static void
 hmac_hex(const char *key, size_t kl, const char *msg, size_t ml, char out[65])

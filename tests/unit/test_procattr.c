@@ -1,4 +1,4 @@
-/* Unit tests of lib/procattr.c's pure parts: CPU and node lists ("0-3,7"). */
+/* Unit tests of lib/runtime/process/procattr.c's pure parts: CPU and node lists ("0-3,7"). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "lib/core.h"
+#include "lib/runtime/plan.h"
 
 #define UNUSED __attribute__((unused))
 #define BITS   128

@@ -1,4 +1,4 @@
-/* Unit tests for lib/seccomp.c: profile validation (error texts), and real filters
+/* Unit tests for lib/runtime/process/seccomp.c: profile validation (error texts), and real filters
  * loaded in forked children (errno, argument conditions, notify, kill, Docker's profile).
  * Needs root or unprivileged seccomp (children set no_new_privs); run from the repo root. */
 #include <setjmp.h>
@@ -24,7 +24,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "lib/seccomp.h"
+#include "lib/runtime/process/seccomp.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
 

@@ -1,0 +1,313 @@
+/* silo: file helpers, and path resolution that cannot escape a root.
+ *
+ * Every path inside a container's rootfs is resolved with openat2(RESOLVE_IN_ROOT):
+ * a symlink or ".." in the image is resolved as if the rootfs were "/", so a
+ * malicious image cannot make silo mount or write on the host (CVE-2021-30465).
+ * Kernels without openat2 get a component-by-component walk with the same rules.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "lib/runtime/plan.h"
+
+int
+read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct silo_error *err)
+{
+  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return silo_err(err, errno, "open `%s`", path);
+
+  size_t cap = 4096, n = 0;
+  _cleanup_free_ char *b = xmalloc(cap);
+  for (;;) {
+    if (n + 1 >= cap) b = xrealloc(b, cap *= 2);
+    ssize_t r = read(fd, b + n, cap - n - 1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return silo_err(err, errno, "read `%s`", path);
+    }
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  b[n] = '\0';
+  if (len) *len = n;
+  *buf = steal_ptr(&b);
+  return 0;
+}
+
+int
+read_file(const char *path, char **buf, size_t *len, struct silo_error *err)
+{
+  return read_file_at(AT_FDCWD, path, buf, len, err);
+}
+
+int
+write_file_at(int dirfd, const char *path, const char *data, size_t len, struct silo_error *err)
+{
+  _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return silo_err(err, errno, "open `%s`", path);
+  ssize_t r = write(fd, data, len);
+  if (r < 0) return silo_err(err, errno, "write `%s`", path);
+  if ((size_t)r != len) return silo_err(err, EIO, "short write to `%s`", path);
+  return 0;
+}
+
+int
+write_file(const char *path, const char *data, size_t len, struct silo_error *err)
+{
+  return write_file_at(AT_FDCWD, path, data, len, err);
+}
+
+int
+write_file_atomic(int dirfd, const char *name, const char *data, size_t len, struct silo_error *err)
+{
+  char tmp[NAME_MAX + 1];
+  snprintf(tmp, sizeof tmp, ".%s.tmp", name);
+  _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return silo_err(err, errno, "create `%s`", tmp);
+  ssize_t r = write(fd, data, len);
+  if (r < 0 || (size_t)r != len) {
+    int e = r < 0 ? errno : EIO;
+    unlinkat(dirfd, tmp, 0);
+    return silo_err(err, e, "write `%s`", tmp);
+  }
+  if (renameat(dirfd, tmp, dirfd, name) < 0) {
+    int e = errno;
+    unlinkat(dirfd, tmp, 0);
+    return silo_err(err, e, "rename `%s`", name);
+  }
+  return 0;
+}
+
+/* ---- resolution inside a root ---- */
+
+static int openat2_works = -1; /* unknown, yes, no: probed on first use */
+
+/* Resolves path lexically inside the root: each symlink met is read and its target
+ * spliced in (absolute targets restart from the root), ".." never climbs above it.
+ * Components that do not exist are kept as they are.  The result (in out, "" for
+ * the root itself) has no symlinks at the time of the call. */
+static int
+canonicalize_in_root(int rootfd, const char *path, char out[PATH_MAX], struct silo_error *err)
+{
+  char *cur = out;
+  cur[0] = '\0';
+  _cleanup_free_ char *todo = xstrdup(path);
+  int links = 0;
+  for (;;) {
+    char *p = todo;
+    while (*p == '/') p++;
+    if (*p == '\0') break;
+    char *slash = strchr(p, '/');
+    size_t clen = slash ? (size_t)(slash - p) : strlen(p);
+    char comp[NAME_MAX + 1];
+    if (clen > NAME_MAX) return silo_err(err, ENAMETOOLONG, "resolve `%s`", path);
+    memcpy(comp, p, clen);
+    comp[clen] = '\0';
+    char *rest = p + clen;
+    if (strcmp(comp, "..") == 0) {
+      char *last = strrchr(cur, '/');
+      if (last) *last = '\0';
+    } else if (strcmp(comp, ".") != 0) {
+      char cand[PATH_MAX], target[PATH_MAX];
+      if ((size_t)snprintf(cand, sizeof cand, "%s/%s", cur, comp) >= sizeof cand)
+        return silo_err(err, ENAMETOOLONG, "resolve `%s`", path);
+      ssize_t n = readlinkat(rootfd, cand + 1, target, sizeof target - 1);
+      if (n >= 0) {
+        if (++links > 40) return silo_err(err, ELOOP, "resolve `%s`", path);
+        target[n] = '\0';
+        if (target[0] == '/') cur[0] = '\0';
+        char *nt = xasprintf("%s/%s", target, rest);
+        free(todo);
+        todo = nt;
+        continue;
+      }
+      memcpy(cur, cand, PATH_MAX);
+    }
+    memmove(todo, rest, strlen(rest) + 1);
+  }
+  return 0;
+}
+
+/* Walks a canonical path one component at a time with O_NOFOLLOW, so a symlink
+ * swapped in after canonicalize_in_root makes it fail (ELOOP) instead of escaping;
+ * with `create`, missing directories are made on the way. */
+static int
+walk_nofollow(int rootfd, const char *canon, const char *path, int flags, mode_t mode, bool create,
+              struct silo_error *err)
+{
+  _cleanup_free_ char *copy = xstrdup(canon);
+  _cleanup_close_ int dir = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+  if (dir < 0) return silo_err(err, errno, "dup root fd");
+  char *save = NULL, *comp = strtok_r(copy, "/", &save);
+  if (!comp) { /* the root itself */
+    char p[PROC_FD_PATH_MAX];
+    int fd = open(proc_fd_path(p, dir), flags | O_CLOEXEC, mode);
+    return fd < 0 ? silo_err(err, errno, "open `%s`", path) : fd;
+  }
+  while (comp) {
+    char *next = strtok_r(NULL, "/", &save);
+    int f = next ? O_PATH | O_DIRECTORY : flags;
+    int fd = openat(dir, comp, f | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0 && errno == ENOENT && create) {
+      if (mkdirat(dir, comp, mode ? mode : 0755) < 0 && errno != EEXIST)
+        return silo_err(err, errno, "mkdir `%s`", path);
+      fd = openat(dir, comp, f | O_NOFOLLOW | O_CLOEXEC, mode);
+    }
+    if (fd < 0) return silo_err(err, errno, "open `%s`", path);
+    close(dir);
+    dir = fd;
+    comp = next;
+  }
+  return steal_fd(&dir);
+}
+
+/* Fallback for kernels without openat2: canonicalise, then walk without following. */
+static int
+open_in_root_fallback(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err)
+{
+  char canon[PATH_MAX];
+  if (canonicalize_in_root(rootfd, path, canon, err) < 0) return -1;
+  return walk_nofollow(rootfd, canon, path, flags, mode, false, err);
+}
+
+int
+open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err)
+{
+  if (openat2_works != 0) {
+    struct open_how how = {
+        .flags = (uint64_t)(flags | O_CLOEXEC),
+        .mode = (flags & O_CREAT) ? mode : 0,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    const char *rel = path;
+    while (*rel == '/') rel++;
+    int fd = (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof how);
+    if (fd >= 0) {
+      openat2_works = 1;
+      return fd;
+    }
+    if (errno != ENOSYS) {
+      openat2_works = 1;
+      /* EAGAIN: a rename raced the lookup; retry once the slow, safe way. */
+      if (errno != EAGAIN) return silo_err(err, errno, "open `%s`", path);
+    } else {
+      openat2_works = 0;
+    }
+  }
+  return open_in_root_fallback(rootfd, path, flags, mode, err);
+}
+
+int
+mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *err)
+{
+  int fd = open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0, err);
+  if (fd >= 0 || err->errnum != ENOENT) return fd;
+  /* Missing levels are created where the path leads inside the root, symlinks
+   * included (an absolute link is taken relative to the root, never the host). */
+  char canon[PATH_MAX];
+  silo_err_clear(err);
+  if (canonicalize_in_root(rootfd, path, canon, err) < 0) return -1;
+  return walk_nofollow(rootfd, canon, path, O_PATH | O_DIRECTORY, mode, true, err);
+}
+
+int
+mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *err)
+{
+  if (is_dir) return mkdir_in_root(rootfd, path, 0755, err);
+  int fd = open_in_root(rootfd, path, O_PATH, 0, err);
+  if (fd >= 0 || err->errnum != ENOENT) return fd;
+
+  _cleanup_free_ char *dir = xstrdup(path);
+  char *slash = strrchr(dir, '/');
+  const char *base = path;
+  if (slash) {
+    *slash = '\0';
+    base = path + (slash - dir) + 1;
+  }
+  /* The file's own name may be a dangling symlink: create where it leads, inside. */
+  char canon[PATH_MAX];
+  silo_err_clear(err);
+  if (canonicalize_in_root(rootfd, path, canon, err) < 0) return -1;
+  char *cslash = strrchr(canon, '/');
+  if (!cslash) return silo_err(err, EINVAL, "create `%s`", path);
+  *cslash = '\0';
+  _cleanup_close_ int dfd = mkdir_in_root(rootfd, canon[0] ? canon : "/", 0755, err);
+  if (dfd < 0) return -1;
+  /* O_NOFOLLOW|O_EXCL: never create through a symlink planted meanwhile. */
+  _cleanup_close_ int created =
+      openat(dfd, cslash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (created < 0 && errno != EEXIST) return silo_err(err, errno, "create `%s`", path);
+  (void)base;
+  return open_in_root(rootfd, path, O_PATH, 0, err);
+}
+
+int
+rm_rf_at(int dirfd, const char *name)
+{
+  if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return 0;
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return -1;
+  DIR *d = fdopendir(fd);
+  if (!d) {
+    close(fd);
+    return -1;
+  }
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+    rm_rf_at(fd, de->d_name);
+  }
+  closedir(d);
+  return unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+const char *
+proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd)
+{
+  snprintf(buf, PROC_FD_PATH_MAX, "/proc/self/fd/%d", fd);
+  return buf;
+}
+
+int
+proc_stat(pid_t pid, char *state, unsigned long long *start_time)
+{
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  /* comm may hold spaces and parentheses: fields start after the last ')'. */
+  char *p = strrchr(buf, ')');
+  if (!p) return -1;
+  p += 2;
+  if (state) *state = *p;
+  /* field 3 is state; starttime is field 22: skip 19 more fields. */
+  for (int i = 0; i < 19 && p; i++) {
+    p = strchr(p, ' ');
+    if (p) p++;
+  }
+  if (!p) return -1;
+  if (start_time) *start_time = strtoull(p, NULL, 10);
+  return 0;
+}
+
+void
+timestamp_now(char *buf, size_t len)
+{
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
+}

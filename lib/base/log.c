@@ -1,0 +1,93 @@
+/* silo: logging to stderr and to --log FILE, as text or as the JSON lines
+ * ({"level","msg","time"}) that Podman (conmon) and containerd read back. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/runtime/plan.h"
+
+static int log_fd = -1;
+static enum silo_log_format log_format;
+static bool log_debug;
+
+int
+silo_log_open(struct silo_context *ctx, struct silo_error *err)
+{
+  log_format = ctx->log_format;
+  log_debug = ctx->debug;
+  if (ctx->log_path == NULL || ctx->log_path[0] == '\0') return 0;
+  /* O_CLOEXEC: the container process must never inherit the runtime's log. */
+  log_fd = open(ctx->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (log_fd < 0) return silo_err(err, errno, "open log file `%s`", ctx->log_path);
+  return 0;
+}
+
+static void
+json_escape(char *out, size_t len, const char *in)
+{
+  size_t o = 0;
+  for (; *in && o + 7 < len; in++) {
+    unsigned char ch = (unsigned char)*in;
+    if (ch == '"' || ch == '\\') {
+      out[o++] = '\\';
+      out[o++] = (char)ch;
+    } else if (ch == '\n') {
+      out[o++] = '\\';
+      out[o++] = 'n';
+    } else if (ch < 0x20) {
+      o += (size_t)snprintf(out + o, len - o, "\\u%04x", ch);
+    } else {
+      out[o++] = (char)ch;
+    }
+  }
+  out[o] = '\0';
+}
+
+static void
+log_write(const char *level, const char *fmt, va_list ap)
+{
+  char msg[SILO_ERROR_MSG_MAX + 256];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+
+  bool is_debug = strcmp(level, "debug") == 0;
+  if (!is_debug || log_debug) {
+    /* Text on stderr always reaches the user, whatever --log says. */
+    dprintf(2, "%s%s\n", strcmp(level, "error") == 0 ? "" : (is_debug ? "debug: " : "warning: "),
+            msg);
+  }
+  if (log_fd < 0 || (is_debug && !log_debug)) return;
+
+  char ts[64];
+  timestamp_now(ts, sizeof ts);
+  if (log_format == SILO_LOG_JSON) {
+    char esc[sizeof msg * 2];
+    json_escape(esc, sizeof esc, msg);
+    dprintf(log_fd, "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n", level, esc, ts);
+  } else {
+    char esc[sizeof msg * 2];
+    json_escape(esc, sizeof esc, msg);
+    dprintf(log_fd, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, esc);
+  }
+}
+
+#define LOG_FN(name, level)                                                                        \
+  void name(const char *fmt, ...)                                                                  \
+  {                                                                                                \
+    va_list ap;                                                                                    \
+    va_start(ap, fmt);                                                                             \
+    log_write(level, fmt, ap);                                                                     \
+    va_end(ap);                                                                                    \
+  }
+
+LOG_FN(silo_log_error, "error")
+LOG_FN(silo_log_warn, "warning")
+LOG_FN(silo_log_debug, "debug")
+
+void
+silo_log_failure(const struct silo_error *err)
+{
+  char buf[SILO_ERROR_MSG_MAX + 128];
+  silo_log_error("silo: %s", silo_err_str(err, buf, sizeof buf));
+}

@@ -1,0 +1,158 @@
+/* silo lib/: container images for `silo sandbox` (private to lib/).
+ *
+ *   lib/base/sha256.c   SHA-256, to verify blobs while they are read
+ *   lib/base/archive.c  libarchive, loaded with dlopen on first use (see there why)
+ *   lib/image/meta.c     pure parsing: paths, whiteout names, digests, index/manifest/config
+ *   lib/image/layer.c    one layer tar -> one directory in overlay format
+ *   image.c          an image (OCI layout or docker-save archive, file or directory)
+ *                    -> its config and its layers unpacked in the cache
+ *
+ * Cache layout (the layers directory is <root>/.sandbox/layers as root, see
+ * sandbox.h for rootless sandboxes):
+ *   <layers>/<sha256 hex>/   one unpacked layer, read-only once renamed there
+ *   <layers>/tmp-<pid>-<hex> a layer being unpacked by process <pid>
+ * A layer's name is the digest of its blob as stored in the image (compressed or not),
+ * checked while the blob is read: a directory named <hex> is complete and verified.
+ * Whiteouts are stored the way overlayfs reads them: `.wh.NAME` becomes a 0/0
+ * character device NAME, `.wh..wh..opq` the xattr trusted.overlay.opaque=y on its
+ * directory (user.overlay.opaque=y for an overlay mounted in a user namespace,
+ * with the userxattr option).
+ */
+#ifndef SILO_IMAGE_H
+#define SILO_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/base/error.h"
+
+/* ---- lib/base/sha256.c ---- */
+struct sha256 {
+  uint32_t h[8];
+  uint64_t len;
+  unsigned char buf[64];
+  size_t n;
+};
+void sha256_init(struct sha256 *s);
+void sha256_update(struct sha256 *s, const void *data, size_t len);
+/* Finishes and writes the 64 lowercase hex digits (plus NUL). */
+void sha256_hex(struct sha256 *s, char out[65]);
+
+/* ---- lib/image/meta.c: pure functions (unit tested) ---- */
+
+/* "sha256:<64 lowercase hex>" -> the hex part; false for anything else (other
+ * algorithms, wrong length, a path in disguise). */
+bool image_digest_hex(const char *digest, char hex[65]);
+/* A tar member name made relative and clean: leading "/" and "./" dropped, "//" and
+ * "/./" collapsed, a trailing "/" dropped; "" is the root itself.  -1 (EINVAL) when
+ * a ".." component would leave the root, or ENAMETOOLONG. */
+int image_clean_path(const char *in, char *out, size_t len);
+
+enum image_whiteout {
+  IMAGE_WH_NONE,   /* an ordinary entry */
+  IMAGE_WH_FILE,   /* .wh.NAME: NAME of the layers below is deleted; *target = dir/NAME */
+  IMAGE_WH_OPAQUE, /* dir/.wh..wh..opq: dir hides the layers below; *target = dir ("" = root) */
+  IMAGE_WH_META,   /* .wh..wh.* (aufs bookkeeping such as .wh..wh.plnk): skipped */
+};
+/* Classifies a clean path (see image_clean_path). */
+enum image_whiteout image_whiteout_of(const char *path, char *target, size_t len);
+
+/* The host's architecture in the OCI/Go spelling ("amd64", "arm64"...). */
+const char *image_host_arch(void);
+/* The OCI spelling of a uname machine ("x86_64" -> "amd64"); NULL when unknown. */
+const char *image_arch_of_machine(const char *machine);
+
+/* The parts of an image config (OCI image-spec config.md) that sandbox uses. */
+struct image_config {
+  char *architecture, *os, *variant;
+  char **entrypoint, **cmd, **env; /* NULL-terminated (or NULL) */
+  size_t n_entrypoint, n_cmd, n_env;
+  char *workdir, *user; /* NULL when absent or empty */
+  char **diff_ids;      /* rootfs.diff_ids, as given ("sha256:...") */
+  size_t n_diff_ids;
+};
+int image_config_parse(const char *buf, size_t len, struct image_config *c, struct silo_error *err);
+void image_config_free(struct image_config *c);
+
+/* A content descriptor (OCI descriptor.md) with its platform when given. */
+struct image_desc {
+  char *media_type;
+  char hex[65]; /* the sha256 digest */
+  int64_t size;
+  char *os, *arch, *variant; /* platform, NULL when absent */
+};
+/* index.json (or a nested index): its manifests. */
+int image_index_parse(const char *buf, size_t len, struct image_desc **out, size_t *n,
+                      struct silo_error *err);
+struct image_manifest {
+  struct image_desc config;
+  struct image_desc *layers;
+  size_t n_layers;
+};
+int image_manifest_parse(const char *buf, size_t len, struct image_manifest *m,
+                         struct silo_error *err);
+void image_desc_free(struct image_desc *d);
+void image_descs_free(struct image_desc *d, size_t n);
+void image_manifest_free(struct image_manifest *m);
+/* True for index media types (OCI index, Docker manifest list). */
+bool image_is_index_type(const char *media_type);
+
+/* manifest.json of `docker save`: its first image. */
+struct docker_manifest {
+  char *config;  /* path of the config in the archive */
+  char **layers; /* paths of the layer tars, bottom first */
+  size_t n_layers;
+  size_t n_images; /* how many images the archive holds (the first is used) */
+};
+int image_docker_manifest_parse(const char *buf, size_t len, struct docker_manifest *m,
+                                struct silo_error *err);
+void image_docker_manifest_free(struct docker_manifest *m);
+
+/* ---- lib/image/layer.c ---- */
+
+/* How layers are written to disk. */
+struct image_unpack_opts {
+  /* 0: every id can be an owner (root).  Else unpacking runs as root of a user
+   * namespace that maps only the ids 0..id_count-1 (a rootless sandbox): an owner
+   * above becomes 0 (the user) and its file loses its setuid / setgid bit, and
+   * device nodes, which cannot be made there, are left out. */
+  uint32_t id_count;
+  /* Opaque directories as user.overlay.opaque (overlayfs's userxattr mode, for
+   * overlays mounted in a user namespace) instead of trusted.overlay.opaque. */
+  bool userxattr;
+};
+
+/* Where a layer's bytes come from: fill() returns up to `cap` bytes in *buf (0 at
+ * the end, -1 with err set on failure). */
+struct layer_source {
+  void *ctx;
+  ssize_t (*fill)(void *ctx, void *buf, size_t cap, struct silo_error *err);
+};
+/* Unpacks the layer tar (plain, gzip or zstd) from src into dirfd, converting
+ * whiteouts, and checks that the bytes read have the sha256 `hex` (and `size` bytes
+ * when size >= 0).  `name` names the layer in errors. */
+int image_layer_unpack(struct layer_source *src, int dirfd, const char *hex, int64_t size,
+                       const char *name, const struct image_unpack_opts *opts,
+                       struct silo_error *err);
+
+/* ---- image.c ---- */
+struct image {
+  struct image_config config;
+  char **layers; /* absolute paths of the unpacked layers, bottom first */
+  size_t n_layers;
+};
+/* Reads the image at `path` (OCI layout or docker-save, a tar file (gzip/zstd too)
+ * or a directory), checks its platform against the host and makes sure every
+ * layer is in `cache_dir` (unpacking the missing ones).  Nothing is left in the
+ * cache on failure but complete, verified layers. */
+int image_prepare(const char *path, const char *cache_dir, const struct image_unpack_opts *opts,
+                  struct image *img, struct silo_error *err);
+void image_free(struct image *img);
+
+/* ---- lib/base/archive.c ---- */
+struct libarchive;
+/* libarchive.so.13, loaded on first use; NULL (err set) when it is missing. */
+const struct libarchive *libarchive_get(struct silo_error *err);
+
+#endif

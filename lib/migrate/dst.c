@@ -1,0 +1,561 @@
+/* silo: `migrate-receive` — the destination of `silo migrate`.
+ *
+ * One connection at a time: authenticate (a peer without the token is refused and
+ * the receiver goes on listening), check the OFFER before the source freezes
+ * anything (arch, id free, CRIU, lazy-pages support, the namespaces and bind
+ * sources the config needs), then take what comes: the rootfs into
+ * BUNDLE_DIR/<id>/rootfs, image trees into BUNDLE_DIR/<id>/.migrate/, and RESTORE.
+ *
+ * A restored container is the receiver's only after COMMIT: until then a guardian
+ * process deletes it if the source goes away, aborts, or this receiver dies.
+ * Postcopy: CRIU's lazy-pages daemon gets its pages through the tunnel; if it
+ * fails before it has every page, the container (whose memory is then incomplete)
+ * is deleted and the source resumes its frozen copy.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "lib/migrate/migrate.h"
+
+struct dst {
+  struct silo_context *ctx;
+  const struct silo_migrate_receive_opts *o;
+  struct mig_token tok;
+  struct mig_conn c;
+  char *id, *bundle, *migdir, *rootfs, *strategy;
+  bool bundle_created, lazy, restored, committed, daemon_done;
+  int ps_local; /* postcopy: our end of the lazy-pages daemon's page-server socket */
+  struct mig_manifest known;
+  struct mig_child restore, daemon;
+  struct mig_guard guard;
+  struct mig_pump *pump;
+  uint64_t rootfs_bytes, image_bytes;
+  double t0, t_restore;
+};
+
+static void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void
+info(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("silo migrate-receive: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+static const char *
+bundle_dir(const struct dst *d)
+{
+  return d->o->bundle_dir ? d->o->bundle_dir : "/var/lib/silo/migrate";
+}
+
+/* ---- the offer ---- */
+
+static int
+check_config(struct dst *d, const struct oci_config *cfg, struct silo_error *err)
+{
+  if (cfg->process && cfg->process->terminal)
+    return silo_err(err, ENOTSUP, "containers with a terminal cannot migrate");
+  const struct oci_linux *l = cfg->linux;
+  for (size_t i = 0; l && i < l->n_namespaces; i++) {
+    const char *p = l->namespaces[i].path;
+    if (p && access(p, F_OK) < 0)
+      return silo_err(err, errno,
+                      "the container joins the namespace `%s`, which this host lacks (make it, "
+                      "with the same addresses, before migrating)",
+                      p);
+  }
+  for (size_t i = 0; i < cfg->n_mounts; i++) {
+    const struct oci_mount *m = &cfg->mounts[i];
+    bool bind = m->type && strcmp(m->type, "bind") == 0;
+    for (size_t k = 0; k < m->n_options && !bind; k++)
+      bind = !strcmp(m->options[k], "bind") || !strcmp(m->options[k], "rbind");
+    if (!bind || !m->source) continue;
+    if (m->source[0] != '/')
+      return silo_err(err, ENOTSUP,
+                      "bind mount `%s` has the relative source `%s`: migrated "
+                      "containers need absolute bind sources",
+                      m->destination, m->source);
+    if (access(m->source, F_OK) < 0)
+      return silo_err(err, errno,
+                      "bind mount `%s`: its source `%s` is missing here (volumes do "
+                      "not move: provide them on this host)",
+                      m->destination, m->source);
+  }
+  (void)d;
+  return 0;
+}
+
+/* config.json for this host: rootfs under the bundle, the cgroup parent. */
+static char *
+local_config(struct dst *d, const char *text, size_t len, const struct oci_config *cfg)
+{
+  json_error_t je;
+  json_t *j = json_loadb(text, len, 0, &je);
+  if (!j) return NULL;
+  const char *root = cfg->root_path && cfg->root_path[0] != '/' ? cfg->root_path : "rootfs";
+  d->rootfs = xasprintf("%s/%s", d->bundle, root);
+  json_t *r = json_object_get(j, "root");
+  if (json_is_object(r)) json_object_set_new(r, "path", json_string(root));
+  if (d->o->cgroup_parent) {
+    json_t *l = json_object_get(j, "linux");
+    if (!json_is_object(l)) json_object_set_new(j, "linux", l = json_object());
+    json_object_set_new(l, "cgroupsPath", json_sprintf("%s/%s", d->o->cgroup_parent, d->id));
+  }
+  char *out = json_dumps(j, JSON_INDENT(2));
+  json_decref(j);
+  return out;
+}
+
+static int
+mkdir_p(const char *path, mode_t mode, struct silo_error *err)
+{
+  _cleanup_free_ char *p = xstrdup(path);
+  for (char *s = p + 1;; s++) {
+    if (*s != '/' && *s) continue;
+    char ch = *s;
+    *s = '\0';
+    if (mkdir(p, mode) < 0 && errno != EEXIST) return silo_err(err, errno, "mkdir `%s`", p);
+    *s = ch;
+    if (!ch) return 0;
+  }
+}
+
+static int
+accept_offer(struct dst *d, json_t *offer, struct silo_error *err)
+{
+  const char *id = json_string_value(json_object_get(offer, "id"));
+  const char *strategy = json_string_value(json_object_get(offer, "strategy"));
+  const char *arch = json_string_value(json_object_get(offer, "arch"));
+  json_t *cj = json_object_get(offer, "config");
+  if (!id || !strategy || !arch || !json_is_string(cj))
+    return silo_err(err, EPROTO, "malformed OFFER");
+  if (validate_id(id, err) < 0) return -1;
+  d->id = xstrdup(id);
+  d->strategy = xstrdup(strategy);
+  d->lazy = json_is_true(json_object_get(offer, "lazy"));
+  struct utsname u;
+  uname(&u);
+  if (strcmp(arch, u.machine) != 0)
+    return silo_err(err, EINVAL, "the container runs on %s, this host is %s", arch, u.machine);
+  _cleanup_close_ int rootfd = state_root_open(d->ctx, err);
+  if (rootfd < 0) return -1;
+  if (faccessat(rootfd, id, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return silo_err(err, EEXIST, "a container `%s` already exists here", id);
+  const char *text = json_string_value(cj);
+  size_t len = json_string_length(cj);
+  struct oci_config *cfg = oci_config_parse(text, len, err);
+  if (!cfg) return silo_err_wrap(err, "the container's config");
+  int r = check_config(d, cfg, err);
+  char version[32];
+  if (r == 0 && criu_version(d->ctx->criu, version, sizeof version, err) < 0) r = -1;
+  if (r == 0 && d->lazy && mig_lazy_pipe_check(err) < 0) r = -1;
+  if (r == 0 && d->lazy && !mig_criu_feature(d->ctx, "uffd-noncoop"))
+    r = silo_err(err, ENOTSUP,
+                 "postcopy needs userfaultfd (`criu check --feature uffd-noncoop` "
+                 "fails here)");
+  _cleanup_free_ char *conf = NULL;
+  if (r == 0) {
+    d->bundle = xasprintf("%s/%s", bundle_dir(d), id);
+    d->bundle_created = access(d->bundle, F_OK) < 0;
+    d->migdir = xasprintf("%s/.migrate", d->bundle);
+    conf = local_config(d, text, len, cfg);
+    if (!conf) r = silo_err(err, EINVAL, "the container's config");
+  }
+  oci_config_free(cfg);
+  if (r < 0) return -1;
+  if (mkdir_p(d->bundle, 0755, err) < 0) return -1;
+  _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (bfd < 0) return silo_err(err, errno, "bundle `%s`", d->bundle);
+  rm_rf_at(bfd, ".migrate");
+  if (mkdirat(bfd, ".migrate", 0700) < 0) return silo_err(err, errno, "mkdir `%s`", d->migdir);
+  if (write_file_atomic(bfd, "config.json", conf, strlen(conf), err) < 0) return -1;
+  info("%s: container `%s` (%s) into %s", d->c.peer, id, strategy, d->bundle);
+  return mig_send_json(&d->c, MIG_ACCEPT, json_pack("{s:s}", "bundle", d->bundle), err);
+}
+
+/* ---- restore ---- */
+
+static bool wait_socket(const char *path, double seconds);
+
+/* Postcopy: CRIU's lazy-pages daemon (it reads the images as it starts). */
+static int
+start_lazy_daemon(struct dst *d, struct silo_error *err)
+{
+  _cleanup_free_ char *img = xasprintf("%s/final", d->migdir);
+  _cleanup_free_ char *work = xasprintf("%s/work", d->migdir);
+  if ((mkdir(img, 0700) < 0 && errno != EEXIST) || (mkdir(work, 0700) < 0 && errno != EEXIST))
+    return silo_err(err, errno, "mkdir in `%s`", d->migdir);
+  int ps[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ps) < 0)
+    return silo_err(err, errno, "socketpair");
+  double t = mig_now();
+  int r = mig_lazy_daemon_start(d->ctx, img, work, ps[1], &d->daemon, err);
+  close(ps[1]);
+  _cleanup_free_ char *sock = xasprintf("%s/lazy-pages.socket", work);
+  if (r == 0 && !wait_socket(sock, 10)) {
+    char lines[1200];
+    _cleanup_free_ char *log = xasprintf("%s/lazy-pages.log", work);
+    mig_log_errors(log, lines, sizeof lines);
+    r = silo_err(err, ETIMEDOUT, "the lazy-pages daemon did not start%s", lines);
+  }
+  if (r < 0) {
+    close(ps[0]);
+    return -1;
+  }
+  silo_log_debug("migrate-receive: lazy-pages daemon up after %.3f s", mig_now() - t);
+  d->ps_local = ps[0];
+  return 0;
+}
+
+/* The guardian's action: the container never became ours. */
+static int
+undo(void *arg)
+{
+  struct dst *d = arg;
+  struct silo_error e = {0};
+  if (d->daemon.pid > 0) kill(d->daemon.pid, SIGKILL); /* the receiver's lazy-pages daemon */
+  if (silo_delete(d->ctx, d->id, true, &e) < 0 && e.errnum != ENOENT)
+    silo_log_warn("migrate-receive: delete `%s`: %s", d->id, e.msg);
+  _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (bfd >= 0) rm_rf_at(bfd, ".migrate");
+  _cleanup_close_ int pfd =
+      d->bundle_created ? open(bundle_dir(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (pfd >= 0) rm_rf_at(pfd, d->id);
+  return 0;
+}
+
+static int
+restore_tick(void *arg, struct silo_error *err)
+{
+  struct dst *d = arg;
+  if (!d->restored && mig_child_exited(&d->restore)) {
+    if (d->pump) d->pump->extra_fd = d->lazy ? d->daemon.pidfd : -1;
+    int r = mig_child_wait(&d->restore, 0, err);
+    mig_child_close(&d->restore);
+    if (r < 0) return silo_err_wrap(err, "restore");
+    d->restored = true;
+    d->t_restore = mig_now() - d->t_restore;
+    silo_log_debug("migrate-receive: restored in %.3f s", d->t_restore);
+    /* ours only after COMMIT (restore_frame) */
+    return mig_send_json(&d->c, MIG_RESTORED, json_object(), err) < 0 ? -1 : 0;
+  }
+  if (d->lazy && !d->daemon_done && mig_child_exited(&d->daemon)) {
+    if (d->pump) d->pump->extra_fd = -1;
+    if (!WIFEXITED(d->daemon.status) || WEXITSTATUS(d->daemon.status) != 0) {
+      /* A restore failing takes the daemon with it: its error says more. */
+      if (!d->restored && mig_child_wait(&d->restore, 10000, err) < 0 && err->errnum != ETIMEDOUT) {
+        mig_child_close(&d->restore);
+        return silo_err_wrap(err, "restore");
+      }
+      char lines[1200];
+      _cleanup_free_ char *log = xasprintf("%s/work/lazy-pages.log", d->migdir);
+      mig_log_errors(log, lines, sizeof lines);
+      return silo_err(err, EIO, "the lazy-pages daemon failed%s", lines);
+    }
+    d->daemon_done = true;
+  }
+  if (d->lazy && d->daemon_done && d->committed) return 1;
+  return 0;
+}
+
+static int
+restore_frame(void *arg, const struct mig_frame *f, struct silo_error *err)
+{
+  struct dst *d = arg;
+  if (f->type == MIG_COMMIT && d->restored) {
+    d->committed = true;
+    return d->lazy && !d->daemon_done ? 0 : 1;
+  }
+  if (f->type == MIG_ERROR || f->type == MIG_ABORT) return mig_frame_error(f, d->c.peer, err);
+  return silo_err(err, EPROTO, "%s sent %s during the restore", d->c.peer, mig_type_name(f->type));
+}
+
+/* What the restored init gets as stdio.  CRIU checks a regular file it replaces by
+ * mode and size: a log file of the bundle is made to match (sparse, the output
+ * continues at the file's offset); device nodes are opened here by path; pipes
+ * and the rest become BUNDLE/container.log. */
+static void
+stdio_fds(struct dst *d, json_t *info, int fds[3])
+{
+  fds[0] = fds[1] = fds[2] = -1;
+  size_t i;
+  json_t *e;
+  json_array_foreach(info, i, e)
+  {
+    int fd = (int)json_integer_value(json_object_get(e, "fd"));
+    const char *type = json_string_value(json_object_get(e, "type"));
+    const char *path = json_string_value(json_object_get(e, "path"));
+    mode_t mode = (mode_t)json_integer_value(json_object_get(e, "mode"));
+    off_t size = (off_t)json_integer_value(json_object_get(e, "size"));
+    if (fd < 0 || fd > 2 || fds[fd] >= 0 || !type || strcmp(type, "file") != 0) continue;
+    int flags = (fd ? O_WRONLY : O_RDONLY) | O_CLOEXEC | O_NOCTTY;
+    if (S_ISCHR(mode) && path && path[0] == '/') {
+      fds[fd] = open(path, flags);
+    } else if (S_ISREG(mode)) {
+      /* the same file for fds that shared one */
+      for (int k = 0; k < fd; k++)
+        if (fds[k] >= 0 && json_equal(json_object_get(json_array_get(info, (size_t)k), "key"),
+                                      json_object_get(e, "key")))
+          fds[fd] = fcntl(fds[k], F_DUPFD_CLOEXEC, 3);
+      if (fds[fd] >= 0) continue;
+      _cleanup_free_ char *p = xasprintf("%s/%s", d->bundle,
+                                         fd == 0   ? "stdin"
+                                         : fd == 1 ? "stdout.log"
+                                                   : "stderr.log");
+      unlink(p);
+      fds[fd] = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+      if (fds[fd] >= 0 && (fchmod(fds[fd], mode & 07777) < 0 || ftruncate(fds[fd], size) < 0)) {
+        close(fds[fd]);
+        fds[fd] = -1;
+      }
+    }
+  }
+  _cleanup_free_ char *log = xasprintf("%s/container.log", d->bundle);
+  for (int fd = 1; fd < 3; fd++)
+    if (fds[fd] < 0) fds[fd] = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+static bool
+wait_socket(const char *path, double seconds)
+{
+  double end = mig_now() + seconds;
+  struct stat st;
+  while (mig_now() < end) {
+    if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode)) return true;
+    usleep(5000);
+  }
+  return false;
+}
+
+static int
+do_restore(struct dst *d, json_t *req, struct silo_error *err)
+{
+  const char *images = json_string_value(json_object_get(req, "images"));
+  if (!images || strcmp(images, "final") != 0) return silo_err(err, EPROTO, "bad RESTORE");
+  _cleanup_free_ char *work = xasprintf("%s/work", d->migdir);
+  if (mkdir(work, 0700) < 0 && errno != EEXIST) return silo_err(err, errno, "mkdir `%s`", work);
+  d->t_restore = mig_now();
+  if (d->lazy && start_lazy_daemon(d, err) < 0) return -1;
+  int ps0 = d->ps_local;
+  d->ps_local = -1;
+  if (mig_guard_arm(&d->guard, undo, d, -1, err) < 0) {
+    if (ps0 >= 0) close(ps0);
+    return -1;
+  }
+  int stdio[3];
+  stdio_fds(d, json_object_get(req, "stdio"), stdio);
+  _cleanup_free_ char *img = xasprintf("%s/final", d->migdir);
+  struct mig_restore rr = {.ctx = d->ctx,
+                           .id = d->id,
+                           .bundle = d->bundle,
+                           .images = img,
+                           .work = work,
+                           .timeout = d->o->criu_timeout,
+                           .lazy = d->lazy,
+                           .paused = !d->lazy};
+  int r = mig_child_start(&d->restore, mig_restore_fn, &rr, stdio, err);
+  for (int i = 0; i < 3; i++)
+    if (stdio[i] >= 0) close(stdio[i]);
+  if (r < 0) {
+    if (ps0 >= 0) close(ps0);
+    return -1;
+  }
+  struct mig_pump p;
+  mig_pump_init(&p, &d->c, ps0);
+  p.on_tick = restore_tick;
+  p.on_frame = restore_frame;
+  p.arg = d;
+  p.extra_fd = d->restore.pidfd;
+  d->pump = &p;
+  r = mig_pump_run(&p, err);
+  d->pump = NULL;
+  d->image_bytes += p.from_peer;
+  mig_pump_free(&p);
+  if (r < 0) return -1;
+  mig_guard_release(&d->guard);
+  /* Cold: restored frozen, so that nothing ran here before the source gave the
+   * container up (it may still restore its own copy until COMMIT).  Now it runs. */
+  if (!d->lazy && silo_resume(d->ctx, d->id, err) < 0)
+    return silo_err_wrap(err, "resume the restored container (it stays paused here)");
+  return mig_send_json(&d->c, MIG_DONE, json_pack("{s:I}", "pages", (json_int_t)p.from_peer), err);
+}
+
+/* ---- one session ---- */
+
+static void
+rollback(struct dst *d)
+{
+  /* the daemon first: a lazy restore may be waiting on it */
+  if (d->daemon.pid > 0) mig_child_kill(&d->daemon);
+  mig_child_close(&d->daemon);
+  if (d->restore.pid > 0 && !d->restore.reaped) {
+    struct silo_error e = {0};
+    mig_child_wait(&d->restore, -1, &e); /* a half-done restore cleans up after itself */
+  }
+  mig_child_close(&d->restore);
+  if (d->guard.pid > 0) {
+    mig_guard_fire(&d->guard);
+  } else if (d->id && d->bundle) {
+    _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (bfd >= 0) rm_rf_at(bfd, ".migrate");
+  }
+  if (d->bundle && d->bundle_created) {
+    _cleanup_close_ int pfd = open(bundle_dir(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd >= 0) rm_rf_at(pfd, d->id);
+  }
+}
+
+static int
+session(struct dst *d, struct silo_error *err)
+{
+  json_t *j = NULL;
+  if (mig_recv_json(&d->c, MIG_OFFER, &j, err) < 0) return -1;
+  int r = accept_offer(d, j, err);
+  json_decref(j);
+  if (r < 0) return -1;
+  _cleanup_close_ int migfd = open(d->migdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (migfd < 0) return silo_err(err, errno, "`%s`", d->migdir);
+  for (;;) {
+    struct mig_frame f;
+    if (mig_recv(&d->c, &f, err) < 0) return -1;
+    switch (f.type) {
+    case MIG_MANIFEST:
+    case MIG_MANIFEST_END:
+      if (mig_sync_rootfs_recv(&d->c, &f, d->rootfs, &d->known, &d->rootfs_bytes, err) < 0)
+        return -1;
+      break;
+    case MIG_FILE: {
+      _cleanup_free_ char *tree = NULL;
+      if (mig_recv_tree(&d->c, migfd, &f, &tree, &d->image_bytes, err) < 0) return -1;
+      break;
+    }
+    case MIG_RESTORE: {
+      j = mig_frame_json(&f);
+      r = j ? do_restore(d, j, err) : silo_err(err, EPROTO, "bad RESTORE");
+      if (j) json_decref(j);
+      return r;
+    }
+    case MIG_ERROR:
+    case MIG_ABORT:
+      return mig_frame_error(&f, d->c.peer, err);
+    default:
+      return silo_err(err, EPROTO, "%s sent %s unexpectedly", d->c.peer, mig_type_name(f.type));
+    }
+  }
+}
+
+static void
+session_free(struct dst *d)
+{
+  mig_conn_close(&d->c);
+  mig_manifest_free(&d->known);
+  free(d->id), free(d->bundle), free(d->migdir), free(d->rootfs), free(d->strategy);
+  d->id = d->bundle = d->migdir = d->rootfs = d->strategy = NULL;
+  d->bundle_created = d->lazy = d->restored = d->committed = d->daemon_done = false;
+  d->rootfs_bytes = d->image_bytes = 0;
+  memset(&d->restore, 0, sizeof d->restore);
+  memset(&d->daemon, 0, sizeof d->daemon);
+  d->restore.pidfd = d->restore.errfd = d->daemon.pidfd = d->daemon.errfd = -1;
+  d->guard.pid = d->guard.fd = -1;
+  if (d->ps_local >= 0) close(d->ps_local);
+  d->ps_local = -1;
+}
+
+/* 1: refused (not authenticated), 0: migrated, -1: failed. */
+static int
+serve(struct dst *d, int fd, const char *peer, struct silo_error *err)
+{
+  mig_conn_init(&d->c, fd);
+  snprintf(d->c.peer, sizeof d->c.peer, "%s", peer);
+  d->c.idle_ms = 10000; /* the handshake */
+  d->t0 = mig_now();
+  struct silo_error aerr = {0};
+  if (mig_auth_receiver(&d->c, &d->tok, &aerr) < 0) {
+    info("refused %s: %s", peer, aerr.msg);
+    session_free(d);
+    usleep(200 * 1000); /* no fast guessing */
+    return 1;
+  }
+  d->c.idle_ms = (d->o->idle_timeout ? d->o->idle_timeout : 30) * 1000;
+  int r = session(d, err);
+  if (r < 0) {
+    struct silo_error e2 = {0};
+    if (d->c.fd >= 0) {
+      d->c.idle_ms = 2000;
+      mig_send_json(&d->c, MIG_ERROR, json_pack("{s:s}", "message", err->msg), &e2);
+    }
+    rollback(d);
+    info("%s: migration of `%s` failed: %s", peer, d->id ? d->id : "?", err->msg);
+  } else {
+    info("%s: container `%s` runs here (%s: rootfs %.1f MiB, images and pages %.1f MiB, restore "
+         "%.3f s, %.3f s in all)",
+         peer, d->id, d->strategy, (double)d->rootfs_bytes / 1048576.0,
+         (double)d->image_bytes / 1048576.0, d->t_restore, mig_now() - d->t0);
+    _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (bfd >= 0) rm_rf_at(bfd, ".migrate");
+  }
+  if (r < 0 && d->id) silo_err_wrap(err, "receive `%s`", d->id);
+  session_free(d);
+  return r;
+}
+
+int
+silo_migrate_receive(struct silo_context *ctx, const struct silo_migrate_receive_opts *o,
+                     struct silo_error *err)
+{
+  struct dst d = {.ctx = ctx, .o = o, .ps_local = -1};
+  session_free(&d);
+  d.c.fd = -1;
+  if (!o->listen) return silo_err(err, EINVAL, "--listen ADDR:PORT is required");
+  if (mig_token_load(o->token_file, &d.tok, err) < 0) return -1;
+  mig_catch_signals();
+  mig_interrupted = 0;
+  _cleanup_close_ int lfd = mig_listen(o->listen, err);
+  if (lfd < 0) return -1;
+  info("listening on %s (bundles in %s)", o->listen, bundle_dir(&d));
+  int ret = 0;
+  for (;;) {
+    struct sockaddr_storage sa;
+    socklen_t sl = sizeof sa;
+    int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (mig_interrupted) break;
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      ret = silo_err(err, errno, "accept");
+      break;
+    }
+    char host[INET6_ADDRSTRLEN] = "?", peer[80];
+    int port = 0;
+    if (sa.ss_family == AF_INET) {
+      struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+      inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+      port = ntohs(in->sin_port);
+    } else if (sa.ss_family == AF_INET6) {
+      struct sockaddr_in6 *in = (struct sockaddr_in6 *)&sa;
+      inet_ntop(AF_INET6, &in->sin6_addr, host, sizeof host);
+      port = ntohs(in->sin6_port);
+    }
+    snprintf(peer, sizeof peer, "%s:%d", host, port);
+    struct silo_error serr = {0};
+    int r = serve(&d, fd, peer, &serr);
+    if (r == 1) continue;
+    if (!o->keep_listening) {
+      if (r < 0) *err = serr, ret = -1;
+      break;
+    }
+    if (mig_interrupted) break;
+  }
+  explicit_bzero(&d.tok, sizeof d.tok);
+  return ret;
+}

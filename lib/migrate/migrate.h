@@ -1,0 +1,264 @@
+/* silo lib/: live migration internals, shared by lib/migrate*.c only.
+ *
+ *   lib/migrate/proto.c  frames over TCP, HMAC-SHA256, the handshake, the token file
+ *   lib/migrate/tree.c   directory trees: rootfs manifests (path, size, mode, sha256),
+ *                    file transfer (rootfs and CRIU images)
+ *   lib/migrate/sync.c   the receiver's side of a rootfs sync (the diff)
+ *   lib/migrate/proc.c   helper processes (CRIU actions in a child), guardians,
+ *                    CRIU checks, the lazy-pages daemon, the stdio of a restore
+ *   lib/migrate/pump.c   the page-server tunnel (postcopy) and the wait loops
+ *   lib/migrate/src.c    `silo migrate`: checks, rootfs, pre-dumps, cold switch,
+ *                    fallback (its private header: lib/migrate/src.h)
+ *   lib/migrate/lazy.c   `silo migrate`: the postcopy/hybrid switch
+ *   lib/migrate/dst.c    `silo migrate-receive`
+ *   lib/migrate/report.c the report, text or JSON
+ *
+ * The wire protocol is documented in docs/migration.md; the frame types below
+ * are its numbers.
+ */
+#ifndef SILO_MIGRATE_H
+#define SILO_MIGRATE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "lib/runtime/plan.h"
+
+/* ---- frames: type (1 byte), flags (1, zero), reserved (2, zero), length (4, BE) ---- */
+#define MIG_HDR_LEN     8
+#define MIG_MAX_PAYLOAD (16u << 20)
+#define MIG_CHUNK       (1u << 20) /* read size for file data and tunnel payloads */
+#define MIG_PROTO       1
+
+enum mig_type {
+  MIG_HELLO = 1,     /* src: {"proto","nonce"} */
+  MIG_CHALLENGE,     /* dst: {"nonce","mac"} */
+  MIG_AUTH,          /* src: {"mac"} */
+  MIG_AUTH_OK,       /* dst: {} */
+  MIG_ERROR,         /* either: {"message"}; the sender closes after it */
+  MIG_OFFER = 16,    /* src: what is coming (id, strategy, config) */
+  MIG_ACCEPT,        /* dst: {"bundle","rootfs_present"} */
+  MIG_MANIFEST = 32, /* src: [entry...] (several frames) */
+  MIG_MANIFEST_END,  /* src: {"tree","count"} */
+  MIG_WANT,          /* dst: [path...] (several frames) */
+  MIG_WANT_END,      /* dst: {"count","bytes"} */
+  MIG_SYNCED,        /* dst: {}: the rootfs pass is applied */
+  MIG_FILE = 48,     /* src: {"tree","path","type","mode",...} */
+  MIG_DATA,          /* src: raw file bytes */
+  MIG_FILE_END,      /* src: {} */
+  MIG_TREE_END,      /* src: {"tree","files","bytes"} */
+  MIG_RESTORE = 64,  /* src: {"images","lazy"}: restore now */
+  MIG_RESTORED,      /* dst: {"pid"}: the container runs on the destination */
+  MIG_COMMIT,        /* src: the source gives the container up */
+  MIG_DONE,          /* dst: {"pages"}: committed (postcopy: every page is here) */
+  MIG_ABORT,         /* either: {"message"}: undo what was done */
+  MIG_PAGES = 80,    /* either: page-server tunnel bytes */
+  MIG_PAGES_EOF,     /* either: one direction of the tunnel is closed */
+  MIG_PING = 96,     /* either: {} keepalive while one side works */
+};
+const char *mig_type_name(int type);
+
+struct mig_conn {
+  int fd; /* non-blocking */
+  unsigned char *rbuf;
+  size_t rlen, rcap, rpos; /* bytes [rpos, rlen) are unread */
+  unsigned char *wbuf;
+  size_t wlen, wcap, wpos; /* bytes [wpos, wlen) are unsent */
+  uint64_t sent, received; /* bytes on the wire */
+  unsigned idle_ms;        /* a wait for the peer fails after this long */
+  char peer[80];
+  /* called from the flushes at most every 0.2 s (progress lines) */
+  void (*progress)(void *arg);
+  void *progress_arg;
+  double progress_at;
+};
+struct mig_frame {
+  int type;
+  const unsigned char *data; /* valid until the next receive */
+  size_t len;
+};
+
+void mig_conn_init(struct mig_conn *c, int fd);
+void mig_conn_close(struct mig_conn *c);
+/* "HOST:PORT" / "[V6]:PORT" -> sockaddr; listen/connect return the fd. */
+int mig_listen(const char *addr, struct silo_error *err);
+int mig_connect(const char *addr, unsigned timeout_ms, struct silo_error *err);
+/* Queues a frame; mig_send also flushes (waits for the socket, idle_ms). */
+void mig_queue(struct mig_conn *c, int type, const void *data, size_t len);
+int mig_send(struct mig_conn *c, int type, const void *data, size_t len, struct silo_error *err);
+int mig_send_json(struct mig_conn *c, int type, json_t *j, struct silo_error *err); /* steals j */
+/* One frame whose payload is the next len bytes of fd (sendfile). */
+int mig_send_fd(struct mig_conn *c, int type, int fd, size_t len, struct silo_error *err);
+int mig_flush(struct mig_conn *c, struct silo_error *err);
+/* Calls c->progress if 0.2 s went by since the last call. */
+void mig_progress_tick(struct mig_conn *c);
+/* Non-blocking parts, for poll loops: write what the socket takes; read what is
+ * there (0, or -1 on error / EOF with err set); a whole frame buffered? */
+int mig_try_flush(struct mig_conn *c, struct silo_error *err);
+int mig_try_read(struct mig_conn *c, struct silo_error *err);
+bool mig_next_frame(struct mig_conn *c, struct mig_frame *f);
+/* Blocking receive of one frame (idle_ms; PING frames are skipped). */
+int mig_recv(struct mig_conn *c, struct mig_frame *f, struct silo_error *err);
+/* Receives a JSON frame of type `want` (an ERROR frame becomes err). */
+int mig_recv_json(struct mig_conn *c, int want, json_t **out, struct silo_error *err);
+/* An ERROR / ABORT frame's message into err ("destination: ..."). */
+int mig_frame_error(const struct mig_frame *f, const char *who, struct silo_error *err);
+json_t *mig_frame_json(const struct mig_frame *f);
+/* After a failed send: an ERROR frame the peer left behind explains it better. */
+void mig_explain_failure(struct mig_conn *c, const char *who, struct silo_error *err);
+/* Set by SIGINT/SIGTERM while a migration runs: every wait gives up. */
+extern volatile sig_atomic_t mig_interrupted;
+void mig_catch_signals(void);
+
+/* ---- authentication ---- */
+#define MIG_KEY_MAX 4096
+struct mig_token {
+  unsigned char key[MIG_KEY_MAX];
+  size_t len;
+};
+int mig_token_load(const char *path, struct mig_token *t, struct silo_error *err);
+void mig_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
+                     unsigned char out[32]);
+/* Challenge-response both ways (docs/migration.md): the source proves it holds the
+ * token and checks that the receiver does too. */
+int mig_auth_source(struct mig_conn *c, const struct mig_token *t, struct silo_error *err);
+int mig_auth_receiver(struct mig_conn *c, const struct mig_token *t, struct silo_error *err);
+void mig_hex(const unsigned char *in, size_t n, char *out);
+int mig_unhex(const char *in, unsigned char *out, size_t n);
+
+/* ---- trees (lib/migrate/tree.c) ---- */
+struct mig_stats {
+  uint64_t rootfs_bytes, image_bytes, page_bytes;
+  uint64_t files;
+};
+/* The source's view of a rootfs: entries with the stat data that lets a second
+ * pass reuse the hashes of files that did not change. */
+struct mig_manifest {
+  json_t *entries; /* object path -> entry */
+};
+void mig_manifest_free(struct mig_manifest *m);
+/* Walks root; `prev` (or NULL) lends hashes of unchanged files. */
+int mig_manifest_build(const char *root, const struct mig_manifest *prev, struct mig_manifest *out,
+                       struct silo_error *err);
+/* Source: manifest out, wants in, wanted files out.  *bytes: file data sent. */
+int mig_sync_rootfs_send(struct mig_conn *c, const char *root, struct mig_manifest *m,
+                         uint64_t *bytes, struct silo_error *err);
+/* Receiver: makes `root` (created if missing) equal to the manifest that comes in,
+ * from its first MIG_MANIFEST frame on; `known` is the previous pass's manifest
+ * (no entries: hash what is on disk), replaced by this one. */
+int mig_sync_rootfs_recv(struct mig_conn *c, const struct mig_frame *first, const char *root,
+                         struct mig_manifest *known, uint64_t *bytes, struct silo_error *err);
+/* Sends every file of dir as tree `name` (regular files, dirs, symlinks), then
+ * TREE_END; *bytes: file data sent, *pages: of which pages-*.img. */
+int mig_send_tree(struct mig_conn *c, const char *dir, const char *name, uint64_t *bytes,
+                  uint64_t *pages, struct silo_error *err);
+/* Receiver: files of one tree into dirfd/<tree name> until TREE_END; the first
+ * MIG_FILE frame is `first`.  *tree gets the name (malloc'ed). */
+int mig_recv_tree(struct mig_conn *c, int dirfd, const struct mig_frame *first, char **tree,
+                  uint64_t *bytes, struct silo_error *err);
+/* A peer's relative path: no "..", no empty or absolute parts. */
+bool mig_path_ok(const char *p);
+/* The directory holding path beneath rootfd (no symlinks followed); *leaf: its name. */
+int mig_open_parent(int rootfd, const char *path, const char **leaf, struct silo_error *err);
+int mig_hash_fd(int fd, char hex[65], uint64_t *n, struct silo_error *err);
+/* DATA frames up to FILE_END into a temporary file, checked against the manifest
+ * entry's sha256 (when entry is given: its owner, mode and mtime too), renamed
+ * over path. */
+int mig_recv_file(struct mig_conn *c, int rootfd, const char *path, json_t *hdr, json_t *entry,
+                  uint64_t *bytes, struct silo_error *err);
+/* Sum of the sizes of pages-*.img in dir. */
+uint64_t mig_pages_size(const char *dir);
+
+/* ---- helper processes (lib/migrate/proc.c) ---- */
+struct mig_child {
+  pid_t pid;
+  int pidfd;  /* readable when it exited */
+  int errfd;  /* its error message */
+  int status; /* wait status once reaped */
+  bool reaped;
+};
+/* Runs fn in a forked child with stdio (NULL: inherited; -1 entries: /dev/null). */
+int mig_child_start(struct mig_child *ch, int (*fn)(void *arg, struct silo_error *err), void *arg,
+                    const int stdio[3], struct silo_error *err);
+/* Waits (timeout_ms < 0: forever); the child's error becomes err. */
+int mig_child_wait(struct mig_child *ch, int timeout_ms, struct silo_error *err);
+bool mig_child_exited(struct mig_child *ch);
+void mig_child_kill(struct mig_child *ch);
+void mig_child_close(struct mig_child *ch);
+
+/* A guardian: a child that runs `action` when the process that made it dies (or
+ * closes the guard) before mig_guard_release.  For "never on neither host and
+ * never on both" when silo itself is killed in the middle.  It keeps nothing of
+ * its parent's open but keep_fd (>= 0), which it has as fd 4. */
+struct mig_guard {
+  pid_t pid;
+  int fd; /* write end: 'c' released, EOF: act */
+};
+int mig_guard_arm(struct mig_guard *g, int (*action)(void *arg), void *arg, int keep_fd,
+                  struct silo_error *err);
+void mig_guard_release(struct mig_guard *g); /* no action */
+void mig_guard_fire(struct mig_guard *g);    /* act now, and wait for it */
+
+/* `criu check --feature F` (the binary of ctx) succeeds? */
+bool mig_criu_feature(struct silo_context *ctx, const char *feature);
+/* fs.pipe-max-size is enough for CRIU's lazy pages (4 MiB without CAP_SYS_RESOURCE). */
+int mig_lazy_pipe_check(struct silo_error *err);
+/* `criu lazy-pages --page-server --ps-socket FD -D images -W work`. */
+int mig_lazy_daemon_start(struct silo_context *ctx, const char *images, const char *work, int ps_fd,
+                          struct mig_child *ch, struct silo_error *err);
+/* The first "Error (...)" lines of a CRIU log, each on a line of its own. */
+void mig_log_errors(const char *path, char *buf, size_t len);
+/* silo_restore -d in a helper (mig_child_start(..., mig_restore_fn, &r, stdio, ...)),
+ * with --tcp-established; silo's debug messages off (fds 0-2 are the container's). */
+struct mig_restore {
+  struct silo_context *ctx;
+  const char *id, *bundle, *images, *work;
+  unsigned timeout;
+  bool lazy;
+  bool paused; /* cold receiver: frozen until the source commits */
+};
+int mig_restore_fn(void *arg, struct silo_error *err);
+/* From the images' silo-checkpoint.json: the init's stdio files reopened (on the
+ * source, after a failed migration; -1 for the rest) / described with their mode
+ * and size as they are now (for the receiver, which makes replacements CRIU takes). */
+void mig_stdio_reopen(const char *images, int fds[3]);
+json_t *mig_stdio_now(const char *images);
+/* A free TCP port on 127.0.0.1. */
+int mig_free_port(struct silo_error *err);
+double mig_now(void); /* monotonic seconds */
+
+/* ---- the page-server tunnel and the waits (lib/migrate/pump.c) ---- */
+struct mig_pump {
+  struct mig_conn *c;
+  int local;          /* page-server side socket, -1 when closed */
+  bool local_eof;     /* it closed its sending side */
+  bool peer_eof;      /* the peer's PAGES_EOF arrived */
+  bool eof_hold;      /* do not pass it on to `local` (mig_pump_drain_local will) */
+  unsigned char *out; /* queued for `local` */
+  size_t olen, ocap, opos;
+  uint64_t to_peer, from_peer; /* tunnel payload bytes */
+  uint64_t local_written;      /* bytes written to local (source: requests to CRIU) */
+  uint64_t *shared_written;    /* the same, in memory a guardian shares (or NULL) */
+  double last_rx, last_ping;
+  /* a frame that is not tunnel traffic goes here; return <0 to stop (err set),
+   * 1 to stop the loop successfully, 0 to go on */
+  int (*on_frame)(void *arg, const struct mig_frame *f, struct silo_error *err);
+  /* called every loop turn (progress, child checks); same return convention */
+  int (*on_tick)(void *arg, struct silo_error *err);
+  void *arg;
+  int extra_fd; /* also wake up when this becomes readable (-1: none) */
+};
+void mig_pump_init(struct mig_pump *p, struct mig_conn *c, int local);
+void mig_pump_free(struct mig_pump *p);
+/* Runs until a callback returns 1 (0 returned) or fails (-1).  Pings the peer
+ * every second; fails when the peer was silent for c->idle_ms. */
+int mig_pump_run(struct mig_pump *p, struct silo_error *err);
+/* Writes what is still queued for `local` (and its EOF, if the peer sent one). */
+void mig_pump_drain_local(struct mig_pump *p, int timeout_ms);
+/* Source: makes the lazy dump fail, so that CRIU resumes the tasks: an incomplete
+ * request, then EOF. */
+void mig_pump_poison(struct mig_pump *p);
+/* The same, by a guardian: on fd, `written` bytes written so far. */
+void mig_poison_fd(int fd, uint64_t written);
+
+#endif

@@ -1,0 +1,64 @@
+/* silo: running from a sealed copy of the silo binary (CVE-2019-5736).
+ *
+ * The container process is a clone of silo: until it execs the user's program,
+ * its /proc/PID/exe is the silo binary on the host.  It is not dumpable, so a
+ * process in the container can only open that link with CAP_SYS_PTRACE in the
+ * host user namespace; such a process could keep the fd and, once no silo runs,
+ * reopen it for writing and replace the host's silo.  When the container can hold
+ * that capability (no user namespace, and CAP_SYS_PTRACE or unchanged root caps),
+ * or shares its pid namespace, silo re-executes itself once from a sealed memfd
+ * copy before anything is created: the clone's exe is then the sealed copy, which
+ * nobody can write.  Other containers keep the fast path (no re-exec at all).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "lib/runtime/plan.h"
+
+#define CLONED_ENV "_SILO_SEALED_EXE"
+
+static char **saved_argv;
+
+void
+silo_save_argv(char **argv)
+{
+  saved_argv = argv;
+}
+
+bool
+plan_needs_sealed_exe(const struct container_plan *c, const struct capsets *caps, bool has_caps)
+{
+  if (getenv(CLONED_ENV)) return false; /* already running from the sealed copy */
+  if (!c->pidns || c->join_fd[OCI_NS_PID] >= 0) return true;
+  if (c->userns) return false;
+  return !has_caps || (caps->bounding & (1ULL << CAP_SYS_PTRACE));
+}
+
+int
+reexec_sealed(struct silo_error *err)
+{
+  if (!saved_argv) return silo_err(err, EINVAL, "sealed re-exec: no argv");
+  _cleanup_close_ int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (src < 0) return silo_err(err, errno, "open /proc/self/exe");
+  struct stat st;
+  if (fstat(src, &st) < 0) return silo_err(err, errno, "stat /proc/self/exe");
+  _cleanup_close_ int mfd = memfd_create("silo", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0) return silo_err(err, errno, "memfd_create");
+  for (off_t off = 0; off < st.st_size;) {
+    ssize_t n = sendfile(mfd, src, &off, (size_t)(st.st_size - off));
+    if (n <= 0) return silo_err(err, n < 0 ? errno : EIO, "copy the silo binary");
+  }
+  /* Sealed: the copy can never be written again, by anyone. */
+  if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+    return silo_err(err, errno, "seal the silo copy");
+  if (setenv(CLONED_ENV, "1", 1) < 0) return silo_err(err, errno, "setenv");
+  extern char **environ;
+  syscall(SYS_execveat, mfd, "", saved_argv, environ, AT_EMPTY_PATH);
+  return silo_err(err, errno, "re-execute from the sealed copy");
+}

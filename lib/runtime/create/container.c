@@ -1,0 +1,456 @@
+/* silo: the parent's side of creating a container, and tearing one down.
+ *
+ * Order matters for "nothing left behind": everything that can be checked without
+ * side effects is checked first (config, rootfs, mounts, namespaces' paths,
+ * capabilities, seccomp); then state dir, cgroup and process are made, and any
+ * failure after that point goes through container_abort, which undoes them in
+ * reverse.  Mounts need no undoing: they live in the container's mount namespace
+ * and vanish with its last process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "lib/runtime/plan.h"
+#include "lib/runtime/process/seccomp.h"
+
+void
+plan_init(struct container_plan *c)
+{
+  memset(c, 0, sizeof *c);
+  for (int i = 0; i < OCI_NS_KINDS; i++) c->join_fd[i] = -1;
+  c->rootfd = c->rootdirfd = c->statefd = c->fifo_dirfd = -1;
+  c->sync_parent = c->sync_child = c->pidfd = c->pty_master = c->exec_fifo_fd = c->notify_sock = -1;
+}
+
+void
+plan_free(struct container_plan *c)
+{
+  for (int i = 0; i < OCI_NS_KINDS; i++) close_fd(&c->join_fd[i]);
+  close_fd(&c->rootfd);
+  close_fd(&c->rootdirfd);
+  close_fd(&c->statefd);
+  close_fd(&c->fifo_dirfd);
+  close_fd(&c->sync_parent);
+  close_fd(&c->sync_child);
+  close_fd(&c->pidfd);
+  close_fd(&c->pty_master);
+  for (size_t i = 0; i < c->n_mounts; i++) mount_plan_free(&c->mounts[i]);
+  free(c->mounts);
+  free(c->rlimits);
+  free(c->exec_path);
+  free(c->state_json);
+  free(c->bundle);
+  free(c->rootfs);
+  free(c->config_buf);
+  free(c->exec_env);
+  for (size_t i = 0; i < ARRAY_SIZE(c->exec_capsets); i++) free(c->exec_capsets[i]);
+  if (c->seccomp) silo_seccomp_free(c->seccomp);
+  if (c->net) network_plan_free(c->net);
+  if (c->cg) cgroup_free(c->cg);
+  if (c->cfg) oci_config_free(c->cfg);
+  memset(c, 0, sizeof *c);
+}
+
+enum cgroup_manager
+manager_of(const struct silo_context *ctx)
+{
+  switch (ctx->cgroup_manager) {
+  case SILO_CGROUP_SYSTEMD:
+    return CGROUP_MANAGER_SYSTEMD;
+  case SILO_CGROUP_DISABLED:
+    return CGROUP_MANAGER_DISABLED;
+  default:
+    return CGROUP_MANAGER_CGROUPFS;
+  }
+}
+
+/* Everything that can fail without side effects. */
+int
+container_prepare(struct container_plan *c, struct silo_error *err)
+{
+  const struct silo_create_opts *o = c->opts;
+  char buf[PATH_MAX];
+
+  if (validate_id(c->id, err) < 0) return -1;
+  if (!realpath(o->bundle ? o->bundle : ".", buf))
+    return silo_err(err, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
+  c->bundle = xstrdup(buf);
+
+  _cleanup_free_ char *cfgpath =
+      o->config_path ? xstrdup(o->config_path) : xasprintf("%s/config.json", c->bundle);
+  if (read_file(cfgpath, &c->config_buf, &c->config_len, err) < 0) return -1;
+  c->cfg = oci_config_parse(c->config_buf, c->config_len, err);
+  if (!c->cfg) return silo_err_wrap(err, "%s", cfgpath);
+  c->proc = c->cfg->process;
+
+  _cleanup_free_ char *root = c->cfg->root_path[0] == '/'
+                                  ? xstrdup(c->cfg->root_path)
+                                  : xasprintf("%s/%s", c->bundle, c->cfg->root_path);
+  struct stat st;
+  if (!realpath(root, buf) || stat(buf, &st) < 0)
+    return silo_err(err, errno, "root.path: rootfs `%s`", root);
+  if (!S_ISDIR(st.st_mode)) return silo_err(err, ENOTDIR, "root.path: rootfs `%s`", root);
+  c->rootfs = xstrdup(buf);
+
+  c->mounts = xcalloc(c->cfg->n_mounts + 1, sizeof *c->mounts);
+  for (size_t i = 0; i < c->cfg->n_mounts; i++, c->n_mounts++)
+    if (mount_plan_parse(&c->cfg->mounts[i], i, c->bundle, &c->mounts[i], err) < 0) return -1;
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    struct mount_plan *p = &c->mounts[i];
+    const struct oci_mount *m = p->m;
+    const struct oci_linux *ln = c->cfg->linux;
+    if (!p->idmap) continue;
+    /* Without mappings of its own, the mount takes the container's. */
+    bool own = m->n_uid_mappings && m->n_gid_mappings;
+    if (!own && !(ln && ln->n_uid_mappings && ln->n_gid_mappings))
+      return silo_err(err, EINVAL, "mounts[%zu]: idmap needs uidMappings and gidMappings", i);
+    p->idmap_fd = own ? ns_idmap_userns(m->uid_mappings, m->n_uid_mappings, m->gid_mappings,
+                                        m->n_gid_mappings, err)
+                      : ns_idmap_userns(ln->uid_mappings, ln->n_uid_mappings, ln->gid_mappings,
+                                        ln->n_gid_mappings, err);
+    if (p->idmap_fd < 0) return silo_err_wrap(err, "mounts[%zu]", i);
+  }
+  c->mount_label = lsm_mount_label(c->cfg->linux);
+  for (size_t i = 0; c->mount_label && i < c->n_mounts; i++) {
+    struct mount_plan *p = &c->mounts[i];
+    if (p->bind || !lsm_takes_context(p->type)) continue;
+    char *data = lsm_mount_data(p->data, c->mount_label);
+    free(p->data);
+    p->data = data;
+  }
+
+  const struct oci_linux *l = c->cfg->linux;
+  if (l && l->rootfs_propagation && propagation_parse(l->rootfs_propagation, &c->root_propagation))
+    return silo_err(err, EINVAL, "linux.rootfsPropagation: unknown value `%s`",
+                    l->rootfs_propagation);
+  /* A cache or memory-bandwidth allocation asked for is not silently dropped. */
+  const struct oci_intel_rdt *rdt = l ? l->intel_rdt : NULL;
+  if (rdt && (rdt->clos_id || rdt->l3_cache_schema || rdt->mem_bw_schema || rdt->enable_cmt ||
+              rdt->enable_mbm))
+    return silo_err(err, ENOTSUP, "linux.intelRdt: Intel RDT is not supported by silo%s",
+                    access("/sys/fs/resctrl", F_OK) == 0 ? "" : " (nor by this host: no resctrl)");
+  if (ns_plan(c, err) < 0) return -1;
+  if (process_plan(c, err) < 0 || procattr_plan(c, false, err) < 0) return -1;
+  if (c->proc->terminal && !o->console_socket && (c->mode == MODE_CREATE || o->detach))
+    return silo_err(err, EINVAL,
+                    "process.terminal is true: --console-socket is required when detached");
+  if (l && l->seccomp) {
+    /* The state root is opened here already: it holds the seccomp cache. */
+    if (c->rootdirfd < 0 && (c->rootdirfd = state_root_open(c->ctx, err)) < 0) return -1;
+    if (seccomp_build_cached(c, l->seccomp, &c->seccomp, err) < 0) return -1;
+  }
+  if (network_plan(c, err) < 0) return -1;
+  /* Before anything exists: a container that could ptrace us gets a sealed copy. */
+  if (plan_needs_sealed_exe(c, &c->caps, c->has_caps) && reexec_sealed(err) < 0) return -1;
+  silo_log_debug("container `%s`: config checked: rootfs %s, %zu mounts, clone flags %#llx", c->id,
+                 c->rootfs, c->n_mounts, (unsigned long long)c->clone_flags);
+  return 0;
+}
+
+int
+write_pid_file(struct container_plan *c, struct silo_error *err)
+{
+  if (!c->opts->pid_file) return 0;
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "%d", (int)c->pid);
+  _cleanup_free_ char *path = xstrdup(c->opts->pid_file);
+  char *slash = strrchr(path, '/');
+  _cleanup_close_ int dfd = -1;
+  const char *name = path;
+  if (slash) {
+    *slash = '\0';
+    name = slash + 1;
+    dfd = open(path[0] ? path : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  } else {
+    dfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  }
+  if (dfd < 0) return silo_err(err, errno, "pid file `%s`", c->opts->pid_file);
+  if (write_file_atomic(dfd, name, buf, (size_t)n, err) < 0)
+    return silo_err_wrap(err, "pid file `%s`", c->opts->pid_file);
+  return 0;
+}
+
+int
+container_write_state(struct container_plan *c, struct silo_error *err)
+{
+  struct silo_state s = {
+      .id = (char *)c->id,
+      .bundle = c->bundle,
+      .rootfs = c->rootfs,
+      .created = c->created,
+      .cgroup_path = c->cg ? (char *)cgroup_path(c->cg) : NULL,
+      .cgroup_manager = manager_of(c->ctx),
+      .pid = c->pid,
+      .start_time = c->start_time,
+      .new_pidns = c->pidns && c->join_fd[OCI_NS_PID] < 0,
+      .detached = c->mode == MODE_CREATE || c->opts->detach,
+  };
+  return state_write(c->statefd, &s, err);
+}
+
+static int
+run_runtime_hooks(struct container_plan *c, struct silo_error *err)
+{
+  struct silo_state s = {.id = (char *)c->id,
+                         .bundle = c->bundle,
+                         .rootfs = c->rootfs,
+                         .created = c->created,
+                         .pid = c->pid};
+  _cleanup_free_ char *json = state_json(&s, c->cfg, OCI_STATUS_CREATING, false);
+  if (hooks_run(c->cfg, OCI_HOOK_PRESTART, json, err) < 0) return -1;
+  return hooks_run(c->cfg, OCI_HOOK_CREATE_RUNTIME, json, err);
+}
+
+/* A new pid from the intermediate of fork_into_pidns (init.c). */
+static int
+adopt_grandchild(struct container_plan *c, pid_t pid, struct silo_error *err)
+{
+  int status;
+  waitpid(c->pid, &status, 0);
+  close_fd(&c->pidfd);
+  c->pid = pid;
+  c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (c->pidfd < 0) return silo_err(err, errno, "pidfd_open %d", (int)pid);
+  return 0;
+}
+
+/* linux.resources with silo's device rules (the config's plus the defaults). */
+static int
+apply_resources(struct container_plan *c, struct silo_error *err)
+{
+  const struct oci_linux *l = c->cfg->linux;
+  struct oci_resources r = {0};
+  if (l && l->resources) r = *l->resources;
+  _cleanup_free_ struct oci_device_cgroup *rules = NULL;
+  devices_cgroup_rules(c->cfg, &rules, &r.n_devices);
+  r.devices = rules;
+  return cgroup_apply(c->cg, &r, err);
+}
+
+int
+container_make_cgroup(struct container_plan *c, struct silo_error *err)
+{
+  enum cgroup_manager mgr = manager_of(c->ctx);
+  if (mgr == CGROUP_MANAGER_DISABLED) return 0;
+  struct cgroup_config cc = {
+      .id = c->id,
+      .path = c->cfg->linux ? c->cfg->linux->cgroups_path : NULL,
+      .manager = mgr,
+      .resources = NULL, /* applied once, below, with silo's device rules */
+  };
+  if (cgroup_create(&cc, &c->cg, err) < 0) {
+    /* Rootless without a delegated cgroup: run without one, as crun does. */
+    if (geteuid() == 0 || (err->errnum != EACCES && err->errnum != EPERM && err->errnum != EROFS))
+      return -1;
+    silo_log_debug("container `%s`: no cgroup (%s): continuing without", c->id, err->msg);
+    silo_err_clear(err);
+    c->cg = NULL;
+    return 0;
+  }
+  if (apply_resources(c, err) < 0) return silo_err_wrap(err, "linux.resources");
+  silo_log_debug("container `%s`: cgroup %s", c->id, cgroup_path(c->cg));
+  return 0;
+}
+
+int
+container_spawn(struct container_plan *c, struct silo_error *err)
+{
+  if (c->rootdirfd < 0 && (c->rootdirfd = state_root_open(c->ctx, err)) < 0) return -1;
+  c->statefd = state_dir_create(c->rootdirfd, c->id, err);
+  if (c->statefd < 0) return -1;
+  /* From here on, failures must call container_abort. */
+  if (write_file_atomic(c->statefd, "config.json", c->config_buf, c->config_len, err) < 0)
+    return -1;
+  if (c->mode == MODE_CREATE && mkfifoat(c->statefd, "exec.fifo", 0600) < 0)
+    return silo_err(err, errno, "create exec.fifo");
+  /* A second, unlocked open of the state dir for the child (see init_main). */
+  c->fifo_dirfd = openat(c->rootdirfd, c->id, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (c->fifo_dirfd < 0) return silo_err(err, errno, "open state directory");
+
+  if (container_make_cgroup(c, err) < 0) return -1;
+
+  /* A cgroup namespace rooted at the container's cgroup: clone3 can make it at once
+   * when the child is born in its (v2) cgroup; on v1 the child unshares it after
+   * the parent has moved it. */
+  if ((c->clone_flags & CLONE_NEWCGROUP) && c->cg) {
+    enum cgroup_mode mode;
+    if (cgroup_detect(&mode, err) < 0) return -1;
+    if (mode != CGROUP_MODE_UNIFIED) {
+      c->clone_flags &= ~(uint64_t)CLONE_NEWCGROUP;
+      c->late_cgroupns = true;
+    }
+  }
+
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    return silo_err(err, errno, "socketpair");
+  c->sync_parent = sp[0];
+  c->sync_child = sp[1];
+  timestamp_now(c->created, sizeof c->created);
+  if (c->net && network_before_clone(c, err) < 0) return -1;
+
+  if (ns_setup_timens(c, err) < 0) return -1;
+  /* Joining a pid namespace changes where our children go, not us; we go back right
+   * after the clone so nothing else silo forks lands there. */
+  _cleanup_close_ int own_pidns = -1;
+  if (c->join_fd[OCI_NS_PID] >= 0) {
+    own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (own_pidns < 0) return silo_err(err, errno, "open our pid namespace");
+    if (setns(c->join_fd[OCI_NS_PID], CLONE_NEWPID) < 0)
+      return silo_err(err, errno, "join pid namespace");
+  }
+
+  if (cgroup_self_enter_open(c->cg, err) < 0) return -1;
+  bool in_v2 = false;
+  pid_t pid = spawn_child(c, &in_v2, err);
+  if (pid < 0) return -1;
+  if (pid == 0) init_main(c); /* never returns */
+  if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
+    silo_log_debug("back to our pid namespace: %s", strerror(errno));
+  close_fd(&c->sync_child);
+  silo_log_debug("container `%s`: process %d cloned%s", c->id, (int)pid,
+                 in_v2 ? " into its cgroup" : "");
+
+  if (ns_write_idmaps(c, pid, err) < 0) return -1;
+  if (c->net && network_after_clone(c, err) < 0) return -1;
+  if (c->cg && cgroup_enter(c->cg, pid, in_v2, err) < 0) return -1;
+  if (proc_stat(pid, NULL, &c->start_time) < 0)
+    return silo_err(err, ESRCH, "the container process exited during set-up");
+  if (sync_send(c->sync_parent, SYNC_GO, pid, -1, err) < 0) {
+    /* The child may have failed before it wanted GO: its error is the story. */
+    struct sync_msg m;
+    struct silo_error e2 = {0};
+    if (sync_recv(c->sync_parent, &m, NULL, &e2) == 0 && m.type == SYNC_ERROR)
+      return silo_err(err, m.errnum, "%s", m.msg);
+    return -1;
+  }
+
+  for (;;) {
+    struct sync_msg m;
+    int fd = -1;
+    if (sync_recv(c->sync_parent, &m, &fd, err) < 0) return -1;
+    if (m.type == SYNC_ERROR) return silo_err(err, m.errnum, "%s", m.msg);
+    if (m.type == SYNC_GO) {
+      if (adopt_grandchild(c, m.pid, err) < 0 || proc_stat(c->pid, NULL, &c->start_time) < 0)
+        return -1;
+      continue;
+    }
+    if (m.type == SYNC_HOOKS) {
+      if (run_runtime_hooks(c, err) < 0) return -1;
+      if (sync_send(c->sync_parent, SYNC_ACK, 0, -1, err) < 0) return -1;
+      continue;
+    }
+    if (m.type == SYNC_READY) {
+      c->pty_master = fd;
+      silo_log_debug("container `%s`: process %d is ready", c->id, (int)c->pid);
+      break;
+    }
+    if (fd >= 0) close(fd);
+    return silo_err(err, EPROTO, "sync: unexpected message %d", m.type);
+  }
+
+  if (c->pty_master >= 0 && c->opts->console_socket) {
+    if (terminal_send(c->opts->console_socket, c->pty_master, err) < 0) return -1;
+    close_fd(&c->pty_master);
+  }
+  if (write_pid_file(c, err) < 0) return -1;
+  return container_write_state(c, err);
+}
+
+void
+container_abort(struct container_plan *c)
+{
+  struct silo_error e = {0};
+  if (c->pid > 0) {
+    if (c->pidfd < 0 || syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0) < 0)
+      kill(c->pid, SIGKILL);
+    int status;
+    while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    c->pid = 0;
+  }
+  if (c->cg) {
+    if (cgroup_destroy(c->cg, &e) < 0) silo_log_warn("remove cgroup: %s", e.msg);
+    cgroup_free(c->cg);
+    c->cg = NULL;
+  }
+  if (c->statefd >= 0) {
+    if (c->net) network_teardown(c->statefd, c->id);
+    state_dir_remove(c->rootdirfd, c->id);
+  }
+  if (c->opts->pid_file && c->statefd >= 0) unlink(c->opts->pid_file);
+}
+
+/* Waits up to timeout_ms for a process (not necessarily our child) to exit. */
+static bool
+wait_exit(pid_t pid, unsigned long long start_time, int timeout_ms)
+{
+  _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  unsigned long long st;
+  char state;
+  if (pidfd < 0) return true;
+  if (proc_stat(pid, &state, &st) < 0 || st != start_time || state == 'Z') return true;
+  struct pollfd p = {.fd = pidfd, .events = POLLIN};
+  return poll(&p, 1, timeout_ms) > 0;
+}
+
+int
+container_destroy(int rootfd, int dirfd, const struct silo_state *s,
+                  const struct oci_config *have_cfg, struct cgroup *have_cg, struct silo_error *err)
+{
+  enum oci_status st = state_status(dirfd, s);
+  struct cgroup *cg = have_cg;
+  if (!cg && s->cgroup_path && s->cgroup_manager != CGROUP_MANAGER_DISABLED &&
+      cgroup_open(s->cgroup_path, s->cgroup_manager, &cg, err) < 0)
+    cg = NULL;
+
+  if (st != OCI_STATUS_STOPPED) {
+    _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+    unsigned long long start;
+    /* Re-check the start time after taking the pidfd: then the fd is ours. */
+    if (pidfd >= 0 && proc_stat(s->pid, NULL, &start) == 0 && start == s->start_time)
+      syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+  }
+  /* Without its own pid namespace, killing the init leaves the rest: kill the cgroup. */
+  if (cg && (!s->new_pidns || st == OCI_STATUS_PAUSED)) {
+    struct silo_error e = {0};
+    cgroup_signal_all(cg, SIGKILL, &e);
+  }
+  /* Frozen tasks (v1 freezer) do not act on SIGKILL until thawed. */
+  if (cg && st == OCI_STATUS_PAUSED) {
+    struct silo_error e = {0};
+    if (cgroup_freeze(cg, false, &e) < 0) silo_log_warn("container `%s`: thaw: %s", s->id, e.msg);
+  }
+  if (st != OCI_STATUS_STOPPED && !wait_exit(s->pid, s->start_time, 10000))
+    silo_log_warn("container `%s`: process %d did not exit after SIGKILL", s->id, s->pid);
+
+  struct silo_error herr = {0};
+  struct oci_config *loaded = have_cfg ? NULL : state_load_config(dirfd, &herr);
+  const struct oci_config *cfg = have_cfg ? have_cfg : loaded;
+  if (cfg && cfg->hooks.n[OCI_HOOK_POSTSTOP]) {
+    _cleanup_free_ char *json = state_json(s, cfg, OCI_STATUS_STOPPED, false);
+    /* poststop failures are warnings: the container is gone either way. */
+    if (hooks_run(cfg, OCI_HOOK_POSTSTOP, json, &herr) < 0)
+      silo_log_warn("container `%s`: %s", s->id, herr.msg);
+  }
+  if (loaded) oci_config_free(loaded);
+
+  network_teardown(dirfd, s->id);
+  int ret = 0;
+  if (cg) {
+    if (cgroup_destroy(cg, err) < 0) ret = silo_err_wrap(err, "remove cgroup");
+    if (cg != have_cg) cgroup_free(cg);
+  }
+  if (state_dir_remove(rootfd, s->id) < 0 && ret == 0)
+    ret = silo_err(err, errno, "remove state of `%s`", s->id);
+  return ret;
+}

@@ -1,0 +1,217 @@
+/* silo: the container process, from clone3 to execve (see the picture in core.h).
+ *
+ * Every failure before READY travels back to the parent as a structured error
+ * (errno + message) over the sync socket; the parent prints it with context and
+ * removes everything.  After READY nobody is listening: errors go to stderr.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <linux/keyctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "lib/runtime/plan.h"
+
+static int
+set_sysctls(const struct oci_linux *l, struct silo_error *err)
+{
+  for (size_t i = 0; l && i < l->n_sysctl; i++) {
+    _cleanup_free_ char *path = xasprintf("/proc/sys/%s", l->sysctl[i].key);
+    for (char *p = path + 10; *p; p++)
+      if (*p == '.') *p = '/';
+    if (write_file(path, l->sysctl[i].value, strlen(l->sysctl[i].value), err) < 0)
+      return silo_err_wrap(err, "linux.sysctl `%s`", l->sysctl[i].key);
+  }
+  return 0;
+}
+
+static int
+set_names(const struct oci_config *cfg, struct silo_error *err)
+{
+  if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+    return silo_err(err, errno, "hostname: set `%s`", cfg->hostname);
+  if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+    return silo_err(err, errno, "domainname: set `%s`", cfg->domainname);
+  return 0;
+}
+
+static char *
+child_state(struct container_plan *c, enum oci_status st)
+{
+  struct oci_state os = {
+      .oci_version = OCI_VERSION,
+      .id = c->id,
+      .status = st,
+      .pid = c->pid,
+      .bundle = c->bundle,
+      .rootfs = c->rootfs,
+      .created = c->created,
+      .owner = "",
+      .annotations = c->cfg->annotations,
+      .n_annotations = c->cfg->n_annotations,
+  };
+  return oci_state_to_json(&os, false);
+}
+
+/* With a joined user namespace the pid namespace could only be unshared now, and it
+ * applies to children: fork once more.  The intermediate reports the real init's
+ * pid and leaves; the parent reaps it. */
+int init_await_go(struct container_plan *c, struct silo_error *err);
+
+static int
+become_ns_root(struct silo_error *err)
+{
+  if (setresgid(0, 0, 0) < 0) return silo_err(err, errno, "setgid 0 in the user namespace");
+  if (setresuid(0, 0, 0) < 0) return silo_err(err, errno, "setuid 0 in the user namespace");
+  return 0;
+}
+
+static int
+fork_into_pidns(struct container_plan *c, struct silo_error *err)
+{
+  if (init_await_go(c, err) < 0) return -1;
+  if (unshare(CLONE_NEWPID) < 0) return silo_err(err, errno, "create pid namespace");
+  pid_t pid = fork();
+  if (pid < 0) return silo_err(err, errno, "fork into pid namespace");
+  if (pid > 0) {
+    struct silo_error e = {0};
+    if (sync_send(c->sync_child, SYNC_GO, pid, -1, &e) < 0) _exit(1);
+    _exit(0);
+  }
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  return 0;
+}
+
+/* GO from the parent means: uid/gid maps are written and we are in every cgroup
+ * hierarchy.  It is awaited as late as possible, because on cgroup v1 the parent's
+ * first cgroup.procs write waits for an RCU grace period (milliseconds): meanwhile
+ * the mounts below proceed in parallel on the other CPU. */
+int
+init_await_go(struct container_plan *c, struct silo_error *err)
+{
+  struct sync_msg m;
+  if (c->got_go) return 0;
+  if (sync_expect(c->sync_child, SYNC_GO, &m, NULL, err) < 0) return -1;
+  c->got_go = true;
+  c->pid = m.pid;
+  if (c->clone_flags & CLONE_NEWUSER) prctl(PR_SET_DUMPABLE, 0);
+  /* In our new user namespace the maps now exist: become its root (until now we
+   * ran as the host's root, which the namespace does not map, and the kernel
+   * refuses to create files for an unmapped owner). */
+  if ((c->clone_flags & CLONE_NEWUSER) && become_ns_root(err) < 0) return -1;
+  /* On v1 hierarchies the cgroup namespace must be made after the move into our
+   * cgroups, so that its root is the container's cgroup. */
+  if (c->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+    return silo_err(err, errno, "create cgroup namespace");
+  return 0;
+}
+
+static int
+setup(struct container_plan *c, int *master, struct silo_error *err)
+{
+  struct sync_msg m;
+  int sock = c->sync_child;
+
+  /* Into the container's v1 cgroups first, so all of the set-up is accounted
+   * there; the parent opened the files for us (see cgroup.c). */
+  if (cgroup_self_enter(c->cg, err) < 0) return -1;
+  /* In a new or joined user namespace nothing works before the id maps exist. */
+  if ((c->userns || c->unshare_flags) && init_await_go(c, err) < 0) return -1;
+  if (ns_join(c, err) < 0) return -1;
+  if ((c->unshare_flags & CLONE_NEWPID) && fork_into_pidns(c, err) < 0) return -1;
+  if (setsid() < 0) return silo_err(err, errno, "setsid");
+  /* A session keyring of the container's own, so keys do not leak between
+   * containers (runc's behaviour; --no-new-keyring keeps the caller's). */
+  if (!c->opts->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c->id) < 0 &&
+      errno != ENOSYS && errno != EPERM && errno != EDQUOT)
+    return silo_err(err, errno, "join session keyring");
+
+  if (c->cfg->hooks.n[OCI_HOOK_PRESTART] || c->cfg->hooks.n[OCI_HOOK_CREATE_RUNTIME]) {
+    if (init_await_go(c, err) < 0) return -1;
+    if (sync_send(sock, SYNC_HOOKS, 0, -1, err) < 0) return -1;
+    if (sync_expect(sock, SYNC_ACK, &m, NULL, err) < 0) return -1;
+  }
+
+  if (rootfs_prepare(c, err) < 0) return -1;
+  if (c->cfg->hooks.n[OCI_HOOK_CREATE_CONTAINER]) {
+    /* Hooks run inside the cgroup, and see our host pid in the state. */
+    if (init_await_go(c, err) < 0) return -1;
+    c->state_json = child_state(c, OCI_STATUS_CREATING);
+    if (hooks_run(c->cfg, OCI_HOOK_CREATE_CONTAINER, c->state_json, err) < 0) return -1;
+  }
+  if (process_connect_listener(c, err) < 0) return -1;
+  if (rootfs_enter(c, err) < 0) return -1;
+  /* sysctls before rootfs_finish, which makes /proc/sys read-only. */
+  if (set_sysctls(c->cfg->linux, err) < 0) return -1;
+  if (rootfs_finish(c, err) < 0) return -1;
+  if (set_names(c->cfg, err) < 0) return -1;
+  if (c->proc->terminal && (*master = terminal_setup(c, err)) < 0) return -1;
+  if (process_set_limits(c, err) < 0) return -1;
+  if (process_chdir(c, err) < 0) return -1;
+  if (process_find_executable(c, err) < 0) return -1;
+  /* Everything above overlapped the parent's cgroup placement; nothing may run
+   * outside the cgroup from here on. */
+  if (init_await_go(c, err) < 0) return -1;
+  if (!c->state_json) c->state_json = child_state(c, OCI_STATUS_CREATING);
+  return 0;
+}
+
+void
+init_main(struct container_plan *c)
+{
+  struct silo_error err = {0};
+  int master = -1;
+
+  /* Drop what belongs to the parent: the locked state dir fd (a lock lives as long as
+   * any copy of its file description) and the parent's end of the socket. */
+  close(c->statefd);
+  close(c->rootdirfd);
+  close(c->sync_parent);
+  if (c->pidfd >= 0) close(c->pidfd);
+  /* Until READY we die with our parent, so a killed `silo create` leaves nothing. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  /* Not dumpable until execve: nothing else in the container can open our
+   * /proc/PID/exe (the host's silo binary) or our fds (CVE-2019-5736, -2016-9962).
+   * In a new user namespace this waits for GO: a non-dumpable task's /proc files
+   * belong to the host's root, and an unprivileged parent could not write our
+   * uid_map, setgroups and gid_map.  Nothing but us is in the namespace until then. */
+  if (!(c->clone_flags & CLONE_NEWUSER)) prctl(PR_SET_DUMPABLE, 0);
+
+  if (setup(c, &master, &err) < 0) {
+    sync_send_error(c->sync_child, &err);
+    _exit(1);
+  }
+  prctl(PR_SET_PDEATHSIG, 0);
+  if (sync_send(c->sync_child, SYNC_READY, 0, master, &err) < 0) _exit(1);
+  if (master >= 0) close(master);
+
+  if (c->mode == MODE_CREATE) {
+    /* Block until `silo start` opens the fifo for reading. */
+    signal(SIGPIPE, SIG_IGN);
+    int fd = openat(c->fifo_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) _exit(1);
+    c->exec_fifo_fd = fd;
+    /* fd stays open: execve closes it (O_CLOEXEC), which tells `start` that the
+     * startContainer hooks are done and the program runs (then poststart). */
+  } else {
+    struct sync_msg m;
+    if (sync_expect(c->sync_child, SYNC_START, &m, NULL, &err) < 0) _exit(1);
+    /* The socket stays open likewise: the parent waits for its close-on-exec EOF. */
+  }
+  close(c->fifo_dirfd);
+
+  if (c->cfg->hooks.n[OCI_HOOK_START_CONTAINER]) {
+    free(c->state_json);
+    c->state_json = child_state(c, OCI_STATUS_CREATED);
+    if (hooks_run(c->cfg, OCI_HOOK_START_CONTAINER, c->state_json, &err) < 0) {
+      char buf[SILO_ERROR_MSG_MAX + 64];
+      dprintf(2, "silo: container `%s`: %s\n", c->id, silo_err_str(&err, buf, sizeof buf));
+      _exit(1);
+    }
+  }
+  process_exec(c);
+}

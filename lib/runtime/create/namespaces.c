@@ -1,0 +1,293 @@
+/* silo: namespaces — which ones the container gets new, which it joins by path, and
+ * the uid/gid and time offsets written for it.
+ *
+ * New namespaces are created by clone3 in one step whenever possible.  Joined ones
+ * are opened by the parent (so a bad path fails before anything exists) and entered
+ * by the child with setns, the user namespace first because it owns the others.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/runtime/plan.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+unsigned long
+ns_clone_flag(enum oci_ns_type t)
+{
+  switch (t) {
+  case OCI_NS_USER:
+    return CLONE_NEWUSER;
+  case OCI_NS_PID:
+    return CLONE_NEWPID;
+  case OCI_NS_NETWORK:
+    return CLONE_NEWNET;
+  case OCI_NS_IPC:
+    return CLONE_NEWIPC;
+  case OCI_NS_UTS:
+    return CLONE_NEWUTS;
+  case OCI_NS_CGROUP:
+    return CLONE_NEWCGROUP;
+  case OCI_NS_TIME:
+    return CLONE_NEWTIME;
+  case OCI_NS_MOUNT:
+    return CLONE_NEWNS;
+  default:
+    return 0;
+  }
+}
+
+/* sysctls that are per-namespace, and which namespace the container must own. */
+static int
+check_sysctl(struct container_plan *c, const char *key, struct silo_error *err)
+{
+  static const struct {
+    const char *prefix;
+    bool exact;
+    enum oci_ns_type ns;
+  } allowed[] = {
+      {"kernel.msgmax", true, OCI_NS_IPC},   {"kernel.msgmnb", true, OCI_NS_IPC},
+      {"kernel.msgmni", true, OCI_NS_IPC},   {"kernel.sem", true, OCI_NS_IPC},
+      {"kernel.shmall", true, OCI_NS_IPC},   {"kernel.shmmax", true, OCI_NS_IPC},
+      {"kernel.shmmni", true, OCI_NS_IPC},   {"kernel.shm_rmid_forced", true, OCI_NS_IPC},
+      {"fs.mqueue.", false, OCI_NS_IPC},     {"net.", false, OCI_NS_NETWORK},
+      {"kernel.hostname", true, OCI_NS_UTS}, {"kernel.domainname", true, OCI_NS_UTS},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(allowed); i++) {
+    bool match = allowed[i].exact ? strcmp(key, allowed[i].prefix) == 0
+                                  : strncmp(key, allowed[i].prefix, strlen(allowed[i].prefix)) == 0;
+    if (!match) continue;
+    if (!oci_config_namespace(c->cfg, allowed[i].ns))
+      return silo_err(err, EINVAL,
+                      "linux.sysctl: `%s` needs the container to have its own %s namespace", key,
+                      oci_ns_type_name(allowed[i].ns));
+    return 0;
+  }
+  return silo_err(err, EINVAL, "linux.sysctl: `%s` is not namespaced and cannot be set", key);
+}
+
+int
+ns_plan(struct container_plan *c, struct silo_error *err)
+{
+  const struct oci_linux *l = c->cfg->linux;
+  size_t n = l ? l->n_namespaces : 0;
+
+  for (size_t i = 0; i < n; i++) {
+    const struct oci_namespace *ns = &l->namespaces[i];
+    unsigned long flag = ns_clone_flag(ns->type);
+    if (ns->path) {
+      int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return silo_err(err, errno, "linux.namespaces[%zu].path: open `%s`", i, ns->path);
+      c->join_fd[ns->type] = fd;
+      int kind = ioctl(fd, NS_GET_NSTYPE);
+      if (kind >= 0 && (unsigned long)kind != flag)
+        return silo_err(err, EINVAL, "linux.namespaces[%zu].path: `%s` is not a %s namespace", i,
+                        ns->path, oci_ns_type_name(ns->type));
+      continue;
+    }
+    c->clone_flags |= flag;
+  }
+  c->userns = oci_config_namespace(c->cfg, OCI_NS_USER) != NULL;
+  c->pidns = oci_config_namespace(c->cfg, OCI_NS_PID) != NULL;
+  c->mntns = oci_config_namespace(c->cfg, OCI_NS_MOUNT) != NULL;
+
+  if (!c->mntns) return silo_err(err, EINVAL, "linux.namespaces: a mount namespace is required");
+  if ((c->clone_flags & CLONE_NEWUSER) && (!l->n_uid_mappings || !l->n_gid_mappings))
+    return silo_err(err, EINVAL,
+                    "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
+  if ((l && (l->time_monotonic.set || l->time_boottime.set)) && !(c->clone_flags & CLONE_NEWTIME))
+    return silo_err(err, EINVAL, "linux.timeOffsets: needs a new time namespace");
+  if ((c->cfg->hostname || c->cfg->domainname) && !oci_config_namespace(c->cfg, OCI_NS_UTS))
+    return silo_err(err, EINVAL, "hostname: setting it needs a private uts namespace");
+  for (size_t i = 0; l && i < l->n_sysctl; i++)
+    if (check_sysctl(c, l->sysctl[i].key, err) < 0) return -1;
+
+  /* Joining a user namespace: the new namespaces must be owned by it, so the child
+   * creates them with unshare after setns(user).  A new pid namespace then needs
+   * one more fork (see init.c). */
+  if (c->join_fd[OCI_NS_USER] >= 0) {
+    c->unshare_flags = c->clone_flags;
+    c->clone_flags = 0;
+  }
+  /* Time offsets must be written before any process enters the namespace: the
+   * parent unshares it for its children (ns_setup_timens) instead. */
+  if (l && (l->time_monotonic.set || l->time_boottime.set)) {
+    c->clone_flags &= ~(uint64_t)CLONE_NEWTIME;
+    c->unshare_flags &= ~(unsigned long)CLONE_NEWTIME;
+  }
+  return 0;
+}
+
+int
+ns_setup_timens(struct container_plan *c, struct silo_error *err)
+{
+  const struct oci_linux *l = c->cfg->linux;
+  if (!l || !(l->time_monotonic.set || l->time_boottime.set)) return 0;
+  /* unshare(CLONE_NEWTIME) moves only our future children; silo itself stays. */
+  if (unshare(CLONE_NEWTIME) < 0) return silo_err(err, errno, "create time namespace");
+  char buf[128];
+  int len = snprintf(buf, sizeof buf, "monotonic %lld %u\nboottime %lld %u\n",
+                     (long long)l->time_monotonic.secs, l->time_monotonic.nanosecs,
+                     (long long)l->time_boottime.secs, l->time_boottime.nanosecs);
+  if (write_file("/proc/self/timens_offsets", buf, (size_t)len, err) < 0)
+    return silo_err_wrap(err, "linux.timeOffsets");
+  return 0;
+}
+
+int
+ns_join(struct container_plan *c, struct silo_error *err)
+{
+  /* User first: it owns the rest.  Pid was joined by the parent before clone. */
+  for (int t = 0; t < OCI_NS_KINDS; t++) {
+    if (c->join_fd[t] < 0 || t == OCI_NS_PID) continue;
+    if (setns(c->join_fd[t], (int)ns_clone_flag((enum oci_ns_type)t)) < 0)
+      return silo_err(err, errno, "join %s namespace", oci_ns_type_name((enum oci_ns_type)t));
+    close(c->join_fd[t]);
+    c->join_fd[t] = -1;
+  }
+  if (c->unshare_flags & ~(unsigned long)CLONE_NEWPID) {
+    if (unshare((int)(c->unshare_flags & ~(unsigned long)CLONE_NEWPID)) < 0)
+      return silo_err(err, errno, "create namespaces");
+  }
+  return 0;
+}
+
+static int
+write_map(pid_t pid, const char *file, const struct oci_idmap *m, size_t n, struct silo_error *err)
+{
+  char path[64];
+  size_t cap = n * 36 + 1, len = 0;
+  _cleanup_free_ char *buf = xmalloc(cap);
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(buf + len, cap - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
+                            m[i].size);
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+  /* The whole map in one write(2): the kernel accepts exactly one. */
+  return write_file(path, buf, len, err);
+}
+
+/* newuidmap/newgidmap (from the uidmap package, setuid root) write the ranges that
+ * /etc/subuid and /etc/subgid grant an unprivileged user. */
+static int
+run_idmap_helper(const char *helper, pid_t pid, const struct oci_idmap *m, size_t n,
+                 struct silo_error *err)
+{
+  size_t argc = 0;
+  _cleanup_free_ char **argv = xcalloc(3 * n + 3, sizeof *argv);
+  _cleanup_free_ char *pidstr = xasprintf("%d", (int)pid);
+  argv[argc++] = (char *)helper;
+  argv[argc++] = pidstr;
+  char *nums = xcalloc(n * 3, 12);
+  for (size_t i = 0; i < n; i++) {
+    unsigned v[3] = {m[i].container_id, m[i].host_id, m[i].size};
+    for (int k = 0; k < 3; k++) {
+      char *slot = nums + (i * 3 + (size_t)k) * 12;
+      snprintf(slot, 12, "%u", v[k]);
+      argv[argc++] = slot;
+    }
+  }
+  pid_t child = fork();
+  if (child < 0) {
+    free(nums);
+    return silo_err(err, errno, "fork %s", helper);
+  }
+  if (child == 0) {
+    execvp(helper, argv);
+    _exit(127);
+  }
+  free(nums);
+  int status;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return silo_err(err, 0, "%s failed (status %d): is the range in /etc/sub%cid?", helper,
+                    WIFEXITED(status) ? WEXITSTATUS(status) : -1, helper[3]);
+  return 0;
+}
+
+/* Writes the maps of the new user namespace of `pid`.  Root writes them as they are.
+ * Unprivileged, the kernel lets us map exactly our own ids (once setgroups is
+ * denied, for the gid map); anything more goes through the setuid helpers. */
+static int
+write_idmaps(pid_t pid, const struct oci_idmap *u, size_t nu, const struct oci_idmap *g, size_t ng,
+             const char *ulabel, const char *glabel, struct silo_error *err)
+{
+  if (geteuid() == 0) {
+    if (write_map(pid, "uid_map", u, nu, err) < 0) return silo_err_wrap(err, "%s", ulabel);
+    if (write_map(pid, "gid_map", g, ng, err) < 0) return silo_err_wrap(err, "%s", glabel);
+    return 0;
+  }
+  bool own_uid = nu == 1 && u[0].host_id == geteuid() && u[0].size == 1;
+  bool own_gid = ng == 1 && g[0].host_id == getegid() && g[0].size == 1;
+  if (own_uid) {
+    if (write_map(pid, "uid_map", u, 1, err) < 0) return silo_err_wrap(err, "%s", ulabel);
+  } else if (run_idmap_helper("newuidmap", pid, u, nu, err) < 0) {
+    return silo_err_wrap(err, "%s", ulabel);
+  }
+  if (own_gid) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
+    if (write_file(path, "deny", 4, err) < 0) return silo_err_wrap(err, "deny setgroups");
+    if (write_map(pid, "gid_map", g, 1, err) < 0) return silo_err_wrap(err, "%s", glabel);
+  } else if (run_idmap_helper("newgidmap", pid, g, ng, err) < 0) {
+    return silo_err_wrap(err, "%s", glabel);
+  }
+  return 0;
+}
+
+int
+ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err)
+{
+  const struct oci_linux *l = c->cfg->linux;
+  if (!(c->clone_flags & CLONE_NEWUSER)) return 0;
+  return write_idmaps(pid, l->uid_mappings, l->n_uid_mappings, l->gid_mappings, l->n_gid_mappings,
+                      "linux.uidMappings", "linux.gidMappings", err);
+}
+
+/* An idmapped mount needs a user namespace that carries the mapping: a child is
+ * cloned into a new one, its maps are written, the namespace is kept by an fd and
+ * the child goes away.  Done in the parent, before anything else is created.  A
+ * rootless sandbox makes its user namespace the same way (unprivileged, the maps
+ * are written as write_idmaps does) and enters it with setns. */
+int
+ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idmap *gid, size_t ng,
+                struct silo_error *err)
+{
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return silo_err(err, errno, "pipe");
+  pid_t child = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+  if (child < 0) {
+    close(p[0]), close(p[1]);
+    return silo_err(err, errno, "clone a new user namespace");
+  }
+  if (child == 0) {
+    char b;
+    close(p[1]);
+    /* Wait until the parent has what it needs, then leave. */
+    while (read(p[0], &b, 1) < 0 && errno == EINTR) {
+    }
+    _exit(0);
+  }
+  close(p[0]);
+  int fd = -1;
+  if (write_idmaps(child, uid, nu, gid, ng, "uid map", "gid map", err) == 0) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/user", (int)child);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) silo_err(err, errno, "open `%s`", path);
+  }
+  close(p[1]);
+  while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
+  }
+  return fd;
+}

@@ -1,0 +1,90 @@
+/* silo: the parent <-> container process protocol.  One SOCK_SEQPACKET socketpair:
+ * message boundaries are kept, an fd can ride along (SCM_RIGHTS), and a peer that
+ * dies shows up as end-of-file instead of a hang. */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lib/runtime/plan.h"
+
+static int
+send_msg(int sock, const struct sync_msg *m, int fd, struct silo_error *err)
+{
+  struct iovec iov = {.iov_base = (void *)m,
+                      .iov_len = offsetof(struct sync_msg, msg) + strlen(m->msg) + 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+  if (fd >= 0) {
+    memset(&u, 0, sizeof u);
+    msg.msg_control = u.buf;
+    msg.msg_controllen = sizeof u.buf;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+  }
+  while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR) return silo_err(err, errno, "sync: send");
+  }
+  return 0;
+}
+
+int
+sync_send(int sock, int type, int pid, int fd, struct silo_error *err)
+{
+  struct sync_msg m = {.type = type, .pid = pid};
+  return send_msg(sock, &m, fd, err);
+}
+
+int
+sync_send_error(int sock, const struct silo_error *e)
+{
+  struct sync_msg m = {.type = SYNC_ERROR, .errnum = e->errnum};
+  snprintf(m.msg, sizeof m.msg, "%s", e->msg);
+  return send_msg(sock, &m, -1, NULL);
+}
+
+int
+sync_recv(int sock, struct sync_msg *m, int *fd, struct silo_error *err)
+{
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
+  struct msghdr msg = {
+      .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  if (fd) *fd = -1;
+  ssize_t n;
+  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0) {
+    if (errno != EINTR) return silo_err(err, errno, "sync: receive");
+  }
+  if (n == 0) return silo_err(err, EPIPE, "the container process exited during set-up");
+  if ((size_t)n < offsetof(struct sync_msg, msg) + 1)
+    return silo_err(err, EPROTO, "sync: short message");
+  m->msg[sizeof m->msg - 1] = '\0';
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  if (cm && cm->cmsg_type == SCM_RIGHTS) {
+    int got;
+    memcpy(&got, CMSG_DATA(cm), sizeof got);
+    if (fd)
+      *fd = got;
+    else
+      close(got);
+  }
+  return 0;
+}
+
+int
+sync_expect(int sock, int type, struct sync_msg *m, int *fd, struct silo_error *err)
+{
+  if (sync_recv(sock, m, fd, err) < 0) return -1;
+  if (m->type == SYNC_ERROR) return silo_err(err, m->errnum, "%s", m->msg);
+  if (m->type != type)
+    return silo_err(err, EPROTO, "sync: expected message %d, got %d", type, m->type);
+  return 0;
+}

@@ -1,0 +1,297 @@
+/* silo: `exec` — a new process inside a running container.
+ *
+ * The process gets exactly the container's confinement: every namespace (joined in
+ * one setns() call on the init's pidfd), its cgroup (clone3 CLONE_INTO_CGROUP on
+ * v2), and the seccomp filter, capabilities and no_new_privs of the process
+ * description, applied by the same code as the container's own process
+ * (process_exec).  The pid namespace is joined by silo itself before the clone,
+ * since it only applies to children.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "lib/runtime/plan.h"
+#include "lib/runtime/process/seccomp.h"
+
+/* Namespaces of the container that the exec'd process must share. */
+static unsigned long
+exec_ns_flags(const struct oci_config *cfg)
+{
+  unsigned long flags = 0;
+  for (int t = 0; t < OCI_NS_KINDS; t++)
+    if (oci_config_namespace(cfg, (enum oci_ns_type)t)) flags |= ns_clone_flag((enum oci_ns_type)t);
+  return flags;
+}
+
+/* Runs in the clone: join, confine, execve.  Errors go back over the socket. */
+static void __attribute__((noreturn))
+exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
+{
+  struct silo_error err = {0};
+  int master = -1;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  prctl(PR_SET_DUMPABLE, 0);
+  close(c->sync_parent);
+  /* Into the container's v1 cgroups before anything runs (see cgroup.c). */
+  if (cgroup_self_enter(c->cg, &err) < 0) goto fail;
+  /* The state root is a host directory: it must not stay reachable. */
+  close(c->rootdirfd);
+  c->rootdirfd = -1;
+  /* Our pid as the host sees it, and the seccomp agent's socket: both only while
+   * the host's /proc and paths are still ours. */
+  char self[32] = "";
+  if (readlink("/proc/self", self, sizeof self - 1) > 0) c->pid = atoi(self);
+  if (process_connect_listener(c, &err) < 0) goto fail;
+  /* Everything but pid (already joined for us) in one atomic step. */
+  if (setns(ctr_pidfd, (int)(nsflags & ~(unsigned long)CLONE_NEWPID)) < 0) {
+    silo_err(&err, errno, "join the container's namespaces");
+    goto fail;
+  }
+  close(ctr_pidfd);
+  if (setsid() < 0) {
+    silo_err(&err, errno, "setsid");
+    goto fail;
+  }
+  if (c->proc->terminal && (master = terminal_setup(c, &err)) < 0) goto fail;
+  if (process_set_limits(c, &err) < 0) goto fail;
+  /* Relative to the container's root: nothing of the host is reachable. */
+  if (process_chdir(c, &err) < 0) goto fail;
+  if (process_find_executable(c, &err) < 0) goto fail;
+  prctl(PR_SET_PDEATHSIG, 0);
+  if (sync_send(c->sync_child, SYNC_READY, 0, master, &err) < 0) _exit(1);
+  if (master >= 0) close(master);
+  /* The socket is close-on-exec: the parent sees EOF once execve succeeded. */
+  process_exec(c);
+fail:
+  sync_send_error(c->sync_child, &err);
+  _exit(1);
+}
+
+/* A process description from the command line: the config's process with the
+ * given args, extra env, cwd, user, caps and tty (what runc's exec does). */
+static const struct oci_process *
+process_from_opts(struct container_plan *c, const struct silo_exec_opts *o, struct silo_error *err)
+{
+  const struct oci_process *base = c->cfg->process;
+  struct oci_process *p = &c->exec_proc;
+  if (!o->n_args) return silo_err(err, EINVAL, "exec: a command is required"), NULL;
+  *p = *base;
+  p->args = o->args;
+  p->n_args = o->n_args;
+  p->terminal = o->tty;
+  p->no_new_privileges = base->no_new_privileges || o->no_new_privs;
+  if (o->cwd) p->cwd = o->cwd;
+  if (o->apparmor) p->apparmor_profile = o->apparmor;
+  if (o->process_label) p->selinux_label = o->process_label;
+  if (o->n_env) {
+    /* --env K=V replaces the config's K, as runc does; new keys are appended. */
+    c->exec_env = xcalloc(base->n_env + o->n_env + 1, sizeof *c->exec_env);
+    size_t k = 0;
+    for (size_t i = 0; i < base->n_env; i++) c->exec_env[k++] = base->env[i];
+    for (size_t i = 0; i < o->n_env; i++) {
+      const char *eq = strchr(o->env[i], '=');
+      size_t klen = eq ? (size_t)(eq - o->env[i]) : strlen(o->env[i]);
+      size_t j = 0;
+      while (j < k &&
+             !(strncmp(c->exec_env[j], o->env[i], klen) == 0 && c->exec_env[j][klen] == '='))
+        j++;
+      c->exec_env[j] = o->env[i];
+      if (j == k) k++;
+    }
+    p->env = c->exec_env;
+    p->n_env = k;
+  }
+  if (o->user) {
+    unsigned uid, gid = 0;
+    char extra;
+    int n = sscanf(o->user, "%u:%u%c", &uid, &gid, &extra);
+    if (n != 1 && n != 2)
+      return silo_err(err, EINVAL, "--user: `%s` is not UID[:GID]", o->user), NULL;
+    p->user.uid = uid;
+    p->user.gid = gid;
+    p->user.additional_gids = NULL;
+    p->user.n_additional_gids = 0;
+  }
+  if (o->n_caps && base->capabilities) {
+    /* --cap adds to every set, as runc does. */
+    struct oci_capabilities *cp = &c->exec_caps;
+    *cp = *base->capabilities;
+    const char ***sets[] = {&cp->bounding, &cp->effective, &cp->permitted, &cp->inheritable,
+                            &cp->ambient};
+    size_t *counts[] = {&cp->n_bounding, &cp->n_effective, &cp->n_permitted, &cp->n_inheritable,
+                        &cp->n_ambient};
+    for (size_t s = 0; s < ARRAY_SIZE(sets); s++) {
+      const char **v = xcalloc(*counts[s] + o->n_caps + 1, sizeof *v);
+      memcpy(v, *sets[s], *counts[s] * sizeof *v);
+      memcpy(v + *counts[s], o->caps, o->n_caps * sizeof *v);
+      *counts[s] += o->n_caps;
+      *sets[s] = v;
+      c->exec_capsets[s] = v;
+    }
+    p->capabilities = cp;
+  }
+  return p;
+}
+
+static int
+exec_prepare(struct container_plan *c, const struct silo_exec_opts *o, struct silo_state *s,
+             struct oci_process_doc **pdoc, struct silo_error *err)
+{
+  if (validate_id(o->id, err) < 0) return -1;
+  c->rootdirfd = state_root_open(c->ctx, err);
+  if (c->rootdirfd < 0) return -1;
+  _cleanup_close_ int dirfd =
+      openat(c->rootdirfd, o->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (dirfd < 0) {
+    if (errno == ENOENT) return silo_err(err, ENOENT, "container `%s` does not exist", o->id);
+    return silo_err(err, errno, "open state of `%s`", o->id);
+  }
+  if (state_read(dirfd, s, err) < 0) return -1;
+  enum oci_status st = state_status(dirfd, s);
+  if (st != OCI_STATUS_RUNNING && st != OCI_STATUS_CREATED)
+    return silo_err(err, 0, "cannot exec in a container that is %s", oci_status_name(st));
+  c->cfg = state_load_config(dirfd, err);
+  if (!c->cfg) return -1;
+  if (o->process_path) {
+    *pdoc = oci_process_load(o->process_path, err);
+    if (!*pdoc) return -1;
+    c->proc = &(*pdoc)->process;
+  } else if (!(c->proc = process_from_opts(c, o, err))) {
+    return -1;
+  }
+  if (process_plan(c, err) < 0 || procattr_plan(c, true, err) < 0) return -1;
+  /* The container's own processes are the attackers here: judge by its config. */
+  {
+    struct capsets ctr_caps = {0};
+    bool ctr_has = c->cfg->process && c->cfg->process->capabilities &&
+                   caps_from_oci(c->cfg->process->capabilities, &ctr_caps, err) == 0;
+    c->userns = oci_config_namespace(c->cfg, OCI_NS_USER) != NULL;
+    c->pidns = oci_config_namespace(c->cfg, OCI_NS_PID) != NULL;
+    if (plan_needs_sealed_exe(c, &ctr_caps, ctr_has) && reexec_sealed(err) < 0) return -1;
+  }
+  if (c->proc->terminal && o->detach && !o->console_socket)
+    return silo_err(err, EINVAL, "a terminal with --detach needs --console-socket");
+  const struct oci_linux *l = c->cfg->linux;
+  if (l && l->seccomp && seccomp_build_cached(c, l->seccomp, &c->seccomp, err) < 0) return -1;
+  c->state_json = state_json(s, c->cfg, OCI_STATUS_RUNNING, false);
+  c->bundle = xstrdup(s->bundle);
+  c->rootfs = xstrdup(s->rootfs);
+  if (s->cgroup_path && s->cgroup_manager != CGROUP_MANAGER_DISABLED) {
+    /* --cgroup names a sub-cgroup of the container's own: never anywhere else. */
+    _cleanup_free_ char *sub = NULL;
+    if (o->cgroup) {
+      if (o->cgroup[0] == '/' || strstr(o->cgroup, ".."))
+        return silo_err(err, EINVAL, "--cgroup `%s`: must be a path below the container's cgroup",
+                        o->cgroup);
+      sub = xasprintf("%s/%s", s->cgroup_path, o->cgroup);
+    }
+    if (cgroup_open(sub ? sub : s->cgroup_path, s->cgroup_manager, &c->cg, err) < 0) return -1;
+  }
+  return 0;
+}
+
+static int
+exec_spawn(struct container_plan *c, const struct silo_state *s, struct silo_error *err)
+{
+  _cleanup_close_ int ctr = (int)syscall(SYS_pidfd_open, s->pid, 0);
+  unsigned long long start;
+  if (ctr < 0 || proc_stat(s->pid, NULL, &start) < 0 || start != s->start_time)
+    return silo_err(err, ESRCH, "the container process is gone");
+  unsigned long nsflags = exec_ns_flags(c->cfg);
+  /* Only children enter a pid namespace: join it here, before the clone, and go back
+   * right after it, so nothing else silo forks (a hook, a sanitizer's helper thread)
+   * lands in the container. */
+  _cleanup_close_ int own_pidns = -1;
+  if (nsflags & CLONE_NEWPID) {
+    own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (own_pidns < 0) return silo_err(err, errno, "open our pid namespace");
+    if (setns(ctr, CLONE_NEWPID) < 0)
+      return silo_err(err, errno, "join the container's pid namespace");
+  }
+
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    return silo_err(err, errno, "socketpair");
+  c->sync_parent = sp[0];
+  c->sync_child = sp[1];
+  c->clone_flags = 0;
+  if (cgroup_self_enter_open(c->cg, err) < 0 || procattr_enter_initial(c, err) < 0) return -1;
+  bool in_v2 = false;
+  pid_t pid = spawn_child(c, &in_v2, err);
+  if (pid < 0) return -1;
+  if (pid == 0) exec_child(c, ctr, nsflags);
+  if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
+    silo_log_debug("exec: back to our pid namespace: %s", strerror(errno));
+  close(c->sync_child);
+  c->sync_child = -1;
+  if (c->cg && cgroup_enter(c->cg, pid, in_v2, err) < 0) return -1;
+
+  struct sync_msg m;
+  int fd = -1;
+  if (sync_expect(c->sync_parent, SYNC_READY, &m, &fd, err) < 0) return -1;
+  c->pty_master = fd;
+  if (fd >= 0 && c->opts->console_socket) {
+    if (terminal_send(c->opts->console_socket, fd, err) < 0) return -1;
+    close(fd);
+    c->pty_master = -1;
+  }
+  /* EOF (execve closed the socket) or an error from process_exec's last steps. */
+  struct silo_error e2 = {0};
+  if (sync_recv(c->sync_parent, &m, NULL, &e2) == 0 && m.type == SYNC_ERROR)
+    return silo_err(err, m.errnum, "%s", m.msg);
+  return 0;
+}
+
+int
+silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exit_code,
+          struct silo_error *err)
+{
+  struct container_plan c;
+  struct silo_state s = {0};
+  struct oci_process_doc *pdoc = NULL;
+  struct silo_create_opts copts = {.id = o->id,
+                                   .pid_file = o->pid_file,
+                                   .console_socket = o->console_socket,
+                                   .preserve_fds = o->preserve_fds,
+                                   .detach = o->detach};
+  plan_init(&c);
+  c.ctx = ctx;
+  c.opts = &copts;
+  c.mode = MODE_RUN;
+  c.id = o->id;
+  *exit_code = 1;
+
+  sigset_t mask, old;
+  sigemptyset(&mask);
+  foreground_signals(&mask);
+  if (!o->detach) sigprocmask(SIG_BLOCK, &mask, &old);
+  int r = exec_prepare(&c, o, &s, &pdoc, err);
+  if (r == 0) r = exec_spawn(&c, &s, err);
+  if (r == 0 && o->pid_file) r = write_pid_file(&c, err);
+  if (r < 0 && c.pid > 0) {
+    kill(c.pid, SIGKILL);
+    waitpid(c.pid, NULL, 0);
+  } else if (r == 0 && o->detach) {
+    *exit_code = 0;
+  } else if (r == 0) {
+    _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    foreground_tty(&c);
+    r = foreground_wait(&c, sfd, exit_code, err);
+    terminal_restore();
+  }
+  if (!o->detach) sigprocmask(SIG_SETMASK, &old, NULL);
+  state_free(&s);
+  if (pdoc) oci_process_doc_free(pdoc);
+  plan_free(&c);
+  return r < 0 ? silo_err_wrap(err, "exec in `%s`", o->id) : 0;
+}

@@ -1,0 +1,257 @@
+/* silo: the lifecycle commands — create, start, state, kill, delete, list, spec. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "lib/runtime/plan.h"
+
+int
+silo_create(struct silo_context *ctx, const struct silo_create_opts *o, struct silo_error *err)
+{
+  struct container_plan c;
+  plan_init(&c);
+  c.ctx = ctx;
+  c.opts = o;
+  c.mode = MODE_CREATE;
+  c.id = o->id;
+  int r = container_prepare(&c, err);
+  if (r == 0 && (r = container_spawn(&c, err)) < 0) container_abort(&c);
+  plan_free(&c);
+  return r < 0 ? silo_err_wrap(err, "create `%s`", o->id) : 0;
+}
+
+/* Reads a container's state without locking it (state, kill, list). */
+static int
+open_state(struct silo_context *ctx, const char *id, int *rootfd, int *dirfd, struct silo_state *s,
+           struct silo_error *err)
+{
+  if (validate_id(id, err) < 0) return -1;
+  *rootfd = state_root_open(ctx, err);
+  if (*rootfd < 0) return -1;
+  *dirfd = openat(*rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (*dirfd < 0) {
+    if (errno == ENOENT) return silo_err(err, ENOENT, "container `%s` does not exist", id);
+    return silo_err(err, errno, "open state of `%s`", id);
+  }
+  if (state_read(*dirfd, s, err) < 0) {
+    if (err->errnum == ENOENT) return silo_err(err, ENOENT, "container `%s` does not exist", id);
+    return -1;
+  }
+  return 0;
+}
+
+int
+silo_start(struct silo_context *ctx, const char *id, struct silo_error *err)
+{
+  _cleanup_close_ int rootfd = state_root_open(ctx, err);
+  if (rootfd < 0 || validate_id(id, err) < 0) return silo_err_wrap(err, "start `%s`", id);
+  _cleanup_close_ int dirfd = state_dir_lock(rootfd, id, err);
+  if (dirfd < 0) return silo_err_wrap(err, "start `%s`", id);
+  struct silo_state s;
+  if (state_read(dirfd, &s, err) < 0) return silo_err_wrap(err, "start `%s`", id);
+
+  int ret = -1;
+  _cleanup_close_ int fifo = -1, pidfd = -1;
+  enum oci_status st = state_status(dirfd, &s);
+  if (st != OCI_STATUS_CREATED) {
+    silo_err(err, 0, "cannot start a container that is %s", oci_status_name(st));
+    goto out;
+  }
+  /* The pidfd first: once the fifo is open the process may run, exit and be
+   * reaped before we look, which would be no error at all. */
+  pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
+  if (pidfd < 0) {
+    silo_err(err, 0, "the container process exited before start");
+    goto out;
+  }
+  /* Non-blocking open: we are the reader the container process waits for. */
+  fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0) {
+    silo_err(err, errno, "open exec.fifo");
+    goto out;
+  }
+  struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+  while (poll(p, 2, -1) < 0) {
+    if (errno != EINTR) {
+      silo_err(err, errno, "wait for the container process");
+      goto out;
+    }
+  }
+  char byte;
+  if (!(p[0].revents & POLLIN) || read(fifo, &byte, 1) != 1) {
+    silo_err(err, ESRCH, "the container process exited before start");
+    goto out;
+  }
+  unlinkat(dirfd, "exec.fifo", 0);
+  /* EOF on the fifo: the process closed it by execve (or died): poststart now. */
+  fcntl(fifo, F_SETFL, 0);
+  while (read(fifo, &byte, 1) > 0) {
+  }
+
+  struct silo_error herr = {0};
+  struct oci_config *cfg = state_load_config(dirfd, &herr);
+  if (cfg && cfg->hooks.n[OCI_HOOK_POSTSTART]) {
+    _cleanup_free_ char *json = state_json(&s, cfg, OCI_STATUS_RUNNING, false);
+    if (hooks_run(cfg, OCI_HOOK_POSTSTART, json, &herr) < 0)
+      silo_log_warn("container `%s`: %s", id, herr.msg);
+  }
+  if (cfg) oci_config_free(cfg);
+  ret = 0;
+out:
+  state_free(&s);
+  return ret < 0 ? silo_err_wrap(err, "start `%s`", id) : 0;
+}
+
+int
+silo_state(struct silo_context *ctx, const char *id, char **json, struct silo_error *err)
+{
+  _cleanup_close_ int rootfd = -1, dirfd = -1;
+  struct silo_state s = {0};
+  if (open_state(ctx, id, &rootfd, &dirfd, &s, err) < 0) {
+    state_free(&s);
+    return silo_err_wrap(err, "state `%s`", id);
+  }
+  struct silo_error cerr = {0};
+  struct oci_config *cfg = state_load_config(dirfd, &cerr);
+  *json = state_json(&s, cfg, state_status(dirfd, &s), true);
+  if (cfg) oci_config_free(cfg);
+  state_free(&s);
+  return 0;
+}
+
+int
+silo_kill(struct silo_context *ctx, const char *id, int sig, bool all, struct silo_error *err)
+{
+  _cleanup_close_ int rootfd = -1, dirfd = -1;
+  struct silo_state s = {0};
+  int ret = -1;
+  _cleanup_close_ int pidfd = -1;
+  if (open_state(ctx, id, &rootfd, &dirfd, &s, err) < 0) goto out;
+  enum oci_status st = state_status(dirfd, &s);
+  if (st == OCI_STATUS_STOPPED) {
+    silo_err(err, 0, "container is not running");
+    goto out;
+  }
+  if (all && s.cgroup_path && s.cgroup_manager != CGROUP_MANAGER_DISABLED) {
+    struct cgroup *cg = NULL;
+    if (cgroup_open(s.cgroup_path, s.cgroup_manager, &cg, err) < 0) goto out;
+    ret = cgroup_signal_all(cg, sig, err);
+    cgroup_free(cg);
+    goto out;
+  }
+  /* pidfd first, then verify the start time: the signal cannot hit a recycled pid. */
+  pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
+  unsigned long long start;
+  if (pidfd < 0 || proc_stat(s.pid, NULL, &start) < 0 || start != s.start_time) {
+    silo_err(err, 0, "container is not running");
+    goto out;
+  }
+  if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
+    silo_err(err, errno, "send signal %d", sig);
+    goto out;
+  }
+  ret = 0;
+out:
+  state_free(&s);
+  return ret < 0 ? silo_err_wrap(err, "kill `%s`", id) : 0;
+}
+
+int
+silo_delete(struct silo_context *ctx, const char *id, bool force, struct silo_error *err)
+{
+  _cleanup_close_ int rootfd = state_root_open(ctx, err);
+  if (rootfd < 0 || validate_id(id, err) < 0) return silo_err_wrap(err, "delete `%s`", id);
+  _cleanup_close_ int dirfd = state_dir_lock(rootfd, id, err);
+  if (dirfd < 0) {
+    /* runc: --force on a missing container is not an error. */
+    if (force && err->errnum == ENOENT) return silo_err_clear(err), 0;
+    return silo_err_wrap(err, "delete `%s`", id);
+  }
+  struct silo_state s;
+  if (state_read(dirfd, &s, err) < 0) {
+    /* A create that died before writing its state: only the directory is left. */
+    if (err->errnum == ENOENT) {
+      state_dir_remove(rootfd, id);
+      return silo_err_clear(err), 0;
+    }
+    return silo_err_wrap(err, "delete `%s`", id);
+  }
+  int ret = 0;
+  enum oci_status st = state_status(dirfd, &s);
+  if (!force && (st == OCI_STATUS_RUNNING || st == OCI_STATUS_PAUSED))
+    ret =
+        silo_err(err, 0, "cannot delete a container that is %s (use --force)", oci_status_name(st));
+  else
+    ret = container_destroy(rootfd, dirfd, &s, NULL, NULL, err);
+  state_free(&s);
+  return ret < 0 ? silo_err_wrap(err, "delete `%s`", id) : 0;
+}
+
+int
+silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error *err)
+{
+  _cleanup_close_ int rootfd = state_root_open(ctx, err);
+  if (rootfd < 0) return silo_err_wrap(err, "list");
+  DIR *d = fdopendir(dup(rootfd));
+  if (!d) return silo_err(err, errno, "list");
+  if (fmt == SILO_LIST_TABLE)
+    printf("%-12s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
+           "OWNER");
+  if (fmt == SILO_LIST_JSON) printf("[");
+  bool first = true;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (de->d_name[0] == '.') continue;
+    _cleanup_close_ int dirfd = openat(rootfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct silo_state s;
+    struct silo_error e = {0};
+    if (dirfd < 0 || state_read(dirfd, &s, &e) < 0) continue;
+    enum oci_status st = state_status(dirfd, &s);
+    if (fmt == SILO_LIST_QUIET) {
+      printf("%s\n", s.id);
+    } else if (fmt == SILO_LIST_TABLE) {
+      /* OWNER: whoever owns the container's state directory, as runc shows it. */
+      struct stat dst;
+      char owner[64] = "?";
+      if (fstat(dirfd, &dst) == 0) {
+        struct passwd pw, *res = NULL;
+        char pwbuf[1024];
+        if (getpwuid_r(dst.st_uid, &pw, pwbuf, sizeof pwbuf, &res) == 0 && res)
+          snprintf(owner, sizeof owner, "%s", res->pw_name);
+        else
+          snprintf(owner, sizeof owner, "%u", (unsigned)dst.st_uid);
+      }
+      printf("%-12s %-8d %-10s %-40s %-30s %s\n", s.id, st == OCI_STATUS_STOPPED ? 0 : s.pid,
+             oci_status_name(st), s.bundle, s.created, owner);
+    } else {
+      _cleanup_free_ char *json = state_json(&s, NULL, st, false);
+      printf("%s%s", first ? "" : ",", json);
+    }
+    first = false;
+    state_free(&s);
+  }
+  closedir(d);
+  if (fmt == SILO_LIST_JSON) printf("]\n");
+  return 0;
+}
+
+int
+silo_spec(const char *bundle, bool rootless, struct silo_error *err)
+{
+  _cleanup_free_ char *path = xasprintf("%s/config.json", bundle ? bundle : ".");
+  if (access(path, F_OK) == 0)
+    return silo_err(err, EEXIST, "spec: `%s` exists: remove it first", path);
+  _cleanup_free_ char *json = oci_spec_default(rootless, getuid(), getgid());
+  if (!json) return silo_err(err, ENOMEM, "spec: generate config.json");
+  _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return silo_err(err, errno, "spec: create `%s`", path);
+  size_t len = strlen(json);
+  if (write(fd, json, len) != (ssize_t)len) return silo_err(err, errno, "spec: write `%s`", path);
+  return 0;
+}

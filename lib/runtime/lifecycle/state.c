@@ -1,0 +1,225 @@
+/* silo: the state directory.
+ *
+ *   <root>/                 0700, default /run/silo
+ *   <root>/<id>/            one per container; flock()ed by every command that changes it
+ *   <root>/<id>/state.json  written atomically (rename) once the container is created
+ *   <root>/<id>/config.json the config as it was at create (for poststop hooks, exec)
+ *   <root>/<id>/exec.fifo   exists between create and start (see container.c)
+ *
+ * The status is never stored: it is derived from the process (pid + start time, so
+ * a recycled pid is not mistaken for the container) and from exec.fifo.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "lib/runtime/plan.h"
+
+int
+validate_id(const char *id, struct silo_error *err)
+{
+  size_t n = id ? strlen(id) : 0;
+  if (n == 0) return silo_err(err, EINVAL, "container id is empty");
+  if (n > 1024) return silo_err(err, EINVAL, "container id is longer than 1024 characters");
+  /* Names starting with a dot are silo's own (.seccomp, .network, .sandbox). */
+  if (id[0] == '.') return silo_err(err, EINVAL, "invalid container id `%s`: starts with `.`", id);
+  for (const char *p = id; *p; p++) {
+    char ch = *p;
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-' || ch == '.' || ch == '+';
+    if (!ok)
+      return silo_err(err, EINVAL, "invalid container id `%s`: only [A-Za-z0-9_.+-] allowed", id);
+  }
+  return 0;
+}
+
+int
+state_root_open(struct silo_context *ctx, struct silo_error *err)
+{
+  const char *root = ctx->root;
+  int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0 || errno != ENOENT) {
+    if (fd < 0) return silo_err(err, errno, "open state root `%s`", root);
+    return fd;
+  }
+  /* mkdir -p: the root's parents may not exist yet ($XDG_RUNTIME_DIR/silo...). */
+  _cleanup_free_ char *p = xstrdup(root);
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = '\0';
+    if (mkdir(p, 0711) < 0 && errno != EEXIST)
+      return silo_err(err, errno, "create state root `%s`", p);
+    *s = '/';
+  }
+  if (mkdir(root, 0700) < 0 && errno != EEXIST)
+    return silo_err(err, errno, "create state root `%s`", root);
+  fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return silo_err(err, errno, "open state root `%s`", root);
+  return fd;
+}
+
+static int
+lock_dir(int fd, const char *id, struct silo_error *err)
+{
+  /* Blocks while another silo command holds this container; flock is released
+   * automatically if that command dies, so a crash never wedges the container. */
+  while (flock(fd, LOCK_EX) < 0) {
+    if (errno != EINTR) return silo_err(err, errno, "lock container `%s`", id);
+  }
+  return 0;
+}
+
+int
+state_dir_create(int rootfd, const char *id, struct silo_error *err)
+{
+  if (mkdirat(rootfd, id, 0700) < 0) {
+    if (errno == EEXIST) return silo_err(err, EEXIST, "container `%s` already exists", id);
+    return silo_err(err, errno, "create state directory for `%s`", id);
+  }
+  _cleanup_close_ int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return silo_err(err, errno, "open state directory of `%s`", id);
+  if (lock_dir(fd, id, err) < 0) return -1;
+  return steal_fd(&fd);
+}
+
+int
+state_dir_lock(int rootfd, const char *id, struct silo_error *err)
+{
+  if (validate_id(id, err) < 0) return -1;
+  _cleanup_close_ int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT) return silo_err(err, ENOENT, "container `%s` does not exist", id);
+    return silo_err(err, errno, "open state directory of `%s`", id);
+  }
+  if (lock_dir(fd, id, err) < 0) return -1;
+  /* The holder we waited for may have deleted the container. */
+  struct stat st;
+  if (fstat(fd, &st) < 0) return silo_err(err, errno, "stat state directory of `%s`", id);
+  if (st.st_nlink == 0) return silo_err(err, ENOENT, "container `%s` does not exist", id);
+  return steal_fd(&fd);
+}
+
+int
+state_write(int dirfd, const struct silo_state *s, struct silo_error *err)
+{
+  json_t *j =
+      json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s*, s:i, s:b, s:b}", "id", s->id, "pid",
+                (int)s->pid, "start_time", (json_int_t)s->start_time, "bundle", s->bundle, "rootfs",
+                s->rootfs, "created", s->created, "cgroup_path", s->cgroup_path, "cgroup_manager",
+                s->cgroup_manager, "new_pidns", s->new_pidns, "detached", s->detached);
+  if (!j) return silo_err(err, ENOMEM, "build state");
+  _cleanup_free_ char *txt = json_dumps(j, JSON_COMPACT);
+  json_decref(j);
+  if (!txt) return silo_err(err, ENOMEM, "serialise state");
+  return write_file_atomic(dirfd, "state.json", txt, strlen(txt), err);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+  return s ? xstrdup(s) : NULL;
+}
+
+int
+state_read(int dirfd, struct silo_state *s, struct silo_error *err)
+{
+  memset(s, 0, sizeof *s);
+  _cleanup_free_ char *buf = NULL;
+  size_t len;
+  if (read_file_at(dirfd, "state.json", &buf, &len, err) < 0) return -1;
+  json_error_t je;
+  json_t *j = json_loadb(buf, len, 0, &je);
+  if (!j) return silo_err(err, EINVAL, "state.json: %s", je.text);
+  const char *id = NULL, *bundle = NULL, *rootfs = NULL, *created = NULL, *cg = NULL;
+  int pid = 0, mgr = 0, pidns = 0, detached = 0;
+  json_int_t st = 0;
+  int r = json_unpack_ex(j, &je, 0, "{s:s, s:i, s:I, s:s, s:s, s:s, s?s, s:i, s:b, s:b}", "id", &id,
+                         "pid", &pid, "start_time", &st, "bundle", &bundle, "rootfs", &rootfs,
+                         "created", &created, "cgroup_path", &cg, "cgroup_manager", &mgr,
+                         "new_pidns", &pidns, "detached", &detached);
+  if (r == 0) {
+    s->id = xstrdup(id);
+    s->pid = pid;
+    s->start_time = (unsigned long long)st;
+    s->bundle = xstrdup(bundle);
+    s->rootfs = xstrdup(rootfs);
+    s->created = xstrdup(created);
+    s->cgroup_path = dup_or_null(cg);
+    s->cgroup_manager = mgr;
+    s->new_pidns = pidns;
+    s->detached = detached;
+  }
+  json_decref(j);
+  if (r < 0) return silo_err(err, EINVAL, "state.json: %s", je.text);
+  return 0;
+}
+
+void
+state_free(struct silo_state *s)
+{
+  free(s->id);
+  free(s->bundle);
+  free(s->rootfs);
+  free(s->created);
+  free(s->cgroup_path);
+  memset(s, 0, sizeof *s);
+}
+
+enum oci_status
+state_status(int dirfd, const struct silo_state *s)
+{
+  char st;
+  unsigned long long start;
+  if (s->pid <= 0) return OCI_STATUS_STOPPED;
+  if (proc_stat(s->pid, &st, &start) < 0) return OCI_STATUS_STOPPED;
+  if (start != s->start_time || st == 'Z' || st == 'X') return OCI_STATUS_STOPPED;
+  if (faccessat(dirfd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0) return OCI_STATUS_CREATED;
+  if (s->cgroup_path && s->cgroup_manager != CGROUP_MANAGER_DISABLED) {
+    struct cgroup *cg = NULL;
+    struct silo_error e = {0};
+    bool frozen = false;
+    if (cgroup_open(s->cgroup_path, s->cgroup_manager, &cg, &e) == 0 && cg) {
+      frozen = cgroup_is_frozen(cg);
+      cgroup_free(cg);
+    }
+    if (frozen) return OCI_STATUS_PAUSED;
+  }
+  return OCI_STATUS_RUNNING;
+}
+
+int
+state_dir_remove(int rootfd, const char *id)
+{
+  return rm_rf_at(rootfd, id);
+}
+
+struct oci_config *
+state_load_config(int dirfd, struct silo_error *err)
+{
+  _cleanup_free_ char *buf = NULL;
+  size_t len;
+  if (read_file_at(dirfd, "config.json", &buf, &len, err) < 0) return NULL;
+  return oci_config_parse(buf, len, err);
+}
+
+char *
+state_json(const struct silo_state *s, const struct oci_config *cfg, enum oci_status st,
+           bool pretty)
+{
+  struct oci_state os = {
+      .oci_version = OCI_VERSION,
+      .id = s->id,
+      .status = st,
+      .pid = st == OCI_STATUS_STOPPED ? 0 : s->pid,
+      .bundle = s->bundle,
+      .rootfs = s->rootfs,
+      .created = s->created,
+      .owner = "",
+      .annotations = cfg ? cfg->annotations : NULL,
+      .n_annotations = cfg ? cfg->n_annotations : 0,
+  };
+  return oci_state_to_json(&os, pretty);
+}

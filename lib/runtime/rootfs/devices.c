@@ -1,0 +1,156 @@
+/* silo: /dev inside the container: the default nodes every process expects, the
+ * config's linux.devices, and the standard symlinks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "lib/runtime/plan.h"
+
+static const struct oci_device default_devices[] = {
+    {.type = 'c', .path = "/dev/null", .major = 1, .minor = 3},
+    {.type = 'c', .path = "/dev/zero", .major = 1, .minor = 5},
+    {.type = 'c', .path = "/dev/full", .major = 1, .minor = 7},
+    {.type = 'c', .path = "/dev/random", .major = 1, .minor = 8},
+    {.type = 'c', .path = "/dev/urandom", .major = 1, .minor = 9},
+    {.type = 'c', .path = "/dev/tty", .major = 5, .minor = 0},
+};
+
+static int
+finish_node(int dfd, const char *base, const struct oci_device *d, mode_t mode,
+            struct silo_error *err)
+{
+  /* mknod honours the umask: set the mode the config asked for explicitly. */
+  if (fchmodat(dfd, base, mode, 0) < 0) return silo_err(err, errno, "chmod `%s`", d->path);
+  if ((d->has_uid || d->has_gid) &&
+      fchownat(dfd, base, d->has_uid ? d->uid : (uid_t)-1, d->has_gid ? d->gid : (gid_t)-1,
+               AT_SYMLINK_NOFOLLOW) < 0)
+    return silo_err(err, errno, "chown `%s`", d->path);
+  return 0;
+}
+
+static int
+make_node(struct container_plan *c, int devfd, const struct oci_device *d, struct silo_error *err)
+{
+  mode_t mode = d->has_file_mode ? d->file_mode & 07777 : 0666;
+  mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+  _cleanup_free_ char *dir = xstrdup(d->path);
+  char *slash = strrchr(dir, '/');
+  const char *base = d->path + (slash - dir) + 1;
+  *slash = '\0';
+  /* Most nodes live directly in /dev, whose fd the caller holds. */
+  _cleanup_close_ int own = -1;
+  int dfd = devfd;
+  if (strcmp(dir, "/dev") != 0) {
+    own = mkdir_in_root(c->rootfd, dir[0] ? dir : "/", 0755, err);
+    if (own < 0) return -1;
+    dfd = own;
+  }
+
+  if (!c->userns) {
+    if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
+      return silo_err(err, errno, "replace `%s`", d->path);
+    dev_t dev = d->type == 'p' ? 0 : makedev((unsigned)d->major, (unsigned)d->minor);
+    if (mknodat(dfd, base, type | mode, dev) == 0) return finish_node(dfd, base, d, mode, err);
+    /* EPERM: silo itself runs in a user namespace (a rootless sandbox). */
+    if (errno != EPERM || type == S_IFIFO) return silo_err(err, errno, "mknod `%s`", d->path);
+  }
+  /* mknod is not allowed in a user namespace: bind the host's node onto an empty
+   * file instead (the device cgroup still decides what can be opened). */
+  _cleanup_close_ int fd = mkpath_in_root(c->rootfd, d->path, false, err);
+  if (fd < 0) return -1;
+  char p[PROC_FD_PATH_MAX];
+  if (mount(d->path, proc_fd_path(p, fd), NULL, MS_BIND, NULL) < 0)
+    return silo_err(err, errno, "bind device `%s`", d->path);
+  return 0;
+}
+
+static bool
+configured(const struct oci_linux *l, const char *path)
+{
+  for (size_t i = 0; l && i < l->n_devices; i++)
+    if (strcmp(l->devices[i].path, path) == 0) return true;
+  return false;
+}
+
+int
+devices_create(struct container_plan *c, int rootfd, struct silo_error *err)
+{
+  const struct oci_linux *l = c->cfg->linux;
+  _cleanup_close_ int devfd = mkdir_in_root(rootfd, "/dev", 0755, err);
+  if (devfd < 0) return -1;
+  for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+    if (configured(l, default_devices[i].path)) continue;
+    if (make_node(c, devfd, &default_devices[i], err) < 0) return -1;
+  }
+  for (size_t i = 0; l && i < l->n_devices; i++) {
+    if (make_node(c, devfd, &l->devices[i], err) < 0)
+      return silo_err_wrap(err, "linux.devices[%zu]", i);
+  }
+  return devices_links(devfd, err);
+}
+
+int
+devices_links(int devfd, struct silo_error *err)
+{
+  static const char *const links[][2] = {
+      {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+      {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+    if (symlinkat(links[i][1], devfd, links[i][0]) < 0 && errno != EEXIST)
+      return silo_err(err, errno, "symlink `/dev/%s`", links[i][0]);
+  }
+  /* /dev/core only where the kernel has /proc/kcore, as runc does. */
+  if (access("/proc/kcore", F_OK) == 0 && symlinkat("/proc/kcore", devfd, "core") < 0 &&
+      errno != EEXIST)
+    return silo_err(err, errno, "symlink `/dev/core`");
+  return 0;
+}
+
+/* The device cgroup rules silo applies: the config's own, then what every
+ * container needs (as runc and crun add): mknod of anything (the node alone grants
+ * nothing), the standard character devices, ptys, /dev/net/tun, and each
+ * linux.devices entry.  The caller frees *out (not the strings). */
+int
+devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup **out, size_t *n)
+{
+#define ANY(t)                                                                                     \
+  {                                                                                                \
+    .allow = true, .type = t, .major = -1, .minor = -1, .access = "m"                              \
+  }
+#define CHR(maj, min)                                                                              \
+  {                                                                                                \
+    .allow = true, .type = 'c', .has_major = true, .major = maj, .has_minor = min >= 0,            \
+    .minor = min, .access = "rwm"                                                                  \
+  }
+  static const struct oci_device_cgroup defaults[] = {
+      ANY('c'),  ANY('b'),  CHR(1, 3), CHR(1, 5), CHR(1, 7),    CHR(1, 8),
+      CHR(1, 9), CHR(5, 0), CHR(5, 1), CHR(5, 2), CHR(136, -1), CHR(10, 200),
+  };
+#undef ANY
+#undef CHR
+  const struct oci_linux *l = cfg->linux;
+  const struct oci_resources *r = l ? l->resources : NULL;
+  size_t own = r ? r->n_devices : 0, devs = l ? l->n_devices : 0;
+  struct oci_device_cgroup *v = xcalloc(own + ARRAY_SIZE(defaults) + devs, sizeof *v);
+  size_t k = 0;
+  for (size_t i = 0; i < own; i++) v[k++] = r->devices[i];
+  for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) v[k++] = defaults[i];
+  for (size_t i = 0; i < devs; i++) {
+    const struct oci_device *d = &l->devices[i];
+    if (d->type == 'p') continue;
+    v[k++] = (struct oci_device_cgroup){.allow = true,
+                                        .type = d->type == 'u' ? 'c' : d->type,
+                                        .has_major = true,
+                                        .major = d->major,
+                                        .has_minor = true,
+                                        .minor = d->minor,
+                                        .access = "rwm"};
+  }
+  *out = v;
+  *n = k;
+  return 0;
+}

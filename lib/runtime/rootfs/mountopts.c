@@ -1,0 +1,157 @@
+/* silo: decoding one config.json mount (type, source, options) into mount(2) terms. */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "lib/runtime/plan.h"
+
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+/* Options that set (or clear) a mount flag; everything else is fs data. */
+static const struct {
+  const char *name;
+  bool clear;
+  unsigned long flag;
+} flag_opts[] = {
+    {"defaults", false, 0},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"nosuid", false, MS_NOSUID},
+    {"suid", true, MS_NOSUID},
+    {"nodev", false, MS_NODEV},
+    {"dev", true, MS_NODEV},
+    {"noexec", false, MS_NOEXEC},
+    {"exec", true, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},
+    {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},
+    {"remount", false, MS_REMOUNT},
+    {"mand", false, MS_MANDLOCK},
+    {"nomand", true, MS_MANDLOCK},
+    {"atime", true, MS_NOATIME},
+    {"noatime", false, MS_NOATIME},
+    {"diratime", true, MS_NODIRATIME},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME},
+    {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"nosymfollow", false, MS_NOSYMFOLLOW},
+    {"symfollow", true, MS_NOSYMFOLLOW},
+    {"silent", false, MS_SILENT},
+    {"loud", true, MS_SILENT},
+};
+
+static const struct {
+  const char *name;
+  unsigned long flags;
+} propagation_opts[] = {
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+};
+
+int
+propagation_parse(const char *s, unsigned long *flags)
+{
+  for (size_t i = 0; i < ARRAY_SIZE(propagation_opts); i++) {
+    if (strcmp(s, propagation_opts[i].name) == 0) {
+      *flags = propagation_opts[i].flags;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+int
+mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
+                 struct mount_plan *out, struct silo_error *err)
+{
+  memset(out, 0, sizeof *out);
+  out->idmap_fd = -1;
+  out->m = m;
+  out->dest = m->destination;
+  out->type = m->type;
+  out->source = m->source;
+  out->is_dir = true;
+
+  size_t cap = 1;
+  for (size_t i = 0; i < m->n_options; i++) cap += strlen(m->options[i]) + 1;
+  _cleanup_free_ char *data = xcalloc(1, cap);
+
+  for (size_t i = 0; i < m->n_options; i++) {
+    const char *o = m->options[i];
+    bool done = false;
+    if (strcmp(o, "bind") == 0 || strcmp(o, "rbind") == 0) {
+      out->bind = true;
+      out->recursive |= o[0] == 'r';
+      continue;
+    }
+    unsigned long prop;
+    if (propagation_parse(o, &prop) == 0) {
+      out->propagation = prop;
+      continue;
+    }
+    if (strcmp(o, "idmap") == 0 || strcmp(o, "ridmap") == 0) {
+      out->idmap = true;
+      out->idmap_recursive = o[0] == 'r';
+      continue;
+    }
+    /* Userspace-only options (x-*, crun's tmpcopyup) mean nothing to the kernel. */
+    if (strncasecmp(o, "x-", 2) == 0 || strcmp(o, "tmpcopyup") == 0) continue;
+    for (size_t k = 0; k < ARRAY_SIZE(flag_opts); k++) {
+      if (strcmp(o, flag_opts[k].name) == 0) {
+        if (flag_opts[k].clear) {
+          out->flags &= ~flag_opts[k].flag;
+          out->clear |= flag_opts[k].flag;
+        } else {
+          out->flags |= flag_opts[k].flag;
+        }
+        done = true;
+        break;
+      }
+    }
+    if (done) continue;
+    if (data[0]) strcat(data, ",");
+    strcat(data, o);
+  }
+  if (out->type && strcmp(out->type, "bind") == 0) out->bind = true;
+  if (out->bind) {
+    if (!out->source || !out->source[0])
+      return silo_err(err, EINVAL, "mounts[%zu].source: missing for a bind mount", index);
+    /* A relative bind source is relative to the bundle, as in runc. */
+    if (out->source[0] != '/') {
+      char *abs = xasprintf("%s/%s", bundle, m->source);
+      out->owned_source = abs;
+      out->source = abs;
+    }
+    struct stat st;
+    if (stat(out->source, &st) < 0)
+      return silo_err(err, errno, "mounts[%zu]: bind source `%s`", index, out->source);
+    out->is_dir = S_ISDIR(st.st_mode);
+    /* ro/nosuid/... on a bind need a second step (mount_setattr or a remount). */
+    out->remount_ro_bind = (out->flags & ~(MS_REMOUNT)) != 0;
+  } else if (!out->type || !out->type[0]) {
+    return silo_err(err, EINVAL, "mounts[%zu].type: missing for a non-bind mount", index);
+  }
+  if (out->idmap && !out->bind)
+    return silo_err(err, EINVAL, "mounts[%zu].options: idmap needs a bind mount", index);
+  out->data = data[0] ? steal_ptr(&data) : NULL;
+  return 0;
+}
+
+void
+mount_plan_free(struct mount_plan *p)
+{
+  if (p->idmap_fd > 0) close(p->idmap_fd);
+  p->idmap_fd = -1;
+  free(p->data);
+  free(p->owned_source);
+  p->data = NULL;
+  p->owned_source = NULL;
+}

@@ -1,0 +1,350 @@
+/* silo: the container's root filesystem, set up by the container process in its
+ * own mount namespace.
+ *
+ * Safety rules kept throughout:
+ *  - "/" is made rslave first, so nothing mounted here propagates back to the host;
+ *  - every destination is resolved inside the rootfs (open_in_root) and the mount
+ *    goes onto that fd (/proc/self/fd/N or move_mount), so a symlink in the image
+ *    cannot redirect a mount onto the host (CVE-2021-30465);
+ *  - after pivot_root the old root is detached, so no host path stays reachable.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <linux/magic.h>
+
+#include "lib/runtime/plan.h"
+
+static uint64_t
+ms_to_attr(unsigned long f)
+{
+  uint64_t a = 0;
+  if (f & MS_RDONLY) a |= MOUNT_ATTR_RDONLY;
+  if (f & MS_NOSUID) a |= MOUNT_ATTR_NOSUID;
+  if (f & MS_NODEV) a |= MOUNT_ATTR_NODEV;
+  if (f & MS_NOEXEC) a |= MOUNT_ATTR_NOEXEC;
+  if (f & MS_NODIRATIME) a |= MOUNT_ATTR_NODIRATIME;
+  if (f & MS_NOATIME) a |= MOUNT_ATTR_NOATIME;
+  if (f & MS_STRICTATIME) a |= MOUNT_ATTR_STRICTATIME;
+  return a;
+}
+
+/* Flags the kernel keeps locked on a bind mount made in a user namespace: a remount
+ * must repeat them or it fails with EPERM. */
+static unsigned long
+locked_flags(const char *path)
+{
+  struct statvfs sv;
+  unsigned long f = 0;
+  if (statvfs(path, &sv) < 0) return 0;
+  if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  return f;
+}
+
+/* Remounts the mount at fd (its root) with flags, keeping locked flags. */
+static int
+remount_fd(int fd, unsigned long flags, unsigned long clear, struct silo_error *err)
+{
+  char p[PROC_FD_PATH_MAX];
+  proc_fd_path(p, fd);
+  unsigned long f = (locked_flags(p) & ~clear) | flags;
+  if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | (f & ~MS_REMOUNT), NULL) < 0)
+    return silo_err(err, errno, "remount");
+  return 0;
+}
+
+static int
+set_propagation(int rootfd, const char *dest, unsigned long prop, struct silo_error *err)
+{
+  if (!prop) return 0;
+  /* Re-resolve: the fd we mounted onto refers to the covered directory, not the
+   * new mount on top of it. */
+  _cleanup_close_ int fd = open_in_root(rootfd, dest, O_PATH, 0, err);
+  if (fd < 0) return -1;
+  char p[PROC_FD_PATH_MAX];
+  if (mount(NULL, proc_fd_path(p, fd), NULL, prop, NULL) < 0)
+    return silo_err(err, errno, "set propagation");
+  return 0;
+}
+
+/* A bind mount with the new mount API: clone the tree, set its attributes while it
+ * is still detached (recursively, which mount(2) cannot do), then attach it onto
+ * the destination fd.  Falls back to mount(2) on kernels older than 5.12. */
+static int
+bind_mount(int rootfd, const struct mount_plan *p, int destfd, struct silo_error *err)
+{
+  unsigned tflags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (p->recursive ? AT_RECURSIVE : 0);
+  _cleanup_close_ int tree = open_tree(AT_FDCWD, p->source, tflags);
+  if (tree >= 0) {
+    if (p->remount_ro_bind || p->clear) {
+      struct mount_attr a = {.attr_set = ms_to_attr(p->flags), .attr_clr = ms_to_attr(p->clear)};
+      if (a.attr_set & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME))
+        a.attr_clr |= MOUNT_ATTR__ATIME;
+      if (mount_setattr(tree, "", AT_EMPTY_PATH | (p->recursive ? AT_RECURSIVE : 0), &a, sizeof a) <
+          0)
+        return silo_err(err, errno, "set attributes of bind mount of `%s`", p->source);
+    }
+    /* An idmapped mount: files show up with the ids the mount's mapping gives them.
+     * Only possible on a detached tree, hence here, before move_mount. */
+    if (p->idmap) {
+      struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)p->idmap_fd};
+      if (mount_setattr(tree, "", AT_EMPTY_PATH | (p->idmap_recursive ? AT_RECURSIVE : 0), &a,
+                        sizeof a) < 0)
+        return silo_err(err, errno, "idmap the mount of `%s`", p->source);
+    }
+    if (move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      return silo_err(err, errno, "bind `%s`", p->source);
+  } else if (errno == ENOSYS && !p->idmap) {
+    char dp[PROC_FD_PATH_MAX];
+    if (mount(p->source, proc_fd_path(dp, destfd), NULL, MS_BIND | (p->recursive ? MS_REC : 0),
+              NULL) < 0)
+      return silo_err(err, errno, "bind `%s`", p->source);
+    if (p->remount_ro_bind) {
+      _cleanup_close_ int top = open_in_root(rootfd, p->dest, O_PATH, 0, err);
+      if (top < 0 || remount_fd(top, p->flags, p->clear, err) < 0) return -1;
+    }
+  } else {
+    return silo_err(err, errno, "open bind source `%s`", p->source);
+  }
+  return set_propagation(rootfd, p->dest, p->propagation, err);
+}
+
+/* cgroup mounts mirror the host's hierarchies.  With a cgroup namespace each one is
+ * mounted fresh (the kernel shows the namespace root); without one, the
+ * container's own cgroup directory is bind-mounted so the rest stays hidden. */
+static int
+mount_cgroup_tree(struct container_plan *c, const struct mount_plan *p, int destfd,
+                  struct silo_error *err)
+{
+  enum cgroup_mode mode;
+  const struct cgroup_hierarchy *h;
+  size_t n;
+  char dp[PROC_FD_PATH_MAX];
+  bool own_ns = (c->clone_flags & CLONE_NEWCGROUP) || c->late_cgroupns ||
+                (c->unshare_flags & CLONE_NEWCGROUP);
+  const char *cgpath = c->cg ? cgroup_path(c->cg) : "/";
+  unsigned long flags = (p->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC) & ~MS_REMOUNT;
+
+  if (cgroup_detect(&mode, err) < 0 || cgroup_hierarchies(&h, &n, err) < 0) return -1;
+  proc_fd_path(dp, destfd);
+  if (mode == CGROUP_MODE_UNIFIED) {
+    if (own_ns) {
+      if (mount("cgroup2", dp, "cgroup2", flags, NULL) < 0)
+        return silo_err(err, errno, "mount cgroup2");
+      return 0;
+    }
+    _cleanup_free_ char *src = xasprintf("/sys/fs/cgroup%s", cgpath);
+    if (mount(src, dp, NULL, MS_BIND | MS_REC, NULL) < 0)
+      return silo_err(err, errno, "bind `%s`", src);
+    _cleanup_close_ int top = open_in_root(c->rootfd, p->dest, O_PATH, 0, err);
+    return top < 0 ? -1 : remount_fd(top, flags, 0, err);
+  }
+
+  /* v1 / hybrid: a tmpfs holding one directory per hierarchy. */
+  if (mount("tmpfs", dp, "tmpfs", (flags & ~MS_RDONLY), "mode=755") < 0)
+    return silo_err(err, errno, "mount tmpfs for cgroups");
+  _cleanup_close_ int top = open_in_root(c->rootfd, p->dest, O_PATH | O_DIRECTORY, 0, err);
+  if (top < 0) return -1;
+  char tp[PROC_FD_PATH_MAX];
+  proc_fd_path(tp, top);
+  for (size_t i = 0; i < n; i++) {
+    _cleanup_free_ char *sub = xasprintf("%s/%s", tp, h[i].name);
+    if (mkdir(sub, 0755) < 0 && errno != EEXIST) return silo_err(err, errno, "mkdir `%s`", sub);
+    int r;
+    if (own_ns)
+      r = h[i].v2 ? mount("cgroup2", sub, "cgroup2", flags, NULL)
+                  : mount("cgroup", sub, "cgroup", flags, h[i].options);
+    else
+      r = -1, errno = EPERM;
+    if (r < 0) {
+      /* No namespace (or not allowed to mount one): bind our own directory. */
+      _cleanup_free_ char *src = xasprintf("%s%s", h[i].mountpoint, cgpath);
+      if (access(src, F_OK) < 0) {
+        free(src);
+        src = xstrdup(h[i].mountpoint);
+      }
+      if (mount(src, sub, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return silo_err(err, errno, "bind `%s`", src);
+      if (mount(NULL, sub, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
+        return silo_err(err, errno, "remount `%s`", sub);
+    }
+    /* Co-mounted controllers ("cpu,cpuacct") get their names as symlinks. */
+    if (strchr(h[i].name, ',')) {
+      _cleanup_free_ char *names = xstrdup(h[i].name);
+      char *save = NULL;
+      for (char *t = strtok_r(names, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        _cleanup_free_ char *link = xasprintf("%s/%s", tp, t);
+        if (symlink(h[i].name, link) < 0 && errno != EEXIST)
+          return silo_err(err, errno, "symlink `%s`", link);
+      }
+    }
+  }
+  if (p->flags & MS_RDONLY) return remount_fd(top, flags | MS_RDONLY, 0, err);
+  return 0;
+}
+
+static int
+mount_one(struct container_plan *c, const struct mount_plan *p, struct silo_error *err)
+{
+  _cleanup_close_ int destfd = mkpath_in_root(c->rootfd, p->dest, p->is_dir, err);
+  if (destfd < 0) return -1;
+  if (p->bind) return bind_mount(c->rootfd, p, destfd, err);
+  if (strcmp(p->type, "cgroup") == 0 || strcmp(p->type, "cgroup2") == 0) {
+    /* Needs our cgroup namespace, which exists only once we were placed. */
+    if (init_await_go(c, err) < 0) return -1;
+    return mount_cgroup_tree(c, p, destfd, err);
+  }
+
+  char dp[PROC_FD_PATH_MAX];
+  proc_fd_path(dp, destfd);
+  if (mount(p->source ? p->source : p->type, dp, p->type, p->flags, p->data) < 0) {
+    int e = errno;
+    /* sysfs and mqueue cannot be mounted in a user namespace that does not own the
+     * network / ipc namespace: bind the host's instead, read-only, as runc does. */
+    if (e == EPERM && (strcmp(p->type, "sysfs") == 0 || strcmp(p->type, "mqueue") == 0)) {
+      const char *src = p->type[0] == 's' ? "/sys" : "/dev/mqueue";
+      if (mount(src, dp, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return silo_err(err, errno, "bind `%s`", src);
+      _cleanup_close_ int top = open_in_root(c->rootfd, p->dest, O_PATH, 0, err);
+      return top < 0 ? -1 : remount_fd(top, p->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, err);
+    }
+    return silo_err(err, e, "mount %s", p->type);
+  }
+  /* mqueue takes no context= option: its root is labelled instead. */
+  if (c->mount_label && strcmp(p->type, "mqueue") == 0 &&
+      lsm_label_path(c->rootfd, p->dest, c->mount_label, err) < 0)
+    return -1;
+  return set_propagation(c->rootfd, p->dest, p->propagation, err);
+}
+
+int
+rootfs_prepare(struct container_plan *c, struct silo_error *err)
+{
+  /* 1. Nothing we mount may reach the host: every mount becomes a slave. */
+  if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return silo_err(err, errno, "make `/` rslave");
+
+  /* 2. The rootfs must be a mount point for pivot_root: bind it onto itself. */
+  if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return silo_err(err, errno, "bind rootfs `%s`", c->rootfs);
+  c->rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (c->rootfd < 0) return silo_err(err, errno, "open rootfs `%s`", c->rootfs);
+
+  /* 3. The config's mounts, in order. */
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    if (mount_one(c, &c->mounts[i], err) < 0)
+      return silo_err_wrap(err, "mount `%s`", c->mounts[i].dest);
+  }
+
+  /* 4. Device nodes and the standard links. */
+  if (devices_create(c, c->rootfd, err) < 0) return -1;
+  return 0;
+}
+
+int
+rootfs_enter(struct container_plan *c, struct silo_error *err)
+{
+  if (fchdir(c->rootfd) < 0) return silo_err(err, errno, "chdir to rootfs");
+  if (c->opts->no_pivot) {
+    /* MS_MOVE + chroot: for roots pivot_root cannot handle (e.g. an initramfs). */
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) return silo_err(err, errno, "move rootfs to `/`");
+    if (chroot(".") < 0) return silo_err(err, errno, "chroot");
+  } else {
+    /* pivot_root(".", "."): the old root ends up mounted on top of the new one;
+     * detaching it leaves only the container's tree.  It is made rslave first so
+     * the unmount does not propagate to the host. */
+    if (syscall(SYS_pivot_root, ".", ".") < 0) return silo_err(err, errno, "pivot_root");
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+      return silo_err(err, errno, "make old root rslave");
+    if (umount2(".", MNT_DETACH) < 0) return silo_err(err, errno, "detach old root");
+  }
+  if (chdir("/") < 0) return silo_err(err, errno, "chdir `/`");
+  close(c->rootfd);
+  c->rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (c->rootfd < 0) return silo_err(err, errno, "open new root");
+  return 0;
+}
+
+/* /proc inside must be a real procfs before we mask it or write sysctls: an image
+ * cannot pre-empt it with a bind mount of something else. */
+static int
+check_procfs(struct silo_error *err)
+{
+  struct statfs sf;
+  if (statfs("/proc", &sf) < 0) return silo_err(err, errno, "statfs `/proc`");
+  if (sf.f_type != PROC_SUPER_MAGIC) return silo_err(err, EINVAL, "`/proc` is not a procfs");
+  return 0;
+}
+
+static int
+mask_path(int rootfd, const char *path, const char *mount_label, struct silo_error *err)
+{
+  /* O_NOFOLLOW: a masked path that is a symlink would mask whatever it points to;
+   * such entries are skipped. */
+  _cleanup_close_ int fd = open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0, err);
+  if (fd < 0) {
+    if (err->errnum == ENOENT || err->errnum == ELOOP) return silo_err_clear(err), 0;
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0) return silo_err(err, errno, "stat `%s`", path);
+  if (S_ISLNK(st.st_mode)) return 0;
+  char p[PROC_FD_PATH_MAX];
+  proc_fd_path(p, fd);
+  if (S_ISDIR(st.st_mode)) {
+    _cleanup_free_ char *data = lsm_mount_data("size=0", mount_label);
+    if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, data) < 0)
+      return silo_err(err, errno, "mask `%s`", path);
+  } else if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0) {
+    return silo_err(err, errno, "mask `%s`", path);
+  }
+  return 0;
+}
+
+static int
+readonly_path(int rootfd, const char *path, struct silo_error *err)
+{
+  _cleanup_close_ int fd = open_in_root(rootfd, path, O_PATH, 0, err);
+  if (fd < 0) {
+    if (err->errnum == ENOENT) return silo_err_clear(err), 0;
+    return -1;
+  }
+  char p[PROC_FD_PATH_MAX];
+  proc_fd_path(p, fd);
+  if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) return silo_err(err, errno, "bind `%s`", path);
+  _cleanup_close_ int top = open_in_root(rootfd, path, O_PATH, 0, err);
+  if (top < 0) return -1;
+  if (remount_fd(top, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, err) < 0)
+    return silo_err_wrap(err, "make `%s` read-only", path);
+  return 0;
+}
+
+int
+rootfs_finish(struct container_plan *c, struct silo_error *err)
+{
+  const struct oci_linux *l = c->cfg->linux;
+  if (l && (l->n_masked_paths || l->n_readonly_paths || l->n_sysctl) && check_procfs(err) < 0)
+    return -1;
+  for (size_t i = 0; l && i < l->n_masked_paths; i++)
+    if (mask_path(c->rootfd, l->masked_paths[i], c->mount_label, err) < 0) return -1;
+  for (size_t i = 0; l && i < l->n_readonly_paths; i++)
+    if (readonly_path(c->rootfd, l->readonly_paths[i], err) < 0) return -1;
+  if (c->cfg->root_readonly && remount_fd(c->rootfd, MS_RDONLY, 0, err) < 0)
+    return silo_err_wrap(err, "make root read-only");
+  /* linux.rootfsPropagation applies to the container's root mount; done after
+   * pivot_root, which refuses shared mounts. */
+  if (c->root_propagation && mount(NULL, "/", NULL, c->root_propagation, NULL) < 0)
+    return silo_err(err, errno, "linux.rootfsPropagation");
+  return 0;
+}
