@@ -10,7 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 
-#include "lib/base/archive.h"
+#include "lib/base/base.h"
 
 #define LIBARCHIVE_SONAME "libarchive.so.13"
 

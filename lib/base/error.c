@@ -1,5 +1,5 @@
 /* silo: the error convention (see error.h). */
-#include "lib/base/error.h"
+#include "lib/base/base.h"
 
 #include <errno.h>
 #include <string.h>

@@ -15,7 +15,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
-#include "lib/runtime/plan.h"
+#include "lib/base/base.h"
 
 int
 read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct silo_error *err)

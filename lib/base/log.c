@@ -6,7 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/runtime/plan.h"
+#include "lib/base/base.h"
+#include "lib/silo.h"
 
 static int log_fd = -1;
 static enum silo_log_format log_format;

@@ -5,7 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lib/runtime/plan.h"
+#include "lib/base/base.h"
+#include "lib/silo.h"
 
 static const struct {
   const char *name;

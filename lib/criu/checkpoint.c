@@ -22,7 +22,13 @@
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 
-#include "lib/runtime/plan.h"
+#include "cgroup/cgroup.h"
+#include "lib/base/base.h"
+#include "lib/criu/criu.h"
+#include "lib/runtime/create/create.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 static bool
 mount_is_bind(const struct oci_mount *m)

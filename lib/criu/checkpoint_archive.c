@@ -32,7 +32,9 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
-#include "lib/runtime/plan.h"
+#include "lib/base/base.h"
+#include "lib/criu/criu.h"
+#include "lib/silo.h"
 
 #define ARCHIVE_FUNCS(X)                                                                           \
   X(archive_error_string)                                                                          \

@@ -26,7 +26,9 @@
 /* criu.h is only used for the types of the function table below (no link). */
 #include <criu/criu.h>
 
-#include "lib/runtime/plan.h"
+#include "lib/base/base.h"
+#include "lib/criu/criu.h"
+#include "lib/silo.h"
 
 /* libcriu < 3.18 has no setter for empty_ns, and none has one for lazy_pages:
  * those go straight into the RPC message, which is the first member of libcriu's

@@ -28,7 +28,15 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "cgroup/cgroup.h"
+#include "lib/base/base.h"
+#include "lib/criu/criu.h"
+#include "lib/runtime/create/create.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
 #include "lib/runtime/plan.h"
+#include "lib/runtime/process/process.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 /* The manifest checkpoint wrote.  Images of runc have descriptors.json instead
  * (the init's fds 0-2 as links: "pipe:[N]", "/dev/null"): its pipes become the

@@ -25,8 +25,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "lib/runtime/plan.h"
-#include "lib/base/archive.h"
+#include "lib/base/base.h"
+#include "lib/image/image.h"
+#include "lib/silo.h"
 
 #define SMALL_MAX (4 << 20)   /* members kept in memory by the first pass: JSON up to this */
 #define TINY_MAX  (256 << 10) /* and anything up to this (small layers: no second pass) */

@@ -27,17 +27,6 @@
 
 #include "lib/base/error.h"
 
-/* ---- lib/base/sha256.c ---- */
-struct sha256 {
-  uint32_t h[8];
-  uint64_t len;
-  unsigned char buf[64];
-  size_t n;
-};
-void sha256_init(struct sha256 *s);
-void sha256_update(struct sha256 *s, const void *data, size_t len);
-/* Finishes and writes the 64 lowercase hex digits (plus NUL). */
-void sha256_hex(struct sha256 *s, char out[65]);
 
 /* ---- lib/image/meta.c: pure functions (unit tested) ---- */
 
@@ -149,10 +138,5 @@ struct image {
 int image_prepare(const char *path, const char *cache_dir, const struct image_unpack_opts *opts,
                   struct image *img, struct silo_error *err);
 void image_free(struct image *img);
-
-/* ---- lib/base/archive.c ---- */
-struct libarchive;
-/* libarchive.so.13, loaded on first use; NULL (err set) when it is missing. */
-const struct libarchive *libarchive_get(struct silo_error *err);
 
 #endif

@@ -34,8 +34,9 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
-#include "lib/runtime/plan.h"
-#include "lib/base/archive.h"
+#include "lib/base/base.h"
+#include "lib/image/image.h"
+#include "lib/silo.h"
 
 #define READ_BUF (128 * 1024)
 

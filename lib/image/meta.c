@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "lib/base/error.h"
 #include "lib/image/image.h"
 
 bool

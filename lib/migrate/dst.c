@@ -23,7 +23,12 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include "lib/base/base.h"
+#include "lib/criu/criu.h"
 #include "lib/migrate/migrate.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 struct dst {
   struct silo_context *ctx;

@@ -16,7 +16,10 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
-#include "lib/migrate/src.h"
+#include "lib/base/base.h"
+#include "lib/criu/criu.h"
+#include "lib/migrate/migrate.h"
+#include "lib/silo.h"
 
 /* Postcopy, silo gone while CRIU serves pages: a clean EOF would make CRIU kill the
  * tasks as if every page had moved.  Before DONE the lazy dump is made to fail

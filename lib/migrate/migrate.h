@@ -8,7 +8,7 @@
  *                    CRIU checks, the lazy-pages daemon, the stdio of a restore
  *   lib/migrate/pump.c   the page-server tunnel (postcopy) and the wait loops
  *   lib/migrate/src.c    `silo migrate`: checks, rootfs, pre-dumps, cold switch,
- *                    fallback (its private header: lib/migrate/src.h)
+ *                    fallback (its part of this header is at the end)
  *   lib/migrate/lazy.c   `silo migrate`: the postcopy/hybrid switch
  *   lib/migrate/dst.c    `silo migrate-receive`
  *   lib/migrate/report.c the report, text or JSON
@@ -22,7 +22,9 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "lib/runtime/plan.h"
+#include "lib/base/error.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/silo.h"
 
 /* ---- frames: type (1 byte), flags (1, zero), reserved (2, zero), length (4, BE) ---- */
 #define MIG_HDR_LEN     8
@@ -260,5 +262,61 @@ void mig_pump_drain_local(struct mig_pump *p, int timeout_ms);
 void mig_pump_poison(struct mig_pump *p);
 /* The same, by a guardian: on fd, `written` bytes written so far. */
 void mig_poison_fd(int fd, uint64_t written);
+
+/* ---- the source side: what lib/migrate/src.c (checks, rootfs, pre-dumps, cold
+ * switch, fallback) and lib/migrate/lazy.c (the postcopy switch) share.  Private to
+ * those two files. ---- */
+struct src {
+  struct silo_context *ctx;
+  const struct silo_migrate_opts *o;
+  struct silo_migrate_report *rep;
+  struct silo_state st;
+  char *config;
+  size_t config_len;
+  bool readonly_root, lazy;
+  char *work;
+  struct mig_conn c;
+  struct mig_manifest man;
+  double t0, t_freeze;
+  char *parent; /* "../pre-N" for the final dump */
+  struct mig_child dump;
+  struct mig_guard guard;
+  bool conn_broken, restored, dest_done, dump_ok, keep_work;
+  struct silo_error conn_err;
+  struct mig_pump *pump; /* while one runs */
+  struct lazy_shared {   /* postcopy: what the source's guardian needs to know */
+    uint64_t written;    /* bytes passed on to CRIU's page server */
+    int done;            /* the destination has every page: EOF, not poison */
+  } * lazy_shared;
+  const char *phase;
+  double rate_at;
+  uint64_t rate_bytes;
+};
+
+struct dump_args {
+  struct src *s;
+  char *images, *work, *parent, ps[32];
+  bool pre, lazy;
+  int status_fd;
+};
+
+int src_err_then(struct silo_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void src_progress_line(struct src *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool src_container_running(struct src *s);
+/* silo_checkpoint in a helper (mig_child_start) */
+int src_dump_fn(void *arg, struct silo_error *err);
+/* The freeze time from CRIU's dump.log in work (it logs from its own start). */
+void src_adjust_freeze(struct src *s, const char *work);
+char *src_work_path(struct src *s, const char *name);
+void src_tell_abort(struct src *s, const char *why);
+/* The pump's frames while the switch runs: RESTORED, DONE, errors. */
+int src_switch_frame(void *arg, const struct mig_frame *f, struct silo_error *err);
+int src_frame_unexpected(void *arg, const struct mig_frame *f, struct silo_error *err);
+int src_sync_rootfs(struct src *s, bool second, struct silo_error *err);
+int src_send_images(struct src *s, const char *name, struct silo_error *err);
+void src_remove_work(const char *work);
+/* lib/migrate/lazy.c */
+int src_postcopy_switch(struct src *s, struct silo_error *err);
 
 #endif

@@ -26,7 +26,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "lib/base/base.h"
+#include "lib/criu/criu.h"
 #include "lib/migrate/migrate.h"
+#include "lib/silo.h"
 
 double
 mig_now(void)

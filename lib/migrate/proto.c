@@ -26,8 +26,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "lib/image/image.h"
+#include "lib/base/base.h"
 #include "lib/migrate/migrate.h"
+#include "lib/silo.h"
 
 volatile sig_atomic_t mig_interrupted;
 

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/base/error.h"
 #include "lib/migrate/migrate.h"
 
 #define HIGH_WATER (8u << 20)

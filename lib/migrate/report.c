@@ -2,7 +2,9 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "lib/base/error.h"
 #include "lib/migrate/migrate.h"
+#include "lib/silo.h"
 
 static double
 mib(unsigned long long b)

@@ -25,7 +25,11 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
-#include "lib/migrate/src.h"
+#include "lib/base/base.h"
+#include "lib/migrate/migrate.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 static const char *const strategy_names[] = {"cold", "precopy", "postcopy", "hybrid"};
 

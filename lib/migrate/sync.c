@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "lib/base/base.h"
 #include "lib/migrate/migrate.h"
 
 static const char *

@@ -24,8 +24,9 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
-#include "lib/image/image.h"
+#include "lib/base/base.h"
 #include "lib/migrate/migrate.h"
+#include "lib/silo.h"
 
 bool
 mig_path_ok(const char *p)

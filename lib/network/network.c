@@ -25,8 +25,13 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
-#include "lib/runtime/plan.h"
+#include "lib/base/base.h"
 #include "lib/network/network.h"
+#include "lib/runtime/plan.h"
+#include "lib/runtime/rootfs/rootfs.h"
+#include "lib/silo.h"
+#include "netns/netns.h"
+#include "oci/oci.h"
 
 #define NSFS_MAGIC_ 0x6e736673
 

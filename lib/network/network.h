@@ -1,9 +1,29 @@
-/* silo: what lib/network/network.c and lib/network/network6.c share (private to the two). */
+/* silo lib/network/: silo's own networking for standalone containers, the glue
+ * between a container and netns/.  The first part is what the create path calls;
+ * the rest is what network.c and network6.c share (private to the two). */
 #ifndef SILO_NETWORK_H
 #define SILO_NETWORK_H
 
 #include "lib/runtime/plan.h"
 #include "netns/netns.h"
+
+/* ---- network.c: silo's own networking (netns/) for standalone containers ----
+ * Chosen by --network/--publish or the config's org.silo.network.* annotations;
+ * a config that joins a network namespace by path is never touched. */
+struct network_plan;
+/* prepare: decide and validate (no side effects). */
+int network_plan(struct container_plan *c, struct silo_error *err);
+/* spawn, state dir made, before clone: lease an address, write the generated
+ * /etc/hosts and /etc/resolv.conf into the state dir and add their bind mounts. */
+int network_before_clone(struct container_plan *c, struct silo_error *err);
+/* spawn, after clone, before GO: veth into the container's netns, addresses,
+ * routes, NAT and published ports; records what it made in <state>/network.json. */
+int network_after_clone(struct container_plan *c, struct silo_error *err);
+/* delete and failed creates: undo what network.json records (best effort). */
+void network_teardown(int statefd, const char *id);
+void network_plan_free(struct network_plan *n);
+
+/* ---- private to network.c and network6.c ---- */
 
 #define ANN_MODE    "org.silo.network"
 #define ANN_PUBLISH "org.silo.network.publish"

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/base/error.h"
 #include "lib/network/network.h"
+#include "lib/runtime/plan.h"
+#include "netns/netns.h"
 
 /* IPv6 is on with --ipv6 or --subnet6, else with the annotation ipv6 "true" or a
  * subnet6 annotation; the flags win over the annotations. */

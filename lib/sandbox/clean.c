@@ -33,7 +33,11 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "cgroup/cgroup.h"
+#include "lib/base/base.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
 #include "lib/sandbox/sandbox.h"
+#include "lib/silo.h"
 
 static int64_t
 now_ms(void)

@@ -14,7 +14,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "lib/base/base.h"
+#include "lib/image/image.h"
 #include "lib/sandbox/sandbox.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

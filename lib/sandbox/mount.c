@@ -41,7 +41,11 @@
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 
+#include "lib/base/error.h"
+#include "lib/runtime/create/create.h"
 #include "lib/sandbox/sandbox.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 #define DEFAULT_ID_BASE  1000000000u
 #define DEFAULT_ID_COUNT 65536u

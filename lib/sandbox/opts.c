@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/base/error.h"
 #include "lib/sandbox/sandbox.h"
 
 /* A non-negative decimal number at *p ("12", "1.5", ".5"); advances *p. */

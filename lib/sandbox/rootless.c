@@ -39,7 +39,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cgroup/cgroup.h"
+#include "lib/base/base.h"
+#include "lib/runtime/create/create.h"
 #include "lib/sandbox/sandbox.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 #define CGROUP2_MNT "/sys/fs/cgroup"
 

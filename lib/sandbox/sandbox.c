@@ -32,7 +32,13 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "lib/base/base.h"
+#include "lib/image/image.h"
+#include "lib/runtime/create/create.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/plan.h"
 #include "lib/sandbox/sandbox.h"
+#include "lib/silo.h"
 
 /* Docker's default capabilities (moby oci/caps/defaults.go). */
 static const char *const default_caps[] = {

@@ -29,8 +29,10 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "lib/runtime/plan.h"
+#include "lib/base/error.h"
 #include "lib/image/image.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 #define SANDBOX_ID_PREFIX "sandbox-"
 

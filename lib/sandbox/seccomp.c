@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "lib/base/error.h"
+#include "lib/image/image.h"
 #include "lib/sandbox/sandbox.h"
 
 /* clang-format off */

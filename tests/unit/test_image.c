@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "lib/base/base.h"
 #include "lib/image/image.h"
 
 #define UNUSED __attribute__((unused))

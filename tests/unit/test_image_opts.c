@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "lib/base/error.h"
+#include "lib/image/image.h"
 #include "lib/sandbox/sandbox.h"
 
 #define UNUSED __attribute__((unused))

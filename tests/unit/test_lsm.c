@@ -9,7 +9,9 @@
 
 #include <cmocka.h>
 
-#include "lib/runtime/plan.h"
+#include "lib/base/error.h"
+#include "lib/runtime/process/process.h"
+#include "oci/oci.h"
 
 #define UNUSED __attribute__((unused))
 #define LABEL  "system_u:object_r:container_file_t:s0:c1,c2"

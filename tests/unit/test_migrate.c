@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/base/base.h"
 #include "lib/migrate/migrate.h"
 
 static void

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/base/error.h"
 #include "netns/netns.h"
 
 static struct in6_addr

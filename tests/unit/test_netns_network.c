@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/base/error.h"
 #include "netns/netns.h"
 
 static uint32_t

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "lib/base/error.h"
+#include "lib/network/network.h"
 #include "oci/oci.h"
 
 #define UNUSED __attribute__((unused))

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "lib/runtime/plan.h"
+#include "lib/runtime/process/process.h"
 
 #define UNUSED __attribute__((unused))
 #define BITS   128

@@ -24,7 +24,9 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "lib/runtime/process/seccomp.h"
+#include "lib/base/error.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/process/process.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
 

@@ -19,7 +19,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "lib/base/error.h"
+#include "lib/runtime/create/create.h"
 #include "lib/runtime/plan.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 #define CLONED_ENV "_SILO_SEALED_EXE"
 

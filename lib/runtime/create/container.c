@@ -19,8 +19,16 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "cgroup/cgroup.h"
+#include "lib/base/base.h"
+#include "lib/network/network.h"
+#include "lib/runtime/create/create.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
 #include "lib/runtime/plan.h"
-#include "lib/runtime/process/seccomp.h"
+#include "lib/runtime/process/process.h"
+#include "lib/runtime/rootfs/rootfs.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 void
 plan_init(struct container_plan *c)

@@ -14,7 +14,14 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "cgroup/cgroup.h"
+#include "lib/base/base.h"
+#include "lib/runtime/create/create.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
 #include "lib/runtime/plan.h"
+#include "lib/runtime/process/process.h"
+#include "lib/runtime/rootfs/rootfs.h"
+#include "oci/oci.h"
 
 static int
 set_sysctls(const struct oci_linux *l, struct silo_error *err)

@@ -16,7 +16,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/base/base.h"
+#include "lib/runtime/create/create.h"
 #include "lib/runtime/plan.h"
+#include "oci/oci.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "cgroup/cgroup.h"
+#include "lib/base/error.h"
+#include "lib/runtime/create/create.h"
 #include "lib/runtime/plan.h"
 
 static pid_t

@@ -5,7 +5,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "lib/runtime/plan.h"
+#include "lib/base/error.h"
+#include "lib/runtime/create/create.h"
 
 static int
 send_msg(int sock, const struct sync_msg *m, int fd, struct silo_error *err)

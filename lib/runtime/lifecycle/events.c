@@ -20,7 +20,11 @@
 #include <sys/timerfd.h>
 #include <time.h>
 
-#include "lib/runtime/plan.h"
+#include "cgroup/cgroup.h"
+#include "lib/base/error.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 /* ---- JSON ----
  *

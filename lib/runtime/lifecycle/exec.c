@@ -20,8 +20,14 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "cgroup/cgroup.h"
+#include "lib/base/base.h"
+#include "lib/runtime/create/create.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
 #include "lib/runtime/plan.h"
-#include "lib/runtime/process/seccomp.h"
+#include "lib/runtime/process/process.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 /* Namespaces of the container that the exec'd process must share. */
 static unsigned long

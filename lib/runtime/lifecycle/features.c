@@ -6,8 +6,10 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "lib/runtime/plan.h"
-#include "lib/runtime/process/seccomp.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/process/process.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 const char *
 silo_feature_line(void)

@@ -9,7 +9,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "lib/runtime/plan.h"
+#include "lib/base/error.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 static long
 now_ms(void)

@@ -9,7 +9,13 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "cgroup/cgroup.h"
+#include "lib/base/base.h"
+#include "lib/runtime/create/create.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
 #include "lib/runtime/plan.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 int
 silo_create(struct silo_context *ctx, const struct silo_create_opts *o, struct silo_error *err)

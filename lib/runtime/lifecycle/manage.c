@@ -9,7 +9,11 @@
 #include <strings.h>
 #include <sys/wait.h>
 
-#include "lib/runtime/plan.h"
+#include "cgroup/cgroup.h"
+#include "lib/base/base.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 /* The locked state and the opened cgroup of a container. */
 struct managed {

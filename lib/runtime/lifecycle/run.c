@@ -11,7 +11,13 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "lib/base/error.h"
+#include "lib/runtime/create/create.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
 #include "lib/runtime/plan.h"
+#include "lib/runtime/process/process.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 /* Signals a foreground run passes on to the container. */
 static const int forwarded[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM,  SIGUSR1,

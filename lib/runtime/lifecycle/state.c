@@ -16,7 +16,11 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "lib/runtime/plan.h"
+#include "cgroup/cgroup.h"
+#include "lib/base/base.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 int
 validate_id(const char *id, struct silo_error *err)

@@ -11,7 +11,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/base/error.h"
 #include "lib/runtime/plan.h"
+#include "lib/runtime/process/process.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 static int last_cap = -1;
 

@@ -19,7 +19,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "lib/runtime/plan.h"
+#include "lib/base/base.h"
+#include "lib/runtime/process/process.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 static bool
 apparmor_enabled(void)

@@ -26,7 +26,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/base/error.h"
 #include "lib/runtime/plan.h"
+#include "lib/runtime/process/process.h"
+#include "oci/oci.h"
 
 /* Policies, I/O classes, memory policy modes and their flags were checked by the
  * parser, against the tables whose indexes are the kernel's values (oci.h).  The

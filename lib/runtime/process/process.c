@@ -12,8 +12,10 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "lib/base/base.h"
 #include "lib/runtime/plan.h"
-#include "lib/runtime/process/seccomp.h"
+#include "lib/runtime/process/process.h"
+#include "oci/oci.h"
 
 static const struct {
   const char *name;

@@ -23,7 +23,9 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 
-#include "lib/runtime/process/seccomp.h"
+#include "lib/base/error.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/process/process.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
 

@@ -17,9 +17,11 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include "lib/base/base.h"
 #include "lib/runtime/plan.h"
-#include "lib/image/image.h"
-#include "lib/runtime/process/seccomp.h"
+#include "lib/runtime/process/process.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 #define MAGIC "SILOBPF1"
 

@@ -9,7 +9,9 @@
 #include <sys/un.h>
 #include <termios.h>
 
+#include "lib/base/error.h"
 #include "lib/runtime/plan.h"
+#include "lib/runtime/process/process.h"
 
 int
 terminal_setup(struct container_plan *c, struct silo_error *err)

@@ -7,7 +7,10 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "lib/base/base.h"
 #include "lib/runtime/plan.h"
+#include "lib/runtime/rootfs/rootfs.h"
+#include "oci/oci.h"
 
 static const struct oci_device default_devices[] = {
     {.type = 'c', .path = "/dev/null", .major = 1, .minor = 3},

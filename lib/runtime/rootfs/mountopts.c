@@ -5,7 +5,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "lib/base/error.h"
 #include "lib/runtime/plan.h"
+#include "lib/runtime/rootfs/rootfs.h"
+#include "oci/oci.h"
 
 #ifndef MS_NOSYMFOLLOW
 #define MS_NOSYMFOLLOW 256

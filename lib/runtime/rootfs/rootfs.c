@@ -19,7 +19,13 @@
 #include <sys/syscall.h>
 #include <linux/magic.h>
 
+#include "cgroup/cgroup.h"
+#include "lib/base/base.h"
+#include "lib/runtime/create/create.h"
 #include "lib/runtime/plan.h"
+#include "lib/runtime/process/process.h"
+#include "lib/runtime/rootfs/rootfs.h"
+#include "oci/oci.h"
 
 static uint64_t
 ms_to_attr(unsigned long f)

@@ -1,6 +1,68 @@
-/* silo lib/: OCI `linux.seccomp` -> a BPF program, loaded in the container process.
- *
- * Private to lib/.
+/* silo lib/runtime/process/: the container process's attributes — user, groups,
+ * rlimits, capabilities, personality and scheduling, LSM labels, the terminal,
+ * seccomp — decided in the parent and applied in the child just before execve. */
+#ifndef SILO_PROCESS_H
+#define SILO_PROCESS_H
+
+#include "lib/runtime/plan.h"
+
+/* ---- caps.c ---- */
+int caps_from_oci(const struct oci_capabilities *c, struct capsets *out, struct silo_error *err);
+int caps_apply_bounding(const struct capsets *c, struct silo_error *err);
+int caps_apply(const struct capsets *c, struct silo_error *err);
+
+/* ---- process.c ---- */
+int process_plan(struct container_plan *c, struct silo_error *err);
+int process_find_executable(struct container_plan *c, struct silo_error *err);
+int process_set_limits(struct container_plan *c, struct silo_error *err);
+int process_chdir(struct container_plan *c, struct silo_error *err);
+/* With SCMP_ACT_NOTIFY: connect to the listener while its host path is reachable. */
+int process_connect_listener(struct container_plan *c, struct silo_error *err);
+__attribute__((noreturn)) void process_exec(struct container_plan *c);
+
+/* ---- lsm.c: AppArmor profile and SELinux label of the process ---- */
+/* A label asked for on a host that does not run its LSM is an error (parent). */
+int lsm_plan(const struct oci_process *p, struct silo_error *err);
+/* Sets the label the process gets at execve (child, in the container's /proc). */
+int lsm_apply(const struct oci_process *p, struct silo_error *err);
+/* linux.mountLabel when SELinux applies it, else NULL (ignored, as by runc). */
+const char *lsm_mount_label(const struct oci_linux *l);
+/* Whether a filesystem of this type gets the label as its context= option. */
+bool lsm_takes_context(const char *type);
+/* data with context="label" added (label NULL, or data has a context: a copy). */
+char *lsm_mount_data(const char *data, const char *label);
+/* Labels the directory path of the rootfs (mqueue's root). */
+int lsm_label_path(int rootfd, const char *path, const char *label, struct silo_error *err);
+
+/* ---- procattr.c ---- */
+/* The config's values as numbers (parent); exec: also execCPUAffinity. */
+int procattr_plan(struct container_plan *c, bool exec, struct silo_error *err);
+/* exec: silo moves itself to execCPUAffinity.initial before the clone. */
+int procattr_enter_initial(const struct container_plan *c, struct silo_error *err);
+/* Sets them on the calling process (the child, still privileged, before seccomp). */
+int procattr_apply(const struct container_plan *c, struct silo_error *err);
+/* "0-3,7" into a bitmap of max bits.  1: some bits, 0: empty list, -1: malformed. */
+int procattr_parse_list(const char *s, unsigned long *out, size_t max);
+
+/* ---- terminal.c ---- */
+/* In the container: a new pty from its devpts; the slave becomes stdio and the
+ * controlling terminal; returns the master fd. */
+int terminal_setup(struct container_plan *c, struct silo_error *err);
+int terminal_send(const char *socket_path, int master, struct silo_error *err);
+/* Foreground run with a tty: puts our terminal in raw mode (restored by
+ * terminal_restore) and copies the window size to the container's pty. */
+void terminal_raw(int master);
+void terminal_restore(void);
+void terminal_resize(int master);
+/* Copies what is readable from one fd to another; returns 0 at EOF. */
+int terminal_copy(int from, int to);
+
+/* ---- seccomp_cache.c: compiled filters kept under <root>/.seccomp ---- */
+int seccomp_build_cached(struct container_plan *c, const struct oci_seccomp *s,
+                         struct silo_seccomp **out, struct silo_error *err);
+
+
+/* ---- seccomp.c: OCI `linux.seccomp` -> a BPF program, loaded in the container process.
  *
  * The work is split so that a bad profile fails before anything exists:
  *   silo_seccomp_build()  in the runtime, before the state dir, cgroup or child: validates
@@ -22,8 +84,7 @@
  * and `sendmsg`: the listener is handed over with them after the filter is loaded, so the container
  * would hang.
  */
-#ifndef SILO_SECCOMP_H
-#define SILO_SECCOMP_H
+
 
 #include <stdbool.h>
 #include <sys/types.h>

@@ -1,0 +1,128 @@
+/* silo lib/base/: what every part of lib/ stands on, and nothing of containers.
+ *
+ *   error.c    the one error convention (error.h, also installed as <silo/error.h>)
+ *   log.c      --log / --log-format / --debug (declared in lib/silo.h: cmd/ uses it)
+ *   fsutil.c   files, and paths resolved safely inside a root (openat2 RESOLVE_IN_ROOT)
+ *   time.c     clocks and timestamps
+ *   signals.c  signal names
+ *   sha256.c   SHA-256, to verify image blobs and for the migration HMAC
+ *   archive.c  libarchive, loaded with dlopen on first use (images and checkpoints)
+ *
+ * Includes only error.h and lib/silo.h's logging; nothing here knows of containers.
+ */
+#ifndef SILO_BASE_H
+#define SILO_BASE_H
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/base/error.h"
+
+/* ---- fsutil.c: files, and paths resolved safely inside a root ---- */
+int read_file(const char *path, char **buf, size_t *len, struct silo_error *err);
+int read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct silo_error *err);
+/* Writes data to an existing file (e.g. in /proc or /sys): open, one write, close. */
+int write_file(const char *path, const char *data, size_t len, struct silo_error *err);
+int write_file_at(int dirfd, const char *path, const char *data, size_t len,
+                  struct silo_error *err);
+/* Replaces dirfd/name atomically (write to a temp name, fsync not needed on tmpfs, rename). */
+int write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
+                      struct silo_error *err);
+/* Opens path inside rootfd as if rootfd were "/": symlinks and ".." cannot leave it
+ * (openat2 RESOLVE_IN_ROOT, with a component-by-component fallback). */
+int open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err);
+/* Creates the directories of path inside rootfd; returns an O_PATH fd of the last one. */
+int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *err);
+/* Makes sure path exists inside rootfd as a directory (is_dir) or an empty file, creating
+ * parents; returns an O_PATH fd of it, to mount onto through /proc/self/fd. */
+int mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *err);
+/* Removes a directory tree (no symlinks followed); missing is fine. */
+int rm_rf_at(int dirfd, const char *name);
+/* "/proc/self/fd/N" */
+#define PROC_FD_PATH_MAX 32
+const char *proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd);
+/* Reads state and start time (field 22) of /proc/<pid>/stat. */
+int proc_stat(pid_t pid, char *state, unsigned long long *start_time);
+/* RFC 3339 UTC timestamp with nanoseconds. */
+void timestamp_now(char *buf, size_t len);
+
+/* ---- signals.c ---- */
+const char *signal_name(int sig);
+
+
+/* ---- lib/base/sha256.c ---- */
+struct sha256 {
+  uint32_t h[8];
+  uint64_t len;
+  unsigned char buf[64];
+  size_t n;
+};
+void sha256_init(struct sha256 *s);
+void sha256_update(struct sha256 *s, const void *data, size_t len);
+/* Finishes and writes the 64 lowercase hex digits (plus NUL). */
+void sha256_hex(struct sha256 *s, char out[65]);
+
+/* ---- archive.c: the libarchive functions silo uses, called through a table filled
+ * by dlopen (see archive.c why).  <archive.h> is included for its types and constants
+ * only: nothing links against libarchive. ---- */
+#define LA_FN(name) __typeof__(archive_##name) *name
+struct libarchive {
+  LA_FN(read_new);
+  LA_FN(read_support_filter_gzip);
+  LA_FN(read_support_filter_zstd);
+  LA_FN(read_support_filter_xz);
+  LA_FN(read_support_filter_bzip2);
+  LA_FN(read_support_format_tar);
+  LA_FN(read_support_format_empty);
+  LA_FN(read_open);
+  LA_FN(read_open_fd);
+  LA_FN(read_next_header);
+  LA_FN(read_data);
+  LA_FN(read_data_block);
+  LA_FN(read_data_skip);
+  LA_FN(read_free);
+  LA_FN(write_disk_new);
+  LA_FN(write_disk_set_options);
+  LA_FN(write_header);
+  LA_FN(write_data_block);
+  LA_FN(write_finish_entry);
+  LA_FN(write_free);
+  LA_FN(error_string);
+  __typeof__(archive_errno) *errnum; /* `errno` is a macro */
+  LA_FN(entry_pathname);
+  LA_FN(entry_set_pathname);
+  LA_FN(entry_hardlink);
+  LA_FN(entry_set_hardlink);
+  LA_FN(entry_symlink);
+  LA_FN(entry_filetype);
+  LA_FN(entry_size);
+  LA_FN(entry_mtime);
+  LA_FN(entry_mtime_nsec);
+  LA_FN(entry_size_is_set);
+  LA_FN(entry_uid);
+  LA_FN(entry_gid);
+  LA_FN(entry_set_uid);
+  LA_FN(entry_set_gid);
+  LA_FN(entry_mode);
+  LA_FN(entry_set_mode);
+  LA_FN(entry_xattr_clear);
+  LA_FN(entry_xattr_add_entry);
+  LA_FN(entry_xattr_reset);
+  LA_FN(entry_xattr_next);
+  LA_FN(entry_clone);
+  LA_FN(entry_free);
+};
+#undef LA_FN
+
+/* libarchive.so.13, loaded on first use; NULL (err set) when it is missing. */
+const struct libarchive *libarchive_get(struct silo_error *err);
+
+/* A reader for tar streams, with the decompressors images use (gzip, zstd, and xz /
+ * bzip2 for hand-made archives); NULL (err set) on failure. */
+struct archive *libarchive_tar_reader(const struct libarchive *la, struct silo_error *err);
+
+#endif

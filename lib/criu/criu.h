@@ -1,0 +1,103 @@
+/* silo lib/criu/: checkpoint and restore with CRIU (criu.c drives it; checkpoint.c,
+ * checkpoint_archive.c and restore.c are the commands). */
+#ifndef SILO_CRIU_H
+#define SILO_CRIU_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "lib/base/error.h"
+#include "oci/oci.h"
+
+/* ---- criu.c, checkpoint*.c, restore*.c: checkpoint and restore with CRIU ----
+ * libcriu and libarchive are dlopen'ed by these files only: ./silo links neither. */
+enum criu_op { CRIU_OP_DUMP, CRIU_OP_PRE_DUMP, CRIU_OP_RESTORE };
+struct criu_kv {
+  char *key, *val;
+};
+struct criu_fd {
+  int fd;
+  char *key;
+};
+struct criu_req {
+  enum criu_op op;
+  const char *criu; /* the binary (swrk mode); NULL: `criu` in PATH */
+  pid_t pid;        /* dump: the container's init */
+  int images_fd, work_fd;
+  const char *work_path; /* for messages */
+  const char *log_name;  /* "dump.log" / "restore.log", in the work dir */
+  const char *parent;    /* --parent-path, relative to the images */
+  const char *root;      /* restore: a mount of the rootfs */
+  bool leave_running, tcp_established, tcp_close, ext_unix_sk, shell_job, file_locks;
+  bool track_mem, auto_dedup, lazy_pages;
+  const char *ps_addr; /* page server */
+  int ps_port;
+  int cg_mode;               /* criu_cg_mode_parse(), -1: CRIU's default (soft) */
+  const char *cg_root;       /* restore: the container's new cgroup */
+  const char *freeze_cgroup; /* dump: the freezer (v1) or the cgroup (v2) directory */
+  unsigned empty_ns;         /* CLONE_NEWNET */
+  struct criu_kv *mnts;      /* external mounts (--ext-mount-map key:val) */
+  size_t n_mnts;
+  char **externals; /* --external */
+  size_t n_externals;
+  struct criu_fd *inherit; /* --inherit-fd */
+  size_t n_inherit;
+  int status_fd;    /* "status-ready" writes one \0 there, then closes it */
+  unsigned timeout; /* seconds; 0: none */
+  /* restore: at "setup-namespaces", with the restored init's pid */
+  int (*on_setup_ns)(void *arg, pid_t pid);
+  /* dump: at "pre-dump", the moment CRIU is about to freeze the container */
+  int (*on_pre_dump)(void *arg);
+  /* restore: at "pre-resume", before CRIU lets the restored tasks run */
+  int (*on_pre_resume)(void *arg);
+  void *arg;
+};
+void criu_req_init(struct criu_req *r, enum criu_op op);
+void criu_req_free(struct criu_req *r);
+void criu_req_mount(struct criu_req *r, const char *key, const char *val);
+void criu_req_external(struct criu_req *r, const char *key);
+void criu_req_inherit(struct criu_req *r, int fd, const char *key);
+int criu_cg_mode_parse(const char *s, int *mode);
+/* Runs one CRIU action; failures are explained from CRIU's log.  Restore: *pid is
+ * the restored init (a child of silo; set even when the restore failed after
+ * making it, so that the caller can reap it). */
+int criu_run(struct criu_req *r, pid_t *pid, struct silo_error *err);
+/* "4.1.1" into buf; returns the numeric version (40101). */
+int criu_version(const char *criu, char *buf, size_t len, struct silo_error *err);
+
+/* checkpoint.c: what both sides derive from the config (mount keys, namespaces). */
+/* The external mounts of a config: binds (key = destination), masked files
+ * (key "/dev/null"), device binds of a user-namespaced container; dump (pid > 0)
+ * adds the container's cgroup binds from its mountinfo.  dump: val = key;
+ * restore: val = the host source. */
+int ckpt_ext_mounts(const struct oci_config *cfg, const char *bundle, pid_t pid, bool restore,
+                    struct criu_req *r, struct silo_error *err);
+/* restore: the cgroup mounts of a container without a cgroup namespace, mapped to
+ * the new container's cgroup (cgpath). */
+int ckpt_cgroup_mounts(const struct oci_config *cfg, const char *cgpath, struct criu_req *r,
+                       struct silo_error *err);
+/* restore: opens the namespaces the config joins by path (net, pid) for CRIU;
+ * fds[2] get them (or -1): close them after the restore. */
+int ckpt_restore_namespaces(const struct oci_config *cfg, struct criu_req *r, int fds[2],
+                            struct silo_error *err);
+/* The init's stdio as restore must hand it back (silo-checkpoint.json "stdio");
+ * with r, the host-side ones are declared external to CRIU's dump. */
+struct json_t *ckpt_describe_stdio(pid_t pid, struct criu_req *r);
+/* What ties an image to a config (process args, mount destinations, terminal). */
+struct json_t *ckpt_config_fingerprint(const struct oci_config *cfg);
+/* Opens a directory, made (with its parents) first when create is true. */
+int ckpt_open_dir(const char *path, bool create, struct silo_error *err);
+/* The manifest silo writes into the image directory (silo-checkpoint.json). */
+#define CKPT_MANIFEST "silo-checkpoint.json"
+
+/* checkpoint_archive.c: one archive (tar, zstd when available) per checkpoint. */
+struct ckpt_archive_info {
+  const char *id, *created, *criu_version;
+  const char *rootfs; /* NULL: not included */
+};
+/* Archives the image directory (with its config.json) and info->rootfs. */
+int ckpt_archive_export(const char *file, int images_fd, const struct ckpt_archive_info *info,
+                        struct silo_error *err);
+/* Extracts into dir (empty): dir/images, dir/config.json, dir/rootfs (if any). */
+int ckpt_archive_import(const char *file, const char *dir, struct silo_error *err);
+
+#endif

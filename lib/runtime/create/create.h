@@ -1,0 +1,75 @@
+/* silo lib/runtime/create/: making a container, parent and child (the picture of the
+ * path is in lib/runtime/plan.h, the details in container.c and init.c). */
+#ifndef SILO_CREATE_H
+#define SILO_CREATE_H
+
+#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/plan.h"
+
+/* ---- namespaces.c ---- */
+int ns_plan(struct container_plan *c, struct silo_error *err);
+int ns_join(struct container_plan *c, struct silo_error *err);
+int ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err);
+int ns_setup_timens(struct container_plan *c, struct silo_error *err);
+unsigned long ns_clone_flag(enum oci_ns_type t);
+/* A user namespace with these mappings, as an fd (for MOUNT_ATTR_IDMAP, or for a
+ * rootless sandbox to setns into).  Unprivileged, exactly the caller's own ids are
+ * written directly, anything else through newuidmap/newgidmap. */
+int ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idmap *gid, size_t ng,
+                    struct silo_error *err);
+
+/* ---- sync.c: the parent <-> child protocol (SOCK_SEQPACKET socketpair) ---- */
+enum sync_type {
+  SYNC_GO = 1, /* parent: ids mapped, cgroups entered; carries the child's host pid */
+  SYNC_HOOKS,  /* child: run prestart + createRuntime now */
+  SYNC_ACK,    /* parent: hooks done */
+  SYNC_READY,  /* child: set up; may carry the pty master */
+  SYNC_ERROR,  /* either side: errnum + message */
+  SYNC_START,  /* parent (run): execve now */
+};
+struct sync_msg {
+  int type;
+  int errnum;
+  int pid;
+  char msg[SILO_ERROR_MSG_MAX];
+};
+int sync_send(int sock, int type, int pid, int fd, struct silo_error *err);
+int sync_send_error(int sock, const struct silo_error *e);
+/* Receives one message; *fd gets a passed fd (or -1) when fd != NULL. */
+int sync_recv(int sock, struct sync_msg *m, int *fd, struct silo_error *err);
+/* Waits for a message of one type; an SYNC_ERROR becomes err. */
+int sync_expect(int sock, int type, struct sync_msg *m, int *fd, struct silo_error *err);
+
+/* ---- spawn.c ---- */
+/* clone3 with the plan's namespaces into its cgroup; returns 0 in the child. */
+pid_t spawn_child(struct container_plan *c, bool *into_cgroup, struct silo_error *err);
+
+/* ---- init.c: the container process ---- */
+__attribute__((noreturn)) void init_main(struct container_plan *c);
+/* Waits (once) for the parent's GO; called before anything that needs the id maps,
+ * the cgroup placement or the container's host pid. */
+int init_await_go(struct container_plan *c, struct silo_error *err);
+
+/* ---- container.c ---- */
+int container_prepare(struct container_plan *c, struct silo_error *err);
+int container_spawn(struct container_plan *c, struct silo_error *err);
+void container_abort(struct container_plan *c);
+/* The container's cgroup (none with --cgroup-manager disabled, or rootless without
+ * delegation) with linux.resources and silo's device rules applied. */
+int container_make_cgroup(struct container_plan *c, struct silo_error *err);
+enum cgroup_manager manager_of(const struct silo_context *ctx);
+int write_pid_file(struct container_plan *c, struct silo_error *err);
+int container_write_state(struct container_plan *c, struct silo_error *err);
+/* Kills (SIGKILL), waits, runs poststop hooks, removes cgroup and state dir.  The
+ * config and cgroup are loaded from the state unless the caller has them. */
+int container_destroy(int rootfd, int dirfd, const struct silo_state *s,
+                      const struct oci_config *cfg, struct cgroup *cg, struct silo_error *err);
+
+/* ---- cloned.c: the sealed-copy defence for containers that could ptrace us ---- */
+bool plan_needs_sealed_exe(const struct container_plan *c, const struct capsets *caps,
+                           bool has_caps);
+/* Re-executes the current silo command from a sealed memfd copy; returns only on
+ * failure. */
+int reexec_sealed(struct silo_error *err);
+
+#endif

@@ -1,0 +1,22 @@
+/* silo lib/runtime/rootfs/: the container's mounts, /dev and pivot_root (child side),
+ * and the decoding of config mounts (parent side). */
+#ifndef SILO_ROOTFS_H
+#define SILO_ROOTFS_H
+
+#include "lib/runtime/plan.h"
+
+/* ---- mountopts.c ---- */
+int mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
+                     struct mount_plan *out, struct silo_error *err);
+void mount_plan_free(struct mount_plan *p);
+int propagation_parse(const char *s, unsigned long *flags);
+
+/* ---- rootfs.c / devices.c ---- */
+int rootfs_prepare(struct container_plan *c, struct silo_error *err);
+int rootfs_enter(struct container_plan *c, struct silo_error *err);
+int rootfs_finish(struct container_plan *c, struct silo_error *err);
+int devices_create(struct container_plan *c, int devfd, struct silo_error *err);
+int devices_links(int devfd, struct silo_error *err);
+int devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup **out, size_t *n);
+
+#endif
