@@ -211,12 +211,6 @@ cg_v1_dir(const struct cgroup *cg, unsigned ctl)
   return NULL;
 }
 
-const char *
-cg_v2_dir(const struct cgroup *cg)
-{
-  return cg->v2 >= 0 ? cg->d[cg->v2].dir : NULL;
-}
-
 /* mkdir -p of the cgroup path inside one hierarchy.  Records the first level this
  * call created, so that a failed create removes exactly those.  Returns -ENOENT
  * when a parent vanished under it (a concurrent destroy removed an empty /silo):

@@ -19,6 +19,13 @@ plus_list(unsigned mask, char *buf, size_t len)
   }
 }
 
+/* The directory of the container in the v2 hierarchy (NULL: none). */
+const char *
+cg_v2_dir(const struct cgroup *cg)
+{
+  return cg->v2 >= 0 ? cg->d[cg->v2].dir : NULL;
+}
+
 /* Enabling a controller for the container's cgroup means writing "+name" into
  * cgroup.subtree_control of each ancestor, from the mount's root down to the
  * container's parent, where it is not on yet.  Why this is safe:

@@ -74,13 +74,6 @@ nn_host_net_lock(struct silo_error *err)
  * of the last container to leave.  Lines "FAMILY NETNS" (the namespace's nsfs
  * inode); a line without NETNS, from an older silo, stands for any namespace.
  * Read and written under nn_host_net_lock. */
-uint64_t
-nn_netns_self(void)
-{
-  struct stat st;
-  return stat("/proc/self/ns/net", &st) == 0 ? (uint64_t)st.st_ino : 0;
-}
-
 static bool
 mark_is(const char *line, const char *family, uint64_t ns)
 {

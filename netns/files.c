@@ -1,5 +1,6 @@
 /* silo netns: the generated /etc/hosts and /etc/resolv.conf, and <state>/network.json,
- * the record of what silo made for a container (network_teardown undoes exactly that).
+ * the record of what silo made for a container (network_teardown undoes exactly that),
+ * and the small readers the other files share.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -7,6 +8,8 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "netns/netns.h"
 
@@ -213,4 +216,36 @@ nn_record_free(struct nn_record *r)
   for (size_t i = 0; i < r->n_devs; i++) free(r->devs[i].addrs);
   free(r->devs);
   memset(r, 0, sizeof *r);
+}
+
+/* ---- small readers the other files share ---- */
+
+int
+nn_read_file_at(int dirfd, const char *name, size_t max, char **out, struct silo_error *err)
+{
+  *out = NULL;
+  _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return errno == ENOENT ? 1 : silo_err(err, errno, "open %s", name);
+  struct stat sb;
+  if (fstat(fd, &sb) < 0) return silo_err(err, errno, "stat %s", name);
+  if ((size_t)sb.st_size > max) return silo_err(err, EFBIG, "%s: over %zu bytes", name, max);
+  char *buf = xmalloc((size_t)sb.st_size + 1);
+  size_t got = 0;
+  while (got < (size_t)sb.st_size) {
+    ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += (size_t)r;
+  }
+  buf[got] = '\0';
+  *out = buf;
+  return 0;
+}
+
+/* The nsfs inode of our network namespace (0: unknown). */
+uint64_t
+nn_netns_self(void)
+{
+  struct stat st;
+  return stat("/proc/self/ns/net", &st) == 0 ? (uint64_t)st.st_ino : 0;
 }

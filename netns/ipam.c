@@ -32,28 +32,6 @@ nn_lease_free(struct nn_lease *l)
 }
 
 int
-nn_read_file_at(int dirfd, const char *name, size_t max, char **out, struct silo_error *err)
-{
-  *out = NULL;
-  _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT ? 1 : silo_err(err, errno, "open %s", name);
-  struct stat sb;
-  if (fstat(fd, &sb) < 0) return silo_err(err, errno, "stat %s", name);
-  if ((size_t)sb.st_size > max) return silo_err(err, EFBIG, "%s: over %zu bytes", name, max);
-  char *buf = xmalloc((size_t)sb.st_size + 1);
-  size_t got = 0;
-  while (got < (size_t)sb.st_size) {
-    ssize_t r = read(fd, buf + got, (size_t)sb.st_size - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += (size_t)r;
-  }
-  buf[got] = '\0';
-  *out = buf;
-  return 0;
-}
-
-int
 nn_store_parse(struct nn_store *st, const char *buf, struct silo_error *err)
 {
   json_error_t je;

@@ -1,11 +1,13 @@
-/* silo lib/: libarchive, loaded on demand.
+/* silo lib/base/: libarchive, loaded on demand: the one loader that images
+ * (lib/image/) and checkpoint archives (lib/criu/checkpoint_archive.c) share.
  *
- * Only `silo sandbox --image` reads archives.  Linking libarchive would make every
+ * Only `silo sandbox --image`, `checkpoint --export` and `restore --import` use
+ * archives.  Linking libarchive would make every
  * silo process (`run`, `create`, `exec`: the hot path of every container) map it and
  * its own dependencies (libxml2, liblzma, libzstd, libcrypto...) at start-up; with
  * dlopen they are loaded once an image is actually opened, and `ldd silo` does not
  * list them.  The table holds the few functions silo calls; a missing library or
- * symbol is a clear error of `sandbox --image` alone.
+ * symbol is a clear error of those commands alone.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -23,7 +25,7 @@ libarchive_get(struct silo_error *err)
   if (loaded) return &la;
   void *h = dlopen(LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL);
   if (!h)
-    return silo_err(err, ENOENT, "images need libarchive (%s, Debian package libarchive13): %s",
+    return silo_err(err, ENOENT, "archives need libarchive (%s, Debian package libarchive13): %s",
                     LIBARCHIVE_SONAME, dlerror()),
            NULL;
   struct {
@@ -75,6 +77,29 @@ libarchive_get(struct silo_error *err)
       SYM(entry_xattr_next),
       SYM(entry_clone),
       SYM(entry_free),
+      SYM(entry_clear),
+      SYM(entry_copy_pathname),
+      SYM(entry_new),
+      SYM(entry_set_filetype),
+      SYM(entry_set_mtime),
+      SYM(entry_set_perm),
+      SYM(entry_set_size),
+      SYM(read_close),
+      SYM(read_disk_descend),
+      SYM(read_disk_new),
+      SYM(read_disk_open),
+      SYM(read_disk_set_behavior),
+      SYM(read_disk_set_standard_lookup),
+      SYM(read_next_header2),
+      SYM(read_open_filename),
+      SYM(read_support_filter_all),
+      SYM(write_add_filter_gzip),
+      SYM(write_add_filter_zstd),
+      SYM(write_close),
+      SYM(write_data),
+      SYM(write_new),
+      SYM(write_open_filename),
+      SYM(write_set_format_pax_restricted),
 #undef SYM
   };
   for (size_t i = 0; i < ARRAY_SIZE(syms); i++) {

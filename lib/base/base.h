@@ -40,6 +40,10 @@ int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *
 /* Makes sure path exists inside rootfd as a directory (is_dir) or an empty file, creating
  * parents; returns an O_PATH fd of it, to mount onto through /proc/self/fd. */
 int mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *err);
+/* mkdir -p: the missing parents of path with parent_mode, path itself with mode
+ * (an existing directory is fine; symlinks on the way are followed: for paths the
+ * user or silo chose, never for paths inside a container). */
+int mkdir_p(const char *path, mode_t parent_mode, mode_t mode, struct silo_error *err);
 /* Removes a directory tree (no symlinks followed); missing is fine. */
 int rm_rf_at(int dirfd, const char *name);
 /* "/proc/self/fd/N" */
@@ -47,8 +51,17 @@ int rm_rf_at(int dirfd, const char *name);
 const char *proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd);
 /* Reads state and start time (field 22) of /proc/<pid>/stat. */
 int proc_stat(pid_t pid, char *state, unsigned long long *start_time);
+
+/* ---- time.c ---- */
+/* CLOCK_MONOTONIC in milliseconds and in seconds. */
+int64_t time_mono_ms(void);
+double time_mono_s(void);
 /* RFC 3339 UTC timestamp with nanoseconds. */
-void timestamp_now(char *buf, size_t len);
+void time_rfc3339(char *buf, size_t len);
+
+/* ---- env.c ---- */
+/* The value of NAME in a list of n "NAME=VALUE" strings, or NULL. */
+const char *env_get(const char *const *env, size_t n, const char *name);
 
 /* ---- signals.c ---- */
 const char *signal_name(int sig);
@@ -115,10 +128,35 @@ struct libarchive {
   LA_FN(entry_xattr_next);
   LA_FN(entry_clone);
   LA_FN(entry_free);
+  /* checkpoint archives (lib/criu/checkpoint_archive.c) */
+  LA_FN(entry_clear);
+  LA_FN(entry_copy_pathname);
+  LA_FN(entry_new);
+  LA_FN(entry_set_filetype);
+  LA_FN(entry_set_mtime);
+  LA_FN(entry_set_perm);
+  LA_FN(entry_set_size);
+  LA_FN(read_close);
+  LA_FN(read_disk_descend);
+  LA_FN(read_disk_new);
+  LA_FN(read_disk_open);
+  LA_FN(read_disk_set_behavior);
+  LA_FN(read_disk_set_standard_lookup);
+  LA_FN(read_next_header2);
+  LA_FN(read_open_filename);
+  LA_FN(read_support_filter_all);
+  LA_FN(write_add_filter_gzip);
+  LA_FN(write_add_filter_zstd);
+  LA_FN(write_close);
+  LA_FN(write_data);
+  LA_FN(write_new);
+  LA_FN(write_open_filename);
+  LA_FN(write_set_format_pax_restricted);
 };
 #undef LA_FN
 
-/* libarchive.so.13, loaded on first use; NULL (err set) when it is missing. */
+/* libarchive.so.13, loaded on first use (images and checkpoint archives); NULL (err
+ * set) when it or one of the functions is missing. */
 const struct libarchive *libarchive_get(struct silo_error *err);
 
 /* A reader for tar streams, with the decompressors images use (gzip, zstd, and xz /

@@ -301,13 +301,16 @@ proc_stat(pid_t pid, char *state, unsigned long long *start_time)
   return 0;
 }
 
-void
-timestamp_now(char *buf, size_t len)
+int
+mkdir_p(const char *path, mode_t parent_mode, mode_t mode, struct silo_error *err)
 {
-  struct timespec ts;
-  struct tm tm;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
+  _cleanup_free_ char *p = xstrdup(path);
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = '\0';
+    if (mkdir(p, parent_mode) < 0 && errno != EEXIST) return silo_err(err, errno, "mkdir `%s`", p);
+    *s = '/';
+  }
+  if (mkdir(path, mode) < 0 && errno != EEXIST) return silo_err(err, errno, "mkdir `%s`", path);
+  return 0;
 }

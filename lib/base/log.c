@@ -61,7 +61,7 @@ log_write(const char *level, const char *fmt, va_list ap)
   if (log_fd < 0 || (is_debug && !log_debug)) return;
 
   char ts[64];
-  timestamp_now(ts, sizeof ts);
+  time_rfc3339(ts, sizeof ts);
   if (log_format == SILO_LOG_JSON) {
     char esc[sizeof msg * 2];
     json_escape(esc, sizeof esc, msg);

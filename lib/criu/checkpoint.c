@@ -26,7 +26,7 @@
 #include "lib/base/base.h"
 #include "lib/criu/criu.h"
 #include "lib/runtime/create/create.h"
-#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/plan.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
 
@@ -275,7 +275,7 @@ write_manifest(int images_fd, const struct silo_state *s, const struct oci_confi
   struct utsname u;
   uname(&u);
   char now[64];
-  timestamp_now(now, sizeof now);
+  time_rfc3339(now, sizeof now);
   json_t *j = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s*, s:o, s:O}", "format", 1, "silo",
                         SILO_VERSION, "arch", u.machine, "id", s->id, "bundle", s->bundle,
                         "created", now, "container_created", s->created, "cgroup_path",
@@ -307,16 +307,7 @@ parse_page_server(const char *s, char **addr, int *port, struct silo_error *err)
 int
 ckpt_open_dir(const char *path, bool create, struct silo_error *err)
 {
-  if (create) {
-    _cleanup_free_ char *p = xstrdup(path);
-    for (char *s = p + 1; *s; s++) {
-      if (*s != '/') continue;
-      *s = '\0';
-      if (mkdir(p, 0755) < 0 && errno != EEXIST) return silo_err(err, errno, "mkdir `%s`", p);
-      *s = '/';
-    }
-    if (mkdir(path, 0700) < 0 && errno != EEXIST) return silo_err(err, errno, "mkdir `%s`", path);
-  }
+  if (create && mkdir_p(path, 0755, 0700, err) < 0) return -1;
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return silo_err(err, errno, "`%s`", path);
   return fd;

@@ -17,12 +17,11 @@
  * hard links out of rootfs/, writes through symlinks: libarchive's SECURE_*
  * flags on top of silo's own name check), and any checksum mismatch.
  *
- * libarchive is dlopen'ed here only, as libcriu is in criu.c.
+ * libarchive is dlopen'ed on first use (lib/base/archive.c), as libcriu is in criu.c.
  */
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -36,71 +35,14 @@
 #include "lib/criu/criu.h"
 #include "lib/silo.h"
 
-#define ARCHIVE_FUNCS(X)                                                                           \
-  X(archive_error_string)                                                                          \
-  X(archive_write_new)                                                                             \
-  X(archive_write_add_filter_zstd)                                                                 \
-  X(archive_write_add_filter_gzip)                                                                 \
-  X(archive_write_set_format_pax_restricted)                                                       \
-  X(archive_write_open_filename)                                                                   \
-  X(archive_write_header)                                                                          \
-  X(archive_write_data)                                                                            \
-  X(archive_write_data_block)                                                                      \
-  X(archive_write_finish_entry)                                                                    \
-  X(archive_write_close)                                                                           \
-  X(archive_write_free)                                                                            \
-  X(archive_write_disk_new)                                                                        \
-  X(archive_write_disk_set_options)                                                                \
-  X(archive_read_new)                                                                              \
-  X(archive_read_support_filter_all)                                                               \
-  X(archive_read_support_format_tar)                                                               \
-  X(archive_read_open_filename)                                                                    \
-  X(archive_read_next_header)                                                                      \
-  X(archive_read_next_header2)                                                                     \
-  X(archive_read_data_block)                                                                       \
-  X(archive_read_close)                                                                            \
-  X(archive_read_free)                                                                             \
-  X(archive_read_disk_new)                                                                         \
-  X(archive_read_disk_set_standard_lookup)                                                         \
-  X(archive_read_disk_set_behavior)                                                                \
-  X(archive_read_disk_open)                                                                        \
-  X(archive_read_disk_descend)                                                                     \
-  X(archive_entry_new)                                                                             \
-  X(archive_entry_free)                                                                            \
-  X(archive_entry_clear)                                                                           \
-  X(archive_entry_pathname)                                                                        \
-  X(archive_entry_set_pathname)                                                                    \
-  X(archive_entry_copy_pathname)                                                                   \
-  X(archive_entry_hardlink)                                                                        \
-  X(archive_entry_filetype)                                                                        \
-  X(archive_entry_set_filetype)                                                                    \
-  X(archive_entry_set_perm)                                                                        \
-  X(archive_entry_set_size)                                                                        \
-  X(archive_entry_set_mtime)
-
-#define AR_FIELD(n) __typeof__(&n) n;
-static struct {
-  void *handle;
-  ARCHIVE_FUNCS(AR_FIELD)
-} ar;
-#define A(f) ar.f
+/* libarchive, through the loader images use too (lib/base/archive.c). */
+static const struct libarchive *la;
+#define A(f) la->f
 
 static int
 archive_lib_load(struct silo_error *err)
 {
-  if (ar.handle) return 0;
-  void *h = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL);
-  if (!h)
-    return silo_err(err, ENOENT, "checkpoint archives need libarchive (libarchive.so.13): %s",
-                    dlerror());
-#define AR_LOAD(n)                                                                                 \
-  if (!(ar.n = (__typeof__(ar.n))dlsym(h, #n))) {                                                  \
-    dlclose(h);                                                                                    \
-    return silo_err(err, ENOSYS, "libarchive.so.13 has no " #n);                                   \
-  }
-  ARCHIVE_FUNCS(AR_LOAD)
-#undef AR_LOAD
-  ar.handle = h;
+  if (!la && !(la = libarchive_get(err))) return silo_err_wrap(err, "checkpoint archive");
   return 0;
 }
 
@@ -135,21 +77,21 @@ struct writer {
 static int
 ar_fail(struct archive *a, const char *what, const char *name, struct silo_error *err)
 {
-  const char *msg = a ? A(archive_error_string)(a) : NULL;
+  const char *msg = a ? A(error_string)(a) : NULL;
   return silo_err(err, EIO, "%s `%s`: %s", what, name, msg ? msg : "libarchive error");
 }
 
 static int
 add_buffer(struct writer *w, const char *name, const void *data, size_t len, struct silo_error *err)
 {
-  A(archive_entry_clear)(w->e);
-  A(archive_entry_set_pathname)(w->e, name);
-  A(archive_entry_set_filetype)(w->e, AE_IFREG);
-  A(archive_entry_set_perm)(w->e, 0600);
-  A(archive_entry_set_size)(w->e, (la_int64_t)len);
-  A(archive_entry_set_mtime)(w->e, time(NULL), 0);
-  if (A(archive_write_header)(w->a, w->e) != ARCHIVE_OK ||
-      (len && A(archive_write_data)(w->a, data, len) != (la_ssize_t)len))
+  A(entry_clear)(w->e);
+  A(entry_set_pathname)(w->e, name);
+  A(entry_set_filetype)(w->e, AE_IFREG);
+  A(entry_set_perm)(w->e, 0600);
+  A(entry_set_size)(w->e, (la_int64_t)len);
+  A(entry_set_mtime)(w->e, time(NULL), 0);
+  if (A(write_header)(w->a, w->e) != ARCHIVE_OK ||
+      (len && A(write_data)(w->a, data, len) != (la_ssize_t)len))
     return ar_fail(w->a, "write", w->file, err);
   if (w->sums) sums_add(w->sums, name, fnv1a(FNV_INIT, data, len));
   return 0;
@@ -194,39 +136,39 @@ tree_sum(const char *p, const struct stat *st, int flag, struct FTW *f)
 static int
 add_rootfs(struct writer *w, const char *rootfs, struct silo_error *err)
 {
-  struct archive *d = A(archive_read_disk_new)();
+  struct archive *d = A(read_disk_new)();
   if (!d) return silo_err(err, ENOMEM, "libarchive");
-  A(archive_read_disk_set_standard_lookup)(d);
-  A(archive_read_disk_set_behavior)(d, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+  A(read_disk_set_standard_lookup)(d);
+  A(read_disk_set_behavior)(d, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
   int ret = -1;
   size_t prefix = strlen(rootfs);
-  if (A(archive_read_disk_open)(d, rootfs) != ARCHIVE_OK) {
+  if (A(read_disk_open)(d, rootfs) != ARCHIVE_OK) {
     ar_fail(d, "read", rootfs, err);
     goto out;
   }
   for (;;) {
-    A(archive_entry_clear)(w->e);
-    int r = A(archive_read_next_header2)(d, w->e);
+    A(entry_clear)(w->e);
+    int r = A(read_next_header2)(d, w->e);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
       ar_fail(d, "read", rootfs, err);
       goto out;
     }
-    A(archive_read_disk_descend)(d);
-    const char *p = A(archive_entry_pathname)(w->e);
+    A(read_disk_descend)(d);
+    const char *p = A(entry_pathname)(w->e);
     _cleanup_free_ char *name = xasprintf("rootfs%s", p + prefix);
-    A(archive_entry_copy_pathname)(w->e, name);
-    if (A(archive_write_header)(w->a, w->e) < ARCHIVE_WARN) {
+    A(entry_copy_pathname)(w->e, name);
+    if (A(write_header)(w->a, w->e) < ARCHIVE_WARN) {
       ar_fail(w->a, "write", w->file, err);
       goto out;
     }
-    if (A(archive_entry_filetype)(w->e) != AE_IFREG) continue;
+    if (A(entry_filetype)(w->e) != AE_IFREG) continue;
     uint64_t h = FNV_INIT;
     const void *buf;
     size_t len;
     la_int64_t off;
-    while ((r = A(archive_read_data_block)(d, &buf, &len, &off)) == ARCHIVE_OK) {
-      if (A(archive_write_data)(w->a, buf, len) != (la_ssize_t)len) {
+    while ((r = A(read_data_block)(d, &buf, &len, &off)) == ARCHIVE_OK) {
+      if (A(write_data)(w->a, buf, len) != (la_ssize_t)len) {
         ar_fail(w->a, "write", w->file, err);
         goto out;
       }
@@ -240,8 +182,8 @@ add_rootfs(struct writer *w, const char *rootfs, struct silo_error *err)
   }
   ret = 0;
 out:
-  A(archive_read_close)(d);
-  A(archive_read_free)(d);
+  A(read_close)(d);
+  A(read_free)(d);
   return ret;
 }
 
@@ -271,7 +213,7 @@ ckpt_archive_export(const char *file, int images_fd, const struct ckpt_archive_i
   struct utsname u;
   uname(&u);
   char now[64];
-  timestamp_now(now, sizeof now);
+  time_rfc3339(now, sizeof now);
   json_t *m =
       json_pack("{s:i, s:s, s:s, s:s, s:s, s:s*, s:s, s:b}", "format", 1, "silo", SILO_VERSION,
                 "arch", u.machine, "id", info->id, "created", now, "container_created",
@@ -281,18 +223,18 @@ ckpt_archive_export(const char *file, int images_fd, const struct ckpt_archive_i
   if (!manifest) return silo_err(err, ENOMEM, "manifest");
 
   _cleanup_free_ char *tmp = xasprintf("%s.tmp", file), *sums = NULL;
-  struct writer w = {.a = A(archive_write_new)(), .e = A(archive_entry_new)(), .file = file};
+  struct writer w = {.a = A(write_new)(), .e = A(entry_new)(), .file = file};
   w.sums = json_object();
   int ret = -1;
   if (!w.a || !w.e) {
     silo_err(err, ENOMEM, "libarchive");
     goto out;
   }
-  if (A(archive_write_add_filter_zstd)(w.a) != ARCHIVE_OK &&
-      A(archive_write_add_filter_gzip)(w.a) != ARCHIVE_OK)
+  if (A(write_add_filter_zstd)(w.a) != ARCHIVE_OK &&
+      A(write_add_filter_gzip)(w.a) != ARCHIVE_OK)
     silo_log_debug("export: no zstd or gzip in libarchive: uncompressed");
-  A(archive_write_set_format_pax_restricted)(w.a);
-  if (A(archive_write_open_filename)(w.a, tmp) != ARCHIVE_OK) {
+  A(write_set_format_pax_restricted)(w.a);
+  if (A(write_open_filename)(w.a, tmp) != ARCHIVE_OK) {
     ar_fail(w.a, "create", tmp, err);
     goto out;
   }
@@ -305,7 +247,7 @@ ckpt_archive_export(const char *file, int images_fd, const struct ckpt_archive_i
   w.sums = NULL; /* checksums.json does not list itself */
   json_decref(keep);
   if (add_buffer(&w, "checksums.json", sums, strlen(sums), err) < 0) goto out;
-  if (A(archive_write_close)(w.a) != ARCHIVE_OK) {
+  if (A(write_close)(w.a) != ARCHIVE_OK) {
     ar_fail(w.a, "write", tmp, err);
     goto out;
   }
@@ -318,8 +260,8 @@ ckpt_archive_export(const char *file, int images_fd, const struct ckpt_archive_i
 out:
   if (ret < 0) unlink(tmp);
   if (w.sums) json_decref(w.sums);
-  if (w.e) A(archive_entry_free)(w.e);
-  if (w.a) A(archive_write_free)(w.a);
+  if (w.e) A(entry_free)(w.e);
+  if (w.a) A(write_free)(w.a);
   return ret < 0 ? silo_err_wrap(err, "export `%s`", file) : 0;
 }
 
@@ -389,9 +331,9 @@ copy_data(struct archive *in, struct archive *out, uint64_t *h, const char *name
   la_int64_t off;
   int r;
   *h = FNV_INIT;
-  while ((r = A(archive_read_data_block)(in, &buf, &len, &off)) == ARCHIVE_OK) {
+  while ((r = A(read_data_block)(in, &buf, &len, &off)) == ARCHIVE_OK) {
     *h = fnv1a(*h, buf, len);
-    if (A(archive_write_data_block)(out, buf, len, off) < ARCHIVE_OK)
+    if (A(write_data_block)(out, buf, len, off) < ARCHIVE_OK)
       return ar_fail(out, "extract", name, err);
   }
   if (r != ARCHIVE_EOF) return ar_fail(in, "read", name, err);
@@ -408,16 +350,16 @@ import(struct archive *in, struct archive *out, const char *file, struct silo_er
   int ret = -1;
   for (;;) {
     struct archive_entry *e;
-    int r = A(archive_read_next_header)(in, &e);
+    int r = A(read_next_header)(in, &e);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK) {
       ar_fail(in, "read", file, err);
       goto out;
     }
-    const char *name = A(archive_entry_pathname)(e);
-    mode_t type = A(archive_entry_filetype)(e);
+    const char *name = A(entry_pathname)(e);
+    mode_t type = A(entry_filetype)(e);
     enum entry_kind k = name ? classify(name, type) : E_BAD;
-    const char *link = A(archive_entry_hardlink)(e);
+    const char *link = A(entry_hardlink)(e);
     if (k == E_BAD || (link && (!clean_relative(link) || strncmp(link, "rootfs/", 7) != 0))) {
       silo_err(err, EINVAL, "entry `%s`: not a name a checkpoint archive holds (refused)",
                name ? name : "?");
@@ -438,7 +380,7 @@ import(struct archive *in, struct archive *out, const char *file, struct silo_er
       const void *blk;
       size_t bl;
       la_int64_t off;
-      while ((r = A(archive_read_data_block)(in, &blk, &bl, &off)) == ARCHIVE_OK &&
+      while ((r = A(read_data_block)(in, &blk, &bl, &off)) == ARCHIVE_OK &&
              len + bl < (1 << 24)) {
         buf = xrealloc(buf, len + bl + 1);
         memcpy(buf + len, blk, bl);
@@ -462,7 +404,7 @@ import(struct archive *in, struct archive *out, const char *file, struct silo_er
       n_sums = len;
       continue;
     }
-    if (A(archive_write_header)(out, e) < ARCHIVE_WARN) {
+    if (A(write_header)(out, e) < ARCHIVE_WARN) {
       ar_fail(out, "extract", name, err);
       goto out;
     }
@@ -471,7 +413,7 @@ import(struct archive *in, struct archive *out, const char *file, struct silo_er
       if (copy_data(in, out, &h, name, err) < 0) goto out;
       sums_add(seen, name, h);
     }
-    if (A(archive_write_finish_entry)(out) < ARCHIVE_WARN) {
+    if (A(write_finish_entry)(out) < ARCHIVE_WARN) {
       ar_fail(out, "extract", name, err);
       goto out;
     }
@@ -512,8 +454,8 @@ int
 ckpt_archive_import(const char *file, const char *dir, struct silo_error *err)
 {
   if (archive_lib_load(err) < 0) return -1;
-  struct archive *in = A(archive_read_new)();
-  struct archive *out = A(archive_write_disk_new)();
+  struct archive *in = A(read_new)();
+  struct archive *out = A(write_disk_new)();
   _cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   _cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   int ret = -1;
@@ -525,15 +467,15 @@ ckpt_archive_import(const char *file, const char *dir, struct silo_error *err)
     silo_err(err, errno, "open `%s`", dir);
     goto out;
   }
-  A(archive_read_support_filter_all)(in);
-  A(archive_read_support_format_tar)(in);
-  A(archive_write_disk_set_options)
+  A(read_support_filter_all)(in);
+  A(read_support_format_tar)(in);
+  A(write_disk_set_options)
   (out, ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
             ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_NO_OVERWRITE |
             ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_TIME |
             ARCHIVE_EXTRACT_XATTR);
-  if (A(archive_read_open_filename)(in, file, 1 << 16) != ARCHIVE_OK) {
-    silo_err(err, errno ? errno : EIO, "open: %s", A(archive_error_string)(in));
+  if (A(read_open_filename)(in, file, 1 << 16) != ARCHIVE_OK) {
+    silo_err(err, errno ? errno : EIO, "open: %s", A(error_string)(in));
     goto out;
   }
   /* Entry names are relative: extract from inside dir (silo is single-threaded). */
@@ -542,11 +484,11 @@ ckpt_archive_import(const char *file, const char *dir, struct silo_error *err)
     goto out;
   }
   ret = import(in, out, file, err);
-  if (A(archive_write_close)(out) != ARCHIVE_OK && ret == 0)
+  if (A(write_close)(out) != ARCHIVE_OK && ret == 0)
     ret = ar_fail(out, "extract", file, err);
   if (fchdir(cwd) < 0 && ret == 0) ret = silo_err(err, errno, "chdir back");
 out:
-  if (in) A(archive_read_free)(in);
-  if (out) A(archive_write_free)(out);
+  if (in) A(read_free)(in);
+  if (out) A(write_free)(out);
   return ret < 0 ? silo_err_wrap(err, "import `%s`", file) : 0;
 }

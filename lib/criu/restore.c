@@ -292,7 +292,7 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
     goto out;
 
   /* Side effects from here: failures are undone by the caller (container_abort). */
-  timestamp_now(c->created, sizeof c->created);
+  time_rfc3339(c->created, sizeof c->created);
   if (make_state(c, err) < 0 || make_mountpoints(c, err) < 0 || bind_criu_root(c, &root, err) < 0)
     goto out;
   r.root = root;

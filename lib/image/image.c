@@ -426,14 +426,6 @@ entry_fill(void *ctx, void *buf, size_t cap, struct silo_error *err)
   return n;
 }
 
-static int64_t
-now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Unpacks one layer into tmp-<pid>-<hex>, then renames it to <hex>. */
 static int
 unpack_one(const struct source *s, int cachefd, struct want *w, struct layer_source *src,
@@ -443,7 +435,7 @@ unpack_one(const struct source *s, int cachefd, struct want *w, struct layer_sou
   snprintf(tmp, sizeof tmp, "tmp-%d-%s", (int)getpid(), w->hex);
   rm_rf_at(cachefd, tmp);
   if (mkdirat(cachefd, tmp, 0755) < 0) return silo_err(err, errno, "create `%s`", tmp);
-  int64_t t0 = now_ms();
+  int64_t t0 = time_mono_ms();
   char label[80];
   snprintf(label, sizeof label, "%.12s", w->hex);
   int r;
@@ -459,7 +451,7 @@ unpack_one(const struct source *s, int cachefd, struct want *w, struct layer_sou
   rm_rf_at(cachefd, tmp);
   if (r < 0) return -1;
   w->done = true;
-  silo_log_debug("layer %s: unpacked in %lld ms", label, (long long)(now_ms() - t0));
+  silo_log_debug("layer %s: unpacked in %lld ms", label, (long long)(time_mono_ms() - t0));
   return 0;
 }
 

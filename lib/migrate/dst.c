@@ -26,7 +26,7 @@
 #include "lib/base/base.h"
 #include "lib/criu/criu.h"
 #include "lib/migrate/migrate.h"
-#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/plan.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
 
@@ -123,20 +123,6 @@ local_config(struct dst *d, const char *text, size_t len, const struct oci_confi
 }
 
 static int
-mkdir_p(const char *path, mode_t mode, struct silo_error *err)
-{
-  _cleanup_free_ char *p = xstrdup(path);
-  for (char *s = p + 1;; s++) {
-    if (*s != '/' && *s) continue;
-    char ch = *s;
-    *s = '\0';
-    if (mkdir(p, mode) < 0 && errno != EEXIST) return silo_err(err, errno, "mkdir `%s`", p);
-    *s = ch;
-    if (!ch) return 0;
-  }
-}
-
-static int
 accept_offer(struct dst *d, json_t *offer, struct silo_error *err)
 {
   const char *id = json_string_value(json_object_get(offer, "id"));
@@ -179,7 +165,7 @@ accept_offer(struct dst *d, json_t *offer, struct silo_error *err)
   }
   oci_config_free(cfg);
   if (r < 0) return -1;
-  if (mkdir_p(d->bundle, 0755, err) < 0) return -1;
+  if (mkdir_p(d->bundle, 0755, 0755, err) < 0) return -1;
   _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (bfd < 0) return silo_err(err, errno, "bundle `%s`", d->bundle);
   rm_rf_at(bfd, ".migrate");
@@ -204,7 +190,7 @@ start_lazy_daemon(struct dst *d, struct silo_error *err)
   int ps[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ps) < 0)
     return silo_err(err, errno, "socketpair");
-  double t = mig_now();
+  double t = time_mono_s();
   int r = mig_lazy_daemon_start(d->ctx, img, work, ps[1], &d->daemon, err);
   close(ps[1]);
   _cleanup_free_ char *sock = xasprintf("%s/lazy-pages.socket", work);
@@ -218,7 +204,7 @@ start_lazy_daemon(struct dst *d, struct silo_error *err)
     close(ps[0]);
     return -1;
   }
-  silo_log_debug("migrate-receive: lazy-pages daemon up after %.3f s", mig_now() - t);
+  silo_log_debug("migrate-receive: lazy-pages daemon up after %.3f s", time_mono_s() - t);
   d->ps_local = ps[0];
   return 0;
 }
@@ -250,7 +236,7 @@ restore_tick(void *arg, struct silo_error *err)
     mig_child_close(&d->restore);
     if (r < 0) return silo_err_wrap(err, "restore");
     d->restored = true;
-    d->t_restore = mig_now() - d->t_restore;
+    d->t_restore = time_mono_s() - d->t_restore;
     silo_log_debug("migrate-receive: restored in %.3f s", d->t_restore);
     /* ours only after COMMIT (restore_frame) */
     return mig_send_json(&d->c, MIG_RESTORED, json_object(), err) < 0 ? -1 : 0;
@@ -334,9 +320,9 @@ stdio_fds(struct dst *d, json_t *info, int fds[3])
 static bool
 wait_socket(const char *path, double seconds)
 {
-  double end = mig_now() + seconds;
+  double end = time_mono_s() + seconds;
   struct stat st;
-  while (mig_now() < end) {
+  while (time_mono_s() < end) {
     if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode)) return true;
     usleep(5000);
   }
@@ -350,7 +336,7 @@ do_restore(struct dst *d, json_t *req, struct silo_error *err)
   if (!images || strcmp(images, "final") != 0) return silo_err(err, EPROTO, "bad RESTORE");
   _cleanup_free_ char *work = xasprintf("%s/work", d->migdir);
   if (mkdir(work, 0700) < 0 && errno != EEXIST) return silo_err(err, errno, "mkdir `%s`", work);
-  d->t_restore = mig_now();
+  d->t_restore = time_mono_s();
   if (d->lazy && start_lazy_daemon(d, err) < 0) return -1;
   int ps0 = d->ps_local;
   d->ps_local = -1;
@@ -484,7 +470,7 @@ serve(struct dst *d, int fd, const char *peer, struct silo_error *err)
   mig_conn_init(&d->c, fd);
   snprintf(d->c.peer, sizeof d->c.peer, "%s", peer);
   d->c.idle_ms = 10000; /* the handshake */
-  d->t0 = mig_now();
+  d->t0 = time_mono_s();
   struct silo_error aerr = {0};
   if (mig_auth_receiver(&d->c, &d->tok, &aerr) < 0) {
     info("refused %s: %s", peer, aerr.msg);
@@ -506,7 +492,7 @@ serve(struct dst *d, int fd, const char *peer, struct silo_error *err)
     info("%s: container `%s` runs here (%s: rootfs %.1f MiB, images and pages %.1f MiB, restore "
          "%.3f s, %.3f s in all)",
          peer, d->id, d->strategy, (double)d->rootfs_bytes / 1048576.0,
-         (double)d->image_bytes / 1048576.0, d->t_restore, mig_now() - d->t0);
+         (double)d->image_bytes / 1048576.0, d->t_restore, time_mono_s() - d->t0);
     _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (bfd >= 0) rm_rf_at(bfd, ".migrate");
   }

@@ -86,7 +86,7 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
                         .status_fd = sp[1]};
   snprintf(a.ps, sizeof a.ps, "127.0.0.1:%d", port);
   const int null_stdio[3] = {-1, -1, -1};
-  s->t_freeze = mig_now();
+  s->t_freeze = time_mono_s();
   s->phase = "dump";
   int r = mig_child_start(&s->dump, src_dump_fn, &a, null_stdio, err);
   close(sp[1]);
@@ -99,7 +99,7 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
   bool ready = read(sp[0], &zero, 1) == 1;
   close(sp[0]);
   if (ready) src_adjust_freeze(s, work);
-  s->rep->dump_s = mig_now() - s->t_freeze;
+  s->rep->dump_s = time_mono_s() - s->t_freeze;
   silo_log_debug("migrate: lazy dump ready after %.3f s", s->rep->dump_s);
   if (!ready) {
     r = mig_child_wait(&s->dump, -1, err);
@@ -138,7 +138,7 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
         err);
   s->phase = "restore";
   silo_log_debug("migrate: images sent, RESTORE at %.3f s after the freeze",
-                 mig_now() - s->t_freeze);
+                 time_mono_s() - s->t_freeze);
   if (r == 0) r = mig_pump_run(&p, err);
   s->rep->page_bytes += p.to_peer;
   s->pump = NULL;

@@ -7,8 +7,9 @@
  *   lib/migrate/proc.c   helper processes (CRIU actions in a child), guardians,
  *                    CRIU checks, the lazy-pages daemon, the stdio of a restore
  *   lib/migrate/pump.c   the page-server tunnel (postcopy) and the wait loops
- *   lib/migrate/src.c    `silo migrate`: checks, rootfs, pre-dumps, cold switch,
- *                    fallback (its part of this header is at the end)
+ *   lib/migrate/migrate.c `silo migrate`: the steps in order
+ *   lib/migrate/src.c    its checks, rootfs, pre-dumps, cold switch, fallback
+ *                    (their part of this header is at the end)
  *   lib/migrate/lazy.c   `silo migrate`: the postcopy/hybrid switch
  *   lib/migrate/dst.c    `silo migrate-receive`
  *   lib/migrate/report.c the report, text or JSON
@@ -23,7 +24,7 @@
 #include <stdint.h>
 
 #include "lib/base/error.h"
-#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/plan.h"
 #include "lib/silo.h"
 
 /* ---- frames: type (1 byte), flags (1, zero), reserved (2, zero), length (4, BE) ---- */
@@ -227,7 +228,6 @@ void mig_stdio_reopen(const char *images, int fds[3]);
 json_t *mig_stdio_now(const char *images);
 /* A free TCP port on 127.0.0.1. */
 int mig_free_port(struct silo_error *err);
-double mig_now(void); /* monotonic seconds */
 
 /* ---- the page-server tunnel and the waits (lib/migrate/pump.c) ---- */
 struct mig_pump {
@@ -316,6 +316,11 @@ int src_frame_unexpected(void *arg, const struct mig_frame *f, struct silo_error
 int src_sync_rootfs(struct src *s, bool second, struct silo_error *err);
 int src_send_images(struct src *s, const char *name, struct silo_error *err);
 void src_remove_work(const char *work);
+/* The steps of `silo migrate` (lib/migrate/migrate.c runs them in order). */
+int src_load_container(struct src *s, struct silo_error *err);
+int src_handshake(struct src *s, struct silo_error *err);
+int src_predump(struct src *s, unsigned max, struct silo_error *err);
+int src_cold_switch(struct src *s, struct silo_error *err);
 /* lib/migrate/lazy.c */
 int src_postcopy_switch(struct src *s, struct silo_error *err);
 

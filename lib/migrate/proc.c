@@ -31,14 +31,6 @@
 #include "lib/migrate/migrate.h"
 #include "lib/silo.h"
 
-double
-mig_now(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void
 child_stdio(const int stdio[3])
 {

@@ -239,7 +239,7 @@ void
 mig_progress_tick(struct mig_conn *c)
 {
   if (!c->progress) return;
-  double now = mig_now();
+  double now = time_mono_s();
   if (now - c->progress_at < 0.2) return;
   c->progress_at = now;
   c->progress(c->progress_arg);

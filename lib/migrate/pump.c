@@ -24,7 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "lib/base/error.h"
+#include "lib/base/base.h"
 #include "lib/migrate/migrate.h"
 
 #define HIGH_WATER (8u << 20)
@@ -36,7 +36,7 @@ mig_pump_init(struct mig_pump *p, struct mig_conn *c, int local)
   p->c = c;
   p->local = local;
   p->extra_fd = -1;
-  p->last_rx = p->last_ping = mig_now();
+  p->last_rx = p->last_ping = time_mono_s();
 }
 
 void
@@ -143,7 +143,7 @@ mig_pump_run(struct mig_pump *p, struct silo_error *err)
       if (r < 0) return -1;
       if (r == 1) return 0;
     }
-    double now = mig_now();
+    double now = time_mono_s();
     if (now - p->last_ping >= 1.0) {
       mig_queue(c, MIG_PING, NULL, 0);
       p->last_ping = now;
@@ -172,12 +172,12 @@ mig_pump_run(struct mig_pump *p, struct silo_error *err)
         if (r == 1) return 0;
         return -1;
       }
-      if (c->received != before) p->last_rx = mig_now();
+      if (c->received != before) p->last_rx = time_mono_s();
     }
     if (n > 0 && p->local >= 0 && (fds[1].revents & POLLOUT)) write_local(p);
     if (n > 0 && p->local >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) && !p->local_eof)
       read_local(p);
-    if (mig_now() - p->last_rx > c->idle_ms / 1000.0)
+    if (time_mono_s() - p->last_rx > c->idle_ms / 1000.0)
       return silo_err(err, ETIMEDOUT, "no word from %s for %u s", c->peer, c->idle_ms / 1000);
   }
 }
@@ -186,9 +186,9 @@ void
 mig_pump_drain_local(struct mig_pump *p, int timeout_ms)
 {
   static unsigned char buf[65536];
-  double end = mig_now() + timeout_ms / 1000.0;
+  double end = time_mono_s() + timeout_ms / 1000.0;
   p->eof_hold = false;
-  while (p->local >= 0 && mig_now() < end) {
+  while (p->local >= 0 && time_mono_s() < end) {
     bool pending = p->opos < p->olen;
     if (!pending && p->peer_eof) {
       local_close_write(p);
@@ -217,8 +217,8 @@ mig_poison_fd(int fd, uint64_t written)
   shutdown(fd, SHUT_WR);
   /* CRIU may still be writing a reply: read until it closes (it then resumes the tasks). */
   static unsigned char buf[65536];
-  double end = mig_now() + 30;
-  while (mig_now() < end) {
+  double end = time_mono_s() + 30;
+  while (time_mono_s() < end) {
     struct pollfd pf = {.fd = fd, .events = POLLIN};
     if (poll(&pf, 1, 1000) < 0 && errno != EINTR) break;
     ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);

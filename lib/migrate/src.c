@@ -1,20 +1,9 @@
-/* silo: `migrate` — move a running container to a `silo migrate-receive`.
+/* silo: `migrate`, the source side.
  *
- *   1. checks (running, detached, no terminal, what the strategy needs), the
- *      token, connect, authenticate, OFFER (id, strategy, config) -> ACCEPT
- *   2. rootfs: manifest, the receiver asks for what it lacks (the container runs)
- *   3. precopy / hybrid: pre-dump passes, each sent while the container runs
- *   4. the freeze: the final dump (postcopy: without memory, CRIU then serves the
- *      pages); a writable rootfs gets a second, incremental pass; the images go
- *   5. RESTORE -> RESTORED (the downtime ends) -> COMMIT -> DONE
- *      postcopy: the pages flow through the tunnel until every one has moved
- *
- * Failures: before the final dump the container simply keeps running.  After it,
- * until the destination confirms (RESTORED), the container is restored here from
- * the local images (cold, precopy) or CRIU's lazy dump is made to fail, which
- * resumes the frozen tasks (postcopy, hybrid).  A guardian process does the local
- * restore if silo itself dies in that window.  The receiver deletes a container
- * whose COMMIT never came, so it never runs on both hosts.
+ * The steps and the failure rules are described in lib/migrate/migrate.c, which
+ * runs them.  Here: the checks, the handshake, the rootfs, the pre-dumps, the cold
+ * switch and the fallback, and the pieces the postcopy switch (lib/migrate/lazy.c)
+ * uses too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,11 +16,9 @@
 
 #include "lib/base/base.h"
 #include "lib/migrate/migrate.h"
-#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/plan.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
-
-static const char *const strategy_names[] = {"cold", "precopy", "postcopy", "hybrid"};
 
 /* "<error>; <what happened then>" */
 int src_err_then(struct silo_error *err, const char *fmt, ...)
@@ -63,7 +50,7 @@ show_progress(void *arg)
 {
   struct src *s = arg;
   if (!s->o->progress) return;
-  double now = mig_now();
+  double now = time_mono_s();
   uint64_t b = s->c.sent;
   double rate = now > s->rate_at ? (double)(b - s->rate_bytes) / (now - s->rate_at) : 0;
   if (now - s->rate_at > 1) s->rate_at = now, s->rate_bytes = b;
@@ -87,8 +74,8 @@ src_progress_line(struct src *s, const char *fmt, ...)
 
 /* ---- the container ---- */
 
-static int
-load_container(struct src *s, struct silo_error *err)
+int
+src_load_container(struct src *s, struct silo_error *err)
 {
   _cleanup_close_ int rootfd = state_root_open(s->ctx, err);
   if (rootfd < 0 || validate_id(s->o->id, err) < 0) return -1;
@@ -294,8 +281,8 @@ fall_back(struct src *s, struct silo_error *err)
 
 /* ---- the steps ---- */
 
-static int
-handshake(struct src *s, struct silo_error *err)
+int
+src_handshake(struct src *s, struct silo_error *err)
 {
   struct mig_token tok;
   if (mig_token_load(s->o->token_file, &tok, err) < 0) return -1;
@@ -355,8 +342,8 @@ src_send_images(struct src *s, const char *name, struct silo_error *err)
 }
 
 /* Pre-dump passes until the dirty set stops shrinking (or max); returns the count. */
-static int
-predump(struct src *s, unsigned max, struct silo_error *err)
+int
+src_predump(struct src *s, unsigned max, struct silo_error *err)
 {
   double prev_start = 0;
   uint64_t prev = 0;
@@ -371,7 +358,7 @@ predump(struct src *s, unsigned max, struct silo_error *err)
                           .pre = true,
                           .parent = i > 1 ? parent : NULL,
                           .status_fd = -1};
-    double start = mig_now();
+    double start = time_mono_s();
     s->phase = "pre-dump";
     if (run_dump(s, &a, err) < 0) return silo_err_wrap(err, "pre-dump %u", i);
     if (s->conn_broken) return silo_err(err, s->conn_err.errnum, "%s", s->conn_err.msg);
@@ -408,7 +395,7 @@ src_switch_frame(void *arg, const struct mig_frame *f, struct silo_error *err)
   if (f->type == MIG_RESTORED && !s->restored) {
     s->restored = true;
     if (s->lazy) { /* cold: it runs once the receiver has the COMMIT (DONE) */
-      s->rep->downtime_s = mig_now() - s->t_freeze;
+      s->rep->downtime_s = time_mono_s() - s->t_freeze;
       src_progress_line(s, "running on %s after %.3f s of downtime", s->c.peer, s->rep->downtime_s);
     }
     /* From here the container is the destination's: no local restore any more
@@ -427,13 +414,13 @@ src_switch_frame(void *arg, const struct mig_frame *f, struct silo_error *err)
   return src_frame_unexpected(arg, f, err);
 }
 
-static int
-cold_switch(struct src *s, struct silo_error *err)
+int
+src_cold_switch(struct src *s, struct silo_error *err)
 {
   _cleanup_free_ char *images = src_work_path(s, "final"), *work = src_work_path(s, "work-final");
   struct dump_args a = {
       .s = s, .images = images, .work = work, .parent = s->parent, .status_fd = -1};
-  s->t_freeze = mig_now();
+  s->t_freeze = time_mono_s();
   s->phase = "dump";
   if (run_dump(s, &a, err) < 0) {
     /* CRIU resumes the tasks when a dump fails */
@@ -442,7 +429,7 @@ cold_switch(struct src *s, struct silo_error *err)
     return silo_err_wrap(err, "dump");
   }
   src_adjust_freeze(s, work);
-  s->rep->dump_s = mig_now() - s->t_freeze;
+  s->rep->dump_s = time_mono_s() - s->t_freeze;
   silo_log_debug("migrate: dump done after %.3f s", s->rep->dump_s);
   struct silo_error gerr = {0};
   if (mig_guard_arm(&s->guard, guard_restore, s, -1, &gerr) < 0)
@@ -462,7 +449,7 @@ cold_switch(struct src *s, struct silo_error *err)
   }
   s->phase = "restore";
   silo_log_debug("migrate: images sent, RESTORE at %.3f s after the freeze",
-                 mig_now() - s->t_freeze);
+                 time_mono_s() - s->t_freeze);
   struct mig_pump p;
   mig_pump_init(&p, &s->c, -1);
   p.on_frame = src_switch_frame;
@@ -481,68 +468,7 @@ cold_switch(struct src *s, struct silo_error *err)
                         "commit: check `%s` there; the images stay in %s/final",
                         s->st.id, s->work);
   }
-  s->rep->downtime_s = mig_now() - s->t_freeze;
+  s->rep->downtime_s = time_mono_s() - s->t_freeze;
   src_progress_line(s, "running on %s after %.3f s of downtime", s->c.peer, s->rep->downtime_s);
   return 0;
-}
-
-int
-silo_migrate(struct silo_context *ctx, const struct silo_migrate_opts *o,
-             struct silo_migrate_report *rep, struct silo_error *err)
-{
-  struct src s = {.ctx = ctx, .o = o, .rep = rep};
-  memset(rep, 0, sizeof *rep);
-  s.c.fd = -1;
-  s.guard.pid = -1;
-  rep->strategy = strategy_names[o->strategy];
-  s.lazy = o->strategy == SILO_MIGRATE_POSTCOPY || o->strategy == SILO_MIGRATE_HYBRID;
-  s.t0 = s.rate_at = mig_now();
-  mig_catch_signals();
-  mig_interrupted = 0;
-  int ret = -1;
-  if (load_container(&s, err) < 0) goto out;
-  if ((o->strategy == SILO_MIGRATE_PRECOPY || o->strategy == SILO_MIGRATE_HYBRID) &&
-      !mig_criu_feature(ctx, "mem_dirty_track")) {
-    silo_err(err, ENOTSUP,
-             "%s needs soft-dirty page tracking, which this host lacks (`criu "
-             "check --feature mem_dirty_track` fails): use cold or postcopy",
-             rep->strategy);
-    goto out;
-  }
-  if (s.lazy && mig_lazy_pipe_check(err) < 0) goto out;
-  const char *base = o->work_dir ? o->work_dir : "/var/tmp";
-  s.work = xasprintf("%s/silo-migrate-%s-XXXXXX", base, s.st.id);
-  if (!mkdtemp(s.work)) {
-    silo_err(err, errno, "work directory `%s`", s.work);
-    free(s.work), s.work = NULL;
-    goto out;
-  }
-  snprintf(rep->work_dir, sizeof rep->work_dir, "%s", s.work);
-  if (handshake(&s, err) < 0 || src_sync_rootfs(&s, false, err) < 0) goto out;
-  if (o->strategy == SILO_MIGRATE_PRECOPY || o->strategy == SILO_MIGRATE_HYBRID) {
-    if (predump(&s, o->max_iterations ? o->max_iterations : 8, err) < 0) goto out;
-  }
-  ret = s.lazy ? src_postcopy_switch(&s, err) : cold_switch(&s, err);
-  if (ret == 0) {
-    rep->migrated = true;
-    if (!rep->downtime_s) rep->downtime_s = mig_now() - s.t_freeze;
-  }
-out:
-  if (o->progress) fprintf(stderr, "\r\033[K"), fflush(stderr);
-  mig_guard_release(&s.guard);
-  rep->total_s = mig_now() - s.t0;
-  rep->restore_s = rep->downtime_s > rep->dump_s ? rep->downtime_s - rep->dump_s : 0;
-  rep->bytes_sent = s.c.sent;
-  mig_conn_close(&s.c);
-  mig_manifest_free(&s.man);
-  if (s.work && !s.keep_work) {
-    src_remove_work(s.work);
-    rep->work_dir[0] = '\0';
-  }
-  free(s.work);
-  free(s.parent);
-  free(s.config);
-  if (ret < 0 && s.st.id) rep->resumed_on_source = src_container_running(&s);
-  if (s.st.id) state_free(&s.st);
-  return ret < 0 ? silo_err_wrap(err, "migrate `%s`", o->id) : 0;
 }

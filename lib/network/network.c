@@ -156,6 +156,7 @@ network_plan(struct container_plan *c, struct silo_error *err)
   struct network_plan *n = xcalloc(1, sizeof *n);
   n->netns_fd = -1;
   c->net = n;
+  c->net_free = network_plan_free;
   if (bridge && plan_bridge(c, n, err) < 0) return -1;
   if (n_devs && plan_devices(c, n, err) < 0) return -1;
   return 0;

@@ -4,8 +4,10 @@
 #ifndef SILO_NETWORK_H
 #define SILO_NETWORK_H
 
+#include "lib/base/error.h"
 #include "lib/runtime/plan.h"
 #include "netns/netns.h"
+#include "oci/oci.h"
 
 /* ---- network.c: silo's own networking (netns/) for standalone containers ----
  * Chosen by --network/--publish or the config's org.silo.network.* annotations;

@@ -11,7 +11,7 @@
  *   clone3(CLONE_NEW*|INTO_CGROUP|PIDFD) ------>  "0" into each v1 `tasks` (moves itself),
  *                                                 join namespaces, setsid, mounts...
  *   uid/gid maps, GO(pid) --------------------->  (GO awaited only when needed: see
- *                                                 init_await_go)
+ *                                                 sync_await_go)
  *   [prestart+createRuntime hooks] <-- HOOKS --   (only when the config has such hooks)
  *                                  -- ACK ---->   mounts, devices, createContainer hooks,
  *                                                 seccomp listener connect, pivot_root,
@@ -28,11 +28,14 @@
 /* lib/runtime/: everything between "config parsed" and execve.  This header is the
  * plan (what the parent decides and the child carries out) and the types its parts
  * share; each sub-folder has its own header with its functions:
- *   create/create.h        container.c spawn.c sync.c init.c cloned.c namespaces.c
+ *   create/create.h        container.c spawn.c init.c cloned.c namespaces.c
  *   rootfs/rootfs.h        rootfs.c mountopts.c devices.c
  *   process/process.h      process.c caps.c procattr.c lsm.c terminal.c seccomp*.c
- *   lifecycle/lifecycle.h  state.c hooks.c run.c lifecycle.c exec.c manage.c events.c features.c
- */
+ *   lifecycle/lifecycle.h  run.c lifecycle.c exec.c manage.c events.c features.c
+ * What every part shares sits here beside this header: plan.c (the plan's
+ * lifetime), state.c (the state directory), hooks.c, sync.c (the parent <-> child
+ * protocol).  Sub-folders depend on each other one way only:
+ *   lifecycle -> create -> rootfs -> process -> (this folder) -> base */
 
 #include <sched.h>
 #include <signal.h>
@@ -130,6 +133,9 @@ struct container_plan {
   char *exec_path; /* resolved in the child */
   struct silo_seccomp *seccomp;
   struct network_plan *net; /* NULL: no networking of silo's own */
+  /* lib/network/ sets net and its destructor: plan_free calls it, so that this
+   * folder does not depend on the one built on it. */
+  void (*net_free)(struct network_plan *n);
   struct procattr_plan attr;
 
   /* runtime */
@@ -154,8 +160,67 @@ struct container_plan {
   const char **exec_capsets[5];
 };
 
+/* ---- plan.c ---- */
 void plan_init(struct container_plan *c);
 void plan_free(struct container_plan *c);
+void mount_plan_free(struct mount_plan *p);
+
+/* ---- state.c: the state directory <root>/<id>/ ---- */
+struct silo_state {
+  char *id, *bundle, *rootfs, *created, *cgroup_path;
+  pid_t pid;
+  unsigned long long start_time; /* guards against pid reuse */
+  int cgroup_manager;            /* enum cgroup_manager */
+  bool new_pidns;                /* killing init kills everything */
+  bool detached;                 /* created with create/run -d (no parent waits) */
+};
+int validate_id(const char *id, struct silo_error *err);
+int state_root_open(struct silo_context *ctx, struct silo_error *err);
+/* mkdir <root>/<id> (an existing id is an error) and lock it; returns its fd. */
+int state_dir_create(int rootfd, const char *id, struct silo_error *err);
+/* Opens and locks an existing container's dir; ENOENT -> "container `id` does not exist". */
+int state_dir_lock(int rootfd, const char *id, struct silo_error *err);
+int state_write(int dirfd, const struct silo_state *s, struct silo_error *err);
+int state_read(int dirfd, struct silo_state *s, struct silo_error *err);
+void state_free(struct silo_state *s);
+/* Status from the saved state and the process's liveness (pid + start time). */
+enum oci_status state_status(int dirfd, const struct silo_state *s);
+int state_dir_remove(int rootfd, const char *id);
+/* Loads the config.json saved at create time. */
+struct oci_config *state_load_config(int dirfd, struct silo_error *err);
+/* Fills an oci_state for hooks/`state` output. */
+char *state_json(const struct silo_state *s, const struct oci_config *cfg, enum oci_status st,
+                 bool pretty);
+
+/* ---- hooks.c ---- */
+int hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state_json,
+              struct silo_error *err);
+
+/* ---- sync.c: the parent <-> child protocol (SOCK_SEQPACKET socketpair) ---- */
+enum sync_type {
+  SYNC_GO = 1, /* parent: ids mapped, cgroups entered; carries the child's host pid */
+  SYNC_HOOKS,  /* child: run prestart + createRuntime now */
+  SYNC_ACK,    /* parent: hooks done */
+  SYNC_READY,  /* child: set up; may carry the pty master */
+  SYNC_ERROR,  /* either side: errnum + message */
+  SYNC_START,  /* parent (run): execve now */
+};
+struct sync_msg {
+  int type;
+  int errnum;
+  int pid;
+  char msg[SILO_ERROR_MSG_MAX];
+};
+int sync_send(int sock, int type, int pid, int fd, struct silo_error *err);
+int sync_send_error(int sock, const struct silo_error *e);
+/* Receives one message; *fd gets a passed fd (or -1) when fd != NULL. */
+int sync_recv(int sock, struct sync_msg *m, int *fd, struct silo_error *err);
+/* Waits for a message of one type; an SYNC_ERROR becomes err. */
+int sync_expect(int sock, int type, struct sync_msg *m, int *fd, struct silo_error *err);
+/* The child's side of GO: waits for it (once), then becomes root of its new user
+ * namespace and makes a late cgroup namespace.  Called before anything that needs
+ * the id maps, the cgroup placement or the container's host pid. */
+int sync_await_go(struct container_plan *c, struct silo_error *err);
 
 
 #endif

@@ -35,17 +35,9 @@
 
 #include "cgroup/cgroup.h"
 #include "lib/base/base.h"
-#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/plan.h"
 #include "lib/sandbox/sandbox.h"
 #include "lib/silo.h"
-
-static int64_t
-now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 sandbox_delete_container(struct silo_context *ctx, const char *id, const char *cgroup_parent)
@@ -135,25 +127,25 @@ watchdog_main(struct sandbox *sb, int fd, pid_t sandbox_pid)
   for (;;) {
     int wait = -1;
     if (deadline >= 0) {
-      int64_t left = deadline - now_ms();
+      int64_t left = deadline - time_mono_ms();
       wait = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
     }
     struct pollfd p = {.fd = fd, .events = POLLIN};
     int r = poll(&p, 1, wait);
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) {
-      if (deadline > now_ms()) continue;
+      if (deadline > time_mono_ms()) continue;
       *sb->timed_out = 1;
       struct silo_error e = {0};
       /* Not running yet (still being created): try again shortly. */
-      deadline = silo_kill(sb->ctx, sb->id, SIGKILL, false, &e) == 0 ? -1 : now_ms() + 50;
+      deadline = silo_kill(sb->ctx, sb->id, SIGKILL, false, &e) == 0 ? -1 : time_mono_ms() + 50;
       continue;
     }
     char c;
     ssize_t n = r > 0 ? read(fd, &c, 1) : -1;
     if (n < 0 && errno == EINTR) continue;
     if (n == 1 && c == 'T') {
-      deadline = now_ms() + (int64_t)sb->timeout_ms;
+      deadline = time_mono_ms() + (int64_t)sb->timeout_ms;
       continue;
     }
     if (n == 1 && c == 'D') _exit(0);

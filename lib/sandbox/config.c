@@ -30,16 +30,6 @@ strv_push(char ***v, size_t *n, char *s)
   (*v)[*n] = NULL;
 }
 
-/* The value of NAME in an environment list, or NULL. */
-static const char *
-env_get(char **env, size_t n, const char *name)
-{
-  size_t len = strlen(name);
-  for (size_t i = 0; i < n; i++)
-    if (strncmp(env[i], name, len) == 0 && env[i][len] == '=') return env[i] + len + 1;
-  return NULL;
-}
-
 /* Sets NAME=VALUE (entry is "NAME=VALUE", taken), replacing an earlier one. */
 static void
 env_set(char ***env, size_t *n, char *entry)
@@ -192,7 +182,7 @@ check_command(struct sandbox *sb, int rootfd, struct silo_error *err)
       why = EACCES;
     }
   } else {
-    const char *path = env_get(sb->env, sb->n_env, "PATH");
+    const char *path = env_get((const char *const *)sb->env, sb->n_env, "PATH");
     _cleanup_free_ char *dirs = xstrdup(path ? path : DEFAULT_PATH);
     char *save = NULL;
     for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
@@ -242,15 +232,15 @@ sandbox_process(struct sandbox *sb, int *exit_code, struct silo_error *err)
   if (wfd < 0) return silo_err_wrap(err, "working directory `%s`", sb->cwd);
 
   for (size_t i = 0; ic && i < ic->n_env; i++) env_set(&sb->env, &sb->n_env, xstrdup(ic->env[i]));
-  if (!env_get(sb->env, sb->n_env, "PATH"))
+  if (!env_get((const char *const *)sb->env, sb->n_env, "PATH"))
     env_set(&sb->env, &sb->n_env, xstrdup("PATH=" DEFAULT_PATH));
   env_set(&sb->env, &sb->n_env, xasprintf("HOSTNAME=%s", o->hostname ? o->hostname : "sandbox"));
-  if (!env_get(sb->env, sb->n_env, "HOME"))
+  if (!env_get((const char *const *)sb->env, sb->n_env, "HOME"))
     env_set(&sb->env, &sb->n_env,
             xasprintf("HOME=%s", pw.found  ? pw.home
                                  : sb->uid ? "/"
                                            : "/root"));
-  if (sb->terminal && !env_get(sb->env, sb->n_env, "TERM"))
+  if (sb->terminal && !env_get((const char *const *)sb->env, sb->n_env, "TERM"))
     env_set(&sb->env, &sb->n_env, xstrdup("TERM=xterm"));
   for (size_t i = 0; i < o->n_env; i++) {
     const char *e = o->env[i];

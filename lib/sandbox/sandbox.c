@@ -35,7 +35,6 @@
 #include "lib/base/base.h"
 #include "lib/image/image.h"
 #include "lib/runtime/create/create.h"
-#include "lib/runtime/lifecycle/lifecycle.h"
 #include "lib/runtime/plan.h"
 #include "lib/sandbox/sandbox.h"
 #include "lib/silo.h"

@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 
 #include "lib/base/error.h"
-#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/plan.h"
 #include "lib/runtime/process/process.h"
 #include "lib/silo.h"
 #include "oci/oci.h"

@@ -23,50 +23,11 @@
 #include "lib/base/base.h"
 #include "lib/network/network.h"
 #include "lib/runtime/create/create.h"
-#include "lib/runtime/lifecycle/lifecycle.h"
 #include "lib/runtime/plan.h"
 #include "lib/runtime/process/process.h"
 #include "lib/runtime/rootfs/rootfs.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
-
-void
-plan_init(struct container_plan *c)
-{
-  memset(c, 0, sizeof *c);
-  for (int i = 0; i < OCI_NS_KINDS; i++) c->join_fd[i] = -1;
-  c->rootfd = c->rootdirfd = c->statefd = c->fifo_dirfd = -1;
-  c->sync_parent = c->sync_child = c->pidfd = c->pty_master = c->exec_fifo_fd = c->notify_sock = -1;
-}
-
-void
-plan_free(struct container_plan *c)
-{
-  for (int i = 0; i < OCI_NS_KINDS; i++) close_fd(&c->join_fd[i]);
-  close_fd(&c->rootfd);
-  close_fd(&c->rootdirfd);
-  close_fd(&c->statefd);
-  close_fd(&c->fifo_dirfd);
-  close_fd(&c->sync_parent);
-  close_fd(&c->sync_child);
-  close_fd(&c->pidfd);
-  close_fd(&c->pty_master);
-  for (size_t i = 0; i < c->n_mounts; i++) mount_plan_free(&c->mounts[i]);
-  free(c->mounts);
-  free(c->rlimits);
-  free(c->exec_path);
-  free(c->state_json);
-  free(c->bundle);
-  free(c->rootfs);
-  free(c->config_buf);
-  free(c->exec_env);
-  for (size_t i = 0; i < ARRAY_SIZE(c->exec_capsets); i++) free(c->exec_capsets[i]);
-  if (c->seccomp) silo_seccomp_free(c->seccomp);
-  if (c->net) network_plan_free(c->net);
-  if (c->cg) cgroup_free(c->cg);
-  if (c->cfg) oci_config_free(c->cfg);
-  memset(c, 0, sizeof *c);
-}
 
 enum cgroup_manager
 manager_of(const struct silo_context *ctx)
@@ -303,7 +264,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
     return silo_err(err, errno, "socketpair");
   c->sync_parent = sp[0];
   c->sync_child = sp[1];
-  timestamp_now(c->created, sizeof c->created);
+  time_rfc3339(c->created, sizeof c->created);
   if (c->net && network_before_clone(c, err) < 0) return -1;
 
   if (ns_setup_timens(c, err) < 0) return -1;

@@ -3,8 +3,11 @@
 #ifndef SILO_CREATE_H
 #define SILO_CREATE_H
 
-#include "lib/runtime/lifecycle/lifecycle.h"
+#include "cgroup/cgroup.h"
+#include "lib/base/error.h"
 #include "lib/runtime/plan.h"
+#include "lib/silo.h"
+#include "oci/oci.h"
 
 /* ---- namespaces.c ---- */
 int ns_plan(struct container_plan *c, struct silo_error *err);
@@ -18,37 +21,12 @@ unsigned long ns_clone_flag(enum oci_ns_type t);
 int ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idmap *gid, size_t ng,
                     struct silo_error *err);
 
-/* ---- sync.c: the parent <-> child protocol (SOCK_SEQPACKET socketpair) ---- */
-enum sync_type {
-  SYNC_GO = 1, /* parent: ids mapped, cgroups entered; carries the child's host pid */
-  SYNC_HOOKS,  /* child: run prestart + createRuntime now */
-  SYNC_ACK,    /* parent: hooks done */
-  SYNC_READY,  /* child: set up; may carry the pty master */
-  SYNC_ERROR,  /* either side: errnum + message */
-  SYNC_START,  /* parent (run): execve now */
-};
-struct sync_msg {
-  int type;
-  int errnum;
-  int pid;
-  char msg[SILO_ERROR_MSG_MAX];
-};
-int sync_send(int sock, int type, int pid, int fd, struct silo_error *err);
-int sync_send_error(int sock, const struct silo_error *e);
-/* Receives one message; *fd gets a passed fd (or -1) when fd != NULL. */
-int sync_recv(int sock, struct sync_msg *m, int *fd, struct silo_error *err);
-/* Waits for a message of one type; an SYNC_ERROR becomes err. */
-int sync_expect(int sock, int type, struct sync_msg *m, int *fd, struct silo_error *err);
-
 /* ---- spawn.c ---- */
 /* clone3 with the plan's namespaces into its cgroup; returns 0 in the child. */
 pid_t spawn_child(struct container_plan *c, bool *into_cgroup, struct silo_error *err);
 
 /* ---- init.c: the container process ---- */
 __attribute__((noreturn)) void init_main(struct container_plan *c);
-/* Waits (once) for the parent's GO; called before anything that needs the id maps,
- * the cgroup placement or the container's host pid. */
-int init_await_go(struct container_plan *c, struct silo_error *err);
 
 /* ---- container.c ---- */
 int container_prepare(struct container_plan *c, struct silo_error *err);

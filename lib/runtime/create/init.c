@@ -17,7 +17,6 @@
 #include "cgroup/cgroup.h"
 #include "lib/base/base.h"
 #include "lib/runtime/create/create.h"
-#include "lib/runtime/lifecycle/lifecycle.h"
 #include "lib/runtime/plan.h"
 #include "lib/runtime/process/process.h"
 #include "lib/runtime/rootfs/rootfs.h"
@@ -67,20 +66,11 @@ child_state(struct container_plan *c, enum oci_status st)
 /* With a joined user namespace the pid namespace could only be unshared now, and it
  * applies to children: fork once more.  The intermediate reports the real init's
  * pid and leaves; the parent reaps it. */
-int init_await_go(struct container_plan *c, struct silo_error *err);
-
-static int
-become_ns_root(struct silo_error *err)
-{
-  if (setresgid(0, 0, 0) < 0) return silo_err(err, errno, "setgid 0 in the user namespace");
-  if (setresuid(0, 0, 0) < 0) return silo_err(err, errno, "setuid 0 in the user namespace");
-  return 0;
-}
 
 static int
 fork_into_pidns(struct container_plan *c, struct silo_error *err)
 {
-  if (init_await_go(c, err) < 0) return -1;
+  if (sync_await_go(c, err) < 0) return -1;
   if (unshare(CLONE_NEWPID) < 0) return silo_err(err, errno, "create pid namespace");
   pid_t pid = fork();
   if (pid < 0) return silo_err(err, errno, "fork into pid namespace");
@@ -97,26 +87,6 @@ fork_into_pidns(struct container_plan *c, struct silo_error *err)
  * hierarchy.  It is awaited as late as possible, because on cgroup v1 the parent's
  * first cgroup.procs write waits for an RCU grace period (milliseconds): meanwhile
  * the mounts below proceed in parallel on the other CPU. */
-int
-init_await_go(struct container_plan *c, struct silo_error *err)
-{
-  struct sync_msg m;
-  if (c->got_go) return 0;
-  if (sync_expect(c->sync_child, SYNC_GO, &m, NULL, err) < 0) return -1;
-  c->got_go = true;
-  c->pid = m.pid;
-  if (c->clone_flags & CLONE_NEWUSER) prctl(PR_SET_DUMPABLE, 0);
-  /* In our new user namespace the maps now exist: become its root (until now we
-   * ran as the host's root, which the namespace does not map, and the kernel
-   * refuses to create files for an unmapped owner). */
-  if ((c->clone_flags & CLONE_NEWUSER) && become_ns_root(err) < 0) return -1;
-  /* On v1 hierarchies the cgroup namespace must be made after the move into our
-   * cgroups, so that its root is the container's cgroup. */
-  if (c->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
-    return silo_err(err, errno, "create cgroup namespace");
-  return 0;
-}
-
 static int
 setup(struct container_plan *c, int *master, struct silo_error *err)
 {
@@ -127,7 +97,7 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
    * there; the parent opened the files for us (see cgroup.c). */
   if (cgroup_self_enter(c->cg, err) < 0) return -1;
   /* In a new or joined user namespace nothing works before the id maps exist. */
-  if ((c->userns || c->unshare_flags) && init_await_go(c, err) < 0) return -1;
+  if ((c->userns || c->unshare_flags) && sync_await_go(c, err) < 0) return -1;
   if (ns_join(c, err) < 0) return -1;
   if ((c->unshare_flags & CLONE_NEWPID) && fork_into_pidns(c, err) < 0) return -1;
   if (setsid() < 0) return silo_err(err, errno, "setsid");
@@ -138,7 +108,7 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
     return silo_err(err, errno, "join session keyring");
 
   if (c->cfg->hooks.n[OCI_HOOK_PRESTART] || c->cfg->hooks.n[OCI_HOOK_CREATE_RUNTIME]) {
-    if (init_await_go(c, err) < 0) return -1;
+    if (sync_await_go(c, err) < 0) return -1;
     if (sync_send(sock, SYNC_HOOKS, 0, -1, err) < 0) return -1;
     if (sync_expect(sock, SYNC_ACK, &m, NULL, err) < 0) return -1;
   }
@@ -146,7 +116,7 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   if (rootfs_prepare(c, err) < 0) return -1;
   if (c->cfg->hooks.n[OCI_HOOK_CREATE_CONTAINER]) {
     /* Hooks run inside the cgroup, and see our host pid in the state. */
-    if (init_await_go(c, err) < 0) return -1;
+    if (sync_await_go(c, err) < 0) return -1;
     c->state_json = child_state(c, OCI_STATUS_CREATING);
     if (hooks_run(c->cfg, OCI_HOOK_CREATE_CONTAINER, c->state_json, err) < 0) return -1;
   }
@@ -162,7 +132,7 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   if (process_find_executable(c, err) < 0) return -1;
   /* Everything above overlapped the parent's cgroup placement; nothing may run
    * outside the cgroup from here on. */
-  if (init_await_go(c, err) < 0) return -1;
+  if (sync_await_go(c, err) < 0) return -1;
   if (!c->state_json) c->state_json = child_state(c, OCI_STATUS_CREATING);
   return 0;
 }

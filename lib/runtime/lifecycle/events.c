@@ -23,6 +23,7 @@
 #include "cgroup/cgroup.h"
 #include "lib/base/error.h"
 #include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/plan.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
 

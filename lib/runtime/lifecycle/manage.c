@@ -12,6 +12,7 @@
 #include "cgroup/cgroup.h"
 #include "lib/base/base.h"
 #include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/plan.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
 

@@ -87,15 +87,6 @@ process_set_limits(struct container_plan *c, struct silo_error *err)
   return 0;
 }
 
-static const char *
-env_get(const struct oci_process *p, const char *name)
-{
-  size_t n = strlen(name);
-  for (size_t i = 0; i < p->n_env; i++)
-    if (strncmp(p->env[i], name, n) == 0 && p->env[i][n] == '=') return p->env[i] + n + 1;
-  return NULL;
-}
-
 /* Checks a candidate inside the container's root, magic links refused: a path like
  * /proc/self/fd/N/.. must not reach the host through a runtime fd. */
 static bool
@@ -147,7 +138,7 @@ process_find_executable(struct container_plan *c, struct silo_error *err)
     c->exec_path = xstrdup(arg0);
     return 0;
   }
-  const char *path = env_get(c->proc, "PATH");
+  const char *path = env_get(c->proc->env, c->proc->n_env, "PATH");
   if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   _cleanup_free_ char *copy = xstrdup(path);
   char *save = NULL;

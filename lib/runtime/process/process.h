@@ -4,7 +4,9 @@
 #ifndef SILO_PROCESS_H
 #define SILO_PROCESS_H
 
+#include "lib/base/error.h"
 #include "lib/runtime/plan.h"
+#include "oci/oci.h"
 
 /* ---- caps.c ---- */
 int caps_from_oci(const struct oci_capabilities *c, struct capsets *out, struct silo_error *err);
@@ -89,7 +91,6 @@ int seccomp_build_cached(struct container_plan *c, const struct oci_seccomp *s,
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "lib/base/error.h"
 
 struct oci_seccomp;
 struct silo_seccomp; /* opaque: a built filter ready to load */

@@ -24,7 +24,7 @@
 #include <sys/un.h>
 
 #include "lib/base/error.h"
-#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/plan.h"
 #include "lib/runtime/process/process.h"
 #include "lib/silo.h"
 #include "oci/oci.h"

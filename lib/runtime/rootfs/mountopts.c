@@ -147,14 +147,3 @@ mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
   out->data = data[0] ? steal_ptr(&data) : NULL;
   return 0;
 }
-
-void
-mount_plan_free(struct mount_plan *p)
-{
-  if (p->idmap_fd > 0) close(p->idmap_fd);
-  p->idmap_fd = -1;
-  free(p->data);
-  free(p->owned_source);
-  p->data = NULL;
-  p->owned_source = NULL;
-}

@@ -21,7 +21,6 @@
 
 #include "cgroup/cgroup.h"
 #include "lib/base/base.h"
-#include "lib/runtime/create/create.h"
 #include "lib/runtime/plan.h"
 #include "lib/runtime/process/process.h"
 #include "lib/runtime/rootfs/rootfs.h"
@@ -208,7 +207,7 @@ mount_one(struct container_plan *c, const struct mount_plan *p, struct silo_erro
   if (p->bind) return bind_mount(c->rootfd, p, destfd, err);
   if (strcmp(p->type, "cgroup") == 0 || strcmp(p->type, "cgroup2") == 0) {
     /* Needs our cgroup namespace, which exists only once we were placed. */
-    if (init_await_go(c, err) < 0) return -1;
+    if (sync_await_go(c, err) < 0) return -1;
     return mount_cgroup_tree(c, p, destfd, err);
   }
 

@@ -3,12 +3,13 @@
 #ifndef SILO_ROOTFS_H
 #define SILO_ROOTFS_H
 
+#include "lib/base/error.h"
 #include "lib/runtime/plan.h"
+#include "oci/oci.h"
 
 /* ---- mountopts.c ---- */
 int mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
                      struct mount_plan *out, struct silo_error *err);
-void mount_plan_free(struct mount_plan *p);
 int propagation_parse(const char *s, unsigned long *flags);
 
 /* ---- rootfs.c / devices.c ---- */

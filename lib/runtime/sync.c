@@ -1,12 +1,16 @@
 /* silo: the parent <-> container process protocol.  One SOCK_SEQPACKET socketpair:
  * message boundaries are kept, an fd can ride along (SCM_RIGHTS), and a peer that
- * dies shows up as end-of-file instead of a hang. */
+ * dies shows up as end-of-file instead of a hang.  Also the child's side of GO
+ * (sync_await_go), which create/ and rootfs/ both wait on. */
 #include <errno.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "lib/base/error.h"
-#include "lib/runtime/create/create.h"
+#include "lib/runtime/plan.h"
 
 static int
 send_msg(int sock, const struct sync_msg *m, int fd, struct silo_error *err)
@@ -87,5 +91,37 @@ sync_expect(int sock, int type, struct sync_msg *m, int *fd, struct silo_error *
   if (m->type == SYNC_ERROR) return silo_err(err, m->errnum, "%s", m->msg);
   if (m->type != type)
     return silo_err(err, EPROTO, "sync: expected message %d, got %d", type, m->type);
+  return 0;
+}
+
+static int
+become_ns_root(struct silo_error *err)
+{
+  if (setresgid(0, 0, 0) < 0) return silo_err(err, errno, "setgid 0 in the user namespace");
+  if (setresuid(0, 0, 0) < 0) return silo_err(err, errno, "setuid 0 in the user namespace");
+  return 0;
+}
+
+int
+sync_await_go(struct container_plan *c, struct silo_error *err)
+{
+  struct sync_msg m;
+  if (c->got_go) return 0;
+  if (sync_expect(c->sync_child, SYNC_GO, &m, NULL, err) < 0) return -1;
+  c->got_go = true;
+  c->pid = m.pid;
+  /* Not dumpable from here on: a process of the new user namespace must not ptrace
+   * us or open our /proc files while we still hold the host's fds.  A failure
+   * would leave that open, so it fails the create. */
+  if ((c->clone_flags & CLONE_NEWUSER) && prctl(PR_SET_DUMPABLE, 0) < 0)
+    return silo_err(err, errno, "prctl(PR_SET_DUMPABLE)");
+  /* In our new user namespace the maps now exist: become its root (until now we
+   * ran as the host's root, which the namespace does not map, and the kernel
+   * refuses to create files for an unmapped owner). */
+  if ((c->clone_flags & CLONE_NEWUSER) && become_ns_root(err) < 0) return -1;
+  /* On v1 hierarchies the cgroup namespace must be made after the move into our
+   * cgroups, so that its root is the container's cgroup. */
+  if (c->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+    return silo_err(err, errno, "create cgroup namespace");
   return 0;
 }

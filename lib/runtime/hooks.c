@@ -9,18 +9,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "lib/base/error.h"
-#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/base/base.h"
+#include "lib/runtime/plan.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
-
-static long
-now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
@@ -65,14 +57,14 @@ run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
 
   char output[2048];
   size_t olen = 0;
-  long deadline = h->has_timeout ? now_ms() + (long)h->timeout * 1000 : -1;
+  long deadline = h->has_timeout ? time_mono_ms() + (long)h->timeout * 1000 : -1;
   bool timed_out = false;
   /* Collect output until the hook exits (not until its output closes: a hook may
    * leave a daemon holding the pipe). */
   fcntl(rfd, F_SETFL, O_NONBLOCK);
   for (;;) {
     struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = rfd, .events = POLLIN}};
-    int wait_ms = deadline < 0 ? -1 : (int)(deadline - now_ms());
+    int wait_ms = deadline < 0 ? -1 : (int)(deadline - time_mono_ms());
     if (deadline >= 0 && wait_ms <= 0) {
       timed_out = true;
       break;

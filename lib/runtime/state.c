@@ -18,7 +18,7 @@
 
 #include "cgroup/cgroup.h"
 #include "lib/base/base.h"
-#include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/plan.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
 
@@ -50,16 +50,7 @@ state_root_open(struct silo_context *ctx, struct silo_error *err)
     return fd;
   }
   /* mkdir -p: the root's parents may not exist yet ($XDG_RUNTIME_DIR/silo...). */
-  _cleanup_free_ char *p = xstrdup(root);
-  for (char *s = p + 1; *s; s++) {
-    if (*s != '/') continue;
-    *s = '\0';
-    if (mkdir(p, 0711) < 0 && errno != EEXIST)
-      return silo_err(err, errno, "create state root `%s`", p);
-    *s = '/';
-  }
-  if (mkdir(root, 0700) < 0 && errno != EEXIST)
-    return silo_err(err, errno, "create state root `%s`", root);
+  if (mkdir_p(root, 0711, 0700, err) < 0) return silo_err_wrap(err, "create state root");
   fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return silo_err(err, errno, "open state root `%s`", root);
   return fd;
