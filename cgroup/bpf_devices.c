@@ -76,8 +76,8 @@ access_bits(const char *a, unsigned *bits)
 static const unsigned ALL_ACCESS = BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD;
 
 int
-cg_bpf_devices_build(const struct oci_device_cgroup *rules, size_t n, struct bpf_insn **out,
-                     size_t *n_out, struct silo_error *err)
+cgroup_bpf_devices_build(const struct oci_device_cgroup *rules, size_t n, struct bpf_insn **out,
+                         size_t *n_out, struct silo_error *err)
 {
   /* prologue 6, at most 8 per rule, the final deny 2 */
   struct bpf_insn *p = xcalloc(6 + 8 * n + 2, sizeof *p);
@@ -274,7 +274,7 @@ detach(int cgfd, int progfd)
 }
 
 int
-cg_bpf_devices_count(const char *dir, struct silo_error *err)
+cgroup_bpf_devices_count(const char *dir, struct silo_error *err)
 {
   _cleanup_close_ int cgfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   _cleanup_free_ uint32_t *ids = NULL;
@@ -305,8 +305,8 @@ host_root(void)
 }
 
 int
-cg_v2_devices(const char *dir, const struct oci_device_cgroup *rules, size_t n,
-              struct silo_error *err)
+cgroup_v2_devices(const char *dir, const struct oci_device_cgroup *rules, size_t n,
+                  struct silo_error *err)
 {
   _cleanup_free_ struct bpf_insn *prog = NULL;
   _cleanup_free_ uint32_t *ids = NULL;
@@ -315,7 +315,7 @@ cg_v2_devices(const char *dir, const struct oci_device_cgroup *rules, size_t n,
   uint32_t n_ids;
   int old[16], n_old = 0, ret = 0;
 
-  if (cg_bpf_devices_build(rules, n, &prog, &n_insns, err) < 0) return -1;
+  if (cgroup_bpf_devices_build(rules, n, &prog, &n_insns, err) < 0) return -1;
   cgfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cgfd < 0) return silo_err(err, errno, "open %s", dir);
   progfd = load(prog, n_insns, err);

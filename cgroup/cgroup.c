@@ -54,7 +54,7 @@ cgroup_detect(enum cgroup_mode *mode, struct silo_error *err)
 }
 
 int
-cg_host_get(const struct cg_host **out, struct silo_error *err)
+cgroup_host_get(const struct cg_host **out, struct silo_error *err)
 {
   enum cgroup_mode mode;
   struct cg_host h = {.v2 = -1};
@@ -76,14 +76,14 @@ cg_host_get(const struct cg_host **out, struct silo_error *err)
     h.pub[0] = (struct cgroup_hierarchy){h.m[0].mountpoint, "cgroup", NULL, true};
     h.v2 = 0;
   } else {
-    char *text = cg_read_all("/proc/self", "mountinfo");
+    char *text = cgroup_read_all("/proc/self", "mountinfo");
     if (!text) return silo_err(err, errno, "read /proc/self/mountinfo");
-    int r = cg_parse_mountinfo(text, &h, err);
+    int r = cgroup_parse_mountinfo(text, &h, err);
     free(text);
     if (r < 0) return -1;
   }
-  if (h.v2 >= 0 && cg_read(h.m[h.v2].mountpoint, "cgroup.controllers", buf, sizeof buf) >= 0)
-    h.m[h.v2].ctl = cg_ctl_parse_list(buf);
+  if (h.v2 >= 0 && cgroup_read(h.m[h.v2].mountpoint, "cgroup.controllers", buf, sizeof buf) >= 0)
+    h.m[h.v2].ctl = cgroup_ctl_parse_list(buf);
   host = h;
   host_loaded = true;
   *out = &host;
@@ -94,7 +94,7 @@ int
 cgroup_hierarchies(const struct cgroup_hierarchy **hs, size_t *n, struct silo_error *err)
 {
   const struct cg_host *h;
-  if (cg_host_get(&h, err) < 0) return -1;
+  if (cgroup_host_get(&h, err) < 0) return -1;
   *hs = h->pub;
   *n = h->n;
   return 0;
@@ -103,8 +103,8 @@ cgroup_hierarchies(const struct cgroup_hierarchy **hs, size_t *n, struct silo_er
 /* ---- paths ---- */
 
 int
-cg_path_resolve(const char *id, const char *path, char **out, bool *is_default,
-                struct silo_error *err)
+cgroup_path_resolve(const char *id, const char *path, char **out, bool *is_default,
+                    struct silo_error *err)
 {
   const char *what = "linux.cgroupsPath";
   _cleanup_free_ char *full = NULL;
@@ -186,7 +186,7 @@ cgroup_free(struct cgroup *cg)
   }
   free(cg->d);
   if (cg->v2_fd >= 0) close(cg->v2_fd);
-  cg_systemd_free(cg->sd);
+  cgroup_systemd_free(cg->sd);
   free(cg->path);
   free(cg);
 }
@@ -204,7 +204,7 @@ cgroup_clone_fd(const struct cgroup *cg)
 }
 
 const char *
-cg_v1_dir(const struct cgroup *cg, unsigned ctl)
+cgroup_v1_dir(const struct cgroup *cg, unsigned ctl)
 {
   for (size_t i = 0; i < cg->n; i++)
     if (!cg->d[i].m->v2 && (cg->d[i].m->ctl & ctl)) return cg->d[i].dir;
@@ -216,7 +216,7 @@ cg_v1_dir(const struct cgroup *cg, unsigned ctl)
  * when a parent vanished under it (a concurrent destroy removed an empty /silo):
  * the caller starts over. */
 static int
-mkdir_p(struct cg_dir *d, struct silo_error *err)
+mkdir_levels(struct cg_dir *d, struct silo_error *err)
 {
   char *p = d->dir;
   size_t mlen = strlen(d->m->mountpoint);
@@ -275,7 +275,7 @@ rollback_dir(const struct cg_dir *d)
 static int
 count_procs(const char *dir)
 {
-  _cleanup_free_ char *text = cg_read_all(dir, "cgroup.procs");
+  _cleanup_free_ char *text = cgroup_read_all(dir, "cgroup.procs");
   int n = 0;
   if (!text) return 0;
   for (const char *s = text; *s; s++) n += *s == '\n';
@@ -297,7 +297,7 @@ static int apply_resources(struct cgroup *cg, const struct oci_resources *res,
 int
 cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct silo_error *err)
 {
-  const struct cg_host *h = &host; /* any non-NULL; set by cg_host_get */
+  const struct cg_host *h = &host; /* any non-NULL; set by cgroup_host_get */
   char *path;
   bool is_default;
   struct cg_systemd *sd = NULL;
@@ -305,22 +305,22 @@ cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct silo_
   *out = NULL;
   if (cfg->manager == CGROUP_MANAGER_DISABLED) return 0;
   if (cfg->manager != CGROUP_MANAGER_SYSTEMD &&
-      cg_path_resolve(cfg->id, cfg->path, &path, &is_default, err) < 0)
+      cgroup_path_resolve(cfg->id, cfg->path, &path, &is_default, err) < 0)
     return -1;
   /* Refuse a bad config before the first mkdir: nothing to undo then. */
-  if (cfg->resources && cg_resources_validate(cfg->resources, err) < 0) {
+  if (cfg->resources && cgroup_resources_validate(cfg->resources, err) < 0) {
     if (cfg->manager != CGROUP_MANAGER_SYSTEMD) free(path);
     return -1;
   }
   /* systemd: the unit is the cgroup; the dirs below then exist already. */
   if (cfg->manager == CGROUP_MANAGER_SYSTEMD) {
-    if (cg_systemd_start(cfg->id, cfg->path, &sd, &path, err) < 0) return -1;
+    if (cgroup_systemd_start(cfg->id, cfg->path, &sd, &path, err) < 0) return -1;
     is_default = false;
   }
-  if (cg_host_get(&h, err) < 0 || h->n == 0) {
+  if (cgroup_host_get(&h, err) < 0 || h->n == 0) {
     if (h->n == 0) silo_err(err, ENOENT, "no cgroup hierarchy mounted under %s", CG_ROOT);
     silo_err_wrap(err, "cgroup %s", path);
-    cg_systemd_free(sd);
+    cgroup_systemd_free(sd);
     free(path);
     return -1;
   }
@@ -331,7 +331,7 @@ cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct silo_
   for (size_t k = 0; k < cg->n; k++) {
     struct cg_dir *d = &cg->d[create_order(cg, k)];
     int r;
-    for (int tries = 0; (r = mkdir_p(d, err)) == -ENOENT && tries < 8; tries++) {
+    for (int tries = 0; (r = mkdir_levels(d, err)) == -ENOENT && tries < 8; tries++) {
     }
     if (r == -ENOENT) silo_err(err, ENOENT, "mkdir %s: a parent keeps vanishing", d->dir);
     if (r < 0) goto fail;
@@ -341,22 +341,23 @@ cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct silo_
       silo_err(err, EBUSY, "%s already exists with %d process(es) in it", d->dir, np);
       goto fail;
     }
-    if (!d->m->v2 && (d->m->ctl & CG_CPUSET) && cg_v1_cpuset_prepare(cg, d, err) < 0) goto fail;
+    if (!d->m->v2 && (d->m->ctl & CG_CPUSET) && cgroup_v1_cpuset_prepare(cg, d, err) < 0) goto fail;
   }
 
   if (cg->v2 >= 0) {
     /* O_PATH: the fd only names the directory for CLONE_INTO_CGROUP (the kernel
      * takes it with fget_raw) and cannot be used to read or write anything. */
-    cg->v2_fd = open(cg_v2_dir(cg), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    cg->v2_fd = open(cgroup_v2_dir(cg), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cg->v2_fd < 0) {
-      silo_err(err, errno, "open %s", cg_v2_dir(cg));
+      silo_err(err, errno, "open %s", cgroup_v2_dir(cg));
       goto fail;
     }
     /* Unified host: enable the usual controllers down to our parent now, best
      * effort (a parent with processes in it cannot delegate; a resource that
      * needs a missing controller fails later with a clear error).  On a hybrid
      * host controllers are enabled only when a resource needs one. */
-    if (h->mode == CGROUP_MODE_UNIFIED && cg_v2_enable(cg, CG_V2_WANTED, true, err) < 0) goto fail;
+    if (h->mode == CGROUP_MODE_UNIFIED && cgroup_v2_enable(cg, CG_V2_WANTED, true, err) < 0)
+      goto fail;
   }
   if (cfg->resources && apply_resources(cg, cfg->resources, err) < 0) goto fail;
   *out = cg;
@@ -366,7 +367,7 @@ fail:
   for (size_t i = cg->n; i-- > 0;) rollback_dir(&cg->d[i]);
   if (cg->sd) {
     struct silo_error e = {0};
-    (void)cg_systemd_stop(cg->sd, &e);
+    (void)cgroup_systemd_stop(cg->sd, &e);
   }
   silo_err_wrap(err, "cgroup %s", cg->path);
   cgroup_free(cg);
@@ -384,18 +385,18 @@ cgroup_open(const char *path, enum cgroup_manager manager, struct cgroup **out,
   *out = NULL;
   if (manager == CGROUP_MANAGER_DISABLED) return 0;
   if (!path || !*path) return silo_err(err, 0, "cgroup: no path to open");
-  if (cg_path_resolve(NULL, path, &p, &is_default, err) < 0) return -1;
-  if (cg_host_get(&h, err) < 0) {
+  if (cgroup_path_resolve(NULL, path, &p, &is_default, err) < 0) return -1;
+  if (cgroup_host_get(&h, err) < 0) {
     free(p);
     return -1;
   }
   struct cgroup *cg = cg_new(h, p, manager, is_default);
-  if (manager == CGROUP_MANAGER_SYSTEMD) cg->sd = cg_systemd_open(p);
+  if (manager == CGROUP_MANAGER_SYSTEMD) cg->sd = cgroup_systemd_open(p);
   if (cg->v2 >= 0) {
     /* Missing is fine (already deleted); anything else is worth reporting. */
-    cg->v2_fd = open(cg_v2_dir(cg), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    cg->v2_fd = open(cgroup_v2_dir(cg), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cg->v2_fd < 0 && errno != ENOENT) {
-      silo_err(err, errno, "open %s", cg_v2_dir(cg));
+      silo_err(err, errno, "open %s", cgroup_v2_dir(cg));
       cgroup_free(cg);
       return -1;
     }
@@ -458,14 +459,14 @@ cgroup_enter(struct cgroup *cg, pid_t pid, bool in_v2, struct silo_error *err)
       continue;
     }
     /* Writing cgroup.procs moves the whole thread group; the pid is our own child. */
-    int r = cg_write(d->dir, "cgroup.procs", buf);
+    int r = cgroup_write(d->dir, "cgroup.procs", buf);
     if (r < 0) {
       silo_err(err, -r, "add pid %d to %s/cgroup.procs%s", (int)pid, d->dir,
                r == -ENOSPC ? " (empty cpuset.cpus or cpuset.mems?)" : "");
       return -1;
     }
   }
-  cg_systemd_release(cg->sd); /* the scope has the container now */
+  cgroup_systemd_release(cg->sd); /* the scope has the container now */
   return 0;
 }
 
@@ -475,8 +476,8 @@ static int
 all_pids(const struct cgroup *cg, struct cg_pidset *s, struct silo_error *err)
 {
   for (size_t i = 0; i < cg->n; i++)
-    if (cg_collect_pids(cg->d[i].dir, s, 0, err) < 0) return -1;
-  cg_pidset_sort(s);
+    if (cgroup_collect_pids(cg->d[i].dir, s, 0, err) < 0) return -1;
+  cgroup_pidset_sort(s);
   return 0;
 }
 
@@ -505,7 +506,7 @@ cgroup_signal_all(const struct cgroup *cg, int sig, struct silo_error *err)
   if (!cg) return 0;
   if (sig == SIGKILL && cg->v2 >= 0) {
     /* cgroup.kill kills the whole subtree atomically, forks included. */
-    int r = cg_v2_kill(cg, err);
+    int r = cgroup_v2_kill(cg, err);
     if (r < 0) return silo_err_wrap(err, "cgroup %s", cg->path);
     if (r == 1 && cg->host->mode == CGROUP_MODE_UNIFIED) return 0;
   }
@@ -521,18 +522,18 @@ cgroup_signal_all(const struct cgroup *cg, int sig, struct silo_error *err)
       return silo_err_wrap(err, "cgroup %s", cg->path);
     }
     for (size_t i = 0; i < now.n; i++) {
-      if (cg_pidset_has(&done, now.v[i])) continue;
+      if (cgroup_pidset_has(&done, now.v[i])) continue;
       if (kill(now.v[i], sig) < 0 && errno != ESRCH) {
         silo_err(err, errno, "kill %d", (int)now.v[i]);
         free(now.v);
         free(done.v);
         return -1;
       }
-      cg_pidset_add(&done, now.v[i]);
+      cgroup_pidset_add(&done, now.v[i]);
       fresh++;
     }
     free(now.v);
-    cg_pidset_sort(&done);
+    cgroup_pidset_sort(&done);
     if (fresh == 0) break;
   }
   free(done.v);
@@ -548,16 +549,16 @@ cgroup_destroy(struct cgroup *cg, struct silo_error *err)
   int ret = 0;
 
   if (!cg) return 0;
-  if (cg->sd && cg_systemd_stop(cg->sd, err) < 0) ret = -1; /* systemd removes its dirs */
+  if (cg->sd && cgroup_systemd_stop(cg->sd, err) < 0) ret = -1; /* systemd removes its dirs */
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   deadline.tv_sec += 1;
   for (size_t i = 0; i < cg->n; i++) {
-    int r = cg_rmdir_tree(cg->d[i].dir, &deadline, 0);
+    int r = cgroup_rmdir_tree(cg->d[i].dir, &deadline, 0);
     if (r < 0 && ret == 0) ret = silo_err(err, -r, "rmdir %s", cg->d[i].dir);
   }
   if (cg->is_default) {
     /* The shared parent goes when it is empty; a concurrent create keeps it busy
-     * (EBUSY/ENOTEMPTY) or recreates it (mkdir_p retries on ENOENT). */
+     * (EBUSY/ENOTEMPTY) or recreates it (fs_mkdir_p retries on ENOENT). */
     for (size_t i = 0; i < cg->n; i++) {
       _cleanup_free_ char *p = xasprintf("%s" CG_DEFAULT_PARENT, cg->d[i].m->mountpoint);
       (void)rmdir(p);
@@ -574,13 +575,13 @@ static int
 pick(struct cgroup *cg, unsigned v1ctl, unsigned v2ctl, const char **dir, bool *v2,
      struct silo_error *err)
 {
-  if (v1ctl && (*dir = cg_v1_dir(cg, v1ctl))) {
+  if (v1ctl && (*dir = cgroup_v1_dir(cg, v1ctl))) {
     *v2 = false;
     return 1;
   }
   if (v2ctl && cg->v2 >= 0 && (cg->d[cg->v2].m->ctl & v2ctl)) {
-    if (cg_v2_enable(cg, v2ctl, false, err) < 0) return -1;
-    *dir = cg_v2_dir(cg);
+    if (cgroup_v2_enable(cg, v2ctl, false, err) < 0) return -1;
+    *dir = cgroup_v2_dir(cg);
     *v2 = true;
     return 1;
   }
@@ -621,7 +622,7 @@ blkio_set(const struct oci_blkio *b)
     if (r < 0) goto fail;                                                                          \
     if (r == 0 && (needed)) {                                                                      \
       silo_err(err, ENOTSUP, "%s: the %s controller is not available", json,                       \
-               cg_ctl_name(v1ctl ? v1ctl : v2ctl));                                                \
+               cgroup_ctl_name(v1ctl ? v1ctl : v2ctl));                                            \
       goto fail;                                                                                   \
     }                                                                                              \
   } while (0)
@@ -635,50 +636,50 @@ apply_resources(struct cgroup *cg, const struct oci_resources *res, struct silo_
 
   if (res->memory) {
     PICK(CG_MEMORY, CG_MEMORY, "linux.resources.memory", memory_set(res->memory));
-    if (r && (v2 ? cg_v2_memory : cg_v1_memory)(dir, res->memory, err) < 0) goto fail;
+    if (r && (v2 ? cgroup_v2_memory : cgroup_v1_memory)(dir, res->memory, err) < 0) goto fail;
   }
   if (res->cpu && cpu_set(res->cpu)) {
     PICK(CG_CPU, CG_CPU, "linux.resources.cpu", true);
-    if ((v2 ? cg_v2_cpu : cg_v1_cpu)(dir, res->cpu, err) < 0) goto fail;
+    if ((v2 ? cgroup_v2_cpu : cgroup_v1_cpu)(dir, res->cpu, err) < 0) goto fail;
   }
   if (res->cpu && ((res->cpu->cpus && *res->cpu->cpus) || (res->cpu->mems && *res->cpu->mems))) {
     PICK(CG_CPUSET, CG_CPUSET, "linux.resources.cpu.cpus", true);
-    if (cg_cpuset(dir, res->cpu, err) < 0) goto fail;
+    if (cgroup_cpuset(dir, res->cpu, err) < 0) goto fail;
   }
   if (res->has_pids_limit) {
     PICK(CG_PIDS, CG_PIDS, "linux.resources.pids", true);
-    if (cg_pids(dir, res->pids_limit, err) < 0) goto fail;
+    if (cgroup_pids_limit(dir, res->pids_limit, err) < 0) goto fail;
   }
   if (res->blkio && blkio_set(res->blkio)) {
     PICK(CG_BLKIO, CG_IO, "linux.resources.blockIO", true);
-    if ((v2 ? cg_v2_io : cg_v1_blkio)(dir, res->blkio, err) < 0) goto fail;
+    if ((v2 ? cgroup_v2_io : cgroup_v1_blkio)(dir, res->blkio, err) < 0) goto fail;
   }
   if (res->n_hugepage_limits) {
     PICK(CG_HUGETLB, CG_HUGETLB, "linux.resources.hugepageLimits", true);
-    if (cg_hugetlb(dir, v2, res, err) < 0) goto fail;
+    if (cgroup_hugetlb(dir, v2, res, err) < 0) goto fail;
   }
   if (res->n_rdma) {
     PICK(CG_RDMA, CG_RDMA, "linux.resources.rdma", true);
-    if (cg_rdma(dir, res, err) < 0) goto fail;
+    if (cgroup_rdma(dir, res, err) < 0) goto fail;
   }
   /* Devices: the v1 controller, or on a unified host an eBPF filter (bpf_devices.c);
    * net_cls/net_prio: v1 only, v2 has no equivalent. */
-  if (res->n_devices && (dir = cg_v1_dir(cg, CG_DEVICES))) {
-    if (cg_v1_devices(dir, res, err) < 0) goto fail;
+  if (res->n_devices && (dir = cgroup_v1_dir(cg, CG_DEVICES))) {
+    if (cgroup_v1_devices(dir, res, err) < 0) goto fail;
   } else if (res->n_devices && cg->v2 >= 0 && cg->host->mode == CGROUP_MODE_UNIFIED) {
-    if (cg_v2_devices(cg_v2_dir(cg), res->devices, res->n_devices, err) < 0) goto fail;
+    if (cgroup_v2_devices(cgroup_v2_dir(cg), res->devices, res->n_devices, err) < 0) goto fail;
   } else if (res->n_devices && cg->v2 < 0) {
     silo_err(err, ENOTSUP, "linux.resources.devices: the devices controller is not available");
     goto fail;
   }
-  if (res->has_net_class_id && (dir = cg_v1_dir(cg, CG_NET_CLS)) &&
-      cg_v1_net_cls(dir, res->net_class_id, err) < 0)
+  if (res->has_net_class_id && (dir = cgroup_v1_dir(cg, CG_NET_CLS)) &&
+      cgroup_v1_net_cls(dir, res->net_class_id, err) < 0)
     goto fail;
-  if (res->n_net_priorities && (dir = cg_v1_dir(cg, CG_NET_PRIO)) &&
-      cg_v1_net_prio(dir, res, err) < 0)
+  if (res->n_net_priorities && (dir = cgroup_v1_dir(cg, CG_NET_PRIO)) &&
+      cgroup_v1_net_prio(dir, res, err) < 0)
     goto fail;
   /* Last, so that explicit files override what the typed fields wrote. */
-  if (res->n_unified && cg_v2_unified(cg, res, err) < 0) goto fail;
+  if (res->n_unified && cgroup_v2_unified(cg, res, err) < 0) goto fail;
   return 0;
 fail:
   return -1;
@@ -688,7 +689,7 @@ int
 cgroup_apply(struct cgroup *cg, const struct oci_resources *res, struct silo_error *err)
 {
   if (!cg || !res) return 0;
-  if (cg_resources_validate(res, err) < 0 || apply_resources(cg, res, err) < 0)
+  if (cgroup_resources_validate(res, err) < 0 || apply_resources(cg, res, err) < 0)
     return silo_err_wrap(err, "cgroup %s", cg->path);
   return 0;
 }

@@ -41,7 +41,7 @@ static const struct {
 };
 
 unsigned
-cg_ctl_bit(const char *name, size_t len)
+cgroup_ctl_bit(const char *name, size_t len)
 {
   for (size_t i = 0; i < ARRAY_SIZE(ctl_names); i++)
     if (strlen(ctl_names[i].name) == len && memcmp(ctl_names[i].name, name, len) == 0)
@@ -50,7 +50,7 @@ cg_ctl_bit(const char *name, size_t len)
 }
 
 const char *
-cg_ctl_name(unsigned bit)
+cgroup_ctl_name(unsigned bit)
 {
   for (size_t i = 0; i < ARRAY_SIZE(ctl_names); i++)
     if (ctl_names[i].bit == bit) return ctl_names[i].name;
@@ -58,12 +58,12 @@ cg_ctl_name(unsigned bit)
 }
 
 unsigned
-cg_ctl_parse_list(const char *s)
+cgroup_ctl_parse_list(const char *s)
 {
   unsigned mask = 0;
   while (*s) {
     size_t n = strcspn(s, " \t\n");
-    if (n) mask |= cg_ctl_bit(s, n);
+    if (n) mask |= cgroup_ctl_bit(s, n);
     s += n;
     s += strspn(s, " \t\n");
   }
@@ -80,7 +80,7 @@ join(char *buf, size_t len, const char *dir, const char *file)
 }
 
 ssize_t
-cg_read(const char *dir, const char *file, char *buf, size_t len)
+cgroup_read(const char *dir, const char *file, char *buf, size_t len)
 {
   char p[PATH_MAX];
   size_t got = 0;
@@ -101,7 +101,7 @@ cg_read(const char *dir, const char *file, char *buf, size_t len)
 }
 
 char *
-cg_read_all(const char *dir, const char *file)
+cgroup_read_all(const char *dir, const char *file)
 {
   char p[PATH_MAX];
   size_t cap = 4096, got = 0;
@@ -131,7 +131,7 @@ cg_read_all(const char *dir, const char *file)
 }
 
 int
-cg_write(const char *dir, const char *file, const char *val)
+cgroup_write(const char *dir, const char *file, const char *val)
 {
   char p[PATH_MAX];
   size_t len = strlen(val);
@@ -147,42 +147,42 @@ cg_write(const char *dir, const char *file, const char *val)
 }
 
 int
-cg_set(const char *dir, const char *file, const char *val, struct silo_error *err)
+cgroup_set(const char *dir, const char *file, const char *val, struct silo_error *err)
 {
-  int r = cg_write(dir, file, val);
+  int r = cgroup_write(dir, file, val);
   if (r < 0) return silo_err(err, -r, "write %s/%s \"%s\"", dir, file, val);
   return 0;
 }
 
 int
-cg_setf(const char *dir, const char *file, struct silo_error *err, const char *fmt, ...)
+cgroup_setf(const char *dir, const char *file, struct silo_error *err, const char *fmt, ...)
 {
   char val[512];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(val, sizeof val, fmt, ap);
   va_end(ap);
-  return cg_set(dir, file, val, err);
+  return cgroup_set(dir, file, val, err);
 }
 
 int
-cg_setj(const char *json, const char *dir, const char *file, struct silo_error *err,
-        const char *fmt, ...)
+cgroup_setj(const char *json, const char *dir, const char *file, struct silo_error *err,
+            const char *fmt, ...)
 {
   char val[512];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(val, sizeof val, fmt, ap);
   va_end(ap);
-  if (cg_set(dir, file, val, err) < 0) return silo_err_wrap(err, "%s", json);
+  if (cgroup_set(dir, file, val, err) < 0) return silo_err_wrap(err, "%s", json);
   return 0;
 }
 
 int
-cg_read_i64(const char *dir, const char *file, int64_t *v)
+cgroup_read_i64(const char *dir, const char *file, int64_t *v)
 {
   char buf[64], *end;
-  ssize_t r = cg_read(dir, file, buf, sizeof buf);
+  ssize_t r = cgroup_read(dir, file, buf, sizeof buf);
   if (r < 0) return (int)r;
   if (strcmp(buf, "max") == 0) {
     *v = INT64_MAX;
@@ -196,7 +196,7 @@ cg_read_i64(const char *dir, const char *file, int64_t *v)
 }
 
 bool
-cg_exists(const char *dir, const char *file)
+cgroup_exists(const char *dir, const char *file)
 {
   char p[PATH_MAX];
   return join(p, sizeof p, dir, file) == 0 && access(p, F_OK) == 0;
@@ -205,7 +205,7 @@ cg_exists(const char *dir, const char *file)
 /* ---- pid lists ---- */
 
 void
-cg_pidset_add(struct cg_pidset *s, pid_t p)
+cgroup_pidset_add(struct cg_pidset *s, pid_t p)
 {
   if (s->n == s->cap) s->v = xrealloc(s->v, (s->cap = s->cap ? s->cap * 2 : 64) * sizeof *s->v);
   s->v[s->n++] = p;
@@ -219,7 +219,7 @@ pid_cmp(const void *a, const void *b)
 }
 
 void
-cg_pidset_sort(struct cg_pidset *s)
+cgroup_pidset_sort(struct cg_pidset *s)
 {
   size_t w = 0;
   if (s->n > 1) qsort(s->v, s->n, sizeof *s->v, pid_cmp);
@@ -229,7 +229,7 @@ cg_pidset_sort(struct cg_pidset *s)
 }
 
 bool
-cg_pidset_has(const struct cg_pidset *s, pid_t p)
+cgroup_pidset_has(const struct cg_pidset *s, pid_t p)
 {
   return s->n && bsearch(&p, s->v, s->n, sizeof p, pid_cmp);
 }
@@ -244,9 +244,9 @@ is_subdir(const struct dirent *e)
 
 /* cgroup.procs of dir and of every cgroup below it (a container may make its own). */
 int
-cg_collect_pids(const char *dir, struct cg_pidset *s, int depth, struct silo_error *err)
+cgroup_collect_pids(const char *dir, struct cg_pidset *s, int depth, struct silo_error *err)
 {
-  char *text = cg_read_all(dir, "cgroup.procs");
+  char *text = cgroup_read_all(dir, "cgroup.procs");
   if (!text) {
     if (errno == ENOENT || errno == ENODEV) return 0; /* removed meanwhile */
     return silo_err(err, errno, "read %s/cgroup.procs", dir);
@@ -254,7 +254,7 @@ cg_collect_pids(const char *dir, struct cg_pidset *s, int depth, struct silo_err
   for (char *s2 = text, *end; *s2; s2 = end) {
     long v = strtol(s2, &end, 10);
     if (end == s2) break;
-    if (v > 0 && v <= INT_MAX) cg_pidset_add(s, (pid_t)v);
+    if (v > 0 && v <= INT_MAX) cgroup_pidset_add(s, (pid_t)v);
   }
   free(text);
   if (depth >= 32) return 0;
@@ -264,7 +264,7 @@ cg_collect_pids(const char *dir, struct cg_pidset *s, int depth, struct silo_err
   for (struct dirent *e; r == 0 && (e = readdir(dd));) {
     if (!is_subdir(e)) continue;
     _cleanup_free_ char *sub = xasprintf("%s/%s", dir, e->d_name);
-    r = cg_collect_pids(sub, s, depth + 1, err);
+    r = cgroup_collect_pids(sub, s, depth + 1, err);
   }
   closedir(dd);
   return r;
@@ -286,7 +286,7 @@ before(const struct timespec *deadline)
  * until the deadline.  Only directories are removed; cgroupfs has no other kind
  * of entry a user can create. */
 int
-cg_rmdir_tree(const char *dir, const struct timespec *deadline, int depth)
+cgroup_rmdir_tree(const char *dir, const struct timespec *deadline, int depth)
 {
   long delay_us = 500;
 
@@ -299,7 +299,7 @@ cg_rmdir_tree(const char *dir, const struct timespec *deadline, int depth)
         for (struct dirent *e; (e = readdir(dd));) {
           if (!is_subdir(e)) continue;
           _cleanup_free_ char *sub = xasprintf("%s/%s", dir, e->d_name);
-          (void)cg_rmdir_tree(sub, deadline, depth + 1);
+          (void)cgroup_rmdir_tree(sub, deadline, depth + 1);
         }
         closedir(dd);
       }

@@ -22,14 +22,14 @@ freeze_v1(const char *dir, bool frozen, struct silo_error *err)
   const char *want = frozen ? "FROZEN" : "THAWED";
   char state[32];
   for (int i = 0; i < 2000; i++) {
-    if (i % 50 == 0 && cg_set(dir, "freezer.state", want, err) < 0) return -1;
-    if (cg_read(dir, "freezer.state", state, sizeof state) < 0)
+    if (i % 50 == 0 && cgroup_set(dir, "freezer.state", want, err) < 0) return -1;
+    if (cgroup_read(dir, "freezer.state", state, sizeof state) < 0)
       return silo_err(err, errno, "read %s/freezer.state", dir);
     if (strcmp(state, want) == 0) return 0;
     nap(i < 100 ? 100 : 5000);
   }
   /* Do not leave a half-frozen container behind. */
-  if (frozen) cg_write(dir, "freezer.state", "THAWED");
+  if (frozen) cgroup_write(dir, "freezer.state", "THAWED");
   return silo_err(err, ETIMEDOUT, "%s did not become %s", dir, want);
 }
 
@@ -37,34 +37,34 @@ freeze_v1(const char *dir, bool frozen, struct silo_error *err)
 static int
 freeze_v2(const char *dir, bool frozen, struct silo_error *err)
 {
-  if (cg_set(dir, "cgroup.freeze", frozen ? "1" : "0", err) < 0) return -1;
+  if (cgroup_set(dir, "cgroup.freeze", frozen ? "1" : "0", err) < 0) return -1;
   for (int i = 0; i < 2000; i++) {
-    _cleanup_free_ char *ev = cg_read_all(dir, "cgroup.events");
+    _cleanup_free_ char *ev = cgroup_read_all(dir, "cgroup.events");
     const char *f = ev ? strstr(ev, "frozen ") : NULL;
     if (f && (f[7] == '1') == frozen) return 0;
     nap(i < 100 ? 100 : 5000);
   }
-  if (frozen) cg_write(dir, "cgroup.freeze", "0");
+  if (frozen) cgroup_write(dir, "cgroup.freeze", "0");
   return silo_err(err, ETIMEDOUT, "%s did not become %s", dir, frozen ? "frozen" : "thawed");
 }
 
 int
 cgroup_freeze(struct cgroup *cg, bool frozen, struct silo_error *err)
 {
-  const char *v1 = cg_v1_dir(cg, CG_FREEZER);
+  const char *v1 = cgroup_v1_dir(cg, CG_FREEZER);
   if (v1) return freeze_v1(v1, frozen, err);
-  const char *v2 = cg_v2_dir(cg);
-  if (v2 && cg_exists(v2, "cgroup.freeze")) return freeze_v2(v2, frozen, err);
+  const char *v2 = cgroup_v2_dir(cg);
+  if (v2 && cgroup_exists(v2, "cgroup.freeze")) return freeze_v2(v2, frozen, err);
   return silo_err(err, ENOTSUP, "no freezer: the host has neither a v1 freezer nor cgroup v2");
 }
 
 int
 cgroup_freeze_request(struct cgroup *cg, struct silo_error *err)
 {
-  const char *v1 = cg_v1_dir(cg, CG_FREEZER);
-  if (v1) return cg_set(v1, "freezer.state", "FROZEN", err);
-  const char *v2 = cg_v2_dir(cg);
-  if (v2 && cg_exists(v2, "cgroup.freeze")) return cg_set(v2, "cgroup.freeze", "1", err);
+  const char *v1 = cgroup_v1_dir(cg, CG_FREEZER);
+  if (v1) return cgroup_set(v1, "freezer.state", "FROZEN", err);
+  const char *v2 = cgroup_v2_dir(cg);
+  if (v2 && cgroup_exists(v2, "cgroup.freeze")) return cgroup_set(v2, "cgroup.freeze", "1", err);
   return silo_err(err, ENOTSUP, "no freezer: the host has neither a v1 freezer nor cgroup v2");
 }
 
@@ -72,8 +72,9 @@ bool
 cgroup_is_frozen(const struct cgroup *cg)
 {
   char buf[32];
-  const char *v1 = cg_v1_dir(cg, CG_FREEZER);
-  if (v1) return cg_read(v1, "freezer.state", buf, sizeof buf) > 0 && strcmp(buf, "FROZEN") == 0;
-  const char *v2 = cg_v2_dir(cg);
-  return v2 && cg_read(v2, "cgroup.freeze", buf, sizeof buf) > 0 && strcmp(buf, "1") == 0;
+  const char *v1 = cgroup_v1_dir(cg, CG_FREEZER);
+  if (v1)
+    return cgroup_read(v1, "freezer.state", buf, sizeof buf) > 0 && strcmp(buf, "FROZEN") == 0;
+  const char *v2 = cgroup_v2_dir(cg);
+  return v2 && cgroup_read(v2, "cgroup.freeze", buf, sizeof buf) > 0 && strcmp(buf, "1") == 0;
 }

@@ -45,11 +45,11 @@ enum {
   (CG_CPU | CG_MEMORY | CG_PIDS | CG_IO | CG_CPUSET | CG_HUGETLB | CG_RDMA | CG_MISC)
 
 /* Bit of a controller name (len bytes of name), 0 when unknown. */
-unsigned cg_ctl_bit(const char *name, size_t len);
+unsigned cgroup_ctl_bit(const char *name, size_t len);
 /* Name of one bit ("memory"), NULL when unknown. */
-const char *cg_ctl_name(unsigned bit);
+const char *cgroup_ctl_name(unsigned bit);
 /* Mask of a whitespace separated list ("cpu io memory\n"), as in cgroup.controllers. */
-unsigned cg_ctl_parse_list(const char *s);
+unsigned cgroup_ctl_parse_list(const char *s);
 
 /* One mounted hierarchy, as the module sees it. */
 struct cg_mount {
@@ -92,75 +92,75 @@ struct cgroup {
 
 /* ---- cgroup.c ---- */
 
-int cg_host_get(const struct cg_host **h, struct silo_error *err);
+int cgroup_host_get(const struct cg_host **h, struct silo_error *err);
 /* Directory of the v1 hierarchy carrying controller `ctl`, NULL when none. */
-const char *cg_v1_dir(const struct cgroup *cg, unsigned ctl);
+const char *cgroup_v1_dir(const struct cgroup *cg, unsigned ctl);
 /* The v2 directory, NULL when none. */
-const char *cg_v2_dir(const struct cgroup *cg);
+const char *cgroup_v2_dir(const struct cgroup *cg);
 
 /* ---- files.c: small files, pid lists, removal ---- */
 
-/* Small-file I/O on "<dir>/<file>", no stdio.  cg_read returns the length read
+/* Small-file I/O on "<dir>/<file>", no stdio.  cgroup_read returns the length read
  * (NUL-terminated, trailing newline and spaces dropped, truncated to len - 1) or
- * -errno; cg_write does one write(2) and returns 0 or -errno. */
-ssize_t cg_read(const char *dir, const char *file, char *buf, size_t len);
-int cg_write(const char *dir, const char *file, const char *val);
+ * -errno; cgroup_write does one write(2) and returns 0 or -errno. */
+ssize_t cgroup_read(const char *dir, const char *file, char *buf, size_t len);
+int cgroup_write(const char *dir, const char *file, const char *val);
 /* Whole file, malloc'ed and NUL-terminated; NULL with errno set on failure. */
-char *cg_read_all(const char *dir, const char *file);
-/* cg_write that fills err: `write <dir>/<file> "<val>"`. */
-int cg_set(const char *dir, const char *file, const char *val, struct silo_error *err);
-int cg_setf(const char *dir, const char *file, struct silo_error *err, const char *fmt, ...)
+char *cgroup_read_all(const char *dir, const char *file);
+/* cgroup_write that fills err: `write <dir>/<file> "<val>"`. */
+int cgroup_set(const char *dir, const char *file, const char *val, struct silo_error *err);
+int cgroup_setf(const char *dir, const char *file, struct silo_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-bool cg_exists(const char *dir, const char *file);
-/* cg_set whose error starts with the JSON path of the value: "<json>: write ...". */
-int cg_setj(const char *json, const char *dir, const char *file, struct silo_error *err,
-            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+bool cgroup_exists(const char *dir, const char *file);
+/* cgroup_set whose error starts with the JSON path of the value: "<json>: write ...". */
+int cgroup_setj(const char *json, const char *dir, const char *file, struct silo_error *err,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* A file as a signed number ("max" -> INT64_MAX); -errno on failure. */
-int cg_read_i64(const char *dir, const char *file, int64_t *v);
+int cgroup_read_i64(const char *dir, const char *file, int64_t *v);
 
-/* A sorted, de-duplicated set of pids (after cg_pidset_sort). */
+/* A sorted, de-duplicated set of pids (after cgroup_pidset_sort). */
 struct cg_pidset {
   pid_t *v;
   size_t n, cap;
 };
-void cg_pidset_add(struct cg_pidset *s, pid_t p);
-void cg_pidset_sort(struct cg_pidset *s);
-bool cg_pidset_has(const struct cg_pidset *s, pid_t p);
+void cgroup_pidset_add(struct cg_pidset *s, pid_t p);
+void cgroup_pidset_sort(struct cg_pidset *s);
+bool cgroup_pidset_has(const struct cg_pidset *s, pid_t p);
 /* Adds cgroup.procs of dir and of every cgroup below it; a vanished dir is fine. */
-int cg_collect_pids(const char *dir, struct cg_pidset *s, int depth, struct silo_error *err);
+int cgroup_collect_pids(const char *dir, struct cg_pidset *s, int depth, struct silo_error *err);
 /* rmdir of dir and of the cgroups below it, leaf first, retrying EBUSY (tasks
  * still exiting) with short sleeps until deadline (CLOCK_MONOTONIC).  Missing
  * is success.  0 or -errno. */
-int cg_rmdir_tree(const char *dir, const struct timespec *deadline, int depth);
+int cgroup_rmdir_tree(const char *dir, const struct timespec *deadline, int depth);
 
 /* ---- v1.c ---- */
 
 /* Fills empty cpuset.cpus / cpuset.mems along the new path from each level's
  * parent (a v1 cpuset with no cpus or mems refuses tasks with ENOSPC); sets
  * cgroup.clone_children on intermediate levels this create made. */
-int cg_v1_cpuset_prepare(struct cgroup *cg, const struct cg_dir *d, struct silo_error *err);
+int cgroup_v1_cpuset_prepare(struct cgroup *cg, const struct cg_dir *d, struct silo_error *err);
 
 /* ---- v2.c ---- */
 
 /* Makes sure the controllers in `mask` are enabled in cgroup.subtree_control of
  * every ancestor of the v2 leaf.  `best_effort`: enable what can be, no error. */
-int cg_v2_enable(struct cgroup *cg, unsigned mask, bool best_effort, struct silo_error *err);
+int cgroup_v2_enable(struct cgroup *cg, unsigned mask, bool best_effort, struct silo_error *err);
 /* Writes "1" to cgroup.kill; 1 done, 0 when the kernel has no cgroup.kill, -1 error. */
-int cg_v2_kill(const struct cgroup *cg, struct silo_error *err);
+int cgroup_v2_kill(const struct cgroup *cg, struct silo_error *err);
 
 /* ---- bpf_devices.c: the eBPF device filter of a v2 cgroup ---- */
 
 struct bpf_insn;
 /* The BPF_PROG_TYPE_CGROUP_DEVICE program for the rules (tried last to first, the
  * first match decides, no match denies); *insns malloc'ed. */
-int cg_bpf_devices_build(const struct oci_device_cgroup *rules, size_t n, struct bpf_insn **insns,
-                         size_t *n_insns, struct silo_error *err);
+int cgroup_bpf_devices_build(const struct oci_device_cgroup *rules, size_t n,
+                             struct bpf_insn **insns, size_t *n_insns, struct silo_error *err);
 /* Loads that program and attaches it to the v2 directory dir, replacing the one
  * silo attached before. */
-int cg_v2_devices(const char *dir, const struct oci_device_cgroup *rules, size_t n,
-                  struct silo_error *err);
+int cgroup_v2_devices(const char *dir, const struct oci_device_cgroup *rules, size_t n,
+                      struct silo_error *err);
 /* How many of silo's device programs are attached to dir, or -1. */
-int cg_bpf_devices_count(const char *dir, struct silo_error *err);
+int cgroup_bpf_devices_count(const char *dir, struct silo_error *err);
 
 /* ---- systemd.c: the systemd cgroup driver ---- */
 
@@ -168,111 +168,111 @@ struct cg_systemd;
 /* linux.cgroupsPath "slice:prefix:name" (NULL/"": "system.slice:silo:<id>") -> the
  * unit ("prefix-name.scope", or "name.slice"), its parent slice (NULL for a slice
  * unit) and its cgroup path ("/system.slice/prefix-name.scope").  Pure. */
-int cg_systemd_parse(const char *id, const char *path, char **unit, char **slice, char **cgpath,
-                     struct silo_error *err);
+int cgroup_systemd_parse(const char *id, const char *path, char **unit, char **slice, char **cgpath,
+                         struct silo_error *err);
 /* Starts the transient unit over the system bus and waits for its job; a scope
- * holds a placeholder process until cg_systemd_release.  *cgpath malloc'ed. */
-int cg_systemd_start(const char *id, const char *path, struct cg_systemd **out, char **cgpath,
-                     struct silo_error *err);
+ * holds a placeholder process until cgroup_systemd_release.  *cgpath malloc'ed. */
+int cgroup_systemd_start(const char *id, const char *path, struct cg_systemd **out, char **cgpath,
+                         struct silo_error *err);
 /* The unit of an existing container's cgroup path (no bus call). */
-struct cg_systemd *cg_systemd_open(const char *cgpath);
+struct cg_systemd *cgroup_systemd_open(const char *cgpath);
 /* Ends the placeholder process (once the container's process is in). */
-void cg_systemd_release(struct cg_systemd *sd);
+void cgroup_systemd_release(struct cg_systemd *sd);
 /* StopUnit, waiting for the job; a unit already gone is fine. */
-int cg_systemd_stop(struct cg_systemd *sd, struct silo_error *err);
-void cg_systemd_free(struct cg_systemd *sd);
+int cgroup_systemd_stop(struct cg_systemd *sd, struct silo_error *err);
+void cgroup_systemd_free(struct cg_systemd *sd);
 
 /* ---- resources: dispatch in cgroup.c, one writer per controller and version ---- */
 
-int cg_v1_memory(const char *dir, const struct oci_memory *m, struct silo_error *err);
-int cg_v1_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err);
-int cg_v1_blkio(const char *dir, const struct oci_blkio *b, struct silo_error *err);
-int cg_v1_devices(const char *dir, const struct oci_resources *r, struct silo_error *err);
-int cg_v1_net_cls(const char *dir, uint32_t classid, struct silo_error *err);
-int cg_v1_net_prio(const char *dir, const struct oci_resources *r, struct silo_error *err);
+int cgroup_v1_memory(const char *dir, const struct oci_memory *m, struct silo_error *err);
+int cgroup_v1_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err);
+int cgroup_v1_blkio(const char *dir, const struct oci_blkio *b, struct silo_error *err);
+int cgroup_v1_devices(const char *dir, const struct oci_resources *r, struct silo_error *err);
+int cgroup_v1_net_cls(const char *dir, uint32_t classid, struct silo_error *err);
+int cgroup_v1_net_prio(const char *dir, const struct oci_resources *r, struct silo_error *err);
 /* rdma.max: one format for v1 and v2 (resources_v2.c). */
-int cg_rdma(const char *dir, const struct oci_resources *r, struct silo_error *err);
+int cgroup_rdma(const char *dir, const struct oci_resources *r, struct silo_error *err);
 
-int cg_v2_memory(const char *dir, const struct oci_memory *m, struct silo_error *err);
-int cg_v2_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err);
+int cgroup_v2_memory(const char *dir, const struct oci_memory *m, struct silo_error *err);
+int cgroup_v2_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err);
 /* v1 and v2 alike. */
-int cg_cpuset(const char *dir, const struct oci_cpu *c, struct silo_error *err);
-int cg_pids(const char *dir, int64_t limit, struct silo_error *err);
-int cg_v2_io(const char *dir, const struct oci_blkio *b, struct silo_error *err);
+int cgroup_cpuset(const char *dir, const struct oci_cpu *c, struct silo_error *err);
+int cgroup_pids_limit(const char *dir, int64_t limit, struct silo_error *err);
+int cgroup_v2_io(const char *dir, const struct oci_blkio *b, struct silo_error *err);
 /* v1 and v2 alike (the file names differ). */
-int cg_hugetlb(const char *dir, bool v2, const struct oci_resources *r, struct silo_error *err);
-int cg_v2_unified(struct cgroup *cg, const struct oci_resources *r, struct silo_error *err);
+int cgroup_hugetlb(const char *dir, bool v2, const struct oci_resources *r, struct silo_error *err);
+int cgroup_v2_unified(struct cgroup *cg, const struct oci_resources *r, struct silo_error *err);
 
 /* ---- stats.c: statistics files (parsers pure; readers take one directory) ---- */
 
 /* A one-number file's text: "123" or "max" (UINT64_MAX).  0 or -EINVAL. */
-int cg_parse_u64(const char *text, uint64_t *v);
+int cgroup_parse_u64(const char *text, uint64_t *v);
 /* The value of `key` in "key value" lines (cpu.stat, cpuacct.stat, memory.events,
  * memory.oom_control, hugetlb.<size>.events).  0, -ENOENT when absent, -EINVAL. */
-int cg_parse_key(const char *text, const char *key, uint64_t *v);
+int cgroup_parse_key(const char *text, const char *key, uint64_t *v);
 /* Appends every well-formed "key value" line (memory.stat) to *kv; returns how many. */
-size_t cg_parse_kv(const char *text, struct cgroup_kv_u64 **kv, size_t *n);
-bool cg_kv_get(const struct cgroup_kv_u64 *kv, size_t n, const char *key, uint64_t *v);
+size_t cgroup_parse_kv(const char *text, struct cgroup_kv_u64 **kv, size_t *n);
+bool cgroup_kv_get(const struct cgroup_kv_u64 *kv, size_t n, const char *key, uint64_t *v);
 /* Blank-separated numbers (cpuacct.usage_percpu); *v malloc'ed.  0 or -EINVAL. */
-int cg_parse_u64_list(const char *text, uint64_t **v, size_t *n);
+int cgroup_parse_u64_list(const char *text, uint64_t **v, size_t *n);
 /* Appends v1 blkio lines "MAJ:MIN Op N" (the device-less "Total N" line is skipped). */
-size_t cg_parse_blkio_v1(const char *text, struct cgroup_blkio_entry **e, size_t *n);
+size_t cgroup_parse_blkio_v1(const char *text, struct cgroup_blkio_entry **e, size_t *n);
 /* v2 io.stat "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N ...": bytes go
  * to st->blkio.service_bytes, ios to serviced, as ops Read/Write/Discard. */
-size_t cg_parse_io_stat(const char *text, struct cgroup_stats *st);
+size_t cgroup_parse_io_stat(const char *text, struct cgroup_stats *st);
 /* The page size ("2MB") of a hugetlb usage file: v1 "hugetlb.2MB.usage_in_bytes",
  * v2 "hugetlb.2MB.current"; false for every other name. */
-bool cg_hugetlb_pagesize(const char *name, bool v2, char *out, size_t len);
+bool cgroup_hugetlb_pagesize(const char *name, bool v2, char *out, size_t len);
 /* cpuacct.stat's USER_HZ ticks in nanoseconds. */
-uint64_t cg_ticks_to_ns(uint64_t ticks, long hz);
+uint64_t cgroup_ticks_to_ns(uint64_t ticks, long hz);
 /* Add one controller's files of dir to st (missing files skipped; -1 on read errors). */
-int cg_stats_cpu_v1(const char *cpuacct, const char *cpu, struct cgroup_stats *st,
-                    struct silo_error *err);
-int cg_stats_cpu_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err);
-int cg_stats_memory_v1(const char *dir, struct cgroup_stats *st, struct silo_error *err);
-int cg_stats_memory_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err);
-int cg_stats_pids(const char *dir, struct cgroup_stats *st, struct silo_error *err);
-int cg_stats_blkio_v1(const char *dir, struct cgroup_stats *st, struct silo_error *err);
-int cg_stats_io_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err);
-int cg_stats_hugetlb(const char *dir, bool v2, struct cgroup_stats *st, struct silo_error *err);
+int cgroup_stats_cpu_v1(const char *cpuacct, const char *cpu, struct cgroup_stats *st,
+                        struct silo_error *err);
+int cgroup_stats_cpu_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err);
+int cgroup_stats_memory_v1(const char *dir, struct cgroup_stats *st, struct silo_error *err);
+int cgroup_stats_memory_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err);
+int cgroup_stats_pids(const char *dir, struct cgroup_stats *st, struct silo_error *err);
+int cgroup_stats_blkio_v1(const char *dir, struct cgroup_stats *st, struct silo_error *err);
+int cgroup_stats_io_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err);
+int cgroup_stats_hugetlb(const char *dir, bool v2, struct cgroup_stats *st, struct silo_error *err);
 
 /* ---- pure functions (unit-tested) ---- */
 
 /* Resolves linux.cgroupsPath: NULL or "" -> "/<id>"; relative -> under "/silo/";
  * repeated and trailing slashes dropped, "." components skipped; ".." and the root
  * itself refused.  *out is malloc'ed.  *is_default tells whether it is under /silo. */
-int cg_path_resolve(const char *id, const char *path, char **out, bool *is_default,
-                    struct silo_error *err);
+int cgroup_path_resolve(const char *id, const char *path, char **out, bool *is_default,
+                        struct silo_error *err);
 
 /* Parses /proc/self/mountinfo text into h (mode must be set; only cgroup mounts
  * directly under /sys/fs/cgroup count; one entry per hierarchy). */
-int cg_parse_mountinfo(const char *text, struct cg_host *h, struct silo_error *err);
-void cg_host_clear(struct cg_host *h);
+int cgroup_parse_mountinfo(const char *text, struct cg_host *h, struct silo_error *err);
+void cgroup_host_clear(struct cg_host *h);
 /* v1 super options ("rw,cpu,cpuacct") -> mount data ("cpu,cpuacct") and mask;
  * a hierarchy without controllers gets "none," in front ("none,name=systemd"). */
-void cg_v1_mount_options(const char *superopts, char *out, size_t len, unsigned *mask);
+void cgroup_v1_mount_options(const char *superopts, char *out, size_t len, unsigned *mask);
 
 /* cpu.shares (2..262144) -> cpu.weight (1..10000), runc's and crun's formula. */
-uint64_t cg_shares_to_weight(uint64_t shares);
+uint64_t cgroup_shares_to_weight(uint64_t shares);
 /* blkio weight (10..1000) -> io.weight (1..10000), crun's formula. */
-uint64_t cg_blkio_to_io_weight(uint64_t weight);
+uint64_t cgroup_blkio_to_io_weight(uint64_t weight);
 /* memory.swap.max from OCI memory (limit: the memory limit in effect, -1 unlimited,
  * 0 unknown) and swap (memory+swap; -1 unlimited; 0 unset).  0: *out is the value
  * (-1 = "max"); 1: nothing to write; -1: invalid, *why says why. */
-int cg_swap_v2(int64_t limit, int64_t swap, int64_t *out, const char **why);
+int cgroup_swap_v2(int64_t limit, int64_t swap, int64_t *out, const char **why);
 /* One devices.allow/deny line: "c 1:3 rwm", "b *:* r", "a".  -1 when invalid. */
-int cg_device_rule(const struct oci_device_cgroup *d, char *buf, size_t len);
+int cgroup_device_rule(const struct oci_device_cgroup *d, char *buf, size_t len);
 /* io.max lines, one per device in first-seen order, with the keys given for it
  * ("8:0 rbps=1048576 wiops=100"; a rate of 0 is "max", no limit, as on v1).
  * NULL-terminated, malloc'ed (free with silo_strvfreep). */
-char **cg_io_max_lines(const struct oci_blkio *b);
+char **cgroup_io_max_lines(const struct oci_blkio *b);
 /* "cpu.max" content: "<quota|max> <period>"; cur is the current file (used for
  * whatever is not given), may be NULL. */
-void cg_cpu_max(char *buf, size_t len, bool has_quota, int64_t quota, bool has_period,
-                uint64_t period, const char *cur);
+void cgroup_cpu_max(char *buf, size_t len, bool has_quota, int64_t quota, bool has_period,
+                    uint64_t period, const char *cur);
 /* Checks linux.resources before anything is written; errors name the JSON path. */
-int cg_resources_validate(const struct oci_resources *r, struct silo_error *err);
+int cgroup_resources_validate(const struct oci_resources *r, struct silo_error *err);
 /* A hugepage size as a file name part ("2MB", "1GB"). */
-bool cg_valid_pagesize(const char *s);
+bool cgroup_valid_pagesize(const char *s);
 
 #endif

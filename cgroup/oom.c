@@ -24,11 +24,11 @@
 static const char *
 memory_dir(const struct cgroup *cg, bool *v1)
 {
-  const char *d = cg_v1_dir(cg, CG_MEMORY);
+  const char *d = cgroup_v1_dir(cg, CG_MEMORY);
   *v1 = d != NULL;
   if (d) return d;
-  d = cg_v2_dir(cg);
-  return d && cg_exists(d, "memory.events") ? d : NULL;
+  d = cgroup_v2_dir(cg);
+  return d && cgroup_exists(d, "memory.events") ? d : NULL;
 }
 
 static int
@@ -42,7 +42,7 @@ oom_fd_v1(const char *dir, struct silo_error *err)
   if (efd < 0) return silo_err(err, errno, "eventfd");
   /* The kernel keeps its own reference: cfd may be closed once registered. */
   snprintf(line, sizeof line, "%d %d", efd, cfd);
-  if (cg_set(dir, "cgroup.event_control", line, err) < 0) return -1;
+  if (cgroup_set(dir, "cgroup.event_control", line, err) < 0) return -1;
   return steal_fd(&efd);
 }
 
@@ -77,9 +77,9 @@ cgroup_oom_count(const struct cgroup *cg, uint64_t *count)
   if (!dir) return -ENOTSUP;
   /* v1 memory.oom_control and v2 memory.events both carry an "oom_kill N" line
    * (v1 since Linux 4.13). */
-  char *text = cg_read_all(dir, v1 ? "memory.oom_control" : "memory.events");
+  char *text = cgroup_read_all(dir, v1 ? "memory.oom_control" : "memory.events");
   if (!text) return -errno;
-  int r = cg_parse_key(text, "oom_kill", count);
+  int r = cgroup_parse_key(text, "oom_kill", count);
   free(text);
   return r;
 }

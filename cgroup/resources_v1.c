@@ -34,7 +34,7 @@ valid_word(const char *s)
 }
 
 bool
-cg_valid_pagesize(const char *s)
+cgroup_valid_pagesize(const char *s)
 {
   size_t d = s ? strspn(s, "0123456789") : 0;
   if (d == 0 || !s[d] || !strchr("KMGTP", s[d])) return false;
@@ -78,7 +78,7 @@ validate_memory(const struct oci_memory *m, struct silo_error *err)
   if (m->has_swap && m->swap > 0 && m->has_limit) {
     int64_t out;
     const char *why;
-    if (cg_swap_v2(m->limit, m->swap, &out, &why) < 0)
+    if (cgroup_swap_v2(m->limit, m->swap, &out, &why) < 0)
       return silo_err(err, 0, "%s.swap: %s", p, why);
   }
   if (m->has_kernel && m->kernel < -1)
@@ -141,7 +141,7 @@ validate_blkio(const struct oci_blkio *b, struct silo_error *err)
 }
 
 int
-cg_resources_validate(const struct oci_resources *r, struct silo_error *err)
+cgroup_resources_validate(const struct oci_resources *r, struct silo_error *err)
 {
   char line[64];
 
@@ -149,13 +149,13 @@ cg_resources_validate(const struct oci_resources *r, struct silo_error *err)
   if (r->cpu && validate_cpu(r->cpu, err) < 0) return -1;
   if (r->blkio && validate_blkio(r->blkio, err) < 0) return -1;
   for (size_t i = 0; i < r->n_devices; i++)
-    if (cg_device_rule(&r->devices[i], line, sizeof line) < 0)
+    if (cgroup_device_rule(&r->devices[i], line, sizeof line) < 0)
       return silo_err(err, 0,
                       "linux.resources.devices[%zu]: type must be a, b or c and access a "
                       "non-empty subset of \"rwm\"",
                       i);
   for (size_t i = 0; i < r->n_hugepage_limits; i++)
-    if (!cg_valid_pagesize(r->hugepage_limits[i].page_size))
+    if (!cgroup_valid_pagesize(r->hugepage_limits[i].page_size))
       return silo_err(err, 0,
                       "linux.resources.hugepageLimits[%zu].pageSize: \"%s\" is not a size like "
                       "\"2MB\"",
@@ -180,7 +180,7 @@ cg_resources_validate(const struct oci_resources *r, struct silo_error *err)
 /* ---- devices ---- */
 
 int
-cg_device_rule(const struct oci_device_cgroup *d, char *buf, size_t len)
+cgroup_device_rule(const struct oci_device_cgroup *d, char *buf, size_t len)
 {
   char type = d->type ? d->type : 'a', maj[24], min[24];
   const char *acc = d->access ? d->access : "rwm";
@@ -208,15 +208,15 @@ cg_device_rule(const struct oci_device_cgroup *d, char *buf, size_t len)
  * deny comes first so that no moment exists where the container can reach more
  * than its rules allow (on create it has no process yet anyway). */
 int
-cg_v1_devices(const char *dir, const struct oci_resources *r, struct silo_error *err)
+cgroup_v1_devices(const char *dir, const struct oci_resources *r, struct silo_error *err)
 {
   char line[64], json[64];
   /* One open per file, one write per rule: the kernel takes a rule per write(2). */
   _cleanup_close_ int allow = -1, deny = -1;
-  if (cg_setj("linux.resources.devices", dir, "devices.deny", err, "a") < 0) return -1;
+  if (cgroup_setj("linux.resources.devices", dir, "devices.deny", err, "a") < 0) return -1;
   for (size_t i = 0; i < r->n_devices; i++) {
     const struct oci_device_cgroup *d = &r->devices[i];
-    if (cg_device_rule(d, line, sizeof line) < 0)
+    if (cgroup_device_rule(d, line, sizeof line) < 0)
       return silo_err(err, 0, "linux.resources.devices[%zu]: invalid rule", i);
     if (i == 0 && !d->allow && strcmp(line, "a") == 0) continue; /* already denied */
     int *fd = d->allow ? &allow : &deny;
@@ -236,18 +236,18 @@ cg_v1_devices(const char *dir, const struct oci_resources *r, struct silo_error 
 /* ---- memory ---- */
 
 int
-cg_v1_memory(const char *dir, const struct oci_memory *m, struct silo_error *err)
+cgroup_v1_memory(const char *dir, const struct oci_memory *m, struct silo_error *err)
 {
   const char *p = "linux.resources.memory";
   char json[64];
   int64_t limit = m->has_limit ? m->limit : 0, swap = m->has_swap ? m->swap : 0;
-  bool memsw = cg_exists(dir, "memory.memsw.limit_in_bytes");
+  bool memsw = cgroup_exists(dir, "memory.memsw.limit_in_bytes");
 
   /* runc: unlimited memory without a swap value means unlimited swap as well. */
   if (limit == -1 && swap == 0 && memsw) swap = -1;
   if (m->has_check_before_update && m->check_before_update && limit > 0) {
     int64_t usage;
-    if (cg_read_i64(dir, "memory.usage_in_bytes", &usage) == 0 && usage > limit)
+    if (cgroup_read_i64(dir, "memory.usage_in_bytes", &usage) == 0 && usage > limit)
       return silo_err(err, EBUSY, "%s.limit: %" PRId64 " is below the current usage %" PRId64, p,
                       limit, usage);
   }
@@ -257,36 +257,39 @@ cg_v1_memory(const char *dir, const struct oci_memory *m, struct silo_error *err
     /* The kernel keeps memory <= memory+swap at every step: raise memsw before the
      * limit, lower it after. */
     int64_t cur = 0;
-    bool swap_first = swap == -1 || limit == 0 ||
-                      (cg_read_i64(dir, "memory.memsw.limit_in_bytes", &cur) == 0 && swap > cur);
+    bool swap_first =
+        swap == -1 || limit == 0 ||
+        (cgroup_read_i64(dir, "memory.memsw.limit_in_bytes", &cur) == 0 && swap > cur);
     snprintf(json, sizeof json, "%s.swap", p);
-    if (swap_first && cg_setj(json, dir, "memory.memsw.limit_in_bytes", err, "%" PRId64, swap) < 0)
+    if (swap_first &&
+        cgroup_setj(json, dir, "memory.memsw.limit_in_bytes", err, "%" PRId64, swap) < 0)
       return -1;
-    if (limit && cg_setj("linux.resources.memory.limit", dir, "memory.limit_in_bytes", err,
-                         "%" PRId64, limit) < 0)
+    if (limit && cgroup_setj("linux.resources.memory.limit", dir, "memory.limit_in_bytes", err,
+                             "%" PRId64, limit) < 0)
       return -1;
-    if (!swap_first && cg_setj(json, dir, "memory.memsw.limit_in_bytes", err, "%" PRId64, swap) < 0)
+    if (!swap_first &&
+        cgroup_setj(json, dir, "memory.memsw.limit_in_bytes", err, "%" PRId64, swap) < 0)
       return -1;
-  } else if (limit && cg_setj("linux.resources.memory.limit", dir, "memory.limit_in_bytes", err,
-                              "%" PRId64, limit) < 0) {
+  } else if (limit && cgroup_setj("linux.resources.memory.limit", dir, "memory.limit_in_bytes", err,
+                                  "%" PRId64, limit) < 0) {
     return -1;
   }
   if (m->has_reservation &&
-      cg_setj("linux.resources.memory.reservation", dir, "memory.soft_limit_in_bytes", err,
-              "%" PRId64, m->reservation) < 0)
+      cgroup_setj("linux.resources.memory.reservation", dir, "memory.soft_limit_in_bytes", err,
+                  "%" PRId64, m->reservation) < 0)
     return -1;
   if (m->has_kernel_tcp &&
-      cg_setj("linux.resources.memory.kernelTCP", dir, "memory.kmem.tcp.limit_in_bytes", err,
-              "%" PRId64, m->kernel_tcp) < 0)
+      cgroup_setj("linux.resources.memory.kernelTCP", dir, "memory.kmem.tcp.limit_in_bytes", err,
+                  "%" PRId64, m->kernel_tcp) < 0)
     return -1;
   /* memory.kernel: deprecated by the spec, refused by kernels >= 6.1; ignored like runc. */
   if (m->has_swappiness && m->swappiness != UINT64_MAX &&
-      cg_setj("linux.resources.memory.swappiness", dir, "memory.swappiness", err, "%" PRIu64,
-              m->swappiness) < 0)
+      cgroup_setj("linux.resources.memory.swappiness", dir, "memory.swappiness", err, "%" PRIu64,
+                  m->swappiness) < 0)
     return -1;
   if (m->has_disable_oom_killer &&
-      cg_setj("linux.resources.memory.disableOOMKiller", dir, "memory.oom_control", err, "%d",
-              m->disable_oom_killer ? 1 : 0) < 0)
+      cgroup_setj("linux.resources.memory.disableOOMKiller", dir, "memory.oom_control", err, "%d",
+                  m->disable_oom_killer ? 1 : 0) < 0)
     return -1;
   return 0;
 }
@@ -294,7 +297,7 @@ cg_v1_memory(const char *dir, const struct oci_memory *m, struct silo_error *err
 /* ---- cpu ---- */
 
 int
-cg_v1_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err)
+cgroup_v1_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err)
 {
   const char *p = "linux.resources.cpu";
   char json[64];
@@ -302,45 +305,45 @@ cg_v1_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err)
   bool retry_period = false, retry_burst = false;
 
   if (c->has_shares && c->shares &&
-      cg_setj("linux.resources.cpu.shares", dir, "cpu.shares", err, "%" PRIu64, c->shares) < 0)
+      cgroup_setj("linux.resources.cpu.shares", dir, "cpu.shares", err, "%" PRIu64, c->shares) < 0)
     return -1;
   /* The kernel checks quota/period (and burst <= quota) against the values in
    * place, so a new period or burst may only fit after the new quota: retry. */
   if (period) {
-    int r = cg_setf(dir, "cpu.cfs_period_us", err, "%" PRIu64, c->period);
+    int r = cgroup_setf(dir, "cpu.cfs_period_us", err, "%" PRIu64, c->period);
     if (r < 0 && !(err->errnum == EINVAL && quota)) return silo_err_wrap(err, "%s.period", p);
     retry_period = r < 0;
   }
   if (c->has_burst) {
-    int r = cg_setf(dir, "cpu.cfs_burst_us", err, "%" PRIu64, c->burst);
+    int r = cgroup_setf(dir, "cpu.cfs_burst_us", err, "%" PRIu64, c->burst);
     if (r < 0 && !(err->errnum == EINVAL && quota)) return silo_err_wrap(err, "%s.burst", p);
     retry_burst = r < 0;
   }
   if (quota) {
     char q[24];
     snprintf(q, sizeof q, "%" PRId64, c->quota);
-    int r = cg_write(dir, "cpu.cfs_quota_us", q);
+    int r = cgroup_write(dir, "cpu.cfs_quota_us", q);
     if (r < 0)
       return silo_err(err, -r, "%s.quota: write %s/cpu.cfs_quota_us \"%s\"%s", p, dir, q,
                       r == -EINVAL ? " (below cpu.cfs_burst_us or above the parent's quota?)" : "");
   }
-  if (retry_period && cg_setj("linux.resources.cpu.period", dir, "cpu.cfs_period_us", err,
-                              "%" PRIu64, c->period) < 0)
+  if (retry_period && cgroup_setj("linux.resources.cpu.period", dir, "cpu.cfs_period_us", err,
+                                  "%" PRIu64, c->period) < 0)
     return -1;
-  if (retry_burst &&
-      cg_setj("linux.resources.cpu.burst", dir, "cpu.cfs_burst_us", err, "%" PRIu64, c->burst) < 0)
+  if (retry_burst && cgroup_setj("linux.resources.cpu.burst", dir, "cpu.cfs_burst_us", err,
+                                 "%" PRIu64, c->burst) < 0)
     return -1;
   /* Real-time budget: period first, the runtime is checked against it. */
   snprintf(json, sizeof json, "%s.realtimePeriod", p);
   if (c->has_realtime_period && c->realtime_period &&
-      cg_setj(json, dir, "cpu.rt_period_us", err, "%" PRIu64, c->realtime_period) < 0)
+      cgroup_setj(json, dir, "cpu.rt_period_us", err, "%" PRIu64, c->realtime_period) < 0)
     return -1;
   snprintf(json, sizeof json, "%s.realtimeRuntime", p);
   if (c->has_realtime_runtime && c->realtime_runtime &&
-      cg_setj(json, dir, "cpu.rt_runtime_us", err, "%" PRId64, c->realtime_runtime) < 0)
+      cgroup_setj(json, dir, "cpu.rt_runtime_us", err, "%" PRId64, c->realtime_runtime) < 0)
     return -1;
   if (c->has_idle &&
-      cg_setj("linux.resources.cpu.idle", dir, "cpu.idle", err, "%" PRId64, c->idle) < 0)
+      cgroup_setj("linux.resources.cpu.idle", dir, "cpu.idle", err, "%" PRId64, c->idle) < 0)
     return -1;
   return 0;
 }
@@ -354,46 +357,46 @@ throttle(const char *dir, const char *file, const struct oci_throttle_device *t,
   char j[96];
   for (size_t i = 0; i < n; i++) {
     snprintf(j, sizeof j, "%s[%zu]", json, i);
-    if (cg_setj(j, dir, file, err, "%" PRId64 ":%" PRId64 " %" PRIu64, t[i].major, t[i].minor,
-                t[i].rate) < 0)
+    if (cgroup_setj(j, dir, file, err, "%" PRId64 ":%" PRId64 " %" PRIu64, t[i].major, t[i].minor,
+                    t[i].rate) < 0)
       return -1;
   }
   return 0;
 }
 
 int
-cg_v1_blkio(const char *dir, const struct oci_blkio *b, struct silo_error *err)
+cgroup_v1_blkio(const char *dir, const struct oci_blkio *b, struct silo_error *err)
 {
   const char *p = "linux.resources.blockIO";
   char json[96];
   /* CFQ's blkio.weight is gone since 5.0; BFQ offers blkio.bfq.weight. */
-  const char *wf = cg_exists(dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
+  const char *wf = cgroup_exists(dir, "blkio.weight") ? "blkio.weight" : "blkio.bfq.weight";
   const char *wdf =
-      cg_exists(dir, "blkio.weight") ? "blkio.weight_device" : "blkio.bfq.weight_device";
+      cgroup_exists(dir, "blkio.weight") ? "blkio.weight_device" : "blkio.bfq.weight_device";
 
   if (b->has_weight && b->weight) {
-    if (!cg_exists(dir, wf))
+    if (!cgroup_exists(dir, wf))
       return silo_err(err, ENOTSUP,
                       "%s.weight: no blkio.weight or blkio.bfq.weight in %s "
                       "(no proportional-weight I/O scheduler)",
                       p, dir);
-    if (cg_setj("linux.resources.blockIO.weight", dir, wf, err, "%u", b->weight) < 0) return -1;
+    if (cgroup_setj("linux.resources.blockIO.weight", dir, wf, err, "%u", b->weight) < 0) return -1;
   }
   /* leafWeight existed only with CFQ: set when the kernel still has it. */
-  if (b->has_leaf_weight && b->leaf_weight && cg_exists(dir, "blkio.leaf_weight") &&
-      cg_setj("linux.resources.blockIO.leafWeight", dir, "blkio.leaf_weight", err, "%u",
-              b->leaf_weight) < 0)
+  if (b->has_leaf_weight && b->leaf_weight && cgroup_exists(dir, "blkio.leaf_weight") &&
+      cgroup_setj("linux.resources.blockIO.leafWeight", dir, "blkio.leaf_weight", err, "%u",
+                  b->leaf_weight) < 0)
     return -1;
   for (size_t i = 0; i < b->n_weight_device; i++) {
     const struct oci_weight_device *w = &b->weight_device[i];
     snprintf(json, sizeof json, "%s.weightDevice[%zu]", p, i);
     if (w->has_weight && w->weight &&
-        cg_setj(json, dir, wdf, err, "%" PRId64 ":%" PRId64 " %u", w->major, w->minor, w->weight) <
-            0)
+        cgroup_setj(json, dir, wdf, err, "%" PRId64 ":%" PRId64 " %u", w->major, w->minor,
+                    w->weight) < 0)
       return -1;
-    if (w->has_leaf_weight && w->leaf_weight && cg_exists(dir, "blkio.leaf_weight_device") &&
-        cg_setj(json, dir, "blkio.leaf_weight_device", err, "%" PRId64 ":%" PRId64 " %u", w->major,
-                w->minor, w->leaf_weight) < 0)
+    if (w->has_leaf_weight && w->leaf_weight && cgroup_exists(dir, "blkio.leaf_weight_device") &&
+        cgroup_setj(json, dir, "blkio.leaf_weight_device", err, "%" PRId64 ":%" PRId64 " %u",
+                    w->major, w->minor, w->leaf_weight) < 0)
       return -1;
   }
   if (throttle(dir, "blkio.throttle.read_bps_device", b->throttle_read_bps, b->n_throttle_read_bps,
@@ -414,19 +417,19 @@ cg_v1_blkio(const char *dir, const struct oci_blkio *b, struct silo_error *err)
 /* ---- hugetlb, network ---- */
 
 int
-cg_v1_net_cls(const char *dir, uint32_t classid, struct silo_error *err)
+cgroup_v1_net_cls(const char *dir, uint32_t classid, struct silo_error *err)
 {
-  return cg_setj("linux.resources.network.classID", dir, "net_cls.classid", err, "%u", classid);
+  return cgroup_setj("linux.resources.network.classID", dir, "net_cls.classid", err, "%u", classid);
 }
 
 int
-cg_v1_net_prio(const char *dir, const struct oci_resources *r, struct silo_error *err)
+cgroup_v1_net_prio(const char *dir, const struct oci_resources *r, struct silo_error *err)
 {
   char json[80];
   for (size_t i = 0; i < r->n_net_priorities; i++) {
     snprintf(json, sizeof json, "linux.resources.network.priorities[%zu]", i);
-    if (cg_setj(json, dir, "net_prio.ifpriomap", err, "%s %u", r->net_priorities[i].name,
-                r->net_priorities[i].priority) < 0)
+    if (cgroup_setj(json, dir, "net_prio.ifpriomap", err, "%s %u", r->net_priorities[i].name,
+                    r->net_priorities[i].priority) < 0)
       return -1;
   }
   return 0;

@@ -14,7 +14,7 @@
 /* ---- conversions (pure) ---- */
 
 uint64_t
-cg_shares_to_weight(uint64_t shares)
+cgroup_shares_to_weight(uint64_t shares)
 {
   if (shares == 0) return 0;
   if (shares < 2) shares = 2;
@@ -24,7 +24,7 @@ cg_shares_to_weight(uint64_t shares)
 }
 
 uint64_t
-cg_blkio_to_io_weight(uint64_t weight)
+cgroup_blkio_to_io_weight(uint64_t weight)
 {
   if (weight == 0) return 0;
   if (weight < 10) weight = 10;
@@ -34,7 +34,7 @@ cg_blkio_to_io_weight(uint64_t weight)
 }
 
 int
-cg_swap_v2(int64_t limit, int64_t swap, int64_t *out, const char **why)
+cgroup_swap_v2(int64_t limit, int64_t swap, int64_t *out, const char **why)
 {
   if (limit == INT64_MAX) limit = -1;
   /* Unlimited memory with no swap value: unlimited swap too (v1 behaviour). */
@@ -60,8 +60,8 @@ cg_swap_v2(int64_t limit, int64_t swap, int64_t *out, const char **why)
 }
 
 void
-cg_cpu_max(char *buf, size_t len, bool has_quota, int64_t quota, bool has_period, uint64_t period,
-           const char *cur)
+cgroup_cpu_max(char *buf, size_t len, bool has_quota, int64_t quota, bool has_period,
+               uint64_t period, const char *cur)
 {
   char q[24] = "max";
   unsigned long long p = 100000; /* the kernel's default period */
@@ -88,7 +88,7 @@ struct io_dev {
 };
 
 char **
-cg_io_max_lines(const struct oci_blkio *b)
+cgroup_io_max_lines(const struct oci_blkio *b)
 {
   const struct oci_throttle_device *lists[4] = {b->throttle_read_bps, b->throttle_write_bps,
                                                 b->throttle_read_iops, b->throttle_write_iops};
@@ -125,45 +125,46 @@ cg_io_max_lines(const struct oci_blkio *b)
 /* ---- writers ---- */
 
 int
-cg_v2_memory(const char *dir, const struct oci_memory *m, struct silo_error *err)
+cgroup_v2_memory(const char *dir, const struct oci_memory *m, struct silo_error *err)
 {
   const char *p = "linux.resources.memory";
   int64_t limit = m->has_limit ? m->limit : 0, swap = m->has_swap ? m->swap : 0;
 
   if (m->has_check_before_update && m->check_before_update && limit > 0) {
     int64_t usage;
-    if (cg_read_i64(dir, "memory.current", &usage) == 0 && usage > limit)
+    if (cgroup_read_i64(dir, "memory.current", &usage) == 0 && usage > limit)
       return silo_err(err, EBUSY, "%s.limit: %" PRId64 " is below the current usage %" PRId64, p,
                       limit, usage);
   }
   if (m->has_limit) {
-    if (limit == -1 ? cg_setj("linux.resources.memory.limit", dir, "memory.max", err, "max") < 0
-                    : cg_setj("linux.resources.memory.limit", dir, "memory.max", err, "%" PRId64,
-                              limit) < 0)
+    if (limit == -1 ? cgroup_setj("linux.resources.memory.limit", dir, "memory.max", err, "max") < 0
+                    : cgroup_setj("linux.resources.memory.limit", dir, "memory.max", err,
+                                  "%" PRId64, limit) < 0)
       return -1;
   }
   if (swap != 0 || limit == -1) {
     int64_t eff = limit, out = 0;
     const char *why = "";
     /* `update` may give swap alone: the limit in effect is the cgroup's own. */
-    if (eff == 0 && cg_read_i64(dir, "memory.max", &eff) < 0) eff = 0;
-    int r = cg_swap_v2(eff, swap, &out, &why);
+    if (eff == 0 && cgroup_read_i64(dir, "memory.max", &eff) < 0) eff = 0;
+    int r = cgroup_swap_v2(eff, swap, &out, &why);
     if (r < 0) return silo_err(err, 0, "%s.swap: %s", p, why);
-    if (r == 0 && !cg_exists(dir, "memory.swap.max")) {
+    if (r == 0 && !cgroup_exists(dir, "memory.swap.max")) {
       if (out != -1)
         return silo_err(err, ENOTSUP, "%s.swap: swap accounting is off (no memory.swap.max)", p);
     } else if (r == 0) {
-      if (out == -1 ? cg_setj("linux.resources.memory.swap", dir, "memory.swap.max", err, "max") < 0
-                    : cg_setj("linux.resources.memory.swap", dir, "memory.swap.max", err,
-                              "%" PRId64, out) < 0)
+      if (out == -1
+              ? cgroup_setj("linux.resources.memory.swap", dir, "memory.swap.max", err, "max") < 0
+              : cgroup_setj("linux.resources.memory.swap", dir, "memory.swap.max", err, "%" PRId64,
+                            out) < 0)
         return -1;
     }
   }
   if (m->has_reservation) {
     if (m->reservation == -1
-            ? cg_setj("linux.resources.memory.reservation", dir, "memory.low", err, "max") < 0
-            : cg_setj("linux.resources.memory.reservation", dir, "memory.low", err, "%" PRId64,
-                      m->reservation) < 0)
+            ? cgroup_setj("linux.resources.memory.reservation", dir, "memory.low", err, "max") < 0
+            : cgroup_setj("linux.resources.memory.reservation", dir, "memory.low", err, "%" PRId64,
+                          m->reservation) < 0)
       return -1;
   }
   /* swappiness, disableOOMKiller, kernel, kernelTCP: no v2 equivalent; ignored
@@ -172,7 +173,7 @@ cg_v2_memory(const char *dir, const struct oci_memory *m, struct silo_error *err
 }
 
 int
-cg_v2_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err)
+cgroup_v2_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err)
 {
   const char *p = "linux.resources.cpu";
   bool quota = c->has_quota && c->quota != 0, period = c->has_period && c->period != 0;
@@ -183,93 +184,94 @@ cg_v2_cpu(const char *dir, const struct oci_cpu *c, struct silo_error *err)
     return silo_err(err, ENOTSUP, "%s.realtimeRuntime/realtimePeriod: not supported on cgroup v2",
                     p);
   if (c->has_shares && c->shares &&
-      cg_setj("linux.resources.cpu.shares", dir, "cpu.weight", err, "%" PRIu64,
-              cg_shares_to_weight(c->shares)) < 0)
+      cgroup_setj("linux.resources.cpu.shares", dir, "cpu.weight", err, "%" PRIu64,
+                  cgroup_shares_to_weight(c->shares)) < 0)
     return -1;
   if (quota || period) {
     char cur[64], val[64];
     /* The part not given keeps its current value (only a period: quota stays). */
-    bool have = cg_read(dir, "cpu.max", cur, sizeof cur) >= 0;
-    cg_cpu_max(val, sizeof val, c->has_quota, c->quota, c->has_period, c->period,
-               have ? cur : NULL);
-    int r = cg_write(dir, "cpu.max", val);
+    bool have = cgroup_read(dir, "cpu.max", cur, sizeof cur) >= 0;
+    cgroup_cpu_max(val, sizeof val, c->has_quota, c->quota, c->has_period, c->period,
+                   have ? cur : NULL);
+    int r = cgroup_write(dir, "cpu.max", val);
     /* A lower quota than the burst in place is refused: burst first, then again. */
     if (r == -EINVAL && c->has_burst) {
-      if (cg_setj("linux.resources.cpu.burst", dir, "cpu.max.burst", err, "%" PRIu64, c->burst) < 0)
+      if (cgroup_setj("linux.resources.cpu.burst", dir, "cpu.max.burst", err, "%" PRIu64,
+                      c->burst) < 0)
         return -1;
       burst_done = true;
-      r = cg_write(dir, "cpu.max", val);
+      r = cgroup_write(dir, "cpu.max", val);
     }
     if (r < 0)
       return silo_err(err, -r, "%s.quota: write %s/cpu.max \"%s\"%s", p, dir, val,
                       r == -EINVAL ? " (cpu.max.burst must not exceed the quota)" : "");
   }
   if (c->has_burst && !burst_done &&
-      cg_setj("linux.resources.cpu.burst", dir, "cpu.max.burst", err, "%" PRIu64, c->burst) < 0)
+      cgroup_setj("linux.resources.cpu.burst", dir, "cpu.max.burst", err, "%" PRIu64, c->burst) < 0)
     return -1;
   if (c->has_idle &&
-      cg_setj("linux.resources.cpu.idle", dir, "cpu.idle", err, "%" PRId64, c->idle) < 0)
+      cgroup_setj("linux.resources.cpu.idle", dir, "cpu.idle", err, "%" PRId64, c->idle) < 0)
     return -1;
   return 0;
 }
 
 /* cpuset and pids files have the same names and formats on v1 and v2. */
 int
-cg_cpuset(const char *dir, const struct oci_cpu *c, struct silo_error *err)
+cgroup_cpuset(const char *dir, const struct oci_cpu *c, struct silo_error *err)
 {
   if (c->cpus && *c->cpus &&
-      cg_setj("linux.resources.cpu.cpus", dir, "cpuset.cpus", err, "%s", c->cpus) < 0)
+      cgroup_setj("linux.resources.cpu.cpus", dir, "cpuset.cpus", err, "%s", c->cpus) < 0)
     return -1;
   if (c->mems && *c->mems &&
-      cg_setj("linux.resources.cpu.mems", dir, "cpuset.mems", err, "%s", c->mems) < 0)
+      cgroup_setj("linux.resources.cpu.mems", dir, "cpuset.mems", err, "%s", c->mems) < 0)
     return -1;
   return 0;
 }
 
 int
-cg_pids(const char *dir, int64_t limit, struct silo_error *err)
+cgroup_pids_limit(const char *dir, int64_t limit, struct silo_error *err)
 {
   if (limit > 0)
-    return cg_setj("linux.resources.pids.limit", dir, "pids.max", err, "%" PRId64, limit);
-  return cg_setj("linux.resources.pids.limit", dir, "pids.max", err, "max");
+    return cgroup_setj("linux.resources.pids.limit", dir, "pids.max", err, "%" PRId64, limit);
+  return cgroup_setj("linux.resources.pids.limit", dir, "pids.max", err, "max");
 }
 
 int
-cg_v2_io(const char *dir, const struct oci_blkio *b, struct silo_error *err)
+cgroup_v2_io(const char *dir, const struct oci_blkio *b, struct silo_error *err)
 {
   const char *p = "linux.resources.blockIO";
   char json[96];
   /* BFQ takes the v1 range (1-1000) as is; io.weight (iocost) wants 1-10000. */
-  bool bfq = cg_exists(dir, "io.bfq.weight");
+  bool bfq = cgroup_exists(dir, "io.bfq.weight");
 
   if (b->has_weight && b->weight) {
-    int r =
-        bfq ? cg_setj("linux.resources.blockIO.weight", dir, "io.bfq.weight", err, "%u", b->weight)
-            : cg_setj("linux.resources.blockIO.weight", dir, "io.weight", err, "default %" PRIu64,
-                      cg_blkio_to_io_weight(b->weight));
+    int r = bfq ? cgroup_setj("linux.resources.blockIO.weight", dir, "io.bfq.weight", err, "%u",
+                              b->weight)
+                : cgroup_setj("linux.resources.blockIO.weight", dir, "io.weight", err,
+                              "default %" PRIu64, cgroup_blkio_to_io_weight(b->weight));
     if (r < 0) return -1;
   }
   for (size_t i = 0; i < b->n_weight_device; i++) {
     const struct oci_weight_device *w = &b->weight_device[i];
     if (!w->has_weight || !w->weight) continue;
     snprintf(json, sizeof json, "%s.weightDevice[%zu]", p, i);
-    int r = bfq ? cg_setj(json, dir, "io.bfq.weight", err, "%" PRId64 ":%" PRId64 " %u", w->major,
-                          w->minor, w->weight)
-                : cg_setj(json, dir, "io.weight", err, "%" PRId64 ":%" PRId64 " %" PRIu64, w->major,
-                          w->minor, cg_blkio_to_io_weight(w->weight));
+    int r = bfq ? cgroup_setj(json, dir, "io.bfq.weight", err, "%" PRId64 ":%" PRId64 " %u",
+                              w->major, w->minor, w->weight)
+                : cgroup_setj(json, dir, "io.weight", err, "%" PRId64 ":%" PRId64 " %" PRIu64,
+                              w->major, w->minor, cgroup_blkio_to_io_weight(w->weight));
     if (r < 0) return -1;
   }
   /* leafWeight: no v2 equivalent. */
-  _cleanup_strv_ char **lines = cg_io_max_lines(b);
+  _cleanup_strv_ char **lines = cgroup_io_max_lines(b);
   for (size_t i = 0; lines[i]; i++)
-    if (cg_setj("linux.resources.blockIO.throttle*", dir, "io.max", err, "%s", lines[i]) < 0)
+    if (cgroup_setj("linux.resources.blockIO.throttle*", dir, "io.max", err, "%s", lines[i]) < 0)
       return -1;
   return 0;
 }
 
 /* Huge page limits: hugetlb.<size>.limit_in_bytes on v1, hugetlb.<size>.max on v2. */
 int
-cg_hugetlb(const char *dir, bool v2, const struct oci_resources *r, struct silo_error *err)
+cgroup_hugetlb(const char *dir, bool v2, const struct oci_resources *r, struct silo_error *err)
 {
   const char *limit = v2 ? "max" : "limit_in_bytes";
   const char *rsvd = v2 ? "rsvd.max" : "rsvd.limit_in_bytes";
@@ -278,20 +280,21 @@ cg_hugetlb(const char *dir, bool v2, const struct oci_resources *r, struct silo_
     const struct oci_hugepage_limit *h = &r->hugepage_limits[i];
     snprintf(json, sizeof json, "linux.resources.hugepageLimits[%zu]", i);
     snprintf(file, sizeof file, "hugetlb.%s.%s", h->page_size, limit);
-    if (!cg_exists(dir, file))
+    if (!cgroup_exists(dir, file))
       return silo_err(err, ENOTSUP, "%s.pageSize: huge page size %s not supported here (no %s)",
                       json, h->page_size, file);
-    if (cg_setj(json, dir, file, err, "%" PRIu64, h->limit) < 0) return -1;
+    if (cgroup_setj(json, dir, file, err, "%" PRIu64, h->limit) < 0) return -1;
     /* Reservations (5.7+) get the same limit, as runc does. */
     snprintf(file, sizeof file, "hugetlb.%s.%s", h->page_size, rsvd);
-    if (cg_exists(dir, file) && cg_setj(json, dir, file, err, "%" PRIu64, h->limit) < 0) return -1;
+    if (cgroup_exists(dir, file) && cgroup_setj(json, dir, file, err, "%" PRIu64, h->limit) < 0)
+      return -1;
   }
   return 0;
 }
 
 /* rdma.max has the same format on v1 and v2. */
 int
-cg_rdma(const char *dir, const struct oci_resources *r, struct silo_error *err)
+cgroup_rdma(const char *dir, const struct oci_resources *r, struct silo_error *err)
 {
   char line[256], json[128];
   for (size_t i = 0; i < r->n_rdma; i++) {
@@ -305,7 +308,7 @@ cg_rdma(const char *dir, const struct oci_resources *r, struct silo_error *err)
       snprintf(line + n, sizeof line - (size_t)n, " hca_object=%u", d->hca_objects);
     if (!d->has_hca_handles && !d->has_hca_objects) continue;
     snprintf(json, sizeof json, "linux.resources.rdma.%s", d->device);
-    if (cg_setj(json, dir, "rdma.max", err, "%s", line) < 0) return -1;
+    if (cgroup_setj(json, dir, "rdma.max", err, "%s", line) < 0) return -1;
   }
   return 0;
 }

@@ -50,14 +50,14 @@ at_end(const char *s)
 }
 
 int
-cg_parse_u64(const char *text, uint64_t *v)
+cgroup_parse_u64(const char *text, uint64_t *v)
 {
   const char *s = text;
   return scan_u64(&s, v) && at_end(s) ? 0 : -EINVAL;
 }
 
 int
-cg_parse_key(const char *text, const char *key, uint64_t *v)
+cgroup_parse_key(const char *text, const char *key, uint64_t *v)
 {
   size_t klen = strlen(key);
   for (const char *line = text; line && *line;) {
@@ -75,7 +75,7 @@ cg_parse_key(const char *text, const char *key, uint64_t *v)
 }
 
 size_t
-cg_parse_kv(const char *text, struct cgroup_kv_u64 **kv, size_t *n)
+cgroup_parse_kv(const char *text, struct cgroup_kv_u64 **kv, size_t *n)
 {
   size_t added = 0;
   for (const char *line = text; line && *line;) {
@@ -95,7 +95,7 @@ cg_parse_kv(const char *text, struct cgroup_kv_u64 **kv, size_t *n)
 }
 
 bool
-cg_kv_get(const struct cgroup_kv_u64 *kv, size_t n, const char *key, uint64_t *v)
+cgroup_kv_get(const struct cgroup_kv_u64 *kv, size_t n, const char *key, uint64_t *v)
 {
   for (size_t i = 0; i < n; i++)
     if (strcmp(kv[i].key, key) == 0) {
@@ -106,7 +106,7 @@ cg_kv_get(const struct cgroup_kv_u64 *kv, size_t n, const char *key, uint64_t *v
 }
 
 int
-cg_parse_u64_list(const char *text, uint64_t **v, size_t *n)
+cgroup_parse_u64_list(const char *text, uint64_t **v, size_t *n)
 {
   const char *s = text;
   *v = NULL;
@@ -145,7 +145,7 @@ scan_dev(const char **s, uint64_t *major, uint64_t *minor)
 }
 
 size_t
-cg_parse_blkio_v1(const char *text, struct cgroup_blkio_entry **e, size_t *n)
+cgroup_parse_blkio_v1(const char *text, struct cgroup_blkio_entry **e, size_t *n)
 {
   size_t added = 0;
   for (const char *line = text; line && *line;) {
@@ -169,7 +169,7 @@ cg_parse_blkio_v1(const char *text, struct cgroup_blkio_entry **e, size_t *n)
 }
 
 size_t
-cg_parse_io_stat(const char *text, struct cgroup_stats *st)
+cgroup_parse_io_stat(const char *text, struct cgroup_stats *st)
 {
   /* v2 io.stat keys -> runc's v1-style entries. */
   static const struct {
@@ -216,7 +216,7 @@ cg_parse_io_stat(const char *text, struct cgroup_stats *st)
 }
 
 bool
-cg_hugetlb_pagesize(const char *name, bool v2, char *out, size_t len)
+cgroup_hugetlb_pagesize(const char *name, bool v2, char *out, size_t len)
 {
   const char *suffix = v2 ? "current" : "usage_in_bytes";
   if (strncmp(name, "hugetlb.", 8) != 0) return false;
@@ -226,11 +226,11 @@ cg_hugetlb_pagesize(const char *name, bool v2, char *out, size_t len)
   if (n >= len) return false;
   memcpy(out, size, n);
   out[n] = '\0';
-  return cg_valid_pagesize(out);
+  return cgroup_valid_pagesize(out);
 }
 
 uint64_t
-cg_ticks_to_ns(uint64_t ticks, long hz)
+cgroup_ticks_to_ns(uint64_t ticks, long hz)
 {
   if (hz <= 0) hz = 100;
   return ticks * (1000000000ull / (uint64_t)hz);
@@ -250,9 +250,9 @@ static int
 read_u64(const char *dir, const char *file, uint64_t *v, struct silo_error *err)
 {
   char buf[64];
-  ssize_t r = cg_read(dir, file, buf, sizeof buf);
+  ssize_t r = cgroup_read(dir, file, buf, sizeof buf);
   if (r < 0) return missing((int)-r) ? 0 : silo_err(err, (int)-r, "read %s/%s", dir, file);
-  if (cg_parse_u64(buf, v) < 0)
+  if (cgroup_parse_u64(buf, v) < 0)
     return silo_err(err, EINVAL, "%s/%s: not a number: \"%s\"", dir, file, buf);
   return 1;
 }
@@ -261,7 +261,7 @@ read_u64(const char *dir, const char *file, uint64_t *v, struct silo_error *err)
 static int
 read_text(const char *dir, const char *file, char **text, struct silo_error *err)
 {
-  *text = cg_read_all(dir, file);
+  *text = cgroup_read_all(dir, file);
   if (*text) return 1;
   return missing(errno) ? 0 : silo_err(err, errno, "read %s/%s", dir, file);
 }
@@ -273,12 +273,12 @@ read_key(const char *dir, const char *file, const char *key, uint64_t *v, struct
   _cleanup_free_ char *text = NULL;
   int r = read_text(dir, file, &text, err);
   if (r <= 0) return r;
-  return cg_parse_key(text, key, v) == 0 ? 1 : 0;
+  return cgroup_parse_key(text, key, v) == 0 ? 1 : 0;
 }
 
 int
-cg_stats_cpu_v1(const char *cpuacct, const char *cpu, struct cgroup_stats *st,
-                struct silo_error *err)
+cgroup_stats_cpu_v1(const char *cpuacct, const char *cpu, struct cgroup_stats *st,
+                    struct silo_error *err)
 {
   uint64_t v;
   int r;
@@ -289,14 +289,14 @@ cg_stats_cpu_v1(const char *cpuacct, const char *cpu, struct cgroup_stats *st,
     if ((r = read_text(cpuacct, "cpuacct.usage_percpu", &percpu, err)) < 0) return -1;
     if (r) {
       free(st->cpu.percpu);
-      if (cg_parse_u64_list(percpu, &st->cpu.percpu, &st->cpu.n_percpu) < 0)
+      if (cgroup_parse_u64_list(percpu, &st->cpu.percpu, &st->cpu.n_percpu) < 0)
         return silo_err(err, EINVAL, "%s/cpuacct.usage_percpu: malformed", cpuacct);
     }
     if ((r = read_text(cpuacct, "cpuacct.stat", &stat, err)) < 0) return -1;
     if (r) {
       long hz = sysconf(_SC_CLK_TCK);
-      if (cg_parse_key(stat, "user", &v) == 0) st->cpu.user = cg_ticks_to_ns(v, hz);
-      if (cg_parse_key(stat, "system", &v) == 0) st->cpu.kernel = cg_ticks_to_ns(v, hz);
+      if (cgroup_parse_key(stat, "user", &v) == 0) st->cpu.user = cgroup_ticks_to_ns(v, hz);
+      if (cgroup_parse_key(stat, "system", &v) == 0) st->cpu.kernel = cgroup_ticks_to_ns(v, hz);
     }
   }
   if (cpu) {
@@ -304,31 +304,31 @@ cg_stats_cpu_v1(const char *cpuacct, const char *cpu, struct cgroup_stats *st,
     if ((r = read_text(cpu, "cpu.stat", &stat, err)) < 0) return -1;
     if (r) {
       st->has_cpu = true;
-      if (cg_parse_key(stat, "nr_periods", &v) == 0) st->cpu.periods = v;
-      if (cg_parse_key(stat, "nr_throttled", &v) == 0) st->cpu.throttled_periods = v;
-      if (cg_parse_key(stat, "throttled_time", &v) == 0) st->cpu.throttled_time = v;
+      if (cgroup_parse_key(stat, "nr_periods", &v) == 0) st->cpu.periods = v;
+      if (cgroup_parse_key(stat, "nr_throttled", &v) == 0) st->cpu.throttled_periods = v;
+      if (cgroup_parse_key(stat, "throttled_time", &v) == 0) st->cpu.throttled_time = v;
     }
   }
   return 0;
 }
 
 int
-cg_stats_cpu_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err)
+cgroup_stats_cpu_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err)
 {
   _cleanup_free_ char *stat = NULL;
   uint64_t v;
   int r = read_text(dir, "cpu.stat", &stat, err);
   if (r <= 0) return r;
   /* usage_usec, user_usec and system_usec are there even without the cpu controller. */
-  if (cg_parse_key(stat, "usage_usec", &v) == 0) {
+  if (cgroup_parse_key(stat, "usage_usec", &v) == 0) {
     st->has_cpu = true;
     st->cpu.total = v * 1000;
   }
-  if (cg_parse_key(stat, "user_usec", &v) == 0) st->cpu.user = v * 1000;
-  if (cg_parse_key(stat, "system_usec", &v) == 0) st->cpu.kernel = v * 1000;
-  if (cg_parse_key(stat, "nr_periods", &v) == 0) st->cpu.periods = v;
-  if (cg_parse_key(stat, "nr_throttled", &v) == 0) st->cpu.throttled_periods = v;
-  if (cg_parse_key(stat, "throttled_usec", &v) == 0) st->cpu.throttled_time = v * 1000;
+  if (cgroup_parse_key(stat, "user_usec", &v) == 0) st->cpu.user = v * 1000;
+  if (cgroup_parse_key(stat, "system_usec", &v) == 0) st->cpu.kernel = v * 1000;
+  if (cgroup_parse_key(stat, "nr_periods", &v) == 0) st->cpu.periods = v;
+  if (cgroup_parse_key(stat, "nr_throttled", &v) == 0) st->cpu.throttled_periods = v;
+  if (cgroup_parse_key(stat, "throttled_usec", &v) == 0) st->cpu.throttled_time = v * 1000;
   return 0;
 }
 
@@ -339,13 +339,13 @@ memory_stat(const char *dir, const char *key, struct cgroup_stats *st, struct si
   _cleanup_free_ char *text = NULL;
   int r = read_text(dir, "memory.stat", &text, err);
   if (r <= 0) return r;
-  cg_parse_kv(text, &st->memory.raw, &st->memory.n_raw);
-  cg_kv_get(st->memory.raw, st->memory.n_raw, key, &st->memory.cache);
+  cgroup_parse_kv(text, &st->memory.raw, &st->memory.n_raw);
+  cgroup_kv_get(st->memory.raw, st->memory.n_raw, key, &st->memory.cache);
   return 0;
 }
 
 int
-cg_stats_memory_v1(const char *dir, struct cgroup_stats *st, struct silo_error *err)
+cgroup_stats_memory_v1(const char *dir, struct cgroup_stats *st, struct silo_error *err)
 {
   static const char *const prefix[] = {"memory", "memory.memsw", "memory.kmem", "memory.kmem.tcp"};
   struct cgroup_mem_entry *entry[] = {&st->memory.usage, &st->memory.swap, &st->memory.kernel,
@@ -368,7 +368,7 @@ cg_stats_memory_v1(const char *dir, struct cgroup_stats *st, struct silo_error *
 }
 
 int
-cg_stats_memory_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err)
+cgroup_stats_memory_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err)
 {
   struct cgroup_mem_entry *u = &st->memory.usage, *sw = &st->memory.swap;
   int r;
@@ -393,7 +393,7 @@ cg_stats_memory_v2(const char *dir, struct cgroup_stats *st, struct silo_error *
 }
 
 int
-cg_stats_pids(const char *dir, struct cgroup_stats *st, struct silo_error *err)
+cgroup_stats_pids(const char *dir, struct cgroup_stats *st, struct silo_error *err)
 {
   int r = read_u64(dir, "pids.current", &st->pids.current, err);
   if (r <= 0) return r;
@@ -404,7 +404,7 @@ cg_stats_pids(const char *dir, struct cgroup_stats *st, struct silo_error *err)
 }
 
 int
-cg_stats_blkio_v1(const char *dir, struct cgroup_stats *st, struct silo_error *err)
+cgroup_stats_blkio_v1(const char *dir, struct cgroup_stats *st, struct silo_error *err)
 {
   /* The throttle layer counts every bio; the scheduler's (CFQ, BFQ) files are the
    * fallback when it is compiled out or has nothing. */
@@ -421,20 +421,20 @@ cg_stats_blkio_v1(const char *dir, struct cgroup_stats *st, struct silo_error *e
       if (r < 0) return -1;
       if (r == 0) continue;
       st->has_blkio = true;
-      if (cg_parse_blkio_v1(text, e[k], n[k]) > 0) break;
+      if (cgroup_parse_blkio_v1(text, e[k], n[k]) > 0) break;
     }
   }
   return 0;
 }
 
 int
-cg_stats_io_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err)
+cgroup_stats_io_v2(const char *dir, struct cgroup_stats *st, struct silo_error *err)
 {
   _cleanup_free_ char *text = NULL;
   int r = read_text(dir, "io.stat", &text, err);
   if (r <= 0) return r;
   st->has_blkio = true;
-  cg_parse_io_stat(text, st);
+  cgroup_parse_io_stat(text, st);
   return 0;
 }
 
@@ -446,14 +446,14 @@ cmp_hugetlb(const void *a, const void *b)
 }
 
 int
-cg_stats_hugetlb(const char *dir, bool v2, struct cgroup_stats *st, struct silo_error *err)
+cgroup_stats_hugetlb(const char *dir, bool v2, struct cgroup_stats *st, struct silo_error *err)
 {
   DIR *d = opendir(dir);
   if (!d) return missing(errno) ? 0 : silo_err(err, errno, "open %s", dir);
   char size[32], f[96];
   int ret = 0;
   for (struct dirent *de; ret == 0 && (de = readdir(d));) {
-    if (!cg_hugetlb_pagesize(de->d_name, v2, size, sizeof size)) continue;
+    if (!cgroup_hugetlb_pagesize(de->d_name, v2, size, sizeof size)) continue;
     struct cgroup_hugetlb_stats h = {0};
     int r = read_u64(dir, de->d_name, &h.usage, err);
     if (r <= 0) {
@@ -487,36 +487,36 @@ cg_stats_hugetlb(const char *dir, bool v2, struct cgroup_stats *st, struct silo_
 int
 cgroup_stats(const struct cgroup *cg, struct cgroup_stats *st, struct silo_error *err)
 {
-  const char *v2 = cg_v2_dir(cg), *a, *b;
+  const char *v2 = cgroup_v2_dir(cg), *a, *b;
   int r = 0;
 
   memset(st, 0, sizeof *st);
-  a = cg_v1_dir(cg, CG_CPUACCT);
-  b = cg_v1_dir(cg, CG_CPU);
-  if (a || b) r = cg_stats_cpu_v1(a, b, st, err);
+  a = cgroup_v1_dir(cg, CG_CPUACCT);
+  b = cgroup_v1_dir(cg, CG_CPU);
+  if (a || b) r = cgroup_stats_cpu_v1(a, b, st, err);
   /* Without v1 cpuacct, usage comes from the v2 cpu.stat (there in every v2 cgroup);
    * a controller is bound to one hierarchy only, so nothing read above is replaced. */
-  if (r == 0 && !a && v2) r = cg_stats_cpu_v2(v2, st, err);
+  if (r == 0 && !a && v2) r = cgroup_stats_cpu_v2(v2, st, err);
 
-  if (r == 0 && (a = cg_v1_dir(cg, CG_MEMORY)))
-    r = cg_stats_memory_v1(a, st, err);
+  if (r == 0 && (a = cgroup_v1_dir(cg, CG_MEMORY)))
+    r = cgroup_stats_memory_v1(a, st, err);
   else if (r == 0 && v2)
-    r = cg_stats_memory_v2(v2, st, err);
+    r = cgroup_stats_memory_v2(v2, st, err);
 
-  if (r == 0 && (a = cg_v1_dir(cg, CG_PIDS)))
-    r = cg_stats_pids(a, st, err);
+  if (r == 0 && (a = cgroup_v1_dir(cg, CG_PIDS)))
+    r = cgroup_stats_pids(a, st, err);
   else if (r == 0 && v2)
-    r = cg_stats_pids(v2, st, err);
+    r = cgroup_stats_pids(v2, st, err);
 
-  if (r == 0 && (a = cg_v1_dir(cg, CG_BLKIO)))
-    r = cg_stats_blkio_v1(a, st, err);
+  if (r == 0 && (a = cgroup_v1_dir(cg, CG_BLKIO)))
+    r = cgroup_stats_blkio_v1(a, st, err);
   else if (r == 0 && v2)
-    r = cg_stats_io_v2(v2, st, err);
+    r = cgroup_stats_io_v2(v2, st, err);
 
-  if (r == 0 && (a = cg_v1_dir(cg, CG_HUGETLB)))
-    r = cg_stats_hugetlb(a, false, st, err);
+  if (r == 0 && (a = cgroup_v1_dir(cg, CG_HUGETLB)))
+    r = cgroup_stats_hugetlb(a, false, st, err);
   else if (r == 0 && v2)
-    r = cg_stats_hugetlb(v2, true, st, err);
+    r = cgroup_stats_hugetlb(v2, true, st, err);
 
   if (r < 0) {
     cgroup_stats_free(st);

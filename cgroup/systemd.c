@@ -138,8 +138,8 @@ slice_path(const char *slice, char **out, struct silo_error *err)
 }
 
 int
-cg_systemd_parse(const char *id, const char *path, char **unit, char **slice, char **cgpath,
-                 struct silo_error *err)
+cgroup_systemd_parse(const char *id, const char *path, char **unit, char **slice, char **cgpath,
+                     struct silo_error *err)
 {
   _cleanup_free_ char *buf = NULL, *sp = NULL;
   const char *parent, *prefix, *name;
@@ -313,7 +313,7 @@ helper_start(struct cg_systemd *sd, struct silo_error *err)
 }
 
 void
-cg_systemd_release(struct cg_systemd *sd)
+cgroup_systemd_release(struct cg_systemd *sd)
 {
   if (!sd || sd->helper <= 0) return;
   close(sd->helper_fd);
@@ -325,10 +325,10 @@ cg_systemd_release(struct cg_systemd *sd)
 }
 
 void
-cg_systemd_free(struct cg_systemd *sd)
+cgroup_systemd_free(struct cg_systemd *sd)
 {
   if (!sd) return;
-  cg_systemd_release(sd);
+  cgroup_systemd_release(sd);
   free(sd->unit);
   free(sd);
 }
@@ -339,7 +339,7 @@ pid_cgroup(pid_t pid)
 {
   char dir[32];
   snprintf(dir, sizeof dir, "/proc/%d", (int)pid);
-  _cleanup_free_ char *text = cg_read_all(dir, "cgroup");
+  _cleanup_free_ char *text = cgroup_read_all(dir, "cgroup");
   if (!text) return NULL;
   for (const char *want = "0::";; want = ":name=systemd:") {
     const char *s = strstr(text, want);
@@ -382,8 +382,8 @@ start_message(sd_bus *bus, sd_bus_message **m, const char *id, const char *unit,
 }
 
 int
-cg_systemd_start(const char *id, const char *path, struct cg_systemd **out, char **cgpath,
-                 struct silo_error *err)
+cgroup_systemd_start(const char *id, const char *path, struct cg_systemd **out, char **cgpath,
+                     struct silo_error *err)
 {
   _cleanup_free_ char *slice = NULL, *want = NULL, *result = NULL;
   sd_bus *bus = NULL;
@@ -394,7 +394,7 @@ cg_systemd_start(const char *id, const char *path, struct cg_systemd **out, char
   *out = NULL;
   *cgpath = NULL;
   sd->helper_fd = -1;
-  if (cg_systemd_parse(id, path, &sd->unit, &slice, &want, err) < 0) goto fail;
+  if (cgroup_systemd_parse(id, path, &sd->unit, &slice, &want, err) < 0) goto fail;
   if (bus_open(&bus, err) < 0) goto fail;
   if (slice && helper_start(sd, err) < 0) goto fail;
   if ((r = start_message(bus, &m, id, sd->unit, slice, sd->helper)) < 0) {
@@ -427,12 +427,12 @@ cg_systemd_start(const char *id, const char *path, struct cg_systemd **out, char
 fail:
   sd_bus_message_unref(m);
   sd_bus_flush_close_unref(bus);
-  cg_systemd_free(sd);
+  cgroup_systemd_free(sd);
   return -1;
 }
 
 struct cg_systemd *
-cg_systemd_open(const char *cgpath)
+cgroup_systemd_open(const char *cgpath)
 {
   struct cg_systemd *sd = xcalloc(1, sizeof *sd);
   const char *base = strrchr(cgpath, '/');
@@ -442,7 +442,7 @@ cg_systemd_open(const char *cgpath)
 }
 
 int
-cg_systemd_stop(struct cg_systemd *sd, struct silo_error *err)
+cgroup_systemd_stop(struct cg_systemd *sd, struct silo_error *err)
 {
   sd_bus_error e = SD_BUS_ERROR_NULL;
   _cleanup_free_ char *result = NULL;
@@ -451,7 +451,7 @@ cg_systemd_stop(struct cg_systemd *sd, struct silo_error *err)
   int r, ret = 0;
 
   if (!sd) return 0;
-  cg_systemd_release(sd);
+  cgroup_systemd_release(sd);
   if (bus_open(&bus, err) < 0) return -1;
   r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_IFACE, "StopUnit");
   if (r >= 0) r = sd_bus_message_append(m, "ss", sd->unit, "replace");

@@ -14,7 +14,7 @@ static const char *const v1_flags[] = {"xattr",        "noprefix",       "cpuset
                                        "favordynmods", "nofavordynmods", "clone_children"};
 
 void
-cg_v1_mount_options(const char *superopts, char *out, size_t len, unsigned *mask)
+cgroup_v1_mount_options(const char *superopts, char *out, size_t len, unsigned *mask)
 {
   size_t w = 0;
   bool has_ctl = false;
@@ -32,7 +32,7 @@ cg_v1_mount_options(const char *superopts, char *out, size_t len, unsigned *mask
       if (strlen(v1_flags[i]) == n && memcmp(v1_flags[i], s, n) == 0) is_flag = true;
     if (keep && !is_flag && !(n > 5 && memcmp(s, "name=", 5) == 0)) {
       has_ctl = true;
-      *mask |= cg_ctl_bit(s, n);
+      *mask |= cgroup_ctl_bit(s, n);
     }
     if (keep && n && w + n + 2 < sizeof tmp) {
       if (w) tmp[w++] = ',';
@@ -64,7 +64,7 @@ unescape(char *s)
 }
 
 void
-cg_host_clear(struct cg_host *h)
+cgroup_host_clear(struct cg_host *h)
 {
   for (size_t i = 0; i < h->n; i++) {
     free(h->m[i].mountpoint);
@@ -128,7 +128,7 @@ parse_line(char *line, enum cgroup_mode mode, struct mi_entry *e)
     if (!under && strcmp(mp, CG_ROOT) != 0) return false;
     char opts[512];
     e->v2 = false;
-    cg_v1_mount_options(superopts, opts, sizeof opts, &e->ctl);
+    cgroup_v1_mount_options(superopts, opts, sizeof opts, &e->ctl);
     e->options = xstrdup(opts);
   } else {
     return false;
@@ -139,7 +139,7 @@ parse_line(char *line, enum cgroup_mode mode, struct mi_entry *e)
 }
 
 int
-cg_parse_mountinfo(const char *text, struct cg_host *h, struct silo_error *err)
+cgroup_parse_mountinfo(const char *text, struct cg_host *h, struct silo_error *err)
 {
   struct mi_entry *v = NULL;
   size_t n = 0;
@@ -172,7 +172,7 @@ cg_parse_mountinfo(const char *text, struct cg_host *h, struct silo_error *err)
     v[n++] = e;
   }
 
-  cg_host_clear(h);
+  cgroup_host_clear(h);
   h->m = xcalloc(n ? n : 1, sizeof *h->m);
   h->pub = xcalloc(n ? n : 1, sizeof *h->pub);
   h->n = n;
@@ -197,14 +197,14 @@ static int
 inherit(const char *parent, const char *dir, const char *file, struct silo_error *err)
 {
   char buf[4096];
-  ssize_t r = cg_read(dir, file, buf, sizeof buf);
+  ssize_t r = cgroup_read(dir, file, buf, sizeof buf);
   if (r < 0) return silo_err(err, (int)-r, "read %s/%s", dir, file);
   if (r > 0) return 0;
-  r = cg_read(parent, file, buf, sizeof buf);
+  r = cgroup_read(parent, file, buf, sizeof buf);
   if (r < 0) return silo_err(err, (int)-r, "read %s/%s", parent, file);
   if (r == 0)
     return silo_err(err, ENOSPC, "%s/%s is empty: cannot initialise %s", parent, file, dir);
-  return cg_set(dir, file, buf, err);
+  return cgroup_set(dir, file, buf, err);
 }
 
 /* A new v1 cpuset cgroup starts with empty cpus and mems and refuses tasks until
@@ -217,15 +217,15 @@ inherit(const char *parent, const char *dir, const char *file, struct silo_error
  * cgroup.clone_children, so the kernel fills the next containers' leaves itself
  * and the usual create costs two reads here. */
 int
-cg_v1_cpuset_prepare(struct cgroup *cg, const struct cg_dir *d, struct silo_error *err)
+cgroup_v1_cpuset_prepare(struct cgroup *cg, const struct cg_dir *d, struct silo_error *err)
 {
   char p[PATH_MAX], a[8], b[8];
   size_t mlen = strlen(d->m->mountpoint);
   int level = 0;
 
   /* A leaf with cpus and mems is usable: its ancestors are non-empty supersets. */
-  if (cg_read(d->dir, "cpuset.cpus", a, sizeof a) > 0 &&
-      cg_read(d->dir, "cpuset.mems", b, sizeof b) > 0)
+  if (cgroup_read(d->dir, "cpuset.cpus", a, sizeof a) > 0 &&
+      cgroup_read(d->dir, "cpuset.mems", b, sizeof b) > 0)
     return 0;
   if (snprintf(p, sizeof p, "%s", d->dir) >= (int)sizeof p)
     return silo_err(err, ENAMETOOLONG, "%s", d->dir);
@@ -244,7 +244,7 @@ cg_v1_cpuset_prepare(struct cgroup *cg, const struct cg_dir *d, struct silo_erro
       if (r == 0) r = inherit(parent, p, "cpuset.mems", err);
       /* Best effort: only an optimisation for later creates. */
       if (r == 0 && c != '\0' && d->created_from >= 0 && level >= d->created_from)
-        (void)cg_write(p, "cgroup.clone_children", "1");
+        (void)cgroup_write(p, "cgroup.clone_children", "1");
       *s = c;
       if (r < 0) return -1;
     }

@@ -52,11 +52,11 @@ parse_user(struct pctx *c, json_t *o, const struct jpath *p, const char *key _un
 {
   struct oci_user *u = out;
   /* uid and gid are REQUIRED by the spec, but Go runtimes read an absent one as 0. */
-  if (j_u32(c, o, p, "uid", &u->uid, NULL, J_OPT) < 0 ||
-      j_u32(c, o, p, "gid", &u->gid, NULL, J_OPT) < 0 ||
-      j_u32(c, o, p, "umask", &u->umask, &u->has_umask, J_OPT) < 0 ||
-      j_u32v(c, o, p, "additionalGids", &u->additional_gids, &u->n_additional_gids) < 0 ||
-      j_str(c, o, p, "username", &u->username, J_OPT) < 0)
+  if (oci_j_u32(c, o, p, "uid", &u->uid, NULL, J_OPT) < 0 ||
+      oci_j_u32(c, o, p, "gid", &u->gid, NULL, J_OPT) < 0 ||
+      oci_j_u32(c, o, p, "umask", &u->umask, &u->has_umask, J_OPT) < 0 ||
+      oci_j_u32v(c, o, p, "additionalGids", &u->additional_gids, &u->n_additional_gids) < 0 ||
+      oci_j_str(c, o, p, "username", &u->username, J_OPT) < 0)
     return -1;
   return 0;
 }
@@ -66,8 +66,8 @@ parse_console_size(struct pctx *c, json_t *o, const struct jpath *p, const char 
                    void *out)
 {
   struct oci_process *pr = out;
-  if (j_u32(c, o, p, "height", &pr->console_height, NULL, J_REQ) < 0 ||
-      j_u32(c, o, p, "width", &pr->console_width, NULL, J_REQ) < 0)
+  if (oci_j_u32(c, o, p, "height", &pr->console_height, NULL, J_REQ) < 0 ||
+      oci_j_u32(c, o, p, "width", &pr->console_width, NULL, J_REQ) < 0)
     return -1;
   pr->has_console_size = true;
   return 0;
@@ -77,12 +77,14 @@ static int
 parse_caps(struct pctx *c, json_t *o, const struct jpath *p, const char *key _unused_, void *out)
 {
   struct oci_capabilities *k = out;
-  if (j_strv(c, o, p, "bounding", &k->bounding, &k->n_bounding, &k->has_bounding, J_OPT) < 0 ||
-      j_strv(c, o, p, "effective", &k->effective, &k->n_effective, &k->has_effective, J_OPT) < 0 ||
-      j_strv(c, o, p, "inheritable", &k->inheritable, &k->n_inheritable, &k->has_inheritable,
-             J_OPT) < 0 ||
-      j_strv(c, o, p, "permitted", &k->permitted, &k->n_permitted, &k->has_permitted, J_OPT) < 0 ||
-      j_strv(c, o, p, "ambient", &k->ambient, &k->n_ambient, &k->has_ambient, J_OPT) < 0)
+  if (oci_j_strv(c, o, p, "bounding", &k->bounding, &k->n_bounding, &k->has_bounding, J_OPT) < 0 ||
+      oci_j_strv(c, o, p, "effective", &k->effective, &k->n_effective, &k->has_effective, J_OPT) <
+          0 ||
+      oci_j_strv(c, o, p, "inheritable", &k->inheritable, &k->n_inheritable, &k->has_inheritable,
+                 J_OPT) < 0 ||
+      oci_j_strv(c, o, p, "permitted", &k->permitted, &k->n_permitted, &k->has_permitted, J_OPT) <
+          0 ||
+      oci_j_strv(c, o, p, "ambient", &k->ambient, &k->n_ambient, &k->has_ambient, J_OPT) < 0)
     return -1;
   return 0;
 }
@@ -91,9 +93,9 @@ static int
 parse_rlimit(struct pctx *c, json_t *o, const struct jpath *p, const char *key _unused_, void *out)
 {
   struct oci_rlimit *r = out;
-  if (j_str(c, o, p, "type", &r->type, J_REQ) < 0 ||
-      j_u64(c, o, p, "soft", &r->soft, NULL, J_REQ) < 0 ||
-      j_u64(c, o, p, "hard", &r->hard, NULL, J_REQ) < 0)
+  if (oci_j_str(c, o, p, "type", &r->type, J_REQ) < 0 ||
+      oci_j_u64(c, o, p, "soft", &r->soft, NULL, J_REQ) < 0 ||
+      oci_j_u64(c, o, p, "hard", &r->hard, NULL, J_REQ) < 0)
     return -1;
   return 0;
 }
@@ -103,9 +105,9 @@ static int
 j_enum(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char *const *table,
        const char *what, const char **out, bool req)
 {
-  if (j_str(c, o, p, k, out, req) < 0) return -1;
+  if (oci_j_str(c, o, p, k, out, req) < 0) return -1;
   if (*out && oci_lookup(table, *out) < 0)
-    return jerr(c, &JP_KEY(p, k), "unknown %s \"%s\"", what, *out);
+    return oci_jerr(c, &JP_KEY(p, k), "unknown %s \"%s\"", what, *out);
   return 0;
 }
 
@@ -115,12 +117,12 @@ parse_scheduler(struct pctx *c, json_t *o, const struct jpath *p, const char *ke
 {
   struct oci_scheduler *s = out;
   if (j_enum(c, o, p, "policy", oci_sched_policies, "policy", &s->policy, J_REQ) < 0 ||
-      j_i32(c, o, p, "nice", &s->nice, &s->has_nice, J_OPT) < 0 ||
-      j_i32(c, o, p, "priority", &s->priority, &s->has_priority, J_OPT) < 0 ||
-      j_strv(c, o, p, "flags", &s->flags, &s->n_flags, NULL, J_OPT) < 0 ||
-      j_u64(c, o, p, "runtime", &s->runtime, &s->has_runtime, J_OPT) < 0 ||
-      j_u64(c, o, p, "deadline", &s->deadline, &s->has_deadline, J_OPT) < 0 ||
-      j_u64(c, o, p, "period", &s->period, &s->has_period, J_OPT) < 0)
+      oci_j_i32(c, o, p, "nice", &s->nice, &s->has_nice, J_OPT) < 0 ||
+      oci_j_i32(c, o, p, "priority", &s->priority, &s->has_priority, J_OPT) < 0 ||
+      oci_j_strv(c, o, p, "flags", &s->flags, &s->n_flags, NULL, J_OPT) < 0 ||
+      oci_j_u64(c, o, p, "runtime", &s->runtime, &s->has_runtime, J_OPT) < 0 ||
+      oci_j_u64(c, o, p, "deadline", &s->deadline, &s->has_deadline, J_OPT) < 0 ||
+      oci_j_u64(c, o, p, "period", &s->period, &s->has_period, J_OPT) < 0)
     return -1;
   return 0;
 }
@@ -131,7 +133,7 @@ parse_io_priority(struct pctx *c, json_t *o, const struct jpath *p, const char *
 {
   struct oci_io_priority *io = out;
   if (j_enum(c, o, p, "class", oci_ioprio_classes, "class", &io->class, J_REQ) < 0 ||
-      j_i32(c, o, p, "priority", &io->priority, NULL, J_REQ) < 0)
+      oci_j_i32(c, o, p, "priority", &io->priority, NULL, J_REQ) < 0)
     return -1;
   return 0;
 }
@@ -141,8 +143,8 @@ parse_cpu_affinity(struct pctx *c, json_t *o, const struct jpath *p, const char 
                    void *out)
 {
   struct oci_process *pr = out;
-  if (j_str(c, o, p, "initial", &pr->exec_cpu_affinity_initial, J_OPT) < 0 ||
-      j_str(c, o, p, "final", &pr->exec_cpu_affinity_final, J_OPT) < 0)
+  if (oci_j_str(c, o, p, "initial", &pr->exec_cpu_affinity_initial, J_OPT) < 0 ||
+      oci_j_str(c, o, p, "final", &pr->exec_cpu_affinity_final, J_OPT) < 0)
     return -1;
   return 0;
 }
@@ -153,24 +155,24 @@ oci_parse_process(struct pctx *c, json_t *o, const struct jpath *p, const char *
 {
   struct oci_process *pr = out;
 
-  if (j_bool(c, o, p, "terminal", &pr->terminal, NULL, J_OPT) < 0 ||
-      j_object_in(c, o, p, "consoleSize", pr, parse_console_size, J_OPT) < 0 ||
-      j_object_in(c, o, p, "user", &pr->user, parse_user, J_OPT) < 0 ||
-      j_strv(c, o, p, "args", &pr->args, &pr->n_args, NULL, J_REQ) < 0)
+  if (oci_j_bool(c, o, p, "terminal", &pr->terminal, NULL, J_OPT) < 0 ||
+      oci_j_object_in(c, o, p, "consoleSize", pr, parse_console_size, J_OPT) < 0 ||
+      oci_j_object_in(c, o, p, "user", &pr->user, parse_user, J_OPT) < 0 ||
+      oci_j_strv(c, o, p, "args", &pr->args, &pr->n_args, NULL, J_REQ) < 0)
     return -1;
-  if (pr->n_args == 0) return jerr(c, &JP_KEY(p, "args"), "must not be empty");
-  if (j_str(c, o, p, "commandLine", &pr->command_line, J_OPT) < 0 ||
-      j_strv(c, o, p, "env", &pr->env, &pr->n_env, NULL, J_OPT) < 0 ||
-      j_abspath(c, o, p, "cwd", &pr->cwd, J_REQ) < 0 ||
+  if (pr->n_args == 0) return oci_jerr(c, &JP_KEY(p, "args"), "must not be empty");
+  if (oci_j_str(c, o, p, "commandLine", &pr->command_line, J_OPT) < 0 ||
+      oci_j_strv(c, o, p, "env", &pr->env, &pr->n_env, NULL, J_OPT) < 0 ||
+      oci_j_abspath(c, o, p, "cwd", &pr->cwd, J_REQ) < 0 ||
       J_NEW(c, o, p, "capabilities", pr->capabilities, parse_caps, J_OPT) < 0 ||
       J_LIST(c, o, p, "rlimits", pr->rlimits, pr->n_rlimits, parse_rlimit, J_OPT) < 0 ||
-      j_bool(c, o, p, "noNewPrivileges", &pr->no_new_privileges, NULL, J_OPT) < 0 ||
-      j_str(c, o, p, "apparmorProfile", &pr->apparmor_profile, J_OPT) < 0 ||
-      j_i32(c, o, p, "oomScoreAdj", &pr->oom_score_adj, &pr->has_oom_score_adj, J_OPT) < 0 ||
-      j_str(c, o, p, "selinuxLabel", &pr->selinux_label, J_OPT) < 0 ||
+      oci_j_bool(c, o, p, "noNewPrivileges", &pr->no_new_privileges, NULL, J_OPT) < 0 ||
+      oci_j_str(c, o, p, "apparmorProfile", &pr->apparmor_profile, J_OPT) < 0 ||
+      oci_j_i32(c, o, p, "oomScoreAdj", &pr->oom_score_adj, &pr->has_oom_score_adj, J_OPT) < 0 ||
+      oci_j_str(c, o, p, "selinuxLabel", &pr->selinux_label, J_OPT) < 0 ||
       J_NEW(c, o, p, "scheduler", pr->scheduler, parse_scheduler, J_OPT) < 0 ||
       J_NEW(c, o, p, "ioPriority", pr->io_priority, parse_io_priority, J_OPT) < 0 ||
-      j_object_in(c, o, p, "execCPUAffinity", pr, parse_cpu_affinity, J_OPT) < 0)
+      oci_j_object_in(c, o, p, "execCPUAffinity", pr, parse_cpu_affinity, J_OPT) < 0)
     return -1;
   return 0;
 }
@@ -181,10 +183,10 @@ static int
 parse_root(struct pctx *c, json_t *o, const struct jpath *p, const char *key _unused_, void *out)
 {
   struct oci_config *cfg = out;
-  if (j_str(c, o, p, "path", &cfg->root_path, J_REQ) < 0 ||
-      j_bool(c, o, p, "readonly", &cfg->root_readonly, NULL, J_OPT) < 0)
+  if (oci_j_str(c, o, p, "path", &cfg->root_path, J_REQ) < 0 ||
+      oci_j_bool(c, o, p, "readonly", &cfg->root_readonly, NULL, J_OPT) < 0)
     return -1;
-  if (!cfg->root_path[0]) return jerr(c, &JP_KEY(p, "path"), "must not be empty");
+  if (!cfg->root_path[0]) return oci_jerr(c, &JP_KEY(p, "path"), "must not be empty");
   return 0;
 }
 
@@ -192,11 +194,11 @@ static int
 parse_mount(struct pctx *c, json_t *o, const struct jpath *p, const char *key _unused_, void *out)
 {
   struct oci_mount *m = out;
-  if (j_str(c, o, p, "destination", &m->destination, J_REQ) < 0) return -1;
-  if (!m->destination[0]) return jerr(c, &JP_KEY(p, "destination"), "must not be empty");
-  if (j_str(c, o, p, "type", &m->type, J_OPT) < 0 ||
-      j_str(c, o, p, "source", &m->source, J_OPT) < 0 ||
-      j_strv(c, o, p, "options", &m->options, &m->n_options, NULL, J_OPT) < 0 ||
+  if (oci_j_str(c, o, p, "destination", &m->destination, J_REQ) < 0) return -1;
+  if (!m->destination[0]) return oci_jerr(c, &JP_KEY(p, "destination"), "must not be empty");
+  if (oci_j_str(c, o, p, "type", &m->type, J_OPT) < 0 ||
+      oci_j_str(c, o, p, "source", &m->source, J_OPT) < 0 ||
+      oci_j_strv(c, o, p, "options", &m->options, &m->n_options, NULL, J_OPT) < 0 ||
       J_LIST(c, o, p, "uidMappings", m->uid_mappings, m->n_uid_mappings, oci_parse_idmap, J_OPT) <
           0 ||
       J_LIST(c, o, p, "gidMappings", m->gid_mappings, m->n_gid_mappings, oci_parse_idmap, J_OPT) <
@@ -209,13 +211,13 @@ static int
 parse_hook(struct pctx *c, json_t *o, const struct jpath *p, const char *key _unused_, void *out)
 {
   struct oci_hook *h = out;
-  if (j_abspath(c, o, p, "path", &h->path, J_REQ) < 0 ||
-      j_strv(c, o, p, "args", &h->args, &h->n_args, NULL, J_OPT) < 0 ||
-      j_strv(c, o, p, "env", &h->env, &h->n_env, NULL, J_OPT) < 0 ||
-      j_i32(c, o, p, "timeout", &h->timeout, &h->has_timeout, J_OPT) < 0)
+  if (oci_j_abspath(c, o, p, "path", &h->path, J_REQ) < 0 ||
+      oci_j_strv(c, o, p, "args", &h->args, &h->n_args, NULL, J_OPT) < 0 ||
+      oci_j_strv(c, o, p, "env", &h->env, &h->n_env, NULL, J_OPT) < 0 ||
+      oci_j_i32(c, o, p, "timeout", &h->timeout, &h->has_timeout, J_OPT) < 0)
     return -1;
   if (h->has_timeout && h->timeout <= 0)
-    return jerr(c, &JP_KEY(p, "timeout"), "must be greater than 0, got %d", (int)h->timeout);
+    return oci_jerr(c, &JP_KEY(p, "timeout"), "must be greater than 0, got %d", (int)h->timeout);
   return 0;
 }
 
@@ -235,14 +237,14 @@ parse_config(struct pctx *c, json_t *o, const struct jpath *top, const char *key
 {
   struct oci_config *cfg = out;
   (void)key;
-  if (j_str(c, o, top, "ociVersion", &cfg->oci_version, J_OPT) < 0 ||
-      j_object_in(c, o, top, "root", cfg, parse_root, J_REQ) < 0 ||
+  if (oci_j_str(c, o, top, "ociVersion", &cfg->oci_version, J_OPT) < 0 ||
+      oci_j_object_in(c, o, top, "root", cfg, parse_root, J_REQ) < 0 ||
       J_LIST(c, o, top, "mounts", cfg->mounts, cfg->n_mounts, parse_mount, J_OPT) < 0 ||
       J_NEW(c, o, top, "process", cfg->process, oci_parse_process, J_REQ) < 0 ||
-      j_str(c, o, top, "hostname", &cfg->hostname, J_OPT) < 0 ||
-      j_str(c, o, top, "domainname", &cfg->domainname, J_OPT) < 0 ||
-      j_object_in(c, o, top, "hooks", &cfg->hooks, parse_hooks, J_OPT) < 0 ||
-      j_kv(c, o, top, "annotations", &cfg->annotations, &cfg->n_annotations) < 0 ||
+      oci_j_str(c, o, top, "hostname", &cfg->hostname, J_OPT) < 0 ||
+      oci_j_str(c, o, top, "domainname", &cfg->domainname, J_OPT) < 0 ||
+      oci_j_object_in(c, o, top, "hooks", &cfg->hooks, parse_hooks, J_OPT) < 0 ||
+      oci_j_kv(c, o, top, "annotations", &cfg->annotations, &cfg->n_annotations) < 0 ||
       J_NEW(c, o, top, "linux", cfg->linux, oci_parse_linux, J_OPT) < 0)
     return -1;
   return 0;

@@ -38,7 +38,7 @@ struct jpath {
 #define JP_IDX(parent, i) ((struct jpath){.up = (parent), .idx = (i)})
 
 /* Renders `process.args[2]`, `annotations["io.x"]`; "" for the top. */
-void jpath_render(const struct jpath *p, char *buf, size_t len);
+void oci_jpath_render(const struct jpath *p, char *buf, size_t len);
 
 /* ---- the parse context ---- */
 
@@ -49,7 +49,7 @@ struct pctx {
 };
 
 /* Fills err with "<path>: <problem>" (just the problem at the top); returns -1. */
-int jerr(struct pctx *c, const struct jpath *p, const char *fmt, ...)
+int oci_jerr(struct pctx *c, const struct jpath *p, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* For the `key` of parse callbacks that have no use for it. */
@@ -66,70 +66,70 @@ typedef int (*jparse_fn)(struct pctx *c, json_t *o, const struct jpath *p, const
                          void *out);
 
 /* Value-level readers (v is the value at path p). */
-int jv_str(struct pctx *c, json_t *v, const struct jpath *p, const char **out);
-int jv_int(struct pctx *c, json_t *v, const struct jpath *p, int64_t min, int64_t max,
-           int64_t *out);
-int jv_u64(struct pctx *c, json_t *v, const struct jpath *p, uint64_t *out);
+int oci_jv_str(struct pctx *c, json_t *v, const struct jpath *p, const char **out);
+int oci_jv_int(struct pctx *c, json_t *v, const struct jpath *p, int64_t min, int64_t max,
+               int64_t *out);
+int oci_jv_u64(struct pctx *c, json_t *v, const struct jpath *p, uint64_t *out);
 
 /* Member readers: member k of object o (at path p).  An absent member (or JSON null)
  * leaves *out untouched and is an error ("<path>.k: missing") only when req.  `has`
  * may be NULL; it is set to true when the member is present. */
-int j_str(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char **out,
-          bool req);
-int j_bool(struct pctx *c, json_t *o, const struct jpath *p, const char *k, bool *out, bool *has,
-           bool req);
-int j_i32(struct pctx *c, json_t *o, const struct jpath *p, const char *k, int32_t *out, bool *has,
-          bool req);
-int j_u16(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint16_t *out, bool *has,
-          bool req);
-int j_u32(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t *out, bool *has,
-          bool req);
-int j_i64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, int64_t *out, bool *has,
-          bool req);
-int j_u64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint64_t *out, bool *has,
-          bool req);
-/* An array of strings: NULL-terminated arena array (non-NULL when present, even empty). */
-int j_strv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char ***out,
-           size_t *n, bool *has, bool req);
-int j_u32v(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t **out,
-           size_t *n);
-/* An object of strings (annotations, sysctl, unified), in document order. */
-int j_kv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, struct oci_kv **out,
-         size_t *n);
-/* A string that must be an absolute path. */
-int j_abspath(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char **out,
+int oci_j_str(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char **out,
               bool req);
+int oci_j_bool(struct pctx *c, json_t *o, const struct jpath *p, const char *k, bool *out,
+               bool *has, bool req);
+int oci_j_i32(struct pctx *c, json_t *o, const struct jpath *p, const char *k, int32_t *out,
+              bool *has, bool req);
+int oci_j_u16(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint16_t *out,
+              bool *has, bool req);
+int oci_j_u32(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t *out,
+              bool *has, bool req);
+int oci_j_i64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, int64_t *out,
+              bool *has, bool req);
+int oci_j_u64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint64_t *out,
+              bool *has, bool req);
+/* An array of strings: NULL-terminated arena array (non-NULL when present, even empty). */
+int oci_j_strv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char ***out,
+               size_t *n, bool *has, bool req);
+int oci_j_u32v(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t **out,
+               size_t *n);
+/* An object of strings (annotations, sysctl, unified), in document order. */
+int oci_j_kv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, struct oci_kv **out,
+             size_t *n);
+/* A string that must be an absolute path. */
+int oci_j_abspath(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char **out,
+                  bool req);
 
 /* Member k must be an object: parses it with fn into dst (embedded struct). */
-int j_object_in(struct pctx *c, json_t *o, const struct jpath *p, const char *k, void *dst,
-                jparse_fn fn, bool req);
+int oci_j_object_in(struct pctx *c, json_t *o, const struct jpath *p, const char *k, void *dst,
+                    jparse_fn fn, bool req);
 /* Same into a new arena struct of `size` bytes; *out stays NULL when absent. */
-int j_object_new(struct pctx *c, json_t *o, const struct jpath *p, const char *k, size_t size,
-                 void **out, jparse_fn fn, bool req);
+int oci_j_object_new(struct pctx *c, json_t *o, const struct jpath *p, const char *k, size_t size,
+                     void **out, jparse_fn fn, bool req);
 /* An array of objects (map == false) or an object of objects (map == true), each parsed
  * with fn into an arena array of `size`-byte elements. */
-int j_list(struct pctx *c, json_t *o, const struct jpath *p, const char *k, size_t size, void **out,
-           size_t *n, jparse_fn fn, bool map, bool req);
+int oci_j_list(struct pctx *c, json_t *o, const struct jpath *p, const char *k, size_t size,
+               void **out, size_t *n, jparse_fn fn, bool map, bool req);
 
 /* Typed front ends (no casts between pointer types at the call sites). */
 #define J_NEW(c, o, p, k, field, fn, req)                                                          \
   ({                                                                                               \
     void *new_ = NULL;                                                                             \
-    int r_ = j_object_new(c, o, p, k, sizeof *(field), &new_, fn, req);                            \
+    int r_ = oci_j_object_new(c, o, p, k, sizeof *(field), &new_, fn, req);                        \
     (field) = new_;                                                                                \
     r_;                                                                                            \
   })
 #define J_LIST(c, o, p, k, field, nfield, fn, req)                                                 \
   ({                                                                                               \
     void *arr_ = NULL;                                                                             \
-    int r_ = j_list(c, o, p, k, sizeof *(field), &arr_, &(nfield), fn, false, req);                \
+    int r_ = oci_j_list(c, o, p, k, sizeof *(field), &arr_, &(nfield), fn, false, req);            \
     (field) = arr_;                                                                                \
     r_;                                                                                            \
   })
 #define J_MAP(c, o, p, k, field, nfield, fn)                                                       \
   ({                                                                                               \
     void *arr_ = NULL;                                                                             \
-    int r_ = j_list(c, o, p, k, sizeof *(field), &arr_, &(nfield), fn, true, J_OPT);               \
+    int r_ = oci_j_list(c, o, p, k, sizeof *(field), &arr_, &(nfield), fn, true, J_OPT);           \
     (field) = arr_;                                                                                \
     r_;                                                                                            \
   })

@@ -112,7 +112,7 @@ render(const struct jpath *p, char *buf, size_t len)
 }
 
 void
-jpath_render(const struct jpath *p, char *buf, size_t len)
+oci_jpath_render(const struct jpath *p, char *buf, size_t len)
 {
   if (len == 0) return;
   buf[0] = '\0';
@@ -120,7 +120,7 @@ jpath_render(const struct jpath *p, char *buf, size_t len)
 }
 
 int
-jerr(struct pctx *c, const struct jpath *p, const char *fmt, ...)
+oci_jerr(struct pctx *c, const struct jpath *p, const char *fmt, ...)
 {
   char path[1024], msg[1024];
   va_list ap;
@@ -128,7 +128,7 @@ jerr(struct pctx *c, const struct jpath *p, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  jpath_render(p, path, sizeof path);
+  oci_jpath_render(p, path, sizeof path);
   if (path[0]) return silo_err(c->err, 0, "%s: %s", path, msg);
   return silo_err(c->err, 0, "%s", msg);
 }
@@ -221,45 +221,45 @@ bigint_rewrite(const char *buf, size_t len, size_t *outlen)
 /* ---- value readers ---- */
 
 int
-jv_str(struct pctx *c, json_t *v, const struct jpath *p, const char **out)
+oci_jv_str(struct pctx *c, json_t *v, const struct jpath *p, const char **out)
 {
   const char *s;
 
-  if (!json_is_string(v)) return jerr(c, p, "expected a string");
+  if (!json_is_string(v)) return oci_jerr(c, p, "expected a string");
   s = json_string_value(v);
   if (c->bigints && strlen(s) != json_string_length(v))
-    return jerr(c, p, bigint_digits(v) ? "expected a string" : "must not contain NUL bytes");
+    return oci_jerr(c, p, bigint_digits(v) ? "expected a string" : "must not contain NUL bytes");
   *out = s;
   return 0;
 }
 
 int
-jv_int(struct pctx *c, json_t *v, const struct jpath *p, int64_t min, int64_t max, int64_t *out)
+oci_jv_int(struct pctx *c, json_t *v, const struct jpath *p, int64_t min, int64_t max, int64_t *out)
 {
   json_int_t x;
   const char *big;
 
   if (!json_is_integer(v)) {
     if (c->bigints && (big = bigint_digits(v)))
-      return jerr(c, p, "%s is out of range (%" PRId64 "..%" PRId64 ")", big, min, max);
-    return jerr(c, p, "expected an integer");
+      return oci_jerr(c, p, "%s is out of range (%" PRId64 "..%" PRId64 ")", big, min, max);
+    return oci_jerr(c, p, "expected an integer");
   }
   x = json_integer_value(v);
-  if (x < min && min == 0) return jerr(c, p, "expected a non-negative integer, got %lld", x);
+  if (x < min && min == 0) return oci_jerr(c, p, "expected a non-negative integer, got %lld", x);
   if (x < min || x > max)
-    return jerr(c, p, "%lld is out of range (%" PRId64 "..%" PRId64 ")", x, min, max);
+    return oci_jerr(c, p, "%lld is out of range (%" PRId64 "..%" PRId64 ")", x, min, max);
   *out = x;
   return 0;
 }
 
 int
-jv_u64(struct pctx *c, json_t *v, const struct jpath *p, uint64_t *out)
+oci_jv_u64(struct pctx *c, json_t *v, const struct jpath *p, uint64_t *out)
 {
   const char *big;
 
   if (json_is_integer(v)) {
     json_int_t x = json_integer_value(v);
-    if (x < 0) return jerr(c, p, "expected a non-negative integer, got %lld", x);
+    if (x < 0) return oci_jerr(c, p, "expected a non-negative integer, got %lld", x);
     *out = (uint64_t)x;
     return 0;
   }
@@ -267,11 +267,11 @@ jv_u64(struct pctx *c, json_t *v, const struct jpath *p, uint64_t *out)
     errno = 0;
     unsigned long long x = strtoull(big, NULL, 10);
     if (errno == ERANGE)
-      return jerr(c, p, "%s is out of range (0..%" PRIu64 ")", big, (uint64_t)UINT64_MAX);
+      return oci_jerr(c, p, "%s is out of range (0..%" PRIu64 ")", big, (uint64_t)UINT64_MAX);
     *out = x;
     return 0;
   }
-  return jerr(c, p, "expected an integer");
+  return oci_jerr(c, p, "expected an integer");
 }
 
 /* ---- member readers ---- */
@@ -283,43 +283,44 @@ member(struct pctx *c, json_t *o, const struct jpath *kp, bool req, int *r)
   json_t *v = json_object_get(o, kp->key);
   *r = 0;
   if (v && !json_is_null(v)) return v;
-  if (req) *r = jerr(c, kp, "missing");
+  if (req) *r = oci_jerr(c, kp, "missing");
   return NULL;
 }
 
 int
-j_str(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char **out, bool req)
+oci_j_str(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char **out,
+          bool req)
 {
   struct jpath kp = JP_KEY(p, k);
   int r;
   json_t *v = member(c, o, &kp, req, &r);
-  return v ? jv_str(c, v, &kp, out) : r;
+  return v ? oci_jv_str(c, v, &kp, out) : r;
 }
 
 int
-j_abspath(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char **out,
-          bool req)
+oci_j_abspath(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char **out,
+              bool req)
 {
   struct jpath kp = JP_KEY(p, k);
   const char *s = NULL;
   int r;
   json_t *v = member(c, o, &kp, req, &r);
   if (!v) return r;
-  if (jv_str(c, v, &kp, &s) < 0) return -1;
-  if (s[0] != '/') return jerr(c, &kp, "\"%s\" is not an absolute path", s);
+  if (oci_jv_str(c, v, &kp, &s) < 0) return -1;
+  if (s[0] != '/') return oci_jerr(c, &kp, "\"%s\" is not an absolute path", s);
   *out = s;
   return 0;
 }
 
 int
-j_bool(struct pctx *c, json_t *o, const struct jpath *p, const char *k, bool *out, bool *has,
-       bool req)
+oci_j_bool(struct pctx *c, json_t *o, const struct jpath *p, const char *k, bool *out, bool *has,
+           bool req)
 {
   struct jpath kp = JP_KEY(p, k);
   int r;
   json_t *v = member(c, o, &kp, req, &r);
   if (!v) return r;
-  if (!json_is_boolean(v)) return jerr(c, &kp, "expected a boolean");
+  if (!json_is_boolean(v)) return oci_jerr(c, &kp, "expected a boolean");
   *out = json_is_true(v);
   if (has) *has = true;
   return 0;
@@ -334,26 +335,26 @@ j_bool(struct pctx *c, json_t *o, const struct jpath *p, const char *k, bool *ou
     int r;                                                                                         \
     json_t *v = member(c, o, &kp, req, &r);                                                        \
     if (!v) return r;                                                                              \
-    if (jv_int(c, v, &kp, min, max, &x) < 0) return -1;                                            \
+    if (oci_jv_int(c, v, &kp, min, max, &x) < 0) return -1;                                        \
     *out = (type)x;                                                                                \
     if (has) *has = true;                                                                          \
     return 0;                                                                                      \
   }
 
-DEFINE_INT_READER(j_i32, int32_t, INT32_MIN, INT32_MAX)
-DEFINE_INT_READER(j_u16, uint16_t, 0, UINT16_MAX)
-DEFINE_INT_READER(j_u32, uint32_t, 0, UINT32_MAX)
-DEFINE_INT_READER(j_i64, int64_t, INT64_MIN, INT64_MAX)
+DEFINE_INT_READER(oci_j_i32, int32_t, INT32_MIN, INT32_MAX)
+DEFINE_INT_READER(oci_j_u16, uint16_t, 0, UINT16_MAX)
+DEFINE_INT_READER(oci_j_u32, uint32_t, 0, UINT32_MAX)
+DEFINE_INT_READER(oci_j_i64, int64_t, INT64_MIN, INT64_MAX)
 
 int
-j_u64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint64_t *out, bool *has,
-      bool req)
+oci_j_u64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint64_t *out, bool *has,
+          bool req)
 {
   struct jpath kp = JP_KEY(p, k);
   int r;
   json_t *v = member(c, o, &kp, req, &r);
   if (!v) return r;
-  if (jv_u64(c, v, &kp, out) < 0) return -1;
+  if (oci_jv_u64(c, v, &kp, out) < 0) return -1;
   if (has) *has = true;
   return 0;
 }
@@ -364,15 +365,15 @@ array_member(struct pctx *c, json_t *o, const struct jpath *kp, bool req, int *r
 {
   json_t *v = member(c, o, kp, req, r);
   if (v && !json_is_array(v)) {
-    *r = jerr(c, kp, "expected an array");
+    *r = oci_jerr(c, kp, "expected an array");
     return NULL;
   }
   return v;
 }
 
 int
-j_strv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char ***out,
-       size_t *n, bool *has, bool req)
+oci_j_strv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char ***out,
+           size_t *n, bool *has, bool req)
 {
   struct jpath kp = JP_KEY(p, k);
   int r;
@@ -383,7 +384,7 @@ j_strv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const ch
   const char **a = oci_alloc(c->arena, len + 1, sizeof *a);
   for (size_t i = 0; i < len; i++) {
     struct jpath ip = JP_IDX(&kp, i);
-    if (jv_str(c, json_array_get(v, i), &ip, &a[i]) < 0) return -1;
+    if (oci_jv_str(c, json_array_get(v, i), &ip, &a[i]) < 0) return -1;
   }
   *out = a;
   *n = len;
@@ -392,7 +393,8 @@ j_strv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const ch
 }
 
 int
-j_u32v(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t **out, size_t *n)
+oci_j_u32v(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t **out,
+           size_t *n)
 {
   struct jpath kp = JP_KEY(p, k);
   int r;
@@ -404,7 +406,7 @@ j_u32v(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t
   for (size_t i = 0; i < len; i++) {
     struct jpath ip = JP_IDX(&kp, i);
     int64_t x;
-    if (jv_int(c, json_array_get(v, i), &ip, 0, UINT32_MAX, &x) < 0) return -1;
+    if (oci_jv_int(c, json_array_get(v, i), &ip, 0, UINT32_MAX, &x) < 0) return -1;
     a[i] = (uint32_t)x;
   }
   *out = a;
@@ -418,15 +420,15 @@ object_member(struct pctx *c, json_t *o, const struct jpath *kp, bool req, int *
 {
   json_t *v = member(c, o, kp, req, r);
   if (v && !json_is_object(v)) {
-    *r = jerr(c, kp, "expected an object");
+    *r = oci_jerr(c, kp, "expected an object");
     return NULL;
   }
   return v;
 }
 
 int
-j_kv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, struct oci_kv **out,
-     size_t *n)
+oci_j_kv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, struct oci_kv **out,
+         size_t *n)
 {
   struct jpath kp = JP_KEY(p, k);
   const char *key;
@@ -441,7 +443,7 @@ j_kv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, struct oci
   {
     struct jpath ep = JP_KEY(&kp, key);
     a[i].key = key;
-    if (jv_str(c, val, &ep, &a[i].value) < 0) return -1;
+    if (oci_jv_str(c, val, &ep, &a[i].value) < 0) return -1;
     i++;
   }
   *out = a;
@@ -450,8 +452,8 @@ j_kv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, struct oci
 }
 
 int
-j_object_in(struct pctx *c, json_t *o, const struct jpath *p, const char *k, void *dst,
-            jparse_fn fn, bool req)
+oci_j_object_in(struct pctx *c, json_t *o, const struct jpath *p, const char *k, void *dst,
+                jparse_fn fn, bool req)
 {
   struct jpath kp = JP_KEY(p, k);
   int r;
@@ -460,8 +462,8 @@ j_object_in(struct pctx *c, json_t *o, const struct jpath *p, const char *k, voi
 }
 
 int
-j_object_new(struct pctx *c, json_t *o, const struct jpath *p, const char *k, size_t size,
-             void **out, jparse_fn fn, bool req)
+oci_j_object_new(struct pctx *c, json_t *o, const struct jpath *p, const char *k, size_t size,
+                 void **out, jparse_fn fn, bool req)
 {
   struct jpath kp = JP_KEY(p, k);
   int r;
@@ -474,8 +476,8 @@ j_object_new(struct pctx *c, json_t *o, const struct jpath *p, const char *k, si
 }
 
 int
-j_list(struct pctx *c, json_t *o, const struct jpath *p, const char *k, size_t size, void **out,
-       size_t *n, jparse_fn fn, bool map, bool req)
+oci_j_list(struct pctx *c, json_t *o, const struct jpath *p, const char *k, size_t size, void **out,
+           size_t *n, jparse_fn fn, bool map, bool req)
 {
   struct jpath kp = JP_KEY(p, k);
   int r;
@@ -490,7 +492,7 @@ j_list(struct pctx *c, json_t *o, const struct jpath *p, const char *k, size_t s
     json_object_foreach(v, key, e)
     {
       struct jpath ep = JP_KEY(&kp, key);
-      if (!json_is_object(e)) return jerr(c, &ep, "expected an object");
+      if (!json_is_object(e)) return oci_jerr(c, &ep, "expected an object");
       if (fn(c, e, &ep, key, a + i * size) < 0) return -1;
       i++;
     }
@@ -498,7 +500,7 @@ j_list(struct pctx *c, json_t *o, const struct jpath *p, const char *k, size_t s
     for (; i < len; i++) {
       struct jpath ep = JP_IDX(&kp, i);
       json_t *e = json_array_get(v, i);
-      if (!json_is_object(e)) return jerr(c, &ep, "expected an object");
+      if (!json_is_object(e)) return oci_jerr(c, &ep, "expected an object");
       if (fn(c, e, &ep, NULL, a + i * size) < 0) return -1;
     }
   }

@@ -23,34 +23,34 @@
 #include "lib/base/error.h"
 
 /* ---- fsutil.c: files, and paths resolved safely inside a root ---- */
-int read_file(const char *path, char **buf, size_t *len, struct silo_error *err);
-int read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct silo_error *err);
+int fs_read_file(const char *path, char **buf, size_t *len, struct silo_error *err);
+int fs_read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct silo_error *err);
 /* Writes data to an existing file (e.g. in /proc or /sys): open, one write, close. */
-int write_file(const char *path, const char *data, size_t len, struct silo_error *err);
-int write_file_at(int dirfd, const char *path, const char *data, size_t len,
-                  struct silo_error *err);
+int fs_write_file(const char *path, const char *data, size_t len, struct silo_error *err);
+int fs_write_file_at(int dirfd, const char *path, const char *data, size_t len,
+                     struct silo_error *err);
 /* Replaces dirfd/name atomically (write to a temp name, fsync not needed on tmpfs, rename). */
-int write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
-                      struct silo_error *err);
+int fs_write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
+                         struct silo_error *err);
 /* Opens path inside rootfd as if rootfd were "/": symlinks and ".." cannot leave it
  * (openat2 RESOLVE_IN_ROOT, with a component-by-component fallback). */
-int open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err);
+int fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err);
 /* Creates the directories of path inside rootfd; returns an O_PATH fd of the last one. */
-int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *err);
+int fs_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *err);
 /* Makes sure path exists inside rootfd as a directory (is_dir) or an empty file, creating
  * parents; returns an O_PATH fd of it, to mount onto through /proc/self/fd. */
-int mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *err);
+int fs_mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *err);
 /* mkdir -p: the missing parents of path with parent_mode, path itself with mode
  * (an existing directory is fine; symlinks on the way are followed: for paths the
  * user or silo chose, never for paths inside a container). */
-int mkdir_p(const char *path, mode_t parent_mode, mode_t mode, struct silo_error *err);
+int fs_mkdir_p(const char *path, mode_t parent_mode, mode_t mode, struct silo_error *err);
 /* Removes a directory tree (no symlinks followed); missing is fine. */
-int rm_rf_at(int dirfd, const char *name);
+int fs_rm_rf_at(int dirfd, const char *name);
 /* "/proc/self/fd/N" */
 #define PROC_FD_PATH_MAX 32
-const char *proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd);
+const char *fs_proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd);
 /* Reads state and start time (field 22) of /proc/<pid>/stat. */
-int proc_stat(pid_t pid, char *state, unsigned long long *start_time);
+int fs_proc_stat(pid_t pid, char *state, unsigned long long *start_time);
 
 /* ---- time.c ---- */
 /* CLOCK_MONOTONIC in milliseconds and in seconds. */
@@ -65,7 +65,6 @@ const char *env_get(const char *const *env, size_t n, const char *name);
 
 /* ---- signals.c ---- */
 const char *signal_name(int sig);
-
 
 /* ---- lib/base/sha256.c ---- */
 struct sha256 {

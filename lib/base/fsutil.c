@@ -18,7 +18,7 @@
 #include "lib/base/base.h"
 
 int
-read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct silo_error *err)
+fs_read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct silo_error *err)
 {
   _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return silo_err(err, errno, "open `%s`", path);
@@ -42,13 +42,13 @@ read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct silo_e
 }
 
 int
-read_file(const char *path, char **buf, size_t *len, struct silo_error *err)
+fs_read_file(const char *path, char **buf, size_t *len, struct silo_error *err)
 {
-  return read_file_at(AT_FDCWD, path, buf, len, err);
+  return fs_read_file_at(AT_FDCWD, path, buf, len, err);
 }
 
 int
-write_file_at(int dirfd, const char *path, const char *data, size_t len, struct silo_error *err)
+fs_write_file_at(int dirfd, const char *path, const char *data, size_t len, struct silo_error *err)
 {
   _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return silo_err(err, errno, "open `%s`", path);
@@ -59,13 +59,14 @@ write_file_at(int dirfd, const char *path, const char *data, size_t len, struct 
 }
 
 int
-write_file(const char *path, const char *data, size_t len, struct silo_error *err)
+fs_write_file(const char *path, const char *data, size_t len, struct silo_error *err)
 {
-  return write_file_at(AT_FDCWD, path, data, len, err);
+  return fs_write_file_at(AT_FDCWD, path, data, len, err);
 }
 
 int
-write_file_atomic(int dirfd, const char *name, const char *data, size_t len, struct silo_error *err)
+fs_write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
+                     struct silo_error *err)
 {
   char tmp[NAME_MAX + 1];
   snprintf(tmp, sizeof tmp, ".%s.tmp", name);
@@ -148,7 +149,7 @@ walk_nofollow(int rootfd, const char *canon, const char *path, int flags, mode_t
   char *save = NULL, *comp = strtok_r(copy, "/", &save);
   if (!comp) { /* the root itself */
     char p[PROC_FD_PATH_MAX];
-    int fd = open(proc_fd_path(p, dir), flags | O_CLOEXEC, mode);
+    int fd = open(fs_proc_fd_path(p, dir), flags | O_CLOEXEC, mode);
     return fd < 0 ? silo_err(err, errno, "open `%s`", path) : fd;
   }
   while (comp) {
@@ -178,7 +179,7 @@ open_in_root_fallback(int rootfd, const char *path, int flags, mode_t mode, stru
 }
 
 int
-open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err)
+fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err)
 {
   if (openat2_works != 0) {
     struct open_how how = {
@@ -205,9 +206,9 @@ open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct silo_e
 }
 
 int
-mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *err)
+fs_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *err)
 {
-  int fd = open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0, err);
+  int fd = fs_open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0, err);
   if (fd >= 0 || err->errnum != ENOENT) return fd;
   /* Missing levels are created where the path leads inside the root, symlinks
    * included (an absolute link is taken relative to the root, never the host). */
@@ -218,10 +219,10 @@ mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *err)
 }
 
 int
-mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *err)
+fs_mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *err)
 {
-  if (is_dir) return mkdir_in_root(rootfd, path, 0755, err);
-  int fd = open_in_root(rootfd, path, O_PATH, 0, err);
+  if (is_dir) return fs_mkdir_in_root(rootfd, path, 0755, err);
+  int fd = fs_open_in_root(rootfd, path, O_PATH, 0, err);
   if (fd >= 0 || err->errnum != ENOENT) return fd;
 
   _cleanup_free_ char *dir = xstrdup(path);
@@ -238,18 +239,18 @@ mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *err
   char *cslash = strrchr(canon, '/');
   if (!cslash) return silo_err(err, EINVAL, "create `%s`", path);
   *cslash = '\0';
-  _cleanup_close_ int dfd = mkdir_in_root(rootfd, canon[0] ? canon : "/", 0755, err);
+  _cleanup_close_ int dfd = fs_mkdir_in_root(rootfd, canon[0] ? canon : "/", 0755, err);
   if (dfd < 0) return -1;
   /* O_NOFOLLOW|O_EXCL: never create through a symlink planted meanwhile. */
   _cleanup_close_ int created =
       openat(dfd, cslash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (created < 0 && errno != EEXIST) return silo_err(err, errno, "create `%s`", path);
   (void)base;
-  return open_in_root(rootfd, path, O_PATH, 0, err);
+  return fs_open_in_root(rootfd, path, O_PATH, 0, err);
 }
 
 int
-rm_rf_at(int dirfd, const char *name)
+fs_rm_rf_at(int dirfd, const char *name)
 {
   if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return 0;
   int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -262,21 +263,21 @@ rm_rf_at(int dirfd, const char *name)
   struct dirent *de;
   while ((de = readdir(d))) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-    rm_rf_at(fd, de->d_name);
+    fs_rm_rf_at(fd, de->d_name);
   }
   closedir(d);
   return unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : -1;
 }
 
 const char *
-proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd)
+fs_proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd)
 {
   snprintf(buf, PROC_FD_PATH_MAX, "/proc/self/fd/%d", fd);
   return buf;
 }
 
 int
-proc_stat(pid_t pid, char *state, unsigned long long *start_time)
+fs_proc_stat(pid_t pid, char *state, unsigned long long *start_time)
 {
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -302,7 +303,7 @@ proc_stat(pid_t pid, char *state, unsigned long long *start_time)
 }
 
 int
-mkdir_p(const char *path, mode_t parent_mode, mode_t mode, struct silo_error *err)
+fs_mkdir_p(const char *path, mode_t parent_mode, mode_t mode, struct silo_error *err)
 {
   _cleanup_free_ char *p = xstrdup(path);
   for (char *s = p + 1; *s; s++) {

@@ -283,7 +283,7 @@ write_manifest(int images_fd, const struct silo_state *s, const struct oci_confi
   if (!j) return silo_err(err, ENOMEM, "build %s", CKPT_MANIFEST);
   _cleanup_free_ char *txt = json_dumps(j, JSON_INDENT(2));
   json_decref(j);
-  return write_file_atomic(images_fd, CKPT_MANIFEST, txt, strlen(txt), err);
+  return fs_write_file_atomic(images_fd, CKPT_MANIFEST, txt, strlen(txt), err);
 }
 
 /* "ADDR:PORT" or "[v6]:PORT". */
@@ -307,7 +307,7 @@ parse_page_server(const char *s, char **addr, int *port, struct silo_error *err)
 int
 ckpt_open_dir(const char *path, bool create, struct silo_error *err)
 {
-  if (create && mkdir_p(path, 0755, 0700, err) < 0) return -1;
+  if (create && fs_mkdir_p(path, 0755, 0700, err) < 0) return -1;
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return silo_err(err, errno, "`%s`", path);
   return fd;
@@ -379,7 +379,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
     return silo_err(err, ENOTSUP, "containers with silo's own networking cannot be checkpointed");
   _cleanup_free_ char *cfg_buf = NULL;
   size_t cfg_len;
-  if (read_file_at(dirfd, "config.json", &cfg_buf, &cfg_len, err) < 0) return -1;
+  if (fs_read_file_at(dirfd, "config.json", &cfg_buf, &cfg_len, err) < 0) return -1;
   struct oci_config *cfg = oci_config_parse(cfg_buf, cfg_len, err);
   if (!cfg) return silo_err_wrap(err, "config.json of the container");
 
@@ -453,7 +453,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
                  (int)s->pid, images);
   /* The manifest goes first: a lazy-pages restore starts while the dump still runs. */
   if (!o->pre_dump && (write_manifest(images_fd, s, cfg, stdio, err) < 0 ||
-                       write_file_atomic(images_fd, "config.json", cfg_buf, cfg_len, err) < 0))
+                       fs_write_file_atomic(images_fd, "config.json", cfg_buf, cfg_len, err) < 0))
     goto out;
   int crc = criu_run(&r, NULL, err);
   early_freeze_end(&ef);
@@ -496,7 +496,7 @@ out:
   if (stdio) json_decref(stdio);
   if (tmp_images) {
     _cleanup_close_ int parent = open("/var/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (parent >= 0) rm_rf_at(parent, tmp_images + strlen("/var/tmp/"));
+    if (parent >= 0) fs_rm_rf_at(parent, tmp_images + strlen("/var/tmp/"));
   }
   criu_req_free(&r);
   oci_config_free(cfg);
@@ -508,7 +508,7 @@ silo_checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o,
                 struct silo_error *err)
 {
   _cleanup_close_ int rootfd = state_root_open(ctx, err);
-  if (rootfd < 0 || validate_id(o->id, err) < 0)
+  if (rootfd < 0 || state_validate_id(o->id, err) < 0)
     return silo_err_wrap(err, "checkpoint `%s`", o->id);
   _cleanup_close_ int dirfd = state_dir_lock(rootfd, o->id, err);
   if (dirfd < 0) return silo_err_wrap(err, "checkpoint `%s`", o->id);

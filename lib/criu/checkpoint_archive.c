@@ -116,7 +116,7 @@ add_images(struct writer *w, int images_fd, struct silo_error *err)
     _cleanup_free_ char *buf = NULL;
     size_t len;
     _cleanup_free_ char *name = xasprintf("images/%s", de->d_name);
-    if (read_file_at(images_fd, de->d_name, &buf, &len, err) < 0 ||
+    if (fs_read_file_at(images_fd, de->d_name, &buf, &len, err) < 0 ||
         add_buffer(w, name, buf, len, err) < 0)
       ret = -1;
   }
@@ -208,7 +208,7 @@ ckpt_archive_export(const char *file, int images_fd, const struct ckpt_archive_i
   }
   _cleanup_free_ char *cfg = NULL;
   size_t cfg_len;
-  if (read_file_at(images_fd, "config.json", &cfg, &cfg_len, err) < 0) return -1;
+  if (fs_read_file_at(images_fd, "config.json", &cfg, &cfg_len, err) < 0) return -1;
 
   struct utsname u;
   uname(&u);
@@ -230,8 +230,7 @@ ckpt_archive_export(const char *file, int images_fd, const struct ckpt_archive_i
     silo_err(err, ENOMEM, "libarchive");
     goto out;
   }
-  if (A(write_add_filter_zstd)(w.a) != ARCHIVE_OK &&
-      A(write_add_filter_gzip)(w.a) != ARCHIVE_OK)
+  if (A(write_add_filter_zstd)(w.a) != ARCHIVE_OK && A(write_add_filter_gzip)(w.a) != ARCHIVE_OK)
     silo_log_debug("export: no zstd or gzip in libarchive: uncompressed");
   A(write_set_format_pax_restricted)(w.a);
   if (A(write_open_filename)(w.a, tmp) != ARCHIVE_OK) {
@@ -380,8 +379,7 @@ import(struct archive *in, struct archive *out, const char *file, struct silo_er
       const void *blk;
       size_t bl;
       la_int64_t off;
-      while ((r = A(read_data_block)(in, &blk, &bl, &off)) == ARCHIVE_OK &&
-             len + bl < (1 << 24)) {
+      while ((r = A(read_data_block)(in, &blk, &bl, &off)) == ARCHIVE_OK && len + bl < (1 << 24)) {
         buf = xrealloc(buf, len + bl + 1);
         memcpy(buf + len, blk, bl);
         len += bl;
@@ -484,8 +482,7 @@ ckpt_archive_import(const char *file, const char *dir, struct silo_error *err)
     goto out;
   }
   ret = import(in, out, file, err);
-  if (A(write_close)(out) != ARCHIVE_OK && ret == 0)
-    ret = ar_fail(out, "extract", file, err);
+  if (A(write_close)(out) != ARCHIVE_OK && ret == 0) ret = ar_fail(out, "extract", file, err);
   if (fchdir(cwd) < 0 && ret == 0) ret = silo_err(err, errno, "chdir back");
 out:
   if (in) A(read_free)(in);

@@ -280,7 +280,7 @@ explain_log(int work_fd, const char *log_name, char *buf, size_t len)
   size_t n;
   struct silo_error e = {0};
   buf[0] = '\0';
-  if (read_file_at(work_fd, log_name, &text, &n, &e) < 0) return;
+  if (fs_read_file_at(work_fd, log_name, &text, &n, &e) < 0) return;
   size_t used = 0, shown = 0;
   for (int pass = 0; pass < 2 && shown == 0; pass++) {
     for (char *line = text, *next; line && *line; line = next) {

@@ -48,9 +48,9 @@ load_manifest(int images_fd)
   size_t len;
   struct silo_error e = {0};
   json_error_t je;
-  if (read_file_at(images_fd, CKPT_MANIFEST, &buf, &len, &e) == 0)
+  if (fs_read_file_at(images_fd, CKPT_MANIFEST, &buf, &len, &e) == 0)
     return json_loadb(buf, len, 0, &je);
-  if (read_file_at(images_fd, "descriptors.json", &buf, &len, &e) < 0) {
+  if (fs_read_file_at(images_fd, "descriptors.json", &buf, &len, &e) < 0) {
     silo_log_debug("restore: neither %s nor descriptors.json in the images", CKPT_MANIFEST);
     return NULL;
   }
@@ -162,7 +162,7 @@ make_mountpoints(struct container_plan *c, struct silo_error *err)
                (p->dest[n] == '/' || (n == 1 && d[0] == '/'));
     }
     if (nested) continue;
-    int fd = mkpath_in_root(rootfd, p->dest, p->is_dir, err);
+    int fd = fs_mkpath_in_root(rootfd, p->dest, p->is_dir, err);
     if (fd < 0) return silo_err_wrap(err, "mount point `%s`", p->dest);
     close(fd);
   }
@@ -213,7 +213,7 @@ make_state(struct container_plan *c, struct silo_error *err)
   if (c->rootdirfd < 0) return -1;
   c->statefd = state_dir_create(c->rootdirfd, c->id, err);
   if (c->statefd < 0) return -1;
-  if (write_file_atomic(c->statefd, "config.json", c->config_buf, c->config_len, err) < 0)
+  if (fs_write_file_atomic(c->statefd, "config.json", c->config_buf, c->config_len, err) < 0)
     return -1;
   return container_make_cgroup(c, err);
 }
@@ -312,7 +312,7 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
   if (pid > 0) c->pid = pid; /* even on failure: container_abort reaps it */
   if (rr < 0) goto out;
   c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (c->pidfd < 0 || proc_stat(pid, NULL, &c->start_time) < 0) {
+  if (c->pidfd < 0 || fs_proc_stat(pid, NULL, &c->start_time) < 0) {
     silo_err(err, ESRCH, "the restored process %d is gone", (int)pid);
     goto out;
   }
@@ -322,7 +322,7 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
     close(c->pty_master);
     c->pty_master = -1;
   }
-  if (write_pid_file(c, err) < 0 || container_write_state(c, err) < 0) goto out;
+  if (container_write_pid_file(c, err) < 0 || container_write_state(c, err) < 0) goto out;
   silo_log_debug("container `%s`: restored, init %d", c->id, (int)pid);
   ret = 0;
 out:
@@ -367,8 +367,8 @@ import_archive(const char *file, const char *dir, const char *bundle, struct sil
     _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     _cleanup_close_ int bfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0 || bfd < 0) return silo_err(err, errno, "open `%s`", dfd < 0 ? dir : bundle);
-    if (read_file_at(dfd, "config.json", &buf, &len, err) < 0 ||
-        write_file_atomic(bfd, "config.json", buf, len, err) < 0)
+    if (fs_read_file_at(dfd, "config.json", &buf, &len, err) < 0 ||
+        fs_write_file_atomic(bfd, "config.json", buf, len, err) < 0)
       return silo_err_wrap(err, "bundle `%s`", bundle);
   }
   _cleanup_free_ char *src = xasprintf("%s/rootfs", dir);
@@ -377,7 +377,7 @@ import_archive(const char *file, const char *dir, const char *bundle, struct sil
   struct silo_error cerr = {0};
   free(buf);
   buf = NULL;
-  if (read_file(cfg_path, &buf, &len, &cerr) < 0) return 0; /* container_prepare reports it */
+  if (fs_read_file(cfg_path, &buf, &len, &cerr) < 0) return 0; /* container_prepare reports it */
   struct oci_config *cfg = oci_config_parse(buf, len, &cerr);
   if (!cfg) return 0;
   _cleanup_free_ char *dst = cfg->root_path[0] == '/' ? xstrdup(cfg->root_path)
@@ -410,7 +410,7 @@ silo_restore(struct silo_context *ctx, const struct silo_restore_opts *o, int *e
              struct silo_error *err)
 {
   *exit_code = 1;
-  if (validate_id(o->id, err) < 0) return silo_err_wrap(err, "restore `%s`", o->id);
+  if (state_validate_id(o->id, err) < 0) return silo_err_wrap(err, "restore `%s`", o->id);
   struct silo_create_opts copts = {
       .id = o->id,
       .bundle = o->bundle,
@@ -482,7 +482,7 @@ silo_restore(struct silo_context *ctx, const struct silo_restore_opts *o, int *e
 out:
   if (tmp) {
     _cleanup_close_ int bfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (bfd >= 0) rm_rf_at(bfd, strrchr(tmp, '/') + 1);
+    if (bfd >= 0) fs_rm_rf_at(bfd, strrchr(tmp, '/') + 1);
   }
   return ret < 0 ? silo_err_wrap(err, "restore `%s`", o->id) : 0;
 }

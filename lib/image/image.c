@@ -176,14 +176,16 @@ static int
 read_json(struct source *s, const char *name, char **buf, size_t *len, struct silo_error *err)
 {
   if (s->dirfd >= 0) {
-    _cleanup_close_ int fd = open_in_root(s->dirfd, name, O_RDONLY, 0, err);
+    _cleanup_close_ int fd = fs_open_in_root(s->dirfd, name, O_RDONLY, 0, err);
     if (fd < 0) return -1;
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > JSON_MAX)
       return silo_err(err, EINVAL, "`%s`: not a regular file of at most %d MiB", name,
                       JSON_MAX >> 20);
     char p[PROC_FD_PATH_MAX];
-    return read_file(proc_fd_path(p, fd), buf, len, err) < 0 ? silo_err_wrap(err, "`%s`", name) : 0;
+    return fs_read_file(fs_proc_fd_path(p, fd), buf, len, err) < 0
+               ? silo_err_wrap(err, "`%s`", name)
+               : 0;
   }
   const struct member *m = find_member(s, name);
   if (!m) return silo_err(err, ENOENT, "`%s`: not in the archive", name);
@@ -433,7 +435,7 @@ unpack_one(const struct source *s, int cachefd, struct want *w, struct layer_sou
 {
   char tmp[128];
   snprintf(tmp, sizeof tmp, "tmp-%d-%s", (int)getpid(), w->hex);
-  rm_rf_at(cachefd, tmp);
+  fs_rm_rf_at(cachefd, tmp);
   if (mkdirat(cachefd, tmp, 0755) < 0) return silo_err(err, errno, "create `%s`", tmp);
   int64_t t0 = time_mono_ms();
   char label[80];
@@ -448,7 +450,7 @@ unpack_one(const struct source *s, int cachefd, struct want *w, struct layer_sou
     /* Another sandbox unpacked the same layer meanwhile: keep theirs. */
     if (errno != EEXIST && errno != ENOTEMPTY) r = silo_err(err, errno, "rename `%s`", tmp);
   }
-  rm_rf_at(cachefd, tmp);
+  fs_rm_rf_at(cachefd, tmp);
   if (r < 0) return -1;
   w->done = true;
   silo_log_debug("layer %s: unpacked in %lld ms", label, (long long)(time_mono_ms() - t0));
@@ -496,7 +498,7 @@ unpack_missing(struct source *s, int cachefd, struct want *w, size_t nw, struct 
       continue;
     }
     if (s->dirfd >= 0) {
-      _cleanup_close_ int fd = open_in_root(s->dirfd, w[i].name, O_RDONLY, 0, err);
+      _cleanup_close_ int fd = fs_open_in_root(s->dirfd, w[i].name, O_RDONLY, 0, err);
       if (fd < 0) return silo_err_wrap(err, "layer %zu", i);
       struct fd_source fs = {.fd = fd};
       struct layer_source src = {.ctx = &fs, .fill = fd_fill};

@@ -27,7 +27,6 @@
 
 #include "lib/base/error.h"
 
-
 /* ---- lib/image/meta.c: pure functions (unit tested) ---- */
 
 /* "sha256:<64 lowercase hex>" -> the hex part; false for anything else (other

@@ -114,7 +114,7 @@ static int
 layer_dir(int dirfd, const char *path, struct silo_error *err)
 {
   if (!*path) return openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  _cleanup_close_ int p = mkdir_in_root(dirfd, path, 0755, err);
+  _cleanup_close_ int p = fs_mkdir_in_root(dirfd, path, 0755, err);
   if (p < 0) return -1;
   int fd = openat(p, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return silo_err(err, errno, "open `%s`", path);
@@ -131,7 +131,7 @@ make_whiteout(struct unpack *u, const char *target, struct timespec mtime, struc
   _cleanup_close_ int dfd = layer_dir(u->dirfd, slash ? dir : "", err);
   if (dfd < 0) return -1;
   /* The same layer may have added the name before: the whiteout replaces it. */
-  if (rm_rf_at(dfd, base) < 0) return silo_err(err, errno, "whiteout `%s`", target);
+  if (fs_rm_rf_at(dfd, base) < 0) return silo_err(err, errno, "whiteout `%s`", target);
   /* A 0/0 character device is overlayfs's whiteout (needs CAP_MKNOD: we are root). */
   if (mknodat(dfd, base, S_IFCHR | 0, makedev(0, 0)) < 0)
     return silo_err(err, errno, "whiteout `%s`", target);

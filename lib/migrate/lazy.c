@@ -74,7 +74,7 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
                           ckpt_describe_stdio(s->st.pid, NULL), "config", json_null());
   _cleanup_free_ char *txt = json_dumps(man, JSON_INDENT(2));
   json_decref(man);
-  if (dfd < 0 || write_file_atomic(dfd, CKPT_MANIFEST, txt, strlen(txt), err) < 0) {
+  if (dfd < 0 || fs_write_file_atomic(dfd, CKPT_MANIFEST, txt, strlen(txt), err) < 0) {
     close(sp[0]), close(sp[1]);
     return dfd < 0 ? silo_err(err, e.errnum, "%s", e.msg) : -1;
   }

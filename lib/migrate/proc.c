@@ -261,7 +261,7 @@ mig_lazy_pipe_check(struct silo_error *err)
 {
   _cleanup_free_ char *buf = NULL;
   size_t len;
-  if (read_file("/proc/sys/fs/pipe-max-size", &buf, &len, err) < 0) return -1;
+  if (fs_read_file("/proc/sys/fs/pipe-max-size", &buf, &len, err) < 0) return -1;
   long v = strtol(buf, NULL, 10);
   if (v >= 4 << 20 || have_cap_sys_resource()) return 0;
   return silo_err(err, EPERM,
@@ -366,7 +366,7 @@ stdio_of(const char *images)
   _cleanup_free_ char *path = xasprintf("%s/%s", images, CKPT_MANIFEST), *buf = NULL;
   size_t len;
   struct silo_error e = {0};
-  if (read_file(path, &buf, &len, &e) < 0) return NULL;
+  if (fs_read_file(path, &buf, &len, &e) < 0) return NULL;
   json_error_t je;
   json_t *m = json_loadb(buf, len, 0, &je);
   json_t *s = m ? json_incref(json_object_get(m, "stdio")) : NULL;

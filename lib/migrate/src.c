@@ -78,7 +78,7 @@ int
 src_load_container(struct src *s, struct silo_error *err)
 {
   _cleanup_close_ int rootfd = state_root_open(s->ctx, err);
-  if (rootfd < 0 || validate_id(s->o->id, err) < 0) return -1;
+  if (rootfd < 0 || state_validate_id(s->o->id, err) < 0) return -1;
   _cleanup_close_ int dirfd = state_dir_lock(rootfd, s->o->id, err);
   if (dirfd < 0 || state_read(dirfd, &s->st, err) < 0) return -1;
   enum oci_status status = state_status(dirfd, &s->st);
@@ -93,7 +93,7 @@ src_load_container(struct src *s, struct silo_error *err)
     return silo_err(err, ENOTSUP,
                     "containers with silo's own networking (--network) cannot "
                     "migrate: give them a network namespace by path");
-  if (read_file_at(dirfd, "config.json", &s->config, &s->config_len, err) < 0) return -1;
+  if (fs_read_file_at(dirfd, "config.json", &s->config, &s->config_len, err) < 0) return -1;
   struct oci_config *cfg = oci_config_parse(s->config, s->config_len, err);
   if (!cfg) return silo_err_wrap(err, "config.json of the container");
   bool tty = cfg->process && cfg->process->terminal;
@@ -204,7 +204,7 @@ src_remove_work(const char *work)
   _cleanup_free_ char *parent = xstrdup(work);
   *strrchr(parent, '/') = '\0';
   _cleanup_close_ int pfd = open(*parent ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (pfd >= 0) rm_rf_at(pfd, strrchr(work, '/') + 1);
+  if (pfd >= 0) fs_rm_rf_at(pfd, strrchr(work, '/') + 1);
 }
 
 static int

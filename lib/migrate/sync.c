@@ -112,7 +112,7 @@ remove_extras(int dfd, const char *prefix, json_t *m)
     struct stat st;
     if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
     if (!e) {
-      rm_rf_at(dirfd(d), de->d_name);
+      fs_rm_rf_at(dirfd(d), de->d_name);
     } else if (S_ISDIR(st.st_mode) && strcmp(str(e, "t"), "d") == 0) {
       int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (sub >= 0) remove_extras(sub, p, m);
@@ -131,7 +131,7 @@ fix_meta(int pfd, const char *leaf, const json_t *e, bool link, const char *p,
     /* O_PATH parents: chmod through a real fd of the entry */
     int fd = openat(pfd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     char buf[PROC_FD_PATH_MAX];
-    int r = fd >= 0 ? chmod(proc_fd_path(buf, fd), (mode_t)(num(e, "m") & 07777)) : -1;
+    int r = fd >= 0 ? chmod(fs_proc_fd_path(buf, fd), (mode_t)(num(e, "m") & 07777)) : -1;
     if (fd >= 0) close(fd);
     if (r < 0) return silo_err(err, errno, "chmod `%s`", p);
   }
@@ -156,7 +156,7 @@ apply_entry(int rootfd, const char *p, const json_t *e, const json_t *old, bool 
                     : t == 'b' ? S_IFBLK
                                : S_IFIFO;
   if (have && (st.st_mode & S_IFMT) != want_fmt) {
-    rm_rf_at(pfd, leaf);
+    fs_rm_rf_at(pfd, leaf);
     have = false;
   }
   switch (t) {
@@ -249,7 +249,7 @@ recv_wanted(struct mig_conn *c, int rootfd, json_t *m, json_t *wantset, uint64_t
       const char *leaf;
       struct silo_error e = {0};
       _cleanup_close_ int pfd = mig_open_parent(rootfd, p, &leaf, &e);
-      if (pfd >= 0) rm_rf_at(pfd, leaf);
+      if (pfd >= 0) fs_rm_rf_at(pfd, leaf);
       json_object_del(m, p);
       continue;
     }
@@ -281,7 +281,7 @@ link_hardlinks(int rootfd, json_t *m, struct silo_error *err)
         fstatat(ffd, first_leaf, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
         a.st_dev == b.st_dev)
       continue;
-    rm_rf_at(pfd, leaf);
+    fs_rm_rf_at(pfd, leaf);
     if (linkat(ffd, first_leaf, pfd, leaf, 0) < 0)
       return silo_err(err, errno, "hard link `%s` to `%s`", p, str(e, "H"));
   }
@@ -292,7 +292,7 @@ int
 mig_sync_rootfs_recv(struct mig_conn *c, const struct mig_frame *first, const char *root,
                      struct mig_manifest *known, uint64_t *bytes, struct silo_error *err)
 {
-  if (mkdir_p(root, 0755, 0755, err) < 0) return -1;
+  if (fs_mkdir_p(root, 0755, 0755, err) < 0) return -1;
   _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (rootfd < 0) return silo_err(err, errno, "rootfs `%s`", root);
   json_t *m = json_object(), *wants = json_array(), *wantset = json_object();
@@ -309,7 +309,7 @@ mig_sync_rootfs_recv(struct mig_conn *c, const struct mig_frame *first, const ch
       if (json_object_get(m, p)) continue;
       const char *leaf;
       int pfd = mig_open_parent(rootfd, p, &leaf, err);
-      if (pfd >= 0) rm_rf_at(pfd, leaf), close(pfd);
+      if (pfd >= 0) fs_rm_rf_at(pfd, leaf), close(pfd);
     }
   } else {
     remove_extras(fcntl(rootfd, F_DUPFD_CLOEXEC, 3), "", m);

@@ -371,7 +371,7 @@ add_file(struct container_plan *c, const char *statedir, size_t slot, const char
     silo_log_warn("container `%s`: no %s: the rootfs has none and cannot get one", c->id, dest);
     return 0;
   }
-  if (write_file_atomic(c->statefd, name, content, strlen(content), err) < 0 ||
+  if (fs_write_file_atomic(c->statefd, name, content, strlen(content), err) < 0 ||
       fchmodat(c->statefd, name, 0644, 0) < 0)
     return silo_err_wrap(err, "generate %s", dest);
   n->file_src[slot] = xasprintf("%s/%s", statedir, name);
@@ -389,7 +389,7 @@ add_file(struct container_plan *c, const char *statedir, size_t slot, const char
   m->n_options = ARRAY_SIZE(opts) - 1;
   c->mounts = xrealloc(c->mounts, (c->n_mounts + 2) * sizeof *c->mounts);
   memset(&c->mounts[c->n_mounts], 0, 2 * sizeof *c->mounts);
-  if (mount_plan_parse(m, c->n_mounts, c->bundle, &c->mounts[c->n_mounts], err) < 0) return -1;
+  if (mountopts_parse(m, c->n_mounts, c->bundle, &c->mounts[c->n_mounts], err) < 0) return -1;
   c->n_mounts++;
   return 0;
 }
@@ -399,7 +399,7 @@ add_files(struct container_plan *c, struct silo_error *err)
 {
   struct network_plan *n = c->net;
   char statedir[PATH_MAX], fdp[PROC_FD_PATH_MAX];
-  ssize_t len = readlink(proc_fd_path(fdp, c->statefd), statedir, sizeof statedir - 1);
+  ssize_t len = readlink(fs_proc_fd_path(fdp, c->statefd), statedir, sizeof statedir - 1);
   if (len < 0) return silo_err(err, errno, "state directory path");
   statedir[len] = '\0';
   if (!config_mounts(c->cfg, "/etc/hosts")) {
@@ -412,8 +412,8 @@ add_files(struct container_plan *c, struct silo_error *err)
   if (!config_mounts(c->cfg, "/etc/resolv.conf")) {
     _cleanup_free_ char *host = NULL, *fallback = NULL;
     struct silo_error e = {0};
-    read_file("/etc/resolv.conf", &host, NULL, &e);
-    read_file("/run/systemd/resolve/resolv.conf", &fallback, NULL, &e);
+    fs_read_file("/etc/resolv.conf", &host, NULL, &e);
+    fs_read_file("/run/systemd/resolve/resolv.conf", &fallback, NULL, &e);
     _cleanup_free_ char *text = nn_resolv_content(host, fallback);
     if (add_file(c, statedir, 1, "resolv.conf", "/etc/resolv.conf", text, err) < 0) return -1;
   }
@@ -468,7 +468,7 @@ mount_ns_files(struct container_plan *c, struct silo_error *err)
   if (rootfd < 0) ret = silo_err(err, errno, "open rootfs `%s`", c->rootfs);
   for (size_t i = 0; i < 2 && ret == 0; i++) {
     if (*trees[i] < 0) continue;
-    _cleanup_close_ int dest = mkpath_in_root(rootfd, n->ns_file_dest[i], false, err);
+    _cleanup_close_ int dest = fs_mkpath_in_root(rootfd, n->ns_file_dest[i], false, err);
     if (dest < 0)
       ret = silo_err_wrap(err, "mount point %s", n->ns_file_dest[i]);
     else if (move_mount(*trees[i], "", dest, "",
@@ -496,7 +496,7 @@ pin_netns(struct container_plan *c, struct silo_error *err)
       openat(c->statefd, "netns", O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400);
   if (fd < 0) return silo_err(err, errno, "create <state>/netns");
   char src[PROC_FD_PATH_MAX], dst[PROC_FD_PATH_MAX];
-  if (mount(proc_fd_path(src, n->netns_fd), proc_fd_path(dst, fd), NULL, MS_BIND, NULL) < 0)
+  if (mount(fs_proc_fd_path(src, n->netns_fd), fs_proc_fd_path(dst, fd), NULL, MS_BIND, NULL) < 0)
     return silo_err(err, errno, "bind the network namespace on <state>/netns");
   return 0;
 }
@@ -705,7 +705,7 @@ network_teardown(int statefd, const char *id)
   if (nsfd >= 0) close(steal_fd(&nsfd));
   if (r.pinned) {
     char dir[PROC_FD_PATH_MAX];
-    _cleanup_free_ char *pin = xasprintf("%s/netns", proc_fd_path(dir, statefd));
+    _cleanup_free_ char *pin = xasprintf("%s/netns", fs_proc_fd_path(dir, statefd));
     if (umount2(pin, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
       silo_log_warn("container `%s`: network: unmount <state>/netns: %s", id, strerror(errno));
     unlinkat(statefd, "netns", 0);

@@ -30,7 +30,7 @@ plan_free(struct container_plan *c)
   close_fd(&c->sync_child);
   close_fd(&c->pidfd);
   close_fd(&c->pty_master);
-  for (size_t i = 0; i < c->n_mounts; i++) mount_plan_free(&c->mounts[i]);
+  for (size_t i = 0; i < c->n_mounts; i++) plan_mount_free(&c->mounts[i]);
   free(c->mounts);
   free(c->rlimits);
   free(c->exec_path);
@@ -49,7 +49,7 @@ plan_free(struct container_plan *c)
 
 /* A decoded mount is part of the plan and goes with it. */
 void
-mount_plan_free(struct mount_plan *p)
+plan_mount_free(struct mount_plan *p)
 {
   if (p->idmap_fd > 0) close(p->idmap_fd);
   p->idmap_fd = -1;

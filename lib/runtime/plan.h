@@ -163,7 +163,7 @@ struct container_plan {
 /* ---- plan.c ---- */
 void plan_init(struct container_plan *c);
 void plan_free(struct container_plan *c);
-void mount_plan_free(struct mount_plan *p);
+void plan_mount_free(struct mount_plan *p);
 
 /* ---- state.c: the state directory <root>/<id>/ ---- */
 struct silo_state {
@@ -174,7 +174,7 @@ struct silo_state {
   bool new_pidns;                /* killing init kills everything */
   bool detached;                 /* created with create/run -d (no parent waits) */
 };
-int validate_id(const char *id, struct silo_error *err);
+int state_validate_id(const char *id, struct silo_error *err);
 int state_root_open(struct silo_context *ctx, struct silo_error *err);
 /* mkdir <root>/<id> (an existing id is an error) and lock it; returns its fd. */
 int state_dir_create(int rootfd, const char *id, struct silo_error *err);
@@ -221,6 +221,5 @@ int sync_expect(int sock, int type, struct sync_msg *m, int *fd, struct silo_err
  * namespace and makes a late cgroup namespace.  Called before anything that needs
  * the id maps, the cgroup placement or the container's host pid. */
 int sync_await_go(struct container_plan *c, struct silo_error *err);
-
 
 #endif

@@ -23,7 +23,7 @@
 #include "oci/oci.h"
 
 int
-validate_id(const char *id, struct silo_error *err)
+state_validate_id(const char *id, struct silo_error *err)
 {
   size_t n = id ? strlen(id) : 0;
   if (n == 0) return silo_err(err, EINVAL, "container id is empty");
@@ -50,7 +50,7 @@ state_root_open(struct silo_context *ctx, struct silo_error *err)
     return fd;
   }
   /* mkdir -p: the root's parents may not exist yet ($XDG_RUNTIME_DIR/silo...). */
-  if (mkdir_p(root, 0711, 0700, err) < 0) return silo_err_wrap(err, "create state root");
+  if (fs_mkdir_p(root, 0711, 0700, err) < 0) return silo_err_wrap(err, "create state root");
   fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return silo_err(err, errno, "open state root `%s`", root);
   return fd;
@@ -83,7 +83,7 @@ state_dir_create(int rootfd, const char *id, struct silo_error *err)
 int
 state_dir_lock(int rootfd, const char *id, struct silo_error *err)
 {
-  if (validate_id(id, err) < 0) return -1;
+  if (state_validate_id(id, err) < 0) return -1;
   _cleanup_close_ int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT) return silo_err(err, ENOENT, "container `%s` does not exist", id);
@@ -109,7 +109,7 @@ state_write(int dirfd, const struct silo_state *s, struct silo_error *err)
   _cleanup_free_ char *txt = json_dumps(j, JSON_COMPACT);
   json_decref(j);
   if (!txt) return silo_err(err, ENOMEM, "serialise state");
-  return write_file_atomic(dirfd, "state.json", txt, strlen(txt), err);
+  return fs_write_file_atomic(dirfd, "state.json", txt, strlen(txt), err);
 }
 
 static char *
@@ -124,7 +124,7 @@ state_read(int dirfd, struct silo_state *s, struct silo_error *err)
   memset(s, 0, sizeof *s);
   _cleanup_free_ char *buf = NULL;
   size_t len;
-  if (read_file_at(dirfd, "state.json", &buf, &len, err) < 0) return -1;
+  if (fs_read_file_at(dirfd, "state.json", &buf, &len, err) < 0) return -1;
   json_error_t je;
   json_t *j = json_loadb(buf, len, 0, &je);
   if (!j) return silo_err(err, EINVAL, "state.json: %s", je.text);
@@ -169,7 +169,7 @@ state_status(int dirfd, const struct silo_state *s)
   char st;
   unsigned long long start;
   if (s->pid <= 0) return OCI_STATUS_STOPPED;
-  if (proc_stat(s->pid, &st, &start) < 0) return OCI_STATUS_STOPPED;
+  if (fs_proc_stat(s->pid, &st, &start) < 0) return OCI_STATUS_STOPPED;
   if (start != s->start_time || st == 'Z' || st == 'X') return OCI_STATUS_STOPPED;
   if (faccessat(dirfd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0) return OCI_STATUS_CREATED;
   if (s->cgroup_path && s->cgroup_manager != CGROUP_MANAGER_DISABLED) {
@@ -188,7 +188,7 @@ state_status(int dirfd, const struct silo_state *s)
 int
 state_dir_remove(int rootfd, const char *id)
 {
-  return rm_rf_at(rootfd, id);
+  return fs_rm_rf_at(rootfd, id);
 }
 
 struct oci_config *
@@ -196,7 +196,7 @@ state_load_config(int dirfd, struct silo_error *err)
 {
   _cleanup_free_ char *buf = NULL;
   size_t len;
-  if (read_file_at(dirfd, "config.json", &buf, &len, err) < 0) return NULL;
+  if (fs_read_file_at(dirfd, "config.json", &buf, &len, err) < 0) return NULL;
   return oci_config_parse(buf, len, err);
 }
 

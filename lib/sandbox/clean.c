@@ -88,7 +88,7 @@ remove_partial_layers(const char *layers, pid_t only_pid)
     int pid;
     if (sscanf(de->d_name, "tmp-%d-", &pid) != 1) continue;
     if (only_pid ? pid != only_pid : kill(pid, 0) == 0 || errno != ESRCH) continue;
-    rm_rf_at(fd, de->d_name);
+    fs_rm_rf_at(fd, de->d_name);
   }
   if (d) closedir(d);
 }
@@ -209,13 +209,13 @@ owner_alive(int runfd, const char *id)
   _cleanup_free_ char *owner = xasprintf("%s/owner", id);
   int pid = 0;
   unsigned long long start = 0, now_start;
-  if (runfd < 0 || read_file_at(runfd, owner, &buf, NULL, &e) < 0 ||
+  if (runfd < 0 || fs_read_file_at(runfd, owner, &buf, NULL, &e) < 0 ||
       sscanf(buf, "%d %llu", &pid, &start) != 2) {
     /* No owner file yet (being created), or no bundle: the pid in the name. */
     if (sscanf(id, SANDBOX_ID_PREFIX "%d-", &pid) != 1) return true;
     return kill(pid, 0) == 0 || errno != ESRCH;
   }
-  return proc_stat(pid, NULL, &now_start) == 0 && now_start == start;
+  return fs_proc_stat(pid, NULL, &now_start) == 0 && now_start == start;
 }
 
 void

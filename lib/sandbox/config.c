@@ -57,12 +57,12 @@ static char *
 read_in_root(int rootfd, const char *path)
 {
   struct silo_error e = {0};
-  _cleanup_close_ int fd = open_in_root(rootfd, path, O_RDONLY, 0, &e);
+  _cleanup_close_ int fd = fs_open_in_root(rootfd, path, O_RDONLY, 0, &e);
   if (fd < 0) return NULL;
   char p[PROC_FD_PATH_MAX];
   char *buf = NULL;
   size_t len;
-  if (read_file(proc_fd_path(p, fd), &buf, &len, &e) < 0) return NULL;
+  if (fs_read_file(fs_proc_fd_path(p, fd), &buf, &len, &e) < 0) return NULL;
   return buf;
 }
 
@@ -176,7 +176,7 @@ check_command(struct sandbox *sb, int rootfd, struct silo_error *err)
     _cleanup_free_ char *abs = arg0[0] == '/' ? xstrdup(arg0) : xasprintf("%s/%s", sb->cwd, arg0);
     struct silo_error e = {0};
     struct stat st;
-    _cleanup_close_ int fd = open_in_root(rootfd, abs, O_PATH, 0, &e);
+    _cleanup_close_ int fd = fs_open_in_root(rootfd, abs, O_PATH, 0, &e);
     if (fd >= 0 && fstat(fd, &st) == 0) {
       if (S_ISREG(st.st_mode) && (st.st_mode & 0111)) return 0;
       why = EACCES;
@@ -189,7 +189,7 @@ check_command(struct sandbox *sb, int rootfd, struct silo_error *err)
       _cleanup_free_ char *cand = xasprintf("%s/%s", d[0] == '/' ? d : sb->cwd, arg0);
       struct silo_error e = {0};
       struct stat st;
-      _cleanup_close_ int fd = open_in_root(rootfd, cand, O_PATH, 0, &e);
+      _cleanup_close_ int fd = fs_open_in_root(rootfd, cand, O_PATH, 0, &e);
       if (fd < 0 || fstat(fd, &st) < 0) continue;
       if (S_ISREG(st.st_mode) && (st.st_mode & 0111)) return 0;
       if (S_ISREG(st.st_mode)) why = EACCES;
@@ -228,7 +228,7 @@ sandbox_process(struct sandbox *sb, int *exit_code, struct silo_error *err)
   struct pw pw;
   if (resolve_user(sb, rootfd, o->user ? o->user : ic ? ic->user : NULL, &pw, err) < 0) return -1;
   /* Docker creates a missing WORKDIR: in the upper layer, owned by root. */
-  _cleanup_close_ int wfd = mkdir_in_root(rootfd, sb->cwd, 0755, err);
+  _cleanup_close_ int wfd = fs_mkdir_in_root(rootfd, sb->cwd, 0755, err);
   if (wfd < 0) return silo_err_wrap(err, "working directory `%s`", sb->cwd);
 
   for (size_t i = 0; ic && i < ic->n_env; i++) env_set(&sb->env, &sb->n_env, xstrdup(ic->env[i]));

@@ -107,8 +107,8 @@ plan_ids(struct sandbox *sb)
   struct silo_error e = {0};
   uint32_t us = 0, uc = 0, gs = 0, gc = 0;
   const char *why = NULL;
-  if (read_file("/etc/subuid", &subuid, NULL, &e) < 0 ||
-      read_file("/etc/subgid", &subgid, NULL, &e) < 0)
+  if (fs_read_file("/etc/subuid", &subuid, NULL, &e) < 0 ||
+      fs_read_file("/etc/subgid", &subgid, NULL, &e) < 0)
     why = "no /etc/subuid or /etc/subgid";
   else if (!sandbox_subid_range(subuid, name, getuid(), &us, &uc) ||
            !sandbox_subid_range(subgid, name, getuid(), &gs, &gc))
@@ -190,7 +190,7 @@ sandbox_cgroup_delegated(const char *mnt, const char *self, const char *const *c
                     "e.g. under `systemd-run --user --scope -p Delegate=yes`)",
                     dir, (unsigned)getuid());
   _cleanup_free_ char *sub = xasprintf("%s/cgroup.subtree_control", dir), *have = NULL;
-  if (read_file(sub, &have, NULL, err) < 0) return -1;
+  if (fs_read_file(sub, &have, NULL, err) < 0) return -1;
   for (size_t i = 0; i < n; i++) {
     size_t len = strlen(controllers[i]);
     bool on = false;
@@ -226,7 +226,7 @@ check_limits(struct sandbox *sb, struct silo_error *err)
                  "delegated to users");
   } else {
     _cleanup_free_ char *self = NULL;
-    r = read_file("/proc/self/cgroup", &self, NULL, err);
+    r = fs_read_file("/proc/self/cgroup", &self, NULL, err);
     if (r == 0) r = sandbox_cgroup_delegated(CGROUP2_MNT, self, ctl, n, &sb->cgroup_parent, err);
   }
   if (r < 0)

@@ -92,7 +92,7 @@ check_caps(struct sandbox *sb, struct silo_error *err)
     /* Every capability this kernel knows. */
     _cleanup_free_ char *last = NULL;
     struct silo_error e = {0};
-    int n = read_file("/proc/sys/kernel/cap_last_cap", &last, NULL, &e) == 0 ? atoi(last) : 40;
+    int n = fs_read_file("/proc/sys/kernel/cap_last_cap", &last, NULL, &e) == 0 ? atoi(last) : 40;
     for (int k = 0; k <= n && k < 64; k++) {
       const char *name = capng_capability_to_name((unsigned)k);
       _cleanup_free_ char *full = name ? sandbox_cap_name(name, &e) : NULL;
@@ -206,10 +206,10 @@ make_bundle_dir(struct sandbox *sb, struct silo_error *err)
   _cleanup_close_ int runfd = open(sb->run, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   unsigned long long start = 0;
   char owner[64];
-  if (runfd < 0 || proc_stat(getpid(), NULL, &start) < 0)
+  if (runfd < 0 || fs_proc_stat(getpid(), NULL, &start) < 0)
     return silo_err(err, errno ? errno : EIO, "sandbox `%s`", sb->id);
   int n = snprintf(owner, sizeof owner, "%d %llu\n", (int)getpid(), start);
-  if (write_file_atomic(runfd, "owner", owner, (size_t)n, err) < 0) return -1;
+  if (fs_write_file_atomic(runfd, "owner", owner, (size_t)n, err) < 0) return -1;
   silo_log_debug("sandbox `%s`: bundle %s", sb->id, sb->run);
   return 0;
 }
@@ -247,7 +247,7 @@ run(struct sandbox *sb, int *exit_code, struct silo_error *err)
   _cleanup_free_ char *json = sandbox_config_json(sb, err);
   if (!json) return -1;
   _cleanup_close_ int runfd = open(sb->run, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (runfd < 0 || write_file_atomic(runfd, "config.json", json, strlen(json), err) < 0)
+  if (runfd < 0 || fs_write_file_atomic(runfd, "config.json", json, strlen(json), err) < 0)
     return runfd < 0 ? silo_err(err, errno, "open `%s`", sb->run) : -1;
   silo_log_debug("sandbox `%s`: %s, %zu layer(s), user namespace: %s", sb->id,
                  sb->o->image ? sb->o->image : sb->rootfs, sb->n_lowers,
@@ -317,8 +317,8 @@ silo_sandbox(struct silo_context *ctx, const struct silo_sandbox_opts *o, int *e
   probe.pidns = true; /* the sandbox's: its own pid namespace, maybe no user namespace */
   struct capsets ptrace = {.bounding = 1ULL << CAP_SYS_PTRACE};
   for (size_t i = 0; i < sb.n_caps; i++)
-    if (strcmp(sb.caps[i], "CAP_SYS_PTRACE") == 0 && plan_needs_sealed_exe(&probe, &ptrace, true) &&
-        reexec_sealed(err) < 0)
+    if (strcmp(sb.caps[i], "CAP_SYS_PTRACE") == 0 && cloned_needed(&probe, &ptrace, true) &&
+        cloned_reexec(err) < 0)
       goto out;
   if (sb.rootless && sandbox_rootless_enter(&sb, err) < 0) goto out;
   if (make_bundle_dir(&sb, err) == 0 && sandbox_watchdog_start(&sb, err) == 0 &&
@@ -378,7 +378,7 @@ prune(struct sandbox *sb, size_t *n_layers, struct silo_error *err)
     if (!d) continue;
     for (struct dirent *de; (de = readdir(d));) {
       if (de->d_name[0] == '.') continue;
-      if (rm_rf_at(lfd, de->d_name) < 0) {
+      if (fs_rm_rf_at(lfd, de->d_name) < 0) {
         r = silo_err(err, errno, "remove layer %s/%s", te->d_name, de->d_name);
         break;
       }

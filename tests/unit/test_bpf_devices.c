@@ -37,7 +37,7 @@ count(const struct oci_device_cgroup *r, size_t n)
   struct bpf_insn *p;
   size_t k;
   struct silo_error err = {0};
-  if (cg_bpf_devices_build(r, n, &p, &k, &err) < 0) fail_msg("build: %s", err.msg);
+  if (cgroup_bpf_devices_build(r, n, &p, &k, &err) < 0) fail_msg("build: %s", err.msg);
   free(p);
   return k;
 }
@@ -79,10 +79,10 @@ test_invalid_rules(void **state)
   struct silo_error err = {0};
   (void)state;
   struct oci_device_cgroup type[] = {RULE(true, 'x', 1, 3, "rwm")};
-  assert_int_equal(cg_bpf_devices_build(type, 1, &p, &k, &err), -1);
+  assert_int_equal(cgroup_bpf_devices_build(type, 1, &p, &k, &err), -1);
   assert_non_null(strstr(err.msg, "type"));
   struct oci_device_cgroup acc[] = {RULE(true, 'c', 1, 3, "rwx")};
-  assert_int_equal(cg_bpf_devices_build(acc, 1, &p, &k, &err), -1);
+  assert_int_equal(cgroup_bpf_devices_build(acc, 1, &p, &k, &err), -1);
   assert_non_null(strstr(err.msg, "access"));
   assert_null(p);
 }
@@ -149,7 +149,7 @@ test_verdicts(void **state)
       RULE(true, 'c', 1, 3, "rwm"),      RULE(true, 'c', 1, 11, "w"),
       RULE(false, 'c', 1, 3, "w"),       RULE(true, 'b', 8, ANY, "r"),
       RULE(true, 'c', 136, ANY, NULL)};
-  assert_int_equal(cg_bpf_devices_build(rules, ARRAY_SIZE(rules), &p, &n, &err), 0);
+  assert_int_equal(cgroup_bpf_devices_build(rules, ARRAY_SIZE(rules), &p, &n, &err), 0);
   assert_int_equal(run(p, n, C, R, 1, 3), 1);     /* allowed, deny w does not touch r */
   assert_int_equal(run(p, n, C, W, 1, 3), 0);     /* last match wins */
   assert_int_equal(run(p, n, C, R | W, 1, 3), 0); /* any denied bit denies */
@@ -167,11 +167,11 @@ test_verdicts(void **state)
   free(p);
 
   /* No rule at all denies everything; an allow-all last allows everything. */
-  assert_int_equal(cg_bpf_devices_build(NULL, 0, &p, &n, &err), 0);
+  assert_int_equal(cgroup_bpf_devices_build(NULL, 0, &p, &n, &err), 0);
   assert_int_equal(run(p, n, C, R, 1, 3), 0);
   free(p);
   struct oci_device_cgroup all[] = {RULE(false, 'c', 1, 3, "rwm"), RULE(true, 0, ANY, ANY, "")};
-  assert_int_equal(cg_bpf_devices_build(all, 2, &p, &n, &err), 0);
+  assert_int_equal(cgroup_bpf_devices_build(all, 2, &p, &n, &err), 0);
   assert_int_equal(run(p, n, C, R | W, 1, 3), 1);
   assert_int_equal(run(p, n, B, M, 7, 0), 1);
   free(p);
@@ -239,17 +239,17 @@ test_live_attach_replace(void **state)
   if (!live_dir[0]) skip();
   struct oci_device_cgroup rules[] = {RULE(false, 'a', ANY, ANY, "rwm"),
                                       RULE(true, 'c', 1, 3, "rwm")};
-  if (cg_v2_devices(live_dir, rules, 2, &err) < 0) {
+  if (cgroup_v2_devices(live_dir, rules, 2, &err) < 0) {
     if (err.errnum == EPERM || err.errnum == ENOSYS) skip(); /* no bpf(2) here */
     fail_msg("attach: %s", err.msg);
   }
-  assert_int_equal(cg_bpf_devices_count(live_dir, &err), 1);
+  assert_int_equal(cgroup_bpf_devices_count(live_dir, &err), 1);
   assert_int_equal(probe(), 1 | 2);
   /* again, now allowing /dev/zero: replaced, not stacked */
   struct oci_device_cgroup more[] = {RULE(false, 'a', ANY, ANY, "rwm"),
                                      RULE(true, 'c', 1, ANY, "rw")};
-  if (cg_v2_devices(live_dir, more, 2, &err) < 0) fail_msg("replace: %s", err.msg);
-  assert_int_equal(cg_bpf_devices_count(live_dir, &err), 1);
+  if (cgroup_v2_devices(live_dir, more, 2, &err) < 0) fail_msg("replace: %s", err.msg);
+  assert_int_equal(cgroup_bpf_devices_count(live_dir, &err), 1);
   assert_int_equal(probe(), 1);
 }
 

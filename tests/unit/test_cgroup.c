@@ -36,9 +36,9 @@ test_weights(void **state)
   static const uint64_t bw[][2] = {{0, 0}, {10, 1}, {500, 4950}, {1000, 10000}};
   (void)state;
   for (size_t i = 0; i < ARRAY_SIZE(sh); i++)
-    assert_int_equal(cg_shares_to_weight(sh[i][0]), sh[i][1]);
+    assert_int_equal(cgroup_shares_to_weight(sh[i][0]), sh[i][1]);
   for (size_t i = 0; i < ARRAY_SIZE(bw); i++)
-    assert_int_equal(cg_blkio_to_io_weight(bw[i][0]), bw[i][1]);
+    assert_int_equal(cgroup_blkio_to_io_weight(bw[i][0]), bw[i][1]);
 }
 
 static void
@@ -54,7 +54,7 @@ test_swap_v2(void **state)
   for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
     int64_t out = 0;
     const char *why = NULL;
-    assert_int_equal(cg_swap_v2(t[i][0], t[i][1], &out, &why), t[i][2]);
+    assert_int_equal(cgroup_swap_v2(t[i][0], t[i][1], &out, &why), t[i][2]);
     if (t[i][2] == 0) assert_int_equal(out, t[i][3]);
     if (t[i][2] < 0) assert_non_null(why);
   }
@@ -80,7 +80,7 @@ test_device_rule(void **state)
   char b[64];
   (void)state;
   for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
-    int r = cg_device_rule(&t[i].d, b, sizeof b);
+    int r = cgroup_device_rule(&t[i].d, b, sizeof b);
     if (!t[i].want) {
       assert_int_equal(r, -1);
       continue;
@@ -102,23 +102,23 @@ test_formats(void **state)
                         .n_throttle_read_bps = 2,
                         .throttle_write_iops = wiops,
                         .n_throttle_write_iops = 1};
-  char **v = cg_io_max_lines(&b);
+  char **v = cgroup_io_max_lines(&b);
   assert_string_equal(v[0], "8:0 rbps=1048576 wiops=100");
   assert_string_equal(v[1], "8:16 rbps=max");
   assert_null(v[2]);
   silo_strvfreep(&v);
   struct oci_blkio empty = {0};
-  v = cg_io_max_lines(&empty);
+  v = cgroup_io_max_lines(&empty);
   assert_null(v[0]);
   silo_strvfreep(&v);
   /* cpu.max keeps the current part that is not given */
-  cg_cpu_max(cm, sizeof cm, true, 50000, true, 100000, NULL);
+  cgroup_cpu_max(cm, sizeof cm, true, 50000, true, 100000, NULL);
   assert_string_equal(cm, "50000 100000");
-  cg_cpu_max(cm, sizeof cm, false, 0, true, 100000, "20000 50000");
+  cgroup_cpu_max(cm, sizeof cm, false, 0, true, 100000, "20000 50000");
   assert_string_equal(cm, "20000 100000");
-  cg_cpu_max(cm, sizeof cm, true, -1, false, 0, NULL);
+  cgroup_cpu_max(cm, sizeof cm, true, -1, false, 0, NULL);
   assert_string_equal(cm, "max 100000");
-  cg_cpu_max(cm, sizeof cm, true, 50000, false, 0, "max 250000");
+  cgroup_cpu_max(cm, sizeof cm, true, 50000, false, 0, "max 250000");
   assert_string_equal(cm, "50000 250000");
 }
 
@@ -153,7 +153,7 @@ test_path_resolve(void **state)
     struct silo_error err = {0};
     char *out = NULL;
     bool def = !t[i].def;
-    int r = cg_path_resolve(t[i].id, t[i].in, &out, &def, &err);
+    int r = cgroup_path_resolve(t[i].id, t[i].in, &out, &def, &err);
     if (!t[i].want) {
       assert_int_equal(r, -1);
       assert_null(out);
@@ -184,11 +184,11 @@ test_mount_options(void **state)
   unsigned m;
   (void)state;
   for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
-    cg_v1_mount_options(t[i].super, b, sizeof b, &m);
+    cgroup_v1_mount_options(t[i].super, b, sizeof b, &m);
     assert_string_equal(b, t[i].want);
     assert_int_equal(m, t[i].mask);
   }
-  assert_int_equal(cg_ctl_parse_list("cpuset cpu io memory hugetlb pids rdma misc\n"),
+  assert_int_equal(cgroup_ctl_parse_list("cpuset cpu io memory hugetlb pids rdma misc\n"),
                    CG_CPUSET | CG_CPU | CG_IO | CG_MEMORY | CG_HUGETLB | CG_PIDS | CG_RDMA |
                        CG_MISC);
 }
@@ -214,7 +214,7 @@ test_parse_mountinfo(void **state)
   struct silo_error err = {0};
   struct cg_host h = {.mode = CGROUP_MODE_HYBRID, .v2 = -1};
   (void)state;
-  assert_int_equal(cg_parse_mountinfo(mountinfo, &h, &err), 0);
+  assert_int_equal(cgroup_parse_mountinfo(mountinfo, &h, &err), 0);
   assert_int_equal(h.n, 6);
   assert_string_equal(h.pub[0].mountpoint, "/sys/fs/cgroup/cpu,cpuacct");
   assert_string_equal(h.pub[0].name, "cpu,cpuacct");
@@ -228,27 +228,27 @@ test_parse_mountinfo(void **state)
   assert_string_equal(h.pub[4].name, "unified");
   assert_string_equal(h.pub[5].mountpoint, "/sys/fs/cgroup/net cls");
   assert_int_equal(h.v1_ctl, CG_CPU | CG_CPUACCT | CG_CPUSET | CG_MEMORY | CG_NET_CLS);
-  cg_host_clear(&h);
+  cgroup_host_clear(&h);
 
   /* Legacy: a cgroup2 mount is not part of the layout. */
   h.mode = CGROUP_MODE_LEGACY;
-  assert_int_equal(cg_parse_mountinfo(mountinfo, &h, &err), 0);
+  assert_int_equal(cgroup_parse_mountinfo(mountinfo, &h, &err), 0);
   assert_int_equal(h.n, 5);
   assert_int_equal(h.v2, -1);
-  cg_host_clear(&h);
+  cgroup_host_clear(&h);
 
   /* Hybrid without its cgroup2 mount is an error. */
   h.mode = CGROUP_MODE_HYBRID;
   assert_int_equal(
-      cg_parse_mountinfo("1 0 0:1 / /sys/fs/cgroup/cpu rw - cgroup c rw,cpu\n", &h, &err), -1);
-  cg_host_clear(&h);
+      cgroup_parse_mountinfo("1 0 0:1 / /sys/fs/cgroup/cpu rw - cgroup c rw,cpu\n", &h, &err), -1);
+  cgroup_host_clear(&h);
 }
 
 static void
 expect_invalid(const struct oci_resources *r, const char *want)
 {
   struct silo_error err = {0};
-  assert_int_equal(cg_resources_validate(r, &err), -1);
+  assert_int_equal(cgroup_resources_validate(r, &err), -1);
   if (!strstr(err.msg, want)) fail_msg("\"%s\" lacks \"%s\"", err.msg, want);
 }
 
@@ -267,7 +267,7 @@ test_validate(void **state)
   mem = (struct oci_memory){.has_swappiness = true, .swappiness = 101};
   expect_invalid(&r, "linux.resources.memory.swappiness");
   mem = (struct oci_memory){.has_limit = true, .limit = 1 << 20, .has_swap = true, .swap = 2 << 20};
-  assert_int_equal(cg_resources_validate(&r, &err), 0);
+  assert_int_equal(cgroup_resources_validate(&r, &err), 0);
 
   struct oci_cpu cpu = {.has_shares = true, .shares = 1};
   r = (struct oci_resources){.cpu = &cpu};
@@ -281,7 +281,7 @@ test_validate(void **state)
   cpu = (struct oci_cpu){.has_idle = true, .idle = 2};
   expect_invalid(&r, "linux.resources.cpu.idle");
   cpu = (struct oci_cpu){.has_shares = true, .shares = 0}; /* Docker's "unset" */
-  assert_int_equal(cg_resources_validate(&r, &err), 0);
+  assert_int_equal(cgroup_resources_validate(&r, &err), 0);
 
   struct oci_blkio b = {.has_weight = true, .weight = 5};
   r = (struct oci_resources){.blkio = &b};
@@ -299,7 +299,7 @@ test_validate(void **state)
   r = (struct oci_resources){.hugepage_limits = &hp, .n_hugepage_limits = 1};
   expect_invalid(&r, "linux.resources.hugepageLimits[0].pageSize");
   hp.page_size = "2MB";
-  assert_int_equal(cg_resources_validate(&r, &err), 0);
+  assert_int_equal(cgroup_resources_validate(&r, &err), 0);
 
   const char *bad_keys[] = {"../memory.max", "memory/max", "nodot", ".hidden", "memory."};
   for (size_t i = 0; i < ARRAY_SIZE(bad_keys); i++) {
@@ -309,9 +309,9 @@ test_validate(void **state)
     snprintf(want, sizeof want, "linux.resources.unified.%s", bad_keys[i]);
     expect_invalid(&r, want);
   }
-  assert_true(cg_valid_pagesize("1GB"));
-  assert_false(cg_valid_pagesize("2MiB"));
-  assert_false(cg_valid_pagesize("MB"));
+  assert_true(cgroup_valid_pagesize("1GB"));
+  assert_false(cgroup_valid_pagesize("2MiB"));
+  assert_false(cgroup_valid_pagesize("MB"));
 }
 
 static void
@@ -410,11 +410,11 @@ require_cgroups(void)
 }
 
 static void
-read_file(const char *mp, const char *path, const char *file, char *buf, size_t len)
+fs_read_file(const char *mp, const char *path, const char *file, char *buf, size_t len)
 {
   char p[512];
   snprintf(p, sizeof p, "%s%s", mp, path);
-  ssize_t r = cg_read(p, file, buf, len);
+  ssize_t r = cgroup_read(p, file, buf, len);
   if (r < 0) fail_msg("read %s/%s: %s", p, file, strerror((int)-r));
 }
 
@@ -434,7 +434,7 @@ find_v1(unsigned ctl)
 {
   struct silo_error err;
   const struct cg_host *host;
-  if (cg_host_get(&host, &err) < 0) return NULL;
+  if (cgroup_host_get(&host, &err) < 0) return NULL;
   for (size_t i = 0; i < host->n; i++)
     if (!host->m[i].v2 && (host->m[i].ctl & ctl)) return host->m[i].mountpoint;
   return NULL;
@@ -451,7 +451,7 @@ test_live_round_trip(void **state)
   char buf[256];
   require_cgroups();
   assert_int_equal(cgroup_hierarchies(&h, &n, &err), 0);
-  assert_int_equal(cg_host_get(&host, &err), 0);
+  assert_int_equal(cgroup_host_get(&host, &err), 0);
 
   /* Limits only for the controllers this host has (v1 or on its v2 side). */
   unsigned have = host->v1_ctl | (host->v2 >= 0 ? host->m[host->v2].ctl : 0);
@@ -474,17 +474,17 @@ test_live_round_trip(void **state)
   const char *v2dir = host->v2 >= 0 ? host->m[host->v2].mountpoint : NULL;
   if (have & CG_MEMORY) {
     if (find_v1(CG_MEMORY))
-      read_file(find_v1(CG_MEMORY), l->path, "memory.limit_in_bytes", buf, sizeof buf);
+      fs_read_file(find_v1(CG_MEMORY), l->path, "memory.limit_in_bytes", buf, sizeof buf);
     else
-      read_file(v2dir, l->path, "memory.max", buf, sizeof buf);
+      fs_read_file(v2dir, l->path, "memory.max", buf, sizeof buf);
     assert_string_equal(buf, "67108864");
   }
   if (have & CG_PIDS) {
-    read_file(find_v1(CG_PIDS) ? find_v1(CG_PIDS) : v2dir, l->path, "pids.max", buf, sizeof buf);
+    fs_read_file(find_v1(CG_PIDS) ? find_v1(CG_PIDS) : v2dir, l->path, "pids.max", buf, sizeof buf);
     assert_string_equal(buf, "100");
   }
   if ((have & CG_CPU) && !find_v1(CG_CPU)) {
-    read_file(v2dir, l->path, "cpu.weight", buf, sizeof buf);
+    fs_read_file(v2dir, l->path, "cpu.weight", buf, sizeof buf);
     assert_string_equal(buf, "20"); /* 1 + (510 * 9999) / 262142 */
   }
 
@@ -522,7 +522,7 @@ test_live_clone_into(void **state)
   struct silo_error err = {0};
   const struct cg_host *host;
   require_cgroups();
-  assert_int_equal(cg_host_get(&host, &err), 0);
+  assert_int_equal(cgroup_host_get(&host, &err), 0);
   if (host->v2 < 0) skip();
   struct cgroup_config cfg = {.id = "c1", .path = l->path, .manager = CGROUP_MANAGER_CGROUPFS};
   if (cgroup_create(&cfg, &l->cg, &err) < 0) fail_msg("create: %s", err.msg);
@@ -540,7 +540,7 @@ test_live_clone_into(void **state)
   if (cgroup_enter(l->cg, l->child, true, &err) < 0) fail_msg("enter: %s", err.msg);
   char p[64], cg[4096];
   snprintf(p, sizeof p, "/proc/%d", l->child);
-  assert_true(cg_read(p, "cgroup", cg, sizeof cg) > 0);
+  assert_true(cgroup_read(p, "cgroup", cg, sizeof cg) > 0);
   /* One line per hierarchy silo manages ends with our path ("4:memory:/silo-u..."),
    * the v2 one ("0::...") included, which clone3 set. */
   size_t ours = 0, pl = strlen(l->path);
@@ -636,7 +636,7 @@ test_live_hugetlb_unified(void **state)
   const struct cg_host *host;
   char buf[64];
   require_cgroups();
-  assert_int_equal(cg_host_get(&host, &err), 0);
+  assert_int_equal(cgroup_host_get(&host, &err), 0);
   bool v1 = find_v1(CG_HUGETLB) != NULL;
   bool v2 = host->v2 >= 0 && (host->m[host->v2].ctl & CG_HUGETLB);
   if ((!v1 && !v2) || access("/sys/kernel/mm/hugepages/hugepages-2048kB", F_OK) < 0) skip();
@@ -648,15 +648,15 @@ test_live_hugetlb_unified(void **state)
       .id = "c1", .path = l->path, .manager = CGROUP_MANAGER_CGROUPFS, .resources = &res};
   if (cgroup_create(&cfg, &l->cg, &err) < 0) fail_msg("create: %s", err.msg);
   if (v1) {
-    read_file(find_v1(CG_HUGETLB), l->path, "hugetlb.2MB.limit_in_bytes", buf, sizeof buf);
+    fs_read_file(find_v1(CG_HUGETLB), l->path, "hugetlb.2MB.limit_in_bytes", buf, sizeof buf);
     assert_string_equal(buf, "4194304");
     return;
   }
-  read_file(host->m[host->v2].mountpoint, l->path, "hugetlb.2MB.max", buf, sizeof buf);
+  fs_read_file(host->m[host->v2].mountpoint, l->path, "hugetlb.2MB.max", buf, sizeof buf);
   assert_string_equal(buf, "4194304");
   struct oci_resources upd = {.unified = &kv, .n_unified = 1};
   if (cgroup_apply(l->cg, &upd, &err) < 0) fail_msg("apply: %s", err.msg);
-  read_file(host->m[host->v2].mountpoint, l->path, "hugetlb.2MB.max", buf, sizeof buf);
+  fs_read_file(host->m[host->v2].mountpoint, l->path, "hugetlb.2MB.max", buf, sizeof buf);
   assert_string_equal(buf, "6291456");
   /* A controller this host's v2 side lacks is named in the error. */
   struct oci_kv bad = {"bogus.max", "1"};
@@ -691,7 +691,7 @@ test_live_devices(void **state)
   struct cgroup_config cfg = {
       .id = "c1", .path = l->path, .manager = CGROUP_MANAGER_CGROUPFS, .resources = &res};
   if (cgroup_create(&cfg, &l->cg, &err) < 0) fail_msg("create: %s", err.msg);
-  read_file(devdir, l->path, "devices.list", buf, sizeof buf);
+  fs_read_file(devdir, l->path, "devices.list", buf, sizeof buf);
   assert_string_equal(buf, "c 1:3 rwm\nc 136:* rw");
   assert_int_equal(cgroup_destroy(l->cg, &err), 0);
 }

@@ -35,18 +35,19 @@ test_parse_u64(void **state)
 {
   uint64_t v = 0;
   (void)state;
-  assert_int_equal(cg_parse_u64("123", &v), 0);
+  assert_int_equal(cgroup_parse_u64("123", &v), 0);
   assert_int_equal(v, 123);
-  assert_int_equal(cg_parse_u64("  42\n", &v), 0);
+  assert_int_equal(cgroup_parse_u64("  42\n", &v), 0);
   assert_int_equal(v, 42);
-  assert_int_equal(cg_parse_u64("max", &v), 0);
+  assert_int_equal(cgroup_parse_u64("max", &v), 0);
   assert_true(v == UINT64_MAX);
-  assert_int_equal(cg_parse_u64("18446744073709551615", &v), 0);
+  assert_int_equal(cgroup_parse_u64("18446744073709551615", &v), 0);
   assert_true(v == UINT64_MAX);
-  assert_int_equal(cg_parse_u64("9223372036854771712", &v), 0);
+  assert_int_equal(cgroup_parse_u64("9223372036854771712", &v), 0);
   assert_true(v == 9223372036854771712ull);
   const char *bad[] = {"", "\n", "abc", "12x", "-1", "18446744073709551616", "1 2"};
-  for (size_t i = 0; i < ARRAY_SIZE(bad); i++) assert_int_equal(cg_parse_u64(bad[i], &v), -EINVAL);
+  for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+    assert_int_equal(cgroup_parse_u64(bad[i], &v), -EINVAL);
 }
 
 static void
@@ -60,27 +61,27 @@ test_parse_key(void **state)
   const char *events = "low 0\nhigh 5\nmax 17\noom 3\noom_kill 2\noom_group_kill 1\n";
   uint64_t v = 0;
   (void)state;
-  assert_int_equal(cg_parse_key(cpu_v1, "nr_periods", &v), 0);
+  assert_int_equal(cgroup_parse_key(cpu_v1, "nr_periods", &v), 0);
   assert_int_equal(v, 10);
-  assert_int_equal(cg_parse_key(cpu_v1, "throttled_time", &v), 0);
+  assert_int_equal(cgroup_parse_key(cpu_v1, "throttled_time", &v), 0);
   assert_int_equal(v, 123456);
-  assert_int_equal(cg_parse_key(cpu_v2, "usage_usec", &v), 0);
+  assert_int_equal(cgroup_parse_key(cpu_v2, "usage_usec", &v), 0);
   assert_int_equal(v, 58309);
-  assert_int_equal(cg_parse_key(cpu_v2, "throttled_usec", &v), 0); /* last line, no \n */
+  assert_int_equal(cgroup_parse_key(cpu_v2, "throttled_usec", &v), 0); /* last line, no \n */
   assert_int_equal(v, 900);
-  assert_int_equal(cg_parse_key(oom_v1, "oom_kill", &v), 0);
+  assert_int_equal(cgroup_parse_key(oom_v1, "oom_kill", &v), 0);
   assert_int_equal(v, 4);
   /* keys that are prefixes of others match only the whole key */
-  assert_int_equal(cg_parse_key(events, "oom", &v), 0);
+  assert_int_equal(cgroup_parse_key(events, "oom", &v), 0);
   assert_int_equal(v, 3);
-  assert_int_equal(cg_parse_key(events, "oom_kill", &v), 0);
+  assert_int_equal(cgroup_parse_key(events, "oom_kill", &v), 0);
   assert_int_equal(v, 2);
-  assert_int_equal(cg_parse_key(events, "max", &v), 0);
+  assert_int_equal(cgroup_parse_key(events, "max", &v), 0);
   assert_int_equal(v, 17);
-  assert_int_equal(cg_parse_key(events, "oom_k", &v), -ENOENT);
-  assert_int_equal(cg_parse_key(cpu_v1, "usage_usec", &v), -ENOENT);
-  assert_int_equal(cg_parse_key("", "x", &v), -ENOENT);
-  assert_int_equal(cg_parse_key("x abc\n", "x", &v), -EINVAL);
+  assert_int_equal(cgroup_parse_key(events, "oom_k", &v), -ENOENT);
+  assert_int_equal(cgroup_parse_key(cpu_v1, "usage_usec", &v), -ENOENT);
+  assert_int_equal(cgroup_parse_key("", "x", &v), -ENOENT);
+  assert_int_equal(cgroup_parse_key("x abc\n", "x", &v), -EINVAL);
 }
 
 static void
@@ -92,18 +93,18 @@ test_parse_kv(void **state)
   (void)state;
   const char *stat = "cache 4096\nrss 53248\nbroken\nbad x\nhierarchical_memory_limit "
                      "9223372036854771712\n\ntotal_cache 8192";
-  assert_int_equal(cg_parse_kv(stat, &kv, &n), 4);
+  assert_int_equal(cgroup_parse_kv(stat, &kv, &n), 4);
   assert_int_equal(n, 4);
   assert_string_equal(kv[0].key, "cache");
   assert_int_equal(kv[0].value, 4096);
   assert_string_equal(kv[3].key, "total_cache");
-  assert_true(cg_kv_get(kv, n, "hierarchical_memory_limit", &v));
+  assert_true(cgroup_kv_get(kv, n, "hierarchical_memory_limit", &v));
   assert_true(v == 9223372036854771712ull);
-  assert_true(cg_kv_get(kv, n, "rss", &v));
+  assert_true(cgroup_kv_get(kv, n, "rss", &v));
   assert_int_equal(v, 53248);
-  assert_false(cg_kv_get(kv, n, "broken", &v));
+  assert_false(cgroup_kv_get(kv, n, "broken", &v));
   /* appends */
-  assert_int_equal(cg_parse_kv("file 1\n", &kv, &n), 1);
+  assert_int_equal(cgroup_parse_kv("file 1\n", &kv, &n), 1);
   assert_int_equal(n, 5);
   for (size_t i = 0; i < n; i++) free(kv[i].key);
   free(kv);
@@ -115,15 +116,15 @@ test_parse_u64_list(void **state)
   uint64_t *v = NULL;
   size_t n = 9;
   (void)state;
-  assert_int_equal(cg_parse_u64_list("47029303 11280163 \n", &v, &n), 0);
+  assert_int_equal(cgroup_parse_u64_list("47029303 11280163 \n", &v, &n), 0);
   assert_int_equal(n, 2);
   assert_int_equal(v[0], 47029303);
   assert_int_equal(v[1], 11280163);
   free(v);
-  assert_int_equal(cg_parse_u64_list("", &v, &n), 0);
+  assert_int_equal(cgroup_parse_u64_list("", &v, &n), 0);
   assert_int_equal(n, 0);
   assert_null(v);
-  assert_int_equal(cg_parse_u64_list("1 x 3", &v, &n), -EINVAL);
+  assert_int_equal(cgroup_parse_u64_list("1 x 3", &v, &n), -EINVAL);
   assert_null(v);
   assert_int_equal(n, 0);
 }
@@ -136,7 +137,7 @@ test_parse_blkio_v1(void **state)
   struct cgroup_blkio_entry *e = NULL;
   size_t n = 0;
   (void)state;
-  assert_int_equal(cg_parse_blkio_v1(text, &e, &n), 7);
+  assert_int_equal(cgroup_parse_blkio_v1(text, &e, &n), 7);
   assert_int_equal(n, 7);
   assert_int_equal(e[0].major, 8);
   assert_int_equal(e[0].minor, 0);
@@ -150,9 +151,9 @@ test_parse_blkio_v1(void **state)
   e = NULL;
   n = 0;
   /* an idle cgroup: only the device-less total */
-  assert_int_equal(cg_parse_blkio_v1("Total 0\n", &e, &n), 0);
-  assert_int_equal(cg_parse_blkio_v1("", &e, &n), 0);
-  assert_int_equal(cg_parse_blkio_v1("8:x Read 1\n8:0 Read\n", &e, &n), 0);
+  assert_int_equal(cgroup_parse_blkio_v1("Total 0\n", &e, &n), 0);
+  assert_int_equal(cgroup_parse_blkio_v1("", &e, &n), 0);
+  assert_int_equal(cgroup_parse_blkio_v1("8:x Read 1\n8:0 Read\n", &e, &n), 0);
   assert_null(e);
 }
 
@@ -164,7 +165,7 @@ test_parse_io_stat(void **state)
                      "garbage\n";
   struct cgroup_stats st = {0};
   (void)state;
-  assert_int_equal(cg_parse_io_stat(text, &st), 12);
+  assert_int_equal(cgroup_parse_io_stat(text, &st), 12);
   assert_int_equal(st.blkio.n_service_bytes, 6);
   assert_int_equal(st.blkio.n_serviced, 6);
   const struct cgroup_blkio_entry *b = st.blkio.service_bytes, *s = st.blkio.serviced;
@@ -181,7 +182,7 @@ test_parse_io_stat(void **state)
   assert_int_equal(b[3].value, 7);
   cgroup_stats_free(&st);
   assert_null(st.blkio.service_bytes);
-  assert_int_equal(cg_parse_io_stat("", &st), 0);
+  assert_int_equal(cgroup_parse_io_stat("", &st), 0);
 }
 
 static void
@@ -189,26 +190,26 @@ test_hugetlb_names(void **state)
 {
   char size[16];
   (void)state;
-  assert_true(cg_hugetlb_pagesize("hugetlb.2MB.usage_in_bytes", false, size, sizeof size));
+  assert_true(cgroup_hugetlb_pagesize("hugetlb.2MB.usage_in_bytes", false, size, sizeof size));
   assert_string_equal(size, "2MB");
-  assert_true(cg_hugetlb_pagesize("hugetlb.1GB.current", true, size, sizeof size));
+  assert_true(cgroup_hugetlb_pagesize("hugetlb.1GB.current", true, size, sizeof size));
   assert_string_equal(size, "1GB");
-  assert_false(cg_hugetlb_pagesize("hugetlb.2MB.current", false, size, sizeof size));
-  assert_false(cg_hugetlb_pagesize("hugetlb.2MB.usage_in_bytes", true, size, sizeof size));
-  assert_false(cg_hugetlb_pagesize("hugetlb.2MB.rsvd.current", true, size, sizeof size));
-  assert_false(cg_hugetlb_pagesize("hugetlb.2MB.max", true, size, sizeof size));
-  assert_false(cg_hugetlb_pagesize("hugetlb..current", true, size, sizeof size));
-  assert_false(cg_hugetlb_pagesize("memory.current", true, size, sizeof size));
-  assert_false(cg_hugetlb_pagesize("hugetlb.2MB.current", true, size, 3)); /* too small */
+  assert_false(cgroup_hugetlb_pagesize("hugetlb.2MB.current", false, size, sizeof size));
+  assert_false(cgroup_hugetlb_pagesize("hugetlb.2MB.usage_in_bytes", true, size, sizeof size));
+  assert_false(cgroup_hugetlb_pagesize("hugetlb.2MB.rsvd.current", true, size, sizeof size));
+  assert_false(cgroup_hugetlb_pagesize("hugetlb.2MB.max", true, size, sizeof size));
+  assert_false(cgroup_hugetlb_pagesize("hugetlb..current", true, size, sizeof size));
+  assert_false(cgroup_hugetlb_pagesize("memory.current", true, size, sizeof size));
+  assert_false(cgroup_hugetlb_pagesize("hugetlb.2MB.current", true, size, 3)); /* too small */
 }
 
 static void
 test_ticks(void **state)
 {
   (void)state;
-  assert_true(cg_ticks_to_ns(4, 100) == 40000000ull);
-  assert_true(cg_ticks_to_ns(1, 1000) == 1000000ull);
-  assert_true(cg_ticks_to_ns(3, 0) == 30000000ull); /* unknown HZ: 100 */
+  assert_true(cgroup_ticks_to_ns(4, 100) == 40000000ull);
+  assert_true(cgroup_ticks_to_ns(1, 1000) == 1000000ull);
+  assert_true(cgroup_ticks_to_ns(3, 0) == 30000000ull); /* unknown HZ: 100 */
 }
 
 /* ---- readers on fake directories ---- */
@@ -282,11 +283,11 @@ test_fake_v1(void **state)
   put(d, "hugetlb.2MB.limit_in_bytes", "4194304\n");
   put(d, "hugetlb.1GB.usage_in_bytes", "0\n");
 
-  assert_int_equal(cg_stats_cpu_v1(d, d, &st, &err), 0);
-  assert_int_equal(cg_stats_memory_v1(d, &st, &err), 0);
-  assert_int_equal(cg_stats_pids(d, &st, &err), 0);
-  assert_int_equal(cg_stats_blkio_v1(d, &st, &err), 0);
-  assert_int_equal(cg_stats_hugetlb(d, false, &st, &err), 0);
+  assert_int_equal(cgroup_stats_cpu_v1(d, d, &st, &err), 0);
+  assert_int_equal(cgroup_stats_memory_v1(d, &st, &err), 0);
+  assert_int_equal(cgroup_stats_pids(d, &st, &err), 0);
+  assert_int_equal(cgroup_stats_blkio_v1(d, &st, &err), 0);
+  assert_int_equal(cgroup_stats_hugetlb(d, false, &st, &err), 0);
 
   assert_true(st.has_cpu && st.has_memory && st.has_pids && st.has_blkio);
   assert_int_equal(st.cpu.total, 58309466);
@@ -331,7 +332,7 @@ test_fake_v1(void **state)
 
   /* A value that is not a number is an error naming the file. */
   put(d, "pids.current", "lots\n");
-  assert_int_equal(cg_stats_pids(d, &st, &err), -1);
+  assert_int_equal(cgroup_stats_pids(d, &st, &err), -1);
   assert_non_null(strstr(err.msg, "pids.current"));
   cgroup_stats_free(&st);
 }
@@ -363,11 +364,11 @@ test_fake_v2(void **state)
   put(d, "hugetlb.2MB.events", "max 6\n");
   put(d, "hugetlb.2MB.rsvd.current", "99\n");
 
-  assert_int_equal(cg_stats_cpu_v2(d, &st, &err), 0);
-  assert_int_equal(cg_stats_memory_v2(d, &st, &err), 0);
-  assert_int_equal(cg_stats_pids(d, &st, &err), 0);
-  assert_int_equal(cg_stats_io_v2(d, &st, &err), 0);
-  assert_int_equal(cg_stats_hugetlb(d, true, &st, &err), 0);
+  assert_int_equal(cgroup_stats_cpu_v2(d, &st, &err), 0);
+  assert_int_equal(cgroup_stats_memory_v2(d, &st, &err), 0);
+  assert_int_equal(cgroup_stats_pids(d, &st, &err), 0);
+  assert_int_equal(cgroup_stats_io_v2(d, &st, &err), 0);
+  assert_int_equal(cgroup_stats_hugetlb(d, true, &st, &err), 0);
 
   assert_true(st.has_cpu && st.has_memory && st.has_pids && st.has_blkio);
   assert_int_equal(st.cpu.total, 58309000);
@@ -406,12 +407,12 @@ test_fake_v2(void **state)
   /* Unlimited: "max" stays UINT64_MAX, also for memory + swap. */
   put(d, "memory.max", "max\n");
   put(d, "memory.swap.max", "max\n");
-  assert_int_equal(cg_stats_memory_v2(d, &st, &err), 0);
+  assert_int_equal(cgroup_stats_memory_v2(d, &st, &err), 0);
   assert_true(st.memory.usage.limit == UINT64_MAX);
   assert_true(st.memory.swap.limit == UINT64_MAX);
   cgroup_stats_free(&st);
   put(d, "memory.max", "16777216\n");
-  assert_int_equal(cg_stats_memory_v2(d, &st, &err), 0);
+  assert_int_equal(cgroup_stats_memory_v2(d, &st, &err), 0);
   assert_true(st.memory.swap.limit == UINT64_MAX);
   cgroup_stats_free(&st);
 }
@@ -428,15 +429,15 @@ test_fake_missing(void **state)
   const char *dirs[] = {f->dir, gone};
   for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
     const char *d = dirs[i];
-    assert_int_equal(cg_stats_cpu_v1(d, d, &st, &err), 0);
-    assert_int_equal(cg_stats_cpu_v2(d, &st, &err), 0);
-    assert_int_equal(cg_stats_memory_v1(d, &st, &err), 0);
-    assert_int_equal(cg_stats_memory_v2(d, &st, &err), 0);
-    assert_int_equal(cg_stats_pids(d, &st, &err), 0);
-    assert_int_equal(cg_stats_blkio_v1(d, &st, &err), 0);
-    assert_int_equal(cg_stats_io_v2(d, &st, &err), 0);
-    assert_int_equal(cg_stats_hugetlb(d, false, &st, &err), 0);
-    assert_int_equal(cg_stats_hugetlb(d, true, &st, &err), 0);
+    assert_int_equal(cgroup_stats_cpu_v1(d, d, &st, &err), 0);
+    assert_int_equal(cgroup_stats_cpu_v2(d, &st, &err), 0);
+    assert_int_equal(cgroup_stats_memory_v1(d, &st, &err), 0);
+    assert_int_equal(cgroup_stats_memory_v2(d, &st, &err), 0);
+    assert_int_equal(cgroup_stats_pids(d, &st, &err), 0);
+    assert_int_equal(cgroup_stats_blkio_v1(d, &st, &err), 0);
+    assert_int_equal(cgroup_stats_io_v2(d, &st, &err), 0);
+    assert_int_equal(cgroup_stats_hugetlb(d, false, &st, &err), 0);
+    assert_int_equal(cgroup_stats_hugetlb(d, true, &st, &err), 0);
     assert_false(st.has_cpu || st.has_memory || st.has_pids || st.has_blkio);
     assert_int_equal(st.n_hugetlb, 0);
     assert_int_equal(st.memory.n_raw, 0);

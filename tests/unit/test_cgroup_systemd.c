@@ -19,7 +19,7 @@ check(const char *id, const char *path, const char *unit, const char *slice, con
 {
   char *u, *s, *p;
   struct silo_error err = {0};
-  if (cg_systemd_parse(id, path, &u, &s, &p, &err) < 0) fail_msg("%s: %s", path, err.msg);
+  if (cgroup_systemd_parse(id, path, &u, &s, &p, &err) < 0) fail_msg("%s: %s", path, err.msg);
   assert_string_equal(u, unit);
   if (slice)
     assert_string_equal(s, slice);
@@ -36,7 +36,7 @@ refused(const char *path, const char *why)
 {
   char *u, *s, *p;
   struct silo_error err = {0};
-  assert_int_equal(cg_systemd_parse("id", path, &u, &s, &p, &err), -1);
+  assert_int_equal(cgroup_systemd_parse("id", path, &u, &s, &p, &err), -1);
   if (!strstr(err.msg, why)) fail_msg("%s: \"%s\" does not say \"%s\"", path, err.msg, why);
   assert_null(u);
   assert_null(p);
@@ -83,7 +83,7 @@ test_no_bus(void **state)
   struct silo_error err = {0};
   (void)state;
   if (access("/run/dbus/system_bus_socket", F_OK) == 0 || getenv("DBUS_SYSTEM_BUS_ADDRESS")) skip();
-  assert_int_equal(cg_systemd_start("abc", NULL, &sd, &path, &err), -1);
+  assert_int_equal(cgroup_systemd_start("abc", NULL, &sd, &path, &err), -1);
   assert_non_null(strstr(err.msg, "systemd cgroup manager: no system bus"));
   assert_null(sd);
   assert_null(path);

@@ -36,7 +36,7 @@ silo_save_argv(char **argv)
 }
 
 bool
-plan_needs_sealed_exe(const struct container_plan *c, const struct capsets *caps, bool has_caps)
+cloned_needed(const struct container_plan *c, const struct capsets *caps, bool has_caps)
 {
   if (getenv(CLONED_ENV)) return false; /* already running from the sealed copy */
   if (!c->pidns || c->join_fd[OCI_NS_PID] >= 0) return true;
@@ -45,7 +45,7 @@ plan_needs_sealed_exe(const struct container_plan *c, const struct capsets *caps
 }
 
 int
-reexec_sealed(struct silo_error *err)
+cloned_reexec(struct silo_error *err)
 {
   if (!saved_argv) return silo_err(err, EINVAL, "sealed re-exec: no argv");
   _cleanup_close_ int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);

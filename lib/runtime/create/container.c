@@ -30,7 +30,7 @@
 #include "oci/oci.h"
 
 enum cgroup_manager
-manager_of(const struct silo_context *ctx)
+container_manager_of(const struct silo_context *ctx)
 {
   switch (ctx->cgroup_manager) {
   case SILO_CGROUP_SYSTEMD:
@@ -49,14 +49,14 @@ container_prepare(struct container_plan *c, struct silo_error *err)
   const struct silo_create_opts *o = c->opts;
   char buf[PATH_MAX];
 
-  if (validate_id(c->id, err) < 0) return -1;
+  if (state_validate_id(c->id, err) < 0) return -1;
   if (!realpath(o->bundle ? o->bundle : ".", buf))
     return silo_err(err, errno, "bundle `%s`", o->bundle ? o->bundle : ".");
   c->bundle = xstrdup(buf);
 
   _cleanup_free_ char *cfgpath =
       o->config_path ? xstrdup(o->config_path) : xasprintf("%s/config.json", c->bundle);
-  if (read_file(cfgpath, &c->config_buf, &c->config_len, err) < 0) return -1;
+  if (fs_read_file(cfgpath, &c->config_buf, &c->config_len, err) < 0) return -1;
   c->cfg = oci_config_parse(c->config_buf, c->config_len, err);
   if (!c->cfg) return silo_err_wrap(err, "%s", cfgpath);
   c->proc = c->cfg->process;
@@ -72,7 +72,7 @@ container_prepare(struct container_plan *c, struct silo_error *err)
 
   c->mounts = xcalloc(c->cfg->n_mounts + 1, sizeof *c->mounts);
   for (size_t i = 0; i < c->cfg->n_mounts; i++, c->n_mounts++)
-    if (mount_plan_parse(&c->cfg->mounts[i], i, c->bundle, &c->mounts[i], err) < 0) return -1;
+    if (mountopts_parse(&c->cfg->mounts[i], i, c->bundle, &c->mounts[i], err) < 0) return -1;
   for (size_t i = 0; i < c->n_mounts; i++) {
     struct mount_plan *p = &c->mounts[i];
     const struct oci_mount *m = p->m;
@@ -98,7 +98,8 @@ container_prepare(struct container_plan *c, struct silo_error *err)
   }
 
   const struct oci_linux *l = c->cfg->linux;
-  if (l && l->rootfs_propagation && propagation_parse(l->rootfs_propagation, &c->root_propagation))
+  if (l && l->rootfs_propagation &&
+      mountopts_propagation(l->rootfs_propagation, &c->root_propagation))
     return silo_err(err, EINVAL, "linux.rootfsPropagation: unknown value `%s`",
                     l->rootfs_propagation);
   /* A cache or memory-bandwidth allocation asked for is not silently dropped. */
@@ -119,14 +120,14 @@ container_prepare(struct container_plan *c, struct silo_error *err)
   }
   if (network_plan(c, err) < 0) return -1;
   /* Before anything exists: a container that could ptrace us gets a sealed copy. */
-  if (plan_needs_sealed_exe(c, &c->caps, c->has_caps) && reexec_sealed(err) < 0) return -1;
+  if (cloned_needed(c, &c->caps, c->has_caps) && cloned_reexec(err) < 0) return -1;
   silo_log_debug("container `%s`: config checked: rootfs %s, %zu mounts, clone flags %#llx", c->id,
                  c->rootfs, c->n_mounts, (unsigned long long)c->clone_flags);
   return 0;
 }
 
 int
-write_pid_file(struct container_plan *c, struct silo_error *err)
+container_write_pid_file(struct container_plan *c, struct silo_error *err)
 {
   if (!c->opts->pid_file) return 0;
   char buf[32];
@@ -143,7 +144,7 @@ write_pid_file(struct container_plan *c, struct silo_error *err)
     dfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   }
   if (dfd < 0) return silo_err(err, errno, "pid file `%s`", c->opts->pid_file);
-  if (write_file_atomic(dfd, name, buf, (size_t)n, err) < 0)
+  if (fs_write_file_atomic(dfd, name, buf, (size_t)n, err) < 0)
     return silo_err_wrap(err, "pid file `%s`", c->opts->pid_file);
   return 0;
 }
@@ -157,7 +158,7 @@ container_write_state(struct container_plan *c, struct silo_error *err)
       .rootfs = c->rootfs,
       .created = c->created,
       .cgroup_path = c->cg ? (char *)cgroup_path(c->cg) : NULL,
-      .cgroup_manager = manager_of(c->ctx),
+      .cgroup_manager = container_manager_of(c->ctx),
       .pid = c->pid,
       .start_time = c->start_time,
       .new_pidns = c->pidns && c->join_fd[OCI_NS_PID] < 0,
@@ -208,7 +209,7 @@ apply_resources(struct container_plan *c, struct silo_error *err)
 int
 container_make_cgroup(struct container_plan *c, struct silo_error *err)
 {
-  enum cgroup_manager mgr = manager_of(c->ctx);
+  enum cgroup_manager mgr = container_manager_of(c->ctx);
   if (mgr == CGROUP_MANAGER_DISABLED) return 0;
   struct cgroup_config cc = {
       .id = c->id,
@@ -237,7 +238,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   c->statefd = state_dir_create(c->rootdirfd, c->id, err);
   if (c->statefd < 0) return -1;
   /* From here on, failures must call container_abort. */
-  if (write_file_atomic(c->statefd, "config.json", c->config_buf, c->config_len, err) < 0)
+  if (fs_write_file_atomic(c->statefd, "config.json", c->config_buf, c->config_len, err) < 0)
     return -1;
   if (c->mode == MODE_CREATE && mkfifoat(c->statefd, "exec.fifo", 0600) < 0)
     return silo_err(err, errno, "create exec.fifo");
@@ -292,7 +293,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   if (ns_write_idmaps(c, pid, err) < 0) return -1;
   if (c->net && network_after_clone(c, err) < 0) return -1;
   if (c->cg && cgroup_enter(c->cg, pid, in_v2, err) < 0) return -1;
-  if (proc_stat(pid, NULL, &c->start_time) < 0)
+  if (fs_proc_stat(pid, NULL, &c->start_time) < 0)
     return silo_err(err, ESRCH, "the container process exited during set-up");
   if (sync_send(c->sync_parent, SYNC_GO, pid, -1, err) < 0) {
     /* The child may have failed before it wanted GO: its error is the story. */
@@ -309,7 +310,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
     if (sync_recv(c->sync_parent, &m, &fd, err) < 0) return -1;
     if (m.type == SYNC_ERROR) return silo_err(err, m.errnum, "%s", m.msg);
     if (m.type == SYNC_GO) {
-      if (adopt_grandchild(c, m.pid, err) < 0 || proc_stat(c->pid, NULL, &c->start_time) < 0)
+      if (adopt_grandchild(c, m.pid, err) < 0 || fs_proc_stat(c->pid, NULL, &c->start_time) < 0)
         return -1;
       continue;
     }
@@ -331,7 +332,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
     if (terminal_send(c->opts->console_socket, c->pty_master, err) < 0) return -1;
     close_fd(&c->pty_master);
   }
-  if (write_pid_file(c, err) < 0) return -1;
+  if (container_write_pid_file(c, err) < 0) return -1;
   return container_write_state(c, err);
 }
 
@@ -367,7 +368,7 @@ wait_exit(pid_t pid, unsigned long long start_time, int timeout_ms)
   unsigned long long st;
   char state;
   if (pidfd < 0) return true;
-  if (proc_stat(pid, &state, &st) < 0 || st != start_time || state == 'Z') return true;
+  if (fs_proc_stat(pid, &state, &st) < 0 || st != start_time || state == 'Z') return true;
   struct pollfd p = {.fd = pidfd, .events = POLLIN};
   return poll(&p, 1, timeout_ms) > 0;
 }
@@ -386,7 +387,7 @@ container_destroy(int rootfd, int dirfd, const struct silo_state *s,
     _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
     unsigned long long start;
     /* Re-check the start time after taking the pidfd: then the fd is ours. */
-    if (pidfd >= 0 && proc_stat(s->pid, NULL, &start) == 0 && start == s->start_time)
+    if (pidfd >= 0 && fs_proc_stat(s->pid, NULL, &start) == 0 && start == s->start_time)
       syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
   }
   /* Without its own pid namespace, killing the init leaves the rest: kill the cgroup. */

@@ -35,8 +35,8 @@ void container_abort(struct container_plan *c);
 /* The container's cgroup (none with --cgroup-manager disabled, or rootless without
  * delegation) with linux.resources and silo's device rules applied. */
 int container_make_cgroup(struct container_plan *c, struct silo_error *err);
-enum cgroup_manager manager_of(const struct silo_context *ctx);
-int write_pid_file(struct container_plan *c, struct silo_error *err);
+enum cgroup_manager container_manager_of(const struct silo_context *ctx);
+int container_write_pid_file(struct container_plan *c, struct silo_error *err);
 int container_write_state(struct container_plan *c, struct silo_error *err);
 /* Kills (SIGKILL), waits, runs poststop hooks, removes cgroup and state dir.  The
  * config and cgroup are loaded from the state unless the caller has them. */
@@ -44,10 +44,9 @@ int container_destroy(int rootfd, int dirfd, const struct silo_state *s,
                       const struct oci_config *cfg, struct cgroup *cg, struct silo_error *err);
 
 /* ---- cloned.c: the sealed-copy defence for containers that could ptrace us ---- */
-bool plan_needs_sealed_exe(const struct container_plan *c, const struct capsets *caps,
-                           bool has_caps);
+bool cloned_needed(const struct container_plan *c, const struct capsets *caps, bool has_caps);
 /* Re-executes the current silo command from a sealed memfd copy; returns only on
  * failure. */
-int reexec_sealed(struct silo_error *err);
+int cloned_reexec(struct silo_error *err);
 
 #endif

@@ -29,7 +29,7 @@ set_sysctls(const struct oci_linux *l, struct silo_error *err)
     _cleanup_free_ char *path = xasprintf("/proc/sys/%s", l->sysctl[i].key);
     for (char *p = path + 10; *p; p++)
       if (*p == '.') *p = '/';
-    if (write_file(path, l->sysctl[i].value, strlen(l->sysctl[i].value), err) < 0)
+    if (fs_write_file(path, l->sysctl[i].value, strlen(l->sysctl[i].value), err) < 0)
       return silo_err_wrap(err, "linux.sysctl `%s`", l->sysctl[i].key);
   }
   return 0;

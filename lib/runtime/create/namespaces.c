@@ -142,7 +142,7 @@ ns_setup_timens(struct container_plan *c, struct silo_error *err)
   int len = snprintf(buf, sizeof buf, "monotonic %lld %u\nboottime %lld %u\n",
                      (long long)l->time_monotonic.secs, l->time_monotonic.nanosecs,
                      (long long)l->time_boottime.secs, l->time_boottime.nanosecs);
-  if (write_file("/proc/self/timens_offsets", buf, (size_t)len, err) < 0)
+  if (fs_write_file("/proc/self/timens_offsets", buf, (size_t)len, err) < 0)
     return silo_err_wrap(err, "linux.timeOffsets");
   return 0;
 }
@@ -176,7 +176,7 @@ write_map(pid_t pid, const char *file, const struct oci_idmap *m, size_t n, stru
                             m[i].size);
   snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
   /* The whole map in one write(2): the kernel accepts exactly one. */
-  return write_file(path, buf, len, err);
+  return fs_write_file(path, buf, len, err);
 }
 
 /* newuidmap/newgidmap (from the uidmap package, setuid root) write the ranges that
@@ -240,7 +240,7 @@ write_idmaps(pid_t pid, const struct oci_idmap *u, size_t nu, const struct oci_i
   if (own_gid) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
-    if (write_file(path, "deny", 4, err) < 0) return silo_err_wrap(err, "deny setgroups");
+    if (fs_write_file(path, "deny", 4, err) < 0) return silo_err_wrap(err, "deny setgroups");
     if (write_map(pid, "gid_map", g, 1, err) < 0) return silo_err_wrap(err, "%s", glabel);
   } else if (run_idmap_helper("newgidmap", pid, g, ng, err) < 0) {
     return silo_err_wrap(err, "%s", glabel);

@@ -280,7 +280,7 @@ silo_events(struct silo_context *ctx, const char *id, bool stats_once, unsigned 
     silo_err(err, EINVAL, "the interval must be greater than 0");
     goto out;
   }
-  if (validate_id(id, err) < 0 || (rootfd = state_root_open(ctx, err)) < 0) goto out;
+  if (state_validate_id(id, err) < 0 || (rootfd = state_root_open(ctx, err)) < 0) goto out;
   dirfd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (dirfd < 0) {
     if (errno == ENOENT)

@@ -153,7 +153,7 @@ static int
 exec_prepare(struct container_plan *c, const struct silo_exec_opts *o, struct silo_state *s,
              struct oci_process_doc **pdoc, struct silo_error *err)
 {
-  if (validate_id(o->id, err) < 0) return -1;
+  if (state_validate_id(o->id, err) < 0) return -1;
   c->rootdirfd = state_root_open(c->ctx, err);
   if (c->rootdirfd < 0) return -1;
   _cleanup_close_ int dirfd =
@@ -183,7 +183,7 @@ exec_prepare(struct container_plan *c, const struct silo_exec_opts *o, struct si
                    caps_from_oci(c->cfg->process->capabilities, &ctr_caps, err) == 0;
     c->userns = oci_config_namespace(c->cfg, OCI_NS_USER) != NULL;
     c->pidns = oci_config_namespace(c->cfg, OCI_NS_PID) != NULL;
-    if (plan_needs_sealed_exe(c, &ctr_caps, ctr_has) && reexec_sealed(err) < 0) return -1;
+    if (cloned_needed(c, &ctr_caps, ctr_has) && cloned_reexec(err) < 0) return -1;
   }
   if (c->proc->terminal && o->detach && !o->console_socket)
     return silo_err(err, EINVAL, "a terminal with --detach needs --console-socket");
@@ -211,7 +211,7 @@ exec_spawn(struct container_plan *c, const struct silo_state *s, struct silo_err
 {
   _cleanup_close_ int ctr = (int)syscall(SYS_pidfd_open, s->pid, 0);
   unsigned long long start;
-  if (ctr < 0 || proc_stat(s->pid, NULL, &start) < 0 || start != s->start_time)
+  if (ctr < 0 || fs_proc_stat(s->pid, NULL, &start) < 0 || start != s->start_time)
     return silo_err(err, ESRCH, "the container process is gone");
   unsigned long nsflags = exec_ns_flags(c->cfg);
   /* Only children enter a pid namespace: join it here, before the clone, and go back
@@ -283,7 +283,7 @@ silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exit_co
   if (!o->detach) sigprocmask(SIG_BLOCK, &mask, &old);
   int r = exec_prepare(&c, o, &s, &pdoc, err);
   if (r == 0) r = exec_spawn(&c, &s, err);
-  if (r == 0 && o->pid_file) r = write_pid_file(&c, err);
+  if (r == 0 && o->pid_file) r = container_write_pid_file(&c, err);
   if (r < 0 && c.pid > 0) {
     kill(c.pid, SIGKILL);
     waitpid(c.pid, NULL, 0);

@@ -37,7 +37,7 @@ static int
 open_state(struct silo_context *ctx, const char *id, int *rootfd, int *dirfd, struct silo_state *s,
            struct silo_error *err)
 {
-  if (validate_id(id, err) < 0) return -1;
+  if (state_validate_id(id, err) < 0) return -1;
   *rootfd = state_root_open(ctx, err);
   if (*rootfd < 0) return -1;
   *dirfd = openat(*rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -56,7 +56,7 @@ int
 silo_start(struct silo_context *ctx, const char *id, struct silo_error *err)
 {
   _cleanup_close_ int rootfd = state_root_open(ctx, err);
-  if (rootfd < 0 || validate_id(id, err) < 0) return silo_err_wrap(err, "start `%s`", id);
+  if (rootfd < 0 || state_validate_id(id, err) < 0) return silo_err_wrap(err, "start `%s`", id);
   _cleanup_close_ int dirfd = state_dir_lock(rootfd, id, err);
   if (dirfd < 0) return silo_err_wrap(err, "start `%s`", id);
   struct silo_state s;
@@ -154,7 +154,7 @@ silo_kill(struct silo_context *ctx, const char *id, int sig, bool all, struct si
   /* pidfd first, then verify the start time: the signal cannot hit a recycled pid. */
   pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
   unsigned long long start;
-  if (pidfd < 0 || proc_stat(s.pid, NULL, &start) < 0 || start != s.start_time) {
+  if (pidfd < 0 || fs_proc_stat(s.pid, NULL, &start) < 0 || start != s.start_time) {
     silo_err(err, 0, "container is not running");
     goto out;
   }
@@ -172,7 +172,7 @@ int
 silo_delete(struct silo_context *ctx, const char *id, bool force, struct silo_error *err)
 {
   _cleanup_close_ int rootfd = state_root_open(ctx, err);
-  if (rootfd < 0 || validate_id(id, err) < 0) return silo_err_wrap(err, "delete `%s`", id);
+  if (rootfd < 0 || state_validate_id(id, err) < 0) return silo_err_wrap(err, "delete `%s`", id);
   _cleanup_close_ int dirfd = state_dir_lock(rootfd, id, err);
   if (dirfd < 0) {
     /* runc: --force on a missing container is not an error. */

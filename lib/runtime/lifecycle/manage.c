@@ -38,7 +38,7 @@ managed_open(struct silo_context *ctx, const char *id, struct managed *m, struct
 {
   memset(m, 0, sizeof *m);
   m->rootfd = m->dirfd = -1;
-  if (validate_id(id, err) < 0) return -1;
+  if (state_validate_id(id, err) < 0) return -1;
   if ((m->rootfd = state_root_open(ctx, err)) < 0) return -1;
   if ((m->dirfd = state_dir_lock(m->rootfd, id, err)) < 0) return -1;
   if (state_read(m->dirfd, &m->s, err) < 0) return -1;
@@ -264,7 +264,7 @@ silo_update(struct silo_context *ctx, const struct silo_update_opts *o, struct s
     _cleanup_free_ char *buf = NULL;
     size_t len = 0;
     bool in = strcmp(o->resources, "-") == 0;
-    if (read_file(in ? "/dev/stdin" : o->resources, &buf, &len, err) < 0)
+    if (fs_read_file(in ? "/dev/stdin" : o->resources, &buf, &len, err) < 0)
       return silo_err_wrap(err, "update `%s`: --resources", o->id);
     doc = oci_resources_parse(buf, len, err);
     if (!doc) return silo_err_wrap(err, "update `%s`: --resources", o->id);

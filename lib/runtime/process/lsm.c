@@ -129,7 +129,7 @@ lsm_mount_data(const char *data, const char *label)
 int
 lsm_label_path(int rootfd, const char *path, const char *label, struct silo_error *err)
 {
-  _cleanup_close_ int fd = open_in_root(rootfd, path, O_RDONLY | O_DIRECTORY, 0, err);
+  _cleanup_close_ int fd = fs_open_in_root(rootfd, path, O_RDONLY | O_DIRECTORY, 0, err);
   if (fd < 0) return -1;
   /* With its NUL, as libselinux's setfilecon writes it. */
   if (fsetxattr(fd, "security.selinux", label, strlen(label) + 1, 0) < 0)

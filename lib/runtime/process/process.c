@@ -80,7 +80,7 @@ process_set_limits(struct container_plan *c, struct silo_error *err)
   if (p->has_oom_score_adj) {
     char buf[16];
     int n = snprintf(buf, sizeof buf, "%d", p->oom_score_adj);
-    if (write_file("/proc/self/oom_score_adj", buf, (size_t)n, err) < 0)
+    if (fs_write_file("/proc/self/oom_score_adj", buf, (size_t)n, err) < 0)
       return silo_err_wrap(err, "process.oomScoreAdj");
   }
   if (p->user.has_umask) umask(p->user.umask & 0777);
@@ -93,7 +93,7 @@ static bool
 is_executable(int root, const char *path, int *why)
 {
   struct silo_error e = {0};
-  _cleanup_close_ int fd = open_in_root(root, path, O_PATH, 0, &e);
+  _cleanup_close_ int fd = fs_open_in_root(root, path, O_PATH, 0, &e);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) < 0) {
     *why = fd < 0 ? e.errnum : errno;
@@ -104,7 +104,7 @@ is_executable(int root, const char *path, int *why)
     return false;
   }
   char p[PROC_FD_PATH_MAX];
-  if (access(proc_fd_path(p, fd), X_OK) < 0) {
+  if (access(fs_proc_fd_path(p, fd), X_OK) < 0) {
     *why = errno;
     return false;
   }
@@ -164,7 +164,7 @@ process_chdir(struct container_plan *c, struct silo_error *err)
 {
   _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0) return silo_err(err, errno, "open `/`");
-  _cleanup_close_ int fd = open_in_root(root, c->proc->cwd, O_PATH | O_DIRECTORY, 0, err);
+  _cleanup_close_ int fd = fs_open_in_root(root, c->proc->cwd, O_PATH | O_DIRECTORY, 0, err);
   if (fd < 0) return silo_err_wrap(err, "process.cwd");
   if (fchdir(fd) < 0) return silo_err(err, errno, "process.cwd: chdir `%s`", c->proc->cwd);
   return 0;

@@ -63,7 +63,6 @@ int terminal_copy(int from, int to);
 int seccomp_build_cached(struct container_plan *c, const struct oci_seccomp *s,
                          struct silo_seccomp **out, struct silo_error *err);
 
-
 /* ---- seccomp.c: OCI `linux.seccomp` -> a BPF program, loaded in the container process.
  *
  * The work is split so that a bad profile fails before anything exists:
@@ -87,10 +86,8 @@ int seccomp_build_cached(struct container_plan *c, const struct oci_seccomp *s,
  * would hang.
  */
 
-
 #include <stdbool.h>
 #include <sys/types.h>
-
 
 struct oci_seccomp;
 struct silo_seccomp; /* opaque: a built filter ready to load */

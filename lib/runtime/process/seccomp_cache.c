@@ -57,7 +57,7 @@ cache_read(int dirfd, const char *name)
   _cleanup_free_ char *buf = NULL;
   size_t len;
   struct silo_error e = {0};
-  if (read_file_at(dirfd, name, &buf, &len, &e) < 0) return NULL;
+  if (fs_read_file_at(dirfd, name, &buf, &len, &e) < 0) return NULL;
   struct cache_header hdr;
   if (len < sizeof hdr) return NULL;
   memcpy(&hdr, buf, sizeof hdr);
@@ -82,7 +82,7 @@ cache_write(int dirfd, const char *name, const struct silo_seccomp *f)
   memcpy(buf, &hdr, sizeof hdr);
   memcpy(buf + sizeof hdr, insns, size);
   struct silo_error e = {0};
-  if (write_file_atomic(dirfd, name, buf, sizeof hdr + size, &e) < 0)
+  if (fs_write_file_atomic(dirfd, name, buf, sizeof hdr + size, &e) < 0)
     silo_log_debug("seccomp cache: %s", e.msg);
 }
 

@@ -47,7 +47,7 @@ make_node(struct container_plan *c, int devfd, const struct oci_device *d, struc
   _cleanup_close_ int own = -1;
   int dfd = devfd;
   if (strcmp(dir, "/dev") != 0) {
-    own = mkdir_in_root(c->rootfd, dir[0] ? dir : "/", 0755, err);
+    own = fs_mkdir_in_root(c->rootfd, dir[0] ? dir : "/", 0755, err);
     if (own < 0) return -1;
     dfd = own;
   }
@@ -62,10 +62,10 @@ make_node(struct container_plan *c, int devfd, const struct oci_device *d, struc
   }
   /* mknod is not allowed in a user namespace: bind the host's node onto an empty
    * file instead (the device cgroup still decides what can be opened). */
-  _cleanup_close_ int fd = mkpath_in_root(c->rootfd, d->path, false, err);
+  _cleanup_close_ int fd = fs_mkpath_in_root(c->rootfd, d->path, false, err);
   if (fd < 0) return -1;
   char p[PROC_FD_PATH_MAX];
-  if (mount(d->path, proc_fd_path(p, fd), NULL, MS_BIND, NULL) < 0)
+  if (mount(d->path, fs_proc_fd_path(p, fd), NULL, MS_BIND, NULL) < 0)
     return silo_err(err, errno, "bind device `%s`", d->path);
   return 0;
 }
@@ -82,7 +82,7 @@ int
 devices_create(struct container_plan *c, int rootfd, struct silo_error *err)
 {
   const struct oci_linux *l = c->cfg->linux;
-  _cleanup_close_ int devfd = mkdir_in_root(rootfd, "/dev", 0755, err);
+  _cleanup_close_ int devfd = fs_mkdir_in_root(rootfd, "/dev", 0755, err);
   if (devfd < 0) return -1;
   for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
     if (configured(l, default_devices[i].path)) continue;

@@ -60,7 +60,7 @@ static const struct {
 };
 
 int
-propagation_parse(const char *s, unsigned long *flags)
+mountopts_propagation(const char *s, unsigned long *flags)
 {
   for (size_t i = 0; i < ARRAY_SIZE(propagation_opts); i++) {
     if (strcmp(s, propagation_opts[i].name) == 0) {
@@ -72,8 +72,8 @@ propagation_parse(const char *s, unsigned long *flags)
 }
 
 int
-mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
-                 struct mount_plan *out, struct silo_error *err)
+mountopts_parse(const struct oci_mount *m, size_t index, const char *bundle, struct mount_plan *out,
+                struct silo_error *err)
 {
   memset(out, 0, sizeof *out);
   out->idmap_fd = -1;
@@ -96,7 +96,7 @@ mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
       continue;
     }
     unsigned long prop;
-    if (propagation_parse(o, &prop) == 0) {
+    if (mountopts_propagation(o, &prop) == 0) {
       out->propagation = prop;
       continue;
     }

@@ -3,7 +3,7 @@
  *
  * Safety rules kept throughout:
  *  - "/" is made rslave first, so nothing mounted here propagates back to the host;
- *  - every destination is resolved inside the rootfs (open_in_root) and the mount
+ *  - every destination is resolved inside the rootfs (fs_open_in_root) and the mount
  *    goes onto that fd (/proc/self/fd/N or move_mount), so a symlink in the image
  *    cannot redirect a mount onto the host (CVE-2021-30465);
  *  - after pivot_root the old root is detached, so no host path stays reachable.
@@ -62,7 +62,7 @@ static int
 remount_fd(int fd, unsigned long flags, unsigned long clear, struct silo_error *err)
 {
   char p[PROC_FD_PATH_MAX];
-  proc_fd_path(p, fd);
+  fs_proc_fd_path(p, fd);
   unsigned long f = (locked_flags(p) & ~clear) | flags;
   if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | (f & ~MS_REMOUNT), NULL) < 0)
     return silo_err(err, errno, "remount");
@@ -75,10 +75,10 @@ set_propagation(int rootfd, const char *dest, unsigned long prop, struct silo_er
   if (!prop) return 0;
   /* Re-resolve: the fd we mounted onto refers to the covered directory, not the
    * new mount on top of it. */
-  _cleanup_close_ int fd = open_in_root(rootfd, dest, O_PATH, 0, err);
+  _cleanup_close_ int fd = fs_open_in_root(rootfd, dest, O_PATH, 0, err);
   if (fd < 0) return -1;
   char p[PROC_FD_PATH_MAX];
-  if (mount(NULL, proc_fd_path(p, fd), NULL, prop, NULL) < 0)
+  if (mount(NULL, fs_proc_fd_path(p, fd), NULL, prop, NULL) < 0)
     return silo_err(err, errno, "set propagation");
   return 0;
 }
@@ -112,11 +112,11 @@ bind_mount(int rootfd, const struct mount_plan *p, int destfd, struct silo_error
       return silo_err(err, errno, "bind `%s`", p->source);
   } else if (errno == ENOSYS && !p->idmap) {
     char dp[PROC_FD_PATH_MAX];
-    if (mount(p->source, proc_fd_path(dp, destfd), NULL, MS_BIND | (p->recursive ? MS_REC : 0),
+    if (mount(p->source, fs_proc_fd_path(dp, destfd), NULL, MS_BIND | (p->recursive ? MS_REC : 0),
               NULL) < 0)
       return silo_err(err, errno, "bind `%s`", p->source);
     if (p->remount_ro_bind) {
-      _cleanup_close_ int top = open_in_root(rootfd, p->dest, O_PATH, 0, err);
+      _cleanup_close_ int top = fs_open_in_root(rootfd, p->dest, O_PATH, 0, err);
       if (top < 0 || remount_fd(top, p->flags, p->clear, err) < 0) return -1;
     }
   } else {
@@ -142,7 +142,7 @@ mount_cgroup_tree(struct container_plan *c, const struct mount_plan *p, int dest
   unsigned long flags = (p->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC) & ~MS_REMOUNT;
 
   if (cgroup_detect(&mode, err) < 0 || cgroup_hierarchies(&h, &n, err) < 0) return -1;
-  proc_fd_path(dp, destfd);
+  fs_proc_fd_path(dp, destfd);
   if (mode == CGROUP_MODE_UNIFIED) {
     if (own_ns) {
       if (mount("cgroup2", dp, "cgroup2", flags, NULL) < 0)
@@ -152,17 +152,17 @@ mount_cgroup_tree(struct container_plan *c, const struct mount_plan *p, int dest
     _cleanup_free_ char *src = xasprintf("/sys/fs/cgroup%s", cgpath);
     if (mount(src, dp, NULL, MS_BIND | MS_REC, NULL) < 0)
       return silo_err(err, errno, "bind `%s`", src);
-    _cleanup_close_ int top = open_in_root(c->rootfd, p->dest, O_PATH, 0, err);
+    _cleanup_close_ int top = fs_open_in_root(c->rootfd, p->dest, O_PATH, 0, err);
     return top < 0 ? -1 : remount_fd(top, flags, 0, err);
   }
 
   /* v1 / hybrid: a tmpfs holding one directory per hierarchy. */
   if (mount("tmpfs", dp, "tmpfs", (flags & ~MS_RDONLY), "mode=755") < 0)
     return silo_err(err, errno, "mount tmpfs for cgroups");
-  _cleanup_close_ int top = open_in_root(c->rootfd, p->dest, O_PATH | O_DIRECTORY, 0, err);
+  _cleanup_close_ int top = fs_open_in_root(c->rootfd, p->dest, O_PATH | O_DIRECTORY, 0, err);
   if (top < 0) return -1;
   char tp[PROC_FD_PATH_MAX];
-  proc_fd_path(tp, top);
+  fs_proc_fd_path(tp, top);
   for (size_t i = 0; i < n; i++) {
     _cleanup_free_ char *sub = xasprintf("%s/%s", tp, h[i].name);
     if (mkdir(sub, 0755) < 0 && errno != EEXIST) return silo_err(err, errno, "mkdir `%s`", sub);
@@ -202,7 +202,7 @@ mount_cgroup_tree(struct container_plan *c, const struct mount_plan *p, int dest
 static int
 mount_one(struct container_plan *c, const struct mount_plan *p, struct silo_error *err)
 {
-  _cleanup_close_ int destfd = mkpath_in_root(c->rootfd, p->dest, p->is_dir, err);
+  _cleanup_close_ int destfd = fs_mkpath_in_root(c->rootfd, p->dest, p->is_dir, err);
   if (destfd < 0) return -1;
   if (p->bind) return bind_mount(c->rootfd, p, destfd, err);
   if (strcmp(p->type, "cgroup") == 0 || strcmp(p->type, "cgroup2") == 0) {
@@ -212,7 +212,7 @@ mount_one(struct container_plan *c, const struct mount_plan *p, struct silo_erro
   }
 
   char dp[PROC_FD_PATH_MAX];
-  proc_fd_path(dp, destfd);
+  fs_proc_fd_path(dp, destfd);
   if (mount(p->source ? p->source : p->type, dp, p->type, p->flags, p->data) < 0) {
     int e = errno;
     /* sysfs and mqueue cannot be mounted in a user namespace that does not own the
@@ -221,7 +221,7 @@ mount_one(struct container_plan *c, const struct mount_plan *p, struct silo_erro
       const char *src = p->type[0] == 's' ? "/sys" : "/dev/mqueue";
       if (mount(src, dp, NULL, MS_BIND | MS_REC, NULL) < 0)
         return silo_err(err, errno, "bind `%s`", src);
-      _cleanup_close_ int top = open_in_root(c->rootfd, p->dest, O_PATH, 0, err);
+      _cleanup_close_ int top = fs_open_in_root(c->rootfd, p->dest, O_PATH, 0, err);
       return top < 0 ? -1 : remount_fd(top, p->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, err);
     }
     return silo_err(err, e, "mount %s", p->type);
@@ -297,7 +297,7 @@ mask_path(int rootfd, const char *path, const char *mount_label, struct silo_err
 {
   /* O_NOFOLLOW: a masked path that is a symlink would mask whatever it points to;
    * such entries are skipped. */
-  _cleanup_close_ int fd = open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0, err);
+  _cleanup_close_ int fd = fs_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0, err);
   if (fd < 0) {
     if (err->errnum == ENOENT || err->errnum == ELOOP) return silo_err_clear(err), 0;
     return -1;
@@ -306,7 +306,7 @@ mask_path(int rootfd, const char *path, const char *mount_label, struct silo_err
   if (fstat(fd, &st) < 0) return silo_err(err, errno, "stat `%s`", path);
   if (S_ISLNK(st.st_mode)) return 0;
   char p[PROC_FD_PATH_MAX];
-  proc_fd_path(p, fd);
+  fs_proc_fd_path(p, fd);
   if (S_ISDIR(st.st_mode)) {
     _cleanup_free_ char *data = lsm_mount_data("size=0", mount_label);
     if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, data) < 0)
@@ -320,15 +320,15 @@ mask_path(int rootfd, const char *path, const char *mount_label, struct silo_err
 static int
 readonly_path(int rootfd, const char *path, struct silo_error *err)
 {
-  _cleanup_close_ int fd = open_in_root(rootfd, path, O_PATH, 0, err);
+  _cleanup_close_ int fd = fs_open_in_root(rootfd, path, O_PATH, 0, err);
   if (fd < 0) {
     if (err->errnum == ENOENT) return silo_err_clear(err), 0;
     return -1;
   }
   char p[PROC_FD_PATH_MAX];
-  proc_fd_path(p, fd);
+  fs_proc_fd_path(p, fd);
   if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) return silo_err(err, errno, "bind `%s`", path);
-  _cleanup_close_ int top = open_in_root(rootfd, path, O_PATH, 0, err);
+  _cleanup_close_ int top = fs_open_in_root(rootfd, path, O_PATH, 0, err);
   if (top < 0) return -1;
   if (remount_fd(top, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, err) < 0)
     return silo_err_wrap(err, "make `%s` read-only", path);

@@ -8,9 +8,9 @@
 #include "oci/oci.h"
 
 /* ---- mountopts.c ---- */
-int mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
-                     struct mount_plan *out, struct silo_error *err);
-int propagation_parse(const char *s, unsigned long *flags);
+int mountopts_parse(const struct oci_mount *m, size_t index, const char *bundle,
+                    struct mount_plan *out, struct silo_error *err);
+int mountopts_propagation(const char *s, unsigned long *flags);
 
 /* ---- rootfs.c / devices.c ---- */
 int rootfs_prepare(struct container_plan *c, struct silo_error *err);
