@@ -57,8 +57,11 @@ CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 DEPS    := $(CMD_OBJ:.o=.d) $(LIB_OBJ:.o=.d)
 
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
-UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# tests/unit/ mirrors the tree (tests/unit/lib/migrate/test_migrate.c...); the
+# binaries all land in $(BUILD)/tests/, so their names are unique.
+UNIT_SRC := $(shell find tests/unit -name 'test_*.c')
+UNIT_BIN := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(UNIT_SRC))))
+vpath test_%.c $(sort $(dir $(UNIT_SRC)))
 
 .PHONY: all check check-guest unit integration bench bench-migrate demo install uninstall clean format deps FORCE
 all: silo
@@ -86,7 +89,7 @@ silo: $(CMD_OBJ) $(BUILD)/libsilo.a build/.variant
 	@echo "  LD    $@"
 	@$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libsilo.a $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsilo.a
+$(BUILD)/tests/%: %.c $(BUILD)/libsilo.a
 	@mkdir -p $(dir $@)
 	@echo "  LD    $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsilo.a $(LDLIBS) $$(pkg-config --libs cmocka)

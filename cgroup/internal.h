@@ -1,7 +1,7 @@
 /* silo cgroup/: what the module's files share.  Not part of the API (see cgroup.h).
  *
  * The pure functions at the end (conversions, rule formatting, path and mountinfo
- * parsing, validation) touch no file system, so tests/unit/test_cgroup.c calls them
+ * parsing, validation) touch no file system, so tests/unit/cgroup/test_cgroup.c calls them
  * directly.
  */
 #ifndef SILO_CGROUP_INTERNAL_H

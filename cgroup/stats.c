@@ -5,7 +5,7 @@
  * file that is missing (controller absent or not enabled, older kernel, cgroup gone
  * meanwhile) is skipped; only a real read error is an error.
  *
- * The parsers at the top take text and touch no file (tests/unit/test_cgroup_stats.c
+ * The parsers at the top take text and touch no file (tests/unit/cgroup/test_cgroup_stats.c
  * feeds them strings); the cg_stats_* readers take a directory, so the tests also run
  * them on fake v1 and v2 directories.
  */

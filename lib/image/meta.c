@@ -1,6 +1,6 @@
 /* silo lib/: the pure parts of reading images — member names, whiteouts, digests and
  * the JSON documents (OCI image-spec index/manifest/config, docker-save manifest.json).
- * No I/O here: tests/unit/test_image.c covers it all. */
+ * No I/O here: tests/unit/lib/image/test_image.c covers it all. */
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>

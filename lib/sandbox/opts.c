@@ -1,5 +1,5 @@
 /* silo lib/: the values of `silo sandbox` options, checked before anything is made.
- * Pure functions (tests/unit/test_image_opts.c). */
+ * Pure functions (tests/unit/lib/sandbox/test_sandbox_opts.c). */
 #include <cap-ng.h>
 #include <ctype.h>
 #include <errno.h>

@@ -36,7 +36,7 @@
 
 #define SANDBOX_ID_PREFIX "sandbox-"
 
-/* ---- lib/sandbox/opts.c (pure; tests/unit/test_image_opts.c) ---- */
+/* ---- lib/sandbox/opts.c (pure; tests/unit/lib/sandbox/test_sandbox_opts.c) ---- */
 /* "10" (seconds), "1.5s", "500ms", "2m", "1h30m", "1d": a sum of NUMBER[UNIT] parts. */
 int sandbox_parse_duration(const char *s, uint64_t *ms, struct silo_error *err);
 /* Back to text for messages: "1s", "1m30s", "250ms". */
