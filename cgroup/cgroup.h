@@ -137,7 +137,7 @@ void cgroup_stats_free(struct cgroup_stats *st);
  * cgroup (v1: eventfd registered through cgroup.event_control on memory.oom_control;
  * v2: inotify on memory.events), and the cumulative OOM-kill count behind it. */
 int cgroup_oom_fd(const struct cgroup *cg, struct silo_error *err);
-int cgroup_oom_count(const struct cgroup *cg, uint64_t *count);
+int cgroup_oom_count(const struct cgroup *cg, uint64_t *count, struct silo_error *err);
 
 /* True when the container's cgroup is frozen (v2 cgroup.freeze / v1 freezer.state). */
 bool cgroup_is_frozen(const struct cgroup *cg);

@@ -70,16 +70,17 @@ cgroup_oom_fd(const struct cgroup *cg, struct silo_error *err)
 }
 
 int
-cgroup_oom_count(const struct cgroup *cg, uint64_t *count)
+cgroup_oom_count(const struct cgroup *cg, uint64_t *count, struct silo_error *err)
 {
   bool v1;
   const char *dir = cg ? memory_dir(cg, &v1) : NULL;
-  if (!dir) return -ENOTSUP;
+  if (!dir) return silo_err(err, ENOTSUP, "no memory controller");
   /* v1 memory.oom_control and v2 memory.events both carry an "oom_kill N" line
    * (v1 since Linux 4.13). */
-  char *text = cgroup_read_all(dir, v1 ? "memory.oom_control" : "memory.events");
-  if (!text) return -errno;
+  const char *file = v1 ? "memory.oom_control" : "memory.events";
+  char *text = cgroup_read_all(dir, file);
+  if (!text) return silo_err(err, errno, "read %s/%s", dir, file);
   int r = cgroup_parse_key(text, "oom_kill", count);
   free(text);
-  return r;
+  return r < 0 ? silo_err(err, -r, "%s/%s: no oom_kill count", dir, file) : 0;
 }

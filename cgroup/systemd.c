@@ -296,7 +296,8 @@ helper_start(struct cg_systemd *sd, struct silo_error *err)
   }
   if (pid == 0) {
     char c;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* It must not outlive silo: a placeholder left behind would keep the scope. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) _exit(1);
     /* Hold nothing of silo's open (state dir locks, the caller's stdio). */
     int nul = open("/dev/null", O_RDWR);
     if (p[0] != 3) dup2(p[0], 3);

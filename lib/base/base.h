@@ -44,12 +44,15 @@ int fs_mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_err
  * (an existing directory is fine; symlinks on the way are followed: for paths the
  * user or silo chose, never for paths inside a container). */
 int fs_mkdir_p(const char *path, mode_t parent_mode, mode_t mode, struct silo_error *err);
-/* Removes a directory tree (no symlinks followed); missing is fine. */
-int fs_rm_rf_at(int dirfd, const char *name);
+/* Removes a directory tree (no symlinks followed); missing is fine.  err may be
+ * NULL where the removal is best effort (a clean-up after another failure). */
+int fs_rm_rf_at(int dirfd, const char *name, struct silo_error *err);
 /* "/proc/self/fd/N" */
 #define PROC_FD_PATH_MAX 32
 const char *fs_proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd);
-/* Reads state and start time (field 22) of /proc/<pid>/stat. */
+/* Reads state and start time (field 22) of /proc/<pid>/stat.  A query, not an
+ * operation: -1 means "no such process (any more)", which callers take as an
+ * answer (stopped, reused pid), so it carries no error. */
 int fs_proc_stat(pid_t pid, char *state, unsigned long long *start_time);
 
 /* ---- time.c ---- */

@@ -250,23 +250,27 @@ fs_mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *
 }
 
 int
-fs_rm_rf_at(int dirfd, const char *name)
+fs_rm_rf_at(int dirfd, const char *name, struct silo_error *err)
 {
   if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return 0;
   int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return -1;
+  if (fd < 0) return silo_err(err, errno, "remove `%s`", name);
   DIR *d = fdopendir(fd);
   if (!d) {
+    int e = errno;
     close(fd);
-    return -1;
+    return silo_err(err, e, "remove `%s`", name);
   }
   struct dirent *de;
+  /* What cannot be removed inside shows up as the directory's own ENOTEMPTY. */
   while ((de = readdir(d))) {
     if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-    fs_rm_rf_at(fd, de->d_name);
+    fs_rm_rf_at(fd, de->d_name, NULL);
   }
   closedir(d);
-  return unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : -1;
+  if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return silo_err(err, errno, "remove `%s`", name);
+  return 0;
 }
 
 const char *

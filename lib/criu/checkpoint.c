@@ -496,7 +496,7 @@ out:
   if (stdio) json_decref(stdio);
   if (tmp_images) {
     _cleanup_close_ int parent = open("/var/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (parent >= 0) fs_rm_rf_at(parent, tmp_images + strlen("/var/tmp/"));
+    if (parent >= 0) fs_rm_rf_at(parent, tmp_images + strlen("/var/tmp/"), NULL);
   }
   criu_req_free(&r);
   oci_config_free(cfg);

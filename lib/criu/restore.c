@@ -482,7 +482,7 @@ silo_restore(struct silo_context *ctx, const struct silo_restore_opts *o, int *e
 out:
   if (tmp) {
     _cleanup_close_ int bfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (bfd >= 0) fs_rm_rf_at(bfd, strrchr(tmp, '/') + 1);
+    if (bfd >= 0) fs_rm_rf_at(bfd, strrchr(tmp, '/') + 1, NULL);
   }
   return ret < 0 ? silo_err_wrap(err, "restore `%s`", o->id) : 0;
 }

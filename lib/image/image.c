@@ -435,7 +435,7 @@ unpack_one(const struct source *s, int cachefd, struct want *w, struct layer_sou
 {
   char tmp[128];
   snprintf(tmp, sizeof tmp, "tmp-%d-%s", (int)getpid(), w->hex);
-  fs_rm_rf_at(cachefd, tmp);
+  fs_rm_rf_at(cachefd, tmp, NULL);
   if (mkdirat(cachefd, tmp, 0755) < 0) return silo_err(err, errno, "create `%s`", tmp);
   int64_t t0 = time_mono_ms();
   char label[80];
@@ -450,7 +450,7 @@ unpack_one(const struct source *s, int cachefd, struct want *w, struct layer_sou
     /* Another sandbox unpacked the same layer meanwhile: keep theirs. */
     if (errno != EEXIST && errno != ENOTEMPTY) r = silo_err(err, errno, "rename `%s`", tmp);
   }
-  fs_rm_rf_at(cachefd, tmp);
+  fs_rm_rf_at(cachefd, tmp, NULL);
   if (r < 0) return -1;
   w->done = true;
   silo_log_debug("layer %s: unpacked in %lld ms", label, (long long)(time_mono_ms() - t0));

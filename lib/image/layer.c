@@ -131,7 +131,7 @@ make_whiteout(struct unpack *u, const char *target, struct timespec mtime, struc
   _cleanup_close_ int dfd = layer_dir(u->dirfd, slash ? dir : "", err);
   if (dfd < 0) return -1;
   /* The same layer may have added the name before: the whiteout replaces it. */
-  if (fs_rm_rf_at(dfd, base) < 0) return silo_err(err, errno, "whiteout `%s`", target);
+  if (fs_rm_rf_at(dfd, base, err) < 0) return silo_err_wrap(err, "whiteout `%s`", target);
   /* A 0/0 character device is overlayfs's whiteout (needs CAP_MKNOD: we are root). */
   if (mknodat(dfd, base, S_IFCHR | 0, makedev(0, 0)) < 0)
     return silo_err(err, errno, "whiteout `%s`", target);

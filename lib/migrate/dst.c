@@ -168,7 +168,7 @@ accept_offer(struct dst *d, json_t *offer, struct silo_error *err)
   if (fs_mkdir_p(d->bundle, 0755, 0755, err) < 0) return -1;
   _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (bfd < 0) return silo_err(err, errno, "bundle `%s`", d->bundle);
-  fs_rm_rf_at(bfd, ".migrate");
+  fs_rm_rf_at(bfd, ".migrate", NULL);
   if (mkdirat(bfd, ".migrate", 0700) < 0) return silo_err(err, errno, "mkdir `%s`", d->migdir);
   if (fs_write_file_atomic(bfd, "config.json", conf, strlen(conf), err) < 0) return -1;
   info("%s: container `%s` (%s) into %s", d->c.peer, id, strategy, d->bundle);
@@ -219,10 +219,10 @@ undo(void *arg)
   if (silo_delete(d->ctx, d->id, true, &e) < 0 && e.errnum != ENOENT)
     silo_log_warn("migrate-receive: delete `%s`: %s", d->id, e.msg);
   _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (bfd >= 0) fs_rm_rf_at(bfd, ".migrate");
+  if (bfd >= 0) fs_rm_rf_at(bfd, ".migrate", NULL);
   _cleanup_close_ int pfd =
       d->bundle_created ? open(bundle_dir(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-  if (pfd >= 0) fs_rm_rf_at(pfd, d->id);
+  if (pfd >= 0) fs_rm_rf_at(pfd, d->id, NULL);
   return 0;
 }
 
@@ -399,11 +399,11 @@ rollback(struct dst *d)
     mig_guard_fire(&d->guard);
   } else if (d->id && d->bundle) {
     _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (bfd >= 0) fs_rm_rf_at(bfd, ".migrate");
+    if (bfd >= 0) fs_rm_rf_at(bfd, ".migrate", NULL);
   }
   if (d->bundle && d->bundle_created) {
     _cleanup_close_ int pfd = open(bundle_dir(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (pfd >= 0) fs_rm_rf_at(pfd, d->id);
+    if (pfd >= 0) fs_rm_rf_at(pfd, d->id, NULL);
   }
 }
 
@@ -494,7 +494,7 @@ serve(struct dst *d, int fd, const char *peer, struct silo_error *err)
          peer, d->id, d->strategy, (double)d->rootfs_bytes / 1048576.0,
          (double)d->image_bytes / 1048576.0, d->t_restore, time_mono_s() - d->t0);
     _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (bfd >= 0) fs_rm_rf_at(bfd, ".migrate");
+    if (bfd >= 0) fs_rm_rf_at(bfd, ".migrate", NULL);
   }
   if (r < 0 && d->id) silo_err_wrap(err, "receive `%s`", d->id);
   session_free(d);

@@ -204,7 +204,7 @@ src_remove_work(const char *work)
   _cleanup_free_ char *parent = xstrdup(work);
   *strrchr(parent, '/') = '\0';
   _cleanup_close_ int pfd = open(*parent ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (pfd >= 0) fs_rm_rf_at(pfd, strrchr(work, '/') + 1);
+  if (pfd >= 0) fs_rm_rf_at(pfd, strrchr(work, '/') + 1, NULL);
 }
 
 static int

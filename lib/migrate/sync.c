@@ -112,7 +112,7 @@ remove_extras(int dfd, const char *prefix, json_t *m)
     struct stat st;
     if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue;
     if (!e) {
-      fs_rm_rf_at(dirfd(d), de->d_name);
+      fs_rm_rf_at(dirfd(d), de->d_name, NULL);
     } else if (S_ISDIR(st.st_mode) && strcmp(str(e, "t"), "d") == 0) {
       int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (sub >= 0) remove_extras(sub, p, m);
@@ -156,7 +156,7 @@ apply_entry(int rootfd, const char *p, const json_t *e, const json_t *old, bool 
                     : t == 'b' ? S_IFBLK
                                : S_IFIFO;
   if (have && (st.st_mode & S_IFMT) != want_fmt) {
-    fs_rm_rf_at(pfd, leaf);
+    fs_rm_rf_at(pfd, leaf, NULL);
     have = false;
   }
   switch (t) {
@@ -249,7 +249,7 @@ recv_wanted(struct mig_conn *c, int rootfd, json_t *m, json_t *wantset, uint64_t
       const char *leaf;
       struct silo_error e = {0};
       _cleanup_close_ int pfd = mig_open_parent(rootfd, p, &leaf, &e);
-      if (pfd >= 0) fs_rm_rf_at(pfd, leaf);
+      if (pfd >= 0) fs_rm_rf_at(pfd, leaf, NULL);
       json_object_del(m, p);
       continue;
     }
@@ -281,7 +281,7 @@ link_hardlinks(int rootfd, json_t *m, struct silo_error *err)
         fstatat(ffd, first_leaf, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_ino == b.st_ino &&
         a.st_dev == b.st_dev)
       continue;
-    fs_rm_rf_at(pfd, leaf);
+    fs_rm_rf_at(pfd, leaf, NULL);
     if (linkat(ffd, first_leaf, pfd, leaf, 0) < 0)
       return silo_err(err, errno, "hard link `%s` to `%s`", p, str(e, "H"));
   }
@@ -309,7 +309,7 @@ mig_sync_rootfs_recv(struct mig_conn *c, const struct mig_frame *first, const ch
       if (json_object_get(m, p)) continue;
       const char *leaf;
       int pfd = mig_open_parent(rootfd, p, &leaf, err);
-      if (pfd >= 0) fs_rm_rf_at(pfd, leaf), close(pfd);
+      if (pfd >= 0) fs_rm_rf_at(pfd, leaf, NULL), close(pfd);
     }
   } else {
     remove_extras(fcntl(rootfd, F_DUPFD_CLOEXEC, 3), "", m);
@@ -332,7 +332,10 @@ mig_sync_rootfs_recv(struct mig_conn *c, const struct mig_frame *first, const ch
       recv_wanted(c, rootfd, m, wantset, bytes, err) < 0 || link_hardlinks(rootfd, m, err) < 0)
     goto out;
   /* The root directory itself: the source's mode. */
-  fchmod(rootfd, 0755);
+  if (fchmod(rootfd, 0755) < 0) {
+    silo_err(err, errno, "chmod rootfs `%s`", root);
+    goto out;
+  }
   if (mig_send_json(c, MIG_SYNCED, json_object(), err) < 0) goto out;
   if (known) {
     mig_manifest_free(known);

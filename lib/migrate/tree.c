@@ -591,8 +591,8 @@ recv_file(struct mig_conn *c, int rootfd, const char *path, json_t *hdr, json_t 
     r = silo_err(err, errno, "chmod `%s`", path);
   if (r == 0 && renameat(pfd, tmp, pfd, leaf) < 0) {
     /* a directory in the way */
-    if ((errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST) && fs_rm_rf_at(pfd, leaf) == 0 &&
-        renameat(pfd, tmp, pfd, leaf) == 0)
+    if ((errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST) &&
+        fs_rm_rf_at(pfd, leaf, NULL) == 0 && renameat(pfd, tmp, pfd, leaf) == 0)
       return 0;
     r = silo_err(err, errno, "rename into `%s`", path);
   }

@@ -185,7 +185,8 @@ int state_read(int dirfd, struct silo_state *s, struct silo_error *err);
 void state_free(struct silo_state *s);
 /* Status from the saved state and the process's liveness (pid + start time). */
 enum oci_status state_status(int dirfd, const struct silo_state *s);
-int state_dir_remove(int rootfd, const char *id);
+/* err may be NULL: best effort. */
+int state_dir_remove(int rootfd, const char *id, struct silo_error *err);
 /* Loads the config.json saved at create time. */
 struct oci_config *state_load_config(int dirfd, struct silo_error *err);
 /* Fills an oci_state for hooks/`state` output. */

@@ -186,9 +186,9 @@ state_status(int dirfd, const struct silo_state *s)
 }
 
 int
-state_dir_remove(int rootfd, const char *id)
+state_dir_remove(int rootfd, const char *id, struct silo_error *err)
 {
-  return fs_rm_rf_at(rootfd, id);
+  return fs_rm_rf_at(rootfd, id, err);
 }
 
 struct oci_config *

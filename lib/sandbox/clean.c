@@ -88,7 +88,7 @@ remove_partial_layers(const char *layers, pid_t only_pid)
     int pid;
     if (sscanf(de->d_name, "tmp-%d-", &pid) != 1) continue;
     if (only_pid ? pid != only_pid : kill(pid, 0) == 0 || errno != ESRCH) continue;
-    fs_rm_rf_at(fd, de->d_name);
+    fs_rm_rf_at(fd, de->d_name, NULL);
   }
   if (d) closedir(d);
 }

@@ -378,8 +378,8 @@ prune(struct sandbox *sb, size_t *n_layers, struct silo_error *err)
     if (!d) continue;
     for (struct dirent *de; (de = readdir(d));) {
       if (de->d_name[0] == '.') continue;
-      if (fs_rm_rf_at(lfd, de->d_name) < 0) {
-        r = silo_err(err, errno, "remove layer %s/%s", te->d_name, de->d_name);
+      if (fs_rm_rf_at(lfd, de->d_name, err) < 0) {
+        r = silo_err_wrap(err, "remove layer of %s", te->d_name);
         break;
       }
       if (strncmp(de->d_name, "tmp-", 4) != 0) (*n_layers)++;

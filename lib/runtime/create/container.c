@@ -355,7 +355,7 @@ container_abort(struct container_plan *c)
   }
   if (c->statefd >= 0) {
     if (c->net) network_teardown(c->statefd, c->id);
-    state_dir_remove(c->rootdirfd, c->id);
+    state_dir_remove(c->rootdirfd, c->id, NULL);
   }
   if (c->opts->pid_file && c->statefd >= 0) unlink(c->opts->pid_file);
 }
@@ -420,7 +420,7 @@ container_destroy(int rootfd, int dirfd, const struct silo_state *s,
     if (cgroup_destroy(cg, err) < 0) ret = silo_err_wrap(err, "remove cgroup");
     if (cg != have_cg) cgroup_free(cg);
   }
-  if (state_dir_remove(rootfd, s->id) < 0 && ret == 0)
-    ret = silo_err(err, errno, "remove state of `%s`", s->id);
+  if (state_dir_remove(rootfd, s->id, ret == 0 ? err : NULL) < 0 && ret == 0)
+    ret = silo_err_wrap(err, "remove state of `%s`", s->id);
   return ret;
 }

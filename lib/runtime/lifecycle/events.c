@@ -191,7 +191,7 @@ static int
 check_oom(struct watch *w, struct silo_error *err)
 {
   uint64_t n;
-  if (!w->counting || cgroup_oom_count(w->cg, &n) < 0) return 0;
+  if (!w->counting || cgroup_oom_count(w->cg, &n, NULL) < 0) return 0;
   if (n <= w->kills) return 0;
   w->kills = n;
   w->pending = false;
@@ -221,7 +221,7 @@ loop(struct watch *w, int pidfd, unsigned interval_ms, struct silo_error *err)
   _cleanup_close_ int oomfd = cgroup_oom_fd(w->cg, &oerr);
   if (oomfd < 0) silo_log_debug("events `%s`: no OOM notification: %s", w->id, oerr.msg);
   uint64_t n;
-  w->counting = cgroup_oom_count(w->cg, &n) == 0;
+  w->counting = cgroup_oom_count(w->cg, &n, NULL) == 0;
   w->kills = w->counting ? n : 0;
 
   _cleanup_close_ int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);

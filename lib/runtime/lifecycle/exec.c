@@ -45,9 +45,14 @@ exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
 {
   struct silo_error err = {0};
   int master = -1;
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  prctl(PR_SET_DUMPABLE, 0);
   close(c->sync_parent);
+  /* Until READY we die with silo; not dumpable until execve, so nothing in the
+   * container can open our /proc/PID/exe or fds (CVE-2019-5736, -2016-9962).  Both
+   * are defences: a failure of either stops the exec. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0) {
+    silo_err(&err, errno, "prctl");
+    goto fail;
+  }
   /* Into the container's v1 cgroups before anything runs (see cgroup.c). */
   if (cgroup_self_enter(c->cg, &err) < 0) goto fail;
   /* The state root is a host directory: it must not stay reachable. */
@@ -73,7 +78,10 @@ exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
   /* Relative to the container's root: nothing of the host is reachable. */
   if (process_chdir(c, &err) < 0) goto fail;
   if (process_find_executable(c, &err) < 0) goto fail;
-  prctl(PR_SET_PDEATHSIG, 0);
+  if (prctl(PR_SET_PDEATHSIG, 0) < 0) {
+    silo_err(&err, errno, "prctl(PR_SET_PDEATHSIG)");
+    goto fail;
+  }
   if (sync_send(c->sync_child, SYNC_READY, 0, master, &err) < 0) _exit(1);
   if (master >= 0) close(master);
   /* The socket is close-on-exec: the parent sees EOF once execve succeeded. */

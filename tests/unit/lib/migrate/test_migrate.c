@@ -324,7 +324,7 @@ test_rootfs_sync(void **state)
   assert_null(get("dst/bin"));
   mig_manifest_free(&prev);
   int root = open("/tmp", O_RDONLY | O_DIRECTORY);
-  fs_rm_rf_at(root, tmpdir + 5);
+  fs_rm_rf_at(root, tmpdir + 5, NULL);
   close(root);
 }
 
@@ -368,7 +368,7 @@ test_rootfs_sync_while_changing(void **state)
   assert_string_equal(get("dst/gone"), "back again\n");
   mig_manifest_free(&prev);
   int root = open("/tmp", O_RDONLY | O_DIRECTORY);
-  fs_rm_rf_at(root, tmpdir + 5);
+  fs_rm_rf_at(root, tmpdir + 5, NULL);
   close(root);
 }
 
