@@ -27,7 +27,8 @@ static const char usage[] =
     "      --manage-cgroups-mode soft|full|strict|ignore  how CRIU handles the cgroups\n"
     "      --empty-ns network    the network namespace was dumped empty\n"
     "      --auto-dedup          free image pages once restored\n"
-    "      --no-pivot, --no-subreaper    accepted (runc's flags)\n"
+    "      --no-pivot                    accepted (runc's flag)\n"
+    "      --no-subreaper                do not adopt the container's orphans (foreground)\n"
     "      --lsm-profile P, --lsm-mount-context C  accepted and ignored\n"
     "      --criu-timeout SECS   kill CRIU after SECS seconds (default 300; 0: never)\n"
     "  -h, --help                show this help\n";

@@ -12,7 +12,8 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "  -d, --detach              start it and return at once\n"
-    "      --keep                do not delete the container when it exits\n" CREATE_OPTIONS_HELP;
+    "      --keep                do not delete the container when it exits\n"
+    "      --no-subreaper        do not adopt the container's orphans (foreground)\n" CREATE_OPTIONS_HELP;
 
 int
 cmd_run(struct silo_context *ctx, int argc, char **argv)

@@ -62,6 +62,12 @@ double time_mono_s(void);
 /* RFC 3339 UTC timestamp with nanoseconds. */
 void time_rfc3339(char *buf, size_t len);
 
+/* ---- creds.c ---- */
+/* Becomes uid and gid 0 of the user namespace we are in (joined or new), so that
+ * files we create have an owner the namespace maps.  Keeps the capabilities the
+ * namespace gave us (the ids change to the namespace's root). */
+int creds_become_root(struct silo_error *err);
+
 /* ---- env.c ---- */
 /* The value of NAME in a list of n "NAME=VALUE" strings, or NULL. */
 const char *env_get(const char *const *env, size_t n, const char *name);

@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -411,6 +412,10 @@ silo_restore(struct silo_context *ctx, const struct silo_restore_opts *o, int *e
 {
   *exit_code = 1;
   if (state_validate_id(o->id, err) < 0) return silo_err_wrap(err, "restore `%s`", o->id);
+  /* In the foreground silo adopts the restored container's orphans, as `run` does
+   * (see container_spawn), unless --no-subreaper. */
+  if (!o->detach && !o->no_subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+    return silo_err(err, errno, "restore `%s`: prctl(PR_SET_CHILD_SUBREAPER)", o->id);
   struct silo_create_opts copts = {
       .id = o->id,
       .bundle = o->bundle,

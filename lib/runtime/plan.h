@@ -205,6 +205,7 @@ enum sync_type {
   SYNC_READY,  /* child: set up; may carry the pty master */
   SYNC_ERROR,  /* either side: errnum + message */
   SYNC_START,  /* parent (run): execve now */
+  SYNC_ADOPTED, /* parent: the intermediate of a new pid namespace is reaped (init.c) */
 };
 struct sync_msg {
   int type;

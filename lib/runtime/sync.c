@@ -94,14 +94,6 @@ sync_expect(int sock, int type, struct sync_msg *m, int *fd, struct silo_error *
   return 0;
 }
 
-static int
-become_ns_root(struct silo_error *err)
-{
-  if (setresgid(0, 0, 0) < 0) return silo_err(err, errno, "setgid 0 in the user namespace");
-  if (setresuid(0, 0, 0) < 0) return silo_err(err, errno, "setuid 0 in the user namespace");
-  return 0;
-}
-
 int
 sync_await_go(struct container_plan *c, struct silo_error *err)
 {
@@ -118,7 +110,7 @@ sync_await_go(struct container_plan *c, struct silo_error *err)
   /* In our new user namespace the maps now exist: become its root (until now we
    * ran as the host's root, which the namespace does not map, and the kernel
    * refuses to create files for an unmapped owner). */
-  if ((c->clone_flags & CLONE_NEWUSER) && become_ns_root(err) < 0) return -1;
+  if ((c->clone_flags & CLONE_NEWUSER) && creds_become_root(err) < 0) return -1;
   /* On v1 hierarchies the cgroup namespace must be made after the move into our
    * cgroups, so that its root is the container's cgroup. */
   if (c->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)

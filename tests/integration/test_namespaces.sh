@@ -138,6 +138,55 @@ test_user_namespace() {
 	assert_match "$(cat "/proc/$pid/uid_map")" '^ *0 +100000 +65536' "uid_map seen from the host"
 }
 
+# A user namespace joined by path (made by someone else, mapping container root to
+# host uid 100000, not to host root) with a new pid namespace: silo must fork the
+# real init inside the pid namespace, keep it alive when the intermediate exits,
+# and become root of the joined namespace.  Run several times: the failure was a
+# race (about 9 in 10 on a loaded machine).
+test_join_userns_new_pidns() {
+	need_cmd unshare
+	local b=$T_DIR/b holder i n=8 out
+	[ -e /proc/self/ns/user ] || skip "kernel without user namespaces"
+	unshare --user sleep 600 &
+	holder=$!
+	defer kill -9 "$holder"
+	wait_for 5 bash -c "[ \"\$(readlink /proc/$holder/ns/user)\" != '$(host_ns user)' ]" ||
+		fail "the holder's user namespace did not appear"
+	echo '0 100000 65536' > "/proc/$holder/uid_map"
+	echo '0 100000 65536' > "/proc/$holder/gid_map"
+	mkdir -p "$b"
+	build_rootfs "$b/rootfs"
+	chown -R 100000:100000 "$b/rootfs"
+	make_bundle "$b" '.linux.namespaces += [{"type":"user","path":$p}] | del(.linux.uidMappings, .linux.gidMappings)' \
+		--arg p "/proc/$holder/ns/user"
+	for i in $(seq "$n"); do
+		run_ok "$b" 'id -u; echo $$; readlink /proc/self/ns/user'
+		out=$OUT
+		assert_eq 0 "$(sed -n 1p <<< "$out")" "uid inside (run $i)"
+		assert_eq 1 "$(sed -n 2p <<< "$out")" "pid inside (run $i)"
+		assert_eq "$(readlink "/proc/$holder/ns/user")" "$(sed -n 3p <<< "$out")" "user namespace (run $i)"
+	done
+	assert_eq "" "$(ls "$ROOT")" "state left behind"
+}
+
+# A foreground run adopts the container's orphans (silo is a child subreaper, as
+# runc is); --no-subreaper turns that off.  Without a pid namespace the orphan of a
+# subshell is reparented to silo itself, the shell's parent ($PPID).
+test_subreaper_adopts_orphans() {
+	local b=$T_DIR/b script
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "pid"))'
+	script='p=$( (sleep 30 >/dev/null 2>&1 & echo $!) ); sleep 0.5
+		echo "parent=$PPID orphan_parent=$(cut -d" " -f4 /proc/$p/stat)"; kill $p'
+	run_ok "$b" "$script"
+	assert_match "$OUT" '^parent=([0-9]+) orphan_parent=\1$' "the orphan's parent is silo"
+	is_runc && return 0
+	set_args "$b" "$script"
+	capture silo run --no-subreaper --bundle "$b" "$(new_id)"
+	[ "$RC" -eq 0 ] || fail "run --no-subreaper exited $RC: $(show "$OUT")"
+	assert_match "$OUT" '^parent=[0-9]+ orphan_parent=[0-9]+$' "output with --no-subreaper"
+	! grep -Eq '^parent=([0-9]+) orphan_parent=\1$' <<< "$OUT" || fail "--no-subreaper: silo still adopted the orphan"
+}
+
 test_time_namespace() {
 	[ -e /proc/self/ns/time ] || skip "kernel without time namespaces"
 	is_runc && skip "runc 1.1 has no time namespace support"
@@ -160,4 +209,6 @@ run_test net_namespace_only_lo test_net_namespace_only_lo
 run_test join_netns_by_path test_join_netns_by_path
 run_test join_uts_ns_of_other_container test_join_uts_ns_of_other_container
 run_test user_namespace test_user_namespace
+run_test join_userns_new_pidns test_join_userns_new_pidns
+run_test subreaper_adopts_orphans test_subreaper_adopts_orphans
 run_test time_namespace test_time_namespace

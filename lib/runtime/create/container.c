@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "cgroup/cgroup.h"
@@ -185,12 +186,15 @@ static int
 adopt_grandchild(struct container_plan *c, pid_t pid, struct silo_error *err)
 {
   int status;
-  waitpid(c->pid, &status, 0);
+  while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {
+  }
   close_fd(&c->pidfd);
   c->pid = pid;
   c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (c->pidfd < 0) return silo_err(err, errno, "pidfd_open %d", (int)pid);
-  return 0;
+  /* The intermediate is reaped: the real init is our child (we are a subreaper)
+   * and may now tie its PDEATHSIG to us. */
+  return sync_send(c->sync_parent, SYNC_ADOPTED, 0, -1, err);
 }
 
 /* linux.resources with silo's device rules (the config's plus the defaults). */
@@ -278,6 +282,15 @@ container_spawn(struct container_plan *c, struct silo_error *err)
     if (setns(c->join_fd[OCI_NS_PID], CLONE_NEWPID) < 0)
       return silo_err(err, errno, "join pid namespace");
   }
+
+  /* silo adopts what is orphaned below it while it lives: always the real init of a
+   * joined user namespace with a new pid namespace (its parent, an intermediate,
+   * exits at once: see fork_into_pidns), and for a foreground `run` every orphan of
+   * the container, reaped by foreground_wait, as runc does unless --no-subreaper. */
+  bool foreground = c->mode == MODE_RUN && !c->opts->detach;
+  if (((c->unshare_flags & CLONE_NEWPID) || (foreground && !c->opts->no_subreaper)) &&
+      prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+    return silo_err(err, errno, "prctl(PR_SET_CHILD_SUBREAPER)");
 
   if (cgroup_self_enter_open(c->cg, err) < 0) return -1;
   bool in_v2 = false;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -72,6 +73,11 @@ fork_into_pidns(struct container_plan *c, struct silo_error *err)
 {
   if (sync_await_go(c, err) < 0) return -1;
   if (unshare(CLONE_NEWPID) < 0) return silo_err(err, errno, "create pid namespace");
+  /* The real init is our child; we tell silo its pid and exit, and it is
+   * reparented to silo, a child subreaper for this (container_spawn).  Its
+   * PDEATHSIG must then refer to silo, not to us: set while we live, or even while
+   * we are exiting, our exit would kill it (the kernel signals at reparenting).  So
+   * it waits until silo has reaped us and says ADOPTED. */
   pid_t pid = fork();
   if (pid < 0) return silo_err(err, errno, "fork into pid namespace");
   if (pid > 0) {
@@ -79,7 +85,12 @@ fork_into_pidns(struct container_plan *c, struct silo_error *err)
     if (sync_send(c->sync_child, SYNC_GO, pid, -1, &e) < 0) _exit(1);
     _exit(0);
   }
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  struct sync_msg m;
+  if (sync_expect(c->sync_child, SYNC_ADOPTED, &m, NULL, err) < 0) return -1;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) return silo_err(err, errno, "prctl(PR_SET_PDEATHSIG)");
+  /* silo may have died before that: then its end of the socket is closed. */
+  struct pollfd p = {.fd = c->sync_child, .events = POLLIN};
+  if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) _exit(1);
   return 0;
 }
 

@@ -157,6 +157,10 @@ ns_join(struct container_plan *c, struct silo_error *err)
       return silo_err(err, errno, "join %s namespace", oci_ns_type_name((enum oci_ns_type)t));
     close(c->join_fd[t]);
     c->join_fd[t] = -1;
+    /* In the joined user namespace we still have the host's ids, which it need not
+     * map (it usually maps its root elsewhere): files we make would fail with
+     * EOVERFLOW.  Become its root, as runc does after the join. */
+    if (t == OCI_NS_USER && creds_become_root(err) < 0) return -1;
   }
   if (c->unshare_flags & ~(unsigned long)CLONE_NEWPID) {
     if (unshare((int)(c->unshare_flags & ~(unsigned long)CLONE_NEWPID)) < 0)

@@ -30,6 +30,20 @@ foreground_signals(sigset_t *mask)
   sigaddset(mask, SIGCHLD);
 }
 
+/* As a child subreaper (container_spawn) silo inherits the container's orphans:
+ * reap those that exited, never the container's own process, which
+ * foreground_wait takes last.  WNOWAIT looks before it reaps. */
+static void
+reap_orphans(pid_t keep)
+{
+  for (;;) {
+    siginfo_t si = {0};
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0) return;
+    if (si.si_pid == keep) return;
+    waitpid(si.si_pid, NULL, WNOHANG);
+  }
+}
+
 int
 foreground_wait(struct container_plan *c, int sfd, int *exit_code, struct silo_error *err)
 {
@@ -51,7 +65,9 @@ foreground_wait(struct container_plan *c, int sfd, int *exit_code, struct silo_e
         int sig = (int)si.ssi_signo;
         if (sig == SIGWINCH && c->pty_master >= 0)
           terminal_resize(c->pty_master);
-        else if (sig != SIGCHLD)
+        else if (sig == SIGCHLD)
+          reap_orphans(c->pid);
+        else
           syscall(SYS_pidfd_send_signal, c->pidfd, sig, NULL, 0);
       }
     }
