@@ -210,8 +210,14 @@ void network_teardown(int statefd, const char *id);
 void network_plan_free(struct network_plan *n);
 
 /* ---- hooks.c ---- */
+/* Runs the hooks of one kind in order; the first failure stops them and is the
+ * error (prestart, createRuntime, createContainer, startContainer). */
 int hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state_json,
               struct silo_error *err);
+/* Runs every hook of one kind: a failure is a warning and the next hook still runs
+ * (poststart, poststop: the runtime spec's "log a warning and continue"). */
+void hooks_run_warn(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state_json,
+                    const char *id);
 
 /* ---- terminal.c ---- */
 /* In the container: a new pty from its devpts; the slave becomes stdio and the

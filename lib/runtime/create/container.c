@@ -439,8 +439,7 @@ container_destroy(int rootfd, int dirfd, const struct silo_state *s,
   if (cfg && cfg->hooks.n[OCI_HOOK_POSTSTOP]) {
     _cleanup_free_ char *json = state_json(s, cfg, OCI_STATUS_STOPPED, false);
     /* poststop failures are warnings: the container is gone either way. */
-    if (hooks_run(cfg, OCI_HOOK_POSTSTOP, json, &herr) < 0)
-      silo_log_warn("container `%s`: %s", s->id, herr.msg);
+    hooks_run_warn(cfg, OCI_HOOK_POSTSTOP, json, s->id);
   }
   if (loaded) oci_config_free(loaded);
 
