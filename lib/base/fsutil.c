@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -64,13 +65,30 @@ write_file(const char *path, const char *data, size_t len, struct silo_error *er
   return write_file_at(AT_FDCWD, path, data, len, err);
 }
 
+/* Writes NAME in dirfd through a temporary file renamed over it.  The directory
+ * may be the user's (--pid-file): the temporary name is random and created with
+ * O_EXCL|O_NOFOLLOW, so a symlink planted there is never written through and a
+ * FIFO never blocks us (both are simply another name's EEXIST), and rename()
+ * replaces NAME itself, never what a symlink at NAME points to. */
 int
 write_file_atomic(int dirfd, const char *name, const char *data, size_t len, struct silo_error *err)
 {
   char tmp[NAME_MAX + 1];
-  snprintf(tmp, sizeof tmp, ".%s.tmp", name);
-  _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return silo_err(err, errno, "create `%s`", tmp);
+  _cleanup_close_ int fd = -1;
+  for (int tries = 0; fd < 0; tries++) {
+    uint64_t rnd;
+    if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd) {
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      rnd = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)tries;
+    }
+    if ((size_t)snprintf(tmp, sizeof tmp, ".%s.%016llx.tmp", name, (unsigned long long)rnd) >=
+        sizeof tmp)
+      return silo_err(err, ENAMETOOLONG, "create a temporary file for `%s`", name);
+    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && (errno != EEXIST || tries >= 100))
+      return silo_err(err, errno, "create `%s`", tmp);
+  }
   ssize_t r = write(fd, data, len);
   if (r < 0 || (size_t)r != len) {
     int e = r < 0 ? errno : EIO;

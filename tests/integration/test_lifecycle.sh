@@ -298,6 +298,44 @@ test_concurrent_start_same_id() {
 	assert_eq running "$(status_of "$id")" "status"
 }
 
+# --pid-file is written through a temporary file next to it: a symlink or a
+# FIFO planted at the name silo used to use (.NAME.tmp) must neither make
+# root write through the symlink nor hang create; the same for exec.
+test_pid_file_planted_tmp() {
+	local id b=$T_DIR/b pid d=$T_DIR/pids rc
+	id=$(new_id)
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	mkdir -p "$d"
+	echo precious > "$T_DIR/victim"
+	ln -s "$T_DIR/victim" "$d/.create.pid.tmp"
+	mkfifo "$d/.run.pid.tmp"
+	ln -s "$T_DIR/victim" "$d/.exec.pid.tmp"
+	create_ct "$id" "$b" --pid-file "$d/create.pid"
+	pid=$(state_field "$id" pid)
+	assert_eq "$pid" "$(cat "$d/create.pid")" "pid file of create"
+	assert_eq precious "$(cat "$T_DIR/victim")" "the symlink's target after create"
+	[ -L "$d/create.pid" ] && fail "the pid file is a symlink"
+	assert_ok silo start "$id"
+	wait_output "$id" ready
+	silo exec --detach --pid-file "$d/exec.pid" "$id" sleep 5 </dev/null >/dev/null 2>&1 ||
+		fail "exec --detach --pid-file failed"
+	pid_alive "$(cat "$d/exec.pid")" || fail "exec pid file: $(cat "$d/exec.pid")"
+	assert_eq precious "$(cat "$T_DIR/victim")" "the symlink's target after exec"
+
+	local id2; id2=$(new_id)
+	timeout 20 "$SILO" --root "$ROOT" run -d --bundle "$b" --pid-file "$d/run.pid" "$id2" \
+		> "$T_DIR/$id2.out" 2>&1 < /dev/null && rc=0 || rc=$?
+	[ "$rc" -ne 124 ] || fail "run -d hung on a FIFO at the pid file's old temporary name"
+	assert_eq 0 "$rc" "exit status of run -d ($(ct_output "$id2"))"
+	assert_eq "$(state_field "$id2" pid)" "$(cat "$d/run.pid")" "pid file of run -d"
+	assert_ok silo delete --force "$id"
+	assert_ok silo delete --force "$id2"
+	assert_no_leftovers "$id" "$pid"
+	assert_no_leftovers "$id2"
+	assert_eq precious "$(cat "$T_DIR/victim")" "the symlink's target at the end"
+}
+
 test_version() {
 	assert_ok "$SILO" --version
 	assert_match "$OUT" '[0-9]+\.[0-9]+\.[0-9]+' "--version output"
@@ -322,4 +360,5 @@ run_test list_empty test_list_empty
 run_test concurrent_creates test_concurrent_creates
 run_test concurrent_delete_force_same_id test_concurrent_delete_force_same_id
 run_test concurrent_start_same_id test_concurrent_start_same_id
+run_test pid_file_planted_tmp test_pid_file_planted_tmp
 run_test version test_version
