@@ -77,7 +77,8 @@ struct silo_state {
 };
 int validate_id(const char *id, struct silo_error *err);
 int state_root_open(struct silo_context *ctx, struct silo_error *err);
-/* mkdir <root>/<id> (an existing id is an error) and lock it; returns its fd. */
+/* Makes <root>/<id> (an existing id is an error), already locked: made and locked
+ * under a private name, then renamed into place; returns its fd. */
 int state_dir_create(int rootfd, const char *id, struct silo_error *err);
 /* Opens and locks an existing container's dir; ENOENT -> "container `id` does not exist". */
 int state_dir_lock(int rootfd, const char *id, struct silo_error *err);
@@ -86,7 +87,9 @@ int state_read(int dirfd, struct silo_state *s, struct silo_error *err);
 void state_free(struct silo_state *s);
 /* Status from the saved state and the process's liveness (pid + start time). */
 enum oci_status state_status(int dirfd, const struct silo_state *s);
-int state_dir_remove(int rootfd, const char *id);
+/* Removes the state directory dirfd (locked) is, if it is still <root>/<id>;
+ * never a directory made at <id> by someone else meanwhile. */
+int state_dir_remove(int rootfd, const char *id, int dirfd);
 /* Loads the config.json saved at create time. */
 struct oci_config *state_load_config(int dirfd, struct silo_error *err);
 /* Fills an oci_state for hooks/`state` output. */

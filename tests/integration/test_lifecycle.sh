@@ -336,6 +336,79 @@ test_pid_file_planted_tmp() {
 	assert_eq precious "$(cat "$T_DIR/victim")" "the symlink's target at the end"
 }
 
+# A failing create removes only the state directory it made.  Deterministic
+# stand-in for a concurrent delete: A's createRuntime hook removes A's state
+# directory (as a delete racing A's mkdir and flock could) and creates B under
+# the same id; then the hook fails and A aborts.  B must survive A's abort.
+test_failed_create_removes_only_its_own_dir() {
+	local id b=$T_DIR/b b2=$T_DIR/b2 pid
+	id=$(new_id)
+	defer reap_container "$id"   # an orphaned B has no state for delete to find
+	make_bundle "$b2" '.linux.cgroupsPath = $p' --arg p "/silo-test-$id-b"
+	set_args "$b2" "$SLEEPER"
+	cat > "$T_DIR/hook" <<-EOF
+	#!/bin/sh
+	rm -rf "$ROOT/$id"
+	"$SILO" --root "$ROOT" create --bundle "$b2" "$id" > "$T_DIR/b.out" 2>&1 < /dev/null || echo "create B failed" >&2
+	exit 1
+	EOF
+	chmod +x "$T_DIR/hook"
+	make_bundle "$b" '.hooks.createRuntime = [{"path": $h}] | .linux.cgroupsPath = $p' \
+		--arg h "$T_DIR/hook" --arg p "/silo-test-$id-a"
+	assert_fail silo create --bundle "$b" "$id"
+	assert_not_contains "$OUT" "create B failed" "create A's error"
+	assert_ok silo state "$id"
+	assert_eq created "$(jq -r .status <<< "$OUT")" "status of B after A's failed create"
+	pid=$(jq -r .pid <<< "$OUT")
+	assert_ok silo delete --force "$id"
+	assert_no_leftovers "$id" "$pid"
+}
+
+# Many creates and deletes of one id at once: each create either succeeds or
+# finds the id taken, each delete either deletes or finds nothing, and in the
+# end list, the state root and the host agree: nothing is left.
+test_concurrent_create_delete_same_id() {
+	local id b=$T_DIR/b w pids=() end f
+	id=$(new_id)
+	defer reap_container "$id"   # a container whose state was lost has none for delete to find
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	: > "$T_DIR/created"
+	end=$((SECONDS + 12))
+	for w in 1 2 3 4; do
+		(
+			for _ in $(seq 50); do
+				[ $SECONDS -lt $end ] || break
+				if "$SILO" --root "$ROOT" create --bundle "$b" "$id" > "$T_DIR/w$w.c" 2>&1 < /dev/null; then
+					echo "$w" >> "$T_DIR/created"
+				else
+					grep -q "already exists" "$T_DIR/w$w.c" || cat "$T_DIR/w$w.c" >> "$T_DIR/bad"
+				fi
+				"$SILO" --root "$ROOT" delete --force "$id" > "$T_DIR/w$w.d" 2>&1 < /dev/null ||
+					cat "$T_DIR/w$w.d" >> "$T_DIR/bad"   # --force: a missing id is no error
+			done
+		) &
+		pids+=($!)
+	done
+	for w in "${pids[@]}"; do wait "$w"; done
+	[ ! -s "$T_DIR/bad" ] || fail "unexpected errors: $(head -c 600 "$T_DIR/bad")"
+	[ "$(wc -l < "$T_DIR/created")" -ge 10 ] || fail "only $(wc -l < "$T_DIR/created") creates succeeded: no race tried"
+	echo "$(wc -l < "$T_DIR/created") creates succeeded" >&2
+	assert_ok silo list -q
+	local listed=$OUT
+	for f in "$ROOT"/*; do
+		[ -e "$f" ] || continue
+		f=${f##*/}
+		[[ $'\n'"$listed"$'\n' == *$'\n'"$f"$'\n'* ]] || fail "state root holds $f, list does not show it"
+	done
+	for f in "$ROOT"/.[!.]*; do
+		[ -e "$f" ] || continue
+		case ${f##*/} in .seccomp | .network) ;; *) fail "state root holds ${f##*/}" ;; esac
+	done
+	assert_ok silo delete --force "$id"
+	assert_no_leftovers "$id"
+}
+
 test_version() {
 	assert_ok "$SILO" --version
 	assert_match "$OUT" '[0-9]+\.[0-9]+\.[0-9]+' "--version output"
@@ -361,4 +434,6 @@ run_test concurrent_creates test_concurrent_creates
 run_test concurrent_delete_force_same_id test_concurrent_delete_force_same_id
 run_test concurrent_start_same_id test_concurrent_start_same_id
 run_test pid_file_planted_tmp test_pid_file_planted_tmp
+run_test failed_create_removes_only_its_own_dir test_failed_create_removes_only_its_own_dir
+run_test concurrent_create_delete_same_id test_concurrent_create_delete_same_id
 run_test version test_version

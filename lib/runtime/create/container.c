@@ -272,8 +272,9 @@ container_spawn(struct container_plan *c, struct silo_error *err)
     return -1;
   if (c->mode == MODE_CREATE && mkfifoat(c->statefd, "exec.fifo", 0600) < 0)
     return silo_err(err, errno, "create exec.fifo");
-  /* A second, unlocked open of the state dir for the child (see init_main). */
-  c->fifo_dirfd = openat(c->rootdirfd, c->id, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  /* A second, unlocked open of the state dir for the child (see init_main): through
+   * our fd, not the name, which only ever leads to ours while we hold the lock. */
+  c->fifo_dirfd = openat(c->statefd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (c->fifo_dirfd < 0) return silo_err(err, errno, "open state directory");
 
   if (container_make_cgroup(c, err) < 0) return -1;
@@ -385,7 +386,8 @@ container_abort(struct container_plan *c)
   }
   if (c->statefd >= 0) {
     if (c->net) network_teardown(c->statefd, c->id);
-    state_dir_remove(c->rootdirfd, c->id);
+    /* Only the directory this create made: by fd and inode, never by name alone. */
+    state_dir_remove(c->rootdirfd, c->id, c->statefd);
   }
   if (c->opts->pid_file && c->statefd >= 0) unlink(c->opts->pid_file);
 }
@@ -449,7 +451,7 @@ container_destroy(int rootfd, int dirfd, const struct silo_state *s,
     if (cgroup_destroy(cg, err) < 0) ret = silo_err_wrap(err, "remove cgroup");
     if (cg != have_cg) cgroup_free(cg);
   }
-  if (state_dir_remove(rootfd, s->id) < 0 && ret == 0)
+  if (state_dir_remove(rootfd, s->id, dirfd) < 0 && ret == 0)
     ret = silo_err(err, errno, "remove state of `%s`", s->id);
   return ret;
 }

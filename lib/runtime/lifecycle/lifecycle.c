@@ -177,7 +177,7 @@ silo_delete(struct silo_context *ctx, const char *id, bool force, struct silo_er
   if (state_read(dirfd, &s, err) < 0) {
     /* A create that died before writing its state: only the directory is left. */
     if (err->errnum == ENOENT) {
-      state_dir_remove(rootfd, id);
+      state_dir_remove(rootfd, id, dirfd);
       return silo_err_clear(err), 0;
     }
     return silo_err_wrap(err, "delete `%s`", id);
