@@ -65,30 +65,43 @@ write_file(const char *path, const char *data, size_t len, struct silo_error *er
   return write_file_at(AT_FDCWD, path, data, len, err);
 }
 
-/* Writes NAME in dirfd through a temporary file renamed over it.  The directory
- * may be the user's (--pid-file): the temporary name is random and created with
- * O_EXCL|O_NOFOLLOW, so a symlink planted there is never written through and a
- * FIFO never blocks us (both are simply another name's EEXIST), and rename()
- * replaces NAME itself, never what a symlink at NAME points to. */
+uint64_t
+random_u64(void)
+{
+  uint64_t r;
+  if (getrandom(&r, sizeof r, GRND_NONBLOCK) == sizeof r) return r;
+  /* No entropy yet (early boot): unique enough for a name created with O_EXCL. */
+  static uint64_t n;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ((uint64_t)getpid() << 40) ^ ((uint64_t)ts.tv_sec << 30) ^ (uint64_t)ts.tv_nsec ^ ++n;
+}
+
+int
+create_tmp_file(int dirfd, const char *prefix, char *tmp, size_t len, struct silo_error *err)
+{
+  /* O_EXCL|O_NOFOLLOW: whatever already has the name (a planted symlink, a FIFO)
+   * is EEXIST and another name is tried; nothing is followed, opened or truncated. */
+  for (int tries = 0;; tries++) {
+    if ((size_t)snprintf(tmp, len, "%s.%016llx.tmp", prefix, (unsigned long long)random_u64()) >=
+        len)
+      return silo_err(err, ENAMETOOLONG, "create a temporary file for `%s`", prefix);
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) return fd;
+    if (errno != EEXIST || tries >= 100) return silo_err(err, errno, "create `%s`", tmp);
+  }
+}
+
+/* The directory may be the user's (--pid-file): the temporary name is random and
+ * new (create_tmp_file), and rename() replaces NAME itself, never what a symlink
+ * at NAME points to. */
 int
 write_file_atomic(int dirfd, const char *name, const char *data, size_t len, struct silo_error *err)
 {
-  char tmp[NAME_MAX + 1];
-  _cleanup_close_ int fd = -1;
-  for (int tries = 0; fd < 0; tries++) {
-    uint64_t rnd;
-    if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd) {
-      struct timespec ts;
-      clock_gettime(CLOCK_MONOTONIC, &ts);
-      rnd = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)tries;
-    }
-    if ((size_t)snprintf(tmp, sizeof tmp, ".%s.%016llx.tmp", name, (unsigned long long)rnd) >=
-        sizeof tmp)
-      return silo_err(err, ENAMETOOLONG, "create a temporary file for `%s`", name);
-    fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 && (errno != EEXIST || tries >= 100))
-      return silo_err(err, errno, "create `%s`", tmp);
-  }
+  char tmp[NAME_MAX + 1], prefix[NAME_MAX + 1];
+  snprintf(prefix, sizeof prefix, ".%s", name);
+  _cleanup_close_ int fd = create_tmp_file(dirfd, prefix, tmp, sizeof tmp, err);
+  if (fd < 0) return -1;
   ssize_t r = write(fd, data, len);
   if (r < 0 || (size_t)r != len) {
     int e = r < 0 ? errno : EIO;

@@ -28,6 +28,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -40,7 +41,7 @@
   X(archive_write_add_filter_zstd)                                                                 \
   X(archive_write_add_filter_gzip)                                                                 \
   X(archive_write_set_format_pax_restricted)                                                       \
-  X(archive_write_open_filename)                                                                   \
+  X(archive_write_open_fd)                                                                         \
   X(archive_write_header)                                                                          \
   X(archive_write_data)                                                                            \
   X(archive_write_data_block)                                                                      \
@@ -278,7 +279,14 @@ ckpt_archive_export(const char *file, int images_fd, const struct ckpt_archive_i
   if (m) json_decref(m);
   if (!manifest) return silo_err(err, ENOMEM, "manifest");
 
-  _cleanup_free_ char *tmp = xasprintf("%s.tmp", file), *sums = NULL;
+  /* FILE's directory may be anyone's: the archive is written to a new file under
+   * a random name next to it (O_EXCL|O_NOFOLLOW: a symlink or FIFO planted there is
+   * never followed nor waited on), 0600 (it holds the container's memory), then
+   * renamed over FILE. */
+  char tmp[PATH_MAX];
+  _cleanup_close_ int tmp_fd = create_tmp_file(AT_FDCWD, file, tmp, sizeof tmp, err);
+  if (tmp_fd < 0) return silo_err_wrap(err, "export `%s`", file);
+  _cleanup_free_ char *sums = NULL;
   struct writer w = {.a = A(archive_write_new)(), .e = A(archive_entry_new)(), .file = file};
   w.sums = json_object();
   int ret = -1;
@@ -290,7 +298,7 @@ ckpt_archive_export(const char *file, int images_fd, const struct ckpt_archive_i
       A(archive_write_add_filter_gzip)(w.a) != ARCHIVE_OK)
     silo_log_debug("export: no zstd or gzip in libarchive: uncompressed");
   A(archive_write_set_format_pax_restricted)(w.a);
-  if (A(archive_write_open_filename)(w.a, tmp) != ARCHIVE_OK) {
+  if (A(archive_write_open_fd)(w.a, tmp_fd) != ARCHIVE_OK) {
     ar_fail(w.a, "create", tmp, err);
     goto out;
   }

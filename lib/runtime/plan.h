@@ -45,7 +45,8 @@ int read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct si
 int write_file(const char *path, const char *data, size_t len, struct silo_error *err);
 int write_file_at(int dirfd, const char *path, const char *data, size_t len,
                   struct silo_error *err);
-/* Replaces dirfd/name atomically (write to a temp name, fsync not needed on tmpfs, rename). */
+/* Replaces dirfd/name atomically (write to a new temp name, fsync not needed on tmpfs,
+ * rename); safe in a directory others can write to. */
 int write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
                       struct silo_error *err);
 /* Opens path inside rootfd as if rootfd were "/": symlinks and ".." cannot leave it
@@ -56,6 +57,11 @@ int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *
 /* Makes sure path exists inside rootfd as a directory (is_dir) or an empty file, creating
  * parents; returns an O_PATH fd of it, to mount onto through /proc/self/fd. */
 int mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *err);
+/* 64 random bits (getrandom, or a time and pid mix before the pool is ready). */
+uint64_t random_u64(void);
+/* Creates and opens (write-only, 0600) a new file "<prefix>.<random>.tmp" in dirfd with
+ * O_EXCL|O_NOFOLLOW (prefix may be a path); its name is put in tmp. */
+int create_tmp_file(int dirfd, const char *prefix, char *tmp, size_t len, struct silo_error *err);
 /* Removes a directory tree (no symlinks followed); missing is fine. */
 int rm_rf_at(int dirfd, const char *name);
 /* "/proc/self/fd/N" */

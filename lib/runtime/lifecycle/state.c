@@ -17,9 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "lib/runtime/plan.h"
 
@@ -105,10 +103,7 @@ state_dir_create(int rootfd, const char *id, struct silo_error *err)
   char tmp[NAME_MAX + 1];
   _cleanup_close_ int fd = -1;
   for (int tries = 0; fd < 0; tries++) {
-    uint64_t rnd;
-    if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
-      rnd = ((uint64_t)getpid() << 32) ^ (uint64_t)tries ^ (uint64_t)time(NULL);
-    snprintf(tmp, sizeof tmp, ".create.%016llx", (unsigned long long)rnd);
+    snprintf(tmp, sizeof tmp, ".create.%016llx", (unsigned long long)random_u64());
     if (mkdirat(rootfd, tmp, 0700) < 0) {
       if (errno == EEXIST && tries < 100) continue;
       return silo_err(err, errno, "create state directory for `%s`", id);
