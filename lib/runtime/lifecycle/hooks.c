@@ -100,6 +100,8 @@ run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
   bool timed_out = false;
   for (;;) {
     if (wfd >= 0 && left == 0) close_fd(&wfd); /* all written: end-of-file for the hook */
+    /* Without a pidfd (pidfd_open failed) nothing would wake us: wait for the exit. */
+    if (pidfd < 0 && rfd < 0 && wfd < 0) break;
     struct pollfd p[3] = {{.fd = pidfd, .events = POLLIN},
                           {.fd = rfd, .events = POLLIN},
                           {.fd = wfd, .events = POLLOUT}};
