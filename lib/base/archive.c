@@ -98,7 +98,7 @@ libarchive_get(struct silo_error *err)
       SYM(write_close),
       SYM(write_data),
       SYM(write_new),
-      SYM(write_open_filename),
+      SYM(write_open_fd),
       SYM(write_set_format_pax_restricted),
 #undef SYM
   };

@@ -29,7 +29,8 @@ int fs_read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct
 int fs_write_file(const char *path, const char *data, size_t len, struct silo_error *err);
 int fs_write_file_at(int dirfd, const char *path, const char *data, size_t len,
                      struct silo_error *err);
-/* Replaces dirfd/name atomically (write to a temp name, fsync not needed on tmpfs, rename). */
+/* Replaces dirfd/name atomically (write to a new temp name, fsync not needed on tmpfs,
+ * rename); safe in a directory others can write to. */
 int fs_write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
                          struct silo_error *err);
 /* Opens path inside rootfd as if rootfd were "/": symlinks and ".." cannot leave it
@@ -40,6 +41,12 @@ int fs_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_erro
 /* Makes sure path exists inside rootfd as a directory (is_dir) or an empty file, creating
  * parents; returns an O_PATH fd of it, to mount onto through /proc/self/fd. */
 int fs_mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *err);
+/* 64 random bits (getrandom, or a time and pid mix before the pool is ready). */
+uint64_t fs_random_u64(void);
+/* Creates and opens (write-only, 0600) a new file "<prefix>.<random>.tmp" in dirfd with
+ * O_EXCL|O_NOFOLLOW (prefix may be a path); its name is put in tmp. */
+int fs_create_tmp_file(int dirfd, const char *prefix, char *tmp, size_t len,
+                       struct silo_error *err);
 /* mkdir -p: the missing parents of path with parent_mode, path itself with mode
  * (an existing directory is fine; symlinks on the way are followed: for paths the
  * user or silo chose, never for paths inside a container). */
@@ -158,7 +165,7 @@ struct libarchive {
   LA_FN(write_close);
   LA_FN(write_data);
   LA_FN(write_new);
-  LA_FN(write_open_filename);
+  LA_FN(write_open_fd);
   LA_FN(write_set_format_pax_restricted);
 };
 #undef LA_FN

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -64,14 +65,44 @@ fs_write_file(const char *path, const char *data, size_t len, struct silo_error 
   return fs_write_file_at(AT_FDCWD, path, data, len, err);
 }
 
+uint64_t
+fs_random_u64(void)
+{
+  uint64_t r;
+  if (getrandom(&r, sizeof r, GRND_NONBLOCK) == sizeof r) return r;
+  /* No entropy yet (early boot): unique enough for a name created with O_EXCL. */
+  static uint64_t n;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ((uint64_t)getpid() << 40) ^ ((uint64_t)ts.tv_sec << 30) ^ (uint64_t)ts.tv_nsec ^ ++n;
+}
+
+int
+fs_create_tmp_file(int dirfd, const char *prefix, char *tmp, size_t len, struct silo_error *err)
+{
+  /* O_EXCL|O_NOFOLLOW: whatever already has the name (a planted symlink, a FIFO)
+   * is EEXIST and another name is tried; nothing is followed, opened or truncated. */
+  for (int tries = 0;; tries++) {
+    if ((size_t)snprintf(tmp, len, "%s.%016llx.tmp", prefix, (unsigned long long)fs_random_u64()) >=
+        len)
+      return silo_err(err, ENAMETOOLONG, "create a temporary file for `%s`", prefix);
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) return fd;
+    if (errno != EEXIST || tries >= 100) return silo_err(err, errno, "create `%s`", tmp);
+  }
+}
+
+/* The directory may be the user's (--pid-file): the temporary name is random and
+ * new (fs_create_tmp_file), and rename() replaces NAME itself, never what a symlink
+ * at NAME points to. */
 int
 fs_write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
                      struct silo_error *err)
 {
-  char tmp[NAME_MAX + 1];
-  snprintf(tmp, sizeof tmp, ".%s.tmp", name);
-  _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return silo_err(err, errno, "create `%s`", tmp);
+  char tmp[NAME_MAX + 1], prefix[NAME_MAX + 1];
+  snprintf(prefix, sizeof prefix, ".%s", name);
+  _cleanup_close_ int fd = fs_create_tmp_file(dirfd, prefix, tmp, sizeof tmp, err);
+  if (fd < 0) return -1;
   ssize_t r = write(fd, data, len);
   if (r < 0 || (size_t)r != len) {
     int e = r < 0 ? errno : EIO;

@@ -27,6 +27,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -222,7 +223,14 @@ ckpt_archive_export(const char *file, int images_fd, const struct ckpt_archive_i
   if (m) json_decref(m);
   if (!manifest) return silo_err(err, ENOMEM, "manifest");
 
-  _cleanup_free_ char *tmp = xasprintf("%s.tmp", file), *sums = NULL;
+  /* FILE's directory may be anyone's: the archive is written to a new file under
+   * a random name next to it (O_EXCL|O_NOFOLLOW: a symlink or FIFO planted there is
+   * never followed nor waited on), 0600 (it holds the container's memory), then
+   * renamed over FILE. */
+  char tmp[PATH_MAX];
+  _cleanup_close_ int tmp_fd = fs_create_tmp_file(AT_FDCWD, file, tmp, sizeof tmp, err);
+  if (tmp_fd < 0) return silo_err_wrap(err, "export `%s`", file);
+  _cleanup_free_ char *sums = NULL;
   struct writer w = {.a = A(write_new)(), .e = A(entry_new)(), .file = file};
   w.sums = json_object();
   int ret = -1;
@@ -233,7 +241,7 @@ ckpt_archive_export(const char *file, int images_fd, const struct ckpt_archive_i
   if (A(write_add_filter_zstd)(w.a) != ARCHIVE_OK && A(write_add_filter_gzip)(w.a) != ARCHIVE_OK)
     silo_log_debug("export: no zstd or gzip in libarchive: uncompressed");
   A(write_set_format_pax_restricted)(w.a);
-  if (A(write_open_filename)(w.a, tmp) != ARCHIVE_OK) {
+  if (A(write_open_fd)(w.a, tmp_fd) != ARCHIVE_OK) {
     ar_fail(w.a, "create", tmp, err);
     goto out;
   }

@@ -1,5 +1,11 @@
 /* silo: OCI hooks.  Each hook is executed with the container state JSON on its
- * stdin; its output is collected and shown when it fails; `timeout` kills it. */
+ * stdin; its output is collected and shown when it fails; `timeout` kills it.
+ *
+ * A hook need not read its stdin: one that exits (or closes stdin) early makes
+ * the state write fail with EPIPE, which is no error (runc does the same); the
+ * hook is judged by its exit status alone.  SIGPIPE is blocked while a hook
+ * runs so that such a hook can never kill silo half-way through create, start
+ * or delete. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +19,49 @@
 #include "lib/runtime/plan.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
+
+extern char **environ;
+
+/* The hook's side of the fork: stdio, default signals, exec. */
+static void
+exec_hook(const struct oci_hook *h, int in, int out)
+{
+  dup2(in, 0);
+  dup2(out, 1);
+  dup2(out, 2);
+  const char *argv0[] = {h->path, NULL};
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  /* An ignored SIGPIPE would survive execve (the container process ignores it
+   * while it waits on exec.fifo): hooks start with the default. */
+  signal(SIGPIPE, SIG_DFL);
+  /* Without `env` a hook inherits the runtime's environment, as with runc and
+   * crun; with `env` it gets exactly that. */
+  execve(h->path, (char *const *)(h->args ? h->args : argv0),
+         h->env ? (char *const *)h->env : environ);
+  dprintf(2, "exec `%s`: %s\n", h->path, strerror(errno));
+  _exit(127);
+}
+
+/* Collects what is readable on *rfd into output; closes it at end-of-file. */
+static void
+read_output(int *rfd, char *output, size_t size, size_t *olen)
+{
+  while (*rfd >= 0) {
+    char buf[512];
+    ssize_t n = read(*rfd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) {
+      close_fd(rfd);
+      return;
+    }
+    size_t room = size - 1 - *olen, take = (size_t)n < room ? (size_t)n : room;
+    memcpy(output + *olen, buf, take);
+    *olen += take;
+  }
+}
 
 static int
 run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
@@ -28,65 +77,56 @@ run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
     close(in[0]), close(in[1]), close(out[0]), close(out[1]);
     return silo_err(err, errno, "fork");
   }
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(out[1], 2);
-    const char *argv0[] = {h->path, NULL};
-    const char *env0[] = {NULL};
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    execve(h->path, (char *const *)(h->args ? h->args : argv0),
-           (char *const *)(h->env ? h->env : env0));
-    dprintf(2, "exec `%s`: %s\n", h->path, strerror(errno));
-    _exit(127);
-  }
+  if (pid == 0) exec_hook(h, in[0], out[1]); /* never returns */
   close(in[0]);
   close(out[1]);
   _cleanup_close_ int wfd = in[1], rfd = out[0];
   _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 
-  /* The state is small (well under a pipe buffer): write it and close. A hook that
-   * does not read its stdin must not block us, hence non-blocking. */
+  /* Both ends non-blocking: the state may be bigger than a pipe buffer and is
+   * written as the hook reads it, while its output is collected, until it exits
+   * (not until its output closes: a hook may leave a daemon holding the pipe). */
   fcntl(wfd, F_SETFL, O_NONBLOCK);
-  if (write(wfd, state, strlen(state)) < 0 && errno != EPIPE && errno != EAGAIN)
-    silo_log_debug("hook %s: write state: %s", h->path, strerror(errno));
-  close(wfd);
-  wfd = -1;
-
+  fcntl(rfd, F_SETFL, O_NONBLOCK);
+  size_t left = strlen(state);
   char output[2048];
   size_t olen = 0;
   long deadline = h->has_timeout ? time_mono_ms() + (long)h->timeout * 1000 : -1;
   bool timed_out = false;
-  /* Collect output until the hook exits (not until its output closes: a hook may
-   * leave a daemon holding the pipe). */
-  fcntl(rfd, F_SETFL, O_NONBLOCK);
   for (;;) {
-    struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = rfd, .events = POLLIN}};
+    if (wfd >= 0 && left == 0) close_fd(&wfd); /* all written: end-of-file for the hook */
+    /* Without a pidfd (pidfd_open failed) nothing would wake us: wait for the exit. */
+    if (pidfd < 0 && rfd < 0 && wfd < 0) break;
+    struct pollfd p[3] = {{.fd = pidfd, .events = POLLIN},
+                          {.fd = rfd, .events = POLLIN},
+                          {.fd = wfd, .events = POLLOUT}};
     int wait_ms = deadline < 0 ? -1 : (int)(deadline - time_mono_ms());
     if (deadline >= 0 && wait_ms <= 0) {
       timed_out = true;
       break;
     }
-    int r = poll(p, rfd >= 0 ? 2 : 1, wait_ms);
+    int r = poll(p, 3, wait_ms);
     if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      silo_log_debug("hook %s: poll: %s", h->path, strerror(errno));
+      kill(pid, SIGKILL);
+      break;
+    }
     if (r == 0) {
       timed_out = true;
       break;
     }
-    while (rfd >= 0) {
-      char buf[512];
-      ssize_t n = read(rfd, buf, sizeof buf);
-      if (n < 0 && errno == EAGAIN) break;
-      if (n <= 0) {
-        close(rfd);
-        rfd = -1;
-        break;
+    read_output(&rfd, output, sizeof output, &olen);
+    if (wfd >= 0 && p[2].revents) {
+      ssize_t n = write(wfd, state, left);
+      if (n > 0) {
+        state += n;
+        left -= (size_t)n;
+      } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        /* EPIPE: the hook closed its stdin or exited without reading all of it. */
+        if (errno != EPIPE) silo_log_debug("hook %s: write state: %s", h->path, strerror(errno));
+        close_fd(&wfd);
       }
-      size_t room = sizeof output - 1 - olen, take = (size_t)n < room ? (size_t)n : room;
-      memcpy(output + olen, buf, take);
-      olen += take;
     }
     if (p[0].revents) break;
   }
@@ -94,6 +134,7 @@ run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  read_output(&rfd, output, sizeof output, &olen);
   output[olen] = '\0';
   while (olen && output[olen - 1] == '\n') output[--olen] = '\0';
   if (timed_out) return silo_err(err, ETIMEDOUT, "`%s` timed out after %ds", h->path, h->timeout);
@@ -105,14 +146,51 @@ run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
                   olen ? ": " : "", output);
 }
 
+/* run_hook with SIGPIPE blocked in this thread: a write to a hook that is gone
+ * then fails with EPIPE instead of killing silo.  The SIGPIPE that write leaves
+ * pending is consumed before the mask is restored (unless one was pending
+ * already, which is not ours to eat). */
+static int
+run_hook_nosigpipe(const struct oci_hook *h, const char *state, struct silo_error *err)
+{
+  sigset_t pipe_set, old, pending;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  sigpending(&pending);
+  bool was_pending = sigismember(&pending, SIGPIPE);
+  int r = run_hook(h, state, err);
+  sigpending(&pending);
+  if (!was_pending && sigismember(&pending, SIGPIPE)) {
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return r;
+}
+
 int
 hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
           struct silo_error *err)
 {
   for (size_t i = 0; i < cfg->hooks.n[kind]; i++) {
-    if (run_hook(&cfg->hooks.list[kind][i], state, err) < 0)
+    if (run_hook_nosigpipe(&cfg->hooks.list[kind][i], state, err) < 0)
       return silo_err_wrap(err, "%s hook hooks.%s[%zu]", oci_hook_kind_name(kind),
                            oci_hook_kind_name(kind), i);
   }
   return 0;
+}
+
+void
+hooks_run_warn(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
+               const char *id)
+{
+  for (size_t i = 0; i < cfg->hooks.n[kind]; i++) {
+    struct silo_error e = {0};
+    char buf[SILO_ERROR_MSG_MAX + 64];
+    if (run_hook_nosigpipe(&cfg->hooks.list[kind][i], state, &e) < 0)
+      silo_log_warn("container `%s`: %s hook hooks.%s[%zu]: %s", id, oci_hook_kind_name(kind),
+                    oci_hook_kind_name(kind), i, silo_err_str(&e, buf, sizeof buf));
+  }
 }

@@ -176,7 +176,8 @@ struct silo_state {
 };
 int state_validate_id(const char *id, struct silo_error *err);
 int state_root_open(struct silo_context *ctx, struct silo_error *err);
-/* mkdir <root>/<id> (an existing id is an error) and lock it; returns its fd. */
+/* Makes <root>/<id> (an existing id is an error), already locked: made and locked
+ * under a private name, then renamed into place; returns its fd. */
 int state_dir_create(int rootfd, const char *id, struct silo_error *err);
 /* Opens and locks an existing container's dir; ENOENT -> "container `id` does not exist". */
 int state_dir_lock(int rootfd, const char *id, struct silo_error *err);
@@ -185,8 +186,10 @@ int state_read(int dirfd, struct silo_state *s, struct silo_error *err);
 void state_free(struct silo_state *s);
 /* Status from the saved state and the process's liveness (pid + start time). */
 enum oci_status state_status(int dirfd, const struct silo_state *s);
-/* err may be NULL: best effort. */
-int state_dir_remove(int rootfd, const char *id, struct silo_error *err);
+/* Removes the state directory dirfd (locked) is, if it is still <root>/<id>;
+ * never a directory made at <id> by someone else meanwhile.  err may be NULL:
+ * best effort. */
+int state_dir_remove(int rootfd, const char *id, int dirfd, struct silo_error *err);
 /* Loads the config.json saved at create time. */
 struct oci_config *state_load_config(int dirfd, struct silo_error *err);
 /* Fills an oci_state for hooks/`state` output. */
@@ -194,17 +197,23 @@ char *state_json(const struct silo_state *s, const struct oci_config *cfg, enum 
                  bool pretty);
 
 /* ---- hooks.c ---- */
+/* Runs the hooks of one kind in order; the first failure stops them and is the
+ * error (prestart, createRuntime, createContainer, startContainer). */
 int hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state_json,
               struct silo_error *err);
+/* Runs every hook of one kind: a failure is a warning and the next hook still runs
+ * (poststart, poststop: the runtime spec's "log a warning and continue"). */
+void hooks_run_warn(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state_json,
+                    const char *id);
 
 /* ---- sync.c: the parent <-> child protocol (SOCK_SEQPACKET socketpair) ---- */
 enum sync_type {
-  SYNC_GO = 1, /* parent: ids mapped, cgroups entered; carries the child's host pid */
-  SYNC_HOOKS,  /* child: run prestart + createRuntime now */
-  SYNC_ACK,    /* parent: hooks done */
-  SYNC_READY,  /* child: set up; may carry the pty master */
-  SYNC_ERROR,  /* either side: errnum + message */
-  SYNC_START,  /* parent (run): execve now */
+  SYNC_GO = 1,  /* parent: ids mapped, cgroups entered; carries the child's host pid */
+  SYNC_HOOKS,   /* child: run prestart + createRuntime now */
+  SYNC_ACK,     /* parent: hooks done */
+  SYNC_READY,   /* child: set up; may carry the pty master */
+  SYNC_ERROR,   /* either side: errnum + message */
+  SYNC_START,   /* parent (run): execve now */
   SYNC_ADOPTED, /* parent: the intermediate of a new pid namespace is reaped (init.c) */
 };
 struct sync_msg {

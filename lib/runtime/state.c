@@ -2,6 +2,7 @@
  *
  *   <root>/                 0700, default /run/silo
  *   <root>/<id>/            one per container; flock()ed by every command that changes it
+ *   <root>/.create.RANDOM/  a state directory being made: renamed to <id> once locked
  *   <root>/<id>/state.json  written atomically (rename) once the container is created
  *   <root>/<id>/config.json the config as it was at create (for poststop hooks, exec)
  *   <root>/<id>/exec.fifo   exists between create and start (see container.c)
@@ -9,9 +10,11 @@
  * The status is never stored: it is derived from the process (pid + start time, so
  * a recycled pid is not mistaken for the container) and from exec.fifo.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -67,8 +70,11 @@ lock_dir(int fd, const char *id, struct silo_error *err)
   return 0;
 }
 
-int
-state_dir_create(int rootfd, const char *id, struct silo_error *err)
+/* The old way, for a filesystem without RENAME_NOREPLACE: mkdir then lock, with a
+ * window in which a delete can lock and remove the new directory (state_dir_remove
+ * keeps that from costing another container its directory). */
+static int
+state_dir_create_plain(int rootfd, const char *id, struct silo_error *err)
 {
   if (mkdirat(rootfd, id, 0700) < 0) {
     if (errno == EEXIST) return silo_err(err, EEXIST, "container `%s` already exists", id);
@@ -77,6 +83,44 @@ state_dir_create(int rootfd, const char *id, struct silo_error *err)
   _cleanup_close_ int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return silo_err(err, errno, "open state directory of `%s`", id);
   if (lock_dir(fd, id, err) < 0) return -1;
+  return steal_fd(&fd);
+}
+
+int
+state_dir_create(int rootfd, const char *id, struct silo_error *err)
+{
+  /* The directory is made and locked under a private name, then renamed to <id>
+   * with RENAME_NOREPLACE: <id> never exists unlocked.  Made as <id> and locked
+   * after, a delete could lock it in between, find no state.json and remove it,
+   * and this create would then go on in a deleted directory (and, failing, remove
+   * <id> by name: maybe a newer container's).  Dot names are never ids and `list`
+   * skips them; nobody else knows the name, so the lock is taken at once. */
+  char tmp[NAME_MAX + 1];
+  _cleanup_close_ int fd = -1;
+  for (int tries = 0; fd < 0; tries++) {
+    snprintf(tmp, sizeof tmp, ".create.%016llx", (unsigned long long)fs_random_u64());
+    if (mkdirat(rootfd, tmp, 0700) < 0) {
+      if (errno == EEXIST && tries < 100) continue;
+      return silo_err(err, errno, "create state directory for `%s`", id);
+    }
+    fd = openat(rootfd, tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+      int e = errno;
+      unlinkat(rootfd, tmp, AT_REMOVEDIR);
+      return silo_err(err, e, "open state directory of `%s`", id);
+    }
+  }
+  if (lock_dir(fd, id, err) < 0) {
+    unlinkat(rootfd, tmp, AT_REMOVEDIR);
+    return -1;
+  }
+  if (renameat2(rootfd, tmp, rootfd, id, RENAME_NOREPLACE) < 0) {
+    int e = errno;
+    unlinkat(rootfd, tmp, AT_REMOVEDIR);
+    if (e == EINVAL || e == ENOSYS) return state_dir_create_plain(rootfd, id, err);
+    if (e == EEXIST) return silo_err(err, EEXIST, "container `%s` already exists", id);
+    return silo_err(err, e, "create state directory for `%s`", id);
+  }
   return steal_fd(&fd);
 }
 
@@ -186,9 +230,36 @@ state_status(int dirfd, const struct silo_state *s)
 }
 
 int
-state_dir_remove(int rootfd, const char *id, struct silo_error *err)
+state_dir_remove(int rootfd, const char *id, int dirfd, struct silo_error *err)
 {
-  return fs_rm_rf_at(rootfd, id, err);
+  /* Only the directory dirfd holds (locked) is removed: its contents through the
+   * fd, then the name, and that only while <id> is still that directory.  A newer
+   * container's directory at <id> (ours having been removed meanwhile) is left
+   * alone; and were it swapped in after the check, rmdir fails on its files. */
+  struct stat mine, named;
+  if (fstat(dirfd, &mine) < 0) return silo_err(err, errno, "state of `%s`", id);
+  int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd < 0 ? NULL : fdopendir(fd);
+  if (!d) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    return silo_err(err, e, "state of `%s`", id);
+  }
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+    fs_rm_rf_at(dirfd, de->d_name, NULL);
+  }
+  closedir(d);
+  if (fstatat(rootfd, id, &named, AT_SYMLINK_NOFOLLOW) < 0)
+    return errno == ENOENT ? 0 : silo_err(err, errno, "state of `%s`", id);
+  if (named.st_dev != mine.st_dev || named.st_ino != mine.st_ino) {
+    silo_log_debug("container `%s`: state directory replaced meanwhile: not removing it", id);
+    return 0;
+  }
+  if (unlinkat(rootfd, id, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return silo_err(err, errno, "remove state of `%s`", id);
+  return 0;
 }
 
 struct oci_config *

@@ -294,6 +294,31 @@ test_export_import_fresh_root() {
 	assert_ok "$SILO" --root "$root2" delete --force "$id"
 }
 
+# --export FILE goes through a temporary file next to FILE: a symlink or a FIFO
+# planted at FILE.tmp (the name silo used) is neither written through nor waited
+# on, and a failed export removes only its own temporary file.
+test_export_planted_tmp() {
+	need_criu; silo_only
+	local id b=$T_DIR/b rc
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	echo precious > "$T_DIR/victim"
+	ln -s "$T_DIR/victim" "$T_DIR/ck.tar.tmp"
+	assert_ok silo checkpoint --leave-running --export "$T_DIR/ck.tar" "$id"
+	assert_eq precious "$(cat "$T_DIR/victim")" "the symlink's target"
+	[ -L "$T_DIR/ck.tar" ] && fail "the archive is a symlink"
+	[ -f "$T_DIR/ck.tar" ] && [ -s "$T_DIR/ck.tar" ] || fail "no archive"
+	assert_eq 600 "$(stat -c %a "$T_DIR/ck.tar")" "mode of the archive"
+	mkfifo "$T_DIR/ck2.tar.tmp"
+	timeout 20 "$SILO" --root "$ROOT" checkpoint --leave-running --export "$T_DIR/ck2.tar" "$id" \
+		> "$T_DIR/ck2.out" 2>&1 < /dev/null && rc=0 || rc=$?
+	[ "$rc" -ne 124 ] || fail "checkpoint hung on a FIFO at FILE.tmp"
+	assert_eq 0 "$rc" "exit status of checkpoint --export ($(cat "$T_DIR/ck2.out"))"
+	[ -p "$T_DIR/ck2.tar.tmp" ] || fail "the planted FIFO was removed"
+	assert_ok silo delete --force "$id"
+}
+
 test_import_refuses_bad_archives() {
 	need_criu; silo_only; need_cmd python3
 	local id b=$T_DIR/b
@@ -529,6 +554,7 @@ run_test lazy_pages test_lazy_pages
 run_test tcp_established test_tcp_established
 run_test terminal_console_socket test_terminal_console_socket
 run_test export_import_fresh_root test_export_import_fresh_root
+run_test export_planted_tmp test_export_planted_tmp
 run_test import_refuses_bad_archives test_import_refuses_bad_archives
 run_test podman_config test_podman_config
 run_test docker_config test_docker_config

@@ -172,6 +172,134 @@ test_failing_poststop_hook_does_not_block_delete() {
 	assert_no_leftovers "$id"
 }
 
+# big_annotations BUNDLE: some 200 KiB of annotations, so the state given to
+# hooks is bigger than a pipe buffer.
+big_annotations() {
+	local v
+	v=$(head -c 2048 /dev/zero | tr '\0' x)
+	jq_edit "$1" '.annotations = ([range(100)] | map({key: "a\(.)", value: $v}) | from_entries)' --arg v "$v"
+}
+
+# A hook that exits at once without reading its stdin (/bin/true) while silo is
+# still writing a state larger than the pipe: silo must not die of SIGPIPE (exit
+# 141, no message, state and cgroup left behind); the hook is judged by its exit
+# status alone.  Hooks that do read get the whole state.
+test_hook_exits_without_reading_big_state() {
+	local id b=$T_DIR/b k hooks='{}' rd size
+	id=$(new_id)
+	make_bundle "$b"
+	add_out_mount "$b"
+	big_annotations "$b"
+	rd='{"path":"/bin/sh","args":["sh","-c","cat > \"$0\"", "'"$b/out"'/read.json"]}'
+	for k in prestart createRuntime poststart poststop; do
+		hooks=$(jq --arg k "$k" --argjson r "$rd" '.[$k] = [{path: "/bin/true"}, {path: "/bin/true"}, $r]' <<< "$hooks")
+	done
+	jq_edit "$b" '.hooks = $h' --argjson h "$hooks"
+	set_args "$b" 'echo ready; while :; do sleep 0.05; done'
+	create_ct "$id" "$b"
+	size=$(stat -c %s "$b/out/read.json")
+	[ "$size" -gt 200000 ] || fail "the reading hook got $size bytes of state, not all of it"
+	jq -e --arg id "$id" '.id == $id and (.annotations | length) == 100' "$b/out/read.json" >/dev/null ||
+		fail "the reading hook got a broken state"
+	assert_ok silo start "$id"
+	wait_output "$id" ready
+	assert_eq running "$(status_of "$id")" "status after start"
+	rm -f "$b/out/read.json"
+	assert_ok silo delete --force "$id"
+	jq -e --arg id "$id" '.id == $id and .status == "stopped"' "$b/out/read.json" >/dev/null ||
+		fail "the poststop hook got a broken state"
+	assert_no_leftovers "$id"
+}
+
+# The same with a failing hook: create fails with the hook's status, not 141.
+test_failing_hook_without_reading_big_state() {
+	local id b=$T_DIR/b
+	id=$(new_id)
+	make_bundle "$b" '.hooks.createRuntime = [{"path":"/bin/sh","args":["sh","-c","exit 3"]}]'
+	big_annotations "$b"
+	capture silo create --bundle "$b" "$id"
+	assert_eq 1 "$RC" "exit status of create"
+	silo_only
+	assert_contains "$OUT" "exited with status 3" "create's error"
+	assert_no_leftovers "$id"
+}
+
+# A failing poststart or poststop hook is a warning: the hooks after it still
+# run, start and delete succeed, and the container keeps running after start.
+test_failing_poststart_hook_continues() {
+	local id b=$T_DIR/b pid
+	silo_only "runc 1.1 kills the container and fails when a poststart hook fails"
+	id=$(new_id)
+	make_bundle "$b"
+	add_out_mount "$b"
+	jq_edit "$b" '.hooks.poststart = [{"path":"/bin/sh","args":["sh","-c","echo poststart-says-no >&2; exit 5"]}, $h]' \
+		--argjson h "$(hook poststart "$b/out")"
+	set_args "$b" 'echo ready; while :; do sleep 0.05; done'
+	create_ct "$id" "$b"
+	pid=$(state_field "$id" pid)
+	assert_ok silo start "$id"
+	assert_contains "$OUT" "poststart-says-no" "start's warning"
+	assert_contains "$OUT" "hooks.poststart[0]" "start's warning"
+	assert_file_exists "$b/out/poststart.json"
+	wait_output "$id" ready
+	assert_eq running "$(status_of "$id")" "status after a failing poststart hook"
+	pid_alive "$pid" || fail "the container process died after a failing poststart hook"
+}
+
+test_failing_poststart_hook_with_run() {
+	local id b=$T_DIR/b
+	id=$(new_id)
+	make_bundle "$b"
+	add_out_mount "$b"
+	jq_edit "$b" '.hooks.poststart = [{"path":"/bin/false"}, $h]' --argjson h "$(hook poststart "$b/out")"
+	set_args "$b" 'echo ran'
+	capture silo run --bundle "$b" "$id"
+	silo_only "runc 1.1 fails run when a poststart hook fails"
+	assert_eq 0 "$RC" "exit status of run with a failing poststart hook ($OUT)"
+	assert_contains "$OUT" ran
+	assert_file_exists "$b/out/poststart.json"
+	assert_no_leftovers "$id"
+}
+
+test_failing_poststop_hook_continues() {
+	local id b=$T_DIR/b
+	id=$(new_id)
+	make_bundle "$b"
+	add_out_mount "$b"
+	jq_edit "$b" '.hooks.poststop = [{"path":"/bin/false"}, $h]' --argjson h "$(hook poststop "$b/out")"
+	create_ct "$id" "$b"
+	capture silo delete --force "$id"
+	silo_only "runc 1.1 stops at the first failing poststop hook"
+	assert_eq 0 "$RC" "exit status of delete with a failing poststop hook ($OUT)"
+	assert_contains "$OUT" "hooks.poststop[0]" "delete's warning"
+	assert_file_exists "$b/out/poststop.json"
+	assert_no_leftovers "$id"
+}
+
+# Hooks without `env` inherit the runtime's environment (runc, crun); with
+# `env` they get exactly that.
+test_hook_env_inherited() {
+	local id b=$T_DIR/b k hooks='{}' noenv withenv
+	id=$(new_id)
+	make_bundle "$b"
+	add_out_mount "$b"
+	for k in prestart createRuntime createContainer startContainer poststart poststop; do
+		noenv=$(jq -n --arg k "$k" --arg d "$b/out" '{path: "/bin/sh", args: ["sh", "-c",
+			"d=\($d); [ -d \"$d\" ] || d=/out; echo \"${SILO_HOOK_TEST:-unset}\" > \"$d/\($k).noenv\""]}')
+		withenv=$(jq -n --arg k "$k" --arg d "$b/out" '{path: "/bin/sh", env: ["ONLY=1"], args: ["sh", "-c",
+			"d=\($d); [ -d \"$d\" ] || d=/out; echo \"${SILO_HOOK_TEST:-unset} $ONLY\" > \"$d/\($k).withenv\""]}')
+		hooks=$(jq --arg k "$k" --argjson a "$noenv" --argjson w "$withenv" '.[$k] = [$a, $w]' <<< "$hooks")
+	done
+	jq_edit "$b" '.hooks = $h' --argjson h "$hooks"
+	set_args "$b" 'echo ran'
+	SILO_HOOK_TEST=from-runtime assert_ok silo run --bundle "$b" "$id"
+	for k in prestart createRuntime createContainer startContainer poststart poststop; do
+		assert_eq from-runtime "$(cat "$b/out/$k.noenv" 2>/dev/null)" "environment of a $k hook without env"
+		assert_eq "unset 1" "$(cat "$b/out/$k.withenv" 2>/dev/null)" "environment of a $k hook with env"
+	done
+	assert_no_leftovers "$id"
+}
+
 run_test all_hooks_order_and_state test_all_hooks_order_and_state
 run_test hooks_with_run test_hooks_with_run
 run_test poststop_on_delete_force test_poststop_on_delete_force
@@ -181,3 +309,9 @@ run_test failing_create_container_hook test_failing_create_container_hook
 run_test hook_timeout test_hook_timeout
 run_test hook_missing_binary test_hook_missing_binary
 run_test failing_poststop_hook_does_not_block_delete test_failing_poststop_hook_does_not_block_delete
+run_test hook_exits_without_reading_big_state test_hook_exits_without_reading_big_state
+run_test failing_hook_without_reading_big_state test_failing_hook_without_reading_big_state
+run_test failing_poststart_hook_continues test_failing_poststart_hook_continues
+run_test failing_poststart_hook_with_run test_failing_poststart_hook_with_run
+run_test failing_poststop_hook_continues test_failing_poststop_hook_continues
+run_test hook_env_inherited test_hook_env_inherited

@@ -298,6 +298,117 @@ test_concurrent_start_same_id() {
 	assert_eq running "$(status_of "$id")" "status"
 }
 
+# --pid-file is written through a temporary file next to it: a symlink or a
+# FIFO planted at the name silo used to use (.NAME.tmp) must neither make
+# root write through the symlink nor hang create; the same for exec.
+test_pid_file_planted_tmp() {
+	local id b=$T_DIR/b pid d=$T_DIR/pids rc
+	id=$(new_id)
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	mkdir -p "$d"
+	echo precious > "$T_DIR/victim"
+	ln -s "$T_DIR/victim" "$d/.create.pid.tmp"
+	mkfifo "$d/.run.pid.tmp"
+	ln -s "$T_DIR/victim" "$d/.exec.pid.tmp"
+	create_ct "$id" "$b" --pid-file "$d/create.pid"
+	pid=$(state_field "$id" pid)
+	assert_eq "$pid" "$(cat "$d/create.pid")" "pid file of create"
+	assert_eq precious "$(cat "$T_DIR/victim")" "the symlink's target after create"
+	[ -L "$d/create.pid" ] && fail "the pid file is a symlink"
+	assert_ok silo start "$id"
+	wait_output "$id" ready
+	silo exec --detach --pid-file "$d/exec.pid" "$id" sleep 5 </dev/null >/dev/null 2>&1 ||
+		fail "exec --detach --pid-file failed"
+	pid_alive "$(cat "$d/exec.pid")" || fail "exec pid file: $(cat "$d/exec.pid")"
+	assert_eq precious "$(cat "$T_DIR/victim")" "the symlink's target after exec"
+
+	local id2; id2=$(new_id)
+	timeout 20 "$SILO" --root "$ROOT" run -d --bundle "$b" --pid-file "$d/run.pid" "$id2" \
+		> "$T_DIR/$id2.out" 2>&1 < /dev/null && rc=0 || rc=$?
+	[ "$rc" -ne 124 ] || fail "run -d hung on a FIFO at the pid file's old temporary name"
+	assert_eq 0 "$rc" "exit status of run -d ($(ct_output "$id2"))"
+	assert_eq "$(state_field "$id2" pid)" "$(cat "$d/run.pid")" "pid file of run -d"
+	assert_ok silo delete --force "$id"
+	assert_ok silo delete --force "$id2"
+	assert_no_leftovers "$id" "$pid"
+	assert_no_leftovers "$id2"
+	assert_eq precious "$(cat "$T_DIR/victim")" "the symlink's target at the end"
+}
+
+# A failing create removes only the state directory it made.  Deterministic
+# stand-in for a concurrent delete: A's createRuntime hook removes A's state
+# directory (as a delete racing A's mkdir and flock could) and creates B under
+# the same id; then the hook fails and A aborts.  B must survive A's abort.
+test_failed_create_removes_only_its_own_dir() {
+	local id b=$T_DIR/b b2=$T_DIR/b2 pid
+	id=$(new_id)
+	defer reap_container "$id"   # an orphaned B has no state for delete to find
+	make_bundle "$b2" '.linux.cgroupsPath = $p' --arg p "/silo-test-$id-b"
+	set_args "$b2" "$SLEEPER"
+	cat > "$T_DIR/hook" <<-EOF
+	#!/bin/sh
+	rm -rf "$ROOT/$id"
+	"$SILO" --root "$ROOT" create --bundle "$b2" "$id" > "$T_DIR/b.out" 2>&1 < /dev/null || echo "create B failed" >&2
+	exit 1
+	EOF
+	chmod +x "$T_DIR/hook"
+	make_bundle "$b" '.hooks.createRuntime = [{"path": $h}] | .linux.cgroupsPath = $p' \
+		--arg h "$T_DIR/hook" --arg p "/silo-test-$id-a"
+	assert_fail silo create --bundle "$b" "$id"
+	assert_not_contains "$OUT" "create B failed" "create A's error"
+	assert_ok silo state "$id"
+	assert_eq created "$(jq -r .status <<< "$OUT")" "status of B after A's failed create"
+	pid=$(jq -r .pid <<< "$OUT")
+	assert_ok silo delete --force "$id"
+	assert_no_leftovers "$id" "$pid"
+}
+
+# Many creates and deletes of one id at once: each create either succeeds or
+# finds the id taken, each delete either deletes or finds nothing, and in the
+# end list, the state root and the host agree: nothing is left.
+test_concurrent_create_delete_same_id() {
+	local id b=$T_DIR/b w pids=() end f
+	id=$(new_id)
+	defer reap_container "$id"   # a container whose state was lost has none for delete to find
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	: > "$T_DIR/created"
+	end=$((SECONDS + 12))
+	for w in 1 2 3 4; do
+		(
+			for _ in $(seq 50); do
+				[ $SECONDS -lt $end ] || break
+				if "$SILO" --root "$ROOT" create --bundle "$b" "$id" > "$T_DIR/w$w.c" 2>&1 < /dev/null; then
+					echo "$w" >> "$T_DIR/created"
+				else
+					grep -q "already exists" "$T_DIR/w$w.c" || cat "$T_DIR/w$w.c" >> "$T_DIR/bad"
+				fi
+				"$SILO" --root "$ROOT" delete --force "$id" > "$T_DIR/w$w.d" 2>&1 < /dev/null ||
+					cat "$T_DIR/w$w.d" >> "$T_DIR/bad"   # --force: a missing id is no error
+			done
+		) &
+		pids+=($!)
+	done
+	for w in "${pids[@]}"; do wait "$w"; done
+	[ ! -s "$T_DIR/bad" ] || fail "unexpected errors: $(head -c 600 "$T_DIR/bad")"
+	[ "$(wc -l < "$T_DIR/created")" -ge 10 ] || fail "only $(wc -l < "$T_DIR/created") creates succeeded: no race tried"
+	echo "$(wc -l < "$T_DIR/created") creates succeeded" >&2
+	assert_ok silo list -q
+	local listed=$OUT
+	for f in "$ROOT"/*; do
+		[ -e "$f" ] || continue
+		f=${f##*/}
+		[[ $'\n'"$listed"$'\n' == *$'\n'"$f"$'\n'* ]] || fail "state root holds $f, list does not show it"
+	done
+	for f in "$ROOT"/.[!.]*; do
+		[ -e "$f" ] || continue
+		case ${f##*/} in .seccomp | .network) ;; *) fail "state root holds ${f##*/}" ;; esac
+	done
+	assert_ok silo delete --force "$id"
+	assert_no_leftovers "$id"
+}
+
 test_version() {
 	assert_ok "$SILO" --version
 	assert_match "$OUT" '[0-9]+\.[0-9]+\.[0-9]+' "--version output"
@@ -322,4 +433,7 @@ run_test list_empty test_list_empty
 run_test concurrent_creates test_concurrent_creates
 run_test concurrent_delete_force_same_id test_concurrent_delete_force_same_id
 run_test concurrent_start_same_id test_concurrent_start_same_id
+run_test pid_file_planted_tmp test_pid_file_planted_tmp
+run_test failed_create_removes_only_its_own_dir test_failed_create_removes_only_its_own_dir
+run_test concurrent_create_delete_same_id test_concurrent_create_delete_same_id
 run_test version test_version

@@ -246,8 +246,9 @@ container_spawn(struct container_plan *c, struct silo_error *err)
     return -1;
   if (c->mode == MODE_CREATE && mkfifoat(c->statefd, "exec.fifo", 0600) < 0)
     return silo_err(err, errno, "create exec.fifo");
-  /* A second, unlocked open of the state dir for the child (see init_main). */
-  c->fifo_dirfd = openat(c->rootdirfd, c->id, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  /* A second, unlocked open of the state dir for the child (see init_main): through
+   * our fd, not the name, which only ever leads to ours while we hold the lock. */
+  c->fifo_dirfd = openat(c->statefd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (c->fifo_dirfd < 0) return silo_err(err, errno, "open state directory");
 
   if (container_make_cgroup(c, err) < 0) return -1;
@@ -368,7 +369,8 @@ container_abort(struct container_plan *c)
   }
   if (c->statefd >= 0) {
     if (c->net) network_teardown(c->statefd, c->id);
-    state_dir_remove(c->rootdirfd, c->id, NULL);
+    /* Only the directory this create made: by fd and inode, never by name alone. */
+    state_dir_remove(c->rootdirfd, c->id, c->statefd, NULL);
   }
   if (c->opts->pid_file && c->statefd >= 0) unlink(c->opts->pid_file);
 }
@@ -422,8 +424,7 @@ container_destroy(int rootfd, int dirfd, const struct silo_state *s,
   if (cfg && cfg->hooks.n[OCI_HOOK_POSTSTOP]) {
     _cleanup_free_ char *json = state_json(s, cfg, OCI_STATUS_STOPPED, false);
     /* poststop failures are warnings: the container is gone either way. */
-    if (hooks_run(cfg, OCI_HOOK_POSTSTOP, json, &herr) < 0)
-      silo_log_warn("container `%s`: %s", s->id, herr.msg);
+    hooks_run_warn(cfg, OCI_HOOK_POSTSTOP, json, s->id);
   }
   if (loaded) oci_config_free(loaded);
 
@@ -433,7 +434,7 @@ container_destroy(int rootfd, int dirfd, const struct silo_state *s,
     if (cgroup_destroy(cg, err) < 0) ret = silo_err_wrap(err, "remove cgroup");
     if (cg != have_cg) cgroup_free(cg);
   }
-  if (state_dir_remove(rootfd, s->id, ret == 0 ? err : NULL) < 0 && ret == 0)
+  if (state_dir_remove(rootfd, s->id, dirfd, ret == 0 ? err : NULL) < 0 && ret == 0)
     ret = silo_err_wrap(err, "remove state of `%s`", s->id);
   return ret;
 }

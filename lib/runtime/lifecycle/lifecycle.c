@@ -104,8 +104,8 @@ silo_start(struct silo_context *ctx, const char *id, struct silo_error *err)
   struct oci_config *cfg = state_load_config(dirfd, &herr);
   if (cfg && cfg->hooks.n[OCI_HOOK_POSTSTART]) {
     _cleanup_free_ char *json = state_json(&s, cfg, OCI_STATUS_RUNNING, false);
-    if (hooks_run(cfg, OCI_HOOK_POSTSTART, json, &herr) < 0)
-      silo_log_warn("container `%s`: %s", id, herr.msg);
+    /* A failing poststart hook is a warning: the container runs on (runtime spec). */
+    hooks_run_warn(cfg, OCI_HOOK_POSTSTART, json, id);
   }
   if (cfg) oci_config_free(cfg);
   ret = 0;
@@ -183,7 +183,7 @@ silo_delete(struct silo_context *ctx, const char *id, bool force, struct silo_er
   if (state_read(dirfd, &s, err) < 0) {
     /* A create that died before writing its state: only the directory is left. */
     if (err->errnum == ENOENT) {
-      state_dir_remove(rootfd, id, NULL);
+      state_dir_remove(rootfd, id, dirfd, NULL);
       return silo_err_clear(err), 0;
     }
     return silo_err_wrap(err, "delete `%s`", id);

@@ -146,10 +146,9 @@ run(struct container_plan *c, int *exit_code, struct silo_error *err)
                          .created = c->created,
                          .pid = c->pid};
   if (c->cfg->hooks.n[OCI_HOOK_POSTSTART]) {
-    struct silo_error herr = {0};
     _cleanup_free_ char *json = state_json(&s, c->cfg, OCI_STATUS_RUNNING, false);
-    if (hooks_run(c->cfg, OCI_HOOK_POSTSTART, json, &herr) < 0)
-      silo_log_warn("container `%s`: %s", c->id, herr.msg);
+    /* A failing poststart hook is a warning: the container runs on (runtime spec). */
+    hooks_run_warn(c->cfg, OCI_HOOK_POSTSTART, json, c->id);
   }
   if (o->detach) {
     *exit_code = 0;
