@@ -35,7 +35,10 @@ SILO_API void silo_log_debug(const char *fmt, ...) __attribute__((format(printf,
 /* Logs a command's final error ("silo: create `web`: ...") to stderr and the log. */
 SILO_API void silo_log_failure(const struct silo_error *err);
 
-/* main() hands its argv over, for the sealed re-exec (see lib/runtime/create/cloned.c). */
+/* main() hands its argv over, for the sealed re-exec (see lib/runtime/create/cloned.c):
+ * a container that could ptrace its runtime makes silo_create, silo_run, silo_exec
+ * and silo_sandbox execute the program again, from a sealed copy, with this argv
+ * (from main()).  A program that never calls it gets such containers refused. */
 SILO_API void silo_save_argv(char **argv);
 
 /* ---- lifecycle ---- */

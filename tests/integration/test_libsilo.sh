@@ -174,9 +174,32 @@ test_example_error() {
 	assert_eq "" "$(ls -A "$r")" "state root after a failed create"
 }
 
+# A container that could ptrace its runtime (here: no pid namespace of its own)
+# needs silo's re-execution from a sealed copy (CVE-2019-5736), which a host
+# program gets only by handing its argv over (silo_save_argv): without it, the
+# create is refused before anything exists, and the error says why.
+test_example_needs_sealed_copy() {
+	need_install
+	local id b=$T_DIR/b r=$T_DIR/root bin=$T_DIR/libsilo-run
+	# shellcheck disable=SC2046
+	build_example "$bin" $(pc --cflags --libs silo)
+	id=$(new_id)
+	mkdir -p "$r"
+	defer "$SILO" --root "$r" delete --force "$id"
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "pid"))'
+	set_args "$b" 'echo must-not-run'
+	run_example "$bin" "$id" "$b" "$r"
+	assert_eq 125 "$RC" "the example's exit code"
+	assert_not_contains "$OUT" must-not-run "the output"
+	assert_match "$OUT" "create .$id.: .*sealed copy.*silo_save_argv" "the error"
+	assert_eq "" "$(ls -A "$r")" "state root after the refused create"
+	ROOT=$r assert_no_leftovers "$id"
+}
+
 run_test install_files test_install_files
 run_test uninstall test_uninstall
 run_test exports_only_public_api test_exports_only_public_api
 run_test example_shared test_example_shared
 run_test example_static test_example_static
 run_test example_error test_example_error
+run_test example_needs_sealed_copy test_example_needs_sealed_copy
