@@ -75,7 +75,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all lib check check-guest unit integration bench bench-migrate demo install uninstall clean format deps FORCE
 all: silo lib
-lib: $(SO_FILE) $(BUILD)/libsilo.a $(PUB_HDR)
+lib: $(SO_FILE) $(BUILD)/dist/libsilo.a $(PUB_HDR)
 
 # Rebuild when the flags change (e.g. SANITIZE=1 after a plain build).
 $(BUILD)/.flags: FORCE
@@ -109,6 +109,18 @@ $(SO_FILE): $(PIC_OBJ)
 	    $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 	@ln -sf $(notdir $@) $(BUILD)/$(SONAME)
 	@ln -sf $(SONAME) $(BUILD)/libsilo.so
+
+# The installed libsilo.a: the same PIC objects as one relocatable object whose
+# hidden (internal) symbols are made local, so that a static link sees only the
+# SILO_API functions too and silo's internal names cannot clash with a program's.
+# ($(BUILD)/libsilo.a keeps every symbol: ./silo and the unit tests link it.)
+$(BUILD)/dist/libsilo.a: $(PIC_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  AR    $@"
+	@$(LD) -r -o $(BUILD)/dist/libsilo.o $(PIC_OBJ)
+	@objcopy --localize-hidden $(BUILD)/dist/libsilo.o
+	@rm -f $@
+	@ar qcs $@ $(BUILD)/dist/libsilo.o
 
 $(BUILD)/include/silo/silo.h: lib/silo.h
 	@mkdir -p $(dir $@)
@@ -170,7 +182,7 @@ install: silo lib
 	install -D -m 755 $(SO_FILE) $(DESTDIR)$(LIBDIR)/$(notdir $(SO_FILE))
 	ln -sf $(notdir $(SO_FILE)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsilo.so
-	install -m 644 $(BUILD)/libsilo.a $(DESTDIR)$(LIBDIR)/libsilo.a
+	install -m 644 $(BUILD)/dist/libsilo.a $(DESTDIR)$(LIBDIR)/libsilo.a
 	install -d $(DESTDIR)$(INCLUDEDIR)/silo
 	install -m 644 $(PUB_HDR) $(DESTDIR)$(INCLUDEDIR)/silo/
 	install -d $(DESTDIR)$(PKGCONFIGDIR)

@@ -142,6 +142,11 @@ test_example_shared() {
 test_example_static() {
 	need_install
 	local id b=$T_DIR/b r=$T_DIR/root bin=$T_DIR/libsilo-run-static
+	# The static library has the same API as the shared one: silo's internal
+	# names (read_file, xmalloc, ...) cannot clash with a program's own.
+	assert_eq "" "$(nm -g --defined-only "$DEST$LIBDIR/libsilo.a" | awk 'NF == 3 && $3 !~ /^silo_/ {print $3}')" \
+		"libsilo.a's global names that are not silo_*"
+	nm -g --defined-only "$DEST$LIBDIR/libsilo.a" | grep -q ' T silo_create$' || fail "libsilo.a lacks silo_create"
 	# libsilo.a first, then what it needs (Libs.private, Requires.private).
 	# shellcheck disable=SC2046
 	build_example "$bin" $(pc --cflags silo) "$DEST$LIBDIR/libsilo.a" \
