@@ -15,6 +15,10 @@
 
 #include "lib/base/error.h"
 
+#ifdef __cplusplus /* a C++ program links the C names */
+extern "C" {
+#endif
+
 enum silo_log_format { SILO_LOG_TEXT, SILO_LOG_JSON };
 enum silo_cgroup_manager { SILO_CGROUP_CGROUPFS, SILO_CGROUP_SYSTEMD, SILO_CGROUP_DISABLED };
 
@@ -268,5 +272,9 @@ SILO_API int silo_migrate_receive(struct silo_context *ctx,
 
 /* The feature line for --version ("+SECCOMP +CAP ..."). */
 SILO_API const char *silo_feature_line(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -22,6 +22,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#ifdef __cplusplus /* a C++ program links the C names */
+extern "C" {
+#endif
+
 /* Marks the functions of the public API (this header and silo.h): libsilo.so is
  * built with -fvisibility=hidden, so they are the only symbols it exports. */
 #ifndef SILO_API
@@ -117,5 +121,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* SILO_INTERNAL_END */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

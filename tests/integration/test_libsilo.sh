@@ -179,6 +179,31 @@ test_example_error() {
 	assert_eq "" "$(ls -A "$r")" "state root after a failed create"
 }
 
+# The headers work from C++ too (extern "C": the names are not mangled).
+test_cxx_program() {
+	need_install
+	need_cmd c++
+	cat > "$T_DIR/prog.cc" <<-'EOF'
+	#include <silo/silo.h>
+	#include <cstdio>
+	int main() {
+	  struct silo_error err = {};
+	  int sig = 0;
+	  if (silo_parse_signal("SIGTERM", &sig, &err) < 0) return 1;
+	  char buf[SILO_ERROR_MSG_MAX + 64];
+	  silo_parse_signal("NOPE", &sig, &err);
+	  std::printf("%d|%s\n", sig, silo_err_str(&err, buf, sizeof buf));
+	  return 0;
+	}
+	EOF
+	# shellcheck disable=SC2046
+	assert_ok c++ -std=c++17 -Wall -Wextra -Werror $SAN_FLAGS -o "$T_DIR/prog" "$T_DIR/prog.cc" \
+		$(pc --cflags --libs silo)
+	capture env LD_LIBRARY_PATH="$DEST$LIBDIR" "$T_DIR/prog"
+	assert_eq 0 "$RC" "the C++ program's exit code"
+	assert_eq "15|unknown signal \`NOPE\`: Invalid argument" "$OUT" "the C++ program's output"
+}
+
 # A container that could ptrace its runtime (here: no pid namespace of its own)
 # needs silo's re-execution from a sealed copy (CVE-2019-5736), which a host
 # program gets only by handing its argv over (silo_save_argv): without it, the
@@ -207,4 +232,5 @@ run_test exports_only_public_api test_exports_only_public_api
 run_test example_shared test_example_shared
 run_test example_static test_example_static
 run_test example_error test_example_error
+run_test cxx_program test_cxx_program
 run_test example_needs_sealed_copy test_example_needs_sealed_copy
