@@ -42,7 +42,6 @@ pc() { PKG_CONFIG_PATH=$DEST$LIBDIR/pkgconfig PKG_CONFIG_SYSROOT_DIR=$DEST pkg-c
 # build_example OUT [extra cc args...]: docs/examples/libsilo-run.c against $DEST.
 build_example() {
 	local out=$1; shift
-	# shellcheck disable=SC2046
 	assert_ok cc -std=gnu11 -Wall -Wextra -Werror $SAN_FLAGS -o "$out" \
 		"$REPO_DIR/docs/examples/libsilo-run.c" "$@"
 }
@@ -58,7 +57,7 @@ test_install_files() {
 	for f in "$LIBDIR/libsilo.so.$VERSION" "$LIBDIR/libsilo.a" "$LIBDIR/pkgconfig/silo.pc" \
 		"$PREFIX/include/silo/silo.h" "$PREFIX/include/silo/error.h" "$PREFIX/sbin/silo" \
 		"$PREFIX/share/man/man8/silo.8"; do
-		[ -f "$DEST$f" ] || fail "make install did not install $f: $(ls -R "$DEST" | head -50)"
+		[ -f "$DEST$f" ] || fail "make install did not install $f: $(find "$DEST" ! -type d | head -50)"
 	done
 	# libsilo.so.0 -> libsilo.so.0.1.0 (the soname), libsilo.so -> it (for -lsilo)
 	assert_eq "libsilo.so.$VERSION" "$(readlink "$DEST$LIBDIR/libsilo.so.$SOMAJOR")" "libsilo.so.$SOMAJOR link"
@@ -131,6 +130,7 @@ test_example_shared() {
 	mkdir -p "$r"
 	defer "$SILO" --root "$r" delete --force "$id"
 	make_bundle "$b" '.hostname="libsilo-host"'
+	# shellcheck disable=SC2016 # expanded in the container
 	set_args "$b" 'echo "hello from $(hostname) as pid $$"; exit 7'
 	run_example "$bin" "$id" "$b" "$r"
 	assert_eq 7 "$RC" "the example's exit code (the container's)"
