@@ -60,9 +60,10 @@ CMD_SRC := $(wildcard cmd/*.c)
 LIB_SRC := $(wildcard lib/*/*.c lib/*/*/*.c oci/*.c cgroup/*.c netns/*.c)
 CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-# libsilo.so gets its own objects: PIC, and only the SILO_API functions (lib/silo.h,
-# lib/base/error.h) visible.  ./silo, libsilo.a and the unit tests (which call
-# internal functions) keep the objects above, built exactly as before.
+# The installed libsilo.so and libsilo.a get their own objects: PIC, and only the
+# SILO_API functions (lib/silo.h, lib/base/error.h) visible.  ./silo, the unit tests
+# (which call internal functions) and their $(BUILD)/libsilo.a keep the objects
+# above, built exactly as before.
 PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 DEPS    := $(CMD_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d)
 SO_FILE := $(BUILD)/libsilo.so.$(VERSION)
