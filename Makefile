@@ -6,14 +6,19 @@
 #   make bench            silo vs crun vs runc, side by side (docs/performance.md)
 #   make bench-migrate    silo migrate: downtime per strategy and size (docs/migration.md)
 #   make demo             set up and run a busybox container
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (also LIBDIR, INCLUDEDIR, DESTDIR)
 #   make format           clang-format every source file
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+LIBDIR  ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 VERSION := 0.1.0
+# libsilo.so.0 -> libsilo.so.0.1.0: the soname changes with the major version only.
+SONAME  := libsilo.so.$(firstword $(subst ., ,$(VERSION)))
 
 CC      ?= cc
 # libsystemd and libnftables are dlopen'ed by the code that needs them (only their
@@ -55,7 +60,16 @@ CMD_SRC := $(wildcard cmd/*.c)
 LIB_SRC := $(wildcard lib/*/*.c lib/*/*/*.c oci/*.c cgroup/*.c netns/*.c)
 CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-DEPS    := $(CMD_OBJ:.o=.d) $(LIB_OBJ:.o=.d)
+# The installed libsilo.so and libsilo.a get their own objects: PIC, and only the
+# SILO_API functions (lib/silo.h, lib/base/error.h) visible.  ./silo, the unit tests
+# (which call internal functions) and their $(BUILD)/libsilo.a keep the objects
+# above, built exactly as before.
+PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+DEPS    := $(CMD_OBJ:.o=.d) $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d)
+SO_FILE := $(BUILD)/libsilo.so.$(VERSION)
+# The public headers as installed: silo.h includes <silo/error.h>, and error.h
+# leaves out silo's internal helpers (its SILO_INTERNAL_BEGIN..._END part).
+PUB_HDR := $(BUILD)/include/silo/silo.h $(BUILD)/include/silo/error.h
 
 # tests/unit/ mirrors the tree (tests/unit/lib/migrate/test_migrate.c...); the
 # binaries all land in $(BUILD)/tests/, so their names are unique.
@@ -63,8 +77,9 @@ UNIT_SRC := $(shell find tests/unit -name 'test_*.c')
 UNIT_BIN := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(UNIT_SRC))))
 vpath test_%.c $(sort $(dir $(UNIT_SRC)))
 
-.PHONY: all check check-guest unit integration bench bench-migrate demo install uninstall clean format deps FORCE
-all: silo
+.PHONY: all lib check check-guest unit integration bench bench-migrate demo install uninstall clean format deps FORCE
+all: silo lib
+lib: $(SO_FILE) $(BUILD)/dist/libsilo.a $(PUB_HDR)
 
 # Rebuild when the flags change (e.g. SANITIZE=1 after a plain build).
 $(BUILD)/.flags: FORCE
@@ -81,9 +96,47 @@ $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@echo "  CC    $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+$(BUILD)/pic/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	@echo "  CC    $< (pic)"
+	@$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+
 $(BUILD)/libsilo.a: $(LIB_OBJ)
 	@rm -f $@
 	@ar qcs $@ $^
+
+# The shared library links its dependencies dynamically (their .a files are not
+# PIC); -z defs: every symbol it needs is resolved here, not by the program.
+$(SO_FILE): $(PIC_OBJ)
+	@echo "  LD    $@"
+	@$(CC) -shared -Wl,-soname,$(SONAME) -Wl,-z,defs $(LDFLAGS) -o $@ $(PIC_OBJ) \
+	    $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
+	@ln -sf $(notdir $@) $(BUILD)/$(SONAME)
+	@ln -sf $(SONAME) $(BUILD)/libsilo.so
+
+# The installed libsilo.a: the same PIC objects as one relocatable object whose
+# hidden (internal) symbols are made local, so that a static link sees only the
+# SILO_API functions too and silo's internal names cannot clash with a program's.
+# ($(BUILD)/libsilo.a keeps every symbol: ./silo and the unit tests link it.)
+$(BUILD)/dist/libsilo.a: $(PIC_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  AR    $@"
+	@$(LD) -r -o $(BUILD)/dist/libsilo.o $(PIC_OBJ)
+	@objcopy --localize-hidden $(BUILD)/dist/libsilo.o
+	@rm -f $@
+	@ar qcs $@ $(BUILD)/dist/libsilo.o
+
+$(BUILD)/include/silo/silo.h: lib/silo.h
+	@mkdir -p $(dir $@)
+	@sed 's|^#include "lib/base/error.h"$$|#include <silo/error.h>|' $< > $@.tmp
+	@if grep -q '^#include "' $@.tmp; then echo "$@: an in-tree include is left" >&2; exit 1; fi
+	@mv $@.tmp $@
+
+$(BUILD)/include/silo/error.h: lib/base/error.h
+	@mkdir -p $(dir $@)
+	@sed '\|^/\* SILO_INTERNAL_BEGIN|,\|^/\* SILO_INTERNAL_END \*/$$|d' $< > $@.tmp
+	@if grep -q 'SILO_INTERNAL\|^#include "' $@.tmp; then echo "$@: internal part left" >&2; exit 1; fi
+	@mv $@.tmp $@
 
 silo: $(CMD_OBJ) $(BUILD)/libsilo.a build/.variant
 	@echo "  LD    $@"
@@ -104,10 +157,10 @@ deps:
 unit: silo $(UNIT_BIN)
 
 check: deps
-	@$(MAKE) --no-print-directory silo $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@SILO=$(CURDIR)/silo UNIT_DIR=$(BUILD)/tests tests/run-tests
 
-integration: silo
+integration: all
 	@SILO=$(CURDIR)/silo tests/run-tests --integration-only
 
 # Only the cgroup v2 tests, in the QEMU guest (built once into /var/tmp/silo-test-guest).
@@ -123,18 +176,33 @@ bench-migrate: silo
 demo:
 	@tests/demo.sh
 
-install: silo
+install: silo lib
 	install -D -m 755 silo $(DESTDIR)$(BINDIR)/silo
 	install -d $(DESTDIR)$(MANDIR)/man8
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(MANDIR)/man7
 	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
 	@if [ -f contrib/silo.bash ]; then install -D -m 644 contrib/silo.bash $(DESTDIR)$(BASHCOMPDIR)/silo; fi
+	install -D -m 755 $(SO_FILE) $(DESTDIR)$(LIBDIR)/$(notdir $(SO_FILE))
+	ln -sf $(notdir $(SO_FILE)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsilo.so
+	install -m 644 $(BUILD)/dist/libsilo.a $(DESTDIR)$(LIBDIR)/libsilo.a
+	install -d $(DESTDIR)$(INCLUDEDIR)/silo
+	install -m 644 $(PUB_HDR) $(DESTDIR)$(INCLUDEDIR)/silo/
+	install -d $(DESTDIR)$(PKGCONFIGDIR)
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|; s|@PKGS@|$(PKGS)|' lib/silo.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/silo.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/silo.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/silo $(DESTDIR)$(BASHCOMPDIR)/silo
 	cd man && for m in *.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$$m; done
 	cd man && for m in *.7; do rm -f $(DESTDIR)$(MANDIR)/man7/$$m; done
+	rm -f $(DESTDIR)$(LIBDIR)/libsilo.so $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(LIBDIR)/libsilo.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsilo.a
+	rm -f $(DESTDIR)$(INCLUDEDIR)/silo/silo.h $(DESTDIR)$(INCLUDEDIR)/silo/error.h
+	rmdir $(DESTDIR)$(INCLUDEDIR)/silo 2>/dev/null || true
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/silo.pc
 
 format:
 	clang-format -i $(CMD_SRC) $(LIB_SRC) $(wildcard */*.h lib/*/*.h lib/*/*/*.h) $(UNIT_SRC)

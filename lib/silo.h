@@ -1,4 +1,7 @@
-/* silo lib/: the runtime core.  This header is the whole API that cmd/ uses.
+/* silo lib/: the runtime core.  This header is the whole API that cmd/ uses, and
+ * libsilo's public API: `make install` installs it as <silo/silo.h> (including
+ * <silo/error.h>), and its SILO_API functions are all that libsilo.so exports
+ * (docs/libsilo.md).
  *
  * Every call takes the global context (state root, logging, cgroup manager) and a
  * `struct silo_error` to fill on failure (see error.h for the convention).
@@ -11,6 +14,10 @@
 #include <sys/types.h>
 
 #include "lib/base/error.h"
+
+#ifdef __cplusplus /* a C++ program links the C names */
+extern "C" {
+#endif
 
 enum silo_log_format { SILO_LOG_TEXT, SILO_LOG_JSON };
 enum silo_cgroup_manager { SILO_CGROUP_CGROUPFS, SILO_CGROUP_SYSTEMD, SILO_CGROUP_DISABLED };
@@ -25,15 +32,18 @@ struct silo_context {
 };
 
 /* ---- logging: stderr plus --log FILE (text or JSON lines) ---- */
-int silo_log_open(struct silo_context *ctx, struct silo_error *err);
-void silo_log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void silo_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void silo_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+SILO_API int silo_log_open(struct silo_context *ctx, struct silo_error *err);
+SILO_API void silo_log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+SILO_API void silo_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+SILO_API void silo_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Logs a command's final error ("silo: create `web`: ...") to stderr and the log. */
-void silo_log_failure(const struct silo_error *err);
+SILO_API void silo_log_failure(const struct silo_error *err);
 
-/* main() hands its argv over, for the sealed re-exec (see lib/runtime/create/cloned.c). */
-void silo_save_argv(char **argv);
+/* main() hands its argv over, for the sealed re-exec (see lib/runtime/create/cloned.c):
+ * a container that could ptrace its runtime makes silo_create, silo_run, silo_exec
+ * and silo_sandbox execute the program again, from a sealed copy, with this argv
+ * (from main()).  A program that never calls it gets such containers refused. */
+SILO_API void silo_save_argv(char **argv);
 
 /* ---- lifecycle ---- */
 struct silo_create_opts {
@@ -57,16 +67,20 @@ struct silo_create_opts {
   bool detach, keep;
 };
 
-int silo_create(struct silo_context *ctx, const struct silo_create_opts *o, struct silo_error *err);
-int silo_start(struct silo_context *ctx, const char *id, struct silo_error *err);
+SILO_API int silo_create(struct silo_context *ctx, const struct silo_create_opts *o,
+                         struct silo_error *err);
+SILO_API int silo_start(struct silo_context *ctx, const char *id, struct silo_error *err);
 /* Runs a container; in the foreground *exit_code gets the container's exit code
  * (128+N when killed by signal N). */
-int silo_run(struct silo_context *ctx, const struct silo_create_opts *o, int *exit_code,
-             struct silo_error *err);
+SILO_API int silo_run(struct silo_context *ctx, const struct silo_create_opts *o, int *exit_code,
+                      struct silo_error *err);
 /* The state JSON (malloc'ed, pretty). */
-int silo_state(struct silo_context *ctx, const char *id, char **json, struct silo_error *err);
-int silo_kill(struct silo_context *ctx, const char *id, int sig, bool all, struct silo_error *err);
-int silo_delete(struct silo_context *ctx, const char *id, bool force, struct silo_error *err);
+SILO_API int silo_state(struct silo_context *ctx, const char *id, char **json,
+                        struct silo_error *err);
+SILO_API int silo_kill(struct silo_context *ctx, const char *id, int sig, bool all,
+                       struct silo_error *err);
+SILO_API int silo_delete(struct silo_context *ctx, const char *id, bool force,
+                         struct silo_error *err);
 
 struct silo_exec_opts {
   const char *id;
@@ -84,8 +98,8 @@ struct silo_exec_opts {
   unsigned preserve_fds;
 };
 /* Runs a process in a running container; in the foreground *exit_code is its code. */
-int silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exit_code,
-              struct silo_error *err);
+SILO_API int silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exit_code,
+                       struct silo_error *err);
 
 /* ---- checkpoint / restore (CRIU through libcriu, loaded only for these) ---- */
 struct silo_criu_opts {   /* what checkpoint and restore share (runc's flags) */
@@ -105,8 +119,8 @@ struct silo_checkpoint_opts {
   int status_fd;           /* -1: none */
   const char *export_path; /* --export FILE */
 };
-int silo_checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o,
-                    struct silo_error *err);
+SILO_API int silo_checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o,
+                             struct silo_error *err);
 
 struct silo_restore_opts {
   const char *id;
@@ -118,16 +132,16 @@ struct silo_restore_opts {
   bool paused; /* restored frozen, for silo_resume to start (a migration's commit) */
 };
 /* Restores a container; in the foreground waits for it like run (*exit_code). */
-int silo_restore(struct silo_context *ctx, const struct silo_restore_opts *o, int *exit_code,
-                 struct silo_error *err);
+SILO_API int silo_restore(struct silo_context *ctx, const struct silo_restore_opts *o,
+                          int *exit_code, struct silo_error *err);
 
 /* ---- a running container's cgroup ---- */
-int silo_pause(struct silo_context *ctx, const char *id, struct silo_error *err);
-int silo_resume(struct silo_context *ctx, const char *id, struct silo_error *err);
+SILO_API int silo_pause(struct silo_context *ctx, const char *id, struct silo_error *err);
+SILO_API int silo_resume(struct silo_context *ctx, const char *id, struct silo_error *err);
 /* json: the pids as a JSON array; else the host's `ps` (ps_args, default -ef)
  * filtered to the container's processes. */
-int silo_ps(struct silo_context *ctx, const char *id, bool json, char *const *ps_args,
-            struct silo_error *err);
+SILO_API int silo_ps(struct silo_context *ctx, const char *id, bool json, char *const *ps_args,
+                     struct silo_error *err);
 
 struct silo_update_opts {
   const char *id;
@@ -137,25 +151,26 @@ struct silo_update_opts {
   const char *cpu_shares, *cpu_quota, *cpu_period, *cpu_rt_period, *cpu_rt_runtime;
   const char *cpuset_cpus, *cpuset_mems, *pids_limit, *blkio_weight;
 };
-int silo_update(struct silo_context *ctx, const struct silo_update_opts *o, struct silo_error *err);
+SILO_API int silo_update(struct silo_context *ctx, const struct silo_update_opts *o,
+                         struct silo_error *err);
 /* `events`: the container's cgroup statistics as runc-style JSON lines on stdout.
  * stats_once: one {"type":"stats"} object; else one every interval_ms, plus an
  * {"type":"oom"} object at each OOM kill, until the container stops. */
-int silo_events(struct silo_context *ctx, const char *id, bool stats_once, unsigned interval_ms,
-                struct silo_error *err);
+SILO_API int silo_events(struct silo_context *ctx, const char *id, bool stats_once,
+                         unsigned interval_ms, struct silo_error *err);
 
 /* The OCI features document (runtime-spec features.md), malloc'ed JSON. */
-char *silo_features(void);
+SILO_API char *silo_features(void);
 
 enum silo_list_format { SILO_LIST_TABLE, SILO_LIST_JSON, SILO_LIST_QUIET };
 /* Writes the list to stdout. */
-int silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error *err);
+SILO_API int silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error *err);
 
 /* `silo spec`: writes <bundle>/config.json (refuses to overwrite). */
-int silo_spec(const char *bundle, bool rootless, struct silo_error *err);
+SILO_API int silo_spec(const char *bundle, bool rootless, struct silo_error *err);
 
 /* "TERM", "SIGTERM", "15", "SIGRTMIN+3" -> signal number. */
-int silo_parse_signal(const char *s, int *sig, struct silo_error *err);
+SILO_API int silo_parse_signal(const char *s, int *sig, struct silo_error *err);
 
 /* ---- sandbox: one command in a throw-away container (lib/sandbox*.c, man silo-sandbox) ----
  * The root is an overlay of an image's layers (cached unpacked under
@@ -195,11 +210,11 @@ struct silo_sandbox_opts {
 /* Runs the command; *exit_code is its exit code (128+N when killed by signal N), or
  * one of the codes above.  Returns -1 with err set when silo failed (the command
  * did not run, or the sandbox could not be cleaned up). */
-int silo_sandbox(struct silo_context *ctx, const struct silo_sandbox_opts *o, int *exit_code,
-                 struct silo_error *err);
+SILO_API int silo_sandbox(struct silo_context *ctx, const struct silo_sandbox_opts *o,
+                          int *exit_code, struct silo_error *err);
 /* `sandbox --prune`: removes stale sandboxes and every cached layer (refused while a
  * sandbox runs from the cache); *n_layers gets how many layers were removed. */
-int silo_sandbox_prune(struct silo_context *ctx, size_t *n_layers, struct silo_error *err);
+SILO_API int silo_sandbox_prune(struct silo_context *ctx, size_t *n_layers, struct silo_error *err);
 
 /* ---- migrate: move a running container to another host (lib/migrate*.c,
  * docs/migration.md).  The destination runs `silo migrate-receive`; both ends hold
@@ -237,11 +252,11 @@ struct silo_migrate_report {
   } iter[SILO_MIGRATE_MAX_ITER];
   char work_dir[256]; /* images kept here when the container is on neither host */
 };
-int silo_migrate(struct silo_context *ctx, const struct silo_migrate_opts *o,
-                 struct silo_migrate_report *rep, struct silo_error *err);
+SILO_API int silo_migrate(struct silo_context *ctx, const struct silo_migrate_opts *o,
+                          struct silo_migrate_report *rep, struct silo_error *err);
 /* The report: text lines, or one JSON object (with "error" when err is set); malloc'ed. */
-char *silo_migrate_report_format(const struct silo_migrate_report *r, bool json,
-                                 const struct silo_error *err);
+SILO_API char *silo_migrate_report_format(const struct silo_migrate_report *r, bool json,
+                                          const struct silo_error *err);
 
 struct silo_migrate_receive_opts {
   const char *listen;     /* ADDR:PORT */
@@ -251,10 +266,15 @@ struct silo_migrate_receive_opts {
   bool keep_listening;       /* else: return after one authenticated migration */
   unsigned criu_timeout, idle_timeout;
 };
-int silo_migrate_receive(struct silo_context *ctx, const struct silo_migrate_receive_opts *o,
-                         struct silo_error *err);
+SILO_API int silo_migrate_receive(struct silo_context *ctx,
+                                  const struct silo_migrate_receive_opts *o,
+                                  struct silo_error *err);
 
 /* The feature line for --version ("+SECCOMP +CAP ..."). */
-const char *silo_feature_line(void);
+SILO_API const char *silo_feature_line(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

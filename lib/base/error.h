@@ -7,6 +7,10 @@
  * the `struct silo_error *err` it was given.  Callers add context as the error goes
  * up, so the user reads the whole path:
  *     create `web`: mount `/proc`: Permission denied
+ *
+ * The convention is part of libsilo's public API (docs/libsilo.md): `make install`
+ * installs this header as <silo/error.h>, without silo's own helpers (the marked
+ * part below).
  */
 #ifndef SILO_ERROR_H
 #define SILO_ERROR_H
@@ -18,6 +22,16 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#ifdef __cplusplus /* a C++ program links the C names */
+extern "C" {
+#endif
+
+/* Marks the functions of the public API (this header and silo.h): libsilo.so is
+ * built with -fvisibility=hidden, so they are the only symbols it exports. */
+#ifndef SILO_API
+#define SILO_API __attribute__((visibility("default")))
+#endif
+
 #define SILO_ERROR_MSG_MAX 2048
 
 struct silo_error {
@@ -26,16 +40,20 @@ struct silo_error {
 };
 
 /* Sets errnum and a formatted message; returns -1 so that `return silo_err(...)` works. */
-int silo_err(struct silo_error *e, int errnum, const char *fmt, ...)
+SILO_API int silo_err(struct silo_error *e, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Same, from a va_list. */
-int silo_verr(struct silo_error *e, int errnum, const char *fmt, va_list ap);
+SILO_API int silo_verr(struct silo_error *e, int errnum, const char *fmt, va_list ap);
 /* Prefixes context: "ctx: <previous message>"; keeps errnum; returns -1. */
-int silo_err_wrap(struct silo_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+SILO_API int silo_err_wrap(struct silo_error *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Full text: "<msg>: <strerror(errnum)>" (or just msg when errnum is 0). */
-const char *silo_err_str(const struct silo_error *e, char *buf, size_t len);
+SILO_API const char *silo_err_str(const struct silo_error *e, char *buf, size_t len);
 /* Clears an error. */
-void silo_err_clear(struct silo_error *e);
+SILO_API void silo_err_clear(struct silo_error *e);
+
+/* SILO_INTERNAL_BEGIN: silo's own helpers, not installed (make install drops
+ * everything from here to SILO_INTERNAL_END; libsilo.so does not export them). */
 
 /* ---- cleanup attributes: return from anywhere without leaking ---- */
 
@@ -101,5 +119,11 @@ char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* SILO_INTERNAL_END */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

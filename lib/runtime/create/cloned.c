@@ -47,7 +47,14 @@ cloned_needed(const struct container_plan *c, const struct capsets *caps, bool h
 int
 cloned_reexec(struct silo_error *err)
 {
-  if (!saved_argv) return silo_err(err, EINVAL, "sealed re-exec: no argv");
+  /* Only a program that handed its argv over can start again from main(): silo
+   * always does; a program using libsilo may not (docs/libsilo.md).  Refused here,
+   * before anything of the container exists. */
+  if (!saved_argv)
+    return silo_err(err, EINVAL,
+                    "the container could ptrace its runtime (no pid namespace of its own, or "
+                    "CAP_SYS_PTRACE without a user namespace): it needs a re-execution from a "
+                    "sealed copy, and the program did not call silo_save_argv");
   _cleanup_close_ int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (src < 0) return silo_err(err, errno, "open /proc/self/exe");
   struct stat st;
