@@ -106,7 +106,7 @@ test_exports_only_public_api() {
 	[ -n "$exported" ] || fail "libsilo.so exports nothing"
 	# Every exported name is silo_*, and none of the internal functions leaks.
 	assert_eq "" "$(grep -v '^silo_' <<< "$exported")" "exported names that are not silo_*"
-	for f in read_file write_file_atomic plan_init xmalloc container_prepare oci_config_parse; do
+	for f in fs_read_file fs_write_file_atomic plan_init xmalloc container_prepare oci_config_parse; do
 		grep -qx "$f" <<< "$exported" && fail "libsilo.so exports the internal $f"
 	done
 	# Exactly the functions the installed headers declare.
@@ -143,7 +143,7 @@ test_example_static() {
 	need_install
 	local id b=$T_DIR/b r=$T_DIR/root bin=$T_DIR/libsilo-run-static
 	# The static library has the same API as the shared one: silo's internal
-	# names (read_file, xmalloc, ...) cannot clash with a program's own.
+	# names (fs_read_file, xmalloc, ...) cannot clash with a program's own.
 	assert_eq "" "$(nm -g --defined-only "$DEST$LIBDIR/libsilo.a" | awk 'NF == 3 && $3 !~ /^silo_/ {print $3}')" \
 		"libsilo.a's global names that are not silo_*"
 	nm -g --defined-only "$DEST$LIBDIR/libsilo.a" | grep -q ' T silo_create$' || fail "libsilo.a lacks silo_create"
