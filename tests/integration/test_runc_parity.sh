@@ -254,10 +254,14 @@ test_config_key_case() {
 		assert_eq 0 "$RC" "run with hugepageLimits[].pagesize: $(show "$OUT")"
 	fi
 	assert_no_leftovers "$id"
-	# the exact key wins over a case-folded one, as with Go
-	make_bundle "$b" '.process.args = ["sh", "-c", "echo exact"] | .process.ARGS = ["sh", "-c", "echo folded"]'
+	# two keys that differ only in case: the last one wins, as with Go
+	make_bundle "$b" '.process.args = ["sh", "-c", "echo first"] | .process.ARGS = ["sh", "-c", "echo last"]'
 	capture silo run --bundle "$b" "$id"
-	assert_eq "exact" "$OUT" "output with args and ARGS"
+	assert_eq "last" "$OUT" "output with args, then ARGS"
+	make_bundle "$b" '.process = ({"ARGS": ["sh", "-c", "echo first"]} + .process | .args = ["sh", "-c", "echo last"])'
+	jq -e '.process | keys_unsorted | index("ARGS") < index("args")' "$b/config.json" > /dev/null || fail "jq did not put ARGS first"
+	capture silo run --bundle "$b" "$id"
+	assert_eq "last" "$OUT" "output with ARGS, then args"
 	make_bundle "$b" '.process.Args = ["sh", "-c", "echo folded"] | del(.process.args)'
 	capture silo run --bundle "$b" "$id"
 	assert_eq "folded" "$OUT" "output with process.Args"
