@@ -29,8 +29,8 @@ static const char usage[] =
     "      --no-new-privs        set no_new_privs for the process\n"
     "      --preserve-fds N      pass N extra fds (3 .. 3+N-1)\n"
     "      --cgroup PATH         an existing sub-cgroup of the container to run in\n"
-    "      --ignore-paused       exec even when the container is paused (the process\n"
-    "                            stays frozen until `silo resume`)\n"
+    "      --ignore-paused       exec even when the container is paused (the process,\n"
+    "                            and silo with it, waits for `silo resume`)\n"
     "      --apparmor PROFILE    the AppArmor profile to run under\n"
     "      --process-label LABEL the SELinux label to run under\n"
     "  -h, --help                show this help\n";
@@ -114,8 +114,8 @@ cmd_exec(struct silo_context *ctx, int argc, char **argv)
       break;
     case 'g':
       if (!parse_gid(optarg, &gids[o.n_additional_gids++]))
-        r = cmd_usage_error("exec", "--additional-gids: `%s` is not a gid (one per flag: -g 1 -g 2)",
-                            optarg);
+        r = cmd_usage_error(
+            "exec", "--additional-gids: `%s` is not a gid (one per flag: -g 1 -g 2)", optarg);
       break;
     case 'c':
       caps[o.n_caps++] = optarg;

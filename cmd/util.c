@@ -49,8 +49,10 @@ int
 cmd_need_args(const char *cmd, int argc, int n, const char *what)
 {
   if (argc - optind < n) return cmd_usage_error(cmd, "missing %s", what);
+  if (argc - optind > n && !gs.argv) return cmd_usage_error(cmd, "too many arguments");
   if (argc - optind > n)
-    return cmd_usage_error(cmd, "unexpected argument `%s` (too many arguments)", gs.argv[optind + n]);
+    return cmd_usage_error(cmd, "unexpected argument `%s` (too many arguments)",
+                           gs.argv[optind + n]);
   return 0;
 }
 
