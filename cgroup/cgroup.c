@@ -405,6 +405,16 @@ cgroup_open(const char *path, enum cgroup_manager manager, struct cgroup **out,
   return 0;
 }
 
+int
+cgroup_check_exists(const struct cgroup *cg, struct silo_error *err)
+{
+  for (size_t i = 0; cg && i < cg->n; i++) {
+    struct stat st;
+    if (stat(cg->d[i].dir, &st) < 0) return silo_err(err, errno, "%s", cg->d[i].dir);
+  }
+  return 0;
+}
+
 /* On v1, moving another process (its pid into cgroup.procs) write-locks the
  * kernel's global threadgroup semaphore, and the first write-lock after a quiet
  * spell waits for an RCU grace period: 5-15 ms, the largest single cost of a

@@ -75,6 +75,9 @@ const char *cgroup_path(const struct cgroup *cg);
 /* Re-opens the cgroup of an existing container (for kill --all, ps, delete). */
 int cgroup_open(const char *path, enum cgroup_manager manager, struct cgroup **out,
                 struct silo_error *err);
+/* 0 when the cgroup opened by cgroup_open exists in every hierarchy; else -1 (ENOENT)
+ * naming the first directory that is missing. */
+int cgroup_check_exists(const struct cgroup *cg, struct silo_error *err);
 /* The pids in the cgroup (malloc'ed array). */
 int cgroup_pids(const struct cgroup *cg, pid_t **pids, size_t *n, struct silo_error *err);
 /* Sends sig to every process in the cgroup (cgroup.kill for SIGKILL on v2). */

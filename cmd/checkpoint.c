@@ -126,7 +126,7 @@ cmd_checkpoint(struct silo_context *ctx, int argc, char **argv)
       return cmd_help(usage);
     default: {
       int r = cmd_criu_opt("checkpoint", c, optarg, &o.criu);
-      if (r < 0) return cmd_usage_error("checkpoint", "unknown option");
+      if (r < 0) return cmd_bad_option("checkpoint");
       if (r > 0) return r;
     }
     }

@@ -82,10 +82,22 @@ int cmd_fail(const struct silo_error *err);
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints a command's usage text and returns 0. */
 int cmd_help(const char *usage);
-/* Exactly n positional arguments remain after the flags. */
+/* Exactly n positional arguments remain after the flags (else the error names the first
+ * unexpected one). */
 int cmd_need_args(const char *cmd, int argc, int n, const char *what);
-/* getopt_long_only over argv with optind reset, "+" (stop at the first positional). */
+/* getopt_long_only over a command's argv (main() resets optind to 0 first), with options
+ * accepted anywhere before "--", as runc (urfave/cli) accepts them: `update ID --memory 1g`.
+ * The positional arguments passed over are moved after the options, so that when it
+ * returns -1 they are argv[optind..].  An option error returns '?' with the message kept
+ * for cmd_bad_option (getopt prints nothing). */
 int cmd_getopt(int argc, char **argv, const char *shorts, const struct option *longs);
+/* The same, for commands whose trailing arguments are data (exec ID CMD ARGS..., ps ID
+ * PS-ARGS..., sandbox CMD...): parsing stops at the positional argument after the first
+ * max; with rest_at_unknown, also at an unknown option after them (`ps ID -ef`). */
+int cmd_getopt_upto(int argc, char **argv, const char *shorts, const struct option *longs, int max,
+                    bool rest_at_unknown);
+/* Reports the option error cmd_getopt returned '?' for; exit code 1. */
+int cmd_bad_option(const char *cmd);
 bool cmd_parse_uint(const char *s, unsigned *out);
 
 #endif

@@ -106,7 +106,7 @@ cmd_parse_create_opts(const char *cmd, int argc, char **argv, struct silo_create
       cmd_help(help);
       return -1;
     default:
-      return cmd_usage_error(cmd, "unknown option");
+      return cmd_bad_option(cmd);
     }
   }
   if (cmd_need_args(cmd, argc, 1, "container ID")) return 1;

@@ -26,7 +26,7 @@ cmd_delete(struct silo_context *ctx, int argc, char **argv)
     else if (c == 'h')
       return cmd_help(usage);
     else
-      return cmd_usage_error("delete", "unknown option");
+      return cmd_bad_option("delete");
   }
   if (cmd_need_args("delete", argc, 1, "container ID")) return 1;
   struct silo_error err = {0};

@@ -94,7 +94,7 @@ cmd_events(struct silo_context *ctx, int argc, char **argv)
     case 'h':
       return cmd_help(usage);
     default:
-      return cmd_usage_error("events", "unknown option");
+      return cmd_bad_option("events");
     }
   }
   if (cmd_need_args("events", argc, 1, "container ID")) return 1;

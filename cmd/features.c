@@ -18,7 +18,7 @@ cmd_features(struct silo_context *ctx, int argc, char **argv)
   (void)ctx;
   while ((c = cmd_getopt(argc, argv, "+h", longs)) != -1) {
     if (c == 'h') return cmd_help(usage);
-    return cmd_usage_error("features", "unknown option");
+    return cmd_bad_option("features");
   }
   if (cmd_need_args("features", argc, 0, "")) return 1;
   char *doc = silo_features();

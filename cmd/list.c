@@ -39,7 +39,7 @@ cmd_list(struct silo_context *ctx, int argc, char **argv)
     case 'h':
       return cmd_help(usage);
     default:
-      return cmd_usage_error("list", "unknown option");
+      return cmd_bad_option("list");
     }
   }
   if (cmd_need_args("list", argc, 0, "")) return 1;

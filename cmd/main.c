@@ -38,7 +38,7 @@ usage(FILE *out)
                "\n"
                "Commands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "  %-16s %s\n", commands[i].name, commands[i].summary);
   fprintf(out, "\n"
                "Global options:\n"
                "      --root DIR              state directory (default /run/silo)\n"

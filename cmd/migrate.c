@@ -131,7 +131,7 @@ cmd_migrate(struct silo_context *ctx, int argc, char **argv)
     case 'h':
       return cmd_help(migrate_usage);
     default:
-      return cmd_usage_error("migrate", "unknown option");
+      return cmd_bad_option("migrate");
     }
   }
   if (cmd_need_args("migrate", argc, 2, "container ID and HOST:PORT")) return 1;
@@ -200,7 +200,7 @@ cmd_migrate_receive(struct silo_context *ctx, int argc, char **argv)
     case 'h':
       return cmd_help(receive_usage);
     default:
-      return cmd_usage_error("migrate-receive", "unknown option");
+      return cmd_bad_option("migrate-receive");
     }
   }
   if (cmd_need_args("migrate-receive", argc, 0, "")) return 1;

@@ -20,7 +20,7 @@ freeze_cmd(struct silo_context *ctx, int argc, char **argv, bool pause)
   int c;
   while ((c = cmd_getopt(argc, argv, "+h", longs)) != -1) {
     if (c == 'h') return cmd_help(pause ? pause_usage : resume_usage);
-    return cmd_usage_error(name, "unknown option");
+    return cmd_bad_option(name);
   }
   if (cmd_need_args(name, argc, 1, "container ID")) return 1;
   struct silo_error err = {0};

@@ -21,7 +21,7 @@ cmd_ps(struct silo_context *ctx, int argc, char **argv)
       {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
   bool json = false;
   int c;
-  while ((c = cmd_getopt(argc, argv, "+f:h", longs)) != -1) {
+  while ((c = cmd_getopt_upto(argc, argv, "+f:h", longs, 1, true)) != -1) {
     switch (c) {
     case 'f':
       if (strcmp(optarg, "json") == 0)
@@ -34,7 +34,7 @@ cmd_ps(struct silo_context *ctx, int argc, char **argv)
     case 'h':
       return cmd_help(usage);
     default:
-      return cmd_usage_error("ps", "unknown option");
+      return cmd_bad_option("ps");
     }
   }
   if (optind >= argc) return cmd_usage_error("ps", "missing container ID");

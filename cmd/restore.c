@@ -64,10 +64,9 @@ cmd_restore(struct silo_context *ctx, int argc, char **argv)
   };
   struct silo_restore_opts o = {.criu.timeout = CMD_CRIU_TIMEOUT};
   int c;
-  /* ':' first: a missing value is reported as such (Podman probes for "flag needs an
-   * argument" with a bare --lsm-mount-context). */
-  opterr = 0;
-  while ((c = cmd_getopt(argc, argv, "+:b:dh", longs)) != -1) {
+  /* A missing value is reported as "flag needs an argument: --X" (cmd_getopt): Podman
+   * probes for that text with a bare --lsm-mount-context. */
+  while ((c = cmd_getopt(argc, argv, "+b:dh", longs)) != -1) {
     switch (c) {
     case 'b':
       o.bundle = optarg;
@@ -98,16 +97,13 @@ cmd_restore(struct silo_context *ctx, int argc, char **argv)
       break; /* no LSM support: accepted, as Podman passes them */
     case 'h':
       return cmd_help(usage);
-    case ':':
-      return cmd_usage_error("restore", "flag needs an argument: %s", argv[optind - 1]);
     default: {
       int r = cmd_criu_opt("restore", c, optarg, &o.criu);
-      if (r < 0) return cmd_usage_error("restore", "unknown option %s", argv[optind - 1]);
+      if (r < 0) return cmd_bad_option("restore");
       if (r > 0) return r;
     }
     }
   }
-  opterr = 1;
   if (cmd_need_args("restore", argc, 1, "container ID")) return 1;
   o.id = argv[optind];
   struct silo_error err = {0};

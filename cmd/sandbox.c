@@ -120,7 +120,7 @@ cmd_sandbox(struct silo_context *ctx, int argc, char **argv)
   struct list binds = {0}, tmpfs = {0}, env = {0}, add = {0}, drop = {0};
   bool do_prune = false;
   int c, ret = -1;
-  while (ret < 0 && (c = cmd_getopt(argc, argv, "+e:w:u:m:h", longs)) != -1) {
+  while (ret < 0 && (c = cmd_getopt_upto(argc, argv, "+e:w:u:m:h", longs, 0, false)) != -1) {
     switch (c) {
     case OPT_IMAGE:
       o.image = optarg;
@@ -183,7 +183,7 @@ cmd_sandbox(struct silo_context *ctx, int argc, char **argv)
       ret = cmd_help(usage);
       break;
     default:
-      ret = cmd_usage_error("sandbox", "unknown option");
+      ret = cmd_bad_option("sandbox");
       break;
     }
   }

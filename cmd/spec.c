@@ -35,7 +35,7 @@ cmd_spec(struct silo_context *ctx, int argc, char **argv)
     case 'h':
       return cmd_help(usage);
     default:
-      return cmd_usage_error("spec", "unknown option");
+      return cmd_bad_option("spec");
     }
   }
   if (cmd_need_args("spec", argc, 0, "")) return 1;

@@ -17,7 +17,7 @@ cmd_start(struct silo_context *ctx, int argc, char **argv)
   int c;
   while ((c = cmd_getopt(argc, argv, "+h", longs)) != -1) {
     if (c == 'h') return cmd_help(usage);
-    return cmd_usage_error("start", "unknown option");
+    return cmd_bad_option("start");
   }
   if (cmd_need_args("start", argc, 1, "container ID")) return 1;
   struct silo_error err = {0};

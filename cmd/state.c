@@ -19,7 +19,7 @@ cmd_state(struct silo_context *ctx, int argc, char **argv)
   int c;
   while ((c = cmd_getopt(argc, argv, "+h", longs)) != -1) {
     if (c == 'h') return cmd_help(usage);
-    return cmd_usage_error("state", "unknown option");
+    return cmd_bad_option("state");
   }
   if (cmd_need_args("state", argc, 1, "container ID")) return 1;
   struct silo_error err = {0};

@@ -120,7 +120,7 @@ cmd_update(struct silo_context *ctx, int argc, char **argv)
     case 'h':
       return cmd_help(usage);
     default:
-      return cmd_usage_error("update", "unknown option");
+      return cmd_bad_option("update");
     }
   }
   if (cmd_need_args("update", argc, 1, "container ID")) return 1;

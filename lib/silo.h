@@ -10,6 +10,7 @@
 #define SILO_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -93,6 +94,9 @@ struct silo_exec_opts {
   size_t n_caps;
   const char *cwd, *user; /* user: "UID[:GID]" */
   bool tty, detach, no_new_privs;
+  bool ignore_paused;              /* exec into a paused container (runc's --ignore-paused) */
+  const uint32_t *additional_gids; /* --additional-gids: added to the process's groups */
+  size_t n_additional_gids;
   const char *pid_file, *console_socket, *cgroup;
   const char *apparmor, *process_label; /* instead of the config's */
   unsigned preserve_fds;

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 /* ---- arena ---- */
@@ -276,11 +277,19 @@ oci_jv_u64(struct pctx *c, json_t *v, const struct jpath *p, uint64_t *out)
 
 /* ---- member readers ---- */
 
-/* The member, or NULL when absent or null (then an error when req: *r = -1). */
+/* The member, or NULL when absent or null (then an error when req: *r = -1).  Keys are
+ * matched as runc's decoder (Go's encoding/json) matches them: case-insensitively, the
+ * last matching key of the document winning, so that "pagesize" is read as "pageSize"
+ * and a document that has both "args" and "Args" means the same as with runc. */
 static json_t *
 member(struct pctx *c, json_t *o, const struct jpath *kp, bool req, int *r)
 {
-  json_t *v = json_object_get(o, kp->key);
+  json_t *v = NULL, *e;
+  const char *key;
+  json_object_foreach(o, key, e)
+  {
+    if (strcasecmp(key, kp->key) == 0) v = e;
+  }
   *r = 0;
   if (v && !json_is_null(v)) return v;
   if (req) *r = oci_jerr(c, kp, "missing");

@@ -70,6 +70,10 @@ parse_namespace(struct pctx *c, json_t *o, const struct jpath *p, const char *ke
   if ((t = oci_lookup(ns_names, type)) < 0)
     return oci_jerr(c, &JP_KEY(p, "type"), "unknown namespace type \"%s\"", type);
   ns->type = (enum oci_ns_type)t;
+  /* "path": "" is no path, a new namespace: runc reads it so (Go's empty string). */
+  const char *path = NULL;
+  if (oci_j_str(c, o, p, "path", &path, J_OPT) < 0) return -1;
+  if (!path || !path[0]) return 0;
   return oci_j_abspath(c, o, p, "path", &ns->path, J_OPT);
 }
 

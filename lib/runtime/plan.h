@@ -158,6 +158,7 @@ struct container_plan {
   struct oci_capabilities exec_caps;
   const char **exec_env;
   const char **exec_capsets[5];
+  uint32_t *exec_gids; /* the config's additional gids plus --additional-gids */
 };
 
 /* ---- plan.c ---- */

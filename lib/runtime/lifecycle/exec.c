@@ -136,6 +136,15 @@ process_from_opts(struct container_plan *c, const struct silo_exec_opts *o, stru
     p->user.additional_gids = NULL;
     p->user.n_additional_gids = 0;
   }
+  if (o->n_additional_gids) {
+    /* --additional-gids adds to the groups (runc appends them to the config's). */
+    size_t n = p->user.n_additional_gids;
+    c->exec_gids = xcalloc(n + o->n_additional_gids, sizeof *c->exec_gids);
+    if (n) memcpy(c->exec_gids, p->user.additional_gids, n * sizeof *c->exec_gids);
+    memcpy(c->exec_gids + n, o->additional_gids, o->n_additional_gids * sizeof *c->exec_gids);
+    p->user.additional_gids = c->exec_gids;
+    p->user.n_additional_gids = n + o->n_additional_gids;
+  }
   if (o->n_caps && base->capabilities) {
     /* --cap adds to every set, as runc does. */
     struct oci_capabilities *cp = &c->exec_caps;
@@ -172,7 +181,11 @@ exec_prepare(struct container_plan *c, const struct silo_exec_opts *o, struct si
   }
   if (state_read(dirfd, s, err) < 0) return -1;
   enum oci_status st = state_status(dirfd, s);
-  if (st != OCI_STATUS_RUNNING && st != OCI_STATUS_CREATED)
+  /* runc refuses a paused container unless asked: the new process would be frozen as
+   * soon as it joins the cgroup, and a foreground exec then waits for `resume`. */
+  if (st == OCI_STATUS_PAUSED && !o->ignore_paused)
+    return silo_err(err, 0, "cannot exec in a paused container (use --ignore-paused to override)");
+  if (st != OCI_STATUS_RUNNING && st != OCI_STATUS_CREATED && st != OCI_STATUS_PAUSED)
     return silo_err(err, 0, "cannot exec in a container that is %s", oci_status_name(st));
   c->cfg = state_load_config(dirfd, err);
   if (!c->cfg) return -1;
@@ -210,6 +223,8 @@ exec_prepare(struct container_plan *c, const struct silo_exec_opts *o, struct si
       sub = xasprintf("%s/%s", s->cgroup_path, o->cgroup);
     }
     if (cgroup_open(sub ? sub : s->cgroup_path, s->cgroup_manager, &c->cg, err) < 0) return -1;
+    if (sub && cgroup_check_exists(c->cg, err) < 0)
+      return silo_err_wrap(err, "--cgroup `%s`: no such sub-cgroup of the container", o->cgroup);
   }
   return 0;
 }

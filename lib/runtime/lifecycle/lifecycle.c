@@ -199,25 +199,82 @@ silo_delete(struct silo_context *ctx, const char *id, bool force, struct silo_er
   return ret < 0 ? silo_err_wrap(err, "delete `%s`", id) : 0;
 }
 
+struct names {
+  char **v;
+  size_t n;
+};
+
+static int
+cmp_name(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One pass over the state root; returns how many names it added. */
+static int
+list_pass(int rootfd, struct names *ns, struct silo_error *err)
+{
+  int fd = dup(rootfd);
+  DIR *d = fd < 0 ? NULL : fdopendir(fd);
+  if (!d) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    return silo_err(err, e, "list: open the state root");
+  }
+  rewinddir(d); /* the dup shares rootfd's offset: start from the top every pass */
+  int added = 0;
+  struct dirent *de;
+  while ((errno = 0, de = readdir(d))) {
+    if (de->d_name[0] == '.') continue;
+    bool known = false;
+    for (size_t i = 0; i < ns->n && !known; i++) known = strcmp(ns->v[i], de->d_name) == 0;
+    if (known) continue;
+    ns->v = xrealloc(ns->v, (ns->n + 1) * sizeof *ns->v);
+    ns->v[ns->n++] = xstrdup(de->d_name);
+    added++;
+  }
+  int e = errno;
+  closedir(d);
+  return e ? silo_err(err, e, "list: read the state root") : added;
+}
+
 int
 silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error *err)
 {
   _cleanup_close_ int rootfd = state_root_open(ctx, err);
   if (rootfd < 0) return silo_err_wrap(err, "list");
-  DIR *d = fdopendir(dup(rootfd));
-  if (!d) return silo_err(err, errno, "list");
+  /* The names first, in passes until one finds nothing new: a directory read while
+   * other containers are created and deleted may miss an entry that was there all along
+   * (ext4 may change how it orders a growing directory mid-read), and a live container
+   * must never be left out.  Entries that vanish before they are read are skipped
+   * below.  Sorted by name, as runc lists them. */
+  struct names ns = {0};
+  int r;
+  for (int pass = 0; pass < 8 && (r = list_pass(rootfd, &ns, err)) != 0; pass++) {
+    if (r < 0) {
+      for (size_t i = 0; i < ns.n; i++) free(ns.v[i]);
+      free(ns.v);
+      return -1;
+    }
+  }
+  if (ns.n) qsort(ns.v, ns.n, sizeof *ns.v, cmp_name);
   if (fmt == SILO_LIST_TABLE)
     printf("%-12s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
            "OWNER");
   if (fmt == SILO_LIST_JSON) printf("[");
   bool first = true;
-  struct dirent *de;
-  while ((de = readdir(d))) {
-    if (de->d_name[0] == '.') continue;
-    _cleanup_close_ int dirfd = openat(rootfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  for (size_t i = 0; i < ns.n; i++) {
+    _cleanup_close_ int dirfd = openat(rootfd, ns.v[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     struct silo_state s;
     struct silo_error e = {0};
-    if (dirfd < 0 || state_read(dirfd, &s, &e) < 0) continue;
+    if (dirfd < 0 || state_read(dirfd, &s, &e) < 0) {
+      /* Gone (deleted meanwhile), or not yet there (a create that has not written its
+       * state): not a container to list.  Anything else is said, not hidden. */
+      int gone = dirfd < 0 ? errno : e.errnum;
+      if (gone != ENOENT && gone != ENOTDIR)
+        silo_log_warn("list: `%s`: %s", ns.v[i], dirfd < 0 ? strerror(gone) : e.msg);
+      continue;
+    }
     enum oci_status st = state_status(dirfd, &s);
     if (fmt == SILO_LIST_QUIET) {
       printf("%s\n", s.id);
@@ -242,7 +299,8 @@ silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error
     first = false;
     state_free(&s);
   }
-  closedir(d);
+  for (size_t i = 0; i < ns.n; i++) free(ns.v[i]);
+  free(ns.v);
   if (fmt == SILO_LIST_JSON) printf("]\n");
   return 0;
 }

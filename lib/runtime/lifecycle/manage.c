@@ -145,8 +145,11 @@ silo_ps(struct silo_context *ctx, const char *id, bool json, char *const *ps_arg
   pid_t *pids = NULL;
   size_t n = 0;
   int r = managed_open(ctx, id, &m, err);
-  if (r == 0 && m.status == OCI_STATUS_STOPPED) r = silo_err(err, 0, "container is not running");
-  if (r == 0) r = cgroup_pids(m.cg, &pids, &n, err);
+  /* A stopped container is listed as runc lists it: what is left in its cgroup (usually
+   * nothing; an empty list when the cgroup is gone), not an error. */
+  struct silo_error gone = {0};
+  bool empty = r == 0 && m.status == OCI_STATUS_STOPPED && cgroup_check_exists(m.cg, &gone) < 0;
+  if (r == 0 && !empty) r = cgroup_pids(m.cg, &pids, &n, err);
   managed_close(&m); /* do not hold the lock while ps runs */
   if (r == 0) {
     qsort(pids, n, sizeof *pids, cmp_pid);

@@ -492,13 +492,45 @@ test_errors_resources(void **state UNUSED)
   check_bad(alone, ARRAY_SIZE(alone), true);
 }
 
+/* Keys as runc's Go decoder reads them: case-insensitively, the last match winning;
+ * a namespace's "path": "" is a new namespace. */
+static void
+test_go_decoder_keys(void **state UNUSED)
+{
+  struct silo_error err = {0};
+  struct oci_config *c = parse_linux(
+      "{'resources':{'hugepageLimits':[{'pagesize':'2MB','limit':4096},{'PageSize':'1GB',"
+      "'limit':0}]},'namespaces':[{'type':'pid','path':''},{'Type':'uts','PATH':'/proc/1/ns/uts'}],"
+      "'readonlyPaths':['/a'],'readOnlyPaths':['/b']}",
+      &err);
+  assert_non_null(c);
+  const struct oci_resources *r = c->linux->resources;
+  assert_int_equal(r->n_hugepage_limits, 2);
+  assert_string_equal(r->hugepage_limits[0].page_size, "2MB");
+  assert_int_equal(r->hugepage_limits[0].limit, 4096);
+  assert_string_equal(r->hugepage_limits[1].page_size, "1GB");
+  assert_int_equal(c->linux->n_namespaces, 2);
+  assert_int_equal(c->linux->namespaces[0].type, OCI_NS_PID);
+  assert_null(c->linux->namespaces[0].path);
+  assert_int_equal(c->linux->namespaces[1].type, OCI_NS_UTS);
+  assert_string_equal(c->linux->namespaces[1].path, "/proc/1/ns/uts");
+  assert_int_equal(c->linux->n_readonly_paths, 1);
+  assert_string_equal(c->linux->readonly_paths[0], "/b");
+  oci_config_free(c);
+
+  /* A relative path is still an error, named by the key the caller asked for. */
+  c = parse_linux("{'namespaces':[{'type':'pid','path':'x'}]}", &err);
+  assert_null(c);
+  assert_string_equal(err.msg, "linux.namespaces[0].path: \"x\" is not an absolute path");
+}
+
 int
 main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_full_linux),       cmocka_unit_test(test_resources),
       cmocka_unit_test(test_errors_linux),     cmocka_unit_test(test_errors_seccomp),
-      cmocka_unit_test(test_errors_resources),
+      cmocka_unit_test(test_errors_resources), cmocka_unit_test(test_go_decoder_keys),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
