@@ -499,6 +499,32 @@ test_wrong_token_refused() {
 	on_dst "$id" || fail "not on the destination"
 }
 
+# A peer without the token that trickles one byte a second (tests/lib/migrate_peer.py)
+# neither holds the receiver beyond 10 s nor delays a migration started meanwhile.
+# (More hostile peers, without CRIU: test_migrate_hostile.sh.)
+test_slow_peer_does_not_block() {
+	need_hosts
+	need_cmd python3
+	local id b=$T_DIR/b c slow t
+	id=$(new_id)
+	counter "$id" "$b"
+	start_receiver --keep-listening
+	nsenter --net="/run/netns/$NS_SRC" python3 "$TESTS_DIR/lib/migrate_peer.py" "$DST_IP:$PORT" slow --max 40 \
+		> "$T_DIR/slow.out" 2>&1 < /dev/null &
+	slow=$!
+	defer kill -9 "$slow"
+	sleep 1
+	c=$(count_of "$b")
+	migrate "$id" --strategy cold
+	[ "$RC" -eq 0 ] || fail "migrate while a slow peer is connected: $OUT; receiver: $(cat "$T_DIR/recv.log")"
+	assert_moved "$id" "$b" "$c"
+	wait "$slow"
+	assert_contains "$(cat "$T_DIR/slow.out")" closed "the slow peer"
+	t=$(awk '/closed/ {print $2}' "$T_DIR/slow.out")
+	awk -v t="$t" 'BEGIN { exit !(t >= 9 && t <= 14) }' || fail "the slow peer was cut off after $t s, not 10"
+	assert_match "$(cat "$T_DIR/recv.log")" "refused $SRC_IP:[0-9]+: not authenticated within 10 s" "the refusal in the log"
+}
+
 test_refused_before_freeze() {
 	need_hosts
 	local id b=$T_DIR/b b2=$T_DIR/b2
@@ -561,5 +587,6 @@ run_test receiver_killed_after_freeze_postcopy test_receiver_killed_after_freeze
 run_test source_killed_after_freeze test_source_killed_after_freeze
 run_test source_killed_during_postcopy test_source_killed_during_postcopy
 run_test wrong_token_refused test_wrong_token_refused
+run_test slow_peer_does_not_block test_slow_peer_does_not_block
 run_test refused_before_freeze test_refused_before_freeze
 run_test rootfs_already_there test_rootfs_already_there
