@@ -5,8 +5,9 @@
  * is bounded here:
  *   - time: a hard deadline of MIG_AUTH_DEADLINE_MS from accept, which traffic does
  *     not reset (a peer trickling one byte a second is cut off like a silent one);
- *   - memory: frames of at most MIG_AUTH_MAX_PAYLOAD, refused on their header, and
- *     at most two such frames' worth of bytes in all (HELLO and AUTH are ~100 bytes);
+ *   - memory: frames of at most MIG_AUTH_MAX_PAYLOAD, refused on their header, at
+ *     most two such frames' worth of bytes in all (HELLO and AUTH are ~100 bytes),
+ *     and socket buffers of that size (4 MiB once authenticated);
  *   - the others' turn: handshakes run side by side in one poll loop, so a slow
  *     peer never delays an honest one; at most MIG_PENDING_MAX are pending, and one
  *     more connection cuts the oldest off (a flood from many addresses can still
@@ -98,6 +99,9 @@ accept_all(struct mig_listener *l, struct silo_error *err)
     }
     struct mig_pending *p = xcalloc(1, sizeof *p);
     mig_conn_init(&p->c, fd);
+    /* Nobody reads a pending peer while a migration is served: what it sends
+     * meanwhile must not fill megabytes of kernel memory (4 MiB once it is in). */
+    mig_conn_buffers(&p->c, 2 * (MIG_AUTH_MAX_PAYLOAD + MIG_HDR_LEN));
     peer_name(&sa, p->c.peer, sizeof p->c.peer);
     p->c.max_payload = MIG_AUTH_MAX_PAYLOAD;
     p->deadline = mig_now() + MIG_AUTH_DEADLINE_MS / 1000.0;
@@ -136,6 +140,7 @@ serve(struct mig_listener *l, size_t i, const struct mig_token *t, struct mig_co
       mig_try_flush(&p->c, &e);
       *out = p->c;
       out->max_payload = 0;
+      mig_conn_buffers(out, 4 << 20);
       free(p);
       memmove(&l->p[i], &l->p[i + 1], (l->n - i - 1) * sizeof l->p[0]);
       l->n--;

@@ -85,6 +85,8 @@ struct mig_frame {
 };
 
 void mig_conn_init(struct mig_conn *c, int fd);
+/* The socket's kernel buffers (both ways): 4 MiB from mig_conn_init. */
+void mig_conn_buffers(struct mig_conn *c, int bytes);
 void mig_conn_close(struct mig_conn *c);
 /* "HOST:PORT" / "[V6]:PORT" -> sockaddr; listen/connect return the fd. */
 int mig_listen(const char *addr, struct silo_error *err);
@@ -198,6 +200,10 @@ int mig_recv_tree(struct mig_conn *c, int dirfd, const struct mig_frame *first, 
                   uint64_t *bytes, struct silo_error *err);
 /* A peer's relative path: no "..", no empty or absolute parts. */
 bool mig_path_ok(const char *p);
+/* The target of a symlink an image tree has at `path` (relative to the tree):
+ * relative, `..` only as leading parts and never above the receiver's .migrate
+ * directory (the tree is one level below it), e.g. a pre-dump's `../pre-1`. */
+bool mig_link_ok(const char *path, const char *target);
 /* One clean path component from a peer (a root.path, a tree's name): not empty,
  * not `.` or `..`, no `/`. */
 bool mig_name_ok(const char *name);

@@ -42,6 +42,27 @@ mig_path_ok(const char *p)
 }
 
 bool
+mig_link_ok(const char *path, const char *target)
+{
+  if (!path || !target || !*target || *target == '/' || strlen(target) >= PATH_MAX) return false;
+  int depth = 1; /* the tree's own directory, below .migrate */
+  for (const char *s = path; *s; s++) depth += *s == '/';
+  bool named = false;
+  for (const char *s = target; *s;) {
+    const char *e = strchr(s, '/');
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    bool up = n == 2 && s[0] == '.' && s[1] == '.';
+    /* `..` after a name could climb out of a directory reached through another
+     * link: only leading ones, counted against where this link really is */
+    if (n == 0 || (n == 1 && s[0] == '.') || (up && (named || --depth < 0))) return false;
+    named |= !up;
+    s += n + (e ? 1 : 0);
+    if (e && !*s) return false;
+  }
+  return true;
+}
+
+bool
 mig_name_ok(const char *name)
 {
   return mig_path_ok(name) && !strchr(name, '/');
@@ -663,8 +684,11 @@ mig_recv_tree(struct mig_conn *c, int dirfd, const struct mig_frame *first, char
         ret = silo_err(err, errno, "mkdir `%s`", path);
     } else if (strcmp(t, "l") == 0) {
       const char *target = json_string_value(json_object_get(hdr, "l"));
-      if (!target || symlinkat(target, pfd, leaf) < 0)
-        ret = silo_err(err, target ? errno : EPROTO, "symlink `%s`", path);
+      if (!mig_link_ok(path, target))
+        ret = silo_err(err, EPROTO, "symlink `%s` -> `%s` leads out of the images", path,
+                       target ? target : "");
+      else if (symlinkat(target, pfd, leaf) < 0)
+        ret = silo_err(err, errno, "symlink `%s`", path);
     } else if (strcmp(t, "f") == 0) {
       ret = recv_file(c, tfd, path, hdr, NULL, false, bytes, err);
     } else {

@@ -85,6 +85,26 @@ test_names(void **state)
   assert_false(mig_name_ok("a/"));
 }
 
+/* Symlinks in image trees stay beneath .migrate (the tree is one level down). */
+static void
+test_image_links(void **state)
+{
+  (void)state;
+  assert_true(mig_link_ok("parent", "../pre-1"));
+  assert_true(mig_link_ok("parent", "pages-1.img"));
+  assert_true(mig_link_ok("a/b", "../../x/y"));
+  assert_true(mig_link_ok("parent", ".."));
+  assert_false(mig_link_ok("parent", "../.."));
+  assert_false(mig_link_ok("a/b", "../../../x"));
+  assert_false(mig_link_ok("parent", "/etc/shadow"));
+  assert_false(mig_link_ok("parent", "x/../../.."));
+  assert_false(mig_link_ok("parent", "d/.."));
+  assert_false(mig_link_ok("parent", "./x"));
+  assert_false(mig_link_ok("parent", "x//y"));
+  assert_false(mig_link_ok("parent", ""));
+  assert_false(mig_link_ok("parent", NULL));
+}
+
 /* mig_mkdir_beneath: made or found, never through a symlink or out of dirfd. */
 static void
 test_mkdir_beneath(void **state)
@@ -530,12 +550,19 @@ main(void)
 {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_hmac_rfc4231),  cmocka_unit_test(test_paths),
-      cmocka_unit_test(test_names),         cmocka_unit_test(test_mkdir_beneath),
-      cmocka_unit_test(test_stdio_devices), cmocka_unit_test(test_frame_limit),
-      cmocka_unit_test(test_auth_steps),    cmocka_unit_test(test_frames),
-      cmocka_unit_test(test_handshake),     cmocka_unit_test(test_token_file),
-      cmocka_unit_test(test_rootfs_sync),   cmocka_unit_test(test_rootfs_sync_while_changing),
+      cmocka_unit_test(test_hmac_rfc4231),
+      cmocka_unit_test(test_paths),
+      cmocka_unit_test(test_names),
+      cmocka_unit_test(test_image_links),
+      cmocka_unit_test(test_mkdir_beneath),
+      cmocka_unit_test(test_stdio_devices),
+      cmocka_unit_test(test_frame_limit),
+      cmocka_unit_test(test_auth_steps),
+      cmocka_unit_test(test_frames),
+      cmocka_unit_test(test_handshake),
+      cmocka_unit_test(test_token_file),
+      cmocka_unit_test(test_rootfs_sync),
+      cmocka_unit_test(test_rootfs_sync_while_changing),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
