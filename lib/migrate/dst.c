@@ -323,7 +323,7 @@ restore_frame(void *arg, const struct mig_frame *f, struct silo_error *err)
  * regular file it replaces by mode and size: a log file of the bundle is made to
  * match (sparse, the output continues at the file's offset), beneath the bundle's
  * fd and never through a symlink; pipes and the rest become BUNDLE/container.log.
- * A refused entry refuses the restore, before anything was started. */
+ * A refused device refuses the restore, before anything was started. */
 static int
 stdio_fds(struct dst *d, json_t *info, int fds[3], struct silo_error *err)
 {
@@ -359,11 +359,7 @@ stdio_fds(struct dst *d, json_t *info, int fds[3], struct silo_error *err)
         close(fds[fd]);
         fds[fd] = -1;
       }
-    } else {
-      silo_err(err, EPERM, "`%s` (mode %o) is not allowed as stdio", path ? path : "?",
-               (unsigned)mode);
-      goto fail;
-    }
+    } /* anything else (a FIFO, a file gone on the source): container.log, as pipes */
   }
   for (fd = 1; fd < 3; fd++)
     if (fds[fd] < 0)
@@ -459,9 +455,8 @@ rollback(struct dst *d)
   mig_child_close(&d->restore);
   if (d->guard.pid > 0) {
     mig_guard_fire(&d->guard);
-  } else if (d->id && d->bundle) {
-    _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (bfd >= 0) rm_rf_at(bfd, ".migrate");
+  } else if (d->bfd >= 0) {
+    rm_rf_at(d->bfd, ".migrate");
   }
   if (d->bundle && d->bundle_created) {
     _cleanup_close_ int pfd = open(bundle_dir(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -549,8 +544,7 @@ serve(struct dst *d, struct silo_error *err)
          "%.3f s, %.3f s in all)",
          peer, d->id, d->strategy, (double)d->rootfs_bytes / 1048576.0,
          (double)d->image_bytes / 1048576.0, d->t_restore, mig_now() - d->t0);
-    _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (bfd >= 0) rm_rf_at(bfd, ".migrate");
+    if (d->bfd >= 0) rm_rf_at(d->bfd, ".migrate");
   }
   if (r < 0 && d->id) silo_err_wrap(err, "receive `%s`", d->id);
   session_free(d);
