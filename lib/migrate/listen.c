@@ -79,11 +79,12 @@ peer_name(const struct sockaddr_storage *sa, char *out, size_t len)
   snprintf(out, len, sa->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", host, port);
 }
 
-/* Everything the backlog holds becomes a pending handshake. */
+/* What the backlog holds becomes pending handshakes: at most MIG_PENDING_MAX a
+ * turn, so that a connection storm cannot keep the loop from serving them. */
 static int
 accept_all(struct mig_listener *l, struct silo_error *err)
 {
-  for (;;) {
+  for (int k = 0; k < MIG_PENDING_MAX; k++) {
     struct sockaddr_storage sa;
     socklen_t sl = sizeof sa;
     int fd = accept4(l->fd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -107,6 +108,7 @@ accept_all(struct mig_listener *l, struct silo_error *err)
     p->deadline = mig_now() + MIG_AUTH_DEADLINE_MS / 1000.0;
     l->p[l->n++] = p;
   }
+  return 0;
 }
 
 /* Reads and answers what peer i sent: 1 when it authenticated (moved to *out), 0
