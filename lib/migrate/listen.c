@@ -47,6 +47,9 @@ static void
 drop(struct mig_listener *l, size_t i, const char *why)
 {
   struct mig_pending *p = l->p[i];
+  size_t n = strlen(p->c.peer);
+  /* "PEER closed the connection": the caller names the peer already */
+  if (why && strncmp(why, p->c.peer, n) == 0 && why[n] == ' ') why += n + 1;
   if (why && l->refused) l->refused(l->arg, p->c.peer, why);
   struct silo_error e = {0};
   mig_try_flush(&p->c, &e);
