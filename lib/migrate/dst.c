@@ -14,8 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -36,6 +35,9 @@ struct dst {
   struct mig_token tok;
   struct mig_conn c;
   char *id, *bundle, *migdir, *rootfs, *strategy;
+  /* BUNDLE_DIR/<id>, its rootfs and .migrate: opened beneath BUNDLE_DIR without
+   * symlinks; everything the receiver writes goes through them */
+  int bfd, rootfd, migfd;
   bool bundle_created, lazy, restored, committed, daemon_done;
   int ps_local; /* postcopy: our end of the lazy-pages daemon's page-server socket */
   struct mig_manifest known;
@@ -101,14 +103,35 @@ check_config(struct dst *d, const struct oci_config *cfg, struct silo_error *err
   return 0;
 }
 
+/* The rootfs's name in the bundle: the config's relative root.path, which must be
+ * one clean name (the peer chooses it: `../../x` would be a directory anywhere on
+ * this host, which the sync empties), and none of the receiver's own files; an
+ * absolute (or no) root.path becomes `rootfs`. */
+static int
+root_name(const struct oci_config *cfg, const char **out, struct silo_error *err)
+{
+  static const char *const own[] = {".migrate",   "config.json", "stdin",
+                                    "stdout.log", "stderr.log",  "container.log"};
+  const char *p = cfg->root_path;
+  *out = !p || p[0] == '/' ? "rootfs" : p;
+  if (!mig_name_ok(*out) || strlen(*out) > NAME_MAX)
+    return silo_err(err, EINVAL,
+                    "root.path: `%s` is not one relative name (no `/`, `.` or `..`): the rootfs "
+                    "is received into BUNDLE_DIR/<id>/<root.path>",
+                    p);
+  for (size_t i = 0; i < ARRAY_SIZE(own); i++)
+    if (strcmp(*out, own[i]) == 0)
+      return silo_err(err, EINVAL, "root.path: `%s` is a file of the receiver's own bundle", p);
+  return 0;
+}
+
 /* config.json for this host: rootfs under the bundle, the cgroup parent. */
 static char *
-local_config(struct dst *d, const char *text, size_t len, const struct oci_config *cfg)
+local_config(struct dst *d, const char *text, size_t len, const char *root)
 {
   json_error_t je;
   json_t *j = json_loadb(text, len, 0, &je);
   if (!j) return NULL;
-  const char *root = cfg->root_path && cfg->root_path[0] != '/' ? cfg->root_path : "rootfs";
   d->rootfs = xasprintf("%s/%s", d->bundle, root);
   json_t *r = json_object_get(j, "root");
   if (json_is_object(r)) json_object_set_new(r, "path", json_string(root));
@@ -147,7 +170,9 @@ accept_offer(struct dst *d, json_t *offer, struct silo_error *err)
   size_t len = json_string_length(cj);
   struct oci_config *cfg = oci_config_parse(text, len, err);
   if (!cfg) return silo_err_wrap(err, "the container's config");
-  int r = check_config(d, cfg, err);
+  const char *root = NULL;
+  int r = root_name(cfg, &root, err);
+  if (r == 0) r = check_config(d, cfg, err);
   char version[32];
   if (r == 0 && criu_version(d->ctx->criu, version, sizeof version, err) < 0) r = -1;
   if (r == 0 && d->lazy && mig_lazy_pipe_check(err) < 0) r = -1;
@@ -158,19 +183,29 @@ accept_offer(struct dst *d, json_t *offer, struct silo_error *err)
   _cleanup_free_ char *conf = NULL;
   if (r == 0) {
     d->bundle = xasprintf("%s/%s", bundle_dir(d), id);
-    d->bundle_created = access(d->bundle, F_OK) < 0;
     d->migdir = xasprintf("%s/.migrate", d->bundle);
-    conf = local_config(d, text, len, cfg);
+    conf = local_config(d, text, len, root);
     if (!conf) r = silo_err(err, EINVAL, "the container's config");
   }
+  _cleanup_free_ char *root_copy = r == 0 ? xstrdup(root) : NULL;
   oci_config_free(cfg);
   if (r < 0) return -1;
-  if (fs_mkdir_p(d->bundle, 0755, 0755, err) < 0) return -1;
-  _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (bfd < 0) return silo_err(err, errno, "bundle `%s`", d->bundle);
-  fs_rm_rf_at(bfd, ".migrate", NULL);
-  if (mkdirat(bfd, ".migrate", 0700) < 0) return silo_err(err, errno, "mkdir `%s`", d->migdir);
-  if (fs_write_file_atomic(bfd, "config.json", conf, strlen(conf), err) < 0) return -1;
+  /* BUNDLE_DIR is the administrator's (the command line): made if missing.  Below
+   * it every name comes from the peer, checked to be one clean name (the id by
+   * state_validate_id, root.path by root_name), and is opened with RESOLVE_BENEATH |
+   * RESOLVE_NO_SYMLINKS: a symlink left there (by a container of an earlier
+   * migration, whose rootfs is below) is refused, not followed. */
+  if (fs_mkdir_p(bundle_dir(d), 0755, 0755, err) < 0) return -1;
+  _cleanup_close_ int pfd = open(bundle_dir(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (pfd < 0) return silo_err(err, errno, "bundle directory `%s`", bundle_dir(d));
+  d->bfd = mig_mkdir_beneath(pfd, id, 0755, &d->bundle_created, err);
+  if (d->bfd < 0) return silo_err_wrap(err, "bundle directory `%s`", bundle_dir(d));
+  fs_rm_rf_at(d->bfd, ".migrate", NULL);
+  d->migfd = mig_mkdir_beneath(d->bfd, ".migrate", 0700, NULL, err);
+  if (d->migfd < 0) return silo_err_wrap(err, "bundle `%s`", d->bundle);
+  d->rootfd = mig_mkdir_beneath(d->bfd, root_copy, 0755, NULL, err);
+  if (d->rootfd < 0) return silo_err_wrap(err, "bundle `%s`", d->bundle);
+  if (fs_write_file_atomic(d->bfd, "config.json", conf, strlen(conf), err) < 0) return -1;
   info("%s: container `%s` (%s) into %s", d->c.peer, id, strategy, d->bundle);
   return mig_send_json(&d->c, MIG_ACCEPT, json_pack("{s:s}", "bundle", d->bundle), err);
 }
@@ -185,8 +220,9 @@ start_lazy_daemon(struct dst *d, struct silo_error *err)
 {
   _cleanup_free_ char *img = xasprintf("%s/final", d->migdir);
   _cleanup_free_ char *work = xasprintf("%s/work", d->migdir);
-  if ((mkdir(img, 0700) < 0 && errno != EEXIST) || (mkdir(work, 0700) < 0 && errno != EEXIST))
-    return silo_err(err, errno, "mkdir in `%s`", d->migdir);
+  _cleanup_close_ int ifd = mig_mkdir_beneath(d->migfd, "final", 0700, NULL, err);
+  _cleanup_close_ int wfd = ifd >= 0 ? mig_mkdir_beneath(d->migfd, "work", 0700, NULL, err) : -1;
+  if (wfd < 0) return silo_err_wrap(err, "`%s`", d->migdir);
   int ps[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ps) < 0)
     return silo_err(err, errno, "socketpair");
@@ -272,27 +308,33 @@ restore_frame(void *arg, const struct mig_frame *f, struct silo_error *err)
   return silo_err(err, EPROTO, "%s sent %s during the restore", d->c.peer, mig_type_name(f->type));
 }
 
-/* What the restored init gets as stdio.  CRIU checks a regular file it replaces by
- * mode and size: a log file of the bundle is made to match (sparse, the output
- * continues at the file's offset); device nodes are opened here by path; pipes
- * and the rest become BUNDLE/container.log. */
-static void
-stdio_fds(struct dst *d, json_t *info, int fds[3])
+/* What the restored init gets as stdio.  The peer describes the source's; nothing
+ * of this host is opened on its word but a harmless device (mig_stdio_dev_open:
+ * not /etc/shadow, not a FIFO that would block the receiver).  CRIU checks a
+ * regular file it replaces by mode and size: a log file of the bundle is made to
+ * match (sparse, the output continues at the file's offset), beneath the bundle's
+ * fd and never through a symlink; pipes and the rest become BUNDLE/container.log.
+ * A refused device refuses the restore, before anything was started. */
+static int
+stdio_fds(struct dst *d, json_t *info, int fds[3], struct silo_error *err)
 {
+  static const char *const names[] = {"stdin", "stdout.log", "stderr.log"};
   fds[0] = fds[1] = fds[2] = -1;
   size_t i;
   json_t *e;
+  int fd = -1;
   json_array_foreach(info, i, e)
   {
-    int fd = (int)json_integer_value(json_object_get(e, "fd"));
+    fd = (int)json_integer_value(json_object_get(e, "fd"));
     const char *type = json_string_value(json_object_get(e, "type"));
     const char *path = json_string_value(json_object_get(e, "path"));
     mode_t mode = (mode_t)json_integer_value(json_object_get(e, "mode"));
     off_t size = (off_t)json_integer_value(json_object_get(e, "size"));
     if (fd < 0 || fd > 2 || fds[fd] >= 0 || !type || strcmp(type, "file") != 0) continue;
-    int flags = (fd ? O_WRONLY : O_RDONLY) | O_CLOEXEC | O_NOCTTY;
-    if (S_ISCHR(mode) && path && path[0] == '/') {
-      fds[fd] = open(path, flags);
+    int flags = fd ? O_WRONLY : O_RDONLY;
+    if (S_ISCHR(mode)) {
+      fds[fd] = mig_stdio_dev_open(path, flags, err);
+      if (fds[fd] < 0) goto fail;
     } else if (S_ISREG(mode)) {
       /* the same file for fds that shared one */
       for (int k = 0; k < fd; k++)
@@ -300,21 +342,26 @@ stdio_fds(struct dst *d, json_t *info, int fds[3])
                                       json_object_get(e, "key")))
           fds[fd] = fcntl(fds[k], F_DUPFD_CLOEXEC, 3);
       if (fds[fd] >= 0) continue;
-      _cleanup_free_ char *p = xasprintf("%s/%s", d->bundle,
-                                         fd == 0   ? "stdin"
-                                         : fd == 1 ? "stdout.log"
-                                                   : "stderr.log");
-      unlink(p);
-      fds[fd] = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
-      if (fds[fd] >= 0 && (fchmod(fds[fd], mode & 07777) < 0 || ftruncate(fds[fd], size) < 0)) {
+      unlinkat(d->bfd, names[fd], 0);
+      fds[fd] = openat(d->bfd, names[fd],
+                       O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+      /* no set-id bits from the peer; a negative or absurd size fails here */
+      if (fds[fd] >= 0 && (fchmod(fds[fd], mode & 0777) < 0 || ftruncate(fds[fd], size) < 0)) {
         close(fds[fd]);
         fds[fd] = -1;
       }
-    }
+    } /* anything else (a FIFO, a file gone on the source): container.log, as pipes */
   }
-  _cleanup_free_ char *log = xasprintf("%s/container.log", d->bundle);
-  for (int fd = 1; fd < 3; fd++)
-    if (fds[fd] < 0) fds[fd] = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  for (fd = 1; fd < 3; fd++)
+    if (fds[fd] < 0)
+      fds[fd] = openat(d->bfd, "container.log",
+                       O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+  return 0;
+fail:
+  silo_err_wrap(err, "stdio fd %d of the restore", fd);
+  for (int k = 0; k < 3; k++)
+    if (fds[k] >= 0) close(fds[k]), fds[k] = -1;
+  return -1;
 }
 
 static bool
@@ -335,18 +382,18 @@ do_restore(struct dst *d, json_t *req, struct silo_error *err)
   const char *images = json_string_value(json_object_get(req, "images"));
   if (!images || strcmp(images, "final") != 0) return silo_err(err, EPROTO, "bad RESTORE");
   _cleanup_free_ char *work = xasprintf("%s/work", d->migdir);
-  if (mkdir(work, 0700) < 0 && errno != EEXIST) return silo_err(err, errno, "mkdir `%s`", work);
-  d->t_restore = time_mono_s();
-  if (d->lazy && start_lazy_daemon(d, err) < 0) return -1;
-  int ps0 = d->ps_local;
-  d->ps_local = -1;
-  if (mig_guard_arm(&d->guard, undo, d, -1, err) < 0) {
-    if (ps0 >= 0) close(ps0);
-    return -1;
-  }
-  int stdio[3];
-  stdio_fds(d, json_object_get(req, "stdio"), stdio);
   _cleanup_free_ char *img = xasprintf("%s/final", d->migdir);
+  _cleanup_close_ int wfd = mig_mkdir_beneath(d->migfd, "work", 0700, NULL, err);
+  if (wfd < 0) return silo_err_wrap(err, "`%s`", d->migdir);
+  /* the stdio first: a refused one stops the restore before anything runs */
+  int stdio[3];
+  if (stdio_fds(d, json_object_get(req, "stdio"), stdio, err) < 0) return -1;
+  d->t_restore = time_mono_s();
+  int ps0 = -1;
+  if (d->lazy && start_lazy_daemon(d, err) < 0) goto fail;
+  ps0 = d->ps_local;
+  d->ps_local = -1;
+  if (mig_guard_arm(&d->guard, undo, d, -1, err) < 0) goto fail;
   struct mig_restore rr = {.ctx = d->ctx,
                            .id = d->id,
                            .bundle = d->bundle,
@@ -357,11 +404,8 @@ do_restore(struct dst *d, json_t *req, struct silo_error *err)
                            .paused = !d->lazy};
   int r = mig_child_start(&d->restore, mig_restore_fn, &rr, stdio, err);
   for (int i = 0; i < 3; i++)
-    if (stdio[i] >= 0) close(stdio[i]);
-  if (r < 0) {
-    if (ps0 >= 0) close(ps0);
-    return -1;
-  }
+    if (stdio[i] >= 0) close(stdio[i]), stdio[i] = -1;
+  if (r < 0) goto fail;
   struct mig_pump p;
   mig_pump_init(&p, &d->c, ps0);
   p.on_tick = restore_tick;
@@ -380,6 +424,11 @@ do_restore(struct dst *d, json_t *req, struct silo_error *err)
   if (!d->lazy && silo_resume(d->ctx, d->id, err) < 0)
     return silo_err_wrap(err, "resume the restored container (it stays paused here)");
   return mig_send_json(&d->c, MIG_DONE, json_pack("{s:I}", "pages", (json_int_t)p.from_peer), err);
+fail:
+  for (int i = 0; i < 3; i++)
+    if (stdio[i] >= 0) close(stdio[i]);
+  if (ps0 >= 0) close(ps0);
+  return -1;
 }
 
 /* ---- one session ---- */
@@ -397,9 +446,8 @@ rollback(struct dst *d)
   mig_child_close(&d->restore);
   if (d->guard.pid > 0) {
     mig_guard_fire(&d->guard);
-  } else if (d->id && d->bundle) {
-    _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (bfd >= 0) fs_rm_rf_at(bfd, ".migrate", NULL);
+  } else if (d->bfd >= 0) {
+    fs_rm_rf_at(d->bfd, ".migrate", NULL);
   }
   if (d->bundle && d->bundle_created) {
     _cleanup_close_ int pfd = open(bundle_dir(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -415,20 +463,18 @@ session(struct dst *d, struct silo_error *err)
   int r = accept_offer(d, j, err);
   json_decref(j);
   if (r < 0) return -1;
-  _cleanup_close_ int migfd = open(d->migdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (migfd < 0) return silo_err(err, errno, "`%s`", d->migdir);
   for (;;) {
     struct mig_frame f;
     if (mig_recv(&d->c, &f, err) < 0) return -1;
     switch (f.type) {
     case MIG_MANIFEST:
     case MIG_MANIFEST_END:
-      if (mig_sync_rootfs_recv(&d->c, &f, d->rootfs, &d->known, &d->rootfs_bytes, err) < 0)
+      if (mig_sync_rootfs_recv(&d->c, &f, d->rootfd, &d->known, &d->rootfs_bytes, err) < 0)
         return -1;
       break;
     case MIG_FILE: {
       _cleanup_free_ char *tree = NULL;
-      if (mig_recv_tree(&d->c, migfd, &f, &tree, &d->image_bytes, err) < 0) return -1;
+      if (mig_recv_tree(&d->c, d->migfd, &f, &tree, &d->image_bytes, err) < 0) return -1;
       break;
     }
     case MIG_RESTORE: {
@@ -461,23 +507,19 @@ session_free(struct dst *d)
   d->guard.pid = d->guard.fd = -1;
   if (d->ps_local >= 0) close(d->ps_local);
   d->ps_local = -1;
+  int *fds[] = {&d->bfd, &d->rootfd, &d->migfd};
+  for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+    if (*fds[i] >= 0) close(*fds[i]);
+    *fds[i] = -1;
+  }
 }
 
-/* 1: refused (not authenticated), 0: migrated, -1: failed. */
+/* One authenticated peer's migration (d->c): 0 migrated, -1 failed. */
 static int
-serve(struct dst *d, int fd, const char *peer, struct silo_error *err)
+serve(struct dst *d, struct silo_error *err)
 {
-  mig_conn_init(&d->c, fd);
-  snprintf(d->c.peer, sizeof d->c.peer, "%s", peer);
-  d->c.idle_ms = 10000; /* the handshake */
+  const char *peer = d->c.peer;
   d->t0 = time_mono_s();
-  struct silo_error aerr = {0};
-  if (mig_auth_receiver(&d->c, &d->tok, &aerr) < 0) {
-    info("refused %s: %s", peer, aerr.msg);
-    session_free(d);
-    usleep(200 * 1000); /* no fast guessing */
-    return 1;
-  }
   d->c.idle_ms = (d->o->idle_timeout ? d->o->idle_timeout : 30) * 1000;
   int r = session(d, err);
   if (r < 0) {
@@ -493,21 +535,27 @@ serve(struct dst *d, int fd, const char *peer, struct silo_error *err)
          "%.3f s, %.3f s in all)",
          peer, d->id, d->strategy, (double)d->rootfs_bytes / 1048576.0,
          (double)d->image_bytes / 1048576.0, d->t_restore, time_mono_s() - d->t0);
-    _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (bfd >= 0) fs_rm_rf_at(bfd, ".migrate", NULL);
+    if (d->bfd >= 0) fs_rm_rf_at(d->bfd, ".migrate", NULL);
   }
   if (r < 0 && d->id) silo_err_wrap(err, "receive `%s`", d->id);
   session_free(d);
   return r;
 }
 
+static void
+refused(void *arg, const char *peer, const char *why)
+{
+  (void)arg;
+  info("refused %s: %s", peer, why);
+}
+
 int
 silo_migrate_receive(struct silo_context *ctx, const struct silo_migrate_receive_opts *o,
                      struct silo_error *err)
 {
-  struct dst d = {.ctx = ctx, .o = o, .ps_local = -1};
+  struct dst d = {
+      .ctx = ctx, .o = o, .c.fd = -1, .ps_local = -1, .bfd = -1, .rootfd = -1, .migfd = -1};
   session_free(&d);
-  d.c.fd = -1;
   if (!o->listen) return silo_err(err, EINVAL, "--listen ADDR:PORT is required");
   if (mig_token_load(o->token_file, &d.tok, err) < 0) return -1;
   mig_catch_signals();
@@ -515,38 +563,27 @@ silo_migrate_receive(struct silo_context *ctx, const struct silo_migrate_receive
   _cleanup_close_ int lfd = mig_listen(o->listen, err);
   if (lfd < 0) return -1;
   info("listening on %s (bundles in %s)", o->listen, bundle_dir(&d));
+  /* Unauthenticated peers are handled side by side, each with a hard deadline and
+   * small frames (lib/migrate/listen.c); one authenticated migration at a time. */
+  struct mig_listener l;
+  mig_listener_init(&l, lfd);
+  l.refused = refused;
   int ret = 0;
   for (;;) {
-    struct sockaddr_storage sa;
-    socklen_t sl = sizeof sa;
-    int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (mig_interrupted) break;
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      ret = silo_err(err, errno, "accept");
+    struct silo_error lerr = {0};
+    if (mig_listener_next(&l, &d.tok, &d.c, &lerr) < 0) {
+      if (!mig_interrupted) *err = lerr, ret = -1;
       break;
     }
-    char host[INET6_ADDRSTRLEN] = "?", peer[80];
-    int port = 0;
-    if (sa.ss_family == AF_INET) {
-      struct sockaddr_in *in = (struct sockaddr_in *)&sa;
-      inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-      port = ntohs(in->sin_port);
-    } else if (sa.ss_family == AF_INET6) {
-      struct sockaddr_in6 *in = (struct sockaddr_in6 *)&sa;
-      inet_ntop(AF_INET6, &in->sin6_addr, host, sizeof host);
-      port = ntohs(in->sin6_port);
-    }
-    snprintf(peer, sizeof peer, "%s:%d", host, port);
     struct silo_error serr = {0};
-    int r = serve(&d, fd, peer, &serr);
-    if (r == 1) continue;
+    int r = serve(&d, &serr);
     if (!o->keep_listening) {
       if (r < 0) *err = serr, ret = -1;
       break;
     }
     if (mig_interrupted) break;
   }
+  mig_listener_close(&l);
   explicit_bzero(&d.tok, sizeof d.tok);
   return ret;
 }

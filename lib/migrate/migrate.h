@@ -32,6 +32,11 @@
 #define MIG_MAX_PAYLOAD (16u << 20)
 #define MIG_CHUNK       (1u << 20) /* read size for file data and tunnel payloads */
 #define MIG_PROTO       1
+/* Before authentication (docs/migration.md, "The receiver's limits"): frames of at
+ * most 64 KiB, at most two of them worth of bytes, and a hard deadline counted
+ * from accept, not reset by traffic. */
+#define MIG_AUTH_MAX_PAYLOAD (64u << 10)
+#define MIG_AUTH_DEADLINE_MS 10000
 
 enum mig_type {
   MIG_HELLO = 1,     /* src: {"proto","nonce"} */
@@ -69,6 +74,7 @@ struct mig_conn {
   size_t wlen, wcap, wpos; /* bytes [wpos, wlen) are unsent */
   uint64_t sent, received; /* bytes on the wire */
   unsigned idle_ms;        /* a wait for the peer fails after this long */
+  size_t max_payload;      /* a longer frame is refused on its header (0: MIG_MAX_PAYLOAD) */
   char peer[80];
   /* called from the flushes at most every 0.2 s (progress lines) */
   void (*progress)(void *arg);
@@ -82,6 +88,8 @@ struct mig_frame {
 };
 
 void mig_conn_init(struct mig_conn *c, int fd);
+/* The socket's kernel buffers (both ways): 4 MiB from mig_conn_init. */
+void mig_conn_buffers(struct mig_conn *c, int bytes);
 void mig_conn_close(struct mig_conn *c);
 /* "HOST:PORT" / "[V6]:PORT" -> sockaddr; listen/connect return the fd. */
 int mig_listen(const char *addr, struct silo_error *err);
@@ -90,6 +98,7 @@ int mig_connect(const char *addr, unsigned timeout_ms, struct silo_error *err);
 void mig_queue(struct mig_conn *c, int type, const void *data, size_t len);
 int mig_send(struct mig_conn *c, int type, const void *data, size_t len, struct silo_error *err);
 int mig_send_json(struct mig_conn *c, int type, json_t *j, struct silo_error *err); /* steals j */
+void mig_queue_json(struct mig_conn *c, int type, json_t *j);                       /* steals j */
 /* One frame whose payload is the next len bytes of fd (sendfile). */
 int mig_send_fd(struct mig_conn *c, int type, int fd, size_t len, struct silo_error *err);
 int mig_flush(struct mig_conn *c, struct silo_error *err);
@@ -100,6 +109,8 @@ void mig_progress_tick(struct mig_conn *c);
 int mig_try_flush(struct mig_conn *c, struct silo_error *err);
 int mig_try_read(struct mig_conn *c, struct silo_error *err);
 bool mig_next_frame(struct mig_conn *c, struct mig_frame *f);
+/* The error for a frame mig_next_frame rejected (type < 0): too long, or garbage. */
+int mig_bad_frame(const struct mig_conn *c, const struct mig_frame *f, struct silo_error *err);
 /* Blocking receive of one frame (idle_ms; PING frames are skipped). */
 int mig_recv(struct mig_conn *c, struct mig_frame *f, struct silo_error *err);
 /* Receives a JSON frame of type `want` (an ERROR frame becomes err). */
@@ -126,6 +137,37 @@ void mig_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len
  * token and checks that the receiver does too. */
 int mig_auth_source(struct mig_conn *c, const struct mig_token *t, struct silo_error *err);
 int mig_auth_receiver(struct mig_conn *c, const struct mig_token *t, struct silo_error *err);
+/* The receiver's side one frame at a time, for a poll loop over several peers:
+ * queues the answer to f (flush it); 0: go on, 1: authenticated (AUTH_OK queued),
+ * -1: refused (err; an ERROR frame for the peer may be queued). */
+struct mig_auth {
+  int stage; /* 0: HELLO expected, 1: AUTH expected, 2: done */
+  unsigned char ns[32], nr[32];
+};
+int mig_auth_receiver_step(struct mig_conn *c, struct mig_auth *a, const struct mig_token *t,
+                           const struct mig_frame *f, struct silo_error *err);
+
+/* ---- the receiver's listening socket (lib/migrate/listen.c) ----
+ * Accepts in a loop and runs the handshakes of unauthenticated peers side by side
+ * (poll), each with MIG_AUTH_DEADLINE_MS from its accept and MIG_AUTH_MAX_PAYLOAD
+ * frames; at most MIG_PENDING_MAX at once (the oldest goes when one more comes).
+ * Peers that connect while a migration is served wait until the next call. */
+#define MIG_PENDING_MAX 32
+struct mig_pending;
+struct mig_listener {
+  int fd; /* non-blocking */
+  struct mig_pending *p[MIG_PENDING_MAX];
+  size_t n;
+  /* told of every peer refused before authentication */
+  void (*refused)(void *arg, const char *peer, const char *why);
+  void *arg;
+};
+void mig_listener_init(struct mig_listener *l, int fd);
+/* Until a peer authenticates: its connection into *out (AUTH_OK queued or sent,
+ * no frame limit left); -1 on an accept error or a signal. */
+int mig_listener_next(struct mig_listener *l, const struct mig_token *t, struct mig_conn *out,
+                      struct silo_error *err);
+void mig_listener_close(struct mig_listener *l);
 void mig_hex(const unsigned char *in, size_t n, char *out);
 int mig_unhex(const char *in, unsigned char *out, size_t n);
 
@@ -146,10 +188,10 @@ int mig_manifest_build(const char *root, const struct mig_manifest *prev, struct
 /* Source: manifest out, wants in, wanted files out.  *bytes: file data sent. */
 int mig_sync_rootfs_send(struct mig_conn *c, const char *root, struct mig_manifest *m,
                          uint64_t *bytes, struct silo_error *err);
-/* Receiver: makes `root` (created if missing) equal to the manifest that comes in,
+/* Receiver: makes the directory rootfd equal to the manifest that comes in,
  * from its first MIG_MANIFEST frame on; `known` is the previous pass's manifest
  * (no entries: hash what is on disk), replaced by this one. */
-int mig_sync_rootfs_recv(struct mig_conn *c, const struct mig_frame *first, const char *root,
+int mig_sync_rootfs_recv(struct mig_conn *c, const struct mig_frame *first, int rootfd,
                          struct mig_manifest *known, uint64_t *bytes, struct silo_error *err);
 /* Sends every file of dir as tree `name` (regular files, dirs, symlinks), then
  * TREE_END; *bytes: file data sent, *pages: of which pages-*.img. */
@@ -161,6 +203,17 @@ int mig_recv_tree(struct mig_conn *c, int dirfd, const struct mig_frame *first, 
                   uint64_t *bytes, struct silo_error *err);
 /* A peer's relative path: no "..", no empty or absolute parts. */
 bool mig_path_ok(const char *p);
+/* The target of a symlink an image tree has at `path` (relative to the tree):
+ * relative, `..` only as leading parts and never above the receiver's .migrate
+ * directory (the tree is one level below it), e.g. a pre-dump's `../pre-1`. */
+bool mig_link_ok(const char *path, const char *target);
+/* One clean path component from a peer (a root.path, a tree's name): not empty,
+ * not `.` or `..`, no `/`. */
+bool mig_name_ok(const char *name);
+/* Makes dirfd/name (a mig_name_ok name) unless it is there, and opens it beneath
+ * dirfd without following symlinks; *created (or NULL): mkdir made it. */
+int mig_mkdir_beneath(int dirfd, const char *name, mode_t mode, bool *created,
+                      struct silo_error *err);
 /* The directory holding path beneath rootfd (no symlinks followed); *leaf: its name. */
 int mig_open_parent(int rootfd, const char *path, const char **leaf, struct silo_error *err);
 int mig_hash_fd(int fd, char hex[65], uint64_t *n, struct silo_error *err);
@@ -226,6 +279,10 @@ int mig_restore_fn(void *arg, struct silo_error *err);
  * and size as they are now (for the receiver, which makes replacements CRIU takes). */
 void mig_stdio_reopen(const char *images, int fds[3]);
 json_t *mig_stdio_now(const char *images);
+/* The receiver: a stdio device the peer named, opened with flags only when it is
+ * a character device of the allow-list (/dev/null, zero, full, random, urandom);
+ * a file, a FIFO, a symlink or another device is refused. */
+int mig_stdio_dev_open(const char *path, int flags, struct silo_error *err);
 /* A free TCP port on 127.0.0.1. */
 int mig_free_port(struct silo_error *err);
 

@@ -103,7 +103,8 @@ mig_listen(const char *spec, struct silo_error *err)
     if (fd < 0) continue;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, 8) < 0) {
+    /* a backlog for peers arriving while a migration is served (lib/migrate/listen.c) */
+    if (bind(fd, a->ai_addr, a->ai_addrlen) < 0 || listen(fd, 64) < 0) {
       e = errno;
       close(fd);
       fd = -1;
@@ -164,9 +165,14 @@ mig_conn_init(struct mig_conn *c, int fd)
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  int buf = 4 << 20;
-  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  mig_conn_buffers(c, 4 << 20);
+}
+
+void
+mig_conn_buffers(struct mig_conn *c, int bytes)
+{
+  setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+  setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
 }
 
 void
@@ -302,6 +308,15 @@ mig_send_json(struct mig_conn *c, int type, json_t *j, struct silo_error *err)
   return r;
 }
 
+void
+mig_queue_json(struct mig_conn *c, int type, json_t *j)
+{
+  char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  if (j) json_decref(j);
+  mig_queue(c, type, txt ? txt : "{}", txt ? strlen(txt) : 2);
+  free(txt);
+}
+
 int
 mig_try_read(struct mig_conn *c, struct silo_error *err)
 {
@@ -312,7 +327,8 @@ mig_try_read(struct mig_conn *c, struct silo_error *err)
     c->rpos = 0;
   }
   if (c->rcap - c->rlen < 65536) {
-    c->rcap = c->rcap ? 2 * c->rcap : 1 << 18;
+    /* before authentication the frames are small: so is the first buffer */
+    c->rcap = c->rcap ? 2 * c->rcap : c->max_payload ? 2 * c->max_payload : 1 << 18;
     c->rbuf = xrealloc(c->rbuf, c->rcap);
   }
   for (;;) {
@@ -336,9 +352,11 @@ mig_next_frame(struct mig_conn *c, struct mig_frame *f)
   if (avail < MIG_HDR_LEN) return false;
   const unsigned char *h = c->rbuf + c->rpos;
   uint32_t len = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
-  if (h[1] || h[2] || h[3] || len > MIG_MAX_PAYLOAD) {
-    /* Not our protocol: hand out a frame the callers reject. */
-    f->type = -1, f->data = h, f->len = 0;
+  size_t max = c->max_payload ? c->max_payload : MIG_MAX_PAYLOAD;
+  if (h[1] || h[2] || h[3] || len > max) {
+    /* Not our protocol, or too long: hand out a frame the callers reject (len: the
+     * announced length when the header was otherwise fine), on the header alone. */
+    f->type = -1, f->data = h, f->len = h[1] || h[2] || h[3] ? 0 : len;
     c->rpos = c->rlen;
     return true;
   }
@@ -363,11 +381,21 @@ mig_next_frame(struct mig_conn *c, struct mig_frame *f)
 }
 
 int
+mig_bad_frame(const struct mig_conn *c, const struct mig_frame *f, struct silo_error *err)
+{
+  size_t max = c->max_payload ? c->max_payload : MIG_MAX_PAYLOAD;
+  if (f->len > max)
+    return silo_err(err, EMSGSIZE, "%s announced a frame of %zu bytes, over the limit of %zu%s",
+                    c->peer, f->len, max, c->max_payload ? " before authentication" : "");
+  return silo_err(err, EPROTO, "%s does not speak silo's protocol", c->peer);
+}
+
+int
 mig_recv(struct mig_conn *c, struct mig_frame *f, struct silo_error *err)
 {
   for (;;) {
     while (mig_next_frame(c, f)) {
-      if (f->type < 0) return silo_err(err, EPROTO, "%s does not speak silo's protocol", c->peer);
+      if (f->type < 0) return mig_bad_frame(c, f, err);
       if (f->type != MIG_PING) return 0;
     }
     if (mig_interrupted) return silo_err(err, 0, "interrupted by a signal");
@@ -602,40 +630,82 @@ mig_auth_source(struct mig_conn *c, const struct mig_token *t, struct silo_error
   return 0;
 }
 
+/* ERROR {"message"} queued for the peer; the same message into err. */
+static int
+refuse(struct mig_conn *c, int e, const char *msg, struct silo_error *err)
+{
+  mig_queue_json(c, MIG_ERROR, json_pack("{s:s}", "message", msg));
+  return silo_err(err, e, "%s", msg);
+}
+
+int
+mig_auth_receiver_step(struct mig_conn *c, struct mig_auth *a, const struct mig_token *t,
+                       const struct mig_frame *f, struct silo_error *err)
+{
+  if (f->type < 0) return mig_bad_frame(c, f, err);
+  if (f->type == MIG_PING) return 0; /* as mig_recv does; the byte cap bounds them */
+  int want = a->stage == 0 ? MIG_HELLO : MIG_AUTH;
+  if (a->stage > 1 || f->type != want) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "sent %s before authenticating, expected %s", mig_type_name(f->type),
+             mig_type_name(want));
+    return refuse(c, EPROTO, msg, err);
+  }
+  json_t *j = mig_frame_json(f);
+  if (!json_is_object(j)) {
+    if (j) json_decref(j);
+    return refuse(c, EPROTO, want == MIG_HELLO ? "malformed HELLO" : "malformed AUTH", err);
+  }
+  unsigned char mac[32], want_mac[32];
+  char hex[2 * NONCE_LEN + 1], mhex[65];
+  if (a->stage == 0) {
+    int proto = (int)json_integer_value(json_object_get(j, "proto"));
+    int bad = get_hex(j, "nonce", a->ns, NONCE_LEN);
+    json_decref(j);
+    if (bad) return refuse(c, EPROTO, "malformed HELLO", err);
+    if (proto != MIG_PROTO) {
+      char msg[96];
+      snprintf(msg, sizeof msg, "protocol %d is not supported (this receiver speaks %d)", proto,
+               MIG_PROTO);
+      return refuse(c, EPROTO, msg, err);
+    }
+    if (nonce(a->nr, err) < 0) return -1;
+    auth_mac(t, label_receiver, a->ns, a->nr, mac);
+    mig_hex(a->nr, NONCE_LEN, hex);
+    mig_hex(mac, 32, mhex);
+    mig_queue_json(c, MIG_CHALLENGE, json_pack("{s:s, s:s}", "nonce", hex, "mac", mhex));
+    a->stage = 1;
+    return 0;
+  }
+  int bad = get_hex(j, "mac", mac, 32);
+  json_decref(j);
+  auth_mac(t, label_sender, a->nr, a->ns, want_mac);
+  if (bad || !mac_equal(mac, want_mac)) {
+    refuse(c, EACCES, "authentication failed", err);
+    return silo_err(err, EACCES, "authentication failed (wrong token)");
+  }
+  mig_queue_json(c, MIG_AUTH_OK, json_object());
+  a->stage = 2;
+  return 1;
+}
+
 int
 mig_auth_receiver(struct mig_conn *c, const struct mig_token *t, struct silo_error *err)
 {
-  unsigned char ns[NONCE_LEN], nr[NONCE_LEN], mac[32], want[32];
-  char hex[2 * NONCE_LEN + 1];
-  json_t *j = NULL;
-  if (mig_recv_json(c, MIG_HELLO, &j, err) < 0) return -1;
-  int proto = (int)json_integer_value(json_object_get(j, "proto"));
-  int bad = get_hex(j, "nonce", ns, NONCE_LEN);
-  json_decref(j);
-  if (bad) return silo_err(err, EPROTO, "malformed HELLO");
-  if (proto != MIG_PROTO) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "protocol %d is not supported (this receiver speaks %d)", proto,
-             MIG_PROTO);
+  struct mig_auth a = {0};
+  for (;;) {
+    struct mig_frame f;
+    if (mig_recv(c, &f, err) < 0) return -1;
+    int r = mig_auth_receiver_step(c, &a, t, &f, err);
     struct silo_error e2 = {0};
-    mig_send_json(c, MIG_ERROR, json_pack("{s:s}", "message", msg), &e2);
-    return silo_err(err, EPROTO, "%s", msg);
+    if (r < 0) {
+      unsigned idle = c->idle_ms;
+      c->idle_ms = 2000; /* the ERROR is a courtesy */
+      mig_flush(c, &e2);
+      c->idle_ms = idle;
+      return -1;
+    }
+    if (mig_flush(c, err) < 0) return -1;
+    if (r == 1) return 0;
   }
-  if (nonce(nr, err) < 0) return -1;
-  auth_mac(t, label_receiver, ns, nr, mac);
-  char mhex[65];
-  mig_hex(nr, NONCE_LEN, hex);
-  mig_hex(mac, 32, mhex);
-  if (mig_send_json(c, MIG_CHALLENGE, json_pack("{s:s, s:s}", "nonce", hex, "mac", mhex), err) < 0)
-    return -1;
-  if (mig_recv_json(c, MIG_AUTH, &j, err) < 0) return -1;
-  bad = get_hex(j, "mac", mac, 32);
-  json_decref(j);
-  auth_mac(t, label_sender, nr, ns, want);
-  if (bad || !mac_equal(mac, want)) {
-    struct silo_error e2 = {0};
-    mig_send_json(c, MIG_ERROR, json_pack("{s:s}", "message", "authentication failed"), &e2);
-    return silo_err(err, EACCES, "authentication failed (wrong token)");
-  }
-  return mig_send_json(c, MIG_AUTH_OK, json_object(), err);
 }

@@ -1,5 +1,6 @@
 /* silo: the receiving end of a rootfs sync (the manifest is described in
- * lib/migrate/tree.c).  The tree under `root` is made equal to the manifest:
+ * lib/migrate/tree.c).  The tree under rootfd (opened by the caller beneath its
+ * bundle, without symlinks: lib/migrate/dst.c) is made equal to the manifest:
  *   1. paths the manifest does not have are removed
  *   2. directories, symlinks and device nodes are made (or fixed) from the
  *      manifest; files of the same size are hashed, and kept when the sha256
@@ -289,12 +290,9 @@ link_hardlinks(int rootfd, json_t *m, struct silo_error *err)
 }
 
 int
-mig_sync_rootfs_recv(struct mig_conn *c, const struct mig_frame *first, const char *root,
+mig_sync_rootfs_recv(struct mig_conn *c, const struct mig_frame *first, int rootfd,
                      struct mig_manifest *known, uint64_t *bytes, struct silo_error *err)
 {
-  if (fs_mkdir_p(root, 0755, 0755, err) < 0) return -1;
-  _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (rootfd < 0) return silo_err(err, errno, "rootfs `%s`", root);
   json_t *m = json_object(), *wants = json_array(), *wantset = json_object();
   uint64_t want_bytes = 0;
   int ret = -1;
@@ -333,7 +331,7 @@ mig_sync_rootfs_recv(struct mig_conn *c, const struct mig_frame *first, const ch
     goto out;
   /* The root directory itself: the source's mode. */
   if (fchmod(rootfd, 0755) < 0) {
-    silo_err(err, errno, "chmod rootfs `%s`", root);
+    silo_err(err, errno, "chmod rootfs");
     goto out;
   }
   if (mig_send_json(c, MIG_SYNCED, json_object(), err) < 0) goto out;

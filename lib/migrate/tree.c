@@ -42,6 +42,49 @@ mig_path_ok(const char *p)
   return true;
 }
 
+bool
+mig_link_ok(const char *path, const char *target)
+{
+  if (!path || !target || !*target || *target == '/' || strlen(target) >= PATH_MAX) return false;
+  int depth = 1; /* the tree's own directory, below .migrate */
+  for (const char *s = path; *s; s++) depth += *s == '/';
+  bool named = false;
+  for (const char *s = target; *s;) {
+    const char *e = strchr(s, '/');
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    bool up = n == 2 && s[0] == '.' && s[1] == '.';
+    /* `..` after a name could climb out of a directory reached through another
+     * link: only leading ones, counted against where this link really is */
+    if (n == 0 || (n == 1 && s[0] == '.') || (up && (named || --depth < 0))) return false;
+    named |= !up;
+    s += n + (e ? 1 : 0);
+    if (e && !*s) return false;
+  }
+  return true;
+}
+
+bool
+mig_name_ok(const char *name)
+{
+  return mig_path_ok(name) && !strchr(name, '/');
+}
+
+int
+mig_mkdir_beneath(int dirfd, const char *name, mode_t mode, bool *created, struct silo_error *err)
+{
+  if (!mig_name_ok(name)) return silo_err(err, EINVAL, "`%s`: not one relative name", name);
+  bool made = mkdirat(dirfd, name, mode) == 0;
+  if (!made && errno != EEXIST) return silo_err(err, errno, "mkdir `%s`", name);
+  if (created) *created = made;
+  /* Whatever was there already must be a directory itself, not a symlink to one
+   * (which could lead anywhere on this host). */
+  struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+  int fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+  if (fd < 0) return silo_err(err, errno, "`%s`", name);
+  return fd;
+}
+
 /* The directory that holds `path` (beneath rootfd, no symlinks); *leaf its name. */
 int
 mig_open_parent(int rootfd, const char *path, const char **leaf, struct silo_error *err)
@@ -613,18 +656,14 @@ mig_recv_tree(struct mig_conn *c, int dirfd, const struct mig_frame *first, char
 {
   json_t *hdr = mig_frame_json(first);
   const char *name = hdr ? json_string_value(json_object_get(hdr, "tree")) : NULL;
-  if (!name || !mig_path_ok(name) || strchr(name, '/')) {
+  if (!name || !mig_name_ok(name)) {
     if (hdr) json_decref(hdr);
     return silo_err(err, EPROTO, "%s sent a file of a bad tree", c->peer);
   }
   *tree = xstrdup(name);
   /* a fresh .migrate per session: an existing tree dir was made for it (lazy pages) */
-  if (mkdirat(dirfd, *tree, 0700) < 0 && errno != EEXIST) {
-    json_decref(hdr);
-    return silo_err(err, errno, "mkdir `%s`", *tree);
-  }
-  _cleanup_close_ int tfd = openat(dirfd, *tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  int ret = tfd < 0 ? silo_err(err, errno, "`%s`", *tree) : 0;
+  _cleanup_close_ int tfd = mig_mkdir_beneath(dirfd, *tree, 0700, NULL, err);
+  int ret = tfd < 0 ? -1 : 0;
   for (;;) {
     if (ret < 0) break;
     const char *path = json_string_value(json_object_get(hdr, "path"));
@@ -646,8 +685,11 @@ mig_recv_tree(struct mig_conn *c, int dirfd, const struct mig_frame *first, char
         ret = silo_err(err, errno, "mkdir `%s`", path);
     } else if (strcmp(t, "l") == 0) {
       const char *target = json_string_value(json_object_get(hdr, "l"));
-      if (!target || symlinkat(target, pfd, leaf) < 0)
-        ret = silo_err(err, target ? errno : EPROTO, "symlink `%s`", path);
+      if (!mig_link_ok(path, target))
+        ret = silo_err(err, EPROTO, "symlink `%s` -> `%s` leads out of the images", path,
+                       target ? target : "");
+      else if (symlinkat(target, pfd, leaf) < 0)
+        ret = silo_err(err, errno, "symlink `%s`", path);
     } else if (strcmp(t, "f") == 0) {
       ret = recv_file(c, tfd, path, hdr, NULL, false, bytes, err);
     } else {

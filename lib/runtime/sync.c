@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "lib/base/error.h"
+#include "lib/base/base.h"
 #include "lib/runtime/plan.h"
 
 static int

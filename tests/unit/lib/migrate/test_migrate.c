@@ -1,6 +1,8 @@
 /* Unit tests of lib/migrate_*.c without CRIU: HMAC-SHA256 (RFC 4231 vectors), the
- * framing over a socketpair, the handshake with right and wrong tokens, peer path
- * checks, and a rootfs sync between two directories (only differing files move,
+ * framing over a socketpair, the frame limit before authentication, the handshake
+ * with right and wrong tokens (whole and a frame at a time), peer path and name
+ * checks, directories opened beneath the bundle, the stdio device allow-list, and
+ * a rootfs sync between two directories (only differing files move,
  * extras go, links and modes arrive; a second pass with nothing changed sends
  * nothing).
  */
@@ -64,6 +66,109 @@ test_paths(void **state)
   assert_false(mig_path_ok("./a"));
 }
 
+/* What a peer names as one path component (root.path, a tree): one clean name. */
+static void
+test_names(void **state)
+{
+  (void)state;
+  assert_true(mig_name_ok("rootfs"));
+  assert_true(mig_name_ok("..a"));
+  assert_true(mig_name_ok(".migrate-not"));
+  assert_false(mig_name_ok(NULL));
+  assert_false(mig_name_ok(""));
+  assert_false(mig_name_ok("."));
+  assert_false(mig_name_ok(".."));
+  assert_false(mig_name_ok("../../victim"));
+  assert_false(mig_name_ok("sub/../../victim"));
+  assert_false(mig_name_ok("a/b"));
+  assert_false(mig_name_ok("/"));
+  assert_false(mig_name_ok("/etc"));
+  assert_false(mig_name_ok("a/"));
+}
+
+/* Symlinks in image trees stay beneath .migrate (the tree is one level down). */
+static void
+test_image_links(void **state)
+{
+  (void)state;
+  assert_true(mig_link_ok("parent", "../pre-1"));
+  assert_true(mig_link_ok("parent", "pages-1.img"));
+  assert_true(mig_link_ok("a/b", "../../x/y"));
+  assert_true(mig_link_ok("parent", ".."));
+  assert_false(mig_link_ok("parent", "../.."));
+  assert_false(mig_link_ok("a/b", "../../../x"));
+  assert_false(mig_link_ok("parent", "/etc/shadow"));
+  assert_false(mig_link_ok("parent", "x/../../.."));
+  assert_false(mig_link_ok("parent", "d/.."));
+  assert_false(mig_link_ok("parent", "./x"));
+  assert_false(mig_link_ok("parent", "x//y"));
+  assert_false(mig_link_ok("parent", ""));
+  assert_false(mig_link_ok("parent", NULL));
+}
+
+/* mig_mkdir_beneath: made or found, never through a symlink or out of dirfd. */
+static void
+test_mkdir_beneath(void **state)
+{
+  (void)state;
+  char dir[] = "/tmp/silo-test-beneath-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true(dfd >= 0);
+  struct silo_error err = {0};
+  bool created = false;
+  int fd = mig_mkdir_beneath(dfd, "x", 0700, &created, &err);
+  assert_true(fd >= 0);
+  assert_true(created);
+  close(fd);
+  fd = mig_mkdir_beneath(dfd, "x", 0700, &created, &err);
+  assert_true(fd >= 0);
+  assert_false(created);
+  close(fd);
+  assert_int_equal(symlinkat("/tmp", dfd, "l"), 0);
+  assert_int_equal(mig_mkdir_beneath(dfd, "l", 0700, NULL, &err), -1);
+  assert_int_equal(err.errnum, ELOOP);
+  assert_int_equal(mig_mkdir_beneath(dfd, "..", 0700, NULL, &err), -1);
+  assert_int_equal(mig_mkdir_beneath(dfd, "x/../../y", 0700, NULL, &err), -1);
+  assert_int_equal(err.errnum, EINVAL);
+  unlinkat(dfd, "l", 0);
+  unlinkat(dfd, "x", AT_REMOVEDIR);
+  close(dfd);
+  rmdir(dir);
+}
+
+/* Stdio a peer names: only the harmless character devices are opened. */
+static void
+test_stdio_devices(void **state)
+{
+  (void)state;
+  struct silo_error err = {0};
+  int fd = mig_stdio_dev_open("/dev/null", O_WRONLY, &err);
+  assert_true(fd >= 0);
+  close(fd);
+  char dir[] = "/tmp/silo-test-stdio-XXXXXX", p[96];
+  assert_non_null(mkdtemp(dir));
+  /* a file (as /etc/shadow would be), a FIFO (which would block an open), a
+   * symlink to /dev/null, another device, a relative path */
+  snprintf(p, sizeof p, "%s/file", dir);
+  close(open(p, O_WRONLY | O_CREAT, 0600));
+  assert_int_equal(mig_stdio_dev_open(p, O_RDONLY, &err), -1);
+  assert_non_null(strstr(err.msg, "not allowed"));
+  unlink(p);
+  snprintf(p, sizeof p, "%s/fifo", dir);
+  assert_int_equal(mkfifo(p, 0600), 0);
+  assert_int_equal(mig_stdio_dev_open(p, O_RDONLY, &err), -1);
+  assert_non_null(strstr(err.msg, "not allowed"));
+  unlink(p);
+  snprintf(p, sizeof p, "%s/link", dir);
+  assert_int_equal(symlink("/dev/null", p), 0);
+  assert_int_equal(mig_stdio_dev_open(p, O_WRONLY, &err), -1);
+  unlink(p);
+  rmdir(dir);
+  assert_int_equal(mig_stdio_dev_open("/dev/tty", O_WRONLY, &err), -1);
+  assert_int_equal(mig_stdio_dev_open("dev/null", O_WRONLY, &err), -1);
+}
+
 static void
 conn_pair(struct mig_conn *a, struct mig_conn *b)
 {
@@ -111,6 +216,72 @@ test_frames(void **state)
   /* garbage is refused */
   assert_int_equal(write(a.fd, "GET / HTTP/1.0\r\n\r\n", 18), 18);
   assert_int_equal(mig_recv(&b, &f, &err), -1);
+  mig_conn_close(&a);
+  mig_conn_close(&b);
+}
+
+/* Before authentication a frame over 64 KiB is refused on its header, at once. */
+static void
+test_frame_limit(void **state)
+{
+  (void)state;
+  struct mig_conn a, b;
+  struct silo_error err = {0};
+  conn_pair(&a, &b);
+  b.max_payload = MIG_AUTH_MAX_PAYLOAD;
+  static unsigned char payload[MIG_AUTH_MAX_PAYLOAD];
+  assert_int_equal(mig_send(&a, MIG_HELLO, payload, sizeof payload, &err), 0);
+  struct mig_frame f;
+  assert_int_equal(mig_recv(&b, &f, &err), 0); /* 64 KiB: fine */
+  assert_int_equal(f.len, sizeof payload);
+  /* only the header of a 1 MiB frame: no waiting for its payload */
+  unsigned char h[MIG_HDR_LEN] = {MIG_HELLO, 0, 0, 0, 0, 0x10, 0, 0};
+  assert_int_equal(write(a.fd, h, sizeof h), (ssize_t)sizeof h);
+  double t = time_mono_s();
+  assert_int_equal(mig_recv(&b, &f, &err), -1);
+  assert_true(time_mono_s() - t < 1.0);
+  assert_int_equal(err.errnum, EMSGSIZE);
+  assert_non_null(strstr(err.msg, "over the limit of 65536 before authentication"));
+  mig_conn_close(&a);
+  mig_conn_close(&b);
+}
+
+/* The receiver's handshake one frame at a time: anything but HELLO, then AUTH,
+ * is refused with an ERROR for the peer. */
+static void
+test_auth_steps(void **state)
+{
+  (void)state;
+  struct mig_conn a, b;
+  struct silo_error err = {0};
+  conn_pair(&a, &b);
+  struct mig_token t = {.len = 20};
+  memcpy(t.key, "0123456789abcdef-tok", 20);
+  struct mig_auth st = {0};
+  const char *offer = "{\"id\": \"x\"}";
+  struct mig_frame f = {
+      .type = MIG_OFFER, .data = (const unsigned char *)offer, .len = strlen(offer)};
+  assert_int_equal(mig_auth_receiver_step(&b, &st, &t, &f, &err), -1);
+  assert_non_null(strstr(err.msg, "sent OFFER before authenticating"));
+  assert_int_equal(mig_flush(&b, &err), 0);
+  json_t *j = NULL;
+  assert_int_equal(mig_recv_json(&a, MIG_CHALLENGE, &j, &err), -1);
+  assert_non_null(strstr(err.msg, "before authenticating"));
+  /* a HELLO gets a CHALLENGE; an AUTH with a wrong MAC is refused */
+  char hello[128];
+  snprintf(hello, sizeof hello, "{\"proto\": 1, \"nonce\": \"%064d\"}", 0);
+  f = (struct mig_frame){
+      .type = MIG_HELLO, .data = (const unsigned char *)hello, .len = strlen(hello)};
+  assert_int_equal(mig_auth_receiver_step(&b, &st, &t, &f, &err), 0);
+  assert_int_equal(mig_flush(&b, &err), 0);
+  assert_int_equal(mig_recv_json(&a, MIG_CHALLENGE, &j, &err), 0);
+  json_decref(j);
+  char auth[128];
+  snprintf(auth, sizeof auth, "{\"mac\": \"%064d\"}", 0);
+  f = (struct mig_frame){
+      .type = MIG_AUTH, .data = (const unsigned char *)auth, .len = strlen(auth)};
+  assert_int_equal(mig_auth_receiver_step(&b, &st, &t, &f, &err), -1);
+  assert_int_equal(err.errnum, EACCES);
   mig_conn_close(&a);
   mig_conn_close(&b);
 }
@@ -216,12 +387,15 @@ rx_start(struct rx *r, const char *dst)
   if (r->pid == 0) {
     mig_conn_close(&r->a);
     struct mig_manifest known = {0};
+    mkdir(dst, 0755);
+    int rootfd = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) _exit(1);
     for (;;) {
       struct silo_error e = {0};
       struct mig_frame f;
       uint64_t n = 0;
       if (mig_recv(&b, &f, &e) < 0) _exit(0); /* the parent closed */
-      if (mig_sync_rootfs_recv(&b, &f, dst, &known, &n, &e) < 0) {
+      if (mig_sync_rootfs_recv(&b, &f, rootfd, &known, &n, &e) < 0) {
         fprintf(stderr, "recv: %s\n", e.msg);
         _exit(1);
       }
@@ -379,6 +553,12 @@ main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hmac_rfc4231),
       cmocka_unit_test(test_paths),
+      cmocka_unit_test(test_names),
+      cmocka_unit_test(test_image_links),
+      cmocka_unit_test(test_mkdir_beneath),
+      cmocka_unit_test(test_stdio_devices),
+      cmocka_unit_test(test_frame_limit),
+      cmocka_unit_test(test_auth_steps),
       cmocka_unit_test(test_frames),
       cmocka_unit_test(test_handshake),
       cmocka_unit_test(test_token_file),
