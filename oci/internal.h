@@ -84,6 +84,10 @@ int j_u16(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint1
           bool req);
 int j_u32(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t *out, bool *has,
           bool req);
+/* A uid or gid: 0..4294967294.  (uid_t)-1 means "leave unchanged" to setresuid(2),
+ * setresgid(2) and chown(2): a process given it would keep the ids it has (root's). */
+int j_id(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t *out, bool req);
+int jv_check_id(struct pctx *c, const struct jpath *p, uint32_t id);
 int j_i64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, int64_t *out, bool *has,
           bool req);
 int j_u64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint64_t *out, bool *has,

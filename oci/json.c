@@ -346,6 +346,22 @@ DEFINE_INT_READER(j_u32, uint32_t, 0, UINT32_MAX)
 DEFINE_INT_READER(j_i64, int64_t, INT64_MIN, INT64_MAX)
 
 int
+j_id(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t *out, bool req)
+{
+  struct jpath kp = JP_KEY(p, k);
+  if (j_u32(c, o, p, k, out, NULL, req) < 0) return -1;
+  return jv_check_id(c, &kp, *out);
+}
+
+int
+jv_check_id(struct pctx *c, const struct jpath *p, uint32_t id)
+{
+  if (id == UINT32_MAX)
+    return jerr(c, p, "4294967295 is not a valid id (-1 means \"unchanged\" to the kernel)");
+  return 0;
+}
+
+int
 j_u64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint64_t *out, bool *has,
       bool req)
 {
