@@ -336,6 +336,13 @@ void container_abort(struct container_plan *c);
  * delegation) with linux.resources and silo's device rules applied. */
 int container_make_cgroup(struct container_plan *c, struct silo_error *err);
 enum cgroup_manager manager_of(const struct silo_context *ctx);
+/* The annotation that lets a container without a device cgroup keep CAP_MKNOD. */
+#define DEVICES_UNRESTRICTED "org.silo.devices.unrestricted"
+/* Refuses (EPERM) a process that could make device nodes when no device cgroup
+ * confines the container (--cgroup-manager disabled); c->caps, c->has_caps and
+ * c->userns must be planned. */
+int devices_check_unconfined(const struct container_plan *c, bool has_device_cgroup,
+                             struct silo_error *err);
 int write_pid_file(struct container_plan *c, struct silo_error *err);
 int container_write_state(struct container_plan *c, struct silo_error *err);
 /* Kills (SIGKILL), waits, runs poststop hooks, removes cgroup and state dir.  The
