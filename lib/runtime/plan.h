@@ -51,6 +51,13 @@ int write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
 /* Opens path inside rootfd as if rootfd were "/": symlinks and ".." cannot leave it
  * (openat2 RESOLVE_IN_ROOT, with a component-by-component fallback). */
 int open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err);
+/* Opens a regular file of at most max bytes inside rootfd for reading; anything else
+ * (a FIFO, a device, a socket, a directory) is refused without blocking or side
+ * effects: for files from untrusted images. */
+int open_regular_in_root(int rootfd, const char *path, size_t max, struct silo_error *err);
+/* Reads such a file whole (NUL-terminated; *len may be NULL). */
+int read_regular_in_root(int rootfd, const char *path, size_t max, char **buf, size_t *len,
+                         struct silo_error *err);
 /* Creates the directories of path inside rootfd; returns an O_PATH fd of the last one. */
 int mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *err);
 /* Makes sure path exists inside rootfd as a directory (is_dir) or an empty file, creating

@@ -59,16 +59,23 @@ struct pw {
   char name[256], home[PATH_MAX];
 };
 
+/* Largest /etc/passwd or /etc/group read from an image. */
+#define ETC_MAX (16 << 20)
+
+/* A file of the image, or NULL when it is missing or unusable.  The image is
+ * untrusted: a FIFO (an open that never returns) or a device is not opened for
+ * reading, and a huge file is not read (read_regular_in_root). */
 static char *
 read_in_root(int rootfd, const char *path)
 {
   struct silo_error e = {0};
-  _cleanup_close_ int fd = open_in_root(rootfd, path, O_RDONLY, 0, &e);
-  if (fd < 0) return NULL;
-  char p[PROC_FD_PATH_MAX];
   char *buf = NULL;
-  size_t len;
-  if (read_file(proc_fd_path(p, fd), &buf, &len, &e) < 0) return NULL;
+  if (read_regular_in_root(rootfd, path, ETC_MAX, &buf, NULL, &e) < 0) {
+    char text[SILO_ERROR_MSG_MAX + 64];
+    if (e.errnum != ENOENT)
+      silo_log_warn("sandbox: the image's %s: ignored", silo_err_str(&e, text, sizeof text));
+    return NULL;
+  }
   return buf;
 }
 
