@@ -39,7 +39,8 @@
 #define SMALL_MAX (4 << 20)   /* members kept in memory by the first pass: JSON up to this */
 #define TINY_MAX  (256 << 10) /* and anything up to this (small layers: no second pass) */
 #define JSON_MAX  (16 << 20)  /* largest index / manifest / config accepted */
-#define SCAN_BUDGET (16 << 20) /* all that the first pass keeps in memory */
+/* All that the first pass keeps in memory, its member list included. */
+#define SCAN_BUDGET (16 << 20)
 
 struct member {
   char *name;

@@ -267,7 +267,7 @@ run(struct sandbox *sb, int *exit_code, struct silo_error *err)
   struct silo_create_opts co = {.id = sb->id, .bundle = sb->run, .network = sb->o->network};
   int code = 0;
   /* Timed out while the image was read: the container is not even made. */
-  int r = *sb->timed_out ? silo_err(err, ECANCELED, "given up") : silo_run(sb->ctx, &co, &code, err);
+  int r = *sb->timed_out ? -1 : silo_run(sb->ctx, &co, &code, err);
   if (timed_out(sb, exit_code, err)) return 0;
   if (r < 0) return -1;
   *exit_code = code;

@@ -367,13 +367,12 @@ int
 main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_clean_path),    cmocka_unit_test(test_whiteouts),
-      cmocka_unit_test(test_digests),       cmocka_unit_test(test_sha256),
-      cmocka_unit_test(test_config_full),   cmocka_unit_test(test_config_minimal),
-      cmocka_unit_test(test_config_errors), cmocka_unit_test(test_index),
-      cmocka_unit_test(test_index_breadth),
-      cmocka_unit_test(test_manifest),      cmocka_unit_test(test_docker_manifest),
-      cmocka_unit_test(test_arch),
+      cmocka_unit_test(test_clean_path),      cmocka_unit_test(test_whiteouts),
+      cmocka_unit_test(test_digests),         cmocka_unit_test(test_sha256),
+      cmocka_unit_test(test_config_full),     cmocka_unit_test(test_config_minimal),
+      cmocka_unit_test(test_config_errors),   cmocka_unit_test(test_index),
+      cmocka_unit_test(test_index_breadth),   cmocka_unit_test(test_manifest),
+      cmocka_unit_test(test_docker_manifest), cmocka_unit_test(test_arch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
