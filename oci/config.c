@@ -52,12 +52,16 @@ parse_user(struct pctx *c, json_t *o, const struct jpath *p, const char *key _un
 {
   struct oci_user *u = out;
   /* uid and gid are REQUIRED by the spec, but Go runtimes read an absent one as 0. */
-  if (oci_j_u32(c, o, p, "uid", &u->uid, NULL, J_OPT) < 0 ||
-      oci_j_u32(c, o, p, "gid", &u->gid, NULL, J_OPT) < 0 ||
+  if (oci_j_id(c, o, p, "uid", &u->uid, J_OPT) < 0 || oci_j_id(c, o, p, "gid", &u->gid, J_OPT) < 0 ||
       oci_j_u32(c, o, p, "umask", &u->umask, &u->has_umask, J_OPT) < 0 ||
       oci_j_u32v(c, o, p, "additionalGids", &u->additional_gids, &u->n_additional_gids) < 0 ||
       oci_j_str(c, o, p, "username", &u->username, J_OPT) < 0)
     return -1;
+  struct jpath gp = JP_KEY(p, "additionalGids");
+  for (size_t i = 0; i < u->n_additional_gids; i++) {
+    struct jpath ip = JP_IDX(&gp, i);
+    if (oci_jv_check_id(c, &ip, u->additional_gids[i]) < 0) return -1;
+  }
   return 0;
 }
 

@@ -356,8 +356,24 @@ DEFINE_INT_READER(oci_j_u32, uint32_t, 0, UINT32_MAX)
 DEFINE_INT_READER(oci_j_i64, int64_t, INT64_MIN, INT64_MAX)
 
 int
+oci_j_id(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t *out, bool req)
+{
+  struct jpath kp = JP_KEY(p, k);
+  if (oci_j_u32(c, o, p, k, out, NULL, req) < 0) return -1;
+  return oci_jv_check_id(c, &kp, *out);
+}
+
+int
+oci_jv_check_id(struct pctx *c, const struct jpath *p, uint32_t id)
+{
+  if (id == UINT32_MAX)
+    return oci_jerr(c, p, "4294967295 is not a valid id (-1 means \"unchanged\" to the kernel)");
+  return 0;
+}
+
+int
 oci_j_u64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint64_t *out, bool *has,
-          bool req)
+      bool req)
 {
   struct jpath kp = JP_KEY(p, k);
   int r;

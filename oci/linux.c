@@ -55,6 +55,14 @@ oci_parse_idmap(struct pctx *c, json_t *o, const struct jpath *p, const char *ke
       oci_j_u32(c, o, p, "hostID", &m->host_id, NULL, J_REQ) < 0 ||
       oci_j_u32(c, o, p, "size", &m->size, NULL, J_REQ) < 0)
     return -1;
+  /* A range reaching (uid_t)-1, "unchanged" to the kernel, is refused by the kernel
+   * only once the maps are written after the clone: here, before anything exists. */
+  if ((uint64_t)m->container_id + m->size > UINT32_MAX)
+    return oci_jerr(c, p, "containerID %u + size %u would map 4294967295, which is not a valid id",
+                m->container_id, m->size);
+  if ((uint64_t)m->host_id + m->size > UINT32_MAX)
+    return oci_jerr(c, p, "hostID %u + size %u would map 4294967295, which is not a valid id",
+                m->host_id, m->size);
   return 0;
 }
 

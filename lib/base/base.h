@@ -41,6 +41,13 @@ int fs_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_erro
 /* Makes sure path exists inside rootfd as a directory (is_dir) or an empty file, creating
  * parents; returns an O_PATH fd of it, to mount onto through /proc/self/fd. */
 int fs_mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *err);
+/* Opens a regular file of at most max bytes inside rootfd for reading; anything else
+ * (a FIFO, a device, a socket, a directory) is refused without blocking or side
+ * effects: for files from untrusted images. */
+int fs_open_regular_in_root(int rootfd, const char *path, size_t max, struct silo_error *err);
+/* Reads such a file whole (NUL-terminated; *len may be NULL). */
+int fs_read_regular_in_root(int rootfd, const char *path, size_t max, char **buf, size_t *len,
+                            struct silo_error *err);
 /* 64 random bits (getrandom, or a time and pid mix before the pool is ready). */
 uint64_t fs_random_u64(void);
 /* Creates and opens (write-only, 0600) a new file "<prefix>.<random>.tmp" in dirfd with
@@ -74,6 +81,9 @@ void time_rfc3339(char *buf, size_t len);
  * files we create have an owner the namespace maps.  Keeps the capabilities the
  * namespace gave us (the ids change to the namespace's root). */
 int creds_become_root(struct silo_error *err);
+/* UID[:GID], decimal digits only, each 0..4294967294 ((uid_t)-1 means "unchanged" to
+ * the kernel); *has_gid false when no GID is given.  -1 for anything else. */
+int creds_parse_ids(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid);
 
 /* ---- env.c ---- */
 /* The value of NAME in a list of n "NAME=VALUE" strings, or NULL. */

@@ -1,5 +1,8 @@
-/* silo: the calling process's credentials. */
+/* silo: credentials: becoming root of a user namespace, and ids as users type them. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lib/base/base.h"
@@ -10,5 +13,29 @@ creds_become_root(struct silo_error *err)
   /* gid first: once the uid is not root any more, setresgid could be refused. */
   if (setresgid(0, 0, 0) < 0) return silo_err(err, errno, "setgid 0 in the user namespace");
   if (setresuid(0, 0, 0) < 0) return silo_err(err, errno, "setuid 0 in the user namespace");
+  return 0;
+}
+
+static bool
+id_number(const char *s, size_t n, uint32_t *out)
+{
+  if (n == 0 || n > 10) return false;
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!isdigit((unsigned char)s[i])) return false;
+    v = v * 10 + (uint64_t)(s[i] - '0');
+  }
+  if (v > UINT32_MAX - 1) return false; /* (uid_t)-1 means "no change" to the kernel */
+  *out = (uint32_t)v;
+  return true;
+}
+
+int
+creds_parse_ids(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid)
+{
+  const char *colon = strchr(s, ':');
+  *has_gid = colon != NULL;
+  if (!id_number(s, colon ? (size_t)(colon - s) : strlen(s), uid)) return -1;
+  if (colon && !id_number(colon + 1, strlen(colon + 1), gid)) return -1;
   return 0;
 }

@@ -18,12 +18,10 @@
 
 #include "lib/base/base.h"
 
-int
-fs_read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct silo_error *err)
+/* Reads fd to its end (at most max bytes, else EFBIG), NUL-terminated. */
+static int
+read_fd(int fd, const char *path, size_t max, char **buf, size_t *len, struct silo_error *err)
 {
-  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return silo_err(err, errno, "open `%s`", path);
-
   size_t cap = 4096, n = 0;
   _cleanup_free_ char *b = xmalloc(cap);
   for (;;) {
@@ -35,11 +33,20 @@ fs_read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct sil
     }
     if (r == 0) break;
     n += (size_t)r;
+    if (n > max) return silo_err(err, EFBIG, "`%s`: bigger than %zu bytes", path, max);
   }
   b[n] = '\0';
   if (len) *len = n;
   *buf = steal_ptr(&b);
   return 0;
+}
+
+int
+fs_read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct silo_error *err)
+{
+  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return silo_err(err, errno, "open `%s`", path);
+  return read_fd(fd, path, SIZE_MAX, buf, len, err);
 }
 
 int
@@ -234,6 +241,35 @@ fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct sil
     }
   }
   return open_in_root_fallback(rootfd, path, flags, mode, err);
+}
+
+int
+fs_open_regular_in_root(int rootfd, const char *path, size_t max, struct silo_error *err)
+{
+  /* O_NONBLOCK: opening a FIFO for reading would wait for a writer that never comes,
+   * and a device's open can have effects of its own; neither is a file to read.
+   * O_NOCTTY: never a controlling terminal.  The type is checked on what was opened. */
+  _cleanup_close_ int fd = fs_open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, err);
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) < 0) return silo_err(err, errno, "stat `%s`", path);
+  if (!S_ISREG(st.st_mode)) return silo_err(err, 0, "`%s`: not a regular file", path);
+  if ((uint64_t)st.st_size > max)
+    return silo_err(err, EFBIG, "`%s`: bigger than %zu bytes", path, max);
+  /* Back to blocking reads (the same on a regular file; clearer for what follows). */
+  if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+    return silo_err(err, errno, "fcntl `%s`", path);
+  return steal_fd(&fd);
+}
+
+int
+fs_read_regular_in_root(int rootfd, const char *path, size_t max, char **buf, size_t *len,
+                     struct silo_error *err)
+{
+  _cleanup_close_ int fd = fs_open_regular_in_root(rootfd, path, max, err);
+  if (fd < 0) return -1;
+  /* max again while reading: the file may grow after the fstat. */
+  return read_fd(fd, path, max, buf, len, err);
 }
 
 int

@@ -17,6 +17,14 @@
  * (lseek on an uncompressed file: cheap, so a cached image starts without reading
  * its layers at all); a second pass, only when a big layer is missing from the
  * cache, streams each missing layer straight from the archive into its directory.
+ *
+ * The image is untrusted input, so what it can make silo spend is bounded: the
+ * first pass keeps about SCAN_BUDGET bytes in memory, member list included (a
+ * member past it is not kept: a small layer is then streamed by the second pass, an
+ * index or config it holds cannot be read); choosing the manifest reads at most
+ * IMAGE_INDEX_READS indexes and manifests, IMAGE_INDEX_DEPTH deep, of at most
+ * IMAGE_INDEX_MAX entries each; only regular files are opened for reading (a FIFO
+ * would block), and opts->cancel (the sandbox's --timeout) is checked as it goes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,12 +40,15 @@
 #define SMALL_MAX (4 << 20)   /* members kept in memory by the first pass: JSON up to this */
 #define TINY_MAX  (256 << 10) /* and anything up to this (small layers: no second pass) */
 #define JSON_MAX  (16 << 20)  /* largest index / manifest / config accepted */
+/* All that the first pass keeps in memory, its member list included. */
+#define SCAN_BUDGET (16 << 20)
 
 struct member {
   char *name;
   int64_t size;
   char *data;   /* the content, when size <= SMALL_MAX */
   char *target; /* a symlink or hard link: the member it points to (clean) */
+  bool dropped; /* small enough to keep, but past SCAN_BUDGET */
 };
 
 struct source {
@@ -47,6 +58,8 @@ struct source {
   int dirfd; /* a directory image, else -1 */
   struct member *m;
   size_t n, cap;
+  size_t spent; /* of SCAN_BUDGET */
+  int reads;    /* indexes and manifests read (IMAGE_INDEX_READS) */
 };
 
 /* A layer to unpack. */
@@ -66,11 +79,23 @@ source_free(struct source *s)
   if (s->dirfd >= 0) close(s->dirfd);
 }
 
+static bool
+cancelled(const struct source *s, struct silo_error *err)
+{
+  if (!s->opts->cancel || !*s->opts->cancel) return false;
+  silo_err(err, ECANCELED, "given up");
+  return true;
+}
+
 static struct archive *
 open_archive(struct source *s, int *fd, struct silo_error *err)
 {
-  *fd = open(s->path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK, then the type: a FIFO would block the open (see image_prepare). */
+  *fd = open(s->path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (*fd < 0) return silo_err(err, errno, "open"), NULL;
+  struct stat st;
+  if (fstat(*fd, &st) < 0) return silo_err(err, errno, "stat"), NULL;
+  if (!S_ISREG(st.st_mode)) return silo_err(err, 0, "not a regular file or a directory"), NULL;
   struct archive *a = libarchive_tar_reader(s->la, err);
   if (!a) return NULL;
   if (s->la->read_open_fd(a, *fd, 64 * 1024) != ARCHIVE_OK) {
@@ -109,7 +134,15 @@ scan(struct source *s, struct silo_error *err)
   struct archive_entry *e;
   char name[PATH_MAX];
   while ((r = next_member(la, a, &e, name, sizeof name, err)) > 0) {
+    if (cancelled(s, err)) goto out;
     char buf[PATH_MAX * 2];
+    /* The list itself is paid for: a small .tar.gz can hold millions of headers. */
+    s->spent += sizeof(struct member) + strlen(name) + 1;
+    if (s->spent > SCAN_BUDGET) {
+      silo_err(err, EFBIG, "more members than fit in the %d MiB silo spends on an image's list",
+               SCAN_BUDGET >> 20);
+      goto out;
+    }
     struct member m = {.name = xstrdup(name), .size = la->entry_size(e)};
     const char *hard = la->entry_hardlink(e), *sym = la->entry_symlink(e);
     if (hard && image_clean_path(hard, buf, sizeof buf) == 0) {
@@ -121,18 +154,28 @@ scan(struct source *s, struct silo_error *err)
                sym);
       char clean[PATH_MAX];
       if (image_clean_path(buf, clean, sizeof clean) == 0) m.target = xstrdup(clean);
+      if (m.target) s->spent += strlen(m.target) + 1;
     } else if (la->entry_filetype(e) == AE_IFREG && m.size >= 0 && m.size <= SMALL_MAX) {
       /* Bigger members are kept only when they look like JSON (not layers): a peek
-       * at their first bytes, the rest is skipped unread. */
-      m.data = xmalloc((size_t)m.size + 1);
+       * at their first bytes, the rest is skipped unread.  Nothing is allocated
+       * before the member is known to be kept and to fit in the budget. */
+      char head[64];
       size_t peek = m.size < 64 ? (size_t)m.size : 64;
-      la_ssize_t got = la->read_data(a, m.data, peek);
-      const char *c = m.data;
-      while (got > 0 && c < m.data + got && strchr(" \t\r\n", *c)) c++;
-      bool keep = m.size <= TINY_MAX || (got > 0 && c < m.data + got && (*c == '{' || *c == '['));
-      if (got == (la_ssize_t)peek && keep && m.size > (int64_t)peek) {
-        la_ssize_t more = la->read_data(a, m.data + peek, (size_t)m.size - peek);
-        got = more < 0 ? more : got + more;
+      la_ssize_t got = la->read_data(a, head, peek);
+      const char *c = head;
+      while (got > 0 && c < head + got && strchr(" \t\r\n", *c)) c++;
+      bool keep = m.size <= TINY_MAX || (got > 0 && c < head + got && (*c == '{' || *c == '['));
+      if (keep && got == (la_ssize_t)peek && s->spent + (size_t)m.size + 1 > SCAN_BUDGET) {
+        keep = false;
+        m.dropped = true;
+      }
+      if (keep && got == (la_ssize_t)peek) {
+        m.data = xmalloc((size_t)m.size + 1);
+        memcpy(m.data, head, peek);
+        if (m.size > (int64_t)peek) {
+          la_ssize_t more = la->read_data(a, m.data + peek, (size_t)m.size - peek);
+          got = more < 0 ? more : got + more;
+        }
       }
       if (keep && got != m.size) {
         silo_err(err, EIO, "`%s`: %s", name, got < 0 ? la->error_string(a) : "truncated");
@@ -141,9 +184,7 @@ scan(struct source *s, struct silo_error *err)
       }
       if (keep) {
         m.data[m.size] = '\0';
-      } else {
-        free(m.data);
-        m.data = NULL;
+        s->spent += (size_t)m.size + 1;
       }
     }
     if (s->n == s->cap) s->m = xrealloc(s->m, (s->cap = s->cap ? 2 * s->cap : 16) * sizeof *s->m);
@@ -175,20 +216,15 @@ find_member(const struct source *s, const char *name)
 static int
 read_json(struct source *s, const char *name, char **buf, size_t *len, struct silo_error *err)
 {
-  if (s->dirfd >= 0) {
-    _cleanup_close_ int fd = fs_open_in_root(s->dirfd, name, O_RDONLY, 0, err);
-    if (fd < 0) return -1;
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > JSON_MAX)
-      return silo_err(err, EINVAL, "`%s`: not a regular file of at most %d MiB", name,
-                      JSON_MAX >> 20);
-    char p[PROC_FD_PATH_MAX];
-    return fs_read_file(fs_proc_fd_path(p, fd), buf, len, err) < 0
-               ? silo_err_wrap(err, "`%s`", name)
-               : 0;
-  }
+  if (cancelled(s, err)) return -1;
+  if (s->dirfd >= 0) return fs_read_regular_in_root(s->dirfd, name, JSON_MAX, buf, len, err);
   const struct member *m = find_member(s, name);
   if (!m) return silo_err(err, ENOENT, "`%s`: not in the archive", name);
+  if (m->dropped)
+    return silo_err(err, EFBIG,
+                    "`%s`: not read: the archive's small members before it exceed the %d MiB "
+                    "silo keeps in memory",
+                    name, SCAN_BUDGET >> 20);
   if (!m->data)
     return silo_err(err, EINVAL, "`%s`: not a regular file of at most %d MiB", name,
                     SMALL_MAX >> 20);
@@ -238,7 +274,7 @@ pick_manifest(struct source *s, const char *buf, size_t len, int depth, struct i
 {
   struct image_desc *d = NULL;
   size_t n = 0;
-  if (image_index_parse(buf, len, &d, &n, err) < 0) return -1;
+  if (image_index_parse(buf, len, &d, &n, err) < 0) return -1; /* IMAGE_INDEX_MAX entries */
   int ret = 1; /* 1: nothing for this host */
   char others[256] = "";
   for (size_t i = 0; i < n && ret == 1; i++) {
@@ -251,12 +287,19 @@ pick_manifest(struct source *s, const char *buf, size_t len, int depth, struct i
     }
     _cleanup_free_ char *mbuf = NULL;
     size_t mlen;
+    /* Each nested index may list the next many times: without a total, a few
+     * blobs of a small image are read 1024^4 times. */
+    if (++s->reads > IMAGE_INDEX_READS) {
+      ret = silo_err(err, E2BIG, "more than %d indexes and manifests to read to find the image",
+                     IMAGE_INDEX_READS);
+      break;
+    }
     if (read_blob(s, d[i].hex, &mbuf, &mlen, err) < 0) {
       ret = -1;
       break;
     }
     if (image_is_index_type(d[i].media_type)) {
-      if (depth >= 4) {
+      if (depth >= IMAGE_INDEX_DEPTH) {
         ret = silo_err(err, ELOOP, "indexes nested too deep");
         break;
       }
@@ -498,7 +541,7 @@ unpack_missing(struct source *s, int cachefd, struct want *w, size_t nw, struct 
       continue;
     }
     if (s->dirfd >= 0) {
-      _cleanup_close_ int fd = fs_open_in_root(s->dirfd, w[i].name, O_RDONLY, 0, err);
+      _cleanup_close_ int fd = fs_open_regular_in_root(s->dirfd, w[i].name, SIZE_MAX, err);
       if (fd < 0) return silo_err_wrap(err, "layer %zu", i);
       struct fd_source fs = {.fd = fd};
       struct layer_source src = {.ctx = &fs, .fill = fd_fill};
@@ -540,6 +583,11 @@ image_prepare(const char *path, const char *cache_dir, const struct image_unpack
   }
   if (stat(path, &st) < 0) {
     silo_err(err, errno, "open");
+    goto out;
+  }
+  if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+    /* A FIFO would block the open for good (and --timeout with it). */
+    silo_err(err, 0, "not a regular file or a directory");
     goto out;
   }
   if (S_ISDIR(st.st_mode)) {

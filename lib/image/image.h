@@ -70,7 +70,13 @@ struct image_desc {
   int64_t size;
   char *os, *arch, *variant; /* platform, NULL when absent */
 };
-/* index.json (or a nested index): its manifests. */
+/* Limits on what an image's indexes make silo read (see man/silo-sandbox.8):
+ * entries in one index, indexes nested in one another, and indexes plus manifests
+ * read in all while choosing the host's manifest. */
+#define IMAGE_INDEX_MAX   1024
+#define IMAGE_INDEX_DEPTH 4
+#define IMAGE_INDEX_READS 64
+/* index.json (or a nested index): its manifests (at most IMAGE_INDEX_MAX). */
 int image_index_parse(const char *buf, size_t len, struct image_desc **out, size_t *n,
                       struct silo_error *err);
 struct image_manifest {
@@ -109,6 +115,9 @@ struct image_unpack_opts {
   /* Opaque directories as user.overlay.opaque (overlayfs's userxattr mode, for
    * overlays mounted in a user namespace) instead of trusted.overlay.opaque. */
   bool userxattr;
+  /* When non-NULL and raised (by the sandbox's --timeout watchdog), reading the
+   * image and unpacking stop at the next member or block, with ECANCELED. */
+  const volatile int *cancel;
 };
 
 /* Where a layer's bytes come from: fill() returns up to `cap` bytes in *buf (0 at

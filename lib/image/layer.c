@@ -227,11 +227,20 @@ filter_xattrs(struct unpack *u, struct archive_entry *e)
   for (size_t i = 0; i < n; i++) free(kept[i].name), free(kept[i].value);
 }
 
+/* opts->cancel raised (the sandbox's --timeout): -1 with ECANCELED. */
+static int
+check_cancel(const struct unpack *u, struct silo_error *err)
+{
+  if (u->opts->cancel && *u->opts->cancel) return silo_err(err, ECANCELED, "given up");
+  return 0;
+}
+
 static int
 copy_data(struct unpack *u, const char *member, struct silo_error *err)
 {
   const struct libarchive *la = u->la;
   for (;;) {
+    if (check_cancel(u, err) < 0) return -1;
     const void *buf;
     size_t size;
     la_int64_t off;
@@ -332,6 +341,7 @@ unpack_all(struct unpack *u, struct hashing_reader *rd, struct silo_error *err)
     return la_fail(u, u->in, NULL, err);
   }
   for (;;) {
+    if (check_cancel(u, err) < 0) return -1;
     struct archive_entry *e;
     int r = la->read_next_header(u->in, &e);
     if (r == ARCHIVE_EOF) break;

@@ -289,6 +289,16 @@ image_index_parse(const char *buf, size_t len, struct image_desc **out, size_t *
 {
   json_t *j = load(buf, len, "index", err);
   if (!j) return -1;
+  /* Checked before anything is parsed: picking the host's manifest reads them. */
+  json_t *a = json_object_get(j, "manifests");
+  if (json_is_array(a) && json_array_size(a) > IMAGE_INDEX_MAX) {
+    silo_err(err, E2BIG, "index.manifests: %zu entries, more than the %d silo reads",
+             json_array_size(a), IMAGE_INDEX_MAX);
+    json_decref(j);
+    *out = NULL;
+    *n = 0;
+    return -1;
+  }
   int r = descs_parse(j, "manifests", "index", out, n, err);
   json_decref(j);
   return r;

@@ -53,16 +53,23 @@ struct pw {
   char name[256], home[PATH_MAX];
 };
 
+/* Largest /etc/passwd or /etc/group read from an image. */
+#define ETC_MAX (16 << 20)
+
+/* A file of the image, or NULL when it is missing or unusable.  The image is
+ * untrusted: a FIFO (an open that never returns) or a device is not opened for
+ * reading, and a huge file is not read (fs_read_regular_in_root). */
 static char *
 read_in_root(int rootfd, const char *path)
 {
   struct silo_error e = {0};
-  _cleanup_close_ int fd = fs_open_in_root(rootfd, path, O_RDONLY, 0, &e);
-  if (fd < 0) return NULL;
-  char p[PROC_FD_PATH_MAX];
   char *buf = NULL;
-  size_t len;
-  if (fs_read_file(fs_proc_fd_path(p, fd), &buf, &len, &e) < 0) return NULL;
+  if (fs_read_regular_in_root(rootfd, path, ETC_MAX, &buf, NULL, &e) < 0) {
+    char text[SILO_ERROR_MSG_MAX + 64];
+    if (e.errnum != ENOENT)
+      silo_log_warn("sandbox: the image's %s: ignored", silo_err_str(&e, text, sizeof text));
+    return NULL;
+  }
   return buf;
 }
 
@@ -71,7 +78,7 @@ parse_id(const char *s, uint32_t *out)
 {
   uint32_t g;
   bool has;
-  return s && *s && sandbox_parse_ids(s, out, &g, &has) == 0 && !has;
+  return s && *s && creds_parse_ids(s, out, &g, &has) == 0 && !has;
 }
 
 /* Finds a passwd entry by name (name != NULL) or by uid. */

@@ -164,26 +164,3 @@ bad:
   return NULL;
 }
 
-static bool
-id_number(const char *s, size_t n, uint32_t *out)
-{
-  if (n == 0 || n > 10) return false;
-  uint64_t v = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (!isdigit((unsigned char)s[i])) return false;
-    v = v * 10 + (uint64_t)(s[i] - '0');
-  }
-  if (v > UINT32_MAX - 1) return false; /* (uid_t)-1 means "no change" to the kernel */
-  *out = (uint32_t)v;
-  return true;
-}
-
-int
-sandbox_parse_ids(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid)
-{
-  const char *colon = strchr(s, ':');
-  *has_gid = colon != NULL;
-  if (!id_number(s, colon ? (size_t)(colon - s) : strlen(s), uid)) return -1;
-  if (colon && !id_number(colon + 1, strlen(colon + 1), gid)) return -1;
-  return 0;
-}

@@ -5,7 +5,8 @@
  *      computed: nothing exists yet;
  *   2. stale sandboxes are cleaned, the bundle directory <run> is made with our pid
  *      and start time in it, and the watchdog forked (lib/sandbox/clean.c);
- *   3. the image's layers are unpacked into the cache if missing (image.c), under a
+ *   3. the --timeout clock starts (reading an image counts: it is untrusted input);
+ *      the image's layers are unpacked into the cache if missing (image.c), under a
  *      shared lock that --prune takes exclusively;
  *   4. a private mount namespace with the overlay root (lib/sandbox/mount.c);
  *   5. the process is resolved in that root and config.json written
@@ -149,7 +150,7 @@ check_options(struct sandbox *sb, struct silo_error *err)
   if (o->pids) {
     uint32_t n, g;
     bool has;
-    if (sandbox_parse_ids(o->pids, &n, &g, &has) < 0 || has || n == 0)
+    if (creds_parse_ids(o->pids, &n, &g, &has) < 0 || has || n == 0)
       return silo_err(err, EINVAL, "--pids `%s`: not a positive number", o->pids);
     sb->pids = n;
   }
@@ -231,12 +232,26 @@ prepare_image(struct sandbox *sb, struct silo_error *err)
     if (errno != EINTR) return silo_err(err, errno, "lock `%s`", lock);
   /* Rootless: we are root of the sandbox's user namespace, which maps id_count ids. */
   struct image_unpack_opts uo = {.id_count = sb->rootless ? sb->id_count : 0,
-                                 .userxattr = sb->rootless};
+                                 .userxattr = sb->rootless,
+                                 .cancel = sb->timed_out};
   if (image_prepare(sb->o->image, sb->layers, &uo, &sb->img, err) < 0) return -1;
   if (!sb->img.n_layers) return silo_err(err, EINVAL, "image `%s`: it has no layers", sb->o->image);
   sb->lowers = (const char *const *)sb->img.layers;
   sb->n_lowers = sb->img.n_layers;
   return 0;
+}
+
+/* After a --timeout: the message, exit code 124 (and no error): true. */
+static bool
+timed_out(struct sandbox *sb, int *exit_code, struct silo_error *err)
+{
+  if (!*sb->timed_out) return false;
+  char d[64];
+  sandbox_format_duration(sb->timeout_ms, d, sizeof d);
+  silo_log_error("silo: sandbox: timed out after %s", d);
+  *exit_code = SILO_SANDBOX_TIMEOUT;
+  silo_err_clear(err);
+  return true;
 }
 
 /* Step 5. */
@@ -256,16 +271,9 @@ run(struct sandbox *sb, int *exit_code, struct silo_error *err)
                               : "no");
   struct silo_create_opts co = {.id = sb->id, .bundle = sb->run, .network = sb->o->network};
   int code = 0;
-  sandbox_watchdog_arm(sb);
-  int r = silo_run(sb->ctx, &co, &code, err);
-  if (*sb->timed_out) {
-    char d[64];
-    sandbox_format_duration(sb->timeout_ms, d, sizeof d);
-    silo_log_error("silo: sandbox: timed out after %s", d);
-    *exit_code = SILO_SANDBOX_TIMEOUT;
-    silo_err_clear(err);
-    return 0;
-  }
+  /* Timed out while the image was read: the container is not even made. */
+  int r = *sb->timed_out ? -1 : silo_run(sb->ctx, &co, &code, err);
+  if (timed_out(sb, exit_code, err)) return 0;
   if (r < 0) return -1;
   *exit_code = code;
   return 0;
@@ -321,9 +329,15 @@ silo_sandbox(struct silo_context *ctx, const struct silo_sandbox_opts *o, int *e
         cloned_reexec(err) < 0)
       goto out;
   if (sb.rootless && sandbox_rootless_enter(&sb, err) < 0) goto out;
-  if (make_bundle_dir(&sb, err) == 0 && sandbox_watchdog_start(&sb, err) == 0 &&
-      prepare_image(&sb, err) == 0 && sandbox_mount(&sb, err) == 0)
-    r = run(&sb, exit_code, err);
+  /* The --timeout clock starts before the image is read: an image is untrusted
+   * input, and reading it (a huge or slow archive) counts against the time given. */
+  if (make_bundle_dir(&sb, err) == 0 && sandbox_watchdog_start(&sb, err) == 0) {
+    sandbox_watchdog_arm(&sb);
+    if (prepare_image(&sb, err) == 0 && sandbox_mount(&sb, err) == 0)
+      r = run(&sb, exit_code, err);
+    else if (timed_out(&sb, exit_code, err))
+      r = 0;
+  }
 
   /* Step 6. */
   sandbox_umount(&sb);

@@ -53,8 +53,6 @@ struct sandbox_bind {
 int sandbox_parse_bind(const char *s, struct sandbox_bind *b, struct silo_error *err);
 /* "net_admin", "CAP_NET_ADMIN" -> "CAP_NET_ADMIN"; "all" -> "ALL"; NULL (err) if unknown. */
 char *sandbox_cap_name(const char *s, struct silo_error *err);
-/* UID[:GID] numbers only; *has_gid false when no GID is given. */
-int sandbox_parse_ids(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid);
 
 /* ---- the plan ---- */
 struct sandbox {

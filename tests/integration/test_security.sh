@@ -382,6 +382,114 @@ test_apparmor_profile() {
 	assert_no_leftovers "$id"
 }
 
+# uid/gid 4294967295 is (uid_t)-1, "unchanged" to setresuid(2): a process given it
+# kept root's ids.  Refused in config.json (with the JSON path) and in exec --user.
+test_minus_one_ids() {
+	silo_only "error messages"
+	local b=$T_DIR/b id f
+	make_bundle "$b"
+	for f in '.process.user.uid = 4294967295' '.process.user.gid = 4294967295' \
+		'.process.user.additionalGids = [4294967295]'; do
+		id=$(new_id)
+		jq_edit "$b" '.process.user = {"uid":1000,"gid":1000}'
+		jq_edit "$b" "$f"
+		set_args "$b" 'echo ids=$(id -u):$(id -g):$(id -G)'
+		capture silo run --bundle "$b" "$id"
+		assert_not_contains "$OUT" "ids=" "$f: the container ran"
+		[ "$RC" -ne 0 ] || fail "$f was accepted: $(show "$OUT")"
+		assert_contains "$OUT" "4294967295 is not a valid id" "$f"
+		assert_contains "$OUT" "process.user." "$f: the JSON path"
+		assert_no_leftovers "$id"
+	done
+	# an id map whose range reaches 4294967295
+	id=$(new_id)
+	make_bundle "$b" '.linux.namespaces += [{"type":"user"}] | .linux.uidMappings = [{"containerID":4294967295,"hostID":100000,"size":1}] | .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
+	capture silo run --bundle "$b" "$id"
+	[ "$RC" -ne 0 ] || fail "a uid map reaching 4294967295 was accepted: $(show "$OUT")"
+	assert_contains "$OUT" "linux.uidMappings[0]: containerID 4294967295 + size 1"
+	assert_no_leftovers "$id"
+	# exec --user: the same ids, spelled every way sscanf("%u") took them
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	id=$(new_id)
+	run_detached "$id" "$b"
+	for f in 4294967295 -1 0:4294967295 0:-1 1000:+5 99999999999; do
+		capture silo exec --user "$f" "$id" sh -c 'echo ids=$(id -u):$(id -g)'
+		assert_not_contains "$OUT" "ids=" "exec --user $f ran"
+		[ "$RC" -ne 0 ] || fail "exec --user $f was accepted: $(show "$OUT")"
+		assert_contains "$OUT" "--user" "exec --user $f: the error names the option"
+	done
+	assert_eq "ids=1000:0" "$(silo exec --user 1000 "$id" sh -c 'echo ids=$(id -u):$(id -g)')" "exec --user 1000"
+	assert_ok silo delete --force "$id"
+	assert_no_leftovers "$id"
+}
+
+# CVE-2019-5736 again: whether silo already runs from its sealed copy used to be
+# read from the environment (_SILO_SEALED_EXE=1), so anyone setting it in silo's
+# environment turned the defence off.  The container's init, waiting for `start`,
+# must still run from a sealed memfd (seen from the host).
+test_sealed_copy_ignores_env() {
+	silo_only "the sealed copy"
+	local b=$T_DIR/b id pid exe
+	make_bundle "$b" 'del(.process.capabilities)'   # root's caps: CAP_SYS_PTRACE too
+	set_args "$b" "$SLEEPER"
+	id=$(new_id)
+	_SILO_SEALED_EXE=1 "$SILO" --root "$ROOT" create --bundle "$b" "$id" > "$T_DIR/$id.out" 2>&1 < /dev/null ||
+		fail "create: $(cat "$T_DIR/$id.out")"
+	pid=$(state_field "$id" pid)
+	exe=$(readlink "/proc/$pid/exe")
+	assert_contains "$exe" "memfd:" "the exe of the created init with _SILO_SEALED_EXE=1"
+	assert_ok silo delete --force "$id"
+	assert_no_leftovers "$id"
+}
+
+# --cgroup-manager disabled leaves no device allow-list: with CAP_MKNOD and no user
+# namespace a container could make and open any device (here /dev/loop-control).
+# Refused unless the annotation org.silo.devices.unrestricted=true opts in.
+test_cgroup_disabled_devices() {
+	silo_only "--cgroup-manager disabled"
+	local b=$T_DIR/b id
+	local caps='["CAP_MKNOD","CAP_SETUID","CAP_SETGID","CAP_CHOWN","CAP_DAC_OVERRIDE"]'
+	local try='mknod /dev/lc c 10 237 && { exec 3<>/dev/lc && echo OPENED || echo OPEN-FAILED; } || echo MKNOD-FAILED'
+	make_bundle "$b" '.process.capabilities = {"bounding":$c,"effective":$c,"permitted":$c}' --argjson c "$caps"
+	set_args "$b" "$try"
+	id=$(new_id)
+	capture "$SILO" --root "$ROOT" --cgroup-manager disabled run --bundle "$b" "$id"
+	assert_not_contains "$OUT" "OPENED" "a device opened without a device cgroup"
+	[ "$RC" -ne 0 ] || fail "CAP_MKNOD with --cgroup-manager disabled was accepted: $(show "$OUT")"
+	assert_contains "$OUT" "CAP_MKNOD" "the error says why"
+	assert_no_leftovers "$id"
+	# no capabilities in the config at all: root's, CAP_MKNOD included
+	jq_edit "$b" 'del(.process.capabilities)'
+	id=$(new_id)
+	capture "$SILO" --root "$ROOT" --cgroup-manager disabled run --bundle "$b" "$id"
+	assert_not_contains "$OUT" "OPENED" "a device opened without a device cgroup (root's caps)"
+	[ "$RC" -ne 0 ] || fail "root's caps with --cgroup-manager disabled were accepted: $(show "$OUT")"
+	assert_no_leftovers "$id"
+	# exec --cap CAP_MKNOD into such a container: the same rule
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	id=$(new_id)
+	"$SILO" --root "$ROOT" --cgroup-manager disabled run -d --bundle "$b" "$id" > "$T_DIR/out" 2>&1 < /dev/null ||
+		fail "run without CAP_MKNOD, --cgroup-manager disabled: $(cat "$T_DIR/out")"
+	capture silo exec --cap CAP_MKNOD "$id" sh -c "$try"
+	assert_not_contains "$OUT" "OPENED" "exec --cap CAP_MKNOD opened a device"
+	[ "$RC" -ne 0 ] || fail "exec --cap CAP_MKNOD was accepted: $(show "$OUT")"
+	# inside the container without CAP_MKNOD: mknod is refused by the kernel
+	capture silo exec "$id" sh -c "$try"
+	assert_contains "$OUT" "MKNOD-FAILED" "mknod without CAP_MKNOD"
+	assert_ok silo delete --force "$id"
+	assert_no_leftovers "$id"
+	# the explicit opt-in
+	make_bundle "$b" '.process.capabilities = {"bounding":$c,"effective":$c,"permitted":$c} | .annotations["org.silo.devices.unrestricted"] = "true"' --argjson c "$caps"
+	set_args "$b" 'mknod /dev/null2 c 1 3 && echo hi > /dev/null2 && echo MADE'
+	id=$(new_id)
+	capture "$SILO" --root "$ROOT" --cgroup-manager disabled run --bundle "$b" "$id"
+	assert_contains "$OUT" "MADE" "mknod with org.silo.devices.unrestricted=true"
+	silo delete --force "$id" >/dev/null 2>&1
+	assert_no_leftovers "$id"
+}
+
 run_test cve_2019_5736_proc_exe test_cve_2019_5736_proc_exe
 run_test cve_2024_21626_cwd test_cve_2024_21626_cwd
 run_test masked_symlink_and_fake_proc test_masked_symlink_and_fake_proc
@@ -396,4 +504,7 @@ run_test lsm_label_without_lsm test_lsm_label_without_lsm
 run_test apparmor_profile test_apparmor_profile
 run_test mount_label test_mount_label
 run_test selinux_process_label test_selinux_process_label
+run_test minus_one_ids test_minus_one_ids
+run_test sealed_copy_ignores_env test_sealed_copy_ignores_env
+run_test cgroup_disabled_devices test_cgroup_disabled_devices
 finish

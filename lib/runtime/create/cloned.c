@@ -25,7 +25,8 @@
 #include "lib/silo.h"
 #include "oci/oci.h"
 
-#define CLONED_ENV "_SILO_SEALED_EXE"
+/* What cloned_reexec puts on the copy: nobody can write it, ever. */
+#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 static char **saved_argv;
 
@@ -35,13 +36,26 @@ silo_save_argv(char **argv)
   saved_argv = argv;
 }
 
+/* Whether this process already runs from a sealed copy: /proc/self/exe is then a
+ * memfd carrying every seal.  Asked of the kernel, not of the environment (an
+ * environment variable set by whoever starts silo turned the defence off), and
+ * safe to trust: whoever made that memfd, nobody can write it any more. */
+static bool
+running_sealed(void)
+{
+  _cleanup_close_ int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  int seals = fcntl(fd, F_GET_SEALS); /* EINVAL for anything but a memfd (shmem) */
+  return seals >= 0 && (seals & SEALS) == SEALS;
+}
+
 bool
 cloned_needed(const struct container_plan *c, const struct capsets *caps, bool has_caps)
 {
-  if (getenv(CLONED_ENV)) return false; /* already running from the sealed copy */
-  if (!c->pidns || c->join_fd[OCI_NS_PID] >= 0) return true;
-  if (c->userns) return false;
-  return !has_caps || (caps->bounding & (1ULL << CAP_SYS_PTRACE));
+  bool exposed = !c->pidns || c->join_fd[OCI_NS_PID] >= 0 ||
+                 (!c->userns && (!has_caps || (caps->bounding & (1ULL << CAP_SYS_PTRACE))));
+  /* Checked last: the fast path does not even open /proc/self/exe. */
+  return exposed && !running_sealed();
 }
 
 int
@@ -66,9 +80,7 @@ cloned_reexec(struct silo_error *err)
     if (n <= 0) return silo_err(err, n < 0 ? errno : EIO, "copy the silo binary");
   }
   /* Sealed: the copy can never be written again, by anyone. */
-  if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
-    return silo_err(err, errno, "seal the silo copy");
-  if (setenv(CLONED_ENV, "1", 1) < 0) return silo_err(err, errno, "setenv");
+  if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0) return silo_err(err, errno, "seal the silo copy");
   extern char **environ;
   syscall(SYS_execveat, mfd, "", saved_argv, environ, AT_EMPTY_PATH);
   return silo_err(err, errno, "re-execute from the sealed copy");

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -41,6 +42,45 @@ container_manager_of(const struct silo_context *ctx)
   default:
     return CGROUP_MANAGER_CGROUPFS;
   }
+}
+
+/* Whether silo runs in the initial user namespace, whose uid_map alone is the whole
+ * identity "0 0 4294967295".  A namespace that copies it reads as initial: callers
+ * only use this to refuse, on the safe side. */
+static bool
+in_initial_userns(void)
+{
+  struct silo_error e = {0};
+  _cleanup_free_ char *map = NULL;
+  if (fs_read_file("/proc/self/uid_map", &map, NULL, &e) < 0) return true;
+  unsigned long inside, outside, count;
+  char extra;
+  return sscanf(map, " %lu %lu %lu %c", &inside, &outside, &count, &extra) == 3 && inside == 0 &&
+         outside == 0 && count == 4294967295UL;
+}
+
+int
+devices_check_unconfined(const struct container_plan *c, bool has_device_cgroup,
+                         struct silo_error *err)
+{
+  /* Without a device cgroup nothing enforces linux.resources.devices or silo's
+   * allow-list.  What the kernel still refuses: mknod(2) of a device node needs
+   * CAP_MKNOD in the initial user namespace, so a container with a user namespace
+   * (or one in a rootless silo's own, as a rootless sandbox's), or whose bounding set
+   * lacks CAP_MKNOD (it can never regain it), cannot make one.  Anything else could
+   * make and open any device of the host (a disk, loop-control): refused before
+   * anything exists, unless the config opts in by name. */
+  if (has_device_cgroup || c->userns) return 0;
+  if (c->has_caps && !(c->caps.bounding & (1ULL << CAP_MKNOD))) return 0;
+  if (!in_initial_userns()) return 0;
+  const char *opt = oci_kv_get(c->cfg->annotations, c->cfg->n_annotations, DEVICES_UNRESTRICTED);
+  if (opt && strcmp(opt, "true") == 0) return 0;
+  return silo_err(err, EPERM,
+                  "no device cgroup (--cgroup-manager disabled) and %s without a user namespace: "
+                  "the process could create and open any device of the host; drop CAP_MKNOD, "
+                  "add a user namespace or set the annotation %s=true",
+                  c->has_caps ? "CAP_MKNOD" : "root's capabilities (CAP_MKNOD included)",
+                  DEVICES_UNRESTRICTED);
 }
 
 /* Everything that can fail without side effects. */
@@ -120,6 +160,8 @@ container_prepare(struct container_plan *c, struct silo_error *err)
     if (seccomp_build_cached(c, l->seccomp, &c->seccomp, err) < 0) return -1;
   }
   if (network_plan(c, err) < 0) return -1;
+  if (devices_check_unconfined(c, container_manager_of(c->ctx) != CGROUP_MANAGER_DISABLED, err) < 0)
+    return -1;
   /* Before anything exists: a container that could ptrace us gets a sealed copy. */
   if (cloned_needed(c, &c->caps, c->has_caps) && cloned_reexec(err) < 0) return -1;
   silo_log_debug("container `%s`: config checked: rootfs %s, %zu mounts, clone flags %#llx", c->id,

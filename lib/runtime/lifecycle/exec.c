@@ -26,6 +26,7 @@
 #include "lib/runtime/lifecycle/lifecycle.h"
 #include "lib/runtime/plan.h"
 #include "lib/runtime/process/process.h"
+#include "lib/runtime/rootfs/rootfs.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
 
@@ -126,11 +127,14 @@ process_from_opts(struct container_plan *c, const struct silo_exec_opts *o, stru
     p->n_env = k;
   }
   if (o->user) {
-    unsigned uid, gid = 0;
-    char extra;
-    int n = sscanf(o->user, "%u:%u%c", &uid, &gid, &extra);
-    if (n != 1 && n != 2)
-      return silo_err(err, EINVAL, "--user: `%s` is not UID[:GID]", o->user), NULL;
+    /* Digits only, 0..4294967294: sscanf("%u") took "-1" and "+5" and wrapped big
+     * numbers, and (uid_t)-1 is "unchanged" to setresuid(2): root would stay root. */
+    uint32_t uid, gid = 0;
+    bool has_gid;
+    if (creds_parse_ids(o->user, &uid, &gid, &has_gid) < 0)
+      return silo_err(err, EINVAL, "--user: `%s` is not UID[:GID] (ids are 0..4294967294)",
+                      o->user),
+             NULL;
     p->user.uid = uid;
     p->user.gid = gid;
     p->user.additional_gids = NULL;
@@ -206,6 +210,10 @@ exec_prepare(struct container_plan *c, const struct silo_exec_opts *o, struct si
     c->pidns = oci_config_namespace(c->cfg, OCI_NS_PID) != NULL;
     if (cloned_needed(c, &ctr_caps, ctr_has) && cloned_reexec(err) < 0) return -1;
   }
+  /* The exec'd process, with its own capabilities (--cap), under the same rule. */
+  if (devices_check_unconfined(c, s->cgroup_path && s->cgroup_manager != CGROUP_MANAGER_DISABLED,
+                               err) < 0)
+    return -1;
   if (c->proc->terminal && o->detach && !o->console_socket)
     return silo_err(err, EINVAL, "a terminal with --detach needs --console-socket");
   const struct oci_linux *l = c->cfg->linux;

@@ -20,4 +20,12 @@ int devices_create(struct container_plan *c, int devfd, struct silo_error *err);
 int devices_links(int devfd, struct silo_error *err);
 int devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup **out, size_t *n);
 
+/* The annotation that lets a container without a device cgroup keep CAP_MKNOD. */
+#define DEVICES_UNRESTRICTED "org.silo.devices.unrestricted"
+/* Refuses (EPERM) a process that could make device nodes when no device cgroup
+ * confines the container (--cgroup-manager disabled); c->caps, c->has_caps and
+ * c->userns must be planned. */
+int devices_check_unconfined(const struct container_plan *c, bool has_device_cgroup,
+                             struct silo_error *err);
+
 #endif

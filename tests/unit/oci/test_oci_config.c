@@ -495,6 +495,14 @@ test_errors_process(void **state UNUSED)
       {P("'user':{'uid':-1}"), "process.user.uid: expected a non-negative integer, got -1"},
       {P("'user':{'uid':4294967296}"),
        "process.user.uid: 4294967296 is out of range (0..4294967295)"},
+      /* (uid_t)-1 is "unchanged" to setresuid(2): the process would keep root's ids */
+      {P("'user':{'uid':4294967295}"),
+       "process.user.uid: 4294967295 is not a valid id (-1 means \"unchanged\" to the kernel)"},
+      {P("'user':{'uid':0,'gid':4294967295}"),
+       "process.user.gid: 4294967295 is not a valid id (-1 means \"unchanged\" to the kernel)"},
+      {P("'user':{'additionalGids':[5,4294967295]}"),
+       "process.user.additionalGids[1]: 4294967295 is not a valid id (-1 means \"unchanged\" to "
+       "the kernel)"},
       {P("'user':{'gid':'0'}"), "process.user.gid: expected an integer"},
       {P("'user':{'umask':1.5}"), "process.user.umask: expected an integer"},
       {P("'user':{'additionalGids':[1,-5]}"),
@@ -549,6 +557,10 @@ test_errors_mounts_hooks(void **state UNUSED)
        "mounts[0].options[1]: expected a string"},
       {",'mounts':[{'destination':'/a','uidMappings':[{'containerID':0,'hostID':1000}]}]",
        "mounts[0].uidMappings[0].size: missing"},
+      {",'mounts':[{'destination':'/a','uidMappings':[{'containerID':0,'hostID':4294967295,'size':"
+       "1}]}]",
+       "mounts[0].uidMappings[0]: hostID 4294967295 + size 1 would map 4294967295, which is not a "
+       "valid id"},
       {",'mounts':[{'destination':'/a','gidMappings':{}}]", "mounts[0].gidMappings: expected an "
                                                             "array"},
       {",'hooks':[]", "hooks: expected an object"},

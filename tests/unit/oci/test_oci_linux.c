@@ -331,6 +331,14 @@ test_errors_linux(void **state UNUSED)
       {"{'uidMappings':[{'containerID':0,'hostID':-1,'size':1}]}",
        "linux.uidMappings[0].hostID: expected a non-negative integer, got -1"},
       {"{'gidMappings':[{'hostID':0,'size':1}]}", "linux.gidMappings[0].containerID: missing"},
+      /* a range reaching (uid_t)-1 would let a process ask for "unchanged" ids */
+      {"{'uidMappings':[{'containerID':4294967295,'hostID':100000,'size':1}]}",
+       "linux.uidMappings[0]: containerID 4294967295 + size 1 would map 4294967295, which is not a "
+       "valid id"},
+      {"{'gidMappings':[{'containerID':0,'hostID':0,'size':4294967295},"
+       "{'containerID':0,'hostID':1,'size':4294967295}]}",
+       "linux.gidMappings[1]: hostID 1 + size 4294967295 would map 4294967295, which is not a "
+       "valid id"},
       {"{'uidMappings':{'containerID':0}}", "linux.uidMappings: expected an array"},
       {"{'timeOffsets':{'monotonic':{'secs':'1'}}}",
        "linux.timeOffsets.monotonic.secs: expected an integer"},

@@ -266,6 +266,40 @@ test_index(void UNUSED **state)
   free(bad);
 }
 
+/* An index's breadth is bounded: choosing the host's manifest reads what it lists. */
+static char *
+wide_index(size_t n)
+{
+  size_t cap = 64 + n * 200, len = 0;
+  char *j = malloc(cap);
+  assert_non_null(j);
+  len += (size_t)snprintf(j + len, cap - len, "{\"schemaVersion\":2,\"manifests\":[");
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(j + len, cap - len,
+                            "%s{\"digest\":\"sha256:%s\",\"platform\":{\"architecture\":"
+                            "\"s390x\",\"os\":\"linux\"}}",
+                            i ? "," : "", HEX_A);
+  snprintf(j + len, cap - len, "]}");
+  return j;
+}
+
+static void
+test_index_breadth(void UNUSED **state)
+{
+  struct image_desc *d;
+  size_t n;
+  struct silo_error err = {0};
+  char *j = wide_index(IMAGE_INDEX_MAX);
+  assert_int_equal(image_index_parse(j, strlen(j), &d, &n, &err), 0);
+  assert_int_equal(n, IMAGE_INDEX_MAX);
+  image_descs_free(d, n);
+  free(j);
+  j = wide_index(IMAGE_INDEX_MAX + 1);
+  assert_int_equal(image_index_parse(j, strlen(j), &d, &n, &err), -1);
+  assert_non_null(strstr(err.msg, "index.manifests: 1025 entries, more than the 1024"));
+  free(j);
+}
+
 static void
 test_manifest(void UNUSED **state)
 {
@@ -334,12 +368,12 @@ int
 main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_clean_path),    cmocka_unit_test(test_whiteouts),
-      cmocka_unit_test(test_digests),       cmocka_unit_test(test_sha256),
-      cmocka_unit_test(test_config_full),   cmocka_unit_test(test_config_minimal),
-      cmocka_unit_test(test_config_errors), cmocka_unit_test(test_index),
-      cmocka_unit_test(test_manifest),      cmocka_unit_test(test_docker_manifest),
-      cmocka_unit_test(test_arch),
+      cmocka_unit_test(test_clean_path),      cmocka_unit_test(test_whiteouts),
+      cmocka_unit_test(test_digests),         cmocka_unit_test(test_sha256),
+      cmocka_unit_test(test_config_full),     cmocka_unit_test(test_config_minimal),
+      cmocka_unit_test(test_config_errors),   cmocka_unit_test(test_index),
+      cmocka_unit_test(test_index_breadth),   cmocka_unit_test(test_manifest),
+      cmocka_unit_test(test_docker_manifest), cmocka_unit_test(test_arch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "lib/base/error.h"
+#include "lib/base/base.h"
 #include "lib/image/image.h"
 #include "lib/sandbox/sandbox.h"
 
@@ -204,18 +204,18 @@ test_ids(void UNUSED **state)
 {
   uint32_t u = 1, g = 1;
   bool has;
-  assert_int_equal(sandbox_parse_ids("1000", &u, &g, &has), 0);
+  assert_int_equal(creds_parse_ids("1000", &u, &g, &has), 0);
   assert_int_equal(u, 1000);
   assert_false(has);
-  assert_int_equal(sandbox_parse_ids("0:5", &u, &g, &has), 0);
+  assert_int_equal(creds_parse_ids("0:5", &u, &g, &has), 0);
   assert_int_equal(u, 0);
   assert_int_equal(g, 5);
   assert_true(has);
-  assert_int_equal(sandbox_parse_ids("4294967295", &u, &g, &has), -1); /* (uid_t)-1 */
-  assert_int_equal(sandbox_parse_ids("", &u, &g, &has), -1);
-  assert_int_equal(sandbox_parse_ids("1:", &u, &g, &has), -1);
-  assert_int_equal(sandbox_parse_ids("root", &u, &g, &has), -1);
-  assert_int_equal(sandbox_parse_ids("-1", &u, &g, &has), -1);
+  assert_int_equal(creds_parse_ids("4294967295", &u, &g, &has), -1); /* (uid_t)-1 */
+  assert_int_equal(creds_parse_ids("", &u, &g, &has), -1);
+  assert_int_equal(creds_parse_ids("1:", &u, &g, &has), -1);
+  assert_int_equal(creds_parse_ids("root", &u, &g, &has), -1);
+  assert_int_equal(creds_parse_ids("-1", &u, &g, &has), -1);
 }
 
 /* ---- the seccomp profile ---- */
