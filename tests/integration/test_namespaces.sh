@@ -187,6 +187,28 @@ test_subreaper_adopts_orphans() {
 	! grep -Eq '^parent=([0-9]+) orphan_parent=\1$' <<< "$OUT" || fail "--no-subreaper: silo still adopted the orphan"
 }
 
+# create + start with a new user namespace: the container's root (host uid 100000)
+# must be able to open exec.fifo, and the program must really run.
+test_user_namespace_create_start() {
+	local b=$T_DIR/b id
+	[ -e /proc/self/ns/user ] || skip "kernel without user namespaces"
+	mkdir -p "$b"
+	build_rootfs "$b/rootfs"
+	chown -R 100000:100000 "$b/rootfs"
+	make_bundle "$b" '.linux.namespaces += [{"type":"user"}]
+		| .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+		| .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
+	add_out_mount "$b"
+	set_args "$b" 'id -u > /out/ran; sleep 30'
+	id=$(new_id)
+	create_ct "$id" "$b"
+	assert_eq created "$(status_of "$id")" "status after create"
+	silo start "$id" || fail "start failed"
+	wait_for 5 test -s "$b/out/ran" || fail "the container never ran (status $(status_of "$id"))"
+	assert_eq 0 "$(cat "$b/out/ran")" "uid inside"
+	assert_eq running "$(status_of "$id")" "status after start"
+}
+
 test_time_namespace() {
 	[ -e /proc/self/ns/time ] || skip "kernel without time namespaces"
 	is_runc && skip "runc 1.1 has no time namespace support"
@@ -211,4 +233,5 @@ run_test join_uts_ns_of_other_container test_join_uts_ns_of_other_container
 run_test user_namespace test_user_namespace
 run_test join_userns_new_pidns test_join_userns_new_pidns
 run_test subreaper_adopts_orphans test_subreaper_adopts_orphans
+run_test user_namespace_create_start test_user_namespace_create_start
 run_test time_namespace test_time_namespace

@@ -288,6 +288,13 @@ container_spawn(struct container_plan *c, struct silo_error *err)
     return -1;
   if (c->mode == MODE_CREATE && mkfifoat(c->statefd, "exec.fifo", 0600) < 0)
     return silo_err(err, errno, "create exec.fifo");
+  /* With a user namespace the container's root is not the host's: it opens the fifo
+   * through its fd of this directory (never by a path: <root> stays 0700), so the
+   * directory must let it search and the fifo let it write, as runc's 0622 fifo
+   * does.  Nobody else reaches either: <root> is 0700. */
+  if (c->mode == MODE_CREATE && (c->userns || c->join_fd[OCI_NS_USER] >= 0) &&
+      (fchmod(c->statefd, 0711) < 0 || fchmodat(c->statefd, "exec.fifo", 0622, 0) < 0))
+    return silo_err(err, errno, "make exec.fifo reachable for the container's root");
   /* A second, unlocked open of the state dir for the child (see init_main): through
    * our fd, not the name, which only ever leads to ours while we hold the lock. */
   c->fifo_dirfd = openat(c->statefd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);

@@ -145,6 +145,10 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
    * outside the cgroup from here on. */
   if (sync_await_go(c, err) < 0) return -1;
   if (!c->state_json) c->state_json = child_state(c, OCI_STATUS_CREATING);
+  /* After READY only `start` hears of us: a fifo we could not open then would fail
+   * the start silently, after `create` returned 0.  Ask now, as who we are now. */
+  if (c->mode == MODE_CREATE && faccessat(c->fifo_dirfd, "exec.fifo", W_OK, AT_EACCESS) < 0)
+    return silo_err(err, errno, "exec.fifo: the container's process cannot open it");
   return 0;
 }
 
