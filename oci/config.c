@@ -52,7 +52,8 @@ parse_user(struct pctx *c, json_t *o, const struct jpath *p, const char *key _un
 {
   struct oci_user *u = out;
   /* uid and gid are REQUIRED by the spec, but Go runtimes read an absent one as 0. */
-  if (oci_j_id(c, o, p, "uid", &u->uid, J_OPT) < 0 || oci_j_id(c, o, p, "gid", &u->gid, J_OPT) < 0 ||
+  if (oci_j_id(c, o, p, "uid", &u->uid, J_OPT) < 0 ||
+      oci_j_id(c, o, p, "gid", &u->gid, J_OPT) < 0 ||
       oci_j_u32(c, o, p, "umask", &u->umask, &u->has_umask, J_OPT) < 0 ||
       oci_j_u32v(c, o, p, "additionalGids", &u->additional_gids, &u->n_additional_gids) < 0 ||
       oci_j_str(c, o, p, "username", &u->username, J_OPT) < 0)

@@ -75,34 +75,35 @@ int oci_jv_u64(struct pctx *c, json_t *v, const struct jpath *p, uint64_t *out);
  * leaves *out untouched and is an error ("<path>.k: missing") only when req.  `has`
  * may be NULL; it is set to true when the member is present. */
 int oci_j_str(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char **out,
-          bool req);
-int oci_j_bool(struct pctx *c, json_t *o, const struct jpath *p, const char *k, bool *out, bool *has,
-           bool req);
-int oci_j_i32(struct pctx *c, json_t *o, const struct jpath *p, const char *k, int32_t *out, bool *has,
-          bool req);
-int oci_j_u16(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint16_t *out, bool *has,
-          bool req);
-int oci_j_u32(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t *out, bool *has,
-          bool req);
+              bool req);
+int oci_j_bool(struct pctx *c, json_t *o, const struct jpath *p, const char *k, bool *out,
+               bool *has, bool req);
+int oci_j_i32(struct pctx *c, json_t *o, const struct jpath *p, const char *k, int32_t *out,
+              bool *has, bool req);
+int oci_j_u16(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint16_t *out,
+              bool *has, bool req);
+int oci_j_u32(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t *out,
+              bool *has, bool req);
 /* A uid or gid: 0..4294967294.  (uid_t)-1 means "leave unchanged" to setresuid(2),
  * setresgid(2) and chown(2): a process given it would keep the ids it has (root's). */
-int oci_j_id(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t *out, bool req);
+int oci_j_id(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t *out,
+             bool req);
 int oci_jv_check_id(struct pctx *c, const struct jpath *p, uint32_t id);
-int oci_j_i64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, int64_t *out, bool *has,
-          bool req);
-int oci_j_u64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint64_t *out, bool *has,
-          bool req);
+int oci_j_i64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, int64_t *out,
+              bool *has, bool req);
+int oci_j_u64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint64_t *out,
+              bool *has, bool req);
 /* An array of strings: NULL-terminated arena array (non-NULL when present, even empty). */
 int oci_j_strv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char ***out,
-           size_t *n, bool *has, bool req);
+               size_t *n, bool *has, bool req);
 int oci_j_u32v(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t **out,
-           size_t *n);
+               size_t *n);
 /* An object of strings (annotations, sysctl, unified), in document order. */
 int oci_j_kv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, struct oci_kv **out,
-         size_t *n);
+             size_t *n);
 /* A string that must be an absolute path. */
 int oci_j_abspath(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char **out,
-              bool req);
+                  bool req);
 int oci_j_bool(struct pctx *c, json_t *o, const struct jpath *p, const char *k, bool *out,
                bool *has, bool req);
 int oci_j_i32(struct pctx *c, json_t *o, const struct jpath *p, const char *k, int32_t *out,

@@ -373,7 +373,7 @@ oci_jv_check_id(struct pctx *c, const struct jpath *p, uint32_t id)
 
 int
 oci_j_u64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint64_t *out, bool *has,
-      bool req)
+          bool req)
 {
   struct jpath kp = JP_KEY(p, k);
   int r;

@@ -59,10 +59,10 @@ oci_parse_idmap(struct pctx *c, json_t *o, const struct jpath *p, const char *ke
    * only once the maps are written after the clone: here, before anything exists. */
   if ((uint64_t)m->container_id + m->size > UINT32_MAX)
     return oci_jerr(c, p, "containerID %u + size %u would map 4294967295, which is not a valid id",
-                m->container_id, m->size);
+                    m->container_id, m->size);
   if ((uint64_t)m->host_id + m->size > UINT32_MAX)
     return oci_jerr(c, p, "hostID %u + size %u would map 4294967295, which is not a valid id",
-                m->host_id, m->size);
+                    m->host_id, m->size);
   return 0;
 }
 

@@ -264,7 +264,7 @@ fs_open_regular_in_root(int rootfd, const char *path, size_t max, struct silo_er
 
 int
 fs_read_regular_in_root(int rootfd, const char *path, size_t max, char **buf, size_t *len,
-                     struct silo_error *err)
+                        struct silo_error *err)
 {
   _cleanup_close_ int fd = fs_open_regular_in_root(rootfd, path, max, err);
   if (fd < 0) return -1;

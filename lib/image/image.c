@@ -275,7 +275,7 @@ pick_manifest(struct source *s, const char *buf, size_t len, int depth, struct i
   struct image_desc *d = NULL;
   size_t n = 0;
   if (image_index_parse(buf, len, &d, &n, err) < 0) return -1; /* IMAGE_INDEX_MAX entries */
-  int ret = 1; /* 1: nothing for this host */
+  int ret = 1;                                                 /* 1: nothing for this host */
   char others[256] = "";
   for (size_t i = 0; i < n && ret == 1; i++) {
     if (!platform_ok(&d[i])) {

@@ -163,4 +163,3 @@ bad:
   silo_err(err, EINVAL, "unknown capability `%s`", s);
   return NULL;
 }
-
