@@ -171,7 +171,13 @@ enum silo_list_format { SILO_LIST_TABLE, SILO_LIST_JSON, SILO_LIST_QUIET };
 SILO_API int silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error *err);
 
 /* `silo spec`: writes <bundle>/config.json (refuses to overwrite). */
-SILO_API int silo_spec(const char *bundle, bool rootless, struct silo_error *err);
+struct silo_spec_opts {
+  const char *bundle;      /* default "." */
+  bool rootless;           /* for an unprivileged user: a user namespace, mapped ids */
+  bool no_terminal;        /* process.terminal false (for create and run -d) */
+  const char *const *args; /* process.args, NULL-terminated; NULL: sh */
+};
+SILO_API int silo_spec(const struct silo_spec_opts *o, struct silo_error *err);
 
 /* "TERM", "SIGTERM", "15", "SIGRTMIN+3" -> signal number. */
 SILO_API int silo_parse_signal(const char *s, int *sig, struct silo_error *err);

@@ -422,6 +422,13 @@ char *oci_state_to_json(const struct oci_state *s, bool pretty);
 
 /* The default config.json, as runc's `spec` writes it; `rootless` adds a user
  * namespace with the caller's ids mapped, drops network ns, and binds /sys. */
-char *oci_spec_default(bool rootless, uid_t uid, gid_t gid);
+struct oci_spec_opts {
+  bool rootless; /* a user namespace mapping uid/gid to root, no cgroup limits */
+  bool terminal; /* process.terminal */
+  const char *const *args; /* process.args (NULL-terminated); NULL or empty: sh */
+  uid_t uid;
+  gid_t gid;
+};
+char *oci_spec_default(const struct oci_spec_opts *o);
 
 #endif

@@ -79,14 +79,17 @@ idmap(unsigned host_id)
 }
 
 static json_t *
-build(bool rootless, uid_t uid, gid_t gid)
+build(const struct oci_spec_opts *o)
 {
+  bool rootless = o->rootless;
+  uid_t uid = o->uid;
+  gid_t gid = o->gid;
   /* clang-format off */
   json_t *process = json_pack("{s:b, s:{s:i, s:i}, s:o, s:o, s:s, s:{s:o, s:o, s:o}, "
                               "s:[{s:s, s:i, s:i}], s:b}",
-      "terminal", 1,
+      "terminal", o->terminal,
       "user", "uid", 0, "gid", 0,
-      "args", strv((const char *const[]){"sh", NULL}, false),
+      "args", strv(o->args && o->args[0] ? o->args : (const char *const[]){"sh", NULL}, false),
       "env", strv(default_env, false),
       "cwd", "/",
       "capabilities",
@@ -140,9 +143,9 @@ build(bool rootless, uid_t uid, gid_t gid)
 }
 
 char *
-oci_spec_default(bool rootless, uid_t uid, gid_t gid)
+oci_spec_default(const struct oci_spec_opts *o)
 {
-  json_t *spec = build(rootless, uid, gid);
+  json_t *spec = build(o);
   char *out;
   size_t len;
 

@@ -327,7 +327,7 @@ resources(struct sandbox *sb, json_t *linux)
 char *
 sandbox_config_json(struct sandbox *sb, struct silo_error *err)
 {
-  _cleanup_free_ char *def = oci_spec_default(false, 0, 0);
+  _cleanup_free_ char *def = oci_spec_default(&(struct oci_spec_opts){.terminal = true});
   json_error_t je;
   json_t *cfg = def ? json_loads(def, 0, &je) : NULL;
   if (!cfg) return silo_err(err, EINVAL, "default spec"), NULL;

@@ -88,6 +88,45 @@ test_no_new_keyring() {
 	wait_output "$id" keyring-ok
 }
 
+# --no-terminal and a command after `--`.
+test_spec_no_terminal_args() {
+	silo_only "--no-terminal is silo's"
+	local d=$T_DIR/b
+	mkdir -p "$d"
+	assert_ok "$SILO" spec --bundle "$d" --no-terminal -- echo hello world
+	assert_eq false "$(jq -r .process.terminal "$d/config.json")" "process.terminal"
+	assert_eq '["echo","hello","world"]' "$(jq -c .process.args "$d/config.json")" "process.args"
+}
+
+# The README's Usage block, as pasted: every line runs (in a temp dir instead of
+# /containers and /run) and succeeds; the lines that need a terminal get one from
+# script(1), and the shell in it is told to exit.
+test_readme_usage_as_pasted() {
+	silo_only "the README is silo's"
+	need_cmd script
+	local block line n=0 top=$T_DIR/c
+	block=$(awk '/^## Usage$/ { u = 1 } u && /^```$/ { if (c++) exit; next } u && c' "$REPO_DIR/README.md")
+	[ -n "$block" ] || fail "no Usage block in README.md"
+	cd "$REPO_DIR" || fail "cd $REPO_DIR"   # the README's lines run from the source tree
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		line=${line%%  #*}
+		line=${line//\/containers/$top}
+		line=${line//\/run\/svc.pid/$T_DIR/svc.pid}
+		case "$line" in
+		*"delete svc"*) eval "$line --force" ;;
+		*" run --bundle "* | *"exec -t "*)
+			printf 'exit\n' | script -qec "$SILO --root $ROOT ${line#silo }" /dev/null > "$T_DIR/tty.out" 2>&1 ||
+				fail "README line failed: $line: $(show "$(cat "$T_DIR/tty.out")")" ;;
+		*) eval "$line" > "$T_DIR/line.out" 2>&1 || fail "README line failed: $line: $(show "$(cat "$T_DIR/line.out")")" ;;
+		esac
+		n=$((n + 1))
+		case "$line" in *"start svc"*) wait_status svc running ;; esac
+	done <<< "$block"
+	[ "$n" -ge 10 ] || fail "only $n lines of the Usage block ran"
+	assert_eq "" "$(silo list -q)" "containers left by the README's lines"
+}
+
 run_test spec_defaults test_spec_defaults
 run_test spec_in_cwd test_spec_in_cwd
 run_test spec_refuses_overwrite test_spec_refuses_overwrite
@@ -95,3 +134,5 @@ run_test spec_rootless test_spec_rootless
 run_test spec_config_runs_unchanged test_spec_config_runs_unchanged
 run_test config_flag test_config_flag
 run_test no_new_keyring test_no_new_keyring
+run_test spec_no_terminal_args test_spec_no_terminal_args
+run_test readme_usage_as_pasted test_readme_usage_as_pasted

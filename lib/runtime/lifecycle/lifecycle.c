@@ -306,12 +306,17 @@ silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error
 }
 
 int
-silo_spec(const char *bundle, bool rootless, struct silo_error *err)
+silo_spec(const struct silo_spec_opts *o, struct silo_error *err)
 {
-  _cleanup_free_ char *path = xasprintf("%s/config.json", bundle ? bundle : ".");
+  _cleanup_free_ char *path = xasprintf("%s/config.json", o->bundle ? o->bundle : ".");
   if (access(path, F_OK) == 0)
     return silo_err(err, EEXIST, "spec: `%s` exists: remove it first", path);
-  _cleanup_free_ char *json = oci_spec_default(rootless, getuid(), getgid());
+  struct oci_spec_opts so = {.rootless = o->rootless,
+                             .terminal = !o->no_terminal,
+                             .args = o->args,
+                             .uid = getuid(),
+                             .gid = getgid()};
+  _cleanup_free_ char *json = oci_spec_default(&so);
   if (!json) return silo_err(err, ENOMEM, "spec: generate config.json");
   _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return silo_err(err, errno, "spec: create `%s`", path);

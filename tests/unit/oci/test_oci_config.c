@@ -279,7 +279,7 @@ static void
 test_spec_default(void **state UNUSED)
 {
   struct silo_error err = {0};
-  char *s = oci_spec_default(false, 0, 0);
+  char *s = oci_spec_default(&(struct oci_spec_opts){.terminal = true});
   size_t len = strlen(s);
 
   assert_true(len > 2 && s[len - 1] == '\n' && s[len - 2] == '}');
@@ -321,7 +321,7 @@ static void
 test_spec_rootless(void **state UNUSED)
 {
   struct silo_error err = {0};
-  char *s = oci_spec_default(true, 1000, 1001);
+  char *s = oci_spec_default(&(struct oci_spec_opts){.rootless = true, .terminal = true, .uid = 1000, .gid = 1001});
   struct oci_config *c = oci_config_parse(s, strlen(s), &err);
 
   assert_non_null(c);
