@@ -77,7 +77,7 @@ UNIT_SRC := $(shell find tests/unit -name 'test_*.c')
 UNIT_BIN := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(UNIT_SRC))))
 vpath test_%.c $(sort $(dir $(UNIT_SRC)))
 
-.PHONY: all lib check check-guest unit integration bench bench-migrate demo install uninstall clean format deps FORCE
+.PHONY: criu all lib check check-guest unit integration bench bench-migrate demo install uninstall clean format deps FORCE
 all: silo lib
 lib: $(SO_FILE) $(BUILD)/dist/libsilo.a $(PUB_HDR)
 
@@ -166,6 +166,11 @@ integration: all
 # Only the cgroup v2 tests, in the QEMU guest (built once into /var/tmp/silo-test-guest).
 check-guest: silo
 	@SILO=$(CURDIR)/silo tests/guest/run-guest-tests
+
+# A CRIU that works on this kernel (Debian 12's 3.17 does not on Linux >= 6.13):
+# unpacked from Debian's packages into /var/tmp/silo-criu-bundle; prints its path.
+criu:
+	@tests/lib/criu.sh
 
 bench: silo
 	@tests/bench/run-bench

@@ -20,7 +20,6 @@ if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
 
-echo "deps-clients: installing ${missing[*]}"
 if ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps-clients: apt-get not found; install these by hand: ${missing[*]}" >&2
 	exit 1
@@ -30,7 +29,6 @@ if [ "$(id -u)" -ne 0 ]; then
 	command -v sudo >/dev/null 2>&1 || { echo "deps-clients: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
 	SUDO=(sudo)
 fi
-"${SUDO[@]}" apt-get update -qq
 # Installing docker.io / containerd must not start their system services
 # (no systemd here anyway; under sysvinit policy-rc.d says no): the tests
 # start private daemons of their own.
@@ -42,7 +40,8 @@ if [ ! -e "$policy" ]; then
 	added_policy=1
 fi
 rc=0
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" || rc=$?
+. "$(dirname "$0")/lib/apt.sh"
+apt_install deps-clients "${missing[@]}" || rc=$?
 [ "$added_policy" = 0 ] || "${SUDO[@]}" rm -f "$policy"
 [ "$rc" -eq 0 ] || exit "$rc"
 echo "deps-clients: done"

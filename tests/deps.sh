@@ -20,7 +20,6 @@ if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
 
-echo "deps: installing ${missing[*]}"
 if ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps: apt-get not found; install these by hand: ${missing[*]}" >&2
 	exit 1
@@ -30,6 +29,6 @@ if [ "$(id -u)" -ne 0 ]; then
 	command -v sudo >/dev/null 2>&1 || { echo "deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
 	SUDO=(sudo)
 fi
-"${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+. "$(dirname "$0")/lib/apt.sh"
+apt_install deps "${missing[@]}"
 echo "deps: done"

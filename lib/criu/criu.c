@@ -324,7 +324,13 @@ fail(const struct criu_req *r, int ret, struct silo_error *err)
                       r->criu);
   }
   const char *hint = "";
-  if (r->op == CRIU_OP_PRE_DUMP || r->parent)
+  if (strstr(lines, "vDSO") || strstr(lines, "vdso"))
+    /* Debian 12's CRIU 3.17 on Linux >= 6.13: it cannot parse the new vDSO layout
+     * and fails before it does anything. */
+    hint = "\n  hint: this CRIU does not know this kernel's vDSO (CRIU before 4.0 on Linux "
+           "6.13 or later): use a newer one with --criu PATH or $CRIU; in silo's source tree "
+           "`make criu` sets one up and prints its path (see silo-checkpoint(8))";
+  else if (r->op == CRIU_OP_PRE_DUMP || r->parent)
     hint = "\n  hint: pre-dump and --parent-path need soft-dirty page tracking "
            "(CONFIG_MEM_SOFT_DIRTY), which this kernel may lack: see `criu check --feature "
            "mem_dirty_track`";

@@ -17,6 +17,6 @@ if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" -ne 0 ]; then
 	echo "guest deps: need root and apt-get to install: ${missing[*]}" >&2
 	exit 1
 fi
-APT=(apt-get -o DPkg::Lock::Timeout=600)
-"${APT[@]}" update -qq
-DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}"
+SUDO=()
+. "$(dirname "$0")/../lib/apt.sh"
+apt_install "guest deps" "${missing[@]}"

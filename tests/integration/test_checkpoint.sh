@@ -94,6 +94,22 @@ test_checkpoint_help_and_probes() {
 	assert_fail silo restore --bogus-flag x
 }
 
+# A CRIU too old for this kernel (Debian 12's 3.17 on Linux >= 6.13) fails at
+# once; silo's error says so and what to do, and the container keeps running.
+test_old_criu_explained() {
+	silo_only
+	local old=/usr/sbin/criu id b=$T_DIR/b
+	[ -x "$old" ] || skip "no system criu"
+	"$old" check 2>&1 | grep -qi vdso || skip "the system's criu works on this kernel"
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	CRIU=$old assert_fail silo checkpoint --image-path "$T_DIR/img" "$id"
+	assert_contains "$OUT" "vDSO" "error"
+	assert_contains "$OUT" "make criu" "hint"
+	assert_eq running "$(status_of "$id")" "status after the failed checkpoint"
+}
+
 test_counter_continues() {
 	need_criu
 	local id b=$T_DIR/b pid c
@@ -546,6 +562,7 @@ test_pre_dump_without_soft_dirty() {
 }
 
 run_test checkpoint_help_and_probes test_checkpoint_help_and_probes
+run_test old_criu_explained test_old_criu_explained
 run_test counter_continues test_counter_continues
 run_test leave_running test_leave_running
 run_test restore_foreground_and_new_id test_restore_foreground_and_new_id
