@@ -228,6 +228,31 @@ test_no_fd_leaks() {
 	assert_eq "0 1 2 " "$fds" "open fds of container pid $pid"
 }
 
+
+# A capability silo itself cannot grant (not in its bounding set: CAP_SYS_RESOURCE
+# on a host, or in an outer container, that withholds it) fails `create`, with the
+# capability named, not the container after `start` (which returned 0).
+test_unavailable_capability_fails_create() {
+	local b=$T_DIR/b id cap= bnd c
+	bnd=$((16#$(awk '$1 == "CapBnd:" { print $2 }' /proc/self/status)))
+	for c in SYS_RESOURCE:24 SYS_MODULE:16 SYS_RAWIO:17 SYS_TIME:25 AUDIT_CONTROL:30; do
+		if [ $(((bnd >> ${c#*:}) & 1)) = 0 ]; then
+			cap=CAP_${c%:*}
+			break
+		fi
+	done
+	[ -n "$cap" ] || skip "silo's bounding set has every capability tried"
+	make_bundle "$b" '.process.capabilities |= with_entries(.value += [$c])' --arg c "$cap"
+	set_args "$b" "$SLEEPER"
+	id=$(new_id)
+	# stdio to a file: a container that did start would hold a pipe open
+	silo create --bundle "$b" "$id" > "$T_DIR/create.out" 2>&1 < /dev/null && fail "create succeeded"
+	OUT=$(cat "$T_DIR/create.out")
+	assert_contains "$OUT" "$cap" "error"
+	assert_contains "$OUT" "process.capabilities" "error"
+	assert_eq "" "$(ls "$ROOT")" "state left behind"
+}
+
 run_test env test_env
 run_test args_path_lookup test_args_path_lookup
 run_test cwd test_cwd
@@ -244,3 +269,4 @@ run_test terminal_console_socket test_terminal_console_socket
 run_test terminal_input test_terminal_input
 run_test preserve_fds test_preserve_fds
 run_test no_fd_leaks test_no_fd_leaks
+run_test unavailable_capability_fails_create test_unavailable_capability_fails_create

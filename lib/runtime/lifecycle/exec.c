@@ -200,13 +200,15 @@ exec_prepare(struct container_plan *c, const struct silo_exec_opts *o, struct si
   } else if (!(c->proc = process_from_opts(c, o, err))) {
     return -1;
   }
+  /* Before process_plan: in the container's user namespace any capability of it can
+   * be granted (see caps_check_available). */
+  c->userns = oci_config_namespace(c->cfg, OCI_NS_USER) != NULL;
   if (process_plan(c, err) < 0 || procattr_plan(c, true, err) < 0) return -1;
   /* The container's own processes are the attackers here: judge by its config. */
   {
     struct capsets ctr_caps = {0};
     bool ctr_has = c->cfg->process && c->cfg->process->capabilities &&
                    caps_from_oci(c->cfg->process->capabilities, &ctr_caps, err) == 0;
-    c->userns = oci_config_namespace(c->cfg, OCI_NS_USER) != NULL;
     c->pidns = oci_config_namespace(c->cfg, OCI_NS_PID) != NULL;
     if (cloned_needed(c, &ctr_caps, ctr_has) && cloned_reexec(err) < 0) return -1;
   }

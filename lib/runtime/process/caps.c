@@ -7,7 +7,10 @@
 #include <cap-ng.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <strings.h>
 
@@ -68,6 +71,36 @@ caps_from_oci(const struct oci_capabilities *c, struct capsets *out, struct silo
   /* An ambient cap must be permitted and inheritable, or the kernel refuses it;
    * runc ignores such entries silently, so do we. */
   out->ambient &= out->permitted & out->inheritable;
+  return 0;
+}
+
+int
+caps_check_available(const struct capsets *c, const char *what, struct silo_error *err)
+{
+  static const struct {
+    const char *name;
+    size_t off;
+  } sets[] = {{"permitted", offsetof(struct capsets, permitted)},
+              {"effective", offsetof(struct capsets, effective)},
+              {"inheritable", offsetof(struct capsets, inheritable)},
+              {"ambient", offsetof(struct capsets, ambient)}};
+  for (int cap = 0; cap <= cap_last(); cap++) {
+    /* PR_CAPBSET_READ: 1 in our bounding set, 0 not, -1 unknown to the kernel
+     * (those were skipped by names_to_mask already). */
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0) continue;
+    for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+      uint64_t mask = *(const uint64_t *)((const char *)c + sets[i].off);
+      if (!(mask & (1ULL << cap))) continue;
+      const char *name = capng_capability_to_name((unsigned)cap);
+      char up[32] = "?";
+      for (size_t k = 0; name && name[k] && k + 1 < sizeof up; k++)
+        up[k] = (char)toupper((unsigned char)name[k]), up[k + 1] = '\0';
+      return silo_err(err, EPERM,
+                      "%s.%s: CAP_%s is not in silo's own bounding set (the host, or the "
+                      "container silo runs in, withholds it): it cannot be granted",
+                      what, sets[i].name, up);
+    }
+  }
   return 0;
 }
 

@@ -62,6 +62,11 @@ process_plan(struct container_plan *c, struct silo_error *err)
   if (p->capabilities) {
     if (caps_from_oci(p->capabilities, &c->caps, err) < 0) return -1;
     c->has_caps = true;
+    /* In a user namespace (new or joined) the process holds every capability of it
+     * until execve trims them to the bounding set: nothing to refuse there. */
+    if (!c->userns && c->join_fd[OCI_NS_USER] < 0 &&
+        caps_check_available(&c->caps, "process.capabilities", err) < 0)
+      return -1;
   }
   return lsm_plan(p, err);
 }
