@@ -114,11 +114,21 @@ struct mount_plan {
   bool idmap, idmap_recursive; /* idmap / ridmap (runtime-spec 1.2) */
   int idmap_fd;                /* a user namespace carrying the mount's id mapping */
   bool is_dir;                 /* a directory target (else a file, for file bind mounts) */
+  bool in_proc;                /* the destination, as written, is /proc or inside it */
 };
 int mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
                      struct mount_plan *out, struct silo_error *err);
 void mount_plan_free(struct mount_plan *p);
 int propagation_parse(const char *s, unsigned long *flags);
+/* Where a config mount may go, by its destination as written (runc's rules): inside
+ * /proc only the files lxcfs emulates (runc's list), /proc itself only a proc mount
+ * or a bind whose source is a procfs (source_is_proc); /sys and the rest freely.
+ * The error names mounts[index].destination. */
+int mount_dest_check(const char *dest, const char *type, bool bind, bool source_is_proc,
+                     size_t index, struct silo_error *err);
+/* path made absolute and lexically clean ("//a/./b/../c" -> "/a/c"; ".." stops at
+ * "/"); a new string. */
+char *path_clean(const char *path);
 
 /* ---- namespaces.c ---- */
 int ns_plan(struct container_plan *c, struct silo_error *err);

@@ -194,11 +194,58 @@ mount_cgroup_tree(struct container_plan *c, const struct mount_plan *p, int dest
   return 0;
 }
 
+/* proc and sysfs go only onto a directory of the rootfs itself.  Through a symlink
+ * (/proc -> /var/p) they would land where the link points, which a volume shared
+ * with another container can change between silo's steps, and every later check
+ * of "/proc" would look at something else (CVE-2019-19921).  O_NOFOLLOW on the last
+ * component: the link itself is seen, and refused. */
+static int
+open_fs_dest(struct container_plan *c, const struct mount_plan *p, size_t index,
+             struct silo_error *err)
+{
+  int fd = open_in_root(c->rootfd, p->dest, O_PATH | O_NOFOLLOW, 0, err);
+  if (fd < 0 && err->errnum == ENOENT) {
+    silo_err_clear(err);
+    _cleanup_close_ int made = mkdir_in_root(c->rootfd, p->dest, 0755, err);
+    if (made < 0) return -1;
+    /* Opened again without following: a symlink swapped in meanwhile is seen. */
+    fd = open_in_root(c->rootfd, p->dest, O_PATH | O_NOFOLLOW, 0, err);
+  }
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) < 0) {
+    int e = errno;
+    close(fd);
+    return silo_err(err, e, "stat `%s`", p->dest);
+  }
+  if (S_ISDIR(st.st_mode)) return fd;
+  close(fd);
+  if (S_ISLNK(st.st_mode))
+    return silo_err(err, ELOOP,
+                    "mounts[%zu].destination: `%s` is a symlink in the rootfs: %s is only "
+                    "mounted on a directory",
+                    index, p->dest, p->type);
+  return silo_err(err, ENOTDIR, "mounts[%zu].destination: `%s` is not a directory in the rootfs",
+                  index, p->dest);
+}
+
 static int
 mount_one(struct container_plan *c, const struct mount_plan *p, struct silo_error *err)
 {
-  _cleanup_close_ int destfd = mkpath_in_root(c->rootfd, p->dest, p->is_dir, err);
+  size_t index = (size_t)(p - c->mounts);
+  bool fs = !p->bind && (strcmp(p->type, "proc") == 0 || strcmp(p->type, "sysfs") == 0);
+  _cleanup_close_ int destfd =
+      fs ? open_fs_dest(c, p, index, err) : mkpath_in_root(c->rootfd, p->dest, p->is_dir, err);
   if (destfd < 0) return -1;
+  /* The parent judged the destination as written (mount_dest_check); a symlink of
+   * the image can still lead it into the container's /proc (/lnk -> /proc, then
+   * /lnk/self/attr).  Where it resolved to decides. */
+  struct statfs sf;
+  if (!p->in_proc && fstatfs(destfd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
+    return silo_err(err, EPERM,
+                    "mounts[%zu].destination: `%s` leads into procfs through a symlink of the "
+                    "rootfs: only a few files inside /proc may be mounted over",
+                    index, p->dest);
   if (p->bind) return bind_mount(c->rootfd, p, destfd, err);
   if (strcmp(p->type, "cgroup") == 0 || strcmp(p->type, "cgroup2") == 0) {
     /* Needs our cgroup namespace, which exists only once we were placed. */
