@@ -146,9 +146,26 @@ int ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idm
 int rootfs_prepare(struct container_plan *c, struct silo_error *err);
 int rootfs_enter(struct container_plan *c, struct silo_error *err);
 int rootfs_finish(struct container_plan *c, struct silo_error *err);
+/* /proc of the new root verified (see procfs_open_root) before masking and sysctls. */
+int rootfs_check_proc(struct container_plan *c, struct silo_error *err);
 int devices_create(struct container_plan *c, int devfd, struct silo_error *err);
 int devices_links(int devfd, struct silo_error *err);
 int devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup **out, size_t *n);
+
+/* ---- procfs.c: the one way into a container's /proc (see there) ---- */
+/* A private, detached procfs of the caller's pid namespace (fsopen + fsmount). */
+int procfs_open_private(struct silo_error *err);
+/* The fallback: rootfd's /proc, if it is the root of a procfs reached without a
+ * symlink. */
+int procfs_open_root(int rootfd, struct silo_error *err);
+/* c->procfd: the private instance opened earlier, else the fallback from "/". */
+int procfs_handle(struct container_plan *c, struct silo_error *err);
+/* Opens path ("sys/...", "self/...", "thread-self/...") beneath procfd: no symlink,
+ * no magic link, no "..", no mount crossed; the result is on a procfs. */
+int procfs_open_at(int procfd, const char *path, int flags, struct silo_error *err);
+/* procfs_open_at + one write. */
+int procfs_write(int procfd, const char *path, const char *data, size_t len,
+                 struct silo_error *err);
 
 /* ---- process.c ---- */
 int process_plan(struct container_plan *c, struct silo_error *err);
@@ -162,8 +179,8 @@ __attribute__((noreturn)) void process_exec(struct container_plan *c);
 /* ---- lsm.c: AppArmor profile and SELinux label of the process ---- */
 /* A label asked for on a host that does not run its LSM is an error (parent). */
 int lsm_plan(const struct oci_process *p, struct silo_error *err);
-/* Sets the label the process gets at execve (child, in the container's /proc). */
-int lsm_apply(const struct oci_process *p, struct silo_error *err);
+/* Sets the label the process gets at execve (child, through procfs_handle). */
+int lsm_apply(struct container_plan *c, const struct oci_process *p, struct silo_error *err);
 /* linux.mountLabel when SELinux applies it, else NULL (ignored, as by runc). */
 const char *lsm_mount_label(const struct oci_linux *l);
 /* Whether a filesystem of this type gets the label as its context= option. */
@@ -292,6 +309,7 @@ struct container_plan {
   unsigned long root_propagation;
   const char *mount_label; /* linux.mountLabel, when SELinux applies it (lsm_mount_label) */
   int rootfd;              /* child: O_PATH of the rootfs while it is being set up */
+  int procfd;              /* child: the procfs every write into /proc goes through */
 
   /* process */
   struct capsets caps;

@@ -85,6 +85,33 @@ test_oom_score_adj_not_redirected() {
 	assert_ok silo delete --force "$id"
 }
 
+# The writes go through silo's private procfs, not the container's /proc: with
+# the container's /proc mounted read-only, oom_score_adj and the sysctls are set
+# all the same (seen from the host and inside), and an exec'd process's too.
+test_private_procfs() {
+	silo_only "runc writes through the container's /proc"
+	local b=$T_DIR/b id pid child= p
+	make_bundle "$b" '.process.oomScoreAdj = 421 | .linux.sysctl = {"kernel.shm_rmid_forced":"1"} | .mounts |= map(if .destination == "/proc" then .options = ["ro","nosuid","nodev","noexec"] else . end)'
+	set_args "$b" "echo 0 > /proc/sys/kernel/shm_rmid_forced 2>/dev/null || echo ro-proc; echo shm=\$(cat /proc/sys/kernel/shm_rmid_forced); $SLEEPER"
+	id=$(new_id)
+	run_detached "$id" "$b"
+	wait_output "$id" shm=
+	assert_contains "$(ct_output "$id")" ro-proc "the container's /proc is read-only"
+	assert_contains "$(ct_output "$id")" shm=1 "the sysctl inside"
+	pid=$(state_field "$id" pid)
+	assert_eq 421 "$(cat "/proc/$pid/oom_score_adj")" "the process's oom_score_adj, from the host"
+	silo exec -d "$id" sh -c "$SLEEPER" > /dev/null 2>&1 < /dev/null || fail "exec -d failed"
+	sleep 0.2
+	# the exec'd process: the other one in the container's pid namespace
+	for p in $(pgrep -f "$SLEEPER"); do
+		[ "$p" != "$pid" ] && [ "$(ns_of "$p" pid)" = "$(ns_of "$pid" pid)" ] && child=$p
+	done
+	[ -n "$child" ] || fail "the exec'd process was not found"
+	assert_eq 421 "$(cat "/proc/$child/oom_score_adj")" "the exec'd process's oom_score_adj, from the host"
+	assert_ok silo delete --force "$id"
+	assert_no_leftovers "$id"
+}
+
 # CVE-2019-19921: /proc (or /sys) of the rootfs is a symlink; the mount would land
 # where the link points, which a shared volume can change under silo's feet.
 test_proc_sys_symlink_refused() {
@@ -194,6 +221,7 @@ test_masked_dev_null_swapped() {
 
 run_test lsm_attr_mount_refused test_lsm_attr_mount_refused
 run_test oom_score_adj_not_redirected test_oom_score_adj_not_redirected
+run_test private_procfs test_private_procfs
 run_test proc_sys_symlink_refused test_proc_sys_symlink_refused
 run_test proc_destinations test_proc_destinations
 run_test sysctl_applied test_sysctl_applied

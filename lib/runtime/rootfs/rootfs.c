@@ -17,6 +17,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <linux/magic.h>
 
 #include "lib/runtime/plan.h"
@@ -323,19 +324,60 @@ rootfs_enter(struct container_plan *c, struct silo_error *err)
   return 0;
 }
 
-/* /proc inside must be a real procfs before we mask it or write sysctls: an image
- * cannot pre-empt it with a bind mount of something else. */
-static int
-check_procfs(struct silo_error *err)
+/* /proc inside must be the root of a real procfs, not reached through a symlink,
+ * before we mask it or write sysctls: an image cannot pre-empt it with a bind
+ * mount of something else.  Without a private procfs (procfs.c), this verified
+ * /proc is the one silo's writes go through. */
+int
+rootfs_check_proc(struct container_plan *c, struct silo_error *err)
 {
-  struct statfs sf;
-  if (statfs("/proc", &sf) < 0) return silo_err(err, errno, "statfs `/proc`");
-  if (sf.f_type != PROC_SUPER_MAGIC) return silo_err(err, EINVAL, "`/proc` is not a procfs");
+  const struct oci_linux *l = c->cfg->linux;
+  if (!l || !(l->n_masked_paths || l->n_readonly_paths || l->n_sysctl)) return 0;
+  int fd = procfs_open_root(c->rootfd, err);
+  if (fd < 0) return -1;
+  if (c->procfd < 0)
+    c->procfd = fd;
+  else
+    close(fd);
   return 0;
 }
 
+/* The bind source of masked files: the container's /dev/null, opened once without
+ * following a symlink and checked to be the null device.  Resolved by path at each
+ * mount, it could have been swapped (by a hook, or a process sharing /dev) for a
+ * symlink to /proc/sys/kernel/core_pattern, which masking would then bind, writable,
+ * over the masked path (CVE-2025-31133). */
 static int
-mask_path(int rootfd, const char *path, const char *mount_label, struct silo_error *err)
+open_dev_null(int rootfd, struct silo_error *err)
+{
+  _cleanup_close_ int fd = open_in_root(rootfd, "/dev/null", O_PATH | O_NOFOLLOW, 0, err);
+  if (fd < 0) return silo_err_wrap(err, "linux.maskedPaths");
+  struct stat st;
+  if (fstat(fd, &st) < 0) return silo_err(err, errno, "stat `/dev/null`");
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    return silo_err(err, EINVAL,
+                    "linux.maskedPaths: `/dev/null` in the container is not the null device "
+                    "(1:3): refusing to mask with it");
+  return steal_fd(&fd);
+}
+
+/* Binds the file of fd (an O_PATH fd) onto dest: a clone of exactly that file
+ * (open_tree), or mount(2) through /proc/self/fd on kernels before 5.2. */
+static int
+bind_fd(int fd, int destfd)
+{
+  _cleanup_close_ int tree =
+      open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree >= 0)
+    return move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  if (errno != ENOSYS) return -1;
+  char src[PROC_FD_PATH_MAX], dst[PROC_FD_PATH_MAX];
+  return mount(proc_fd_path(src, fd), proc_fd_path(dst, destfd), NULL, MS_BIND, NULL);
+}
+
+static int
+mask_path(int rootfd, const char *path, const char *mount_label, int *nullfd,
+          struct silo_error *err)
 {
   /* O_NOFOLLOW: a masked path that is a symlink would mask whatever it points to;
    * such entries are skipped. */
@@ -353,9 +395,10 @@ mask_path(int rootfd, const char *path, const char *mount_label, struct silo_err
     _cleanup_free_ char *data = lsm_mount_data("size=0", mount_label);
     if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, data) < 0)
       return silo_err(err, errno, "mask `%s`", path);
-  } else if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0) {
-    return silo_err(err, errno, "mask `%s`", path);
+    return 0;
   }
+  if (*nullfd < 0 && (*nullfd = open_dev_null(rootfd, err)) < 0) return -1;
+  if (bind_fd(*nullfd, fd) < 0) return silo_err(err, errno, "mask `%s`", path);
   return 0;
 }
 
@@ -381,10 +424,9 @@ int
 rootfs_finish(struct container_plan *c, struct silo_error *err)
 {
   const struct oci_linux *l = c->cfg->linux;
-  if (l && (l->n_masked_paths || l->n_readonly_paths || l->n_sysctl) && check_procfs(err) < 0)
-    return -1;
+  _cleanup_close_ int nullfd = -1;
   for (size_t i = 0; l && i < l->n_masked_paths; i++)
-    if (mask_path(c->rootfd, l->masked_paths[i], c->mount_label, err) < 0) return -1;
+    if (mask_path(c->rootfd, l->masked_paths[i], c->mount_label, &nullfd, err) < 0) return -1;
   for (size_t i = 0; l && i < l->n_readonly_paths; i++)
     if (readonly_path(c->rootfd, l->readonly_paths[i], err) < 0) return -1;
   if (c->cfg->root_readonly && remount_fd(c->rootfd, MS_RDONLY, 0, err) < 0)
