@@ -148,6 +148,9 @@ int rootfs_enter(struct container_plan *c, struct silo_error *err);
 int rootfs_finish(struct container_plan *c, struct silo_error *err);
 /* /proc of the new root verified (see procfs_open_root) before masking and sysctls. */
 int rootfs_check_proc(struct container_plan *c, struct silo_error *err);
+/* process.terminal: binds the pty slave onto a /dev/console made safely (after
+ * pivot_root). */
+int rootfs_console(int slave, struct silo_error *err);
 int devices_create(struct container_plan *c, int devfd, struct silo_error *err);
 int devices_links(int devfd, struct silo_error *err);
 int devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup **out, size_t *n);

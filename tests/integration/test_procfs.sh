@@ -219,6 +219,28 @@ test_masked_dev_null_swapped() {
 	assert_no_leftovers "$id"
 }
 
+# process.terminal: /dev/console is the container's pty, as with runc and crun.
+# CVE-2025-52565: the bind target is made by silo in the container's /dev, never
+# followed: a symlink planted there (here by a createContainer hook) towards a
+# procfs file must not get the pty bound over that file.
+test_dev_console() {
+	need_cmd script
+	local b=$T_DIR/b id out core
+	core=$(cat /proc/sys/kernel/core_pattern)
+	make_bundle "$b" '.process.terminal = true'
+	jq_edit "$b" '.hooks.createContainer = [{"path":"/bin/sh","args":["sh","-c",("ln -sf /proc/sys/kernel/core_pattern " + $r + "/dev/console")]}]' --arg r "$b/rootfs"
+	set_args "$b" 'tty; stat -c "console=%F %t" /dev/console; test -L /dev/console && echo LINK; echo "core=$(cat /proc/sys/kernel/core_pattern)"; echo "mounts=$(grep -c " /proc/sys/kernel/core_pattern " /proc/self/mountinfo)"'
+	id=$(new_id)
+	out=$(script -qec "$(printf '%q ' "$SILO" --root "$ROOT" run --bundle "$b" "$id"); echo rc=\$?" /dev/null < /dev/null | tr -d '\r')
+	assert_contains "$out" "rc=0" "the run ($out)"
+	assert_contains "$out" "console=character special file 88" "/dev/console is a pty (major 136)"
+	assert_not_contains "$out" LINK "/dev/console inside"
+	assert_contains "$out" "core=$core" "core_pattern inside"
+	assert_contains "$out" "mounts=0" "mounts over core_pattern inside"
+	assert_eq "$core" "$(cat /proc/sys/kernel/core_pattern)" "the host's core_pattern"
+	assert_no_leftovers "$id"
+}
+
 run_test lsm_attr_mount_refused test_lsm_attr_mount_refused
 run_test oom_score_adj_not_redirected test_oom_score_adj_not_redirected
 run_test private_procfs test_private_procfs
@@ -227,4 +249,5 @@ run_test proc_destinations test_proc_destinations
 run_test sysctl_applied test_sysctl_applied
 run_test masked_paths_masked test_masked_paths_masked
 run_test masked_dev_null_swapped test_masked_dev_null_swapped
+run_test dev_console test_dev_console
 finish

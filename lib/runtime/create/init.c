@@ -173,6 +173,8 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   if (rootfs_finish(c, err) < 0) return -1;
   if (set_names(c->cfg, err) < 0) return -1;
   if (c->proc->terminal && (*master = terminal_setup(c, err)) < 0) return -1;
+  /* The pty is our stdin now: it becomes /dev/console too. */
+  if (c->proc->terminal && rootfs_console(0, err) < 0) return -1;
   if (process_set_limits(c, err) < 0) return -1;
   if (process_chdir(c, err) < 0) return -1;
   if (process_find_executable(c, err) < 0) return -1;

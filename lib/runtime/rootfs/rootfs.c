@@ -361,8 +361,9 @@ open_dev_null(int rootfd, struct silo_error *err)
   return steal_fd(&fd);
 }
 
-/* Binds the file of fd (an O_PATH fd) onto dest: a clone of exactly that file
- * (open_tree), or mount(2) through /proc/self/fd on kernels before 5.2. */
+/* Binds the file of fd onto the file of destfd: a clone of exactly that file
+ * (open_tree), attached onto exactly that target (move_mount); mount(2) through
+ * /proc/self/fd on kernels before 5.2.  Neither side is a path resolved again. */
 static int
 bind_fd(int fd, int destfd)
 {
@@ -373,6 +374,33 @@ bind_fd(int fd, int destfd)
   if (errno != ENOSYS) return -1;
   char src[PROC_FD_PATH_MAX], dst[PROC_FD_PATH_MAX];
   return mount(proc_fd_path(src, fd), proc_fd_path(dst, destfd), NULL, MS_BIND, NULL);
+}
+
+/* process.terminal: /dev/console is the container's pty, as runc and crun make it.
+ * The target is an empty file silo creates itself in the container's /dev
+ * (O_EXCL, never following a symlink), after removing whatever was there: a
+ * symlink left by the image or planted by a process sharing /dev (towards, say,
+ * /proc/sys/kernel/core_pattern) is removed, never mounted through
+ * (CVE-2025-52565).  A read-only /dev keeps no console, as before. */
+int
+rootfs_console(int slave, struct silo_error *err)
+{
+  _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return silo_err(err, errno, "open `/`");
+  _cleanup_close_ int dev = open_in_root(root, "/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0, err);
+  if (dev < 0) return silo_err_wrap(err, "/dev/console");
+  if (unlinkat(dev, "console", 0) < 0 && errno != ENOENT) {
+    if (errno == EROFS) return 0;
+    return silo_err(err, errno, "/dev/console: remove what is there");
+  }
+  _cleanup_close_ int target =
+      openat(dev, "console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (target < 0) {
+    if (errno == EROFS) return 0;
+    return silo_err(err, errno, "/dev/console: create");
+  }
+  if (bind_fd(slave, target) < 0) return silo_err(err, errno, "/dev/console: bind the pty");
+  return 0;
 }
 
 static int
