@@ -70,11 +70,20 @@ test_inside_proc(void **state UNUSED)
   check_dest("/proc/cpuinfo/x", "bind", true, false, false);
   /* runc's list: what lxcfs emulates, and a few more */
   static const char *const ok[] = {
-      "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",     "/proc/stat",
-      "/proc/swaps",   "/proc/uptime",    "/proc/loadavg",     "/proc/slabinfo",
-      "/proc/net/dev", "/proc/sys/kernel/ns_last_pid", "/proc/sys/crypto/fips_enabled",
+      "/proc/cpuinfo",
+      "/proc/diskstats",
+      "/proc/meminfo",
+      "/proc/stat",
+      "/proc/swaps",
+      "/proc/uptime",
+      "/proc/loadavg",
+      "/proc/slabinfo",
+      "/proc/net/dev",
+      "/proc/sys/kernel/ns_last_pid",
+      "/proc/sys/crypto/fips_enabled",
   };
-  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) check_dest(ok[i], "bind", true, false, true);
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    check_dest(ok[i], "bind", true, false, true);
   check_dest("//proc/./cpuinfo", "bind", true, false, true);
   check_dest("/proc/meminfo/", "bind", true, false, true);
 }

@@ -84,8 +84,7 @@ lsm_apply(struct container_plan *c, const struct oci_process *p, struct silo_err
    * lost capabilities could refuse the write. */
   const char *aa = p->apparmor_profile, *se = p->selinux_label;
   if (aa && aa[0] && !(unconfined(aa) && !apparmor_enabled())) {
-    static const char *const paths[2] = {"thread-self/attr/apparmor/exec",
-                                         "thread-self/attr/exec"};
+    static const char *const paths[2] = {"thread-self/attr/apparmor/exec", "thread-self/attr/exec"};
     _cleanup_free_ char *cmd = xasprintf("exec %s", aa);
     int procfd = procfs_handle(c, err);
     if (procfd < 0 || write_attr(procfd, paths, cmd, err) < 0)

@@ -103,11 +103,16 @@ path_clean(const char *path)
  * /proc/<pid>/attr or oom_score_adj would turn silo's writes there into writes to
  * a plain file (CVE-2019-16884). */
 static const char *const proc_allowed[] = {
-    "/proc/cpuinfo", "/proc/diskstats",
-    "/proc/meminfo", "/proc/stat",
-    "/proc/swaps",   "/proc/uptime",
-    "/proc/loadavg", "/proc/slabinfo",
-    "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+    "/proc/cpuinfo",
+    "/proc/diskstats",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/swaps",
+    "/proc/uptime",
+    "/proc/loadavg",
+    "/proc/slabinfo",
+    "/proc/net/dev",
+    "/proc/sys/kernel/ns_last_pid",
     "/proc/sys/crypto/fips_enabled",
 };
 
@@ -225,8 +230,8 @@ mount_plan_parse(const struct oci_mount *m, size_t index, const char *bundle,
   _cleanup_free_ char *clean = path_clean(m->destination);
   out->in_proc = proc_position(clean) != 0;
   struct statfs sf;
-  bool source_is_proc = out->bind && out->in_proc && statfs(out->source, &sf) == 0 &&
-                        sf.f_type == PROC_SUPER_MAGIC;
+  bool source_is_proc =
+      out->bind && out->in_proc && statfs(out->source, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
   if (mount_dest_check(m->destination, out->type, out->bind, source_is_proc, index, err) < 0)
     return -1;
   out->data = data[0] ? steal_ptr(&data) : NULL;

@@ -367,8 +367,7 @@ open_dev_null(int rootfd, struct silo_error *err)
 static int
 bind_fd(int fd, int destfd)
 {
-  _cleanup_close_ int tree =
-      open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  _cleanup_close_ int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (tree >= 0)
     return move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
   if (errno != ENOSYS) return -1;
