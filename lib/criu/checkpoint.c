@@ -75,6 +75,10 @@ ckpt_ext_mounts(const struct oci_config *cfg, const char *bundle, pid_t pid, boo
       criu_req_mount(r, l->masked_paths[i], "/dev/null");
   }
   if (!restore) cgroup_mounts_dump(pid, r);
+  /* With a terminal, /dev/console is a bind of the pty (rootfs_console): external,
+   * restore binds the new pty there (map_stdio in restore.c). */
+  if (!restore && cfg->process && cfg->process->terminal)
+    criu_req_mount(r, "/dev/console", "/dev/console");
   /* In a user namespace the device nodes are binds of the host's (devices.c). */
   const struct oci_namespace *userns = oci_config_namespace(cfg, OCI_NS_USER);
   if (userns && !userns->path) {

@@ -116,6 +116,7 @@ static int
 map_stdio(json_t *manifest, struct container_plan *c, struct criu_req *r, int *pty_slave,
           struct silo_error *err)
 {
+  bool done = false, *console_done = &done;
   json_t *stdio = manifest ? json_object_get(manifest, "stdio") : NULL;
   size_t i;
   json_t *d;
@@ -126,13 +127,22 @@ map_stdio(json_t *manifest, struct container_plan *c, struct criu_req *r, int *p
     const char *key = json_string_value(json_object_get(d, "key"));
     if (!type || !key || !key[0] || fd < 0 || fd > 2) continue;
     if (strcmp(type, "tty") == 0) {
+      const char *console = NULL;
       if (c->opts->console_socket || (!c->opts->detach && !isatty(fd))) {
         if (*pty_slave < 0 && new_pty(&c->pty_master, pty_slave, err) < 0) return -1;
         criu_req_inherit(r, *pty_slave, key);
+        console = ptsname(c->pty_master);
       } else if (isatty(fd)) {
         criu_req_inherit(r, fd, key);
+        console = ttyname(fd);
       } else {
         return silo_err(err, EINVAL, "the checkpoint has a terminal: --console-socket is required");
+      }
+      /* The container's /dev/console (a bind of its pty, external to the image):
+       * the new terminal, once. */
+      if (console && !*console_done) {
+        criu_req_mount(r, "/dev/console", console);
+        *console_done = true;
       }
       continue;
     }

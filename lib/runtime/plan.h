@@ -30,7 +30,7 @@
  * share; each sub-folder has its own header with its functions:
  *   create/create.h        container.c spawn.c init.c cloned.c namespaces.c
  *   rootfs/rootfs.h        rootfs.c mountopts.c devices.c
- *   process/process.h      process.c caps.c procattr.c lsm.c terminal.c seccomp*.c
+ *   process/process.h      process.c caps.c procattr.c lsm.c procfs.c terminal.c seccomp*.c
  *   lifecycle/lifecycle.h  run.c lifecycle.c exec.c manage.c events.c features.c
  * What every part shares sits here beside this header: plan.c (the plan's
  * lifetime), state.c (the state directory), hooks.c, sync.c (the parent <-> child
@@ -68,6 +68,7 @@ struct mount_plan {
   bool idmap, idmap_recursive; /* idmap / ridmap (runtime-spec 1.2) */
   int idmap_fd;                /* a user namespace carrying the mount's id mapping */
   bool is_dir;                 /* a directory target (else a file, for file bind mounts) */
+  bool in_proc;                /* the destination, as written, is /proc or inside it */
 };
 /* ---- procattr.c: personality, scheduler, I/O priority, memory policy, exec's
  * CPU affinity (see there) ---- */
@@ -124,6 +125,7 @@ struct container_plan {
   unsigned long root_propagation;
   const char *mount_label; /* linux.mountLabel, when SELinux applies it (lsm_mount_label) */
   int rootfd;              /* child: O_PATH of the rootfs while it is being set up */
+  int procfd;              /* child: the procfs every write into /proc goes through */
 
   /* process */
   struct capsets caps;

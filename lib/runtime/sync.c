@@ -65,7 +65,15 @@ sync_recv(int sock, struct sync_msg *m, int *fd, struct silo_error *err)
       .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
   if (fd) *fd = -1;
   ssize_t n;
+  bool reset = false;
   while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0) {
+    /* ECONNRESET: the peer closed with a message of ours unread (a child that
+     * failed before it read GO).  The kernel reports that once, before what the
+     * peer sent: read on, its ERROR is still queued. */
+    if (errno == ECONNRESET && !reset) {
+      reset = true;
+      continue;
+    }
     if (errno != EINTR) return silo_err(err, errno, "sync: receive");
   }
   if (n == 0) return silo_err(err, EPIPE, "the container process exited during set-up");

@@ -253,7 +253,7 @@ test_tcp_established() {
 
 test_terminal_console_socket() {
 	need_criu; silo_only; need_cmd python3
-	local id b=$T_DIR/b rcv n
+	local id b=$T_DIR/b rcv n pid
 	id=$(new_id)
 	make_bundle "$b" '.process.terminal = true'
 	set_args "$b" 'i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.1; done'
@@ -264,6 +264,9 @@ test_terminal_console_socket() {
 	create_ct "$id" "$b" --console-socket "$T_DIR/sock1"
 	assert_ok silo start "$id"
 	wait_for 10 grep -q "tick 3" "$T_DIR/con1.out" || fail "no output on the terminal"
+	# /dev/console is the container's pty (a bind, external to the image)
+	pid=$(state_field "$id" pid)
+	assert_eq "$(stat -L -c %t:%T "/proc/$pid/fd/1")" "$(stat -c %t:%T "/proc/$pid/root/dev/console")" "/dev/console before the checkpoint"
 	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
 	n=$(grep -o 'tick [0-9]*' "$T_DIR/con1.out" | tail -n1 | cut -d' ' -f2)
 	# without a console socket a detached restore has nowhere to put the terminal
@@ -278,6 +281,8 @@ test_terminal_console_socket() {
 	wait_for 10 grep -q "tick $((n + 3))" "$T_DIR/con2.out" ||
 		fail "the restored process does not write to the new terminal: $(tail -c 200 "$T_DIR/con2.out")"
 	grep -q "tick 1\b" "$T_DIR/con2.out" && fail "the counter restarted"
+	pid=$(state_field "$id" pid)
+	assert_eq "$(stat -L -c %t:%T "/proc/$pid/fd/1")" "$(stat -c %t:%T "/proc/$pid/root/dev/console")" "/dev/console after the restore: the new pty"
 	return 0
 }
 

@@ -16,24 +16,45 @@
 #include <sys/wait.h>
 
 #include "cgroup/cgroup.h"
-#include "lib/base/base.h"
+#include "lib/base/error.h"
 #include "lib/runtime/create/create.h"
 #include "lib/runtime/plan.h"
 #include "lib/runtime/process/process.h"
 #include "lib/runtime/rootfs/rootfs.h"
+#include "lib/silo.h"
 #include "oci/oci.h"
 
+/* Through procfs.c, after /proc was verified (rootfs_check_proc): the files are
+ * those of the container's namespaces (net, ipc, uts: the writer's), and nothing
+ * mounted in the container can take the write. */
 static int
-set_sysctls(const struct oci_linux *l, struct silo_error *err)
+set_sysctls(struct container_plan *c, struct silo_error *err)
 {
+  const struct oci_linux *l = c->cfg->linux;
   for (size_t i = 0; l && i < l->n_sysctl; i++) {
-    _cleanup_free_ char *path = xasprintf("/proc/sys/%s", l->sysctl[i].key);
-    for (char *p = path + 10; *p; p++)
+    _cleanup_free_ char *path = xasprintf("sys/%s", l->sysctl[i].key);
+    for (char *p = path + 4; *p; p++)
       if (*p == '.') *p = '/';
-    if (fs_write_file(path, l->sysctl[i].value, strlen(l->sysctl[i].value), err) < 0)
+    int procfd = procfs_handle(c, err);
+    if (procfd < 0 ||
+        procfs_write(procfd, path, l->sysctl[i].value, strlen(l->sysctl[i].value), err) < 0)
       return silo_err_wrap(err, "linux.sysctl `%s`", l->sysctl[i].key);
   }
   return 0;
+}
+
+/* The private procfs (procfs.c), made now: we are in the container's pid namespace
+ * (cloned, joined or forked into), with our user namespace's ids, and none of the
+ * container's mounts exists yet.  Refused (an old kernel; "mount too revealing" in
+ * a user namespace), the container's verified /proc serves instead, later. */
+static void
+open_private_procfs(struct container_plan *c)
+{
+  struct silo_error e = {0};
+  c->procfd = procfs_open_private(&e);
+  if (c->procfd < 0)
+    silo_log_debug("container `%s`: no private procfs (%s): the container's /proc will do", c->id,
+                   e.msg);
 }
 
 static int
@@ -111,6 +132,7 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   if ((c->userns || c->unshare_flags) && sync_await_go(c, err) < 0) return -1;
   if (ns_join(c, err) < 0) return -1;
   if ((c->unshare_flags & CLONE_NEWPID) && fork_into_pidns(c, err) < 0) return -1;
+  open_private_procfs(c);
   if (setsid() < 0) return silo_err(err, errno, "setsid");
   /* A session keyring of the container's own, so keys do not leak between
    * containers (runc's behaviour; --no-new-keyring keeps the caller's). */
@@ -133,11 +155,15 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   }
   if (process_connect_listener(c, err) < 0) return -1;
   if (rootfs_enter(c, err) < 0) return -1;
-  /* sysctls before rootfs_finish, which makes /proc/sys read-only. */
-  if (set_sysctls(c->cfg->linux, err) < 0) return -1;
+  /* /proc checked before anything relies on it; sysctls before rootfs_finish,
+   * which makes /proc/sys read-only. */
+  if (rootfs_check_proc(c, err) < 0) return -1;
+  if (set_sysctls(c, err) < 0) return -1;
   if (rootfs_finish(c, err) < 0) return -1;
   if (set_names(c->cfg, err) < 0) return -1;
   if (c->proc->terminal && (*master = terminal_setup(c, err)) < 0) return -1;
+  /* The pty is our stdin now: it becomes /dev/console too. */
+  if (c->proc->terminal && rootfs_console(0, err) < 0) return -1;
   if (process_set_limits(c, err) < 0) return -1;
   if (process_chdir(c, err) < 0) return -1;
   if (process_find_executable(c, err) < 0) return -1;

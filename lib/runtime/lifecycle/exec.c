@@ -64,6 +64,15 @@ exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
   char self[32] = "";
   if (readlink("/proc/self", self, sizeof self - 1) > 0) c->pid = atoi(self);
   if (process_connect_listener(c, &err) < 0) goto fail;
+  /* The private procfs (procfs.c) for the writes into /proc: made here, where we
+   * are already in the container's pid namespace but still in silo's mount
+   * namespace, where nothing of the container can make the kernel refuse it.
+   * Refused (an old kernel, a rootless silo), the container's verified /proc. */
+  {
+    struct silo_error e = {0};
+    c->procfd = procfs_open_private(&e);
+    if (c->procfd < 0) silo_log_debug("exec: no private procfs (%s)", e.msg);
+  }
   /* Everything but pid (already joined for us) in one atomic step. */
   if (setns(ctr_pidfd, (int)(nsflags & ~(unsigned long)CLONE_NEWPID)) < 0) {
     silo_err(&err, errno, "join the container's namespaces");

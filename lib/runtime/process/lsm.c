@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/base/base.h"
+#include "lib/runtime/plan.h"
 #include "lib/runtime/process/process.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
@@ -59,38 +60,45 @@ lsm_plan(const struct oci_process *p, struct silo_error *err)
 }
 
 /* Writes value to the first of paths that exists: the LSM-specific attribute file
- * (Linux 5.8 and later), then the shared one of older kernels. */
+ * (Linux 5.8 and later), then the shared one of older kernels.  Through procfs.c:
+ * a mount over the attr directory cannot turn the write into one to a plain file
+ * and leave the process unconfined (CVE-2019-16884, CVE-2025-52881). */
 static int
-write_attr(const char *const paths[2], const char *value, struct silo_error *err)
+write_attr(int procfd, const char *const paths[2], const char *value, struct silo_error *err)
 {
   const char *path = paths[0];
-  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) fd = open(path = paths[1], O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return silo_err(err, errno, "open %s", path);
+  _cleanup_close_ int fd = procfs_open_at(procfd, path, O_WRONLY, err);
+  if (fd < 0 && err->errnum == ENOENT) {
+    silo_err_clear(err);
+    fd = procfs_open_at(procfd, path = paths[1], O_WRONLY, err);
+  }
+  if (fd < 0) return -1;
   ssize_t n = write(fd, value, strlen(value));
-  if (n != (ssize_t)strlen(value)) return silo_err(err, n < 0 ? errno : EIO, "write %s", path);
+  if (n != (ssize_t)strlen(value))
+    return silo_err(err, n < 0 ? errno : EIO, "write `/proc/%s`", path);
   return 0;
 }
 
 int
-lsm_apply(const struct oci_process *p, struct silo_error *err)
+lsm_apply(struct container_plan *c, const struct oci_process *p, struct silo_error *err)
 {
-  /* The container's own /proc (mounted by now): /proc/thread-self is this
-   * process.  The label takes effect at execve, so nothing between here and
-   * there runs under it; it is set before seccomp and the identity change, whose
-   * filters and lost capabilities could refuse the write. */
+  /* thread-self is this process, in the procfs of its pid namespace (procfs.c).
+   * The label takes effect at execve, so nothing between here and there runs
+   * under it; it is set before seccomp and the identity change, whose filters and
+   * lost capabilities could refuse the write. */
   const char *aa = p->apparmor_profile, *se = p->selinux_label;
   if (aa && aa[0] && !(unconfined(aa) && !apparmor_enabled())) {
-    static const char *const paths[2] = {"/proc/thread-self/attr/apparmor/exec",
-                                         "/proc/thread-self/attr/exec"};
+    static const char *const paths[2] = {"thread-self/attr/apparmor/exec", "thread-self/attr/exec"};
     _cleanup_free_ char *cmd = xasprintf("exec %s", aa);
-    if (write_attr(paths, cmd, err) < 0)
+    int procfd = procfs_handle(c, err);
+    if (procfd < 0 || write_attr(procfd, paths, cmd, err) < 0)
       return silo_err_wrap(err, "process.apparmorProfile: `%s`", aa);
   }
   if (se && se[0]) {
-    static const char *const paths[2] = {"/proc/thread-self/attr/selinux/exec",
-                                         "/proc/thread-self/attr/exec"};
-    if (write_attr(paths, se, err) < 0) return silo_err_wrap(err, "process.selinuxLabel: `%s`", se);
+    static const char *const paths[2] = {"thread-self/attr/selinux/exec", "thread-self/attr/exec"};
+    int procfd = procfs_handle(c, err);
+    if (procfd < 0 || write_attr(procfd, paths, se, err) < 0)
+      return silo_err_wrap(err, "process.selinuxLabel: `%s`", se);
   }
   return 0;
 }

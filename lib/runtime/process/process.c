@@ -85,7 +85,9 @@ process_set_limits(struct container_plan *c, struct silo_error *err)
   if (p->has_oom_score_adj) {
     char buf[16];
     int n = snprintf(buf, sizeof buf, "%d", p->oom_score_adj);
-    if (fs_write_file("/proc/self/oom_score_adj", buf, (size_t)n, err) < 0)
+    /* Through procfs.c: a mount over oom_score_adj cannot swallow the write. */
+    int procfd = procfs_handle(c, err);
+    if (procfd < 0 || procfs_write(procfd, "self/oom_score_adj", buf, (size_t)n, err) < 0)
       return silo_err_wrap(err, "process.oomScoreAdj");
   }
   if (p->user.has_umask) umask(p->user.umask & 0777);
@@ -248,7 +250,7 @@ process_exec(struct container_plan *c)
   int notify_fd = -1;
 
   if (procattr_apply(c, &err) < 0) die(c, &err, 1);
-  if (lsm_apply(p, &err) < 0) die(c, &err, 1);
+  if (lsm_apply(c, p, &err) < 0) die(c, &err, 1);
   if (c->has_caps && caps_apply_bounding(&c->caps, &err) < 0) die(c, &err, 1);
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it now, while we
    * have it (runc does the same).  Otherwise as late as possible, below. */

@@ -29,8 +29,8 @@ __attribute__((noreturn)) void process_exec(struct container_plan *c);
 /* ---- lsm.c: AppArmor profile and SELinux label of the process ---- */
 /* A label asked for on a host that does not run its LSM is an error (parent). */
 int lsm_plan(const struct oci_process *p, struct silo_error *err);
-/* Sets the label the process gets at execve (child, in the container's /proc). */
-int lsm_apply(const struct oci_process *p, struct silo_error *err);
+/* Sets the label the process gets at execve (child, through procfs_handle). */
+int lsm_apply(struct container_plan *c, const struct oci_process *p, struct silo_error *err);
 /* linux.mountLabel when SELinux applies it, else NULL (ignored, as by runc). */
 const char *lsm_mount_label(const struct oci_linux *l);
 /* Whether a filesystem of this type gets the label as its context= option. */
@@ -145,5 +145,20 @@ const char *const *silo_seccomp_flags(void); /* knownFlags */
 bool silo_seccomp_flag_supported(const char *flag);
 /* "2.5.4": the libseccomp in use. */
 const char *silo_seccomp_lib_version(void);
+
+/* ---- procfs.c: the one way into a container's /proc (see there) ---- */
+/* A private, detached procfs of the caller's pid namespace (fsopen + fsmount). */
+int procfs_open_private(struct silo_error *err);
+/* The fallback: rootfd's /proc, if it is the root of a procfs reached without a
+ * symlink. */
+int procfs_open_root(int rootfd, struct silo_error *err);
+/* c->procfd: the private instance opened earlier, else the fallback from "/". */
+int procfs_handle(struct container_plan *c, struct silo_error *err);
+/* Opens path ("sys/...", "self/...", "thread-self/...") beneath procfd: no symlink,
+ * no magic link, no "..", no mount crossed; the result is on a procfs. */
+int procfs_open_at(int procfd, const char *path, int flags, struct silo_error *err);
+/* procfs_open_at + one write. */
+int procfs_write(int procfd, const char *path, const char *data, size_t len,
+                 struct silo_error *err);
 
 #endif

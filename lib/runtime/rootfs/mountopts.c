@@ -4,6 +4,8 @@
 #include <strings.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 
 #include "lib/base/error.h"
 #include "lib/runtime/plan.h"
@@ -69,6 +71,88 @@ mountopts_propagation(const char *s, unsigned long *flags)
     }
   }
   return -1;
+}
+
+char *
+mountopts_path_clean(const char *path)
+{
+  size_t n = strlen(path);
+  char *out = xmalloc(n + 2);
+  size_t len = 0;
+  const char *p = path;
+  while (*p) {
+    while (*p == '/') p++;
+    const char *end = strchrnul(p, '/');
+    size_t clen = (size_t)(end - p);
+    if (clen == 0 || (clen == 1 && p[0] == '.')) {
+      /* nothing */
+    } else if (clen == 2 && p[0] == '.' && p[1] == '.') {
+      while (len > 0 && out[len - 1] != '/') len--; /* ".." never climbs above "/" */
+      if (len > 0) len--;
+    } else {
+      out[len++] = '/';
+      memcpy(out + len, p, clen);
+      len += clen;
+    }
+    p = end;
+  }
+  if (len == 0) out[len++] = '/';
+  out[len] = '\0';
+  return out;
+}
+
+/* Files inside /proc a config may mount over: what lxcfs emulates, and the rest
+ * of runc's list (libcontainer's checkProcMount).  Nothing else: a mount over
+ * /proc/<pid>/attr or oom_score_adj would turn silo's writes there into writes to
+ * a plain file (CVE-2019-16884). */
+static const char *const proc_allowed[] = {
+    "/proc/cpuinfo",
+    "/proc/diskstats",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/swaps",
+    "/proc/uptime",
+    "/proc/loadavg",
+    "/proc/slabinfo",
+    "/proc/net/dev",
+    "/proc/sys/kernel/ns_last_pid",
+    "/proc/sys/crypto/fips_enabled",
+};
+
+/* 0: outside /proc, 1: /proc itself, 2: inside /proc. */
+static int
+proc_position(const char *clean)
+{
+  if (strncmp(clean, "/proc", 5) != 0) return 0;
+  if (clean[5] == '\0') return 1;
+  return clean[5] == '/' ? 2 : 0;
+}
+
+int
+mountopts_dest_check(const char *dest, const char *type, bool bind, bool source_is_proc,
+                     size_t index, struct silo_error *err)
+{
+  _cleanup_free_ char *clean = mountopts_path_clean(dest);
+  switch (proc_position(clean)) {
+  case 1:
+    /* A fresh procfs, or (as runc allows) a bind of one. */
+    if ((!bind && type && strcmp(type, "proc") == 0) || (bind && source_is_proc)) return 0;
+    return silo_err(err, EINVAL,
+                    "mounts[%zu].destination: `%s`: only a proc mount (or a bind of a procfs) "
+                    "may go there, and this %s is not a procfs",
+                    index, dest, bind ? "bind source" : "mount");
+  case 2:
+    for (size_t i = 0; i < ARRAY_SIZE(proc_allowed); i++)
+      if (strcmp(clean, proc_allowed[i]) == 0) return 0;
+    return silo_err(err, EPERM,
+                    "mounts[%zu].destination: `%s` is inside /proc, where only a few files "
+                    "(/proc/cpuinfo, /proc/meminfo, ... as lxcfs uses them) may be mounted over",
+                    index, dest);
+  default:
+    /* /sys is not restricted (as in runc and crun): /sys/fs/cgroup, selinuxfs,
+     * securityfs are mounted there; silo writes nothing through /sys. */
+    return 0;
+  }
 }
 
 int
@@ -144,6 +228,15 @@ mountopts_parse(const struct oci_mount *m, size_t index, const char *bundle, str
   }
   if (out->idmap && !out->bind)
     return silo_err(err, EINVAL, "mounts[%zu].options: idmap needs a bind mount", index);
+  /* The destination as written; the child checks again where it resolves to in the
+   * rootfs (a symlink of the image can lead into /proc: see rootfs.c). */
+  _cleanup_free_ char *clean = mountopts_path_clean(m->destination);
+  out->in_proc = proc_position(clean) != 0;
+  struct statfs sf;
+  bool source_is_proc =
+      out->bind && out->in_proc && statfs(out->source, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+  if (mountopts_dest_check(m->destination, out->type, out->bind, source_is_proc, index, err) < 0)
+    return -1;
   out->data = data[0] ? steal_ptr(&data) : NULL;
   return 0;
 }

@@ -17,6 +17,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <linux/magic.h>
 
 #include "cgroup/cgroup.h"
@@ -199,11 +200,58 @@ mount_cgroup_tree(struct container_plan *c, const struct mount_plan *p, int dest
   return 0;
 }
 
+/* proc and sysfs go only onto a directory of the rootfs itself.  Through a symlink
+ * (/proc -> /var/p) they would land where the link points, which a volume shared
+ * with another container can change between silo's steps, and every later check
+ * of "/proc" would look at something else (CVE-2019-19921).  O_NOFOLLOW on the last
+ * component: the link itself is seen, and refused. */
+static int
+open_fs_dest(struct container_plan *c, const struct mount_plan *p, size_t index,
+             struct silo_error *err)
+{
+  int fd = fs_open_in_root(c->rootfd, p->dest, O_PATH | O_NOFOLLOW, 0, err);
+  if (fd < 0 && err->errnum == ENOENT) {
+    silo_err_clear(err);
+    _cleanup_close_ int made = fs_mkdir_in_root(c->rootfd, p->dest, 0755, err);
+    if (made < 0) return -1;
+    /* Opened again without following: a symlink swapped in meanwhile is seen. */
+    fd = fs_open_in_root(c->rootfd, p->dest, O_PATH | O_NOFOLLOW, 0, err);
+  }
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) < 0) {
+    int e = errno;
+    close(fd);
+    return silo_err(err, e, "stat `%s`", p->dest);
+  }
+  if (S_ISDIR(st.st_mode)) return fd;
+  close(fd);
+  if (S_ISLNK(st.st_mode))
+    return silo_err(err, ELOOP,
+                    "mounts[%zu].destination: `%s` is a symlink in the rootfs: %s is only "
+                    "mounted on a directory",
+                    index, p->dest, p->type);
+  return silo_err(err, ENOTDIR, "mounts[%zu].destination: `%s` is not a directory in the rootfs",
+                  index, p->dest);
+}
+
 static int
 mount_one(struct container_plan *c, const struct mount_plan *p, struct silo_error *err)
 {
-  _cleanup_close_ int destfd = fs_mkpath_in_root(c->rootfd, p->dest, p->is_dir, err);
+  size_t index = (size_t)(p - c->mounts);
+  bool fs = !p->bind && (strcmp(p->type, "proc") == 0 || strcmp(p->type, "sysfs") == 0);
+  _cleanup_close_ int destfd =
+      fs ? open_fs_dest(c, p, index, err) : fs_mkpath_in_root(c->rootfd, p->dest, p->is_dir, err);
   if (destfd < 0) return -1;
+  /* The parent judged the destination as written (mountopts_dest_check); a symlink of
+   * the image can still lead it into the container's /proc (/lnk -> /proc, then
+   * /lnk/self/attr).  Where it resolved to decides. */
+  struct statfs sf;
+  if (!p->in_proc && fstatfs(destfd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
+    return silo_err(err, EPERM,
+                    "mounts[%zu].destination: `%s` leads into procfs through a symlink of the "
+                    "rootfs: only a few files inside /proc may be mounted over",
+                    index, p->dest);
   if (p->bind) return bind_mount(c->rootfd, p, destfd, err);
   if (strcmp(p->type, "cgroup") == 0 || strcmp(p->type, "cgroup2") == 0) {
     /* Needs our cgroup namespace, which exists only once we were placed. */
@@ -281,19 +329,88 @@ rootfs_enter(struct container_plan *c, struct silo_error *err)
   return 0;
 }
 
-/* /proc inside must be a real procfs before we mask it or write sysctls: an image
- * cannot pre-empt it with a bind mount of something else. */
-static int
-check_procfs(struct silo_error *err)
+/* /proc inside must be the root of a real procfs, not reached through a symlink,
+ * before we mask it or write sysctls: an image cannot pre-empt it with a bind
+ * mount of something else.  Without a private procfs (procfs.c), this verified
+ * /proc is the one silo's writes go through. */
+int
+rootfs_check_proc(struct container_plan *c, struct silo_error *err)
 {
-  struct statfs sf;
-  if (statfs("/proc", &sf) < 0) return silo_err(err, errno, "statfs `/proc`");
-  if (sf.f_type != PROC_SUPER_MAGIC) return silo_err(err, EINVAL, "`/proc` is not a procfs");
+  const struct oci_linux *l = c->cfg->linux;
+  if (!l || !(l->n_masked_paths || l->n_readonly_paths || l->n_sysctl)) return 0;
+  int fd = procfs_open_root(c->rootfd, err);
+  if (fd < 0) return -1;
+  if (c->procfd < 0)
+    c->procfd = fd;
+  else
+    close(fd);
+  return 0;
+}
+
+/* The bind source of masked files: the container's /dev/null, opened once without
+ * following a symlink and checked to be the null device.  Resolved by path at each
+ * mount, it could have been swapped (by a hook, or a process sharing /dev) for a
+ * symlink to /proc/sys/kernel/core_pattern, which masking would then bind, writable,
+ * over the masked path (CVE-2025-31133). */
+static int
+open_dev_null(int rootfd, struct silo_error *err)
+{
+  _cleanup_close_ int fd = fs_open_in_root(rootfd, "/dev/null", O_PATH | O_NOFOLLOW, 0, err);
+  if (fd < 0) return silo_err_wrap(err, "linux.maskedPaths");
+  struct stat st;
+  if (fstat(fd, &st) < 0) return silo_err(err, errno, "stat `/dev/null`");
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    return silo_err(err, EINVAL,
+                    "linux.maskedPaths: `/dev/null` in the container is not the null device "
+                    "(1:3): refusing to mask with it");
+  return steal_fd(&fd);
+}
+
+/* Binds the file of fd onto the file of destfd: a clone of exactly that file
+ * (open_tree), attached onto exactly that target (move_mount); mount(2) through
+ * /proc/self/fd on kernels before 5.2.  Neither side is a path resolved again. */
+static int
+bind_fd(int fd, int destfd)
+{
+  _cleanup_close_ int tree = open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree >= 0)
+    return move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  if (errno != ENOSYS) return -1;
+  char src[PROC_FD_PATH_MAX], dst[PROC_FD_PATH_MAX];
+  return mount(fs_proc_fd_path(src, fd), fs_proc_fd_path(dst, destfd), NULL, MS_BIND, NULL);
+}
+
+/* process.terminal: /dev/console is the container's pty, as runc and crun make it.
+ * The target is an empty file silo creates itself in the container's /dev
+ * (O_EXCL, never following a symlink), after removing whatever was there: a
+ * symlink left by the image or planted by a process sharing /dev (towards, say,
+ * /proc/sys/kernel/core_pattern) is removed, never mounted through
+ * (CVE-2025-52565).  A read-only /dev keeps no console, as before. */
+int
+rootfs_console(int slave, struct silo_error *err)
+{
+  _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return silo_err(err, errno, "open `/`");
+  _cleanup_close_ int dev =
+      fs_open_in_root(root, "/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0, err);
+  if (dev < 0) return silo_err_wrap(err, "/dev/console");
+  if (unlinkat(dev, "console", 0) < 0 && errno != ENOENT) {
+    if (errno == EROFS) return 0;
+    return silo_err(err, errno, "/dev/console: remove what is there");
+  }
+  _cleanup_close_ int target =
+      openat(dev, "console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (target < 0) {
+    if (errno == EROFS) return 0;
+    return silo_err(err, errno, "/dev/console: create");
+  }
+  if (bind_fd(slave, target) < 0) return silo_err(err, errno, "/dev/console: bind the pty");
   return 0;
 }
 
 static int
-mask_path(int rootfd, const char *path, const char *mount_label, struct silo_error *err)
+mask_path(int rootfd, const char *path, const char *mount_label, int *nullfd,
+          struct silo_error *err)
 {
   /* O_NOFOLLOW: a masked path that is a symlink would mask whatever it points to;
    * such entries are skipped. */
@@ -311,9 +428,10 @@ mask_path(int rootfd, const char *path, const char *mount_label, struct silo_err
     _cleanup_free_ char *data = lsm_mount_data("size=0", mount_label);
     if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, data) < 0)
       return silo_err(err, errno, "mask `%s`", path);
-  } else if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0) {
-    return silo_err(err, errno, "mask `%s`", path);
+    return 0;
   }
+  if (*nullfd < 0 && (*nullfd = open_dev_null(rootfd, err)) < 0) return -1;
+  if (bind_fd(*nullfd, fd) < 0) return silo_err(err, errno, "mask `%s`", path);
   return 0;
 }
 
@@ -339,10 +457,9 @@ int
 rootfs_finish(struct container_plan *c, struct silo_error *err)
 {
   const struct oci_linux *l = c->cfg->linux;
-  if (l && (l->n_masked_paths || l->n_readonly_paths || l->n_sysctl) && check_procfs(err) < 0)
-    return -1;
+  _cleanup_close_ int nullfd = -1;
   for (size_t i = 0; l && i < l->n_masked_paths; i++)
-    if (mask_path(c->rootfd, l->masked_paths[i], c->mount_label, err) < 0) return -1;
+    if (mask_path(c->rootfd, l->masked_paths[i], c->mount_label, &nullfd, err) < 0) return -1;
   for (size_t i = 0; l && i < l->n_readonly_paths; i++)
     if (readonly_path(c->rootfd, l->readonly_paths[i], err) < 0) return -1;
   if (c->cfg->root_readonly && remount_fd(c->rootfd, MS_RDONLY, 0, err) < 0)

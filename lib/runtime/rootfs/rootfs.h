@@ -28,4 +28,19 @@ int devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup 
 int devices_check_unconfined(const struct container_plan *c, bool has_device_cgroup,
                              struct silo_error *err);
 
+/* Where a config mount may go, by its destination as written (runc's rules): inside
+ * /proc only the files lxcfs emulates (runc's list), /proc itself only a proc mount
+ * or a bind whose source is a procfs (source_is_proc); /sys and the rest freely.
+ * The error names mounts[index].destination. */
+int mountopts_dest_check(const char *dest, const char *type, bool bind, bool source_is_proc,
+                         size_t index, struct silo_error *err);
+/* path made absolute and lexically clean ("//a/./b/../c" -> "/a/c"; ".." stops at
+ * "/"); a new string. */
+char *mountopts_path_clean(const char *path);
+/* /proc of the new root verified (see procfs_open_root) before masking and sysctls. */
+int rootfs_check_proc(struct container_plan *c, struct silo_error *err);
+/* process.terminal: binds the pty slave onto a /dev/console made safely (after
+ * pivot_root). */
+int rootfs_console(int slave, struct silo_error *err);
+
 #endif
