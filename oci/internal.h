@@ -104,29 +104,6 @@ int oci_j_kv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, st
 /* A string that must be an absolute path. */
 int oci_j_abspath(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char **out,
                   bool req);
-int oci_j_bool(struct pctx *c, json_t *o, const struct jpath *p, const char *k, bool *out,
-               bool *has, bool req);
-int oci_j_i32(struct pctx *c, json_t *o, const struct jpath *p, const char *k, int32_t *out,
-              bool *has, bool req);
-int oci_j_u16(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint16_t *out,
-              bool *has, bool req);
-int oci_j_u32(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t *out,
-              bool *has, bool req);
-int oci_j_i64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, int64_t *out,
-              bool *has, bool req);
-int oci_j_u64(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint64_t *out,
-              bool *has, bool req);
-/* An array of strings: NULL-terminated arena array (non-NULL when present, even empty). */
-int oci_j_strv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char ***out,
-               size_t *n, bool *has, bool req);
-int oci_j_u32v(struct pctx *c, json_t *o, const struct jpath *p, const char *k, uint32_t **out,
-               size_t *n);
-/* An object of strings (annotations, sysctl, unified), in document order. */
-int oci_j_kv(struct pctx *c, json_t *o, const struct jpath *p, const char *k, struct oci_kv **out,
-             size_t *n);
-/* A string that must be an absolute path. */
-int oci_j_abspath(struct pctx *c, json_t *o, const struct jpath *p, const char *k, const char **out,
-                  bool req);
 
 /* Member k must be an object: parses it with fn into dst (embedded struct). */
 int oci_j_object_in(struct pctx *c, json_t *o, const struct jpath *p, const char *k, void *dst,
