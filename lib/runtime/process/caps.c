@@ -10,7 +10,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
-#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 
@@ -84,10 +85,15 @@ caps_check_available(const struct capsets *c, const char *what, struct silo_erro
               {"effective", offsetof(struct capsets, effective)},
               {"inheritable", offsetof(struct capsets, inheritable)},
               {"ambient", offsetof(struct capsets, ambient)}};
+  /* The child keeps silo's permitted set through the uid change (PR_SET_KEEPCAPS)
+   * and capset(2) can only narrow it: what silo does not hold cannot be granted.
+   * One capget(2), not a question per capability. */
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct d[2];
+  if (syscall(SYS_capget, &h, d) < 0) return silo_err(err, errno, "capget");
+  uint64_t have = (uint64_t)d[0].permitted | (uint64_t)d[1].permitted << 32;
   for (int cap = 0; cap <= cap_last(); cap++) {
-    /* PR_CAPBSET_READ: 1 in our bounding set, 0 not, -1 unknown to the kernel
-     * (those were skipped by names_to_mask already). */
-    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 0) continue;
+    if (have & (1ULL << cap)) continue;
     for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
       uint64_t mask = *(const uint64_t *)((const char *)c + sets[i].off);
       if (!(mask & (1ULL << cap))) continue;
@@ -96,7 +102,7 @@ caps_check_available(const struct capsets *c, const char *what, struct silo_erro
       for (size_t k = 0; name && name[k] && k + 1 < sizeof up; k++)
         up[k] = (char)toupper((unsigned char)name[k]), up[k + 1] = '\0';
       return silo_err(err, EPERM,
-                      "%s.%s: CAP_%s is not in silo's own bounding set (the host, or the "
+                      "%s.%s: CAP_%s is not one of silo's own capabilities (the host, or the "
                       "container silo runs in, withholds it): it cannot be granted",
                       what, sets[i].name, up);
     }

@@ -10,8 +10,8 @@
 
 /* ---- caps.c ---- */
 int caps_from_oci(const struct oci_capabilities *c, struct capsets *out, struct silo_error *err);
-/* Without a user namespace the process's sets can only hold what silo's own
- * bounding set has: anything else would fail capset(2) after start.  Refused here,
+/* Without a user namespace the process's sets can only hold what silo itself holds
+ * (its permitted set): anything else would fail capset(2) after start.  Refused here,
  * naming `what` (the JSON path or option) and the capability. */
 int caps_check_available(const struct capsets *c, const char *what, struct silo_error *err);
 int caps_apply_bounding(const struct capsets *c, struct silo_error *err);
