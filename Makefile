@@ -3,6 +3,8 @@
 #   make check            install test dependencies (Debian), build, run every test
 #   make check SANITIZE=1 the same with AddressSanitizer + UBSan
 #   make check-guest      only the cgroup v2 and soft-dirty CRIU tests, in a QEMU guest (tests/guest/)
+#   make check-faults     kill create, start, run -d and delete at every system call (as root;
+#                         docs/reliability.md); make check runs a sample of those points
 #   make bench            silo vs crun vs runc, side by side (docs/performance.md)
 #   make bench-migrate    silo migrate: downtime per strategy and size (docs/migration.md)
 #   make demo             set up and run a busybox container
@@ -60,7 +62,7 @@ DEPS    := $(CMD_OBJ:.o=.d) $(LIB_OBJ:.o=.d)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check check-guest unit integration bench bench-migrate demo install uninstall clean format deps FORCE
+.PHONY: all check check-guest check-faults unit integration bench bench-migrate demo install uninstall clean format deps FORCE
 all: silo
 
 # Rebuild when the flags change (e.g. SANITIZE=1 after a plain build).
@@ -110,6 +112,10 @@ integration: silo
 # Only the cgroup v2 tests, in the QEMU guest (built once into /var/tmp/silo-test-guest).
 check-guest: silo
 	@SILO=$(CURDIR)/silo tests/guest/run-guest-tests
+
+# Every kill point of tests/integration/test_crash.sh (needs strace; a few minutes).
+check-faults: silo
+	@SILO=$(CURDIR)/silo FAULTS_ALL=1 bash tests/integration/test_crash.sh
 
 bench: silo
 	@tests/bench/run-bench

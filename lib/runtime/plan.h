@@ -6,9 +6,11 @@
  *   ------------------------                      ---------------------------------------
  *   parse config, validate everything,
  *   build seccomp, open joined namespaces
- *   mkdir state dir (lock), cgroup mkdir,
+ *   mkdir state dir (lock), intent record
+ *   (state.json "creating"), cgroup mkdir,
  *   open the v1 `tasks` files
- *   clone3(CLONE_NEW*|INTO_CGROUP|PIDFD) ------>  "0" into each v1 `tasks` (moves itself),
+ *   clone3(CLONE_NEW*|INTO_CGROUP|PIDFD) ------>  PR_SET_PDEATHSIG, parent still there?
+ *   record pid + start time                       "0" into each v1 `tasks` (moves itself),
  *                                                 join namespaces, setsid, mounts...
  *   uid/gid maps, GO(pid) --------------------->  (GO awaited only when needed: see
  *                                                 init_await_go)
@@ -17,8 +19,8 @@
  *                                                 seccomp listener connect, pivot_root,
  *                                                 sysctl, masked/ro paths, hostname, tty,
  *                                                 cwd, find the executable
- *   write state.json, pid file   <-- READY ---
- *   exit (create) / START (run)  ------------>   wait on exec.fifo (create) or START (run),
+ *   pid file, complete state.json <-- READY --   (PR_SET_PDEATHSIG cleared: EOF instead)
+ *   RECORDED, exit (create) / START (run) ---->   wait on exec.fifo (create) or START (run),
  *                                                 startContainer hooks, ids, caps,
  *                                                 no_new_privs, seccomp, execve
  */
@@ -74,6 +76,11 @@ struct silo_state {
   int cgroup_manager;            /* enum cgroup_manager */
   bool new_pidns;                /* killing init kills everything */
   bool detached;                 /* created with create/run -d (no parent waits) */
+  /* An intent record (docs/reliability.md): the create is not complete.  pid is 0
+   * until the process exists; cgroup_path names the cgroup before it is made. */
+  bool creating;
+  pid_t creator_pid; /* the silo process doing the create: alive means "creating" */
+  unsigned long long creator_start;
 };
 int validate_id(const char *id, struct silo_error *err);
 int state_root_open(struct silo_context *ctx, struct silo_error *err);
@@ -84,8 +91,13 @@ int state_dir_lock(int rootfd, const char *id, struct silo_error *err);
 int state_write(int dirfd, const struct silo_state *s, struct silo_error *err);
 int state_read(int dirfd, struct silo_state *s, struct silo_error *err);
 void state_free(struct silo_state *s);
-/* Status from the saved state and the process's liveness (pid + start time). */
+/* Status from the saved state and the process's liveness (pid + start time).  An
+ * intent record is `creating` while its creator lives, `stopped` once it died. */
 enum oci_status state_status(int dirfd, const struct silo_state *s);
+/* A state directory without state.json (a create that died before its first write,
+ * or a delete that died while removing it): `creating` while someone holds its
+ * lock, else `stopped`. */
+enum oci_status state_status_bare(int dirfd);
 int state_dir_remove(int rootfd, const char *id);
 /* Loads the config.json saved at create time. */
 struct oci_config *state_load_config(int dirfd, struct silo_error *err);
@@ -212,6 +224,12 @@ void network_plan_free(struct network_plan *n);
 /* ---- hooks.c ---- */
 int hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state_json,
               struct silo_error *err);
+/* The same, each hook recorded in the state directory statefd while it runs (its
+ * own process group), for hooks_kill_recorded after a crash. */
+int hooks_run_recorded(const struct oci_config *cfg, enum oci_hook_kind kind,
+                       const char *state_json, int statefd, struct silo_error *err);
+/* Kills the process group of the hook a dead silo was running, if any. */
+void hooks_kill_recorded(int statefd);
 
 /* ---- terminal.c ---- */
 /* In the container: a new pty from its devpts; the slave becomes stdio and the
@@ -234,6 +252,7 @@ enum sync_type {
   SYNC_READY,  /* child: set up; may carry the pty master */
   SYNC_ERROR,  /* either side: errnum + message */
   SYNC_START,  /* parent (run): execve now */
+  SYNC_RECORDED, /* parent (create): state.json is complete; the process may outlive silo */
 };
 struct sync_msg {
   int type;
@@ -301,9 +320,11 @@ struct container_plan {
   int notify_sock;  /* child: connected to linux.seccomp.listenerPath before pivot_root */
   int sync_parent, sync_child;
   struct cgroup *cg;
+  char *cg_intent; /* the cgroup path cgroup_create will make (recorded before it) */
   pid_t pid;
   int pidfd;
   unsigned long long start_time;
+  unsigned long long creator_start; /* ours, for the intent record */
   char created[64];
   int pty_master;
   char *state_json; /* for hooks run by the child */
@@ -338,8 +359,13 @@ int container_make_cgroup(struct container_plan *c, struct silo_error *err);
 enum cgroup_manager manager_of(const struct silo_context *ctx);
 int write_pid_file(struct container_plan *c, struct silo_error *err);
 int container_write_state(struct container_plan *c, struct silo_error *err);
+/* The intent record (docs/reliability.md): state.json with "creating" and our pid,
+ * naming the cgroup before it exists and the process as soon as it does. */
+int container_write_intent(struct container_plan *c, struct silo_error *err);
 /* Kills (SIGKILL), waits, runs poststop hooks, removes cgroup and state dir.  The
- * config and cgroup are loaded from the state unless the caller has them. */
+ * config and cgroup are loaded from the state unless the caller has them.  An
+ * intent record (a create that died) is undone the same way, from what it names:
+ * its process, its cgroup's processes, the hook it was running, network.json. */
 int container_destroy(int rootfd, int dirfd, const struct silo_state *s,
                       const struct oci_config *cfg, struct cgroup *cg, struct silo_error *err);
 

@@ -11,9 +11,10 @@
 #                              its state directory exists, `silo delete --force`
 #                              must succeed, and assert_no_leftovers must hold
 #   fault_points [SAMPLE]      the kill points to try: all of 1..FAULT_N with
-#                              FAULTS_ALL=1 (make check-faults), else SAMPLE
-#                              (default 40) evenly spread ones plus every point
-#                              that makes or changes something (fault_milestones)
+#                              FAULTS_ALL=1 (make check-faults), else about
+#                              SAMPLE (default 40): half evenly spread, half at
+#                              and after the calls that commit something
+#                              (fault_milestones)
 #   fault_kill N SILO_ARGS...  only the killed run (exit status in RC)
 #   fault_id                   a fresh container id, always of the same length (a
 #                              length change could change the number of calls)
@@ -59,20 +60,27 @@ fault_record() {
 	echo "fault_record: '$*': $FAULT_N system calls" >&2
 }
 
-# The calls where silo makes or changes something, and the one after each.
+# The calls where silo hands over or commits something (the state directory, a
+# state file's rename, the clone, a message to or from the child, a hook's fork
+# and wait), and the one after each: where a crash is most likely to fall into a
+# gap.  With a sample, at most SAMPLE/2 of them, evenly spread.
 fault_milestones() {
-	grep -nxE 'mkdir|mkdirat|rmdir|unlinkat|renameat|renameat2|flock|mknodat|clone3|clone|fork|vfork|socketpair|sendmsg|recvmsg|poll|wait4|pidfd_send_signal|kill|mount|umount2|exit_group' \
+	grep -nxE 'mkdirat|renameat|renameat2|clone3|clone|fork|sendmsg|recvmsg|wait4|mount|umount2|rmdir|pidfd_send_signal|exit_group' \
 		"$FAULT_SEQ" | cut -d: -f1 | while read -r n; do echo "$n"; echo $((n + 1)); done
 }
 
 fault_points() {
-	local sample=${1:-40} step n
+	local sample=${1:-40} step ms nm
 	if [ "${FAULTS_ALL:-0}" = 1 ]; then
 		seq 1 "$FAULT_N"
 		return
 	fi
-	step=$(((FAULT_N + sample - 1) / sample))
-	{ seq 1 "$step" "$FAULT_N"; fault_milestones; } | awk -v max="$FAULT_N" '$1 >= 1 && $1 <= max' | sort -nu
+	ms=$(fault_milestones | awk -v max="$FAULT_N" '$1 <= max' | sort -nu)
+	nm=$(wc -w <<< "$ms")
+	step=$(((nm + sample / 2 - 1) / (sample / 2)))
+	ms=$(awk -v s="$step" '(NR - 1) % s == 0' <<< "$ms")
+	step=$(((FAULT_N + sample / 2 - 1) / (sample / 2)))
+	{ seq 1 "$step" "$FAULT_N"; echo "$ms"; } | awk 'NF' | sort -nu
 }
 
 # fault_kill N SILO_ARGS...: only the killed run; its exit status in RC (137 when

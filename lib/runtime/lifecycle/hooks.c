@@ -1,10 +1,18 @@
 /* silo: OCI hooks.  Each hook is executed with the container state JSON on its
- * stdin; its output is collected and shown when it fails; `timeout` kills it. */
+ * stdin; its output is collected and shown when it fails; `timeout` kills it.
+ *
+ * A hook never outlives the silo command waiting for it: it dies with silo
+ * (PR_SET_PDEATHSIG).  Hooks run with a state directory are also recorded
+ * there (<state>/hook.pid: a process group of their own, and its leader's start
+ * time) before they run and until they exit, so that when silo is killed, `delete`
+ * finds and kills the children a hook started too (hooks_kill_recorded). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,21 +27,57 @@ now_ms(void)
   return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+#define HOOK_PID_FILE "hook.pid"
+
+/* Records the hook (its own process group, led by pid) in the state directory;
+ * the hook waits on `go` until this is done, so no hook process ever runs
+ * unrecorded (if silo dies first, go reads end-of-file and the hook exits). */
 static int
-run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
+record_hook(int statefd, pid_t pid, int go, struct silo_error *err)
+{
+  unsigned long long start;
+  char buf[64];
+  /* Also here, not only in the child: whichever of us runs first, the group
+   * exists before it is recorded. */
+  if (setpgid(pid, pid) < 0 && errno != EACCES) return silo_err(err, errno, "setpgid %d", pid);
+  if (proc_stat(pid, NULL, &start) < 0) return silo_err(err, ESRCH, "the hook exited at once");
+  int n = snprintf(buf, sizeof buf, "%d %llu\n", (int)pid, start);
+  if (write_file_atomic(statefd, HOOK_PID_FILE, buf, (size_t)n, err) < 0) return -1;
+  if (write(go, "1", 1) != 1) return silo_err(err, errno, "start the hook");
+  return 0;
+}
+
+static int
+run_hook(const struct oci_hook *h, const char *state, int statefd, struct silo_error *err)
 {
   int in[2], out[2];
+  _cleanup_close_ int go_r = -1, go_w = -1;
+  if (statefd >= 0) {
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) < 0) return silo_err(err, errno, "pipe");
+    go_r = go[0], go_w = go[1];
+  }
   if (pipe2(in, O_CLOEXEC) < 0) return silo_err(err, errno, "pipe");
   if (pipe2(out, O_CLOEXEC) < 0) {
     close(in[0]), close(in[1]);
     return silo_err(err, errno, "pipe");
   }
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     close(in[0]), close(in[1]), close(out[0]), close(out[1]);
     return silo_err(err, errno, "fork");
   }
   if (pid == 0) {
+    /* Dies with silo; a silo that died before the prctl is seen by getppid. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    if (go_r >= 0) {
+      char b;
+      setpgid(0, 0);
+      close(go_w);
+      if (read(go_r, &b, 1) != 1) _exit(127);
+    }
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(out[1], 2);
@@ -51,6 +95,17 @@ run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
   close(out[1]);
   _cleanup_close_ int wfd = in[1], rfd = out[0];
   _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (go_r >= 0) {
+    close_fd(&go_r);
+    if (record_hook(statefd, pid, go_w, err) < 0) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+      }
+      unlinkat(statefd, HOOK_PID_FILE, 0);
+      return silo_err_wrap(err, "hook `%s`", h->path);
+    }
+    close_fd(&go_w);
+  }
 
   /* The state is small (well under a pipe buffer): write it and close. A hook that
    * does not read its stdin must not block us, hence non-blocking. */
@@ -99,6 +154,8 @@ run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  /* What the hook left running now is its own business (a daemon it started). */
+  if (statefd >= 0) unlinkat(statefd, HOOK_PID_FILE, 0);
   output[olen] = '\0';
   while (olen && output[olen - 1] == '\n') output[--olen] = '\0';
   if (timed_out) return silo_err(err, ETIMEDOUT, "`%s` timed out after %ds", h->path, h->timeout);
@@ -111,13 +168,43 @@ run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
 }
 
 int
-hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
-          struct silo_error *err)
+hooks_run_recorded(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
+                   int statefd, struct silo_error *err)
 {
   for (size_t i = 0; i < cfg->hooks.n[kind]; i++) {
-    if (run_hook(&cfg->hooks.list[kind][i], state, err) < 0)
+    if (run_hook(&cfg->hooks.list[kind][i], state, statefd, err) < 0)
       return silo_err_wrap(err, "%s hook hooks.%s[%zu]", oci_hook_kind_name(kind),
                            oci_hook_kind_name(kind), i);
   }
   return 0;
+}
+
+int
+hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
+          struct silo_error *err)
+{
+  return hooks_run_recorded(cfg, kind, state, -1, err);
+}
+
+void
+hooks_kill_recorded(int statefd)
+{
+  _cleanup_free_ char *buf = NULL;
+  struct silo_error e = {0};
+  int pgid;
+  unsigned long long start, now;
+  if (read_file_at(statefd, HOOK_PID_FILE, &buf, NULL, &e) < 0) return;
+  /* The leader died with silo; what it started may not have.  A process group's
+   * id is not given to a new process while any member lives, so the group is
+   * still the hook's, unless a process with that pid now exists and started at
+   * another time: then the hook's group is gone and this is someone else's. */
+  if (sscanf(buf, "%d %llu", &pgid, &start) == 2 && pgid > 1 &&
+      (proc_stat(pgid, NULL, &now) < 0 || now == start) && kill(-pgid, SIGKILL) == 0) {
+    /* Until they are gone (or reaped by whoever inherited them), a second at most. */
+    for (int i = 0; i < 1000 && kill(-pgid, 0) == 0; i++) {
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  unlinkat(statefd, HOOK_PID_FILE, 0);
 }

@@ -98,7 +98,7 @@ silo_start(struct silo_context *ctx, const char *id, struct silo_error *err)
   struct oci_config *cfg = state_load_config(dirfd, &herr);
   if (cfg && cfg->hooks.n[OCI_HOOK_POSTSTART]) {
     _cleanup_free_ char *json = state_json(&s, cfg, OCI_STATUS_RUNNING, false);
-    if (hooks_run(cfg, OCI_HOOK_POSTSTART, json, &herr) < 0)
+    if (hooks_run_recorded(cfg, OCI_HOOK_POSTSTART, json, dirfd, &herr) < 0)
       silo_log_warn("container `%s`: %s", id, herr.msg);
   }
   if (cfg) oci_config_free(cfg);
@@ -211,8 +211,19 @@ silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error
     _cleanup_close_ int dirfd = openat(rootfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     struct silo_state s;
     struct silo_error e = {0};
-    if (dirfd < 0 || state_read(dirfd, &s, &e) < 0) continue;
-    enum oci_status st = state_status(dirfd, &s);
+    if (dirfd < 0) continue;
+    enum oci_status st;
+    if (state_read(dirfd, &s, &e) == 0) {
+      st = state_status(dirfd, &s);
+    } else if (e.errnum == ENOENT) {
+      /* No state.json yet (or any more): still a container for the user to see and
+       * delete, not an invisible one. */
+      s = (struct silo_state){.id = xstrdup(de->d_name), .bundle = xstrdup(""),
+                              .rootfs = xstrdup(""), .created = xstrdup("")};
+      st = state_status_bare(dirfd);
+    } else {
+      continue;
+    }
     if (fmt == SILO_LIST_QUIET) {
       printf("%s\n", s.id);
     } else if (fmt == SILO_LIST_TABLE) {

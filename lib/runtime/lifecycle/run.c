@@ -126,7 +126,7 @@ run(struct container_plan *c, int *exit_code, struct silo_error *err)
   if (c->cfg->hooks.n[OCI_HOOK_POSTSTART]) {
     struct silo_error herr = {0};
     _cleanup_free_ char *json = state_json(&s, c->cfg, OCI_STATUS_RUNNING, false);
-    if (hooks_run(c->cfg, OCI_HOOK_POSTSTART, json, &herr) < 0)
+    if (hooks_run_recorded(c->cfg, OCI_HOOK_POSTSTART, json, c->statefd, &herr) < 0)
       silo_log_warn("container `%s`: %s", c->id, herr.msg);
   }
   if (o->detach) {
