@@ -19,8 +19,9 @@
  *                                                 seccomp listener connect, pivot_root,
  *                                                 sysctl, masked/ro paths, hostname, tty,
  *                                                 cwd, find the executable
- *   pid file, complete state.json <-- READY --   (PR_SET_PDEATHSIG cleared: EOF instead)
- *   RECORDED, exit (create) / START (run) ---->   wait on exec.fifo (create) or START (run),
+ *   pid file, state.json complete <-- READY ---   (PR_SET_PDEATHSIG cleared: EOF instead)
+ *   SAVED + exit (create) / START (run) ------>   wait for SAVED, then on exec.fifo
+ *                                                 (create), or for START (run),
  *                                                 startContainer hooks, ids, caps,
  *                                                 no_new_privs, seccomp, execve
  */
@@ -252,7 +253,7 @@ enum sync_type {
   SYNC_READY,  /* child: set up; may carry the pty master */
   SYNC_ERROR,  /* either side: errnum + message */
   SYNC_START,  /* parent (run): execve now */
-  SYNC_RECORDED, /* parent (create): state.json is complete; the process may outlive silo */
+  SYNC_SAVED, /* parent (create): state.json is complete; the process may outlive silo */
 };
 struct sync_msg {
   int type;

@@ -416,7 +416,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   if (container_write_state(c, err) < 0) return -1;
   /* The state is complete: now the create child may outlive us (until this
    * message it exits on our socket's end-of-file; run's START means the same). */
-  if (c->mode == MODE_CREATE && sync_send(c->sync_parent, SYNC_RECORDED, 0, -1, err) < 0)
+  if (c->mode == MODE_CREATE && sync_send(c->sync_parent, SYNC_SAVED, 0, -1, err) < 0)
     return silo_err_wrap(err, "the container process exited during set-up");
   return 0;
 }

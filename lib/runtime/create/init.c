@@ -177,7 +177,7 @@ init_main(struct container_plan *c)
    * A parent that died before this call would not signal us: the socket tells
    * (its last copy of the other end closed: hang-up; we closed ours above, and
    * getppid() cannot tell, it is 0 in a new pid namespace).  From READY until
-   * the state is complete (RECORDED, or run's START) the socket's end-of-file is
+   * the state is complete (SAVED, or run's START) the socket's end-of-file is
    * what ends us instead: create's parent exits right after that message, and a
    * death signal still armed then would kill a container that is fine. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -201,7 +201,7 @@ init_main(struct container_plan *c)
   if (c->mode == MODE_CREATE) {
     /* Our parent wrote the complete state (or died: end-of-file, we leave too). */
     struct sync_msg m;
-    if (sync_expect(c->sync_child, SYNC_RECORDED, &m, NULL, &err) < 0) _exit(1);
+    if (sync_expect(c->sync_child, SYNC_SAVED, &m, NULL, &err) < 0) _exit(1);
     /* Block until `silo start` opens the fifo for reading. */
     signal(SIGPIPE, SIG_IGN);
     int fd = openat(c->fifo_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
