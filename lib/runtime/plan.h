@@ -253,7 +253,7 @@ enum sync_type {
   SYNC_READY,  /* child: set up; may carry the pty master */
   SYNC_ERROR,  /* either side: errnum + message */
   SYNC_START,  /* parent (run): execve now */
-  SYNC_SAVED, /* parent (create): state.json is complete; the process may outlive silo */
+  SYNC_SAVED,  /* parent (create): state.json is complete; the process may outlive silo */
 };
 struct sync_msg {
   int type;

@@ -218,8 +218,10 @@ silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error
     } else if (e.errnum == ENOENT) {
       /* No state.json yet (or any more): still a container for the user to see and
        * delete, not an invisible one. */
-      s = (struct silo_state){.id = xstrdup(de->d_name), .bundle = xstrdup(""),
-                              .rootfs = xstrdup(""), .created = xstrdup("")};
+      s = (struct silo_state){.id = xstrdup(de->d_name),
+                              .bundle = xstrdup(""),
+                              .rootfs = xstrdup(""),
+                              .created = xstrdup("")};
       st = state_status_bare(dirfd);
     } else {
       continue;

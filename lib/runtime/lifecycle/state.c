@@ -146,11 +146,11 @@ state_read(int dirfd, struct silo_state *s, struct silo_error *err)
   const char *id = NULL, *bundle = NULL, *rootfs = NULL, *created = NULL, *cg = NULL;
   int pid = 0, mgr = 0, pidns = 0, detached = 0, creating = 0, creator = 0;
   json_int_t st = 0, creator_st = 0;
-  int r = json_unpack_ex(j, &je, 0, "{s:s, s:i, s:I, s:s, s:s, s:s, s?s, s:i, s:b, s:b, s?b, s?i, s?I}",
-                         "id", &id, "pid", &pid, "start_time", &st, "bundle", &bundle, "rootfs",
-                         &rootfs, "created", &created, "cgroup_path", &cg, "cgroup_manager", &mgr,
-                         "new_pidns", &pidns, "detached", &detached, "creating", &creating,
-                         "creator_pid", &creator, "creator_start", &creator_st);
+  int r = json_unpack_ex(
+      j, &je, 0, "{s:s, s:i, s:I, s:s, s:s, s:s, s?s, s:i, s:b, s:b, s?b, s?i, s?I}", "id", &id,
+      "pid", &pid, "start_time", &st, "bundle", &bundle, "rootfs", &rootfs, "created", &created,
+      "cgroup_path", &cg, "cgroup_manager", &mgr, "new_pidns", &pidns, "detached", &detached,
+      "creating", &creating, "creator_pid", &creator, "creator_start", &creator_st);
   if (r == 0) {
     s->id = xstrdup(id);
     s->pid = pid;
