@@ -39,6 +39,7 @@ point_after() {
 
 test_create_kill_points() {
 	local b=$T_DIR/b
+	silo_only "crash safety is silo's promise"
 	need_strace
 	make_bundle "$b"
 	kill_points 40 create --bundle "$b" @ID@
@@ -59,6 +60,7 @@ hook_bundle() {
 
 test_create_hook_kill_points() {
 	local b=$T_DIR/b n
+	silo_only "crash safety is silo's promise"
 	need_strace
 	FAULT_PIDS=$T_DIR/pids
 	mkdir -p "$FAULT_PIDS"
@@ -75,6 +77,7 @@ test_create_hook_kill_points() {
 # container is listed as stopped, and a plain delete removes all of it.
 test_create_killed_then_plain_delete() {
 	local b=$T_DIR/b id n
+	silo_only "crash safety is silo's promise"
 	need_strace
 	make_bundle "$b"
 	id=$(fault_id)
@@ -95,6 +98,7 @@ test_create_killed_then_plain_delete() {
 # show the container as creating.
 test_create_in_progress_is_listed() {
 	local b=$T_DIR/b id h pid list st
+	silo_only "runc does not list a container before its state exists"
 	make_bundle "$b"
 	h=$(jq -n --arg d "$T_DIR" '{path: "/bin/sh", args: ["sh", "-c",
 		"touch \($d)/in-hook; while [ ! -e \($d)/go ]; do sleep 0.05; done"]}')
@@ -129,6 +133,7 @@ prep_running() {
 }
 
 test_start_kill_points() {
+	silo_only "crash safety is silo's promise"
 	need_strace
 	sleeper_bundle "$T_DIR/b"
 	FAULT_PREP=prep_created
@@ -136,12 +141,14 @@ test_start_kill_points() {
 }
 
 test_run_detached_kill_points() {
+	silo_only "crash safety is silo's promise"
 	need_strace
 	sleeper_bundle "$T_DIR/b"
 	kill_points 20 run -d --bundle "$T_DIR/b" @ID@
 }
 
 test_delete_kill_points() {
+	silo_only "crash safety is silo's promise"
 	need_strace
 	sleeper_bundle "$T_DIR/b"
 	FAULT_PREP=prep_running
