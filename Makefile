@@ -3,6 +3,8 @@
 #   make check            install test dependencies (Debian), build, run every test
 #   make check SANITIZE=1 the same with AddressSanitizer + UBSan
 #   make check-guest      only the cgroup v2 and soft-dirty CRIU tests, in a QEMU guest (tests/guest/)
+#   make check-faults     kill create, start, run -d and delete at every system call (as root;
+#                         docs/reliability.md); make check runs a sample of those points
 #   make bench            silo vs crun vs runc, side by side (docs/performance.md)
 #   make bench-migrate    silo migrate: downtime per strategy and size (docs/migration.md)
 #   make demo             set up and run a busybox container
@@ -77,7 +79,7 @@ UNIT_SRC := $(shell find tests/unit -name 'test_*.c')
 UNIT_BIN := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(UNIT_SRC))))
 vpath test_%.c $(sort $(dir $(UNIT_SRC)))
 
-.PHONY: criu all lib check check-guest unit integration bench bench-migrate demo install uninstall clean format deps FORCE
+.PHONY: criu all lib check check-guest check-faults unit integration bench bench-migrate demo install uninstall clean format deps FORCE
 all: silo lib
 lib: $(SO_FILE) $(BUILD)/dist/libsilo.a $(PUB_HDR)
 
@@ -171,6 +173,10 @@ check-guest: silo
 # unpacked from Debian's packages into /var/tmp/silo-criu-bundle; prints its path.
 criu:
 	@tests/lib/criu.sh
+
+# Every kill point of tests/integration/test_crash.sh (needs strace; a few minutes).
+check-faults: silo
+	@SILO=$(CURDIR)/silo FAULTS_ALL=1 bash tests/integration/test_crash.sh
 
 bench: silo
 	@tests/bench/run-bench

@@ -295,6 +295,21 @@ static int apply_resources(struct cgroup *cg, const struct oci_resources *res,
                            struct silo_error *err);
 
 int
+cgroup_plan_path(const struct cgroup_config *cfg, char **out, struct silo_error *err)
+{
+  _cleanup_free_ char *unit = NULL, *slice = NULL;
+  bool is_default;
+
+  *out = NULL;
+  if (cfg->manager == CGROUP_MANAGER_DISABLED) return 0;
+  /* The same names cgroup_create derives (systemd: a slice must land where its
+   * name says, or cgroup_systemd_start fails), computed without touching anything. */
+  if (cfg->manager == CGROUP_MANAGER_SYSTEMD)
+    return cgroup_systemd_parse(cfg->id, cfg->path, &unit, &slice, out, err);
+  return cgroup_path_resolve(cfg->id, cfg->path, out, &is_default, err);
+}
+
+int
 cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct silo_error *err)
 {
   const struct cg_host *h = &host; /* any non-NULL; set by cgroup_host_get */

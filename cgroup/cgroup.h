@@ -53,6 +53,10 @@ struct cgroup_config {
   const struct oci_resources *resources; /* may be NULL */
 };
 
+/* The path cgroup_create will give the container's cgroup (NULL for `disabled`),
+ * without side effects: recorded before the cgroup is made, so that a crashed
+ * create can be cleaned up (see docs/reliability.md).  A bad path fails here. */
+int cgroup_plan_path(const struct cgroup_config *cfg, char **out, struct silo_error *err);
 /* Creates the container's cgroup in every hierarchy (refusing paths that escape
  * with ".."); on failure removes whatever it made.  *out is NULL for the
  * `disabled` manager. */

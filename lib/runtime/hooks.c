@@ -5,12 +5,20 @@
  * the state write fail with EPIPE, which is no error (runc does the same); the
  * hook is judged by its exit status alone.  SIGPIPE is blocked while a hook
  * runs so that such a hook can never kill silo half-way through create, start
- * or delete. */
+ * or delete.
+ *
+ * A hook never outlives the silo command waiting for it: it dies with silo
+ * (PR_SET_PDEATHSIG).  Hooks run with a state directory are also recorded
+ * there (<state>/hook.pid: a process group of their own, and its leader's start
+ * time) before they run and until they exit, so that when silo is killed, `delete`
+ * finds and kills the children a hook started too (hooks_kill_recorded). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -63,25 +71,73 @@ read_output(int *rfd, char *output, size_t size, size_t *olen)
   }
 }
 
+#define HOOK_PID_FILE "hook.pid"
+
+/* Records the hook (its own process group, led by pid) in the state directory;
+ * the hook waits on `go` until this is done, so no hook process ever runs
+ * unrecorded (if silo dies first, go reads end-of-file and the hook exits). */
 static int
-run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
+record_hook(int statefd, pid_t pid, int go, struct silo_error *err)
+{
+  unsigned long long start;
+  char buf[64];
+  /* Also here, not only in the child: whichever of us runs first, the group
+   * exists before it is recorded. */
+  if (setpgid(pid, pid) < 0 && errno != EACCES) return silo_err(err, errno, "setpgid %d", pid);
+  if (fs_proc_stat(pid, NULL, &start) < 0) return silo_err(err, ESRCH, "the hook exited at once");
+  int n = snprintf(buf, sizeof buf, "%d %llu\n", (int)pid, start);
+  if (fs_write_file_atomic(statefd, HOOK_PID_FILE, buf, (size_t)n, err) < 0) return -1;
+  if (write(go, "1", 1) != 1) return silo_err(err, errno, "start the hook");
+  return 0;
+}
+
+static int
+run_hook(const struct oci_hook *h, const char *state, int statefd, struct silo_error *err)
 {
   int in[2], out[2];
+  _cleanup_close_ int go_r = -1, go_w = -1;
+  if (statefd >= 0) {
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) < 0) return silo_err(err, errno, "pipe");
+    go_r = go[0], go_w = go[1];
+  }
   if (pipe2(in, O_CLOEXEC) < 0) return silo_err(err, errno, "pipe");
   if (pipe2(out, O_CLOEXEC) < 0) {
     close(in[0]), close(in[1]);
     return silo_err(err, errno, "pipe");
   }
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     close(in[0]), close(in[1]), close(out[0]), close(out[1]);
     return silo_err(err, errno, "fork");
   }
-  if (pid == 0) exec_hook(h, in[0], out[1]); /* never returns */
+  if (pid == 0) {
+    /* Dies with silo; a silo that died before the prctl is seen by getppid. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) _exit(127);
+    if (go_r >= 0) {
+      char b;
+      setpgid(0, 0);
+      close(go_w);
+      if (read(go_r, &b, 1) != 1) _exit(127);
+    }
+    exec_hook(h, in[0], out[1]); /* never returns */
+  }
   close(in[0]);
   close(out[1]);
   _cleanup_close_ int wfd = in[1], rfd = out[0];
   _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (go_r >= 0) {
+    close_fd(&go_r);
+    if (record_hook(statefd, pid, go_w, err) < 0) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+      }
+      unlinkat(statefd, HOOK_PID_FILE, 0);
+      return silo_err_wrap(err, "hook `%s`", h->path);
+    }
+    close_fd(&go_w);
+  }
 
   /* Both ends non-blocking: the state may be bigger than a pipe buffer and is
    * written as the hook reads it, while its output is collected, until it exits
@@ -134,6 +190,8 @@ run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  /* What the hook left running now is its own business (a daemon it started). */
+  if (statefd >= 0) unlinkat(statefd, HOOK_PID_FILE, 0);
   read_output(&rfd, output, sizeof output, &olen);
   output[olen] = '\0';
   while (olen && output[olen - 1] == '\n') output[--olen] = '\0';
@@ -151,7 +209,7 @@ run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
  * pending is consumed before the mask is restored (unless one was pending
  * already, which is not ours to eat). */
 static int
-run_hook_nosigpipe(const struct oci_hook *h, const char *state, struct silo_error *err)
+run_hook_nosigpipe(const struct oci_hook *h, const char *state, int statefd, struct silo_error *err)
 {
   sigset_t pipe_set, old, pending;
   sigemptyset(&pipe_set);
@@ -159,7 +217,7 @@ run_hook_nosigpipe(const struct oci_hook *h, const char *state, struct silo_erro
   pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
   sigpending(&pending);
   bool was_pending = sigismember(&pending, SIGPIPE);
-  int r = run_hook(h, state, err);
+  int r = run_hook(h, state, statefd, err);
   sigpending(&pending);
   if (!was_pending && sigismember(&pending, SIGPIPE)) {
     struct timespec zero = {0, 0};
@@ -171,26 +229,56 @@ run_hook_nosigpipe(const struct oci_hook *h, const char *state, struct silo_erro
 }
 
 int
-hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
-          struct silo_error *err)
+hooks_run_recorded(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
+                   int statefd, struct silo_error *err)
 {
   for (size_t i = 0; i < cfg->hooks.n[kind]; i++) {
-    if (run_hook_nosigpipe(&cfg->hooks.list[kind][i], state, err) < 0)
+    if (run_hook_nosigpipe(&cfg->hooks.list[kind][i], state, statefd, err) < 0)
       return silo_err_wrap(err, "%s hook hooks.%s[%zu]", oci_hook_kind_name(kind),
                            oci_hook_kind_name(kind), i);
   }
   return 0;
 }
 
+int
+hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
+          struct silo_error *err)
+{
+  return hooks_run_recorded(cfg, kind, state, -1, err);
+}
+
 void
 hooks_run_warn(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
-               const char *id)
+               int statefd, const char *id)
 {
   for (size_t i = 0; i < cfg->hooks.n[kind]; i++) {
     struct silo_error e = {0};
     char buf[SILO_ERROR_MSG_MAX + 64];
-    if (run_hook_nosigpipe(&cfg->hooks.list[kind][i], state, &e) < 0)
+    if (run_hook_nosigpipe(&cfg->hooks.list[kind][i], state, statefd, &e) < 0)
       silo_log_warn("container `%s`: %s hook hooks.%s[%zu]: %s", id, oci_hook_kind_name(kind),
                     oci_hook_kind_name(kind), i, silo_err_str(&e, buf, sizeof buf));
   }
+}
+
+void
+hooks_kill_recorded(int statefd)
+{
+  _cleanup_free_ char *buf = NULL;
+  struct silo_error e = {0};
+  int pgid;
+  unsigned long long start, now;
+  if (fs_read_file_at(statefd, HOOK_PID_FILE, &buf, NULL, &e) < 0) return;
+  /* The leader died with silo; what it started may not have.  A process group's
+   * id is not given to a new process while any member lives, so the group is
+   * still the hook's, unless a process with that pid now exists and started at
+   * another time: then the hook's group is gone and this is someone else's. */
+  if (sscanf(buf, "%d %llu", &pgid, &start) == 2 && pgid > 1 &&
+      (fs_proc_stat(pgid, NULL, &now) < 0 || now == start) && kill(-pgid, SIGKILL) == 0) {
+    /* Until they are gone (or reaped by whoever inherited them), a second at most. */
+    for (int i = 0; i < 1000 && kill(-pgid, 0) == 0; i++) {
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  unlinkat(statefd, HOOK_PID_FILE, 0);
 }

@@ -36,6 +36,7 @@ plan_free(struct container_plan *c)
   free(c->rlimits);
   free(c->exec_path);
   free(c->state_json);
+  free(c->cg_intent);
   free(c->bundle);
   free(c->rootfs);
   free(c->config_buf);

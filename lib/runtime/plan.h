@@ -6,9 +6,11 @@
  *   ------------------------                      ---------------------------------------
  *   parse config, validate everything,
  *   build seccomp, open joined namespaces
- *   mkdir state dir (lock), cgroup mkdir,
+ *   mkdir state dir (lock), intent record
+ *   (state.json "creating"), cgroup mkdir,
  *   open the v1 `tasks` files
- *   clone3(CLONE_NEW*|INTO_CGROUP|PIDFD) ------>  "0" into each v1 `tasks` (moves itself),
+ *   clone3(CLONE_NEW*|INTO_CGROUP|PIDFD) ------>  PR_SET_PDEATHSIG, parent still there?
+ *   record pid + start time                       "0" into each v1 `tasks` (moves itself),
  *                                                 join namespaces, setsid, mounts...
  *   uid/gid maps, GO(pid) --------------------->  (GO awaited only when needed: see
  *                                                 sync_await_go)
@@ -17,8 +19,9 @@
  *                                                 seccomp listener connect, pivot_root,
  *                                                 sysctl, masked/ro paths, hostname, tty,
  *                                                 cwd, find the executable
- *   write state.json, pid file   <-- READY ---
- *   exit (create) / START (run)  ------------>   wait on exec.fifo (create) or START (run),
+ *   pid file, state.json complete <-- READY ---   (PR_SET_PDEATHSIG cleared: EOF instead)
+ *   SAVED + exit (create) / START (run) ------>   wait for SAVED, then on exec.fifo
+ *                                                 (create), or for START (run),
  *                                                 startContainer hooks, ids, caps,
  *                                                 no_new_privs, seccomp, execve
  */
@@ -154,6 +157,8 @@ struct container_plan {
   char created[64];
   int pty_master;
   char *state_json; /* for hooks run by the child */
+  char *cg_intent;  /* the cgroup path cgroup_create will make (recorded before it) */
+  unsigned long long creator_start; /* ours, for the intent record */
 
   /* exec: the process built from command-line options */
   struct oci_process exec_proc;
@@ -175,7 +180,14 @@ struct silo_state {
   unsigned long long start_time; /* guards against pid reuse */
   int cgroup_manager;            /* enum cgroup_manager */
   bool new_pidns;                /* killing init kills everything */
-  bool detached;                 /* created with create/run -d (no parent waits) */
+  bool detached;
+      /* created with create/run -d (no parent waits) */ /* An intent record (docs/reliability.md):
+                                                          * the create is not complete.  pid is 0
+                                                          * until the process exists; cgroup_path
+                                                          * names the cgroup before it is made. */
+  bool creating;
+  pid_t creator_pid; /* the silo process doing the create: alive means "creating" */
+  unsigned long long creator_start;
 };
 int state_validate_id(const char *id, struct silo_error *err);
 int state_root_open(struct silo_context *ctx, struct silo_error *err);
@@ -187,8 +199,13 @@ int state_dir_lock(int rootfd, const char *id, struct silo_error *err);
 int state_write(int dirfd, const struct silo_state *s, struct silo_error *err);
 int state_read(int dirfd, struct silo_state *s, struct silo_error *err);
 void state_free(struct silo_state *s);
-/* Status from the saved state and the process's liveness (pid + start time). */
+/* Status from the saved state and the process's liveness (pid + start time).  An
+ * intent record is `creating` while its creator lives, `stopped` once it died. */
 enum oci_status state_status(int dirfd, const struct silo_state *s);
+/* A state directory without state.json (a create that died before its first write,
+ * or a delete that died while removing it): `creating` while someone holds its
+ * lock, else `stopped`. */
+enum oci_status state_status_bare(int dirfd);
 /* Removes the state directory dirfd (locked) is, if it is still <root>/<id>;
  * never a directory made at <id> by someone else meanwhile.  err may be NULL:
  * best effort. */
@@ -207,7 +224,13 @@ int hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char 
 /* Runs every hook of one kind: a failure is a warning and the next hook still runs
  * (poststart, poststop: the runtime spec's "log a warning and continue"). */
 void hooks_run_warn(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state_json,
-                    const char *id);
+                    int statefd, const char *id);
+/* hooks_run, each hook recorded in the state directory statefd while it runs (its
+ * own process group), for hooks_kill_recorded after a crash. */
+int hooks_run_recorded(const struct oci_config *cfg, enum oci_hook_kind kind,
+                       const char *state_json, int statefd, struct silo_error *err);
+/* Kills the process group of the hook a dead silo was running, if any. */
+void hooks_kill_recorded(int statefd);
 
 /* ---- sync.c: the parent <-> child protocol (SOCK_SEQPACKET socketpair) ---- */
 enum sync_type {
@@ -218,6 +241,7 @@ enum sync_type {
   SYNC_ERROR,   /* either side: errnum + message */
   SYNC_START,   /* parent (run): execve now */
   SYNC_ADOPTED, /* parent: the intermediate of a new pid namespace is reaped (init.c) */
+  SYNC_SAVED,   /* parent (create): state.json is complete; the process may outlive silo */
 };
 struct sync_msg {
   int type;

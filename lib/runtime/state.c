@@ -3,7 +3,10 @@
  *   <root>/                 0700, default /run/silo
  *   <root>/<id>/            one per container; flock()ed by every command that changes it
  *   <root>/.create.RANDOM/  a state directory being made: renamed to <id> once locked
- *   <root>/<id>/state.json  written atomically (rename) once the container is created
+ *   <root>/<id>/state.json  written atomically (rename): first as an intent record
+ *                           ("creating": true, before the cgroup is made), again with
+ *                           the pid once the process exists, last complete
+ *   <root>/<id>/hook.pid    the process group of the hook running (hooks.c)
  *   <root>/<id>/config.json the config as it was at create (for poststop hooks, exec)
  *   <root>/<id>/exec.fifo   exists between create and start (see container.c)
  *
@@ -150,6 +153,13 @@ state_write(int dirfd, const struct silo_state *s, struct silo_error *err)
                 s->rootfs, "created", s->created, "cgroup_path", s->cgroup_path, "cgroup_manager",
                 s->cgroup_manager, "new_pidns", s->new_pidns, "detached", s->detached);
   if (!j) return silo_err(err, ENOMEM, "build state");
+  if (s->creating &&
+      (json_object_set_new(j, "creating", json_true()) < 0 ||
+       json_object_set_new(j, "creator_pid", json_integer(s->creator_pid)) < 0 ||
+       json_object_set_new(j, "creator_start", json_integer((json_int_t)s->creator_start)) < 0)) {
+    json_decref(j);
+    return silo_err(err, ENOMEM, "build state");
+  }
   _cleanup_free_ char *txt = json_dumps(j, JSON_COMPACT);
   json_decref(j);
   if (!txt) return silo_err(err, ENOMEM, "serialise state");
@@ -173,12 +183,13 @@ state_read(int dirfd, struct silo_state *s, struct silo_error *err)
   json_t *j = json_loadb(buf, len, 0, &je);
   if (!j) return silo_err(err, EINVAL, "state.json: %s", je.text);
   const char *id = NULL, *bundle = NULL, *rootfs = NULL, *created = NULL, *cg = NULL;
-  int pid = 0, mgr = 0, pidns = 0, detached = 0;
-  json_int_t st = 0;
-  int r = json_unpack_ex(j, &je, 0, "{s:s, s:i, s:I, s:s, s:s, s:s, s?s, s:i, s:b, s:b}", "id", &id,
-                         "pid", &pid, "start_time", &st, "bundle", &bundle, "rootfs", &rootfs,
-                         "created", &created, "cgroup_path", &cg, "cgroup_manager", &mgr,
-                         "new_pidns", &pidns, "detached", &detached);
+  int pid = 0, mgr = 0, pidns = 0, detached = 0, creating = 0, creator = 0;
+  json_int_t st = 0, creator_st = 0;
+  int r = json_unpack_ex(
+      j, &je, 0, "{s:s, s:i, s:I, s:s, s:s, s:s, s?s, s:i, s:b, s:b, s?b, s?i, s?I}", "id", &id,
+      "pid", &pid, "start_time", &st, "bundle", &bundle, "rootfs", &rootfs, "created", &created,
+      "cgroup_path", &cg, "cgroup_manager", &mgr, "new_pidns", &pidns, "detached", &detached,
+      "creating", &creating, "creator_pid", &creator, "creator_start", &creator_st);
   if (r == 0) {
     s->id = xstrdup(id);
     s->pid = pid;
@@ -190,6 +201,9 @@ state_read(int dirfd, struct silo_state *s, struct silo_error *err)
     s->cgroup_manager = mgr;
     s->new_pidns = pidns;
     s->detached = detached;
+    s->creating = creating;
+    s->creator_pid = creator;
+    s->creator_start = (unsigned long long)creator_st;
   }
   json_decref(j);
   if (r < 0) return silo_err(err, EINVAL, "state.json: %s", je.text);
@@ -207,11 +221,25 @@ state_free(struct silo_state *s)
   memset(s, 0, sizeof *s);
 }
 
+/* The process pid started at start_time is alive (not a zombie). */
+static bool
+alive(pid_t pid, unsigned long long start_time)
+{
+  char st;
+  unsigned long long start;
+  if (pid <= 0 || fs_proc_stat(pid, &st, &start) < 0) return false;
+  return start == start_time && st != 'Z' && st != 'X';
+}
+
 enum oci_status
 state_status(int dirfd, const struct silo_state *s)
 {
   char st;
   unsigned long long start;
+  /* A create under way, or one whose silo died: whatever it made is undone by
+   * delete (container_destroy), like a stopped container's. */
+  if (s->creating)
+    return alive(s->creator_pid, s->creator_start) ? OCI_STATUS_CREATING : OCI_STATUS_STOPPED;
   if (s->pid <= 0) return OCI_STATUS_STOPPED;
   if (fs_proc_stat(s->pid, &st, &start) < 0) return OCI_STATUS_STOPPED;
   if (start != s->start_time || st == 'Z' || st == 'X') return OCI_STATUS_STOPPED;
@@ -227,6 +255,18 @@ state_status(int dirfd, const struct silo_state *s)
     if (frozen) return OCI_STATUS_PAUSED;
   }
   return OCI_STATUS_RUNNING;
+}
+
+enum oci_status
+state_status_bare(int dirfd)
+{
+  /* A new open file description: a lock held through dirfd itself would not
+   * conflict with it.  Shared and non-blocking: only asks whether a create (or a
+   * delete) holds the directory now. */
+  _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return OCI_STATUS_STOPPED;
+  if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) return OCI_STATUS_CREATING;
+  return OCI_STATUS_STOPPED;
 }
 
 int

@@ -6,6 +6,13 @@
  * failure after that point goes through container_abort, which undoes them in
  * reverse.  Mounts need no undoing: they live in the container's mount namespace
  * and vanish with its last process.
+ *
+ * For "nothing left behind" when silo itself is killed (kill -9, OOM), every side
+ * effect is recorded before it is made: the intent record (state.json with
+ * "creating") names the cgroup before the mkdir and the process right after the
+ * clone; network.json names the lease and veth before they exist; hook.pid the
+ * hook's process group.  `delete` undoes a create that died from those alone
+ * (container_destroy); docs/reliability.md has the whole argument.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +169,12 @@ container_prepare(struct container_plan *c, struct silo_error *err)
   if (network_plan(c, err) < 0) return -1;
   if (devices_check_unconfined(c, container_manager_of(c->ctx) != CGROUP_MANAGER_DISABLED, err) < 0)
     return -1;
+  /* Where the cgroup will be, for the intent record (a bad cgroupsPath fails here,
+   * with nothing to undo). */
+  struct cgroup_config cc = {.id = c->id,
+                             .path = c->cfg->linux ? c->cfg->linux->cgroups_path : NULL,
+                             .manager = container_manager_of(c->ctx)};
+  if (cgroup_plan_path(&cc, &c->cg_intent, err) < 0) return -1;
   /* Before anything exists: a container that could ptrace us gets a sealed copy. */
   if (cloned_needed(c, &c->caps, c->has_caps) && cloned_reexec(err) < 0) return -1;
   silo_log_debug("container `%s`: config checked: rootfs %s, %zu mounts, clone flags %#llx", c->id,
@@ -192,21 +205,40 @@ container_write_pid_file(struct container_plan *c, struct silo_error *err)
   return 0;
 }
 
-int
-container_write_state(struct container_plan *c, struct silo_error *err)
+static void
+plan_state(const struct container_plan *c, struct silo_state *s)
 {
-  struct silo_state s = {
+  *s = (struct silo_state){
       .id = (char *)c->id,
       .bundle = c->bundle,
       .rootfs = c->rootfs,
-      .created = c->created,
-      .cgroup_path = c->cg ? (char *)cgroup_path(c->cg) : NULL,
+      .created = (char *)c->created,
+      /* Before the cgroup exists, the path it will have; none if it was not made. */
+      .cgroup_path = c->cg ? (char *)cgroup_path(c->cg) : c->cg_intent,
       .cgroup_manager = container_manager_of(c->ctx),
       .pid = c->pid,
       .start_time = c->start_time,
       .new_pidns = c->pidns && c->join_fd[OCI_NS_PID] < 0,
       .detached = c->mode == MODE_CREATE || c->opts->detach,
   };
+}
+
+int
+container_write_state(struct container_plan *c, struct silo_error *err)
+{
+  struct silo_state s;
+  plan_state(c, &s);
+  return state_write(c->statefd, &s, err);
+}
+
+int
+container_write_intent(struct container_plan *c, struct silo_error *err)
+{
+  struct silo_state s;
+  plan_state(c, &s);
+  s.creating = true;
+  s.creator_pid = getpid();
+  s.creator_start = c->creator_start;
   return state_write(c->statefd, &s, err);
 }
 
@@ -219,8 +251,8 @@ run_runtime_hooks(struct container_plan *c, struct silo_error *err)
                          .created = c->created,
                          .pid = c->pid};
   _cleanup_free_ char *json = state_json(&s, c->cfg, OCI_STATUS_CREATING, false);
-  if (hooks_run(c->cfg, OCI_HOOK_PRESTART, json, err) < 0) return -1;
-  return hooks_run(c->cfg, OCI_HOOK_CREATE_RUNTIME, json, err);
+  if (hooks_run_recorded(c->cfg, OCI_HOOK_PRESTART, json, c->statefd, err) < 0) return -1;
+  return hooks_run_recorded(c->cfg, OCI_HOOK_CREATE_RUNTIME, json, c->statefd, err);
 }
 
 /* A new pid from the intermediate of fork_into_pidns (init.c). */
@@ -234,6 +266,11 @@ adopt_grandchild(struct container_plan *c, pid_t pid, struct silo_error *err)
   c->pid = pid;
   c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (c->pidfd < 0) return silo_err(err, errno, "pidfd_open %d", (int)pid);
+  if (fs_proc_stat(c->pid, NULL, &c->start_time) < 0)
+    return silo_err(err, ESRCH, "the container process exited during set-up");
+  /* The new init into the intent record (the cgroup holds it already, so a crash
+   * before this write is undone too). */
+  if (container_write_intent(c, err) < 0) return -1;
   /* The intermediate is reaped: the real init is our child (we are a subreaper)
    * and may now tie its PDEATHSIG to us. */
   return sync_send(c->sync_parent, SYNC_ADOPTED, 0, -1, err);
@@ -270,6 +307,9 @@ container_make_cgroup(struct container_plan *c, struct silo_error *err)
     silo_log_debug("container `%s`: no cgroup (%s): continuing without", c->id, err->msg);
     silo_err_clear(err);
     c->cg = NULL;
+    /* The next records name no cgroup (cgroup_create removed what it made). */
+    free(c->cg_intent);
+    c->cg_intent = NULL;
     return 0;
   }
   if (apply_resources(c, err) < 0) return silo_err_wrap(err, "linux.resources");
@@ -283,7 +323,14 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   if (c->rootdirfd < 0 && (c->rootdirfd = state_root_open(c->ctx, err)) < 0) return -1;
   c->statefd = state_dir_create(c->rootdirfd, c->id, err);
   if (c->statefd < 0) return -1;
-  /* From here on, failures must call container_abort. */
+  /* From here on, failures must call container_abort.  If silo dies instead, the
+   * intent record is how `list` shows and `delete` undoes what it made: so it is
+   * written first, under the lock, and names the cgroup before the mkdir.  Its
+   * "creator" (our pid and start time) tells a live create from a dead one. */
+  time_rfc3339(c->created, sizeof c->created);
+  if (fs_proc_stat(getpid(), NULL, &c->creator_start) < 0)
+    return silo_err(err, errno, "read our own start time");
+  if (container_write_intent(c, err) < 0) return -1;
   if (fs_write_file_atomic(c->statefd, "config.json", c->config_buf, c->config_len, err) < 0)
     return -1;
   if (c->mode == MODE_CREATE && mkfifoat(c->statefd, "exec.fifo", 0600) < 0)
@@ -319,7 +366,6 @@ container_spawn(struct container_plan *c, struct silo_error *err)
     return silo_err(err, errno, "socketpair");
   c->sync_parent = sp[0];
   c->sync_child = sp[1];
-  time_rfc3339(c->created, sizeof c->created);
   if (c->net && network_before_clone(c, err) < 0) return -1;
 
   if (ns_setup_timens(c, err) < 0) return -1;
@@ -350,14 +396,19 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
     silo_log_debug("back to our pid namespace: %s", strerror(errno));
   close_fd(&c->sync_child);
+  /* Recorded before anything else is done with it.  Until this write is on disk
+   * the child is tied to us alone: it dies with us (PR_SET_PDEATHSIG, checked
+   * after it was set, see init_main), and on a v2 or hybrid host its cgroup,
+   * named by the intent, holds it from birth. */
+  if (fs_proc_stat(pid, NULL, &c->start_time) < 0)
+    return silo_err(err, ESRCH, "the container process exited during set-up");
+  if (container_write_intent(c, err) < 0) return -1;
   silo_log_debug("container `%s`: process %d cloned%s", c->id, (int)pid,
                  in_v2 ? " into its cgroup" : "");
 
   if (ns_write_idmaps(c, pid, err) < 0) return -1;
   if (c->net && network_after_clone(c, err) < 0) return -1;
   if (c->cg && cgroup_enter(c->cg, pid, in_v2, err) < 0) return -1;
-  if (fs_proc_stat(pid, NULL, &c->start_time) < 0)
-    return silo_err(err, ESRCH, "the container process exited during set-up");
   if (sync_send(c->sync_parent, SYNC_GO, pid, -1, err) < 0) {
     /* The child may have failed before it wanted GO: its error is the story. */
     struct sync_msg m;
@@ -373,8 +424,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
     if (sync_recv(c->sync_parent, &m, &fd, err) < 0) return -1;
     if (m.type == SYNC_ERROR) return silo_err(err, m.errnum, "%s", m.msg);
     if (m.type == SYNC_GO) {
-      if (adopt_grandchild(c, m.pid, err) < 0 || fs_proc_stat(c->pid, NULL, &c->start_time) < 0)
-        return -1;
+      if (adopt_grandchild(c, m.pid, err) < 0) return -1;
       continue;
     }
     if (m.type == SYNC_HOOKS) {
@@ -396,7 +446,12 @@ container_spawn(struct container_plan *c, struct silo_error *err)
     close_fd(&c->pty_master);
   }
   if (container_write_pid_file(c, err) < 0) return -1;
-  return container_write_state(c, err);
+  if (container_write_state(c, err) < 0) return -1;
+  /* The state is complete: now the create child may outlive us (until this
+   * message it exits on our socket's end-of-file; run's START means the same). */
+  if (c->mode == MODE_CREATE && sync_send(c->sync_parent, SYNC_SAVED, 0, -1, err) < 0)
+    return silo_err_wrap(err, "the container process exited during set-up");
+  return 0;
 }
 
 void
@@ -446,25 +501,38 @@ container_destroy(int rootfd, int dirfd, const struct silo_state *s,
   if (!cg && s->cgroup_path && s->cgroup_manager != CGROUP_MANAGER_DISABLED &&
       cgroup_open(s->cgroup_path, s->cgroup_manager, &cg, err) < 0)
     cg = NULL;
+  /* An intent record under our lock: its create died (it held the lock until
+   * done).  Its process may still live (`stopped` only says its silo is gone). */
+  bool unfinished = s->creating;
 
-  if (st != OCI_STATUS_STOPPED) {
+  if ((st != OCI_STATUS_STOPPED || unfinished) && s->pid > 0) {
     _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
     unsigned long long start;
     /* Re-check the start time after taking the pidfd: then the fd is ours. */
     if (pidfd >= 0 && fs_proc_stat(s->pid, NULL, &start) == 0 && start == s->start_time)
       syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
   }
-  /* Without its own pid namespace, killing the init leaves the rest: kill the cgroup. */
-  if (cg && (!s->new_pidns || st == OCI_STATUS_PAUSED)) {
+  /* Without its own pid namespace, killing the init leaves the rest: kill the cgroup.
+   * So too for a create that died once it had a process: processes it never
+   * recorded (an intermediate, createContainer hooks) are in that cgroup.  Before
+   * the pid is recorded the cgroup is not known to be the create's own (it may
+   * have existed, busy, and the create would have refused it), so it is left
+   * alone then: the only process there can be is the child, which died with its
+   * silo (PR_SET_PDEATHSIG). */
+  if (cg && (!s->new_pidns || st == OCI_STATUS_PAUSED || (unfinished && s->pid > 0))) {
     struct silo_error e = {0};
     cgroup_signal_all(cg, SIGKILL, &e);
   }
+  /* A hook a dead silo was running (create's prestart/createRuntime, start's
+   * poststart, an earlier delete's poststop), and what it started. */
+  hooks_kill_recorded(dirfd);
   /* Frozen tasks (v1 freezer) do not act on SIGKILL until thawed. */
   if (cg && st == OCI_STATUS_PAUSED) {
     struct silo_error e = {0};
     if (cgroup_freeze(cg, false, &e) < 0) silo_log_warn("container `%s`: thaw: %s", s->id, e.msg);
   }
-  if (st != OCI_STATUS_STOPPED && !wait_exit(s->pid, s->start_time, 10000))
+  if ((st != OCI_STATUS_STOPPED || unfinished) && s->pid > 0 &&
+      !wait_exit(s->pid, s->start_time, 10000))
     silo_log_warn("container `%s`: process %d did not exit after SIGKILL", s->id, s->pid);
 
   struct silo_error herr = {0};
@@ -473,7 +541,7 @@ container_destroy(int rootfd, int dirfd, const struct silo_state *s,
   if (cfg && cfg->hooks.n[OCI_HOOK_POSTSTOP]) {
     _cleanup_free_ char *json = state_json(s, cfg, OCI_STATUS_STOPPED, false);
     /* poststop failures are warnings: the container is gone either way. */
-    hooks_run_warn(cfg, OCI_HOOK_POSTSTOP, json, s->id);
+    hooks_run_warn(cfg, OCI_HOOK_POSTSTOP, json, dirfd, s->id);
   }
   if (loaded) oci_config_free(loaded);
 

@@ -39,7 +39,12 @@ enum cgroup_manager container_manager_of(const struct silo_context *ctx);
 int container_write_pid_file(struct container_plan *c, struct silo_error *err);
 int container_write_state(struct container_plan *c, struct silo_error *err);
 /* Kills (SIGKILL), waits, runs poststop hooks, removes cgroup and state dir.  The
- * config and cgroup are loaded from the state unless the caller has them. */
+ * config and cgroup are loaded from the state unless the caller has them.  An
+ * intent record (a create that died) is undone the same way, from what it names:
+ * its process, its cgroup's processes, the hook it was running, network.json. */
+/* The intent record (docs/reliability.md): state.json with "creating" and our pid,
+ * naming the cgroup before it exists and the process as soon as it does. */
+int container_write_intent(struct container_plan *c, struct silo_error *err);
 int container_destroy(int rootfd, int dirfd, const struct silo_state *s,
                       const struct oci_config *cfg, struct cgroup *cg, struct silo_error *err);
 

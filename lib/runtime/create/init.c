@@ -190,8 +190,16 @@ init_main(struct container_plan *c)
   close(c->rootdirfd);
   close(c->sync_parent);
   if (c->pidfd >= 0) close(c->pidfd);
-  /* Until READY we die with our parent, so a killed `silo create` leaves nothing. */
+  /* Until READY we die with our parent, so a killed `silo create` leaves nothing.
+   * A parent that died before this call would not signal us: the socket tells
+   * (its last copy of the other end closed: hang-up; we closed ours above, and
+   * getppid() cannot tell, it is 0 in a new pid namespace).  From READY until
+   * the state is complete (SAVED, or run's START) the socket's end-of-file is
+   * what ends us instead: create's parent exits right after that message, and a
+   * death signal still armed then would kill a container that is fine. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  struct pollfd hup = {.fd = c->sync_child, .events = POLLRDHUP};
+  if (poll(&hup, 1, 0) > 0 && (hup.revents & (POLLHUP | POLLRDHUP))) _exit(1);
   /* Not dumpable until execve: nothing else in the container can open our
    * /proc/PID/exe (the host's silo binary) or our fds (CVE-2019-5736, -2016-9962).
    * In a new user namespace this waits for GO: a non-dumpable task's /proc files
@@ -208,6 +216,9 @@ init_main(struct container_plan *c)
   if (master >= 0) close(master);
 
   if (c->mode == MODE_CREATE) {
+    /* Our parent wrote the complete state (or died: end-of-file, we leave too). */
+    struct sync_msg m;
+    if (sync_expect(c->sync_child, SYNC_SAVED, &m, NULL, &err) < 0) _exit(1);
     /* Block until `silo start` opens the fifo for reading. */
     signal(SIGPIPE, SIG_IGN);
     int fd = openat(c->fifo_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);

@@ -105,7 +105,7 @@ silo_start(struct silo_context *ctx, const char *id, struct silo_error *err)
   if (cfg && cfg->hooks.n[OCI_HOOK_POSTSTART]) {
     _cleanup_free_ char *json = state_json(&s, cfg, OCI_STATUS_RUNNING, false);
     /* A failing poststart hook is a warning: the container runs on (runtime spec). */
-    hooks_run_warn(cfg, OCI_HOOK_POSTSTART, json, id);
+    hooks_run_warn(cfg, OCI_HOOK_POSTSTART, json, dirfd, id);
   }
   if (cfg) oci_config_free(cfg);
   ret = 0;
@@ -267,15 +267,28 @@ silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error
     _cleanup_close_ int dirfd = openat(rootfd, ns.v[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     struct silo_state s;
     struct silo_error e = {0};
-    if (dirfd < 0 || state_read(dirfd, &s, &e) < 0) {
-      /* Gone (deleted meanwhile), or not yet there (a create that has not written its
-       * state): not a container to list.  Anything else is said, not hidden. */
-      int gone = dirfd < 0 ? errno : e.errnum;
-      if (gone != ENOENT && gone != ENOTDIR)
-        silo_log_warn("list: `%s`: %s", ns.v[i], dirfd < 0 ? strerror(gone) : e.msg);
+    if (dirfd < 0) {
+      /* Gone (deleted meanwhile): not a container to list.  Anything else is said,
+       * not hidden. */
+      if (errno != ENOENT && errno != ENOTDIR)
+        silo_log_warn("list: `%s`: %s", ns.v[i], strerror(errno));
       continue;
     }
-    enum oci_status st = state_status(dirfd, &s);
+    enum oci_status st;
+    if (state_read(dirfd, &s, &e) == 0) {
+      st = state_status(dirfd, &s);
+    } else if (e.errnum == ENOENT) {
+      /* No state.json yet (or any more): still a container for the user to see and
+       * delete, not an invisible one. */
+      s = (struct silo_state){.id = xstrdup(ns.v[i]),
+                              .bundle = xstrdup(""),
+                              .rootfs = xstrdup(""),
+                              .created = xstrdup("")};
+      st = state_status_bare(dirfd);
+    } else {
+      if (e.errnum != ENOTDIR) silo_log_warn("list: `%s`: %s", ns.v[i], e.msg);
+      continue;
+    }
     if (fmt == SILO_LIST_QUIET) {
       printf("%s\n", s.id);
     } else if (fmt == SILO_LIST_TABLE) {

@@ -148,7 +148,7 @@ run(struct container_plan *c, int *exit_code, struct silo_error *err)
   if (c->cfg->hooks.n[OCI_HOOK_POSTSTART]) {
     _cleanup_free_ char *json = state_json(&s, c->cfg, OCI_STATUS_RUNNING, false);
     /* A failing poststart hook is a warning: the container runs on (runtime spec). */
-    hooks_run_warn(c->cfg, OCI_HOOK_POSTSTART, json, c->id);
+    hooks_run_warn(c->cfg, OCI_HOOK_POSTSTART, json, c->statefd, c->id);
   }
   if (o->detach) {
     *exit_code = 0;

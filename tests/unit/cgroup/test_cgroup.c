@@ -167,6 +167,46 @@ test_path_resolve(void **state)
   }
 }
 
+/* cgroup_plan_path names, without side effects, the path cgroup_create makes:
+ * what the intent record of a create holds before the cgroup exists. */
+static void
+test_plan_path(void **state)
+{
+  static const struct {
+    const char *id, *in;
+    enum cgroup_manager mgr;
+    const char *want; /* NULL: an error (or no path for `disabled`) */
+  } t[] = {
+      {"abc", NULL, CGROUP_MANAGER_CGROUPFS, "/abc"},
+      {"abc", "x/y", CGROUP_MANAGER_CGROUPFS, "/silo/x/y"},
+      {"abc", "/a//b/", CGROUP_MANAGER_CGROUPFS, "/a/b"},
+      {"abc", "/a/../b", CGROUP_MANAGER_CGROUPFS, NULL},
+      {"abc", NULL, CGROUP_MANAGER_SYSTEMD, "/system.slice/silo-abc.scope"},
+      {"abc", "machine.slice:p:n", CGROUP_MANAGER_SYSTEMD, "/machine.slice/p-n.scope"},
+      {"abc", "bad", CGROUP_MANAGER_SYSTEMD, NULL},
+      {"abc", "/whatever", CGROUP_MANAGER_DISABLED, NULL},
+  };
+  (void)state;
+  for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+    struct silo_error err = {0};
+    char *out = (char *)"unset";
+    struct cgroup_config cfg = {.id = t[i].id, .path = t[i].in, .manager = t[i].mgr};
+    int r = cgroup_plan_path(&cfg, &out, &err);
+    if (t[i].mgr == CGROUP_MANAGER_DISABLED) {
+      assert_int_equal(r, 0);
+      assert_null(out);
+    } else if (!t[i].want) {
+      assert_int_equal(r, -1);
+      assert_null(out);
+      assert_non_null(strstr(err.msg, "linux.cgroupsPath"));
+    } else {
+      if (r < 0) fail_msg("%s: %s", t[i].in ? t[i].in : "(default)", err.msg);
+      assert_string_equal(out, t[i].want);
+    }
+    free(out);
+  }
+}
+
 static void
 test_mount_options(void **state)
 {
@@ -619,9 +659,14 @@ test_live_default_path(void **state)
   snprintf(id, sizeof id, "silo-unittest-%d-d", (int)getpid());
   snprintf(path, sizeof path, "/%s", id);
   struct cgroup_config cfg = {.id = id, .manager = CGROUP_MANAGER_CGROUPFS};
+  char *planned = NULL;
+  assert_int_equal(cgroup_plan_path(&cfg, &planned, &err), 0);
+  assert_false(dir_exists(h[0].mountpoint, path)); /* planning made nothing */
   if (cgroup_create(&cfg, &l->cg, &err) < 0) fail_msg("create: %s", err.msg);
   snprintf(l->path, sizeof l->path, "%s", path); /* for the teardown */
   assert_string_equal(cgroup_path(l->cg), path);
+  assert_string_equal(planned, path); /* the intent record names what was made */
+  free(planned);
   for (size_t i = 0; i < n; i++) assert_true(dir_exists(h[i].mountpoint, path));
   assert_int_equal(cgroup_destroy(l->cg, &err), 0);
   for (size_t i = 0; i < n; i++) assert_false(dir_exists(h[i].mountpoint, path));
@@ -728,6 +773,7 @@ main(void)
       cmocka_unit_test(test_device_rule),
       cmocka_unit_test(test_formats),
       cmocka_unit_test(test_path_resolve),
+      cmocka_unit_test(test_plan_path),
       cmocka_unit_test(test_mount_options),
       cmocka_unit_test(test_parse_mountinfo),
       cmocka_unit_test(test_validate),
