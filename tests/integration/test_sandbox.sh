@@ -370,10 +370,10 @@ test_mount_options() {
 	# a mount below a :ro bind is read-only too (the bind gets rro, not only ro)
 	mkdir -p "$T_DIR/share/sub"
 	mount -t tmpfs -o size=16k,mode=1777 tmpfs "$T_DIR/share/sub" || fail "host tmpfs mount failed"
-	defer umount -l "$T_DIR/share/sub"
 	run_sandbox --rootfs "$ROOTFS" --bind "$T_DIR/share:/mnt/ro:ro" --bind "$T_DIR/share:/mnt/rw" --tmpfs /scratch \
 		-- sh -c 'cat /mnt/ro/f; touch /mnt/ro/x 2>/dev/null && echo ro-writable; touch /mnt/ro/sub/y 2>/dev/null && echo ro-sub-writable; echo w > /mnt/rw/from-sandbox;
 			echo t > /scratch/t && cat /scratch/t; grep -c " /scratch .* - tmpfs " /proc/self/mountinfo'
+	umount "$T_DIR/share/sub"
 	assert_eq 0 "$RC" "$OUT"
 	assert_contains "$OUT" host-data
 	assert_not_contains "$OUT" ro-writable
