@@ -61,6 +61,12 @@ int fs_mkdir_p(const char *path, mode_t parent_mode, mode_t mode, struct silo_er
 /* Removes a directory tree (no symlinks followed); missing is fine.  err may be
  * NULL where the removal is best effort (a clean-up after another failure). */
 int fs_rm_rf_at(int dirfd, const char *name, struct silo_error *err);
+/* Copies what directory srcdir holds into directory dstdir (both fds of directories):
+ * files, directories, symlinks (as links), device nodes and FIFOs, with owners, modes
+ * and times; sockets are left out.  Nothing is followed: each entry is opened beneath
+ * its parent's fd with O_NOFOLLOW, so a symlink in srcdir cannot lead the copy out of
+ * it.  For tmpcopyup (a tmpfs seeded with its mount point's content). */
+int fs_copy_tree_at(int srcdir, int dstdir, struct silo_error *err);
 /* "/proc/self/fd/N" */
 #define PROC_FD_PATH_MAX 32
 const char *fs_proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd);

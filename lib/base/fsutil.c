@@ -340,6 +340,111 @@ fs_rm_rf_at(int dirfd, const char *name, struct silo_error *err)
   return 0;
 }
 
+static int copy_tree(int srcdir, int dstdir, int depth, struct silo_error *err);
+
+/* One entry of fs_copy_tree_at, of the type st says (read without following). */
+static int
+copy_entry(int src, int dst, const char *name, const struct stat *st, int depth,
+           struct silo_error *err)
+{
+  switch (st->st_mode & S_IFMT) {
+  case S_IFDIR: {
+    if (mkdirat(dst, name, 0700) < 0) return silo_err(err, errno, "mkdir `%s`", name);
+    _cleanup_close_ int s = openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (s < 0) return silo_err(err, errno, "open `%s`", name);
+    _cleanup_close_ int d = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (d < 0) return silo_err(err, errno, "open `%s`", name);
+    if (depth >= 128) return silo_err(err, ELOOP, "`%s`: directories nested too deep", name);
+    if (copy_tree(s, d, depth + 1, err) < 0) return silo_err_wrap(err, "%s", name);
+    break;
+  }
+  case S_IFREG: {
+    /* O_NONBLOCK: swapped for a FIFO since the fstatat, it does not block us; the
+     * fstat below sees it and refuses. */
+    _cleanup_close_ int in = openat(src, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat fst;
+    if (in < 0 || fstat(in, &fst) < 0) return silo_err(err, errno, "open `%s`", name);
+    if (!S_ISREG(fst.st_mode)) return silo_err(err, EINVAL, "`%s` changed while copied", name);
+    _cleanup_close_ int out =
+        openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (out < 0) return silo_err(err, errno, "create `%s`", name);
+    char buf[65536];
+    for (;;) {
+      ssize_t n = read(in, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return silo_err(err, errno, "read `%s`", name);
+      if (n == 0) break;
+      for (ssize_t off = 0; off < n;) {
+        ssize_t w = write(out, buf + off, (size_t)(n - off));
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return silo_err(err, errno, "write `%s`", name);
+        off += w;
+      }
+    }
+    break;
+  }
+  case S_IFLNK: {
+    char target[PATH_MAX];
+    ssize_t n = readlinkat(src, name, target, sizeof target - 1);
+    if (n < 0) return silo_err(err, errno, "readlink `%s`", name);
+    target[n] = '\0';
+    if (symlinkat(target, dst, name) < 0) return silo_err(err, errno, "symlink `%s`", name);
+    break;
+  }
+  case S_IFCHR:
+  case S_IFBLK:
+  case S_IFIFO:
+    if (mknodat(dst, name, (st->st_mode & S_IFMT) | 0600, st->st_rdev) < 0)
+      return silo_err(err, errno, "mknod `%s`", name);
+    break;
+  default:
+    return 0; /* a socket means nothing without its listener */
+  }
+  /* Owner first: chown clears the set-id bits that the chmod then restores.  An id
+   * without a mapping in our user namespace (EINVAL) leaves the entry ours. */
+  if (fchownat(dst, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL)
+    return silo_err(err, errno, "chown `%s`", name);
+  /* Only what this function just made is chmod-ed (never a symlink, nothing else can
+   * have replaced it in the copy's own fresh directory). */
+  if (!S_ISLNK(st->st_mode) && fchmodat(dst, name, st->st_mode & 07777, 0) < 0)
+    return silo_err(err, errno, "chmod `%s`", name);
+  struct timespec ts[2] = {st->st_atim, st->st_mtim};
+  utimensat(dst, name, ts, AT_SYMLINK_NOFOLLOW);
+  return 0;
+}
+
+static int
+copy_tree(int srcdir, int dstdir, int depth, struct silo_error *err)
+{
+  int fd = openat(srcdir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return silo_err(err, errno, "open directory");
+  DIR *d = fdopendir(fd);
+  if (!d) {
+    int e = errno;
+    close(fd);
+    return silo_err(err, e, "open directory");
+  }
+  struct dirent *de;
+  int r = 0;
+  while (r == 0 && (errno = 0, de = readdir(d))) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+    struct stat st;
+    if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      r = silo_err(err, errno, "stat `%s`", de->d_name);
+    else
+      r = copy_entry(fd, dstdir, de->d_name, &st, depth, err);
+  }
+  if (r == 0 && errno) r = silo_err(err, errno, "read directory");
+  closedir(d);
+  return r;
+}
+
+int
+fs_copy_tree_at(int srcdir, int dstdir, struct silo_error *err)
+{
+  return copy_tree(srcdir, dstdir, 0, err);
+}
+
 const char *
 fs_proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd)
 {

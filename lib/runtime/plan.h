@@ -72,6 +72,14 @@ struct mount_plan {
   int idmap_fd;                /* a user namespace carrying the mount's id mapping */
   bool is_dir;                 /* a directory target (else a file, for file bind mounts) */
   bool in_proc;                /* the destination, as written, is /proc or inside it */
+  bool is_dev;                 /* the destination is /dev itself */
+  /* ro deferred (runc's order): a tmpfs is made read-only once seeded and chmod-ed, /dev
+   * once the mounts, nodes and links under it are in place. */
+  bool ro_late;
+  bool tmpcopyup;            /* tmpfs: starts with a copy of its mount point's content */
+  bool has_mode;             /* mode= given: a tmpfs does not take its mount point's mode */
+  uint64_t rec_set, rec_clr; /* rro, rnosuid...: MOUNT_ATTR_* set/cleared on every mount
+                                of the tree (mount_setattr AT_RECURSIVE) */
 };
 /* ---- procattr.c: personality, scheduler, I/O priority, memory policy, exec's
  * CPU affinity (see there) ---- */

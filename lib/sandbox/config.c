@@ -278,9 +278,13 @@ add_mounts(struct sandbox *sb, json_t *mounts)
 {
   for (size_t i = 0; i < sb->n_binds; i++) {
     const struct sandbox_bind *b = &sb->binds[i];
-    json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s, s, s, s]}", "destination",
-                                            b->dst, "type", "bind", "source", b->src, "options",
-                                            "rbind", b->ro ? "ro" : "rw", "nosuid", "nodev"));
+    json_t *m =
+        json_pack("{s:s, s:s, s:s, s:[s, s, s, s]}", "destination", b->dst, "type", "bind",
+                  "source", b->src, "options", "rbind", b->ro ? "ro" : "rw", "nosuid", "nodev");
+    /* A read-only bind is read-only all the way down: "ro" alone is the top mount's
+     * (runc's meaning), rro every mount of the tree. */
+    if (b->ro) json_array_append_new(json_object_get(m, "options"), json_string("rro"));
+    json_array_append_new(mounts, m);
   }
   for (size_t i = 0; i < sb->o->n_tmpfs; i++)
     json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s, s, s]}", "destination",

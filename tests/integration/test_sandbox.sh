@@ -367,12 +367,18 @@ test_mount_options() {
 	mkdir -p "$T_DIR/share"
 	echo host-data > "$T_DIR/share/f"
 	chmod -R a+rwX "$T_DIR/share"
+	# a mount below a :ro bind is read-only too (the bind gets rro, not only ro)
+	mkdir -p "$T_DIR/share/sub"
+	mount -t tmpfs -o size=16k,mode=1777 tmpfs "$T_DIR/share/sub" || fail "host tmpfs mount failed"
 	run_sandbox --rootfs "$ROOTFS" --bind "$T_DIR/share:/mnt/ro:ro" --bind "$T_DIR/share:/mnt/rw" --tmpfs /scratch \
-		-- sh -c 'cat /mnt/ro/f; touch /mnt/ro/x 2>/dev/null && echo ro-writable; echo w > /mnt/rw/from-sandbox;
+		-- sh -c 'cat /mnt/ro/f; touch /mnt/ro/x 2>/dev/null && echo ro-writable; touch /mnt/ro/sub/y 2>/dev/null && echo ro-sub-writable; echo w > /mnt/rw/from-sandbox;
 			echo t > /scratch/t && cat /scratch/t; grep -c " /scratch .* - tmpfs " /proc/self/mountinfo'
+	umount "$T_DIR/share/sub"
 	assert_eq 0 "$RC" "$OUT"
 	assert_contains "$OUT" host-data
 	assert_not_contains "$OUT" ro-writable
+	assert_not_contains "$OUT" ro-sub-writable "a submount of a read-only --bind"
+	assert_no_file "$T_DIR/share/sub/y"
 	assert_file_exists "$T_DIR/share/from-sandbox"
 	assert_status 125 silo sandbox --rootfs "$ROOTFS" --bind "$T_DIR/nope:/x" -- true
 	assert_status 125 silo sandbox --rootfs "$ROOTFS" --bind "relative-dst-missing" -- true

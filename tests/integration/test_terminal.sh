@@ -31,6 +31,21 @@ test_exec_tty_relay() {
 	assert_ok silo delete --force "$id"
 }
 
+# The pty slave belongs to the container's user, with devpts' group tty (5) and
+# mode 0620 (the spec's gid=5,mode=620), as runc leaves it.
+test_tty_owner() {
+	need_cmd script
+	local id b=$T_DIR/b out
+	id=$(new_id)
+	make_bundle "$b" '.process.terminal = true | .process.user = {"uid":1000,"gid":1000,"additionalGids":[1000]}'
+	set_args "$b" 'stat -c "owner=%u:%g mode=%a" "$(tty)"'
+	out=$(script -qec "$(printf '%q ' "$SILO" --root "$ROOT" run --bundle "$b" "$id"); echo rc=\$?" /dev/null < /dev/null | tr -d '\r')
+	assert_contains "$out" "rc=0" "exit code ($out)"
+	assert_contains "$out" "owner=1000:5 mode=620" "owner, group and mode of the pty"
+	assert_no_leftovers "$id"
+}
+
 run_test run_tty_relay test_run_tty_relay
 run_test exec_tty_relay test_exec_tty_relay
+run_test tty_owner test_tty_owner
 finish

@@ -49,15 +49,21 @@ silo_features(void)
   static const char *const hooks[] = {
       "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
       NULL};
+  /* clang-format off */
   static const char *const mount_opts[] = {
-      "async",      "atime",         "bind",        "defaults",    "dev",
-      "diratime",   "dirsync",       "exec",        "loud",        "mand",
-      "noatime",    "nodev",         "nodiratime",  "noexec",      "nomand",
-      "norelatime", "nostrictatime", "nosuid",      "nosymfollow", "private",
-      "rbind",      "relatime",      "remount",     "ro",          "rprivate",
-      "rshared",    "rslave",        "runbindable", "rw",          "shared",
-      "silent",     "slave",         "strictatime", "suid",        "symfollow",
-      "sync",       "tmpcopyup",     "unbindable",  NULL};
+      "async",          "atime",          "bind",           "defaults",       "dev",
+      "diratime",       "dirsync",        "exec",           "loud",           "mand",
+      "noatime",        "nodev",          "nodiratime",     "noexec",         "nomand",
+      "norelatime",     "nostrictatime",  "nosuid",         "nosymfollow",    "private",
+      "ratime",         "rbind",          "rdev",           "rdiratime",      "relatime",
+      "remount",        "rexec",          "rnoatime",       "rnodev",         "rnodiratime",
+      "rnoexec",        "rnorelatime",    "rnostrictatime", "rnosuid",        "rnosymfollow",
+      "ro",             "rprivate",       "rrelatime",      "rro",            "rrw",
+      "rshared",        "rslave",         "rstrictatime",   "rsuid",          "rsymfollow",
+      "runbindable",    "rw",             "shared",         "silent",         "slave",
+      "strictatime",    "suid",           "symfollow",      "sync",           "tmpcopyup",
+      "unbindable", NULL};
+  /* clang-format on */
   static const char *const namespaces[] = {"cgroup", "ipc",  "mount", "network", "pid",
                                            "time",   "user", "uts",   NULL};
   json_t *supported = json_array();

@@ -32,8 +32,11 @@ terminal_setup(struct container_plan *c, struct silo_error *err)
                          .ws_col = (unsigned short)c->proc->console_width};
     ioctl(slave, TIOCSWINSZ, &ws);
   }
-  /* The process owns its terminal, as on a login. */
-  if (fchown(slave, c->proc->user.uid, c->proc->user.gid) < 0 && errno != EINVAL) {
+  /* The process owns its terminal, as on a login; its group and mode stay what
+   * devpts gave it (the spec's gid=5,mode=620: group tty, writable by the group for
+   * write(1) and wall), as runc leaves them.  Safe: this pty was just made in the
+   * container's own devpts, and the fd is not a path anyone can swap. */
+  if (fchown(slave, c->proc->user.uid, (gid_t)-1) < 0 && errno != EINVAL) {
     /* an unmapped id in a user namespace: keep root's */
   }
   if (ioctl(slave, TIOCSCTTY, 0) < 0) {

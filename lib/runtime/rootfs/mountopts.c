@@ -15,6 +15,9 @@
 #ifndef MS_NOSYMFOLLOW
 #define MS_NOSYMFOLLOW 256
 #endif
+#ifndef MOUNT_ATTR_NOSYMFOLLOW
+#define MOUNT_ATTR_NOSYMFOLLOW 0x00200000
+#endif
 
 /* Options that set (or clear) a mount flag; everything else is fs data. */
 static const struct {
@@ -50,6 +53,57 @@ static const struct {
     {"silent", false, MS_SILENT},
     {"loud", true, MS_SILENT},
 };
+
+/* runc's recursive mount attributes: applied with mount_setattr(AT_RECURSIVE) to
+ * every mount of the tree, where "ro" and friends apply to its top mount only. */
+static const struct {
+  const char *name;
+  bool clear;
+  uint64_t attr;
+} rec_opts[] = {
+    {"rro", false, MOUNT_ATTR_RDONLY},
+    {"rrw", true, MOUNT_ATTR_RDONLY},
+    {"rnosuid", false, MOUNT_ATTR_NOSUID},
+    {"rsuid", true, MOUNT_ATTR_NOSUID},
+    {"rnodev", false, MOUNT_ATTR_NODEV},
+    {"rdev", true, MOUNT_ATTR_NODEV},
+    {"rnoexec", false, MOUNT_ATTR_NOEXEC},
+    {"rexec", true, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", false, MOUNT_ATTR_NODIRATIME},
+    {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
+    {"rrelatime", false, MOUNT_ATTR_RELATIME},
+    {"rnorelatime", true, MOUNT_ATTR_RELATIME},
+    {"rnoatime", false, MOUNT_ATTR_NOATIME},
+    {"ratime", true, MOUNT_ATTR_NOATIME},
+    {"rstrictatime", false, MOUNT_ATTR_STRICTATIME},
+    {"rnostrictatime", true, MOUNT_ATTR_STRICTATIME},
+    {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
+};
+
+static bool
+rec_opt(const char *o, struct mount_plan *out)
+{
+  for (size_t i = 0; i < ARRAY_SIZE(rec_opts); i++) {
+    if (strcmp(o, rec_opts[i].name) != 0) continue;
+    if (rec_opts[i].clear) {
+      out->rec_clr |= rec_opts[i].attr;
+      out->rec_set &= ~rec_opts[i].attr;
+    } else {
+      out->rec_set |= rec_opts[i].attr;
+      out->rec_clr &= ~rec_opts[i].attr;
+      /* An atime setting replaces the others: mount_setattr wants the whole
+       * field cleared with it (MOUNT_ATTR_RELATIME is 0). */
+      if ((rec_opts[i].attr & MOUNT_ATTR__ATIME) == rec_opts[i].attr) {
+        out->rec_set &= ~MOUNT_ATTR__ATIME;
+        out->rec_set |= rec_opts[i].attr;
+        out->rec_clr |= MOUNT_ATTR__ATIME;
+      }
+    }
+    return true;
+  }
+  return false;
+}
 
 static const struct {
   const char *name;
@@ -189,8 +243,16 @@ mountopts_parse(const struct oci_mount *m, size_t index, const char *bundle, str
       out->idmap_recursive = o[0] == 'r';
       continue;
     }
-    /* Userspace-only options (x-*, crun's tmpcopyup) mean nothing to the kernel. */
-    if (strncasecmp(o, "x-", 2) == 0 || strcmp(o, "tmpcopyup") == 0) continue;
+    if (rec_opt(o, out)) continue;
+    /* runc's (and crun's) tmpcopyup: the tmpfs is seeded by silo (rootfs.c); it means
+     * nothing to the kernel, nor to other types, as in runc. */
+    if (strcmp(o, "tmpcopyup") == 0) {
+      out->tmpcopyup = true;
+      continue;
+    }
+    /* Userspace-only options (x-*) mean nothing to the kernel. */
+    if (strncasecmp(o, "x-", 2) == 0) continue;
+    if (strncmp(o, "mode=", 5) == 0) out->has_mode = true;
     for (size_t k = 0; k < ARRAY_SIZE(flag_opts); k++) {
       if (strcmp(o, flag_opts[k].name) == 0) {
         if (flag_opts[k].clear) {
@@ -208,6 +270,16 @@ mountopts_parse(const struct oci_mount *m, size_t index, const char *bundle, str
     strcat(data, o);
   }
   if (out->type && strcmp(out->type, "bind") == 0) out->bind = true;
+  /* Made read-only last, as runc does: a tmpfs once its content and mode are set,
+   * /dev once devpts, shm, mqueue... are mounted under it. */
+  _cleanup_free_ char *cleandest = mountopts_path_clean(m->destination);
+  out->is_dev = strcmp(cleandest, "/dev") == 0;
+  bool tmpfs = !out->bind && out->type && strcmp(out->type, "tmpfs") == 0;
+  if ((out->flags & MS_RDONLY) && (tmpfs || out->is_dev)) {
+    out->flags &= ~MS_RDONLY;
+    out->ro_late = true;
+  }
+  if (!tmpfs) out->tmpcopyup = false;
   if (out->bind) {
     if (!out->source || !out->source[0])
       return silo_err(err, EINVAL, "mounts[%zu].source: missing for a bind mount", index);

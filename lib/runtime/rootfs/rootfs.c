@@ -97,9 +97,16 @@ bind_mount(int rootfd, const struct mount_plan *p, int destfd, struct silo_error
       struct mount_attr a = {.attr_set = ms_to_attr(p->flags), .attr_clr = ms_to_attr(p->clear)};
       if (a.attr_set & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME))
         a.attr_clr |= MOUNT_ATTR__ATIME;
-      if (mount_setattr(tree, "", AT_EMPTY_PATH | (p->recursive ? AT_RECURSIVE : 0), &a, sizeof a) <
-          0)
+      /* The top mount only, as runc does: "rbind,ro" leaves the submounts as they
+       * are; rro (below) is what reaches them. */
+      if (mount_setattr(tree, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
         return silo_err(err, errno, "set attributes of bind mount of `%s`", p->source);
+    }
+    if (p->rec_set || p->rec_clr) {
+      struct mount_attr a = {.attr_set = p->rec_set, .attr_clr = p->rec_clr};
+      if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
+        return silo_err(err, errno, "set recursive attributes (rro, ...) of bind mount of `%s`",
+                        p->source);
     }
     /* An idmapped mount: files show up with the ids the mount's mapping gives them.
      * Only possible on a detached tree, hence here, before move_mount. */
@@ -111,7 +118,7 @@ bind_mount(int rootfd, const struct mount_plan *p, int destfd, struct silo_error
     }
     if (move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       return silo_err(err, errno, "bind `%s`", p->source);
-  } else if (errno == ENOSYS && !p->idmap) {
+  } else if (errno == ENOSYS && !p->idmap && !p->rec_set && !p->rec_clr) {
     char dp[PROC_FD_PATH_MAX];
     if (mount(p->source, fs_proc_fd_path(dp, destfd), NULL, MS_BIND | (p->recursive ? MS_REC : 0),
               NULL) < 0)
@@ -235,13 +242,85 @@ open_fs_dest(struct container_plan *c, const struct mount_plan *p, size_t index,
                   index, p->dest);
 }
 
+/* rro, rnosuid...: on every mount of the tree now at p->dest (non-bind mounts; a bind
+ * gets them on its detached tree).  mount_setattr only: mount(2) has no recursive
+ * attributes, and a kernel before 5.12 fails with ENOSYS, named. */
+static int
+set_rec_attrs(int rootfd, const struct mount_plan *p, struct silo_error *err)
+{
+  if (!p->rec_set && !p->rec_clr) return 0;
+  /* Re-resolved: the mount is on top of the fd mounted onto. */
+  _cleanup_close_ int top = fs_open_in_root(rootfd, p->dest, O_PATH, 0, err);
+  if (top < 0) return -1;
+  struct mount_attr a = {.attr_set = p->rec_set, .attr_clr = p->rec_clr};
+  if (mount_setattr(top, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
+    return silo_err(err, errno, "set recursive attributes (rro, ...)");
+  return 0;
+}
+
+/* A tmpfs as runc makes it, once mounted (read-write) on dest: tmpcopyup seeds it
+ * with what the covered directory below holds (below: an fd of that directory
+ * opened before the mount, so the copy reads exactly what was resolved inside the
+ * rootfs, and copy_tree follows no symlink out of it); its root takes the mode of
+ * the covered directory unless mode= was given (mode: 0 when silo made the
+ * directory, which keeps tmpfs' default, as in runc); then ro. */
+static int
+tmpfs_finish(int rootfd, const struct mount_plan *p, int below, mode_t mode, struct silo_error *err)
+{
+  _cleanup_close_ int top = fs_open_in_root(rootfd, p->dest, O_RDONLY | O_DIRECTORY, 0, err);
+  if (top < 0) return -1;
+  if (below >= 0 && fs_copy_tree_at(below, top, err) < 0) return silo_err_wrap(err, "tmpcopyup");
+  if (mode && !p->has_mode && fchmod(top, mode) < 0)
+    return silo_err(err, errno, "chmod the tmpfs like its mount point");
+  /* Not /dev: that one waits for what is mounted under it (rootfs_prepare). */
+  if (p->ro_late && !p->is_dev && remount_fd(top, p->flags | MS_RDONLY, p->clear, err) < 0)
+    return silo_err_wrap(err, "make the tmpfs read-only");
+  return 0;
+}
+
+/* The destination of a tmpfs, and what tmpfs_finish needs of the directory it is
+ * about to cover: its mode (0 if silo creates it) and, for tmpcopyup, a readable
+ * fd of it (*below). */
+static int
+open_tmpfs_dest(struct container_plan *c, const struct mount_plan *p, mode_t *mode, int *below,
+                struct silo_error *err)
+{
+  *mode = 0;
+  int fd = fs_open_in_root(c->rootfd, p->dest, O_PATH, 0, err);
+  if (fd < 0 && err->errnum != ENOENT) return -1;
+  if (fd < 0) {
+    silo_err_clear(err);
+    return fs_mkpath_in_root(c->rootfd, p->dest, true, err);
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0) {
+    int e = errno;
+    close(fd);
+    return silo_err(err, e, "stat `%s`", p->dest);
+  }
+  if (S_ISDIR(st.st_mode)) *mode = st.st_mode & 07777;
+  if (p->tmpcopyup && S_ISDIR(st.st_mode)) {
+    *below = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*below < 0) {
+      int e = errno;
+      close(fd);
+      return silo_err(err, e, "open `%s` for tmpcopyup", p->dest);
+    }
+  }
+  return fd;
+}
+
 static int
 mount_one(struct container_plan *c, const struct mount_plan *p, struct silo_error *err)
 {
   size_t index = (size_t)(p - c->mounts);
   bool fs = !p->bind && (strcmp(p->type, "proc") == 0 || strcmp(p->type, "sysfs") == 0);
-  _cleanup_close_ int destfd =
-      fs ? open_fs_dest(c, p, index, err) : fs_mkpath_in_root(c->rootfd, p->dest, p->is_dir, err);
+  bool tmpfs = !p->bind && strcmp(p->type, "tmpfs") == 0;
+  mode_t mode = 0;
+  _cleanup_close_ int below = -1;
+  _cleanup_close_ int destfd = fs      ? open_fs_dest(c, p, index, err)
+                               : tmpfs ? open_tmpfs_dest(c, p, &mode, &below, err)
+                                       : fs_mkpath_in_root(c->rootfd, p->dest, p->is_dir, err);
   if (destfd < 0) return -1;
   /* The parent judged the destination as written (mountopts_dest_check); a symlink of
    * the image can still lead it into the container's /proc (/lnk -> /proc, then
@@ -256,7 +335,8 @@ mount_one(struct container_plan *c, const struct mount_plan *p, struct silo_erro
   if (strcmp(p->type, "cgroup") == 0 || strcmp(p->type, "cgroup2") == 0) {
     /* Needs our cgroup namespace, which exists only once we were placed. */
     if (sync_await_go(c, err) < 0) return -1;
-    return mount_cgroup_tree(c, p, destfd, err);
+    if (mount_cgroup_tree(c, p, destfd, err) < 0) return -1;
+    return set_rec_attrs(c->rootfd, p, err);
   }
 
   char dp[PROC_FD_PATH_MAX];
@@ -274,10 +354,12 @@ mount_one(struct container_plan *c, const struct mount_plan *p, struct silo_erro
     }
     return silo_err(err, e, "mount %s", p->type);
   }
+  if (tmpfs && tmpfs_finish(c->rootfd, p, below, mode, err) < 0) return -1;
   /* mqueue takes no context= option: its root is labelled instead. */
   if (c->mount_label && strcmp(p->type, "mqueue") == 0 &&
       lsm_label_path(c->rootfd, p->dest, c->mount_label, err) < 0)
     return -1;
+  if (set_rec_attrs(c->rootfd, p, err) < 0) return -1;
   return set_propagation(c->rootfd, p->dest, p->propagation, err);
 }
 
@@ -300,8 +382,25 @@ rootfs_prepare(struct container_plan *c, struct silo_error *err)
       return silo_err_wrap(err, "mount `%s`", c->mounts[i].dest);
   }
 
-  /* 4. Device nodes and the standard links. */
-  if (devices_create(c, c->rootfd, err) < 0) return -1;
+  /* 4. Device nodes and the standard links, unless /dev is a bind mount: then it is
+   * the directory the config gave (a host's), and silo makes nothing in it (runc's
+   * rule, which also leaves linux.devices to it). */
+  bool dev_bind = false;
+  for (size_t i = 0; i < c->n_mounts; i++)
+    if (c->mounts[i].is_dev && c->mounts[i].bind) dev_bind = true;
+  if (!dev_bind && devices_create(c, c->rootfd, err) < 0) return -1;
+
+  /* 5. A read-only /dev, now that everything under it is in place (its ro was held
+   * back so that the mount points of devpts, shm... and the nodes could be made).
+   * The top mount is re-resolved: the last mount on /dev is the one the config
+   * asked read-only. */
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    const struct mount_plan *p = &c->mounts[i];
+    if (!p->is_dev || !p->ro_late) continue;
+    _cleanup_close_ int top = fs_open_in_root(c->rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
+    if (top < 0 || remount_fd(top, p->flags | MS_RDONLY, p->clear, err) < 0)
+      return silo_err_wrap(err, "make `/dev` read-only");
+  }
   return 0;
 }
 
