@@ -197,7 +197,11 @@ init_main(struct container_plan *c)
    * the state is complete (SAVED, or run's START) the socket's end-of-file is
    * what ends us instead: create's parent exits right after that message, and a
    * death signal still armed then would kill a container that is fine. */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
+    silo_err(&err, errno, "prctl(PR_SET_PDEATHSIG)");
+    sync_send_error(c->sync_child, &err);
+    _exit(1);
+  }
   struct pollfd hup = {.fd = c->sync_child, .events = POLLRDHUP};
   if (poll(&hup, 1, 0) > 0 && (hup.revents & (POLLHUP | POLLRDHUP))) _exit(1);
   /* Not dumpable until execve: nothing else in the container can open our
@@ -205,13 +209,19 @@ init_main(struct container_plan *c)
    * In a new user namespace this waits for GO: a non-dumpable task's /proc files
    * belong to the host's root, and an unprivileged parent could not write our
    * uid_map, setgroups and gid_map.  Nothing but us is in the namespace until then. */
-  if (!(c->clone_flags & CLONE_NEWUSER)) prctl(PR_SET_DUMPABLE, 0);
+  if (!(c->clone_flags & CLONE_NEWUSER) && prctl(PR_SET_DUMPABLE, 0) < 0) {
+    silo_err(&err, errno, "prctl(PR_SET_DUMPABLE)");
+    sync_send_error(c->sync_child, &err);
+    _exit(1);
+  }
 
   if (setup(c, &master, &err) < 0) {
     sync_send_error(c->sync_child, &err);
     _exit(1);
   }
-  prctl(PR_SET_PDEATHSIG, 0);
+  /* Not fatal if it failed: the parent's death would then kill us too early, which
+   * leaves nothing behind; but it cannot fail (0 is always a valid signal). */
+  (void)prctl(PR_SET_PDEATHSIG, 0);
   if (sync_send(c->sync_child, SYNC_READY, 0, master, &err) < 0) _exit(1);
   if (master >= 0) close(master);
 
