@@ -22,13 +22,14 @@
 
 extern char **environ;
 
-/* The hook's side of the fork: stdio, default signals, exec. */
+/* The hook's side of the fork: stdio, default signals, exec.  io[] are the files of
+ * run.oci.hooks.stdout/stderr, or -1 for the pipe whose output is kept for errors. */
 static void
-exec_hook(const struct oci_hook *h, int in, int out)
+exec_hook(const struct oci_hook *h, int in, int out, const int io[2])
 {
   dup2(in, 0);
-  dup2(out, 1);
-  dup2(out, 2);
+  dup2(io[0] >= 0 ? io[0] : out, 1);
+  dup2(io[1] >= 0 ? io[1] : out, 2);
   const char *argv0[] = {h->path, NULL};
   sigset_t none;
   sigemptyset(&none);
@@ -64,7 +65,7 @@ read_output(int *rfd, char *output, size_t size, size_t *olen)
 }
 
 static int
-run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
+run_hook(const struct oci_hook *h, const char *state, const int io[2], struct silo_error *err)
 {
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) < 0) return silo_err(err, errno, "pipe");
@@ -77,7 +78,7 @@ run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
     close(in[0]), close(in[1]), close(out[0]), close(out[1]);
     return silo_err(err, errno, "fork");
   }
-  if (pid == 0) exec_hook(h, in[0], out[1]); /* never returns */
+  if (pid == 0) exec_hook(h, in[0], out[1], io); /* never returns */
   close(in[0]);
   close(out[1]);
   _cleanup_close_ int wfd = in[1], rfd = out[0];
@@ -151,7 +152,8 @@ run_hook(const struct oci_hook *h, const char *state, struct silo_error *err)
  * pending is consumed before the mask is restored (unless one was pending
  * already, which is not ours to eat). */
 static int
-run_hook_nosigpipe(const struct oci_hook *h, const char *state, struct silo_error *err)
+run_hook_nosigpipe(const struct oci_hook *h, const char *state, const int io[2],
+                   struct silo_error *err)
 {
   sigset_t pipe_set, old, pending;
   sigemptyset(&pipe_set);
@@ -159,7 +161,7 @@ run_hook_nosigpipe(const struct oci_hook *h, const char *state, struct silo_erro
   pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
   sigpending(&pending);
   bool was_pending = sigismember(&pending, SIGPIPE);
-  int r = run_hook(h, state, err);
+  int r = run_hook(h, state, io, err);
   sigpending(&pending);
   if (!was_pending && sigismember(&pending, SIGPIPE)) {
     struct timespec zero = {0, 0};
@@ -171,26 +173,74 @@ run_hook_nosigpipe(const struct oci_hook *h, const char *state, struct silo_erro
 }
 
 int
-hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
-          struct silo_error *err)
+hooks_open_output(const struct oci_config *cfg, int io[2], struct silo_error *err)
+{
+  static const char *const keys[2] = {ANN_HOOKS_STDOUT, ANN_HOOKS_STDERR};
+  io[0] = io[1] = -1;
+  for (int i = 0; i < 2; i++) {
+    const char *path = oci_kv_get(cfg->annotations, cfg->n_annotations, keys[i]);
+    if (!path) continue;
+    /* crun's semantics: appended to, created if missing.  The path is the config's
+     * author's, who can already run any hook as silo's user: opening it grants
+     * nothing more.  Close-on-exec: a hook gets it through dup2 only, the container's
+     * program never. */
+    io[i] = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY | O_CLOEXEC, 0644);
+    if (io[i] < 0) {
+      silo_err(err, errno, "annotation %s: open `%s`", keys[i], path);
+      hooks_close_output(io);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+void
+hooks_close_output(int io[2])
+{
+  close_fd(&io[0]);
+  close_fd(&io[1]);
+}
+
+int
+hooks_run_io(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
+             const int io[2], struct silo_error *err)
 {
   for (size_t i = 0; i < cfg->hooks.n[kind]; i++) {
-    if (run_hook_nosigpipe(&cfg->hooks.list[kind][i], state, err) < 0)
+    if (run_hook_nosigpipe(&cfg->hooks.list[kind][i], state, io, err) < 0)
       return silo_err_wrap(err, "%s hook hooks.%s[%zu]", oci_hook_kind_name(kind),
                            oci_hook_kind_name(kind), i);
   }
   return 0;
 }
 
+int
+hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
+          struct silo_error *err)
+{
+  int io[2];
+  if (cfg->hooks.n[kind] == 0) return 0;
+  if (hooks_open_output(cfg, io, err) < 0) return -1;
+  int r = hooks_run_io(cfg, kind, state, io, err);
+  hooks_close_output(io);
+  return r;
+}
+
 void
 hooks_run_warn(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
                const char *id)
 {
+  int io[2];
+  char buf[SILO_ERROR_MSG_MAX + 64];
+  if (cfg->hooks.n[kind] == 0) return;
+  struct silo_error oe = {0};
+  /* The hooks still run, their output to the pipe, when the files cannot be opened. */
+  if (hooks_open_output(cfg, io, &oe) < 0)
+    silo_log_warn("container `%s`: %s", id, silo_err_str(&oe, buf, sizeof buf));
   for (size_t i = 0; i < cfg->hooks.n[kind]; i++) {
     struct silo_error e = {0};
-    char buf[SILO_ERROR_MSG_MAX + 64];
-    if (run_hook_nosigpipe(&cfg->hooks.list[kind][i], state, &e) < 0)
+    if (run_hook_nosigpipe(&cfg->hooks.list[kind][i], state, io, &e) < 0)
       silo_log_warn("container `%s`: %s hook hooks.%s[%zu]: %s", id, oci_hook_kind_name(kind),
                     oci_hook_kind_name(kind), i, silo_err_str(&e, buf, sizeof buf));
   }
+  hooks_close_output(io);
 }

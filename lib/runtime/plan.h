@@ -154,6 +154,7 @@ struct container_plan {
   char created[64];
   int pty_master;
   char *state_json; /* for hooks run by the child */
+  int hook_io[2];   /* run.oci.hooks.stdout/stderr, opened before the clone (or -1) */
 
   /* exec: the process built from command-line options */
   struct oci_process exec_proc;
@@ -200,6 +201,19 @@ char *state_json(const struct silo_state *s, const struct oci_config *cfg, enum 
                  bool pretty);
 
 /* ---- hooks.c ---- */
+/* crun's annotations (crun(1), "Extensions to OCI"), honoured as crun does. */
+#define ANN_HOOKS_STDOUT         "run.oci.hooks.stdout" /* hooks' stdout appended to this file */
+#define ANN_HOOKS_STDERR         "run.oci.hooks.stderr" /* hooks' stderr appended to this file */
+#define ANN_KEEP_ORIGINAL_GROUPS "run.oci.keep_original_groups"         /* no setgroups (present) */
+#define ANN_SECCOMP_FAIL_UNKNOWN "run.oci.seccomp_fail_unknown_syscall" /* (present) */
+/* Opens the files of run.oci.hooks.stdout/stderr (appended to, created 0644):
+ * io[0], io[1], or -1 for the pipe whose output silo shows when a hook fails. */
+int hooks_open_output(const struct oci_config *cfg, int io[2], struct silo_error *err);
+void hooks_close_output(int io[2]);
+/* hooks_run with the files already open (the child: opened by the parent, before
+ * pivot_root, so that a host path means the host's file). */
+int hooks_run_io(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state_json,
+                 const int io[2], struct silo_error *err);
 /* Runs the hooks of one kind in order; the first failure stops them and is the
  * error (prestart, createRuntime, createContainer, startContainer). */
 int hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state_json,
