@@ -116,6 +116,9 @@ struct container_plan {
   unsigned long unshare_flags; /* created later by the child (joined user ns) */
   int join_fd[OCI_NS_KINDS];   /* namespaces joined by path, or -1 */
   bool userns, pidns, mntns;   /* the container has its own */
+  /* linux.uidMappings/gidMappings when the config has none (crun's default) */
+  struct oci_idmap def_uidmap[3], def_gidmap[3];
+  size_t n_def_uidmap, n_def_gidmap;
   bool late_cgroupns;          /* unshare(CLONE_NEWCGROUP) after the v1 move */
   bool got_go;                 /* child: the parent's GO arrived */
 
