@@ -19,6 +19,15 @@ test_keep_original_groups() {
 	capture setpriv --groups 1234,5678 "$SILO" --root "$ROOT" run --bundle "$b" "$id"
 	[ "$RC" -eq 0 ] || fail "run exited $RC: $(show "$OUT")"
 	assert_eq "1234 5678" "$(tail -n1 <<< "$OUT")" "groups with keep_original_groups"
+	# exec keeps the groups of the silo exec that starts the process
+	set_args "$b" 'sleep 100'
+	id=$(new_id)
+	run_detached "$id" "$b"
+	capture setpriv --groups 42 "$SILO" --root "$ROOT" exec "$id" sh -c "$GROUPS_SCRIPT"
+	[ "$RC" -eq 0 ] || fail "exec exited $RC: $(show "$OUT")"
+	assert_eq "42" "$(tail -n1 <<< "$OUT")" "groups of an exec'd process with keep_original_groups"
+	assert_ok silo delete --force "$id"
+	set_args "$b" "$GROUPS_SCRIPT"
 	# Without the annotation the config's groups replace them.
 	jq_edit "$b" 'del(.annotations["run.oci.keep_original_groups"])'
 	id=$(new_id)

@@ -183,7 +183,15 @@ ns_plan(struct container_plan *c, struct silo_error *err)
   c->pidns = oci_config_namespace(c->cfg, OCI_NS_PID) != NULL;
   c->mntns = oci_config_namespace(c->cfg, OCI_NS_MOUNT) != NULL;
 
-  if (!c->mntns) return silo_err(err, EINVAL, "linux.namespaces: a mount namespace is required");
+  /* The runtime spec would have the host's mount namespace inherited.  runc then
+   * ignores root.path and every mount (the process runs in the host's root); crun
+   * makes the config's mounts in the host's namespace and chroots.  silo's guarantees
+   * (nothing mounted reaches the host, /proc verified, masked paths, exec in the
+   * container's root) all rest on a namespace of the container's own: refused. */
+  if (!c->mntns)
+    return silo_err(err, EINVAL,
+                    "linux.namespaces: no mount namespace: silo sets up the root filesystem and "
+                    "every mount in one of the container's own; add {\"type\": \"mount\"}");
   if ((c->clone_flags & CLONE_NEWUSER) && (!l->n_uid_mappings || !l->n_gid_mappings))
     default_idmaps(c);
   if ((l && (l->time_monotonic.set || l->time_boottime.set)) && !(c->clone_flags & CLONE_NEWTIME))
