@@ -177,6 +177,11 @@ hooks_open_output(const struct oci_config *cfg, int io[2], struct silo_error *er
 {
   static const char *const keys[2] = {ANN_HOOKS_STDOUT, ANN_HOOKS_STDERR};
   io[0] = io[1] = -1;
+  /* No hook, no file: the annotations may come from whoever writes a pod's
+   * annotations, the hooks only from the engine. */
+  size_t n = 0;
+  for (int k = 0; k < OCI_HOOK_KINDS; k++) n += cfg->hooks.n[k];
+  if (n == 0) return 0;
   for (int i = 0; i < 2; i++) {
     const char *path = oci_kv_get(cfg->annotations, cfg->n_annotations, keys[i]);
     if (!path) continue;

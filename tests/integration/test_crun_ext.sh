@@ -65,6 +65,26 @@ test_hooks_output_files() {
 	assert_no_leftovers "$id"
 }
 
+# Without hooks the annotation opens (creates) nothing: the annotations may come
+# from whoever writes a pod's annotations, the hooks only from the engine.
+test_hooks_output_file_without_hooks() {
+	silo_only "a crun extension"
+	local b=$T_DIR/b
+	make_bundle "$b" 'del(.hooks) | .annotations["run.oci.hooks.stdout"] = $o' --arg o "$T_DIR/not-made"
+	run_ok "$b" 'true'
+	assert_no_file "$T_DIR/not-made"
+}
+
+# The features document lists the run.oci. prefix as potentially unsafe, so that
+# containerd can keep such annotations away from untrusted pods.
+test_features_unsafe_annotations() {
+	silo_only "silo's features document"
+	local out
+	out=$(silo features) || fail "features failed"
+	jq -e '.potentiallyUnsafeConfigAnnotations | index("run.oci.")' <<< "$out" >/dev/null ||
+		fail "run.oci. not in potentiallyUnsafeConfigAnnotations: $(show "$out")"
+}
+
 # A failing hook whose output went to the file still fails create, with the
 # exit status in the error.
 test_hooks_output_file_failing_hook() {
@@ -161,6 +181,8 @@ test_userns_without_mappings() {
 
 run_test keep_original_groups test_keep_original_groups
 run_test hooks_output_files test_hooks_output_files
+run_test hooks_output_file_without_hooks test_hooks_output_file_without_hooks
+run_test features_unsafe_annotations test_features_unsafe_annotations
 run_test hooks_output_file_failing_hook test_hooks_output_file_failing_hook
 run_test hooks_output_file_unopenable test_hooks_output_file_unopenable
 run_test seccomp_fail_unknown_syscall test_seccomp_fail_unknown_syscall
