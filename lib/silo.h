@@ -82,6 +82,12 @@ SILO_API int silo_kill(struct silo_context *ctx, const char *id, int sig, bool a
                        struct silo_error *err);
 SILO_API int silo_delete(struct silo_context *ctx, const char *id, bool force,
                          struct silo_error *err);
+/* Deletes every container whose id matches the POSIX extended regular expression
+ * (crun's `delete --regex`), each as silo_delete would; one that cannot be deleted
+ * does not stop the others (a warning), the first failure is the error.  No match is
+ * no error. */
+SILO_API int silo_delete_regex(struct silo_context *ctx, const char *regex, bool force,
+                               struct silo_error *err);
 
 struct silo_exec_opts {
   const char *id;

@@ -24,19 +24,21 @@
 #include <time.h>
 
 #include "lib/base/base.h"
+#include "lib/network/network.h"
 #include "lib/runtime/plan.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
 
 extern char **environ;
 
-/* The hook's side of the fork: stdio, default signals, exec. */
+/* The hook's side of the fork: stdio, default signals, exec.  io[] are the files of
+ * run.oci.hooks.stdout/stderr, or -1 for the pipe whose output is kept for errors. */
 static void
-exec_hook(const struct oci_hook *h, int in, int out)
+exec_hook(const struct oci_hook *h, int in, int out, const int io[2])
 {
   dup2(in, 0);
-  dup2(out, 1);
-  dup2(out, 2);
+  dup2(io[0] >= 0 ? io[0] : out, 1);
+  dup2(io[1] >= 0 ? io[1] : out, 2);
   const char *argv0[] = {h->path, NULL};
   sigset_t none;
   sigemptyset(&none);
@@ -91,10 +93,19 @@ record_hook(int statefd, pid_t pid, int go, struct silo_error *err)
   return 0;
 }
 
+/* Where a hook's output goes (io: crun's annotation files, or -1) and where it is
+ * recorded while it runs (statefd, or -1). */
+struct hook_env {
+  const int *io;
+  int statefd;
+};
+
 static int
-run_hook(const struct oci_hook *h, const char *state, int statefd, struct silo_error *err)
+run_hook(const struct oci_hook *h, const char *state, const struct hook_env *env,
+         struct silo_error *err)
 {
   int in[2], out[2];
+  int statefd = env->statefd;
   _cleanup_close_ int go_r = -1, go_w = -1;
   if (statefd >= 0) {
     int go[2];
@@ -121,7 +132,7 @@ run_hook(const struct oci_hook *h, const char *state, int statefd, struct silo_e
       close(go_w);
       if (read(go_r, &b, 1) != 1) _exit(127);
     }
-    exec_hook(h, in[0], out[1]); /* never returns */
+    exec_hook(h, in[0], out[1], env->io); /* never returns */
   }
   close(in[0]);
   close(out[1]);
@@ -209,7 +220,8 @@ run_hook(const struct oci_hook *h, const char *state, int statefd, struct silo_e
  * pending is consumed before the mask is restored (unless one was pending
  * already, which is not ours to eat). */
 static int
-run_hook_nosigpipe(const struct oci_hook *h, const char *state, int statefd, struct silo_error *err)
+run_hook_nosigpipe(const struct oci_hook *h, const char *state, const struct hook_env *env,
+                   struct silo_error *err)
 {
   sigset_t pipe_set, old, pending;
   sigemptyset(&pipe_set);
@@ -217,7 +229,7 @@ run_hook_nosigpipe(const struct oci_hook *h, const char *state, int statefd, str
   pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
   sigpending(&pending);
   bool was_pending = sigismember(&pending, SIGPIPE);
-  int r = run_hook(h, state, statefd, err);
+  int r = run_hook(h, state, env, err);
   sigpending(&pending);
   if (!was_pending && sigismember(&pending, SIGPIPE)) {
     struct timespec zero = {0, 0};
@@ -229,11 +241,46 @@ run_hook_nosigpipe(const struct oci_hook *h, const char *state, int statefd, str
 }
 
 int
-hooks_run_recorded(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
-                   int statefd, struct silo_error *err)
+hooks_open_output(const struct oci_config *cfg, int io[2], struct silo_error *err)
 {
+  static const char *const keys[2] = {ANN_HOOKS_STDOUT, ANN_HOOKS_STDERR};
+  io[0] = io[1] = -1;
+  /* No hook, no file: the annotations may come from whoever writes a pod's
+   * annotations, the hooks only from the engine. */
+  size_t n = 0;
+  for (int k = 0; k < OCI_HOOK_KINDS; k++) n += cfg->hooks.n[k];
+  if (n == 0) return 0;
+  for (int i = 0; i < 2; i++) {
+    const char *path = oci_kv_get(cfg->annotations, cfg->n_annotations, keys[i]);
+    if (!path) continue;
+    /* crun's semantics: appended to, created if missing.  The path is the config's
+     * author's, who can already run any hook as silo's user: opening it grants
+     * nothing more.  Close-on-exec: a hook gets it through dup2 only, the container's
+     * program never. */
+    io[i] = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY | O_CLOEXEC, 0644);
+    if (io[i] < 0) {
+      silo_err(err, errno, "annotation %s: open `%s`", keys[i], path);
+      hooks_close_output(io);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+void
+hooks_close_output(int io[2])
+{
+  close_fd(&io[0]);
+  close_fd(&io[1]);
+}
+
+int
+hooks_run_io(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
+             const int io[2], int statefd, struct silo_error *err)
+{
+  struct hook_env env = {.io = io, .statefd = statefd};
   for (size_t i = 0; i < cfg->hooks.n[kind]; i++) {
-    if (run_hook_nosigpipe(&cfg->hooks.list[kind][i], state, statefd, err) < 0)
+    if (run_hook_nosigpipe(&cfg->hooks.list[kind][i], state, &env, err) < 0)
       return silo_err_wrap(err, "%s hook hooks.%s[%zu]", oci_hook_kind_name(kind),
                            oci_hook_kind_name(kind), i);
   }
@@ -244,20 +291,33 @@ int
 hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
           struct silo_error *err)
 {
-  return hooks_run_recorded(cfg, kind, state, -1, err);
+  int io[2];
+  if (cfg->hooks.n[kind] == 0) return 0;
+  if (hooks_open_output(cfg, io, err) < 0) return -1;
+  int r = hooks_run_io(cfg, kind, state, io, -1, err);
+  hooks_close_output(io);
+  return r;
 }
 
 void
 hooks_run_warn(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state,
                int statefd, const char *id)
 {
+  int io[2];
+  char buf[SILO_ERROR_MSG_MAX + 64];
+  if (cfg->hooks.n[kind] == 0) return;
+  struct silo_error oe = {0};
+  /* The hooks still run, their output to the pipe, when the files cannot be opened. */
+  if (hooks_open_output(cfg, io, &oe) < 0)
+    silo_log_warn("container `%s`: %s", id, silo_err_str(&oe, buf, sizeof buf));
+  struct hook_env env = {.io = io, .statefd = statefd};
   for (size_t i = 0; i < cfg->hooks.n[kind]; i++) {
     struct silo_error e = {0};
-    char buf[SILO_ERROR_MSG_MAX + 64];
-    if (run_hook_nosigpipe(&cfg->hooks.list[kind][i], state, statefd, &e) < 0)
+    if (run_hook_nosigpipe(&cfg->hooks.list[kind][i], state, &env, &e) < 0)
       silo_log_warn("container `%s`: %s hook hooks.%s[%zu]: %s", id, oci_hook_kind_name(kind),
                     oci_hook_kind_name(kind), i, silo_err_str(&e, buf, sizeof buf));
   }
+  hooks_close_output(io);
 }
 
 void

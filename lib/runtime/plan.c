@@ -16,6 +16,7 @@ plan_init(struct container_plan *c)
   for (int i = 0; i < OCI_NS_KINDS; i++) c->join_fd[i] = -1;
   c->rootfd = c->procfd = c->rootdirfd = c->statefd = c->fifo_dirfd = -1;
   c->sync_parent = c->sync_child = c->pidfd = c->pty_master = c->exec_fifo_fd = c->notify_sock = -1;
+  c->hook_io[0] = c->hook_io[1] = -1;
 }
 
 void
@@ -31,6 +32,7 @@ plan_free(struct container_plan *c)
   close_fd(&c->sync_child);
   close_fd(&c->pidfd);
   close_fd(&c->pty_master);
+  hooks_close_output(c->hook_io);
   for (size_t i = 0; i < c->n_mounts; i++) plan_mount_free(&c->mounts[i]);
   free(c->mounts);
   free(c->rlimits);

@@ -166,6 +166,10 @@ struct container_plan {
   int pty_master;
   char *state_json; /* for hooks run by the child */
   char *cg_intent;  /* the cgroup path cgroup_create will make (recorded before it) */
+  int hook_io[2];   /* run.oci.hooks.stdout/stderr, opened before the clone (or -1) */
+  /* linux.uidMappings/gidMappings when the config has none (crun's default) */
+  struct oci_idmap def_uidmap[3], def_gidmap[3];
+  size_t n_def_uidmap, n_def_gidmap;
   unsigned long long creator_start; /* ours, for the intent record */
 
   /* exec: the process built from command-line options */
@@ -189,10 +193,10 @@ struct silo_state {
   int cgroup_manager;            /* enum cgroup_manager */
   bool new_pidns;                /* killing init kills everything */
   bool detached;
-      /* created with create/run -d (no parent waits) */ /* An intent record (docs/reliability.md):
-                                                          * the create is not complete.  pid is 0
-                                                          * until the process exists; cgroup_path
-                                                          * names the cgroup before it is made. */
+  /* created with create/run -d (no parent waits) */ /* An intent record (docs/reliability.md):
+                                                      * the create is not complete.  pid is 0
+                                                      * until the process exists; cgroup_path
+                                                      * names the cgroup before it is made. */
   bool creating;
   pid_t creator_pid; /* the silo process doing the create: alive means "creating" */
   unsigned long long creator_start;
@@ -233,10 +237,21 @@ int hooks_run(const struct oci_config *cfg, enum oci_hook_kind kind, const char 
  * (poststart, poststop: the runtime spec's "log a warning and continue"). */
 void hooks_run_warn(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state_json,
                     int statefd, const char *id);
-/* hooks_run, each hook recorded in the state directory statefd while it runs (its
- * own process group), for hooks_kill_recorded after a crash. */
-int hooks_run_recorded(const struct oci_config *cfg, enum oci_hook_kind kind,
-                       const char *state_json, int statefd, struct silo_error *err);
+/* crun's annotations (crun(1), "Extensions to OCI"), honoured as crun does. */
+#define ANN_HOOKS_STDOUT         "run.oci.hooks.stdout" /* hooks' stdout appended to this file */
+#define ANN_HOOKS_STDERR         "run.oci.hooks.stderr" /* hooks' stderr appended to this file */
+#define ANN_KEEP_ORIGINAL_GROUPS "run.oci.keep_original_groups"         /* no setgroups (present) */
+#define ANN_SECCOMP_FAIL_UNKNOWN "run.oci.seccomp_fail_unknown_syscall" /* (present) */
+/* Opens the files of run.oci.hooks.stdout/stderr (appended to, created 0644):
+ * io[0], io[1], or -1 for the pipe whose output silo shows when a hook fails. */
+int hooks_open_output(const struct oci_config *cfg, int io[2], struct silo_error *err);
+void hooks_close_output(int io[2]);
+/* hooks_run with the files already open (the child: opened by the parent, before
+ * pivot_root, so that a host path means the host's file), each hook recorded in the
+ * state directory statefd (or -1: not recorded) while it runs, in its own process
+ * group, for hooks_kill_recorded after a crash. */
+int hooks_run_io(const struct oci_config *cfg, enum oci_hook_kind kind, const char *state_json,
+                 const int io[2], int statefd, struct silo_error *err);
 /* Kills the process group of the hook a dead silo was running, if any. */
 void hooks_kill_recorded(int statefd);
 

@@ -172,6 +172,20 @@ test_join_userns_new_pidns() {
 # A foreground run adopts the container's orphans (silo is a child subreaper, as
 # runc is); --no-subreaper turns that off.  Without a pid namespace the orphan of a
 # subshell is reparented to silo itself, the shell's parent ($PPID).
+# No mount namespace in the config: the spec would have the host's inherited; runc
+# then ignores root.path and the mounts, crun mounts them in the host's namespace.
+# silo keeps refusing, with an error that says why and what to add.
+test_no_mount_namespace_refused() {
+	silo_only "runc runs the process in the host's root"
+	local id b=$T_DIR/b
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "mount"))'
+	id=$(new_id)
+	assert_fail silo run --bundle "$b" "$id"
+	assert_contains "$OUT" 'linux.namespaces: no mount namespace'
+	assert_contains "$OUT" '{"type": "mount"}'
+	assert_no_leftovers "$id"
+}
+
 test_subreaper_adopts_orphans() {
 	local b=$T_DIR/b script
 	make_bundle "$b" '.linux.namespaces |= map(select(.type != "pid"))'
@@ -235,3 +249,4 @@ run_test join_userns_new_pidns test_join_userns_new_pidns
 run_test subreaper_adopts_orphans test_subreaper_adopts_orphans
 run_test user_namespace_create_start test_user_namespace_create_start
 run_test time_namespace test_time_namespace
+run_test no_mount_namespace_refused test_no_mount_namespace_refused

@@ -251,8 +251,8 @@ run_runtime_hooks(struct container_plan *c, struct silo_error *err)
                          .created = c->created,
                          .pid = c->pid};
   _cleanup_free_ char *json = state_json(&s, c->cfg, OCI_STATUS_CREATING, false);
-  if (hooks_run_recorded(c->cfg, OCI_HOOK_PRESTART, json, c->statefd, err) < 0) return -1;
-  return hooks_run_recorded(c->cfg, OCI_HOOK_CREATE_RUNTIME, json, c->statefd, err);
+  if (hooks_run_io(c->cfg, OCI_HOOK_PRESTART, json, c->hook_io, c->statefd, err) < 0) return -1;
+  return hooks_run_io(c->cfg, OCI_HOOK_CREATE_RUNTIME, json, c->hook_io, c->statefd, err);
 }
 
 /* A new pid from the intermediate of fork_into_pidns (init.c). */
@@ -348,6 +348,11 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   if (c->fifo_dirfd < 0) return silo_err(err, errno, "open state directory");
 
   if (container_make_cgroup(c, err) < 0) return -1;
+  /* The hooks' output files are opened here, by the runtime on the host, for every
+   * hook of create: the child inherits them (close-on-exec, gone at execve) and its
+   * createContainer and startContainer hooks write to the host's files, whatever the
+   * paths mean inside the container. */
+  if (hooks_open_output(c->cfg, c->hook_io, err) < 0) return -1;
 
   /* A cgroup namespace rooted at the container's cgroup: clone3 can make it at once
    * when the child is born in its (v2) cgroup; on v1 the child unshares it after

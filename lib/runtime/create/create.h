@@ -11,6 +11,13 @@
 
 /* ---- namespaces.c ---- */
 int ns_plan(struct container_plan *c, struct silo_error *err);
+/* A user namespace without uidMappings/gidMappings gets crun's default maps (pure
+ * parts, unit-tested): ns_subid_range finds NAME's range in /etc/subuid-style TEXT
+ * (0, or -1 when absent or malformed); ns_default_idmap lays out at most 3 ranges that
+ * map container_id to host_id and, when has_range, the range around it. */
+int ns_subid_range(const char *text, const char *name, uint32_t *from, uint32_t *count);
+size_t ns_default_idmap(uint32_t container_id, uint32_t host_id, bool has_range, uint32_t from,
+                        uint32_t count, struct oci_idmap out[3]);
 int ns_join(struct container_plan *c, struct silo_error *err);
 int ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err);
 int ns_setup_timens(struct container_plan *c, struct silo_error *err);

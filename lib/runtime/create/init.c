@@ -151,7 +151,8 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
     /* Hooks run inside the cgroup, and see our host pid in the state. */
     if (sync_await_go(c, err) < 0) return -1;
     c->state_json = child_state(c, OCI_STATUS_CREATING);
-    if (hooks_run(c->cfg, OCI_HOOK_CREATE_CONTAINER, c->state_json, err) < 0) return -1;
+    if (hooks_run_io(c->cfg, OCI_HOOK_CREATE_CONTAINER, c->state_json, c->hook_io, -1, err) < 0)
+      return -1;
   }
   if (process_connect_listener(c, err) < 0) return -1;
   if (rootfs_enter(c, err) < 0) return -1;
@@ -246,7 +247,7 @@ init_main(struct container_plan *c)
   if (c->cfg->hooks.n[OCI_HOOK_START_CONTAINER]) {
     free(c->state_json);
     c->state_json = child_state(c, OCI_STATUS_CREATED);
-    if (hooks_run(c->cfg, OCI_HOOK_START_CONTAINER, c->state_json, &err) < 0) {
+    if (hooks_run_io(c->cfg, OCI_HOOK_START_CONTAINER, c->state_json, c->hook_io, -1, &err) < 0) {
       char buf[SILO_ERROR_MSG_MAX + 64];
       dprintf(2, "silo: container `%s`: %s\n", c->id, silo_err_str(&err, buf, sizeof buf));
       _exit(1);

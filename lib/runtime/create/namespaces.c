@@ -8,7 +8,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/nsfs.h>
+#include <pwd.h>
 #include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -19,6 +22,7 @@
 #include "lib/base/base.h"
 #include "lib/runtime/create/create.h"
 #include "lib/runtime/plan.h"
+#include "lib/silo.h"
 #include "oci/oci.h"
 
 #ifndef CLONE_NEWTIME
@@ -80,6 +84,82 @@ check_sysctl(struct container_plan *c, const char *key, struct silo_error *err)
 }
 
 int
+ns_subid_range(const char *text, const char *name, uint32_t *from, uint32_t *count)
+{
+  size_t nlen = strlen(name);
+  /* Lines of NAME:FIRST:COUNT; the first line for NAME counts, as with crun. */
+  for (const char *line = text; line && *line;
+       line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+    if (strncmp(line, name, nlen) != 0 || line[nlen] != ':') continue;
+    char *end;
+    errno = 0;
+    unsigned long long f = strtoull(line + nlen + 1, &end, 10);
+    if (errno || *end != ':' || f > UINT32_MAX) return -1;
+    unsigned long long n = strtoull(end + 1, &end, 10);
+    if (errno || (*end && *end != '\n') || n == 0 || n > UINT32_MAX - f) return -1;
+    *from = (uint32_t)f;
+    *count = (uint32_t)n;
+    return 0;
+  }
+  return -1;
+}
+
+size_t
+ns_default_idmap(uint32_t container_id, uint32_t host_id, bool has_range, uint32_t from,
+                 uint32_t count, struct oci_idmap out[3])
+{
+  size_t n = 0;
+  if (!has_range) {
+    out[n++] = (struct oci_idmap){.container_id = 0, .host_id = host_id, .size = 1};
+    return n;
+  }
+  /* crun's layout: the ids below the process's own come from the start of the
+   * range, the process's id is the caller's, the rest of the range follows it. */
+  if (container_id > 0) {
+    uint32_t used = container_id < count ? container_id : count;
+    out[n++] = (struct oci_idmap){.container_id = 0, .host_id = from, .size = used};
+    from += used;
+    count -= used;
+  }
+  out[n++] = (struct oci_idmap){.container_id = container_id, .host_id = host_id, .size = 1};
+  if (count && container_id < UINT32_MAX - 1) {
+    uint32_t room = UINT32_MAX - 1 - container_id; /* 4294967295 is never an id */
+    out[n++] = (struct oci_idmap){
+        .container_id = container_id + 1, .host_id = from, .size = count < room ? count : room};
+  }
+  return n;
+}
+
+/* The maps of a new user namespace that the config leaves out (the runtime spec makes
+ * them optional), as crun makes them: the user silo runs as becomes the process's
+ * user (root when it has none), with the range /etc/subuid (/etc/subgid) grants that
+ * user's name around it; with no such range, just "0 <our uid> 1". */
+static void
+default_idmaps(struct container_plan *c)
+{
+  const struct oci_user *u = &c->proc->user;
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  uint32_t from = 0, count = 0;
+  _cleanup_free_ char *text = NULL;
+  size_t len;
+  struct passwd *pw = getpwuid(uid);
+  struct silo_error e = {0};
+  bool has;
+
+  has = pw && fs_read_file("/etc/subuid", &text, &len, &e) == 0 &&
+        ns_subid_range(text, pw->pw_name, &from, &count) == 0;
+  c->n_def_uidmap = ns_default_idmap(u->uid, uid, has, from, count, c->def_uidmap);
+  free(text);
+  text = NULL;
+  has = pw && fs_read_file("/etc/subgid", &text, &len, &e) == 0 &&
+        ns_subid_range(text, pw->pw_name, &from, &count) == 0;
+  c->n_def_gidmap = ns_default_idmap(u->gid, gid, has, from, count, c->def_gidmap);
+  silo_log_debug("container `%s`: no uidMappings/gidMappings: %zu and %zu default ranges", c->id,
+                 c->n_def_uidmap, c->n_def_gidmap);
+}
+
+int
 ns_plan(struct container_plan *c, struct silo_error *err)
 {
   const struct oci_linux *l = c->cfg->linux;
@@ -104,10 +184,17 @@ ns_plan(struct container_plan *c, struct silo_error *err)
   c->pidns = oci_config_namespace(c->cfg, OCI_NS_PID) != NULL;
   c->mntns = oci_config_namespace(c->cfg, OCI_NS_MOUNT) != NULL;
 
-  if (!c->mntns) return silo_err(err, EINVAL, "linux.namespaces: a mount namespace is required");
-  if ((c->clone_flags & CLONE_NEWUSER) && (!l->n_uid_mappings || !l->n_gid_mappings))
+  /* The runtime spec would have the host's mount namespace inherited.  runc then
+   * ignores root.path and every mount (the process runs in the host's root); crun
+   * makes the config's mounts in the host's namespace and chroots.  silo's guarantees
+   * (nothing mounted reaches the host, /proc verified, masked paths, exec in the
+   * container's root) all rest on a namespace of the container's own: refused. */
+  if (!c->mntns)
     return silo_err(err, EINVAL,
-                    "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
+                    "linux.namespaces: no mount namespace: silo sets up the root filesystem and "
+                    "every mount in one of the container's own; add {\"type\": \"mount\"}");
+  if ((c->clone_flags & CLONE_NEWUSER) && (!l->n_uid_mappings || !l->n_gid_mappings))
+    default_idmaps(c);
   if ((l && (l->time_monotonic.set || l->time_boottime.set)) && !(c->clone_flags & CLONE_NEWTIME))
     return silo_err(err, EINVAL, "linux.timeOffsets: needs a new time namespace");
   if ((c->cfg->hostname || c->cfg->domainname) && !oci_config_namespace(c->cfg, OCI_NS_UTS))
@@ -257,6 +344,9 @@ ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err)
 {
   const struct oci_linux *l = c->cfg->linux;
   if (!(c->clone_flags & CLONE_NEWUSER)) return 0;
+  if (!l->n_uid_mappings || !l->n_gid_mappings)
+    return write_idmaps(pid, c->def_uidmap, c->n_def_uidmap, c->def_gidmap, c->n_def_gidmap,
+                        "default uid map", "default gid map", err);
   return write_idmaps(pid, l->uid_mappings, l->n_uid_mappings, l->gid_mappings, l->n_gid_mappings,
                       "linux.uidMappings", "linux.gidMappings", err);
 }

@@ -83,6 +83,9 @@ silo_features(void)
       "netDevices", "enabled", 1, "annotations", "io.github.seccomp.libseccomp.version",
       silo_seccomp_lib_version(), "org.silo.version", SILO_VERSION);
   if (!doc) return NULL;
+  /* crun's annotations, which change what silo does (runtime-spec 1.2): a client such as
+   * containerd keeps them away from containers it does not trust. */
+  json_object_set_new(doc, "potentiallyUnsafeConfigAnnotations", json_pack("[s]", "run.oci."));
   /* runtime-spec 1.3's memory policy: what linux.memoryPolicy may name. */
   json_object_set_new(
       json_object_get(doc, "linux"), "memoryPolicy",

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
+#include <regex.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -316,6 +317,46 @@ silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error
   free(ns.v);
   if (fmt == SILO_LIST_JSON) printf("]\n");
   return 0;
+}
+
+int
+silo_delete_regex(struct silo_context *ctx, const char *pattern, bool force, struct silo_error *err)
+{
+  regex_t re;
+  int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
+  if (rc != 0) {
+    char msg[256];
+    regerror(rc, &re, msg, sizeof msg);
+    return silo_err(err, EINVAL, "delete --regex `%s`: %s", pattern, msg);
+  }
+  _cleanup_close_ int rootfd = state_root_open(ctx, err);
+  if (rootfd < 0) {
+    regfree(&re);
+    return silo_err_wrap(err, "delete --regex");
+  }
+  /* Every name in the state root that matches, as with crun; each is then deleted as
+   * `delete ID` would (its own lock, its own checks), and one that cannot be is said
+   * and does not stop the others: the first failure is the error. */
+  struct names ns = {0};
+  int r = 0, ret = 0;
+  for (int pass = 0; pass < 8 && (r = list_pass(rootfd, &ns, err)) > 0; pass++) {
+  }
+  if (r < 0) ret = -1;
+  for (size_t i = 0; r >= 0 && i < ns.n; i++) {
+    if (regexec(&re, ns.v[i], 0, NULL, 0) != 0) continue;
+    struct silo_error e = {0};
+    if (silo_delete(ctx, ns.v[i], force, &e) == 0) continue;
+    char buf[SILO_ERROR_MSG_MAX + 64];
+    if (ret == 0)
+      *err = e;
+    else
+      silo_log_warn("%s", silo_err_str(&e, buf, sizeof buf));
+    ret = -1;
+  }
+  for (size_t i = 0; i < ns.n; i++) free(ns.v[i]);
+  free(ns.v);
+  regfree(&re);
+  return ret;
 }
 
 int

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 
 #include "lib/base/base.h"
+#include "lib/network/network.h"
 #include "lib/runtime/plan.h"
 #include "lib/runtime/process/process.h"
 #include "oci/oci.h"
@@ -214,8 +215,13 @@ set_identity(struct container_plan *c, struct silo_error *err)
 {
   const struct oci_user *u = &c->proc->user;
   /* Supplementary groups first (needs CAP_SETGID), then gid, then uid; KEEPCAPS so
-   * the permitted set survives the uid change and caps_apply can set it exactly. */
-  if (setgroups(u->n_additional_gids, (const gid_t *)u->additional_gids) < 0 && errno != EPERM)
+   * the permitted set survives the uid change and caps_apply can set it exactly.
+   * run.oci.keep_original_groups (crun's, Podman's --group-add keep-groups): no
+   * setgroups at all, the process keeps the groups silo was started with, which the
+   * one who started it had; additionalGids are then not applied, as with crun. */
+  bool keep = oci_kv_get(c->cfg->annotations, c->cfg->n_annotations, ANN_KEEP_ORIGINAL_GROUPS);
+  if (!keep && setgroups(u->n_additional_gids, (const gid_t *)u->additional_gids) < 0 &&
+      errno != EPERM)
     return silo_err(err, errno, "setgroups");
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return silo_err(err, errno, "PR_SET_KEEPCAPS");
   if (setresgid(u->gid, u->gid, u->gid) < 0) return silo_err(err, errno, "setgid %u", u->gid);

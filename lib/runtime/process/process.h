@@ -102,6 +102,12 @@ struct silo_seccomp; /* opaque: a built filter ready to load */
  * (runc treats that as "no seccomp"); silo_seccomp_load(NULL, ...) is then a no-op. */
 int silo_seccomp_build(const struct oci_seccomp *s, struct silo_seccomp **out,
                        struct silo_error *err);
+/* The same with options: SILO_SECCOMP_FAIL_UNKNOWN makes a syscall name libseccomp does not
+ * know an error ("linux.seccomp.syscalls[3].names[1]: unknown syscall `foo`") instead of
+ * being skipped (crun's annotation run.oci.seccomp_fail_unknown_syscall). */
+#define SILO_SECCOMP_FAIL_UNKNOWN 1u
+int silo_seccomp_build_opts(const struct oci_seccomp *s, unsigned opts, struct silo_seccomp **out,
+                            struct silo_error *err);
 
 /* True when the built filter has SCMP_ACT_NOTIFY rules, i.e. load will give a listener
  * fd that must reach listenerPath (silo_seccomp_build made sure one is configured). */

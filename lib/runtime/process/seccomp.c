@@ -191,6 +191,7 @@ struct builder {
   bool notify;   /* a SCMP_ACT_NOTIFY rule was added */
   bool want_wkr; /* WAIT_KILLABLE_RECV asked for and available */
   unsigned int flags;
+  unsigned opts; /* SILO_SECCOMP_* */
 };
 
 /* "<prefix><act_field>" names the action, "<prefix><errno_field>" its errnoRet. */
@@ -322,6 +323,10 @@ add_syscall(struct builder *b, const struct oci_seccomp_syscall *sc, size_t i,
                    &action, err) < 0)
     return -1;
   if (check_syscall(sc, i, action, err) < 0) return -1;
+  /* Checked first, so that a rule skipped below is checked too. */
+  for (size_t j = 0; (b->opts & SILO_SECCOMP_FAIL_UNKNOWN) && j < sc->n_names; j++)
+    if (seccomp_syscall_resolve_name(sc->names[j]) == __NR_SCMP_ERROR)
+      return silo_err(err, EINVAL, "%snames[%zu]: unknown syscall `%s`", prefix, j, sc->names[j]);
   if (action == SCMP_ACT_NOTIFY && seccomp_api_get() < 5)
     return silo_err(err, ENOTSUP, "%saction: SCMP_ACT_NOTIFY needs libseccomp >= 2.5", prefix);
   /* libseccomp refuses a rule that repeats the default action; it would change nothing. */
@@ -417,7 +422,14 @@ ctx_releasep(scmp_filter_ctx *ctx)
 int
 silo_seccomp_build(const struct oci_seccomp *s, struct silo_seccomp **out, struct silo_error *err)
 {
-  struct builder b = {0};
+  return silo_seccomp_build_opts(s, 0, out, err);
+}
+
+int
+silo_seccomp_build_opts(const struct oci_seccomp *s, unsigned opts, struct silo_seccomp **out,
+                        struct silo_error *err)
+{
+  struct builder b = {.opts = opts};
   __attribute__((cleanup(ctx_releasep))) scmp_filter_ctx ctx = NULL;
 
   *out = NULL;

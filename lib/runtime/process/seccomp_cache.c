@@ -18,6 +18,7 @@
 #include <sys/utsname.h>
 
 #include "lib/base/base.h"
+#include "lib/network/network.h"
 #include "lib/runtime/plan.h"
 #include "lib/runtime/process/process.h"
 #include "lib/silo.h"
@@ -32,9 +33,10 @@ struct cache_header {
   uint32_t len;
 };
 
-/* The profile as canonical JSON (sorted keys): the same profile, the same key. */
+/* The profile as canonical JSON (sorted keys) and the build options: the same profile,
+ * the same key. */
 static bool
-cache_key(const struct oci_config *cfg, char key[65])
+cache_key(const struct oci_config *cfg, unsigned opts, char key[65])
 {
   json_t *linux_obj = json_object_get((json_t *)cfg->doc, "linux");
   json_t *sec = linux_obj ? json_object_get(linux_obj, "seccomp") : NULL;
@@ -45,7 +47,10 @@ cache_key(const struct oci_config *cfg, char key[65])
   uname(&u);
   struct sha256 h;
   sha256_init(&h);
-  const char *parts[] = {SILO_VERSION, silo_seccomp_lib_version(), u.release, u.machine, text};
+  char optstr[16];
+  snprintf(optstr, sizeof optstr, "%u", opts);
+  const char *parts[] = {SILO_VERSION, silo_seccomp_lib_version(), u.release, u.machine, optstr,
+                         text};
   for (size_t i = 0; i < ARRAY_SIZE(parts); i++) sha256_update(&h, parts[i], strlen(parts[i]) + 1);
   sha256_hex(&h, key);
   return true;
@@ -91,18 +96,22 @@ seccomp_build_cached(struct container_plan *c, const struct oci_seccomp *s,
                      struct silo_seccomp **out, struct silo_error *err)
 {
   char key[65], name[80];
-  if (!cache_key(c->cfg, key) || c->rootdirfd < 0) return silo_seccomp_build(s, out, err);
+  unsigned opts = 0;
+  if (oci_kv_get(c->cfg->annotations, c->cfg->n_annotations, ANN_SECCOMP_FAIL_UNKNOWN))
+    opts |= SILO_SECCOMP_FAIL_UNKNOWN;
+  if (!cache_key(c->cfg, opts, key) || c->rootdirfd < 0)
+    return silo_seccomp_build_opts(s, opts, out, err);
   if (mkdirat(c->rootdirfd, ".seccomp", 0700) < 0 && errno != EEXIST)
-    return silo_seccomp_build(s, out, err);
+    return silo_seccomp_build_opts(s, opts, out, err);
   _cleanup_close_ int dirfd =
       openat(c->rootdirfd, ".seccomp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (dirfd < 0) return silo_seccomp_build(s, out, err);
+  if (dirfd < 0) return silo_seccomp_build_opts(s, opts, out, err);
   snprintf(name, sizeof name, "%s.bpf", key);
   if ((*out = cache_read(dirfd, name))) {
     silo_log_debug("seccomp: compiled filter from the cache (%s)", name);
     return 0;
   }
-  if (silo_seccomp_build(s, out, err) < 0) return -1;
+  if (silo_seccomp_build_opts(s, opts, out, err) < 0) return -1;
   if (*out) cache_write(dirfd, name, *out);
   return 0;
 }

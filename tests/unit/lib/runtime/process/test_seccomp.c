@@ -201,6 +201,32 @@ test_lenient(void **state UNUSED)
   silo_seccomp_free(f);
 }
 
+/* With SILO_SECCOMP_FAIL_UNKNOWN (crun's run.oci.seccomp_fail_unknown_syscall) an unknown
+ * name is an error naming it; known names still build. */
+static void
+test_fail_unknown(void **state UNUSED)
+{
+  struct oci_seccomp_syscall sc[] = {
+      RULE("SCMP_ACT_ERRNO", "getpid"),
+      RULE("SCMP_ACT_ALLOW", "getppid", "no_such_syscall_at_all"),
+  };
+  struct oci_seccomp s = {
+      .default_action = "SCMP_ACT_ALLOW", .syscalls = sc, .n_syscalls = ARRAY_SIZE(sc)};
+  struct silo_error err = {0};
+  struct silo_seccomp *f = (struct silo_seccomp *)&err;
+  assert_int_equal(silo_seccomp_build_opts(&s, SILO_SECCOMP_FAIL_UNKNOWN, &f, &err), -1);
+  assert_null(f);
+  assert_string_equal(
+      err.msg, "linux.seccomp.syscalls[1].names[1]: unknown syscall `no_such_syscall_at_all`");
+  /* without the option the same profile builds (the name is skipped) */
+  silo_seccomp_free(build_ok(&s));
+  s.n_syscalls = 1;
+  struct silo_error err2 = {0};
+  assert_int_equal(silo_seccomp_build_opts(&s, SILO_SECCOMP_FAIL_UNKNOWN, &f, &err2), 0);
+  assert_non_null(f);
+  silo_seccomp_free(f);
+}
+
 static bool
 in_list(const char *const *l, const char *name)
 {
@@ -701,7 +727,7 @@ main(void)
       cmocka_unit_test(test_features),        cmocka_unit_test(test_errno_ret),
       cmocka_unit_test(test_arg_conditions),  cmocka_unit_test(test_kill),
       cmocka_unit_test(test_notify),          cmocka_unit_test(test_docker_profile),
-      cmocka_unit_test(test_podman_profile),
+      cmocka_unit_test(test_podman_profile),  cmocka_unit_test(test_fail_unknown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

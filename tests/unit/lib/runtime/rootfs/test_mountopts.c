@@ -14,6 +14,7 @@
 #include "lib/base/error.h"
 #include "lib/runtime/plan.h"
 #include "lib/runtime/rootfs/rootfs.h"
+#include "oci/oci.h"
 
 #define UNUSED __attribute__((unused))
 
