@@ -40,6 +40,8 @@ plan_free(struct container_plan *c)
   free(c->rootfs);
   free(c->config_buf);
   free(c->exec_env);
+  free(c->env);
+  free(c->home_env);
   free(c->exec_gids);
   for (size_t i = 0; i < ARRAY_SIZE(c->exec_capsets); i++) free(c->exec_capsets[i]);
   if (c->seccomp) silo_seccomp_free(c->seccomp);

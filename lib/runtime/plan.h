@@ -132,7 +132,10 @@ struct container_plan {
   bool has_caps;
   struct rlimit_plan *rlimits;
   size_t n_rlimits;
+  bool oom_by_parent; /* process.oomScoreAdj written by the parent (user namespaces) */
   char *exec_path; /* resolved in the child */
+  const char **env; /* child: process.env with HOME added (NULL: process.env as is) */
+  char *home_env;    /* child: its "HOME=..." */
   struct silo_seccomp *seccomp;
   struct network_plan *net; /* NULL: no networking of silo's own */
   /* lib/network/ sets net and its destructor: plan_free calls it, so that this

@@ -415,6 +415,34 @@ test_version() {
 	is_runc || assert_contains "$OUT" silo "--version output"
 }
 
+# A paused (frozen) container is killed and deleted by `delete --force` promptly:
+# a frozen task does not die of SIGKILL until it is thawed.
+test_delete_force_paused() {
+	local b=$T_DIR/b id pid t0 t1
+	make_bundle "$b"
+	set_args "$b" 'trap "exit 0" TERM; echo ready; while :; do sleep 0.05; done'
+	id=$(new_id)
+	run_detached "$id" "$b"
+	wait_output "$id" ready
+	pid=$(state_field "$id" pid)
+	if [ "${FREEZE_BY_HAND:-1}" = 1 ] && [ -d /sys/fs/cgroup/freezer ]; then
+		# frozen behind silo's back, in the v1 freezer (its state still says running)
+		local fz
+		fz=/sys/fs/cgroup/freezer$(awk -F: '$2 == "freezer" { print $3 }' "/proc/$pid/cgroup")
+		echo FROZEN > "$fz/freezer.state"
+		wait_for 5 grep -qx FROZEN "$fz/freezer.state" || fail "cannot freeze $fz"
+	else
+		assert_ok silo pause "$id"
+		wait_status "$id" paused
+	fi
+	t0=$(date +%s%N)
+	assert_ok timeout 20 "$SILO" --root "$ROOT" delete --force "$id"
+	t1=$(date +%s%N)
+	[ $(((t1 - t0) / 1000000)) -lt 5000 ] || fail "delete --force took $(((t1 - t0) / 1000000)) ms"
+	wait_for 5 sh -c "! kill -0 $pid 2>/dev/null" || fail "pid $pid still alive"
+	assert_no_leftovers "$id"
+}
+
 run_test create_start_delete test_create_start_delete
 run_test state_json_fields test_state_json_fields
 run_test default_bundle_is_cwd test_default_bundle_is_cwd
@@ -437,3 +465,4 @@ run_test pid_file_planted_tmp test_pid_file_planted_tmp
 run_test failed_create_removes_only_its_own_dir test_failed_create_removes_only_its_own_dir
 run_test concurrent_create_delete_same_id test_concurrent_create_delete_same_id
 run_test version test_version
+run_test delete_force_paused test_delete_force_paused

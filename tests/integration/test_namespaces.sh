@@ -222,6 +222,44 @@ test_time_namespace() {
 	assert_ne "$(host_ns time)" "$(sed -n 2p <<< "$OUT")" "time namespace"
 }
 
+# A new network namespace has `lo` up (runc and crun bring it up): seen inside and
+# from the host.
+test_net_namespace_lo_up() {
+	local b=$T_DIR/b id pid flags
+	make_bundle "$b"
+	run_ok "$b" 'cat /sys/class/net/lo/flags'
+	flags=$OUT
+	[ $((flags & 1)) = 1 ] || fail "lo is down inside: flags $flags"
+	need_cmd nsenter ip
+	id=$(new_id)
+	set_args "$b" "$SLEEPER"
+	run_detached "$id" "$b"
+	wait_status "$id" running
+	pid=$(state_field "$id" pid)
+	assert_match "$(nsenter -t "$pid" -n ip -o link show lo)" '<[^>]*[<,]UP[,>]' "lo from the host"
+}
+
+# oomScoreAdj with a user namespace: the container process is not dumpable, so its
+# /proc files belong to the host's root and it cannot write its own.
+test_user_namespace_oom_score_adj() {
+	local b=$T_DIR/b id pid
+	[ -e /proc/self/ns/user ] || skip "kernel without user namespaces"
+	mkdir -p "$b"
+	build_rootfs "$b/rootfs"
+	chown -R 100000:100000 "$b/rootfs"
+	make_bundle "$b" '.linux.namespaces += [{"type":"user"}] | .process.oomScoreAdj = 345
+		| .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+		| .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
+	run_ok "$b" 'cat /proc/self/oom_score_adj'
+	assert_eq 345 "$OUT" "oom_score_adj inside"
+	id=$(new_id)
+	set_args "$b" "$SLEEPER"
+	run_detached "$id" "$b"
+	wait_status "$id" running
+	pid=$(state_field "$id" pid)
+	assert_eq 345 "$(cat "/proc/$pid/oom_score_adj")" "oom_score_adj from the host"
+}
+
 run_test pid_namespace test_pid_namespace
 run_test namespaces_differ_from_host test_namespaces_differ_from_host
 run_test namespaces_from_outside test_namespaces_from_outside
@@ -235,3 +273,5 @@ run_test join_userns_new_pidns test_join_userns_new_pidns
 run_test subreaper_adopts_orphans test_subreaper_adopts_orphans
 run_test user_namespace_create_start test_user_namespace_create_start
 run_test time_namespace test_time_namespace
+run_test net_namespace_lo_up test_net_namespace_lo_up
+run_test user_namespace_oom_score_adj test_user_namespace_oom_score_adj

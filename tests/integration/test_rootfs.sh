@@ -245,6 +245,17 @@ test_mount_destination_created() {
 	[ -d "$b/rootfs/new/deep/dir" ] || fail "destination not created in the rootfs"
 }
 
+# A read-only root without a /proc mount (runc and crun run it).
+test_readonly_root_without_proc() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.root.readonly = true | .mounts |= map(select(.destination != "/proc"))'
+	add_out_mount "$b"
+	run_ok "$b" 'touch /x 2>/dev/null && echo root-writable; echo ok > /out/f; echo done'
+	assert_contains "$OUT" done
+	assert_not_contains "$OUT" root-writable "the root must be read-only"
+	assert_eq ok "$(cat "$b/out/f")" "the rw mount under a read-only root"
+}
+
 run_test readonly_root test_readonly_root
 run_test writable_root test_writable_root
 run_test pivot_and_no_pivot test_pivot_and_no_pivot
@@ -260,3 +271,4 @@ run_test rootfs_propagation test_rootfs_propagation
 run_test symlink_mount_destination_stays_inside test_symlink_mount_destination_stays_inside
 run_test symlink_mount_destination_in_rootfs test_symlink_mount_destination_in_rootfs
 run_test mount_destination_created test_mount_destination_created
+run_test readonly_root_without_proc test_readonly_root_without_proc

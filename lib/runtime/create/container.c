@@ -277,6 +277,18 @@ container_make_cgroup(struct container_plan *c, struct silo_error *err)
   return 0;
 }
 
+/* Through the host's /proc, in silo's mount namespace, which nothing of the
+ * container reaches; pid is our child, not reaped, so it cannot have been reused. */
+static int
+write_oom_score_adj(pid_t pid, int score, struct silo_error *err)
+{
+  char path[64], buf[16];
+  snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+  int n = snprintf(buf, sizeof buf, "%d", score);
+  if (fs_write_file(path, buf, (size_t)n, err) < 0) return silo_err_wrap(err, "process.oomScoreAdj");
+  return 0;
+}
+
 int
 container_spawn(struct container_plan *c, struct silo_error *err)
 {
@@ -343,6 +355,12 @@ container_spawn(struct container_plan *c, struct silo_error *err)
     return silo_err(err, errno, "prctl(PR_SET_CHILD_SUBREAPER)");
 
   if (cgroup_self_enter_open(c->cg, err) < 0) return -1;
+  /* With a user namespace (new or joined) the container process cannot write its own
+   * oom_score_adj: non-dumpable, its /proc files belong to the host's root, nobody in
+   * its namespace; and lowering the score needs CAP_SYS_RESOURCE in the host's.  We
+   * write it, below, before GO: the process (or the intermediate that forks the
+   * real init, which inherits it) has done nothing of the container's yet. */
+  c->oom_by_parent = c->proc->has_oom_score_adj && (c->userns || c->join_fd[OCI_NS_USER] >= 0);
   bool in_v2 = false;
   pid_t pid = spawn_child(c, &in_v2, err);
   if (pid < 0) return -1;
@@ -354,6 +372,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
                  in_v2 ? " into its cgroup" : "");
 
   if (ns_write_idmaps(c, pid, err) < 0) return -1;
+  if (c->oom_by_parent && write_oom_score_adj(pid, c->proc->oom_score_adj, err) < 0) return -1;
   if (c->net && network_after_clone(c, err) < 0) return -1;
   if (c->cg && cgroup_enter(c->cg, pid, in_v2, err) < 0) return -1;
   if (fs_proc_stat(pid, NULL, &c->start_time) < 0)

@@ -12,6 +12,8 @@
 /* ---- namespaces.c ---- */
 int ns_plan(struct container_plan *c, struct silo_error *err);
 int ns_join(struct container_plan *c, struct silo_error *err);
+/* `lo` up in a network namespace of the container's own (child). */
+int ns_loopback_up(struct container_plan *c, struct silo_error *err);
 int ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err);
 int ns_setup_timens(struct container_plan *c, struct silo_error *err);
 unsigned long ns_clone_flag(enum oci_ns_type t);

@@ -58,16 +58,22 @@ locked_flags(const char *path)
   return f;
 }
 
-/* Remounts the mount at fd (its root) with flags, keeping locked flags. */
+/* Remounts the mount at p (its root) with flags, keeping locked flags. */
 static int
-remount_fd(int fd, unsigned long flags, unsigned long clear, struct silo_error *err)
+remount_path(const char *p, unsigned long flags, unsigned long clear, struct silo_error *err)
 {
-  char p[PROC_FD_PATH_MAX];
-  fs_proc_fd_path(p, fd);
   unsigned long f = (locked_flags(p) & ~clear) | flags;
   if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | (f & ~MS_REMOUNT), NULL) < 0)
     return silo_err(err, errno, "remount");
   return 0;
+}
+
+/* Remounts the mount at fd (its root), through /proc/self/fd. */
+static int
+remount_fd(int fd, unsigned long flags, unsigned long clear, struct silo_error *err)
+{
+  char p[PROC_FD_PATH_MAX];
+  return remount_path(fs_proc_fd_path(p, fd), flags, clear, err);
 }
 
 static int
@@ -302,6 +308,16 @@ rootfs_prepare(struct container_plan *c, struct silo_error *err)
 
   /* 4. Device nodes and the standard links. */
   if (devices_create(c, c->rootfd, err) < 0) return -1;
+
+  /* 5. A missing process.cwd is made (runc and crun do), after the mounts, which
+   * may hold it, and before the root may become read-only; inside the root (a
+   * symlink on the way cannot lead out), 0755 and root's, as runc's. */
+  struct silo_error e = {0};
+  _cleanup_close_ int cwd = fs_open_in_root(c->rootfd, c->proc->cwd, O_PATH, 0, &e);
+  if (cwd < 0 && e.errnum == ENOENT) {
+    cwd = fs_mkdir_in_root(c->rootfd, c->proc->cwd, 0755, err);
+    if (cwd < 0) return silo_err_wrap(err, "process.cwd: create `%s`", c->proc->cwd);
+  }
   return 0;
 }
 
@@ -338,6 +354,13 @@ rootfs_check_proc(struct container_plan *c, struct silo_error *err)
 {
   const struct oci_linux *l = c->cfg->linux;
   if (!l || !(l->n_masked_paths || l->n_readonly_paths || l->n_sysctl)) return 0;
+  /* Without a mount at or inside /proc the container has no procfs to verify (runc
+   * and crun run such a container): the masked and read-only paths then apply to
+   * whatever the image has there, and the sysctls go through the private procfs
+   * (procfs_handle verifies the fallback itself when there is none). */
+  bool proc_mounted = false;
+  for (size_t i = 0; i < c->n_mounts; i++) proc_mounted |= c->mounts[i].in_proc;
+  if (!proc_mounted) return 0;
   int fd = procfs_open_root(c->rootfd, err);
   if (fd < 0) return -1;
   if (c->procfd < 0)
@@ -422,12 +445,16 @@ mask_path(int rootfd, const char *path, const char *mount_label, int *nullfd,
   struct stat st;
   if (fstat(fd, &st) < 0) return silo_err(err, errno, "stat `%s`", path);
   if (S_ISLNK(st.st_mode)) return 0;
-  char p[PROC_FD_PATH_MAX];
-  fs_proc_fd_path(p, fd);
   if (S_ISDIR(st.st_mode)) {
+    /* Onto the directory of fd as the working directory ("."), not through
+     * /proc/self/fd: the container may have no /proc.  Either way the target is the
+     * directory resolved above, never a path of the image resolved again. */
     _cleanup_free_ char *data = lsm_mount_data("size=0", mount_label);
-    if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, data) < 0)
-      return silo_err(err, errno, "mask `%s`", path);
+    if (fchdir(fd) < 0) return silo_err(err, errno, "mask `%s`: chdir", path);
+    int r = mount("tmpfs", ".", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, data);
+    int e = errno;
+    if (fchdir(rootfd) < 0) return silo_err(err, errno, "chdir `/`");
+    if (r < 0) return silo_err(err, e, "mask `%s`", path);
     return 0;
   }
   if (*nullfd < 0 && (*nullfd = open_dev_null(rootfd, err)) < 0) return -1;
@@ -462,7 +489,10 @@ rootfs_finish(struct container_plan *c, struct silo_error *err)
     if (mask_path(c->rootfd, l->masked_paths[i], c->mount_label, &nullfd, err) < 0) return -1;
   for (size_t i = 0; l && i < l->n_readonly_paths; i++)
     if (readonly_path(c->rootfd, l->readonly_paths[i], err) < 0) return -1;
-  if (c->cfg->root_readonly && remount_fd(c->rootfd, MS_RDONLY, 0, err) < 0)
+  /* The root by "/" itself, not through /proc/self/fd: a container may have no /proc
+   * (runc and crun run it), and after pivot_root (or the move + chroot) "/" is
+   * exactly the root mount, with no path of the image to resolve. */
+  if (c->cfg->root_readonly && remount_path("/", MS_RDONLY, 0, err) < 0)
     return silo_err_wrap(err, "make root read-only");
   /* linux.rootfsPropagation applies to the container's root mount; done after
    * pivot_root, which refuses shared mounts. */
