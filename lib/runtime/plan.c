@@ -57,6 +57,8 @@ plan_mount_free(struct mount_plan *p)
 {
   if (p->idmap_fd > 0) close(p->idmap_fd);
   p->idmap_fd = -1;
+  if (p->tree_fd > 0) close(p->tree_fd);
+  p->tree_fd = -1;
   free(p->data);
   free(p->owned_source);
   p->data = NULL;

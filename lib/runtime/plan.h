@@ -67,6 +67,7 @@ struct mount_plan {
   bool bind, recursive, remount_ro_bind;
   bool idmap, idmap_recursive; /* idmap / ridmap (runtime-spec 1.2) */
   int idmap_fd;                /* a user namespace carrying the mount's id mapping */
+  int tree_fd; /* the bind's detached tree, made by the parent (user namespaces), or -1 */
   bool is_dir;                 /* a directory target (else a file, for file bind mounts) */
   bool in_proc;                /* the destination, as written, is /proc or inside it */
 };

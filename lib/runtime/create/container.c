@@ -361,10 +361,12 @@ container_spawn(struct container_plan *c, struct silo_error *err)
    * write it, below, before GO: the process (or the intermediate that forks the
    * real init, which inherits it) has done nothing of the container's yet. */
   c->oom_by_parent = c->proc->has_oom_score_adj && (c->userns || c->join_fd[OCI_NS_USER] >= 0);
+  if (rootfs_open_bind_sources(c, err) < 0) return -1;
   bool in_v2 = false;
   pid_t pid = spawn_child(c, &in_v2, err);
-  if (pid < 0) return -1;
   if (pid == 0) init_main(c); /* never returns */
+  rootfs_close_bind_sources(c); /* the child has its copies */
+  if (pid < 0) return -1;
   if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
     silo_log_debug("back to our pid namespace: %s", strerror(errno));
   close_fd(&c->sync_child);

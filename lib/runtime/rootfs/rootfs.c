@@ -90,34 +90,76 @@ set_propagation(int rootfd, const char *dest, unsigned long prop, struct silo_er
   return 0;
 }
 
-/* A bind mount with the new mount API: clone the tree, set its attributes while it
- * is still detached (recursively, which mount(2) cannot do), then attach it onto
- * the destination fd.  Falls back to mount(2) on kernels older than 5.12. */
+/* The detached tree of a bind mount (new mount API): the source cloned, its
+ * attributes set while it is detached (recursively, which mount(2) cannot do), and
+ * its id mapping.  Errors with ENOSYS from open_tree before Linux 5.2. */
 static int
-bind_mount(int rootfd, const struct mount_plan *p, int destfd, struct silo_error *err)
+bind_tree(const struct mount_plan *p, struct silo_error *err)
 {
   unsigned tflags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (p->recursive ? AT_RECURSIVE : 0);
   _cleanup_close_ int tree = open_tree(AT_FDCWD, p->source, tflags);
+  if (tree < 0) return silo_err(err, errno, "open bind source `%s`", p->source);
+  if (p->remount_ro_bind || p->clear) {
+    struct mount_attr a = {.attr_set = ms_to_attr(p->flags), .attr_clr = ms_to_attr(p->clear)};
+    if (a.attr_set & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME)) a.attr_clr |= MOUNT_ATTR__ATIME;
+    if (mount_setattr(tree, "", AT_EMPTY_PATH | (p->recursive ? AT_RECURSIVE : 0), &a, sizeof a) <
+        0)
+      return silo_err(err, errno, "set attributes of bind mount of `%s`", p->source);
+  }
+  /* An idmapped mount: files show up with the ids the mount's mapping gives them.
+   * Only possible on a detached tree, hence here, before move_mount. */
+  if (p->idmap) {
+    struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)p->idmap_fd};
+    if (mount_setattr(tree, "", AT_EMPTY_PATH | (p->idmap_recursive ? AT_RECURSIVE : 0), &a,
+                      sizeof a) < 0)
+      return silo_err(err, errno, "idmap the mount of `%s`", p->source);
+  }
+  return steal_fd(&tree);
+}
+
+/* With a user namespace, the container process could neither reach every source
+ * (a directory only the host's root may search) nor idmap a mount (that needs
+ * CAP_SYS_ADMIN where the source's filesystem was mounted: the host).  So the
+ * parent, still the host's root in silo's mount namespace, makes the detached
+ * trees before the clone, which hands copies of the fds to the child; the child
+ * attaches each onto a destination it resolved inside the rootfs.  A source is
+ * opened once, here, by the path the config gave: nothing of the container exists
+ * yet that could swap it.  Before Linux 5.2 (ENOSYS) the child binds as before. */
+int
+rootfs_open_bind_sources(struct container_plan *c, struct silo_error *err)
+{
+  if (!c->userns && c->join_fd[OCI_NS_USER] < 0) return 0;
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    struct mount_plan *p = &c->mounts[i];
+    if (!p->bind) continue;
+    p->tree_fd = bind_tree(p, err);
+    if (p->tree_fd >= 0) continue;
+    if (err->errnum != ENOSYS) return silo_err_wrap(err, "mounts[%zu]", i);
+    silo_err_clear(err);
+  }
+  return 0;
+}
+
+/* Parent, after the clone: the child holds its own copies. */
+void
+rootfs_close_bind_sources(struct container_plan *c)
+{
+  for (size_t i = 0; i < c->n_mounts; i++) close_fd(&c->mounts[i].tree_fd);
+}
+
+/* A bind mount: the detached tree (the parent's, or made now) attached onto the
+ * destination fd; mount(2) before Linux 5.2. */
+static int
+bind_mount(int rootfd, const struct mount_plan *p, int destfd, struct silo_error *err)
+{
+  _cleanup_close_ int own = -1;
+  int tree = p->tree_fd;
+  if (tree < 0) tree = own = bind_tree(p, err);
   if (tree >= 0) {
-    if (p->remount_ro_bind || p->clear) {
-      struct mount_attr a = {.attr_set = ms_to_attr(p->flags), .attr_clr = ms_to_attr(p->clear)};
-      if (a.attr_set & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME))
-        a.attr_clr |= MOUNT_ATTR__ATIME;
-      if (mount_setattr(tree, "", AT_EMPTY_PATH | (p->recursive ? AT_RECURSIVE : 0), &a, sizeof a) <
-          0)
-        return silo_err(err, errno, "set attributes of bind mount of `%s`", p->source);
-    }
-    /* An idmapped mount: files show up with the ids the mount's mapping gives them.
-     * Only possible on a detached tree, hence here, before move_mount. */
-    if (p->idmap) {
-      struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)p->idmap_fd};
-      if (mount_setattr(tree, "", AT_EMPTY_PATH | (p->idmap_recursive ? AT_RECURSIVE : 0), &a,
-                        sizeof a) < 0)
-        return silo_err(err, errno, "idmap the mount of `%s`", p->source);
-    }
     if (move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       return silo_err(err, errno, "bind `%s`", p->source);
-  } else if (errno == ENOSYS && !p->idmap) {
+  } else if (err->errnum == ENOSYS && !p->idmap) {
+    silo_err_clear(err);
     char dp[PROC_FD_PATH_MAX];
     if (mount(p->source, fs_proc_fd_path(dp, destfd), NULL, MS_BIND | (p->recursive ? MS_REC : 0),
               NULL) < 0)
@@ -127,7 +169,7 @@ bind_mount(int rootfd, const struct mount_plan *p, int destfd, struct silo_error
       if (top < 0 || remount_fd(top, p->flags, p->clear, err) < 0) return -1;
     }
   } else {
-    return silo_err(err, errno, "open bind source `%s`", p->source);
+    return -1;
   }
   return set_propagation(rootfd, p->dest, p->propagation, err);
 }
@@ -304,6 +346,7 @@ rootfs_prepare(struct container_plan *c, struct silo_error *err)
   for (size_t i = 0; i < c->n_mounts; i++) {
     if (mount_one(c, &c->mounts[i], err) < 0)
       return silo_err_wrap(err, "mount `%s`", c->mounts[i].dest);
+    close_fd(&c->mounts[i].tree_fd);
   }
 
   /* 4. Device nodes and the standard links. */
