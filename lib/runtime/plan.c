@@ -16,6 +16,7 @@ plan_init(struct container_plan *c)
   for (int i = 0; i < OCI_NS_KINDS; i++) c->join_fd[i] = -1;
   c->rootfd = c->procfd = c->rootdirfd = c->statefd = c->fifo_dirfd = -1;
   c->sync_parent = c->sync_child = c->pidfd = c->pty_master = c->exec_fifo_fd = c->notify_sock = -1;
+  c->sdnotify_sock = -1;
 }
 
 void
@@ -42,6 +43,9 @@ plan_free(struct container_plan *c)
   free(c->exec_env);
   free(c->env);
   free(c->home_env);
+  free(c->sdnotify_src);
+  free(c->sdnotify_env);
+  close_fd(&c->sdnotify_sock);
   free(c->exec_gids);
   for (size_t i = 0; i < ARRAY_SIZE(c->exec_capsets); i++) free(c->exec_capsets[i]);
   if (c->seccomp) silo_seccomp_free(c->seccomp);

@@ -150,6 +150,12 @@ struct container_plan {
   int fifo_dirfd;   /* <root>/<id> again, unlocked: the child opens exec.fifo through it */
   int exec_fifo_fd; /* child: the fifo, open until execve */
   int notify_sock;  /* child: connected to linux.seccomp.listenerPath before pivot_root */
+  /* NOTIFY_SOCKET (create/notify.c): the bind of <state>/notify, the process's env
+   * with the container's NOTIFY_SOCKET, and (run) the socket relayed. */
+  struct oci_mount sdnotify_mount;
+  char *sdnotify_src;
+  const char **sdnotify_env;
+  int sdnotify_sock;
   int sync_parent, sync_child;
   struct cgroup *cg;
   pid_t pid;

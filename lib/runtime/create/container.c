@@ -307,6 +307,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   if (c->mode == MODE_CREATE && (c->userns || c->join_fd[OCI_NS_USER] >= 0) &&
       (fchmod(c->statefd, 0711) < 0 || fchmodat(c->statefd, "exec.fifo", 0622, 0) < 0))
     return silo_err(err, errno, "make exec.fifo reachable for the container's root");
+  if (notify_setup(c, err) < 0) return -1;
   /* A second, unlocked open of the state dir for the child (see init_main): through
    * our fd, not the name, which only ever leads to ours while we hold the lock. */
   c->fifo_dirfd = openat(c->statefd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
