@@ -330,6 +330,20 @@ test_setgroups_eperm_fails() {
 	assert_contains "$OUT" setgroups "error"
 }
 
+# A non-root process can reopen its stdio pipes (/proc/self/fd/1, /dev/stdout): an
+# anonymous pipe is chowned to it (runc's fixStdioPermissions); a file given as
+# stdio is a host file and keeps its owner.
+test_stdio_pipe_owner() {
+	local b=$T_DIR/b id
+	make_bundle "$b" '.process.user = {"uid":1000,"gid":1000}'
+	set_args "$b" 'echo via-proc > /proc/self/fd/1 && echo reopen-ok; echo to-file > /dev/stderr'
+	id=$(new_id)
+	OUT=$(silo run --bundle "$b" "$id" 2> "$T_DIR/err.txt" < /dev/null | cat) && RC=0 || RC=$?
+	assert_contains "$OUT" via-proc "reopened stdout pipe"
+	assert_contains "$OUT" reopen-ok
+	assert_eq "0:0" "$(stat -c %u:%g "$T_DIR/err.txt")" "a stdio file keeps its owner"
+}
+
 run_test env test_env
 run_test args_path_lookup test_args_path_lookup
 run_test cwd test_cwd
@@ -337,6 +351,7 @@ run_test home_from_passwd test_home_from_passwd
 run_test home_passwd_fifo test_home_passwd_fifo
 run_test exec_cap_not_inheritable test_exec_cap_not_inheritable
 run_test setgroups_eperm_fails test_setgroups_eperm_fails
+run_test stdio_pipe_owner test_stdio_pipe_owner
 run_test user_ids test_user_ids
 run_test user_without_passwd_entry test_user_without_passwd_entry
 run_test umask test_umask

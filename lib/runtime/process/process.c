@@ -10,6 +10,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 
 #include "lib/base/base.h"
@@ -255,10 +257,31 @@ setgroups_denied(struct container_plan *c)
   return fd >= 0 && read(fd, buf, sizeof buf - 1) >= 4 && strncmp(buf, "deny", 4) == 0;
 }
 
+/* The process's stdio pipes become its user's, as runc's fixStdioPermissions makes
+ * them: a non-root program can then reopen them (/dev/stdout, /proc/self/fd/1), which
+ * the kernel checks against the pipe's owner.  Only anonymous pipes (pipefs): a file
+ * or FIFO given as stdio is the caller's, on the host, and keeps its owner.  Only
+ * the uid, as runc; a pipe whose owner is not mapped in our user namespace (EPERM,
+ * EINVAL) stays as it is. */
+static void
+chown_stdio_pipes(uid_t uid)
+{
+  for (int fd = 0; fd < 3; fd++) {
+    struct statfs sfs;
+    struct stat st;
+    if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PIPEFS_MAGIC || fstat(fd, &st) < 0 ||
+        st.st_uid == uid)
+      continue;
+    if (fchown(fd, uid, (gid_t)-1) < 0 && errno != EPERM && errno != EINVAL)
+      silo_log_debug("stdio %d: chown to %u: %s", fd, (unsigned)uid, strerror(errno));
+  }
+}
+
 static int
 set_identity(struct container_plan *c, struct silo_error *err)
 {
   const struct oci_user *u = &c->proc->user;
+  chown_stdio_pipes(u->uid);
   /* Supplementary groups first (needs CAP_SETGID), then gid, then uid; KEEPCAPS so
    * the permitted set survives the uid change and caps_apply can set it exactly.
    * EPERM is an error unless the namespace denies setgroups: the process must not
