@@ -362,7 +362,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
    * write it, below, before GO: the process (or the intermediate that forks the
    * real init, which inherits it) has done nothing of the container's yet. */
   c->oom_by_parent = c->proc->has_oom_score_adj && (c->userns || c->join_fd[OCI_NS_USER] >= 0);
-  if (rootfs_open_bind_sources(c, err) < 0) return -1;
+  rootfs_open_bind_sources(c);
   bool in_v2 = false;
   pid_t pid = spawn_child(c, &in_v2, err);
   if (pid == 0) init_main(c); /* never returns */

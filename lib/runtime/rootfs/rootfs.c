@@ -124,20 +124,22 @@ bind_tree(const struct mount_plan *p, struct silo_error *err)
  * trees before the clone, which hands copies of the fds to the child; the child
  * attaches each onto a destination it resolved inside the rootfs.  A source is
  * opened once, here, by the path the config gave: nothing of the container exists
- * yet that could swap it.  Before Linux 5.2 (ENOSYS) the child binds as before. */
-int
-rootfs_open_bind_sources(struct container_plan *c, struct silo_error *err)
+ * yet that could swap it.  Where the parent cannot (an unprivileged silo has no
+ * CAP_SYS_ADMIN to clone a tree; Linux before 5.2), the child binds as before and
+ * reports what fails. */
+void
+rootfs_open_bind_sources(struct container_plan *c)
 {
-  if (!c->userns && c->join_fd[OCI_NS_USER] < 0) return 0;
+  if (!c->userns && c->join_fd[OCI_NS_USER] < 0) return;
   for (size_t i = 0; i < c->n_mounts; i++) {
     struct mount_plan *p = &c->mounts[i];
     if (!p->bind) continue;
-    p->tree_fd = bind_tree(p, err);
-    if (p->tree_fd >= 0) continue;
-    if (err->errnum != ENOSYS) return silo_err_wrap(err, "mounts[%zu]", i);
-    silo_err_clear(err);
+    struct silo_error e = {0};
+    p->tree_fd = bind_tree(p, &e);
+    if (p->tree_fd < 0)
+      silo_log_debug("container `%s`: mounts[%zu]: the container process binds it: %s", c->id, i,
+                     e.msg);
   }
-  return 0;
 }
 
 /* Parent, after the clone: the child holds its own copies. */
