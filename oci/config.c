@@ -252,6 +252,12 @@ parse_config(struct pctx *c, json_t *o, const struct jpath *top, const char *key
       oci_j_kv(c, o, top, "annotations", &cfg->annotations, &cfg->n_annotations) < 0 ||
       J_NEW(c, o, top, "linux", cfg->linux, oci_parse_linux, J_OPT) < 0)
     return -1;
+  /* Only major version 1 is known: a 2.x may change what any field means, and is
+   * refused rather than half understood (crun refuses it too).  Any 1.x is fine. */
+  const char *v = cfg->oci_version;
+  if (v && *v && !(v[0] == '1' && (v[1] == '\0' || v[1] == '.' || v[1] == '-')))
+    return oci_jerr(c, &JP_KEY(top, "ociVersion"),
+                    "unsupported version \"%s\": silo knows major version 1", v);
   return 0;
 }
 

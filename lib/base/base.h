@@ -90,6 +90,13 @@ int creds_become_root(struct silo_error *err);
 /* UID[:GID], decimal digits only, each 0..4294967294 ((uid_t)-1 means "unchanged" to
  * the kernel); *has_gid false when no GID is given.  -1 for anything else. */
 int creds_parse_ids(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid);
+/* An entry of an /etc/passwd text, found by name (name != NULL) or by uid; the text is
+ * cut up on the way.  An empty home is "/".  0 when found, -1 when not. */
+struct creds_pw {
+  uint32_t uid, gid;
+  char name[256], home[4096];
+};
+int creds_passwd_lookup(char *passwd, const char *name, uint32_t uid, struct creds_pw *pw);
 
 /* ---- env.c ---- */
 /* The value of NAME in a list of n "NAME=VALUE" strings, or NULL. */

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,4 +39,35 @@ creds_parse_ids(const char *s, uint32_t *uid, uint32_t *gid, bool *has_gid)
   if (!id_number(s, colon ? (size_t)(colon - s) : strlen(s), uid)) return -1;
   if (colon && !id_number(colon + 1, strlen(colon + 1), gid)) return -1;
   return 0;
+}
+
+/* A lone id (no ":gid"). */
+static bool
+one_id(const char *s, uint32_t *out)
+{
+  return s && id_number(s, strlen(s), out);
+}
+
+int
+creds_passwd_lookup(char *passwd, const char *name, uint32_t uid, struct creds_pw *pw)
+{
+  char *save = NULL;
+  for (char *l = strtok_r(passwd, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    char *f[7] = {0};
+    char *p = l;
+    for (int i = 0; i < 7 && p; i++) {
+      f[i] = p;
+      p = strchr(p, ':');
+      if (p) *p++ = '\0';
+    }
+    uint32_t u, g;
+    if (!f[3] || !one_id(f[2], &u) || !one_id(f[3], &g)) continue;
+    if (name ? strcmp(f[0], name) != 0 : u != uid) continue;
+    pw->uid = u;
+    pw->gid = g;
+    snprintf(pw->name, sizeof pw->name, "%s", f[0]);
+    snprintf(pw->home, sizeof pw->home, "%s", f[5] && *f[5] ? f[5] : "/");
+    return 0;
+  }
+  return -1;
 }

@@ -17,6 +17,7 @@ plan_init(struct container_plan *c)
   c->rootfd = c->procfd = c->rootdirfd = c->statefd = c->fifo_dirfd = -1;
   c->sync_parent = c->sync_child = c->pidfd = c->pty_master = c->exec_fifo_fd = c->notify_sock = -1;
   c->hook_io[0] = c->hook_io[1] = -1;
+  c->sdnotify_sock = -1;
 }
 
 void
@@ -43,6 +44,11 @@ plan_free(struct container_plan *c)
   free(c->rootfs);
   free(c->config_buf);
   free(c->exec_env);
+  free(c->env);
+  free(c->home_env);
+  free(c->sdnotify_src);
+  free(c->sdnotify_env);
+  close_fd(&c->sdnotify_sock);
   free(c->exec_gids);
   for (size_t i = 0; i < ARRAY_SIZE(c->exec_capsets); i++) free(c->exec_capsets[i]);
   if (c->seccomp) silo_seccomp_free(c->seccomp);
@@ -58,6 +64,8 @@ plan_mount_free(struct mount_plan *p)
 {
   if (p->idmap_fd > 0) close(p->idmap_fd);
   p->idmap_fd = -1;
+  if (p->tree_fd > 0) close(p->tree_fd);
+  p->tree_fd = -1;
   free(p->data);
   free(p->owned_source);
   p->data = NULL;

@@ -70,9 +70,10 @@ struct mount_plan {
   bool bind, recursive, remount_ro_bind;
   bool idmap, idmap_recursive; /* idmap / ridmap (runtime-spec 1.2) */
   int idmap_fd;                /* a user namespace carrying the mount's id mapping */
-  bool is_dir;                 /* a directory target (else a file, for file bind mounts) */
-  bool in_proc;                /* the destination, as written, is /proc or inside it */
-  bool is_dev;                 /* the destination is /dev itself */
+  int tree_fd;  /* the bind's detached tree, made by the parent (user namespaces), or -1 */
+  bool is_dir;  /* a directory target (else a file, for file bind mounts) */
+  bool in_proc; /* the destination, as written, is /proc or inside it */
+  bool is_dev;  /* the destination is /dev itself */
   /* ro deferred (runc's order): a tmpfs is made read-only once seeded and chmod-ed, /dev
    * once the mounts, nodes and links under it are in place. */
   bool ro_late;
@@ -143,7 +144,10 @@ struct container_plan {
   bool has_caps;
   struct rlimit_plan *rlimits;
   size_t n_rlimits;
-  char *exec_path; /* resolved in the child */
+  bool oom_by_parent; /* process.oomScoreAdj written by the parent (user namespaces) */
+  char *exec_path;    /* resolved in the child */
+  const char **env;   /* child: process.env with HOME added (NULL: process.env as is) */
+  char *home_env;     /* child: its "HOME=..." */
   struct silo_seccomp *seccomp;
   struct network_plan *net; /* NULL: no networking of silo's own */
   /* lib/network/ sets net and its destructor: plan_free calls it, so that this
@@ -157,6 +161,12 @@ struct container_plan {
   int fifo_dirfd;   /* <root>/<id> again, unlocked: the child opens exec.fifo through it */
   int exec_fifo_fd; /* child: the fifo, open until execve */
   int notify_sock;  /* child: connected to linux.seccomp.listenerPath before pivot_root */
+  /* NOTIFY_SOCKET (create/notify.c): the bind of <state>/notify, the process's env
+   * with the container's NOTIFY_SOCKET, and (run) the socket relayed. */
+  struct oci_mount sdnotify_mount;
+  char *sdnotify_src;
+  const char **sdnotify_env;
+  int sdnotify_sock;
   int sync_parent, sync_child;
   struct cgroup *cg;
   pid_t pid;

@@ -85,25 +85,13 @@ parse_id(const char *s, uint32_t *out)
 static void
 passwd_lookup(char *passwd, const char *name, uint32_t uid, struct pw *pw)
 {
-  char *save = NULL;
-  for (char *l = strtok_r(passwd, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-    char *f[7] = {0};
-    char *p = l;
-    for (int i = 0; i < 7 && p; i++) {
-      f[i] = p;
-      p = strchr(p, ':');
-      if (p) *p++ = '\0';
-    }
-    uint32_t u, g;
-    if (!f[3] || !parse_id(f[2], &u) || !parse_id(f[3], &g)) continue;
-    if (name ? strcmp(f[0], name) != 0 : u != uid) continue;
-    pw->found = true;
-    pw->uid = u;
-    pw->gid = g;
-    snprintf(pw->name, sizeof pw->name, "%s", f[0]);
-    snprintf(pw->home, sizeof pw->home, "%s", f[5] && *f[5] ? f[5] : "/");
-    return;
-  }
+  struct creds_pw e;
+  if (creds_passwd_lookup(passwd, name, uid, &e) < 0) return;
+  pw->found = true;
+  pw->uid = e.uid;
+  pw->gid = e.gid;
+  snprintf(pw->name, sizeof pw->name, "%s", e.name);
+  snprintf(pw->home, sizeof pw->home, "%s", e.home);
 }
 
 /* A group's gid by name; and (member != NULL) the gids of groups listing member. */

@@ -232,6 +232,20 @@ test_unknown_command_and_flag() {
 	assert_fail silo start
 }
 
+# An ociVersion of a major version silo does not know is refused, naming the field
+# (crun does the same); any 1.x is accepted.
+test_unknown_oci_major_version() {
+	local id b=$T_DIR/b
+	id=$(new_id)
+	make_bundle "$b" '.ociVersion = "2.0.0"'
+	assert_fail silo run --bundle "$b" "$id"
+	assert_contains "$OUT" "ociVersion" "error names the field"
+	assert_contains "$OUT" "2.0.0" "error names the version"
+	assert_no_leftovers "$id"
+	make_bundle "$b" '.ociVersion = "1.9.7-dev"'
+	assert_ok silo run --bundle "$b" "$(new_id)"
+}
+
 run_test missing_config test_missing_config
 run_test missing_bundle_dir test_missing_bundle_dir
 run_test invalid_json test_invalid_json
@@ -251,3 +265,4 @@ run_test bad_mount test_bad_mount
 run_test bad_namespace_path test_bad_namespace_path
 run_test intel_rdt_refused test_intel_rdt_refused
 run_test unknown_command_and_flag test_unknown_command_and_flag
+run_test unknown_oci_major_version test_unknown_oci_major_version

@@ -415,6 +415,131 @@ test_version() {
 	is_runc || assert_contains "$OUT" silo "--version output"
 }
 
+# A paused (frozen) container is killed and deleted by `delete --force` promptly:
+# a frozen task does not die of SIGKILL until it is thawed.
+test_delete_force_paused() {
+	local b=$T_DIR/b id pid t0 t1
+	make_bundle "$b"
+	set_args "$b" 'trap "exit 0" TERM; echo ready; while :; do sleep 0.05; done'
+	id=$(new_id)
+	run_detached "$id" "$b"
+	wait_output "$id" ready
+	pid=$(state_field "$id" pid)
+	if [ "${FREEZE_BY_HAND:-1}" = 1 ] && [ -d /sys/fs/cgroup/freezer ]; then
+		# frozen behind silo's back, in the v1 freezer (its state still says running)
+		local fz
+		fz=/sys/fs/cgroup/freezer$(awk -F: '$2 == "freezer" { print $3 }' "/proc/$pid/cgroup")
+		echo FROZEN > "$fz/freezer.state"
+		wait_for 5 grep -qx FROZEN "$fz/freezer.state" || fail "cannot freeze $fz"
+	else
+		assert_ok silo pause "$id"
+		wait_status "$id" paused
+	fi
+	t0=$(date +%s%N)
+	assert_ok timeout 20 "$SILO" --root "$ROOT" delete --force "$id"
+	t1=$(date +%s%N)
+	[ $(((t1 - t0) / 1000000)) -lt 5000 ] || fail "delete --force took $(((t1 - t0) / 1000000)) ms"
+	wait_for 5 sh -c "! kill -0 $pid 2>/dev/null" || fail "pid $pid still alive"
+	assert_no_leftovers "$id"
+}
+
+# ---- sd-notify (NOTIFY_SOCKET), as runc and crun pass it through
+# build_sdnotify DEST: a static sd_notify(3) of one message (busybox has none).
+build_sdnotify() {
+	need_cmd cc python3
+	cat > "$T_DIR/sdnotify.c" <<-'EOF'
+	#include <stdlib.h>
+	#include <string.h>
+	#include <sys/socket.h>
+	#include <sys/un.h>
+	int main(int argc, char **argv) {
+		const char *p = getenv("NOTIFY_SOCKET");
+		struct sockaddr_un a = {.sun_family = AF_UNIX};
+		if (!p || argc < 2) return 2;
+		strncpy(a.sun_path, p, sizeof a.sun_path - 1);
+		int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+		return sendto(fd, argv[1], strlen(argv[1]), 0, (struct sockaddr *)&a, sizeof a) < 0;
+	}
+	EOF
+	cc -static -O -o "$1" "$T_DIR/sdnotify.c" 2>/dev/null || skip "cannot build a static helper (cc -static)"
+}
+# notify_listener SOCK FILE: a datagram socket on the host (systemd's side) that
+# appends each message it gets to FILE.
+notify_listener() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+open(sys.argv[2] + ".up", "w").close()
+while True:
+    m = s.recv(4096).decode()
+    with open(sys.argv[2], "a") as f:
+        f.write(m + "\n--\n")
+' "$1" "$2" &
+	defer kill $!
+	wait_for 10 test -e "$2.up" || fail "notify listener did not start"
+}
+
+# run --detach returns once the program said READY=1; every message reaches the
+# host's socket, then MAINPID=<the container's pid>; the container sees only its
+# own socket.
+test_sdnotify_run_detached() {
+	local b=$T_DIR/b id pid t0 t1
+	make_bundle "$b"
+	build_sdnotify "$b/rootfs/bin/sdnotify"
+	notify_listener "$T_DIR/host.sock" "$T_DIR/msgs"
+	set_args "$b" 'echo "env=[$NOTIFY_SOCKET]"; [ -S /run/notify/notify.sock ] && echo sock-ok
+		[ -e '"$T_DIR"'/host.sock ] && echo host-socket-visible
+		sleep 1; sdnotify STATUS=starting; sdnotify READY=1 && echo notified
+		trap "exit 0" TERM; while :; do sleep 0.05; done'
+	id=$(new_id)
+	t0=$(date +%s%N)
+	NOTIFY_SOCKET=$T_DIR/host.sock run_detached "$id" "$b"
+	t1=$(date +%s%N)
+	[ $(((t1 - t0) / 1000000)) -ge 900 ] || fail "run -d returned before READY=1 ($(((t1 - t0) / 1000000)) ms)"
+	pid=$(state_field "$id" pid)
+	wait_for 5 grep -q MAINPID "$T_DIR/msgs" || fail "no MAINPID: $(show "$(cat "$T_DIR/msgs" 2>/dev/null)")"
+	OUT=$(cat "$T_DIR/msgs")
+	assert_contains "$OUT" "STATUS=starting" "message relayed"
+	assert_contains "$OUT" "READY=1" "READY=1 relayed"
+	assert_contains "$OUT" "MAINPID=$pid" "MAINPID is the container's"
+	wait_output "$id" notified
+	assert_contains "$(ct_output "$id")" "env=[/run/notify/notify.sock]" "NOTIFY_SOCKET inside"
+	assert_contains "$(ct_output "$id")" sock-ok "the socket inside"
+	assert_not_contains "$(ct_output "$id")" host-socket-visible
+	assert_ok silo delete --force "$id"
+	assert_no_leftovers "$id"
+}
+
+# create, then start: `start` relays and returns at READY=1, without holding the
+# container's lock meanwhile (state answers); a foreground run relays too.
+test_sdnotify_create_start() {
+	local b=$T_DIR/b id spid
+	make_bundle "$b"
+	build_sdnotify "$b/rootfs/bin/sdnotify"
+	add_out_mount "$b"
+	notify_listener "$T_DIR/host.sock" "$T_DIR/msgs"
+	set_args "$b" 'sdnotify STATUS=waiting; while [ ! -e /out/go ]; do sleep 0.05; done
+		sdnotify READY=1; trap "exit 0" TERM; while :; do sleep 0.05; done'
+	id=$(new_id)
+	NOTIFY_SOCKET=$T_DIR/host.sock create_ct "$id" "$b"
+	NOTIFY_SOCKET=$T_DIR/host.sock "$SILO" --root "$ROOT" start "$id" > "$T_DIR/start.out" 2>&1 &
+	spid=$!
+	wait_for 10 grep -q STATUS=waiting "$T_DIR/msgs" || fail "no STATUS relayed by start"
+	kill -0 "$spid" 2>/dev/null || fail "start returned before READY=1: $(cat "$T_DIR/start.out")"
+	assert_eq running "$(timeout 5 "$SILO" --root "$ROOT" state "$id" | jq -r .status)" "state while start waits"
+	touch "$b/out/go"
+	wait "$spid" || fail "start failed: $(cat "$T_DIR/start.out")"
+	assert_contains "$(cat "$T_DIR/msgs")" "MAINPID=$(state_field "$id" pid)"
+	# foreground run
+	: > "$T_DIR/msgs"
+	set_args "$b" 'sdnotify READY=1; echo done'
+	NOTIFY_SOCKET=$T_DIR/host.sock capture silo run --bundle "$b" "$(new_id)"
+	assert_eq 0 "$RC" "foreground run: $(show "$OUT")"
+	wait_for 5 grep -q MAINPID "$T_DIR/msgs" || fail "foreground run: no MAINPID: $(show "$(cat "$T_DIR/msgs")")"
+	assert_contains "$(cat "$T_DIR/msgs")" "READY=1"
+}
+
 run_test create_start_delete test_create_start_delete
 run_test state_json_fields test_state_json_fields
 run_test default_bundle_is_cwd test_default_bundle_is_cwd
@@ -437,3 +562,6 @@ run_test pid_file_planted_tmp test_pid_file_planted_tmp
 run_test failed_create_removes_only_its_own_dir test_failed_create_removes_only_its_own_dir
 run_test concurrent_create_delete_same_id test_concurrent_create_delete_same_id
 run_test version test_version
+run_test delete_force_paused test_delete_force_paused
+run_test sdnotify_run_detached test_sdnotify_run_detached
+run_test sdnotify_create_start test_sdnotify_create_start

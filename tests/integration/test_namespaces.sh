@@ -236,6 +236,110 @@ test_time_namespace() {
 	assert_ne "$(host_ns time)" "$(sed -n 2p <<< "$OUT")" "time namespace"
 }
 
+# A new network namespace has `lo` up (runc and crun bring it up): seen inside and
+# from the host.
+test_net_namespace_lo_up() {
+	local b=$T_DIR/b id pid flags
+	make_bundle "$b"
+	run_ok "$b" 'cat /sys/class/net/lo/flags'
+	flags=$OUT
+	[ $((flags & 1)) = 1 ] || fail "lo is down inside: flags $flags"
+	need_cmd nsenter ip
+	id=$(new_id)
+	set_args "$b" "$SLEEPER"
+	run_detached "$id" "$b"
+	wait_status "$id" running
+	pid=$(state_field "$id" pid)
+	assert_match "$(nsenter -t "$pid" -n ip -o link show lo)" '<[^>]*[<,]UP[,>]' "lo from the host"
+}
+
+# oomScoreAdj with a user namespace: the container process is not dumpable, so its
+# /proc files belong to the host's root and it cannot write its own.
+test_user_namespace_oom_score_adj() {
+	local b=$T_DIR/b id pid
+	[ -e /proc/self/ns/user ] || skip "kernel without user namespaces"
+	mkdir -p "$b"
+	build_rootfs "$b/rootfs"
+	chown -R 100000:100000 "$b/rootfs"
+	make_bundle "$b" '.linux.namespaces += [{"type":"user"}] | .process.oomScoreAdj = 345
+		| .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+		| .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
+	run_ok "$b" 'cat /proc/self/oom_score_adj'
+	assert_eq 345 "$OUT" "oom_score_adj inside"
+	id=$(new_id)
+	set_args "$b" "$SLEEPER"
+	run_detached "$id" "$b"
+	wait_status "$id" running
+	pid=$(state_field "$id" pid)
+	assert_eq 345 "$(cat "/proc/$pid/oom_score_adj")" "oom_score_adj from the host"
+}
+
+# userns_bundle DIR [JQ_FILTER [jq args...]]: a bundle with a user namespace mapping
+# container root to host uid/gid 100000, on a rootfs of its own owned by them.
+userns_bundle() {
+	local b=$1 f=${2:-.}
+	shift; [ $# -gt 0 ] && shift
+	[ -e /proc/self/ns/user ] || skip "kernel without user namespaces"
+	mkdir -p "$b"
+	build_rootfs "$b/rootfs"
+	chown -R 100000:100000 "$b/rootfs"
+	make_bundle "$b" '.linux.namespaces += [{"type":"user"}]
+		| .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+		| .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
+	jq_edit "$b" "$f" "$@"
+}
+
+# Bind sources are opened by silo on the host's side, as runc and crun do: with a
+# user namespace the container's root may not reach them (a directory only the
+# host's root can search), and it must still get the mount.
+test_user_namespace_bind_unreachable_source() {
+	local b=$T_DIR/b
+	mkdir -m 700 "$T_DIR/locked"
+	mkdir "$T_DIR/locked/data"
+	echo secret-but-shared > "$T_DIR/locked/data/f"
+	chmod 644 "$T_DIR/locked/data/f"
+	userns_bundle "$b" '.mounts += [{"destination":"/data","type":"bind","source":$s,
+		"options":["rbind","ro","nosuid"]}]' --arg s "$T_DIR/locked/data"
+	run_ok "$b" 'cat /data/f; touch /data/g 2>/dev/null && echo writable; grep " /data " /proc/self/mountinfo'
+	assert_contains "$OUT" secret-but-shared "the file through the bind"
+	assert_not_contains "$OUT" writable "ro bind"
+	assert_match "$OUT" ' /data ro,nosuid' "mount flags inside"
+	assert_no_file "$T_DIR/locked/data/g"
+}
+
+# An idmapped mount in a container with a user namespace: host files owned by 0
+# show up as the container's root through the container's mapping, and it can
+# write them; outside they stay root's.
+test_user_namespace_idmapped_mount() {
+	local b=$T_DIR/b
+	mkdir -p "$T_DIR/idm"
+	echo x > "$T_DIR/idm/f"
+	chown 0:0 "$T_DIR/idm" "$T_DIR/idm/f"
+	userns_bundle "$b" '.mounts += [{"destination":"/idm","type":"bind","source":$s,
+		"options":["rbind","idmap"]}]' --arg s "$T_DIR/idm"
+	run_ok "$b" 'stat -c "idm=%u:%g" /idm/f; echo y >> /idm/f && echo wrote; touch /idm/new'
+	assert_contains "$OUT" "idm=0:0" "owner through the idmapped mount"
+	assert_contains "$OUT" wrote "container root writes through the idmapped mount"
+	assert_eq "0:0" "$(stat -c %u:%g "$T_DIR/idm/f")" "the host file's owner"
+	assert_eq "0:0" "$(stat -c %u:%g "$T_DIR/idm/new")" "a new file's owner on the host"
+}
+
+# With a user namespace the devices are binds of the host's nodes (mknod is not
+# allowed there): nosuid and noexec, as runc's, and they work.
+test_user_namespace_device_binds() {
+	local b=$T_DIR/b
+	# the host's node of a configured device is bound: /dev/full, with a trailing slash
+	userns_bundle "$b" '.linux.devices = [{"path":"/dev/full/","type":"c","major":1,"minor":7}]'
+	run_ok "$b" 'echo hi > /dev/null && echo null-ok; head -c 2 /dev/full | od -An -tx1
+		grep -E " /dev/(null|full) " /proc/self/mountinfo'
+	assert_contains "$OUT" null-ok
+	assert_contains "$OUT" " 00 00" "read from /dev/full"
+	assert_match "$OUT" ' /dev/null [^ ]*nosuid' "/dev/null nosuid"
+	assert_match "$OUT" ' /dev/null [^ ]*noexec' "/dev/null noexec"
+	assert_match "$OUT" ' /dev/full [^ ]*nosuid' "/dev/full nosuid"
+	assert_match "$OUT" ' /dev/full [^ ]*noexec' "/dev/full noexec"
+}
+
 run_test pid_namespace test_pid_namespace
 run_test namespaces_differ_from_host test_namespaces_differ_from_host
 run_test namespaces_from_outside test_namespaces_from_outside
@@ -250,3 +354,8 @@ run_test subreaper_adopts_orphans test_subreaper_adopts_orphans
 run_test user_namespace_create_start test_user_namespace_create_start
 run_test time_namespace test_time_namespace
 run_test no_mount_namespace_refused test_no_mount_namespace_refused
+run_test net_namespace_lo_up test_net_namespace_lo_up
+run_test user_namespace_oom_score_adj test_user_namespace_oom_score_adj
+run_test user_namespace_bind_unreachable_source test_user_namespace_bind_unreachable_source
+run_test user_namespace_idmapped_mount test_user_namespace_idmapped_mount
+run_test user_namespace_device_binds test_user_namespace_device_binds

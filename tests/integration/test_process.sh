@@ -34,11 +34,57 @@ test_cwd() {
 	make_bundle "$b" '.process.cwd = "/etc"'
 	run_ok "$b" 'pwd; echo "PWD=$PWD"'
 	assert_contains "$OUT" $'/etc\n' "pwd"
-	make_bundle "$b" '.process.cwd = "/does/not/exist/yet"'
-	run_in "$b" 'pwd'
-	if [ "$RC" -eq 0 ]; then   # runc creates a missing cwd; failing cleanly is also fine
-		assert_contains "$OUT" /does/not/exist/yet "pwd of a created cwd"
-	fi
+	# A missing cwd is created (runc and crun do), even under a read-only root,
+	# inside the root: a symlink on the way cannot lead out.
+	make_bundle "$b" '.process.cwd = "/does/not/exist/yet" | .root.readonly = true'
+	run_ok "$b" 'pwd; ls -ldn /does/not/exist/yet'
+	assert_contains "$OUT" $'/does/not/exist/yet\n' "pwd of a created cwd"
+	assert_match "$OUT" 'drwxr-xr-x +[0-9]+ +0 +0 ' "the created cwd: 0755, root's"
+	assert_file_exists "$b/rootfs/does/not/exist/yet"
+	ln -s /../../../tmp-outside "$b/rootfs/escape"
+	make_bundle "$b" '.process.cwd = "/escape/sub"'
+	run_ok "$b" 'pwd'
+	assert_no_file /tmp-outside
+	assert_file_exists "$b/rootfs/tmp-outside/sub"
+}
+
+# runc and crun set HOME from the container's /etc/passwd entry of the process's
+# uid when process.env has none, "/" without an entry; `exec` too.
+test_home_from_passwd() {
+	local b=$T_DIR/b id
+	make_bundle "$b" '.process.env = ["PATH=/bin:/sbin"]'
+	run_ok "$b" 'echo "home=[$HOME]"'
+	assert_eq "home=[/root]" "$OUT" "HOME of uid 0"
+	jq_edit "$b" '.process.user = {"uid":65534,"gid":65534}'
+	run_ok "$b" 'echo "home=[$HOME]"'
+	assert_eq "home=[/nonexistent]" "$OUT" "HOME of uid 65534"
+	jq_edit "$b" '.process.user = {"uid":1234,"gid":1234}'
+	run_ok "$b" 'echo "home=[$HOME]"'
+	assert_eq "home=[/]" "$OUT" "HOME of a uid without an entry"
+	jq_edit "$b" '.process.user = {"uid":0,"gid":0} | .process.env += ["HOME=/given"]'
+	run_ok "$b" 'echo "home=[$HOME]"'
+	assert_eq "home=[/given]" "$OUT" "HOME of the config kept"
+	jq_edit "$b" '.process.env = ["PATH=/bin:/sbin"]'
+	set_args "$b" "$SLEEPER"
+	id=$(new_id)
+	run_detached "$id" "$b"
+	wait_output "$id" ready
+	capture silo exec "$id" sh -c 'echo "home=[$HOME]"'
+	assert_eq "home=[/root]" "$OUT" "exec: HOME of uid 0"
+	capture silo exec --user 65534:65534 "$id" sh -c 'echo "home=[$HOME]"'
+	assert_eq "home=[/nonexistent]" "$OUT" "exec --user 65534: HOME"
+	capture silo exec --env HOME=/mine "$id" sh -c 'echo "home=[$HOME]"'
+	assert_eq "home=[/mine]" "$OUT" "exec --env HOME kept"
+}
+
+# The image's /etc/passwd is untrusted: a FIFO there must not hang the create.
+test_home_passwd_fifo() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.process.env = ["PATH=/bin:/sbin"]'
+	rm "$b/rootfs/etc/passwd"   # a hard link of the shared rootfs: only this bundle's
+	mkfifo "$b/rootfs/etc/passwd"
+	run_ok "$b" 'echo "home=[$HOME]"'
+	assert_eq "home=[/]" "$OUT" "HOME without a usable /etc/passwd"
 }
 
 test_user_ids() {
@@ -253,9 +299,59 @@ test_unavailable_capability_fails_create() {
 	assert_eq "" "$(ls "$ROOT")" "state left behind"
 }
 
+# `exec --cap` adds to the bounding, effective and permitted sets only: never to
+# the inheritable and ambient ones (CVE-2022-29162, as runc >= 1.1.2).
+test_exec_cap_not_inheritable() {
+	local b=$T_DIR/b id
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	id=$(new_id)
+	run_detached "$id" "$b"
+	wait_output "$id" ready
+	capture silo exec --cap CAP_CHOWN "$id" sh -c "$SELF_STATUS"
+	[ "$RC" = 0 ] || fail "exec --cap: $(show "$OUT")"
+	assert_eq 0000000000000000 "$(status_line CapInh)" "CapInh after exec --cap"
+	assert_eq 0000000000000000 "$(status_line CapAmb)" "CapAmb after exec --cap"
+	[ $((16#$(status_line CapEff) & 1)) = 1 ] || fail "CAP_CHOWN not effective: $(status_line CapEff)"
+	[ $((16#$(status_line CapBnd) & 1)) = 1 ] || fail "CAP_CHOWN not in bounding: $(status_line CapBnd)"
+}
+
+# setgroups(2) refused with EPERM is an error (runc's), unless the user namespace
+# denies setgroups: the process must not run with the caller's groups.  A seccomp
+# rule makes it fail here.
+test_setgroups_eperm_fails() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.process.user.additionalGids = [5] | .process.noNewPrivileges = false
+		| .linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW",
+		   "syscalls":[{"names":["setgroups"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}'
+	run_in "$b" 'echo ran; id -G'
+	assert_ne 0 "$RC" "exit status with setgroups refused"
+	assert_not_contains "$OUT" ran
+	assert_contains "$OUT" setgroups "error"
+}
+
+# A non-root process can reopen its stdio pipes (/proc/self/fd/1, /dev/stdout): an
+# anonymous pipe is chowned to it (runc's fixStdioPermissions); a file given as
+# stdio is a host file and keeps its owner.
+test_stdio_pipe_owner() {
+	local b=$T_DIR/b id
+	make_bundle "$b" '.process.user = {"uid":1000,"gid":1000}'
+	set_args "$b" 'echo via-proc > /proc/self/fd/1 && echo reopen-ok; echo to-file > /dev/stderr'
+	id=$(new_id)
+	OUT=$(silo run --bundle "$b" "$id" 2> "$T_DIR/err.txt" < /dev/null | cat) && RC=0 || RC=$?
+	assert_contains "$OUT" via-proc "reopened stdout pipe"
+	assert_contains "$OUT" reopen-ok
+	assert_eq "0:0" "$(stat -c %u:%g "$T_DIR/err.txt")" "a stdio file keeps its owner"
+}
+
 run_test env test_env
 run_test args_path_lookup test_args_path_lookup
 run_test cwd test_cwd
+run_test home_from_passwd test_home_from_passwd
+run_test home_passwd_fifo test_home_passwd_fifo
+run_test exec_cap_not_inheritable test_exec_cap_not_inheritable
+run_test setgroups_eperm_fails test_setgroups_eperm_fails
+run_test stdio_pipe_owner test_stdio_pipe_owner
 run_test user_ids test_user_ids
 run_test user_without_passwd_entry test_user_without_passwd_entry
 run_test umask test_umask

@@ -245,6 +245,26 @@ test_mount_destination_created() {
 	[ -d "$b/rootfs/new/deep/dir" ] || fail "destination not created in the rootfs"
 }
 
+# A read-only root without a /proc mount (runc and crun run it).
+test_readonly_root_without_proc() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.root.readonly = true | .mounts |= map(select(.destination != "/proc"))'
+	add_out_mount "$b"
+	run_ok "$b" 'touch /x 2>/dev/null && echo root-writable; echo ok > /out/f; echo done'
+	assert_contains "$OUT" done
+	assert_not_contains "$OUT" root-writable "the root must be read-only"
+	assert_eq ok "$(cat "$b/out/f")" "the rw mount under a read-only root"
+}
+
+# A device path with a trailing slash is the device (runc cleans the path).
+test_device_path_trailing_slash() {
+	local b=$T_DIR/b
+	make_bundle "$b" '.linux.devices = [{"path":"/dev/silo-slash/","type":"c","major":1,"minor":3,"fileMode":438}]'
+	run_ok "$b" 'stat -c "%F %t:%T" /dev/silo-slash; echo hi > /dev/silo-slash && echo write-ok'
+	assert_contains "$OUT" "character special file 1:3" "/dev/silo-slash"
+	assert_contains "$OUT" write-ok
+}
+
 run_test readonly_root test_readonly_root
 run_test writable_root test_writable_root
 run_test pivot_and_no_pivot test_pivot_and_no_pivot
@@ -260,3 +280,5 @@ run_test rootfs_propagation test_rootfs_propagation
 run_test symlink_mount_destination_stays_inside test_symlink_mount_destination_stays_inside
 run_test symlink_mount_destination_in_rootfs test_symlink_mount_destination_in_rootfs
 run_test mount_destination_created test_mount_destination_created
+run_test readonly_root_without_proc test_readonly_root_without_proc
+run_test device_path_trailing_slash test_device_path_trailing_slash

@@ -317,6 +317,19 @@ container_make_cgroup(struct container_plan *c, struct silo_error *err)
   return 0;
 }
 
+/* Through the host's /proc, in silo's mount namespace, which nothing of the
+ * container reaches; pid is our child, not reaped, so it cannot have been reused. */
+static int
+write_oom_score_adj(pid_t pid, int score, struct silo_error *err)
+{
+  char path[64], buf[16];
+  snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+  int n = snprintf(buf, sizeof buf, "%d", score);
+  if (fs_write_file(path, buf, (size_t)n, err) < 0)
+    return silo_err_wrap(err, "process.oomScoreAdj");
+  return 0;
+}
+
 int
 container_spawn(struct container_plan *c, struct silo_error *err)
 {
@@ -342,6 +355,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   if (c->mode == MODE_CREATE && (c->userns || c->join_fd[OCI_NS_USER] >= 0) &&
       (fchmod(c->statefd, 0711) < 0 || fchmodat(c->statefd, "exec.fifo", 0622, 0) < 0))
     return silo_err(err, errno, "make exec.fifo reachable for the container's root");
+  if (notify_setup(c, err) < 0) return -1;
   /* A second, unlocked open of the state dir for the child (see init_main): through
    * our fd, not the name, which only ever leads to ours while we hold the lock. */
   c->fifo_dirfd = openat(c->statefd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -394,10 +408,18 @@ container_spawn(struct container_plan *c, struct silo_error *err)
     return silo_err(err, errno, "prctl(PR_SET_CHILD_SUBREAPER)");
 
   if (cgroup_self_enter_open(c->cg, err) < 0) return -1;
+  /* With a user namespace (new or joined) the container process cannot write its own
+   * oom_score_adj: non-dumpable, its /proc files belong to the host's root, nobody in
+   * its namespace; and lowering the score needs CAP_SYS_RESOURCE in the host's.  We
+   * write it, below, before GO: the process (or the intermediate that forks the
+   * real init, which inherits it) has done nothing of the container's yet. */
+  c->oom_by_parent = c->proc->has_oom_score_adj && (c->userns || c->join_fd[OCI_NS_USER] >= 0);
+  rootfs_open_bind_sources(c);
   bool in_v2 = false;
   pid_t pid = spawn_child(c, &in_v2, err);
+  if (pid == 0) init_main(c);   /* never returns */
+  rootfs_close_bind_sources(c); /* the child has its copies */
   if (pid < 0) return -1;
-  if (pid == 0) init_main(c); /* never returns */
   if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
     silo_log_debug("back to our pid namespace: %s", strerror(errno));
   close_fd(&c->sync_child);
@@ -412,6 +434,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
                  in_v2 ? " into its cgroup" : "");
 
   if (ns_write_idmaps(c, pid, err) < 0) return -1;
+  if (c->oom_by_parent && write_oom_score_adj(pid, c->proc->oom_score_adj, err) < 0) return -1;
   if (c->net && network_after_clone(c, err) < 0) return -1;
   if (c->cg && cgroup_enter(c->cg, pid, in_v2, err) < 0) return -1;
   if (sync_send(c->sync_parent, SYNC_GO, pid, -1, err) < 0) {

@@ -19,6 +19,21 @@ int ns_subid_range(const char *text, const char *name, uint32_t *from, uint32_t 
 size_t ns_default_idmap(uint32_t container_id, uint32_t host_id, bool has_range, uint32_t from,
                         uint32_t count, struct oci_idmap out[3]);
 int ns_join(struct container_plan *c, struct silo_error *err);
+
+/* ---- notify.c: NOTIFY_SOCKET through the container (see there) ---- */
+/* Parent, once the state directory exists: the notify directory, its bind mount at
+ * /run/notify and NOTIFY_SOCKET in the process's environment (nothing without
+ * NOTIFY_SOCKET in silo's environment). */
+int notify_setup(struct container_plan *c, struct silo_error *err);
+/* (Re)binds <state>/notify/notify.sock; *sock is -1 when there is nothing to relay. */
+int notify_listen(int statefd, int *sock, struct silo_error *err);
+/* Relays one datagram to the host's socket: 1 once it said READY=1 (MAINPID=pid
+ * sent after it), 0 otherwise. */
+int notify_forward(int sock, pid_t pid, struct silo_error *err);
+/* Relays until READY=1, or fails when the process (pidfd) exits first. */
+int notify_wait_ready(int sock, pid_t pid, int pidfd, struct silo_error *err);
+/* `lo` up in a network namespace of the container's own (child). */
+int ns_loopback_up(struct container_plan *c, struct silo_error *err);
 int ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err);
 int ns_setup_timens(struct container_plan *c, struct silo_error *err);
 unsigned long ns_clone_flag(enum oci_ns_type t);

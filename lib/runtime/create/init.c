@@ -133,6 +133,7 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   if (ns_join(c, err) < 0) return -1;
   if ((c->unshare_flags & CLONE_NEWPID) && fork_into_pidns(c, err) < 0) return -1;
   open_private_procfs(c);
+  if (ns_loopback_up(c, err) < 0) return -1;
   if (setsid() < 0) return silo_err(err, errno, "setsid");
   /* A session keyring of the container's own, so keys do not leak between
    * containers (runc's behaviour; --no-new-keyring keeps the caller's). */
@@ -167,6 +168,7 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   if (c->proc->terminal && rootfs_console(0, err) < 0) return -1;
   if (process_set_limits(c, err) < 0) return -1;
   if (process_chdir(c, err) < 0) return -1;
+  if (process_set_home(c, err) < 0) return -1;
   if (process_find_executable(c, err) < 0) return -1;
   /* Everything above overlapped the parent's cgroup placement; nothing may run
    * outside the cgroup from here on. */

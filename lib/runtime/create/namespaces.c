@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <linux/nsfs.h>
 #include <pwd.h>
 #include <sched.h>
@@ -23,6 +24,7 @@
 #include "lib/runtime/create/create.h"
 #include "lib/runtime/plan.h"
 #include "lib/silo.h"
+#include "netns/netns.h"
 #include "oci/oci.h"
 
 #ifndef CLONE_NEWTIME
@@ -387,4 +389,22 @@ ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idmap *
   while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {
   }
   return fd;
+}
+
+/* A network namespace of the container's own gets `lo` up, as runc and crun do:
+ * programs expect 127.0.0.1 to answer.  Run by the container process, in the
+ * namespace, as its root (CAP_NET_ADMIN over it and nothing else). */
+int
+ns_loopback_up(struct container_plan *c, struct silo_error *err)
+{
+  if (!((c->clone_flags | c->unshare_flags) & CLONE_NEWNET)) return 0;
+  struct nn_nl *nl = nn_nl_open(-1, err);
+  if (!nl) return silo_err_wrap(err, "network namespace: `lo`");
+  struct nn_link l;
+  struct nn_link_change up = {.up = true};
+  int r = nn_link_get(nl, "lo", &l, err);
+  if (r == 0 && !(l.flags & IFF_UP)) r = nn_link_set(nl, l.index, &up, err);
+  nn_nl_close(nl);
+  if (r < 0) return silo_err_wrap(err, "network namespace: bring `lo` up");
+  return 0;
 }

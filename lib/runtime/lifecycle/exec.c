@@ -73,6 +73,11 @@ exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
     c->procfd = procfs_open_private(&e);
     if (c->procfd < 0) silo_log_debug("exec: no private procfs (%s)", e.msg);
   }
+  /* rlimits and oomScoreAdj while we are still in silo's user namespace: raising a
+   * hard limit or lowering the score needs its CAP_SYS_RESOURCE, and in the
+   * container's user namespace our own (non-dumpable) /proc files would belong to
+   * nobody there.  Neither reaches anything of the container. */
+  if (process_set_limits(c, &err) < 0) goto fail;
   /* Everything but pid (already joined for us) in one atomic step. */
   if (setns(ctr_pidfd, (int)(nsflags & ~(unsigned long)CLONE_NEWPID)) < 0) {
     silo_err(&err, errno, "join the container's namespaces");
@@ -84,9 +89,9 @@ exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
     goto fail;
   }
   if (c->proc->terminal && (master = terminal_setup(c, &err)) < 0) goto fail;
-  if (process_set_limits(c, &err) < 0) goto fail;
   /* Relative to the container's root: nothing of the host is reachable. */
   if (process_chdir(c, &err) < 0) goto fail;
+  if (process_set_home(c, &err) < 0) goto fail;
   if (process_find_executable(c, &err) < 0) goto fail;
   if (prctl(PR_SET_PDEATHSIG, 0) < 0) {
     silo_err(&err, errno, "prctl(PR_SET_PDEATHSIG)");
@@ -159,13 +164,13 @@ process_from_opts(struct container_plan *c, const struct silo_exec_opts *o, stru
     p->user.n_additional_gids = n + o->n_additional_gids;
   }
   if (o->n_caps && base->capabilities) {
-    /* --cap adds to every set, as runc does. */
+    /* --cap adds to the bounding, effective and permitted sets, as runc does since
+     * 1.1.2: never to the inheritable and ambient ones, which would pass it on to
+     * whatever the process executes, file capabilities or not (CVE-2022-29162). */
     struct oci_capabilities *cp = &c->exec_caps;
     *cp = *base->capabilities;
-    const char ***sets[] = {&cp->bounding, &cp->effective, &cp->permitted, &cp->inheritable,
-                            &cp->ambient};
-    size_t *counts[] = {&cp->n_bounding, &cp->n_effective, &cp->n_permitted, &cp->n_inheritable,
-                        &cp->n_ambient};
+    const char ***sets[] = {&cp->bounding, &cp->effective, &cp->permitted};
+    size_t *counts[] = {&cp->n_bounding, &cp->n_effective, &cp->n_permitted};
     for (size_t s = 0; s < ARRAY_SIZE(sets); s++) {
       const char **v = xcalloc(*counts[s] + o->n_caps + 1, sizeof *v);
       memcpy(v, *sets[s], *counts[s] * sizeof *v);

@@ -64,7 +64,7 @@ silo_start(struct silo_context *ctx, const char *id, struct silo_error *err)
   if (state_read(dirfd, &s, err) < 0) return silo_err_wrap(err, "start `%s`", id);
 
   int ret = -1;
-  _cleanup_close_ int fifo = -1, pidfd = -1;
+  _cleanup_close_ int fifo = -1, pidfd = -1, nsock = -1;
   enum oci_status st = state_status(dirfd, &s);
   if (st != OCI_STATUS_CREATED) {
     silo_err(err, 0, "cannot start a container that is %s", oci_status_name(st));
@@ -77,6 +77,8 @@ silo_start(struct silo_context *ctx, const char *id, struct silo_error *err)
     silo_err(err, 0, "the container process exited before start");
     goto out;
   }
+  /* sd-notify (create/notify.c): bound before the program can run. */
+  if (notify_listen(dirfd, &nsock, err) < 0) goto out;
   /* Non-blocking open: we are the reader the container process waits for. */
   fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0) {
@@ -109,6 +111,13 @@ silo_start(struct silo_context *ctx, const char *id, struct silo_error *err)
     hooks_run_warn(cfg, OCI_HOOK_POSTSTART, json, dirfd, id);
   }
   if (cfg) oci_config_free(cfg);
+  if (nsock >= 0) {
+    /* As runc: `start` returns once the program said READY=1, relaying what it says
+     * to the host's NOTIFY_SOCKET.  The lock goes first: kill, state and delete must
+     * not wait for the program to be ready. */
+    close_fd(&dirfd);
+    if (notify_wait_ready(nsock, s.pid, pidfd, err) < 0) goto out;
+  }
   ret = 0;
 out:
   state_free(&s);

@@ -49,13 +49,14 @@ foreground_wait(struct container_plan *c, int sfd, int *exit_code, struct silo_e
 {
   bool stdin_open = c->pty_master >= 0;
   for (;;) {
-    struct pollfd p[4] = {
+    struct pollfd p[5] = {
         {.fd = sfd, .events = POLLIN},
         {.fd = c->pidfd, .events = POLLIN},
         {.fd = c->pty_master, .events = POLLIN},
         {.fd = stdin_open ? 0 : -1, .events = POLLIN},
+        {.fd = c->sdnotify_sock, .events = POLLIN},
     };
-    if (poll(p, 4, -1) < 0) {
+    if (poll(p, 5, -1) < 0) {
       if (errno == EINTR) continue;
       return silo_err(err, errno, "poll");
     }
@@ -81,6 +82,13 @@ foreground_wait(struct container_plan *c, int sfd, int *exit_code, struct silo_e
     }
     if (stdin_open && (p[3].revents & (POLLIN | POLLHUP))) {
       if (!terminal_copy(0, c->pty_master)) stdin_open = false;
+    }
+    if (p[4].revents & POLLIN) {
+      /* sd-notify relayed until READY=1 (create/notify.c); a failure only ends it. */
+      struct silo_error e = {0};
+      int r = notify_forward(c->sdnotify_sock, c->pid, &e);
+      if (r < 0) silo_log_warn("container `%s`: %s", c->id, e.msg);
+      if (r != 0) close_fd(&c->sdnotify_sock);
     }
     if (p[1].revents & POLLIN) break;
   }
@@ -129,6 +137,8 @@ run(struct container_plan *c, int *exit_code, struct silo_error *err)
   if (!o->detach) sigprocmask(SIG_BLOCK, &mask, &old);
 
   if (container_spawn(c, err) < 0) return -1;
+  /* Bound before START: the program may notify as soon as it runs. */
+  if (notify_listen(c->statefd, &c->sdnotify_sock, err) < 0) return -1;
   _cleanup_close_ int sfd = o->detach ? -1 : signalfd(-1, &mask, SFD_CLOEXEC);
   if (!o->detach && sfd < 0) return silo_err(err, errno, "signalfd");
   foreground_tty(c);
@@ -151,6 +161,9 @@ run(struct container_plan *c, int *exit_code, struct silo_error *err)
     hooks_run_warn(c->cfg, OCI_HOOK_POSTSTART, json, c->statefd, c->id);
   }
   if (o->detach) {
+    /* As runc: a detached run with NOTIFY_SOCKET returns once the program is ready. */
+    if (c->sdnotify_sock >= 0 && notify_wait_ready(c->sdnotify_sock, c->pid, c->pidfd, err) < 0)
+      return -1;
     *exit_code = 0;
     return 0;
   }

@@ -10,12 +10,15 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 
 #include "lib/base/base.h"
 #include "lib/network/network.h"
 #include "lib/runtime/plan.h"
 #include "lib/runtime/process/process.h"
+#include "lib/silo.h"
 #include "oci/oci.h"
 
 static const struct {
@@ -83,7 +86,7 @@ process_set_limits(struct container_plan *c, struct silo_error *err)
                       (unsigned long long)c->rlimits[i].lim.rlim_cur,
                       (unsigned long long)c->rlimits[i].lim.rlim_max);
   }
-  if (p->has_oom_score_adj) {
+  if (p->has_oom_score_adj && !c->oom_by_parent) {
     char buf[16];
     int n = snprintf(buf, sizeof buf, "%d", p->oom_score_adj);
     /* Through procfs.c: a mount over oom_score_adj cannot swallow the write. */
@@ -111,8 +114,12 @@ is_executable(int root, const char *path, int *why)
     *why = EACCES;
     return false;
   }
+  /* On the fd itself (faccessat2, Linux 5.8): the container may have no /proc.
+   * Through /proc/self/fd on older kernels. */
   char p[PROC_FD_PATH_MAX];
-  if (access(fs_proc_fd_path(p, fd), X_OK) < 0) {
+  int r = faccessat(fd, "", X_OK, AT_EMPTY_PATH);
+  if (r < 0 && (errno == ENOSYS || errno == EINVAL)) r = access(fs_proc_fd_path(p, fd), X_OK);
+  if (r < 0) {
     *why = errno;
     return false;
   }
@@ -178,6 +185,35 @@ process_chdir(struct container_plan *c, struct silo_error *err)
   return 0;
 }
 
+/* Largest /etc/passwd read from a container's image for HOME. */
+#define PASSWD_MAX (16 << 20)
+
+int
+process_set_home(struct container_plan *c, struct silo_error *err)
+{
+  const struct oci_process *p = c->proc;
+  if (env_get(p->env, p->n_env, "HOME")) return 0;
+  _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return silo_err(err, errno, "open `/`");
+  /* The image is untrusted: a FIFO or device at /etc/passwd is not opened for
+   * reading, a huge file not read, symlinks stay inside the root; any of those is
+   * "no entry", as a missing file. */
+  _cleanup_free_ char *passwd = NULL;
+  struct silo_error e = {0};
+  struct creds_pw pw;
+  const char *home = "/";
+  if (fs_read_regular_in_root(root, "/etc/passwd", PASSWD_MAX, &passwd, NULL, &e) < 0) {
+    if (e.errnum != ENOENT) silo_log_debug("container `%s`: /etc/passwd: %s: HOME=/", c->id, e.msg);
+  } else if (creds_passwd_lookup(passwd, NULL, p->user.uid, &pw) == 0) {
+    home = pw.home;
+  }
+  c->home_env = xasprintf("HOME=%s", home);
+  c->env = xcalloc(p->n_env + 2, sizeof *c->env);
+  if (p->n_env) memcpy(c->env, p->env, p->n_env * sizeof *c->env);
+  c->env[p->n_env] = c->home_env;
+  return 0;
+}
+
 int
 process_connect_listener(struct container_plan *c, struct silo_error *err)
 {
@@ -210,19 +246,57 @@ close_fds_from(unsigned first, const int *keep, size_t n_keep)
   }
 }
 
+/* The user namespace denies setgroups(2) (/proc/self/setgroups says "deny": a
+ * rootless silo's own namespace, or a joined one): then EPERM is expected. */
+static bool
+setgroups_denied(struct container_plan *c)
+{
+  struct silo_error e = {0};
+  int procfd = procfs_handle(c, &e);
+  if (procfd < 0) return false;
+  _cleanup_close_ int fd = procfs_open_at(procfd, "self/setgroups", O_RDONLY, &e);
+  char buf[8] = "";
+  return fd >= 0 && read(fd, buf, sizeof buf - 1) >= 4 && strncmp(buf, "deny", 4) == 0;
+}
+
+/* The process's stdio pipes become its user's, as runc's fixStdioPermissions makes
+ * them: a non-root program can then reopen them (/dev/stdout, /proc/self/fd/1), which
+ * the kernel checks against the pipe's owner.  Only anonymous pipes (pipefs): a file
+ * or FIFO given as stdio is the caller's, on the host, and keeps its owner.  Only
+ * the uid, as runc; a pipe whose owner is not mapped in our user namespace (EPERM,
+ * EINVAL) stays as it is. */
+static void
+chown_stdio_pipes(uid_t uid)
+{
+  for (int fd = 0; fd < 3; fd++) {
+    struct statfs sfs;
+    struct stat st;
+    if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PIPEFS_MAGIC || fstat(fd, &st) < 0 ||
+        st.st_uid == uid)
+      continue;
+    if (fchown(fd, uid, (gid_t)-1) < 0 && errno != EPERM && errno != EINVAL)
+      silo_log_debug("stdio %d: chown to %u: %s", fd, (unsigned)uid, strerror(errno));
+  }
+}
+
 static int
 set_identity(struct container_plan *c, struct silo_error *err)
 {
   const struct oci_user *u = &c->proc->user;
+  chown_stdio_pipes(u->uid);
   /* Supplementary groups first (needs CAP_SETGID), then gid, then uid; KEEPCAPS so
    * the permitted set survives the uid change and caps_apply can set it exactly.
    * run.oci.keep_original_groups (crun's, Podman's --group-add keep-groups): no
    * setgroups at all, the process keeps the groups silo was started with, which the
-   * one who started it had; additionalGids are then not applied, as with crun. */
+   * one who started it had; additionalGids are then not applied, as with crun.
+   * Else EPERM is an error unless the namespace denies setgroups: the process must
+   * not run with silo's groups (runc's rule). */
   bool keep = oci_kv_get(c->cfg->annotations, c->cfg->n_annotations, ANN_KEEP_ORIGINAL_GROUPS);
-  if (!keep && setgroups(u->n_additional_gids, (const gid_t *)u->additional_gids) < 0 &&
-      errno != EPERM)
-    return silo_err(err, errno, "setgroups");
+  if (!keep && setgroups(u->n_additional_gids, (const gid_t *)u->additional_gids) < 0) {
+    int e = errno;
+    if (e != EPERM || !setgroups_denied(c))
+      return silo_err(err, e, "process.user.additionalGids: setgroups");
+  }
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return silo_err(err, errno, "PR_SET_KEEPCAPS");
   if (setresgid(u->gid, u->gid, u->gid) < 0) return silo_err(err, errno, "setgid %u", u->gid);
   if (setresuid(u->uid, u->uid, u->uid) < 0) return silo_err(err, errno, "setuid %u", u->uid);
@@ -288,8 +362,8 @@ process_exec(struct container_plan *c)
   int keep[] = {c->sync_child, c->exec_fifo_fd};
   close_fds_from(first, keep, ARRAY_SIZE(keep));
   reset_signals();
-  execve(c->exec_path, (char *const *)p->args,
-         (char *const *)(p->env ? p->env : (const char *[]){NULL}));
+  const char *const *env = c->env ? c->env : p->env;
+  execve(c->exec_path, (char *const *)p->args, (char *const *)(env ? env : (const char *[]){NULL}));
   int e = errno;
   silo_err(&err, e, "exec `%s`", c->exec_path);
   die(c, &err, e == ENOENT ? 127 : 126);

@@ -22,6 +22,9 @@ int process_plan(struct container_plan *c, struct silo_error *err);
 int process_find_executable(struct container_plan *c, struct silo_error *err);
 int process_set_limits(struct container_plan *c, struct silo_error *err);
 int process_chdir(struct container_plan *c, struct silo_error *err);
+/* HOME from the container's /etc/passwd entry of process.user.uid ("/" without one)
+ * when process.env has none, as runc and crun; into c->env.  Inside the root. */
+int process_set_home(struct container_plan *c, struct silo_error *err);
 /* With SCMP_ACT_NOTIFY: connect to the listener while its host path is reachable. */
 int process_connect_listener(struct container_plan *c, struct silo_error *err);
 __attribute__((noreturn)) void process_exec(struct container_plan *c);

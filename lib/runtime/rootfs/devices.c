@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -34,14 +35,44 @@ finish_node(int dfd, const char *base, const struct oci_device *d, mode_t mode,
   return 0;
 }
 
+/* Binds the host's node `host` onto fd, nosuid and noexec as runc binds devices:
+ * nothing setuid or executable comes into the container through /dev.  The new
+ * mount API sets the flags on the detached tree; mount(2) and a remount before 5.12. */
+static int
+bind_device(const char *host, int fd, struct silo_error *err)
+{
+  _cleanup_close_ int tree = open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree >= 0) {
+    struct mount_attr a = {.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC};
+    if (mount_setattr(tree, "", AT_EMPTY_PATH, &a, sizeof a) < 0 ||
+        move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      return silo_err(err, errno, "bind device `%s`", host);
+    return 0;
+  }
+  if (errno != ENOSYS) return silo_err(err, errno, "bind device `%s`", host);
+  char p[PROC_FD_PATH_MAX];
+  fs_proc_fd_path(p, fd);
+  if (mount(host, p, NULL, MS_BIND, NULL) < 0)
+    return silo_err(err, errno, "bind device `%s`", host);
+  /* The fd is the covered file: the remount goes through the path, to the bind. */
+  if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL) < 0 &&
+      mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NOEXEC, NULL) < 0)
+    return silo_err(err, errno, "remount device `%s` nosuid,noexec", host);
+  return 0;
+}
+
 static int
 make_node(struct container_plan *c, int devfd, const struct oci_device *d, struct silo_error *err)
 {
   mode_t mode = d->has_file_mode ? d->file_mode & 07777 : 0666;
   mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
-  _cleanup_free_ char *dir = xstrdup(d->path);
+  /* The path without trailing slashes ("/dev/fuse/" is /dev/fuse, as runc cleans it). */
+  _cleanup_free_ char *path = xstrdup(d->path);
+  for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--) path[n - 1] = '\0';
+  _cleanup_free_ char *dir = xstrdup(path);
   char *slash = strrchr(dir, '/');
-  const char *base = d->path + (slash - dir) + 1;
+  if (!slash || !slash[1]) return silo_err(err, EINVAL, "path `%s`: not a device path", d->path);
+  const char *base = path + (slash - dir) + 1;
   *slash = '\0';
   /* Most nodes live directly in /dev, whose fd the caller holds. */
   _cleanup_close_ int own = -1;
@@ -62,19 +93,19 @@ make_node(struct container_plan *c, int devfd, const struct oci_device *d, struc
   }
   /* mknod is not allowed in a user namespace: bind the host's node onto an empty
    * file instead (the device cgroup still decides what can be opened). */
-  _cleanup_close_ int fd = fs_mkpath_in_root(c->rootfd, d->path, false, err);
+  _cleanup_close_ int fd = fs_mkpath_in_root(c->rootfd, path, false, err);
   if (fd < 0) return -1;
-  char p[PROC_FD_PATH_MAX];
-  if (mount(d->path, fs_proc_fd_path(p, fd), NULL, MS_BIND, NULL) < 0)
-    return silo_err(err, errno, "bind device `%s`", d->path);
-  return 0;
+  return bind_device(path, fd, err);
 }
 
 static bool
 configured(const struct oci_linux *l, const char *path)
 {
-  for (size_t i = 0; l && i < l->n_devices; i++)
-    if (strcmp(l->devices[i].path, path) == 0) return true;
+  size_t n = strlen(path);
+  for (size_t i = 0; l && i < l->n_devices; i++) {
+    const char *p = l->devices[i].path;
+    if (strncmp(p, path, n) == 0 && p[n + strspn(p + n, "/")] == '\0') return true;
+  }
   return false;
 }
 

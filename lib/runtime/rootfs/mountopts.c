@@ -215,6 +215,7 @@ mountopts_parse(const struct oci_mount *m, size_t index, const char *bundle, str
 {
   memset(out, 0, sizeof *out);
   out->idmap_fd = -1;
+  out->tree_fd = -1;
   out->m = m;
   out->dest = m->destination;
   out->type = m->type;

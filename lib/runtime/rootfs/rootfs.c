@@ -25,6 +25,7 @@
 #include "lib/runtime/plan.h"
 #include "lib/runtime/process/process.h"
 #include "lib/runtime/rootfs/rootfs.h"
+#include "lib/silo.h"
 #include "oci/oci.h"
 
 static uint64_t
@@ -58,16 +59,22 @@ locked_flags(const char *path)
   return f;
 }
 
-/* Remounts the mount at fd (its root) with flags, keeping locked flags. */
+/* Remounts the mount at p (its root) with flags, keeping locked flags. */
 static int
-remount_fd(int fd, unsigned long flags, unsigned long clear, struct silo_error *err)
+remount_path(const char *p, unsigned long flags, unsigned long clear, struct silo_error *err)
 {
-  char p[PROC_FD_PATH_MAX];
-  fs_proc_fd_path(p, fd);
   unsigned long f = (locked_flags(p) & ~clear) | flags;
   if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | (f & ~MS_REMOUNT), NULL) < 0)
     return silo_err(err, errno, "remount");
   return 0;
+}
+
+/* Remounts the mount at fd (its root), through /proc/self/fd. */
+static int
+remount_fd(int fd, unsigned long flags, unsigned long clear, struct silo_error *err)
+{
+  char p[PROC_FD_PATH_MAX];
+  return remount_path(fs_proc_fd_path(p, fd), flags, clear, err);
 }
 
 static int
@@ -84,41 +91,85 @@ set_propagation(int rootfd, const char *dest, unsigned long prop, struct silo_er
   return 0;
 }
 
-/* A bind mount with the new mount API: clone the tree, set its attributes while it
- * is still detached (recursively, which mount(2) cannot do), then attach it onto
- * the destination fd.  Falls back to mount(2) on kernels older than 5.12. */
+/* The detached tree of a bind mount (new mount API): the source cloned, its
+ * attributes set while it is detached (recursively, which mount(2) cannot do), and
+ * its id mapping.  Errors with ENOSYS from open_tree before Linux 5.2. */
 static int
-bind_mount(int rootfd, const struct mount_plan *p, int destfd, struct silo_error *err)
+bind_tree(const struct mount_plan *p, struct silo_error *err)
 {
   unsigned tflags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (p->recursive ? AT_RECURSIVE : 0);
   _cleanup_close_ int tree = open_tree(AT_FDCWD, p->source, tflags);
+  if (tree < 0) return silo_err(err, errno, "open bind source `%s`", p->source);
+  if (p->remount_ro_bind || p->clear) {
+    struct mount_attr a = {.attr_set = ms_to_attr(p->flags), .attr_clr = ms_to_attr(p->clear)};
+    if (a.attr_set & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME)) a.attr_clr |= MOUNT_ATTR__ATIME;
+    /* The top mount only, as runc does: "rbind,ro" leaves the submounts as they
+     * are; rro (below) is what reaches them. */
+    if (mount_setattr(tree, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
+      return silo_err(err, errno, "set attributes of bind mount of `%s`", p->source);
+  }
+  if (p->rec_set || p->rec_clr) {
+    struct mount_attr a = {.attr_set = p->rec_set, .attr_clr = p->rec_clr};
+    if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
+      return silo_err(err, errno, "set recursive attributes (rro, ...) of bind mount of `%s`",
+                      p->source);
+  }
+  /* An idmapped mount: files show up with the ids the mount's mapping gives them.
+   * Only possible on a detached tree, hence here, before move_mount. */
+  if (p->idmap) {
+    struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)p->idmap_fd};
+    if (mount_setattr(tree, "", AT_EMPTY_PATH | (p->idmap_recursive ? AT_RECURSIVE : 0), &a,
+                      sizeof a) < 0)
+      return silo_err(err, errno, "idmap the mount of `%s`", p->source);
+  }
+  return steal_fd(&tree);
+}
+
+/* With a user namespace, the container process could neither reach every source
+ * (a directory only the host's root may search) nor idmap a mount (that needs
+ * CAP_SYS_ADMIN where the source's filesystem was mounted: the host).  So the
+ * parent, still the host's root in silo's mount namespace, makes the detached
+ * trees before the clone, which hands copies of the fds to the child; the child
+ * attaches each onto a destination it resolved inside the rootfs.  A source is
+ * opened once, here, by the path the config gave: nothing of the container exists
+ * yet that could swap it.  Where the parent cannot (an unprivileged silo has no
+ * CAP_SYS_ADMIN to clone a tree; Linux before 5.2), the child binds as before and
+ * reports what fails. */
+void
+rootfs_open_bind_sources(struct container_plan *c)
+{
+  if (!c->userns && c->join_fd[OCI_NS_USER] < 0) return;
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    struct mount_plan *p = &c->mounts[i];
+    if (!p->bind) continue;
+    struct silo_error e = {0};
+    p->tree_fd = bind_tree(p, &e);
+    if (p->tree_fd < 0)
+      silo_log_debug("container `%s`: mounts[%zu]: the container process binds it: %s", c->id, i,
+                     e.msg);
+  }
+}
+
+/* Parent, after the clone: the child holds its own copies. */
+void
+rootfs_close_bind_sources(struct container_plan *c)
+{
+  for (size_t i = 0; i < c->n_mounts; i++) close_fd(&c->mounts[i].tree_fd);
+}
+
+/* A bind mount: the detached tree (the parent's, or made now) attached onto the
+ * destination fd; mount(2) before Linux 5.2. */
+static int
+bind_mount(int rootfd, const struct mount_plan *p, int destfd, struct silo_error *err)
+{
+  _cleanup_close_ int own = -1;
+  int tree = p->tree_fd;
+  if (tree < 0) tree = own = bind_tree(p, err);
   if (tree >= 0) {
-    if (p->remount_ro_bind || p->clear) {
-      struct mount_attr a = {.attr_set = ms_to_attr(p->flags), .attr_clr = ms_to_attr(p->clear)};
-      if (a.attr_set & (MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME))
-        a.attr_clr |= MOUNT_ATTR__ATIME;
-      /* The top mount only, as runc does: "rbind,ro" leaves the submounts as they
-       * are; rro (below) is what reaches them. */
-      if (mount_setattr(tree, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
-        return silo_err(err, errno, "set attributes of bind mount of `%s`", p->source);
-    }
-    if (p->rec_set || p->rec_clr) {
-      struct mount_attr a = {.attr_set = p->rec_set, .attr_clr = p->rec_clr};
-      if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
-        return silo_err(err, errno, "set recursive attributes (rro, ...) of bind mount of `%s`",
-                        p->source);
-    }
-    /* An idmapped mount: files show up with the ids the mount's mapping gives them.
-     * Only possible on a detached tree, hence here, before move_mount. */
-    if (p->idmap) {
-      struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)p->idmap_fd};
-      if (mount_setattr(tree, "", AT_EMPTY_PATH | (p->idmap_recursive ? AT_RECURSIVE : 0), &a,
-                        sizeof a) < 0)
-        return silo_err(err, errno, "idmap the mount of `%s`", p->source);
-    }
     if (move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       return silo_err(err, errno, "bind `%s`", p->source);
-  } else if (errno == ENOSYS && !p->idmap && !p->rec_set && !p->rec_clr) {
+  } else if (err->errnum == ENOSYS && !p->idmap && !p->rec_set && !p->rec_clr) {
+    silo_err_clear(err);
     char dp[PROC_FD_PATH_MAX];
     if (mount(p->source, fs_proc_fd_path(dp, destfd), NULL, MS_BIND | (p->recursive ? MS_REC : 0),
               NULL) < 0)
@@ -128,7 +179,7 @@ bind_mount(int rootfd, const struct mount_plan *p, int destfd, struct silo_error
       if (top < 0 || remount_fd(top, p->flags, p->clear, err) < 0) return -1;
     }
   } else {
-    return silo_err(err, errno, "open bind source `%s`", p->source);
+    return -1;
   }
   return set_propagation(rootfd, p->dest, p->propagation, err);
 }
@@ -380,6 +431,7 @@ rootfs_prepare(struct container_plan *c, struct silo_error *err)
   for (size_t i = 0; i < c->n_mounts; i++) {
     if (mount_one(c, &c->mounts[i], err) < 0)
       return silo_err_wrap(err, "mount `%s`", c->mounts[i].dest);
+    close_fd(&c->mounts[i].tree_fd);
   }
 
   /* 4. Device nodes and the standard links, unless /dev is a bind mount: then it is
@@ -400,6 +452,16 @@ rootfs_prepare(struct container_plan *c, struct silo_error *err)
     _cleanup_close_ int top = fs_open_in_root(c->rootfd, "/dev", O_PATH | O_DIRECTORY, 0, err);
     if (top < 0 || remount_fd(top, p->flags | MS_RDONLY, p->clear, err) < 0)
       return silo_err_wrap(err, "make `/dev` read-only");
+  }
+
+  /* 6. A missing process.cwd is made (runc and crun do), after the mounts, which
+   * may hold it, and before the root may become read-only; inside the root (a
+   * symlink on the way cannot lead out), 0755 and root's, as runc's. */
+  struct silo_error e = {0};
+  _cleanup_close_ int cwd = fs_open_in_root(c->rootfd, c->proc->cwd, O_PATH, 0, &e);
+  if (cwd < 0 && e.errnum == ENOENT) {
+    cwd = fs_mkdir_in_root(c->rootfd, c->proc->cwd, 0755, err);
+    if (cwd < 0) return silo_err_wrap(err, "process.cwd: create `%s`", c->proc->cwd);
   }
   return 0;
 }
@@ -437,6 +499,13 @@ rootfs_check_proc(struct container_plan *c, struct silo_error *err)
 {
   const struct oci_linux *l = c->cfg->linux;
   if (!l || !(l->n_masked_paths || l->n_readonly_paths || l->n_sysctl)) return 0;
+  /* Without a mount at or inside /proc the container has no procfs to verify (runc
+   * and crun run such a container): the masked and read-only paths then apply to
+   * whatever the image has there, and the sysctls go through the private procfs
+   * (procfs_handle verifies the fallback itself when there is none). */
+  bool proc_mounted = false;
+  for (size_t i = 0; i < c->n_mounts; i++) proc_mounted |= c->mounts[i].in_proc;
+  if (!proc_mounted) return 0;
   int fd = procfs_open_root(c->rootfd, err);
   if (fd < 0) return -1;
   if (c->procfd < 0)
@@ -521,12 +590,16 @@ mask_path(int rootfd, const char *path, const char *mount_label, int *nullfd,
   struct stat st;
   if (fstat(fd, &st) < 0) return silo_err(err, errno, "stat `%s`", path);
   if (S_ISLNK(st.st_mode)) return 0;
-  char p[PROC_FD_PATH_MAX];
-  fs_proc_fd_path(p, fd);
   if (S_ISDIR(st.st_mode)) {
+    /* Onto the directory of fd as the working directory ("."), not through
+     * /proc/self/fd: the container may have no /proc.  Either way the target is the
+     * directory resolved above, never a path of the image resolved again. */
     _cleanup_free_ char *data = lsm_mount_data("size=0", mount_label);
-    if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, data) < 0)
-      return silo_err(err, errno, "mask `%s`", path);
+    if (fchdir(fd) < 0) return silo_err(err, errno, "mask `%s`: chdir", path);
+    int r = mount("tmpfs", ".", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, data);
+    int e = errno;
+    if (fchdir(rootfd) < 0) return silo_err(err, errno, "chdir `/`");
+    if (r < 0) return silo_err(err, e, "mask `%s`", path);
     return 0;
   }
   if (*nullfd < 0 && (*nullfd = open_dev_null(rootfd, err)) < 0) return -1;
@@ -561,7 +634,10 @@ rootfs_finish(struct container_plan *c, struct silo_error *err)
     if (mask_path(c->rootfd, l->masked_paths[i], c->mount_label, &nullfd, err) < 0) return -1;
   for (size_t i = 0; l && i < l->n_readonly_paths; i++)
     if (readonly_path(c->rootfd, l->readonly_paths[i], err) < 0) return -1;
-  if (c->cfg->root_readonly && remount_fd(c->rootfd, MS_RDONLY, 0, err) < 0)
+  /* The root by "/" itself, not through /proc/self/fd: a container may have no /proc
+   * (runc and crun run it), and after pivot_root (or the move + chroot) "/" is
+   * exactly the root mount, with no path of the image to resolve. */
+  if (c->cfg->root_readonly && remount_path("/", MS_RDONLY, 0, err) < 0)
     return silo_err_wrap(err, "make root read-only");
   /* linux.rootfsPropagation applies to the container's root mount; done after
    * pivot_root, which refuses shared mounts. */

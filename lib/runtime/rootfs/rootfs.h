@@ -13,6 +13,11 @@ int mountopts_parse(const struct oci_mount *m, size_t index, const char *bundle,
 int mountopts_propagation(const char *s, unsigned long *flags);
 
 /* ---- rootfs.c / devices.c ---- */
+/* Parent, before the clone, for a container with a user namespace: the detached
+ * trees of the bind mounts (mounts[].tree_fd), which the child attaches; those the
+ * parent cannot make (-1) the child binds itself. */
+void rootfs_open_bind_sources(struct container_plan *c);
+void rootfs_close_bind_sources(struct container_plan *c);
 int rootfs_prepare(struct container_plan *c, struct silo_error *err);
 int rootfs_enter(struct container_plan *c, struct silo_error *err);
 int rootfs_finish(struct container_plan *c, struct silo_error *err);
