@@ -216,9 +216,10 @@ test_nonempty_cgroup_warns() {
 	assert_ok silo exec "$id" grep pids /proc/self/cgroup
 	assert_ok silo kill "$id" KILL
 	wait_status "$id" stopped
-	assert_ok silo delete "$id"
-	pid_alive "$sleeper" || fail "delete killed a process that is not the container's"
+	pid_alive "$sleeper" || fail "kill reached a process that is not the container's"
 	kill "$sleeper"; wait "$sleeper" 2>/dev/null
+	assert_ok silo delete "$id"
+	assert_no_leftovers "$id"
 }
 
 run_test devices_deny_applies_to_exec test_devices_deny_applies_to_exec

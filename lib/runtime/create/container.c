@@ -272,6 +272,12 @@ container_make_cgroup(struct container_plan *c, struct silo_error *err)
     c->cg = NULL;
     return 0;
   }
+  const char *busy_dir;
+  int busy = cgroup_busy(c->cg, &busy_dir);
+  if (busy > 0)
+    silo_log_warn("container `%s`: cgroup %s is not empty: %d process(es) found (runc 1.1 "
+                  "accepts it with this warning; they share the container's limits)",
+                  c->id, busy_dir, busy);
   if (apply_resources(c, err) < 0) return silo_err_wrap(err, "linux.resources");
   silo_log_debug("container `%s`: cgroup %s", c->id, cgroup_path(c->cg));
   return 0;
