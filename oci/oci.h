@@ -417,6 +417,8 @@ struct oci_state {
 
 /* Serialises state to a malloc'ed JSON string; `pretty` indents like runc's `state`. */
 char *oci_state_to_json(const struct oci_state *s, bool pretty);
+/* Only the runtime-spec's keys of such a document (the seccomp agent's "state"). */
+char *oci_state_spec_json(const char *json);
 
 /* ---- spec generation (`silo spec`) ---- */
 

@@ -128,9 +128,9 @@ test_start_container_hook_under_seccomp() {
 }
 
 # SCMP_ACT_NOTIFY: the agent gets the container process state (runtime-spec
-# "Container Process State") and exactly the fds that its "fds" array names, in
-# that order: one, the seccomp listener, which really is one (it notifies the
-# agent of the container's getpgid calls).
+# "Container Process State": the spec's keys, and in "state" the spec's state, not
+# runc's `state` output) and exactly the fds that its "fds" array names, in that
+# order: one, the seccomp listener.
 test_seccomp_notify_message() {
 	need_cmd python3
 	local id b=$T_DIR/b sock=$T_DIR/agent.sock out=$T_DIR/agent.json agent
@@ -144,8 +144,9 @@ test_seccomp_notify_message() {
 	wait_for 10 test -s "$out.fd" || fail "the agent got nothing"
 	jq -e --arg id "$id" --arg b "$b" '(keys - ["metadata"]) == ["fds","ociVersion","pid","state"]
 		and .fds == ["seccompFd"] and (.pid | type) == "number" and .pid > 0
+		and (.state | keys - ["annotations"]) == ["bundle","id","ociVersion","pid","status"]
 		and .state.id == $id and .state.bundle == $b and (.state.status | IN("creating","created","running"))
-		and (.state.pid | type) == "number"' "$out" >/dev/null || fail "agent message: $(cat "$out")"
+		and .state.pid == .pid' "$out" >/dev/null || fail "agent message: $(cat "$out")"
 	assert_eq 1 "$(cat "$out.nfds")" "number of fds received"
 	# the pid is the container's process, as the host sees it
 	assert_eq "$(state_field "$id" pid)" "$(jq .pid "$out")" "pid in the message"

@@ -158,6 +158,7 @@ container_prepare(struct container_plan *c, struct silo_error *err)
     /* The state root is opened here already: it holds the seccomp cache. */
     if (c->rootdirfd < 0 && (c->rootdirfd = state_root_open(c->ctx, err)) < 0) return -1;
     if (seccomp_build_cached(c, l->seccomp, &c->seccomp, err) < 0) return -1;
+    if (process_check_listener(c, err) < 0) return -1;
   }
   if (network_plan(c, err) < 0) return -1;
   if (devices_check_unconfined(c, container_manager_of(c->ctx) != CGROUP_MANAGER_DISABLED, err) < 0)

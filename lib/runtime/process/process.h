@@ -24,6 +24,9 @@ int process_set_limits(struct container_plan *c, struct silo_error *err);
 int process_chdir(struct container_plan *c, struct silo_error *err);
 /* With SCMP_ACT_NOTIFY: connect to the listener while its host path is reachable. */
 int process_connect_listener(struct container_plan *c, struct silo_error *err);
+/* With SCMP_ACT_NOTIFY: fails, naming linux.seccomp.listenerPath, when no socket is
+ * there (side-effect free: for the plan, before anything is created). */
+int process_check_listener(const struct container_plan *c, struct silo_error *err);
 __attribute__((noreturn)) void process_exec(struct container_plan *c);
 
 /* ---- lsm.c: AppArmor profile and SELinux label of the process ---- */
