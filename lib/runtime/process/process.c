@@ -259,7 +259,7 @@ die(struct container_plan *c, struct silo_error *err, int code)
 }
 
 void
-process_exec(struct container_plan *c)
+process_confine(struct container_plan *c)
 {
   struct silo_error err = {0};
   const struct oci_process *p = c->proc;
@@ -295,6 +295,13 @@ process_exec(struct container_plan *c)
     close(notify_fd);
     free(notify_state);
   }
+}
+
+void
+process_execve(struct container_plan *c)
+{
+  struct silo_error err = {0};
+  const struct oci_process *p = c->proc;
 
   /* Nothing of the runtime may reach the process: every fd above stdio and the
    * preserved ones is closed now, before execve resolves its path, so neither the
@@ -310,4 +317,11 @@ process_exec(struct container_plan *c)
   int e = errno;
   silo_err(&err, e, "exec `%s`", c->exec_path);
   die(c, &err, e == ENOENT ? 127 : 126);
+}
+
+void
+process_exec(struct container_plan *c)
+{
+  process_confine(c);
+  process_execve(c);
 }
