@@ -13,13 +13,19 @@ v1_dir() {
 	echo "/sys/fs/cgroup/$1"
 }
 
-# remove_cgroup NAME: thaw and remove /NAME in every hierarchy (the tests' own,
-# uniquely named cgroups), retrying while killed processes leave.
+# remove_cgroup NAME: thaw /NAME, kill what is in it and remove it, in every
+# hierarchy (the tests' own, uniquely named cgroups; a runtime that failed may
+# have left a process there), retrying while killed processes leave.
 remove_cgroup() {
-	local d i
+	local d i p
+	for d in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
+		[ -e "$d/freezer.state" ] && echo THAWED > "$d/freezer.state"
+	done
+	for d in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
+		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	done
 	for d in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
 		[ -d "$d" ] || continue
-		[ -e "$d/freezer.state" ] && echo THAWED > "$d/freezer.state"
 		for i in $(seq 50); do rmdir "$d" 2>/dev/null && break; sleep 0.1; done
 	done
 }
