@@ -272,6 +272,24 @@ rollback_dir(const struct cg_dir *d)
   }
 }
 
+/* A directory of a pre-existing cgroup that is frozen or freezing: v1 freezer.state
+ * other than THAWED, v2 cgroup.freeze 1. */
+static bool
+cgroup_dir_frozen(const struct cg_dir *d)
+{
+  char buf[32];
+  if (d->m->v2) return cgroup_read(d->dir, "cgroup.freeze", buf, sizeof buf) > 0 && buf[0] == '1';
+  if (!(d->m->ctl & CG_FREEZER)) return false;
+  return cgroup_read(d->dir, "freezer.state", buf, sizeof buf) > 0 && strcmp(buf, "THAWED") != 0;
+}
+
+int
+cgroup_busy(const struct cgroup *cg, const char **dir)
+{
+  if (dir) *dir = cg && cg->busy ? cg->d[cg->busy_dir].dir : NULL;
+  return cg ? cg->busy : 0;
+}
+
 static int
 count_procs(const char *dir)
 {
@@ -350,10 +368,19 @@ cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct silo_
     }
     if (r == -ENOENT) silo_err(err, ENOENT, "mkdir %s: a parent keeps vanishing", d->dir);
     if (r < 0) goto fail;
-    /* A pre-existing cgroup is accepted (like runc) only while nothing runs in it. */
-    int np = d->existed && !cg->sd ? count_procs(d->dir) : 0; /* a scope has its placeholder */
-    if (np > 0) {
-      silo_err(err, EBUSY, "%s already exists with %d process(es) in it", d->dir, np);
+    /* A pre-existing cgroup with processes in it is accepted, as runc 1.1 does (it
+     * warns; the caller does too, from cgroup_busy): a systemd scope has its
+     * placeholder anyway.  Nothing of those processes is touched here. */
+    int np = d->existed && !cg->sd ? count_procs(d->dir) : 0;
+    if (np > 0 && cg->busy == 0) {
+      cg->busy = np;
+      cg->busy_dir = (size_t)(d - cg->d);
+    }
+    /* A frozen one is refused before anything is placed in it (runc 1.1 too): the
+     * container process would stop at its first instruction and create would wait
+     * for it forever.  Only read, never thawed: it is not ours. */
+    if (d->existed && cgroup_dir_frozen(d)) {
+      silo_err(err, EBUSY, "container's cgroup unexpectedly frozen (%s)", d->dir);
       goto fail;
     }
     if (!d->m->v2 && (d->m->ctl & CG_CPUSET) && cgroup_v1_cpuset_prepare(cg, d, err) < 0) goto fail;

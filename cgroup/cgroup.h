@@ -61,6 +61,10 @@ int cgroup_plan_path(const struct cgroup_config *cfg, char **out, struct silo_er
  * with ".."); on failure removes whatever it made.  *out is NULL for the
  * `disabled` manager. */
 int cgroup_create(const struct cgroup_config *cfg, struct cgroup **out, struct silo_error *err);
+/* The number of processes cgroup_create found in a directory that existed before
+ * (runc 1.1 warns about them and goes on; a frozen one fails the create), and that
+ * directory in *dir; 0 when there were none. */
+int cgroup_busy(const struct cgroup *cg, const char **dir);
 /* An O_PATH|O_DIRECTORY fd of the v2 cgroup directory for clone3's
  * CLONE_INTO_CGROUP, or -1 when there is none.  Owned by the handle. */
 int cgroup_clone_fd(const struct cgroup *cg);

@@ -88,6 +88,8 @@ struct cgroup {
   unsigned v2_enabled;   /* controllers known to be enabled for the v2 leaf */
   bool is_default;       /* path is under CG_DEFAULT_PARENT, which silo owns */
   struct cg_systemd *sd; /* the systemd unit (systemd.c), NULL with cgroupfs */
+  int busy;              /* processes found in a pre-existing directory at create */
+  size_t busy_dir;       /* index in d[] of the first such directory */
 };
 
 /* ---- cgroup.c ---- */

@@ -417,14 +417,16 @@ struct oci_state {
 
 /* Serialises state to a malloc'ed JSON string; `pretty` indents like runc's `state`. */
 char *oci_state_to_json(const struct oci_state *s, bool pretty);
+/* Only the runtime-spec's keys of such a document (the seccomp agent's "state"). */
+char *oci_state_spec_json(const char *json);
 
 /* ---- spec generation (`silo spec`) ---- */
 
 /* The default config.json, as runc's `spec` writes it; `rootless` adds a user
  * namespace with the caller's ids mapped, drops network ns, and binds /sys. */
 struct oci_spec_opts {
-  bool rootless; /* a user namespace mapping uid/gid to root, no cgroup limits */
-  bool terminal; /* process.terminal */
+  bool rootless;           /* a user namespace mapping uid/gid to root, no cgroup limits */
+  bool terminal;           /* process.terminal */
   const char *const *args; /* process.args (NULL-terminated); NULL or empty: sh */
   uid_t uid;
   gid_t gid;

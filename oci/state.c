@@ -52,3 +52,24 @@ oci_state_to_json(const struct oci_state *s, bool pretty)
   json_decref(o);
   return out;
 }
+
+/* The runtime-spec's state (ociVersion, id, status, pid, bundle, annotations) of a
+ * state document as oci_state_to_json writes it: runc's extra keys (rootfs, created,
+ * owner) dropped.  NULL when json is not an object. */
+char *
+oci_state_spec_json(const char *json)
+{
+  static const char *const keep[] = {"ociVersion", "id", "status", "pid", "bundle", "annotations"};
+  json_t *in = json ? json_loads(json, 0, NULL) : NULL, *out = json_object();
+  char *text = NULL;
+  if (json_is_object(in) && out) {
+    for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
+      json_t *v = json_object_get(in, keep[i]);
+      if (v) json_object_set(out, keep[i], v);
+    }
+    text = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  }
+  json_decref(in);
+  json_decref(out);
+  return text;
+}

@@ -165,6 +165,7 @@ container_prepare(struct container_plan *c, struct silo_error *err)
     /* The state root is opened here already: it holds the seccomp cache. */
     if (c->rootdirfd < 0 && (c->rootdirfd = state_root_open(c->ctx, err)) < 0) return -1;
     if (seccomp_build_cached(c, l->seccomp, &c->seccomp, err) < 0) return -1;
+    if (process_check_listener(c, err) < 0) return -1;
   }
   if (network_plan(c, err) < 0) return -1;
   if (devices_check_unconfined(c, container_manager_of(c->ctx) != CGROUP_MANAGER_DISABLED, err) < 0)
@@ -312,6 +313,12 @@ container_make_cgroup(struct container_plan *c, struct silo_error *err)
     c->cg_intent = NULL;
     return 0;
   }
+  const char *busy_dir;
+  int busy = cgroup_busy(c->cg, &busy_dir);
+  if (busy > 0)
+    silo_log_warn("container `%s`: cgroup %s is not empty: %d process(es) found (runc 1.1 "
+                  "accepts it with this warning; they share the container's limits)",
+                  c->id, busy_dir, busy);
   if (apply_resources(c, err) < 0) return silo_err_wrap(err, "linux.resources");
   silo_log_debug("container `%s`: cgroup %s", c->id, cgroup_path(c->cg));
   return 0;

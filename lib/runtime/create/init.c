@@ -246,6 +246,11 @@ init_main(struct container_plan *c)
   }
   close(c->fifo_dirfd);
 
+  /* startContainer hooks run as runc runs them: in the container process once it is
+   * confined (its identity, capabilities, no_new_privs and seccomp filter), just
+   * before execve, so a hook can do no more than the program could.  The agent gets
+   * the listener first: a notified syscall of a hook is answered. */
+  process_confine(c);
   if (c->cfg->hooks.n[OCI_HOOK_START_CONTAINER]) {
     free(c->state_json);
     c->state_json = child_state(c, OCI_STATUS_CREATED);
@@ -255,5 +260,5 @@ init_main(struct container_plan *c)
       _exit(1);
     }
   }
-  process_exec(c);
+  process_execve(c);
 }

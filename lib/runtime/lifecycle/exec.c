@@ -233,7 +233,10 @@ exec_prepare(struct container_plan *c, const struct silo_exec_opts *o, struct si
   if (c->proc->terminal && o->detach && !o->console_socket)
     return silo_err(err, EINVAL, "a terminal with --detach needs --console-socket");
   const struct oci_linux *l = c->cfg->linux;
-  if (l && l->seccomp && seccomp_build_cached(c, l->seccomp, &c->seccomp, err) < 0) return -1;
+  if (l && l->seccomp &&
+      (seccomp_build_cached(c, l->seccomp, &c->seccomp, err) < 0 ||
+       process_check_listener(c, err) < 0))
+    return -1;
   c->state_json = state_json(s, c->cfg, OCI_STATUS_RUNNING, false);
   c->bundle = xstrdup(s->bundle);
   c->rootfs = xstrdup(s->rootfs);

@@ -222,6 +222,22 @@ process_connect_listener(struct container_plan *c, struct silo_error *err)
   return c->notify_sock < 0 ? silo_err_wrap(err, "linux.seccomp.listenerPath") : 0;
 }
 
+int
+process_check_listener(const struct container_plan *c, struct silo_error *err)
+{
+  if (!c->seccomp || !silo_seccomp_uses_notify(c->seccomp)) return 0;
+  const char *path = c->cfg->linux->seccomp->listener_path;
+  struct stat st;
+  /* Only looked at, not connected to: an agent may take one connection per
+   * container, and this one would carry nothing.  A socket nobody listens on any
+   * more still fails later, at the connect (before pivot_root), with its errno. */
+  if (stat(path, &st) < 0)
+    return silo_err(err, errno, "linux.seccomp.listenerPath: no seccomp agent at `%s`", path);
+  if (!S_ISSOCK(st.st_mode))
+    return silo_err(err, ENOTSOCK, "linux.seccomp.listenerPath: `%s` is not a socket", path);
+  return 0;
+}
+
 /* Closes every fd from `first` up, except those in keep[] (which stay, close-on-exec). */
 static void
 close_fds_from(unsigned first, const int *keep, size_t n_keep)
@@ -323,11 +339,17 @@ die(struct container_plan *c, struct silo_error *err, int code)
 }
 
 void
-process_exec(struct container_plan *c)
+process_confine(struct container_plan *c)
 {
   struct silo_error err = {0};
   const struct oci_process *p = c->proc;
   int notify_fd = -1;
+
+  /* The agent gets the runtime-spec's state, without runc's `state` extras; made
+   * now, while any allocation is still unfiltered. */
+  char *notify_state = c->seccomp && silo_seccomp_uses_notify(c->seccomp)
+                           ? oci_state_spec_json(c->state_json)
+                           : NULL;
 
   if (procattr_apply(c, &err) < 0) die(c, &err, 1);
   if (lsm_apply(c, p, &err) < 0) die(c, &err, 1);
@@ -348,10 +370,18 @@ process_exec(struct container_plan *c)
     /* The listener goes to the agent over the socket connected before pivot_root. */
     const struct oci_seccomp *s = c->cfg->linux->seccomp;
     if (silo_seccomp_send_notify_sock(c->notify_sock, s->listener_metadata, notify_fd, c->pid,
-                                      c->state_json, &err) < 0)
+                                      notify_state, &err) < 0)
       die(c, &err, 1);
     close(notify_fd);
+    free(notify_state);
   }
+}
+
+void
+process_execve(struct container_plan *c)
+{
+  struct silo_error err = {0};
+  const struct oci_process *p = c->proc;
 
   /* Nothing of the runtime may reach the process: every fd above stdio and the
    * preserved ones is closed now, before execve resolves its path, so neither the
@@ -367,4 +397,11 @@ process_exec(struct container_plan *c)
   int e = errno;
   silo_err(&err, e, "exec `%s`", c->exec_path);
   die(c, &err, e == ENOENT ? 127 : 126);
+}
+
+void
+process_exec(struct container_plan *c)
+{
+  process_confine(c);
+  process_execve(c);
 }

@@ -27,6 +27,17 @@ int process_chdir(struct container_plan *c, struct silo_error *err);
 int process_set_home(struct container_plan *c, struct silo_error *err);
 /* With SCMP_ACT_NOTIFY: connect to the listener while its host path is reachable. */
 int process_connect_listener(struct container_plan *c, struct silo_error *err);
+/* With SCMP_ACT_NOTIFY: fails, naming linux.seccomp.listenerPath, when no socket is
+ * there (side-effect free: for the plan, before anything is created). */
+int process_check_listener(const struct container_plan *c, struct silo_error *err);
+/* The container's confinement, in the kernel's order (see docs/design.md): LSM
+ * label, capabilities, identity, no_new_privs, the seccomp filter and the hand-over
+ * of its listener.  Prints the error and exits on failure. */
+void process_confine(struct container_plan *c);
+/* What is left after process_confine: close the runtime's fds, reset signals,
+ * execve (exits 127/126 when it fails). */
+__attribute__((noreturn)) void process_execve(struct container_plan *c);
+/* process_confine then process_execve. */
 __attribute__((noreturn)) void process_exec(struct container_plan *c);
 
 /* ---- lsm.c: AppArmor profile and SELinux label of the process ---- */

@@ -15,6 +15,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -413,6 +414,120 @@ export_bpf(scmp_filter_ctx ctx, struct silo_seccomp **out, struct silo_error *er
   return 0;
 }
 
+/* ---- ENOSYS for syscalls newer than the profile (runc's patchbpf) ----
+ *
+ * A profile written before a syscall existed denies it with its default action
+ * (EPERM, or a kill), and libc then takes "not allowed" for an answer instead of
+ * falling back to the older call it would use on an older kernel (clone3 -> clone,
+ * openat2 -> openat, faccessat2 -> faccessat).  Like runc, silo puts a check in
+ * front of libseccomp's program: for each architecture of the profile, a syscall
+ * number above the highest one the profile names fails with ENOSYS, as on a
+ * kernel without it.  Numbers up to that one go to libseccomp's program, so the
+ * rules' own actions are untouched. */
+
+#define X32_SYSCALL_BIT 0x40000000u
+
+struct arch_max {
+  uint32_t token; /* SCMP_ARCH_*: the AUDIT_ARCH_* the kernel puts in seccomp_data.arch */
+  uint32_t max;   /* the highest syscall number the profile names there */
+};
+
+/* Only when the default refuses: allow and log let a new syscall through already,
+ * a tracer answers ENOSYS itself (runc counts trace as allowing), and a default of
+ * ENOSYS needs nothing. */
+static bool
+stub_wanted(uint32_t default_action)
+{
+  uint32_t kind = default_action & SECCOMP_RET_ACTION_FULL;
+  return default_action != SCMP_ACT_ALLOW && default_action != SCMP_ACT_LOG &&
+         kind != SCMP_ACT_TRACE(0) && default_action != SCMP_ACT_ERRNO(ENOSYS);
+}
+
+/* The profile's architectures (the native one and those listed, validated by
+ * add_arches) with the highest syscall number of each; an architecture where the
+ * profile names nothing gets no check.  x32 shares x86_64's AUDIT_ARCH and is told
+ * apart by X32_SYSCALL_BIT: it is left to libseccomp's program. */
+static size_t
+stub_arches(const struct oci_seccomp *s, struct arch_max *out)
+{
+  uint32_t tokens[ARRAY_SIZE(archs) + 1];
+  size_t nt = 0, n = 0;
+  tokens[nt++] = seccomp_arch_native();
+  for (size_t i = 0; i < s->n_architectures; i++) {
+    const struct arch *a = s->architectures[i] ? find_arch(s->architectures[i]) : NULL;
+    bool dup = false;
+    for (size_t j = 0; a && j < nt; j++) dup |= tokens[j] == a->token;
+    if (a && !dup && nt < ARRAY_SIZE(tokens)) tokens[nt++] = a->token;
+  }
+  for (size_t t = 0; t < nt; t++) {
+    if (tokens[t] == SCMP_ARCH_X32) continue;
+    int max = -1;
+    for (size_t i = 0; i < s->n_syscalls; i++)
+      for (size_t j = 0; j < s->syscalls[i].n_names; j++) {
+        const char *name = s->syscalls[i].names[j];
+        /* Negative: unknown, or a pseudo-number (not on this architecture). */
+        int nr = name ? seccomp_syscall_resolve_name_arch(tokens[t], name) : -1;
+        if (nr > max) max = nr;
+      }
+    if (max >= 0) out[n++] = (struct arch_max){tokens[t], (uint32_t)max};
+  }
+  return n;
+}
+
+/* Prepends the check to *fp (replaced).  For each architecture:
+ *   jeq arch, next section | ld nr | [x86_64: jge X32 bit, program] |
+ *   jgt max, enosys | ja program
+ * then `ja program` (an architecture the profile does not name: libseccomp's
+ * program decides) and `ret ERRNO(ENOSYS)`.  Jumps are forward, within the stub. */
+static int
+add_enosys_stub(struct silo_seccomp **fp, const struct oci_seccomp *s, struct silo_error *err)
+{
+  struct arch_max am[ARRAY_SIZE(archs) + 1];
+  size_t n = stub_arches(s, am);
+  if (n == 0) return 0;
+  size_t len = 1 + 2;
+  for (size_t i = 0; i < n; i++) len += am[i].token == SCMP_ARCH_X86_64 ? 5 : 4;
+  const size_t enosys = len - 1, prog = len;
+  struct silo_seccomp *old = *fp;
+  if (len + old->len > BPF_MAX_INSNS)
+    return silo_err(err, E2BIG,
+                    "linux.seccomp: the filter has %zu instructions, more than the kernel's "
+                    "limit of %d",
+                    len + old->len, BPF_MAX_INSNS);
+
+  struct silo_seccomp *f = xcalloc(1, sizeof *f + (len + old->len) * sizeof(struct sock_filter));
+  struct sock_filter *b = f->insns;
+  size_t k = 0;
+  b[k++] =
+      (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+  for (size_t i = 0; i < n; i++) {
+    bool x86_64 = am[i].token == SCMP_ARCH_X86_64;
+    uint8_t rest = x86_64 ? 4 : 3; /* instructions of this section after the jeq */
+    b[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, am[i].token, 0, rest);
+    b[k++] =
+        (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    if (x86_64) {
+      b[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT,
+                                          (uint8_t)(prog - k - 1), 0);
+      k++;
+    }
+    b[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, am[i].max,
+                                        (uint8_t)(enosys - k - 1), 0);
+    k++;
+    b[k] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)(prog - k - 1));
+    k++;
+  }
+  b[k++] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, 1);
+  b[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+  memcpy(b + k, old->insns, old->len * sizeof(struct sock_filter));
+  f->len = (unsigned short)(k + old->len);
+  f->flags = old->flags;
+  f->notify = old->notify;
+  free(old);
+  *fp = f;
+  return 0;
+}
+
 static void
 ctx_releasep(scmp_filter_ctx *ctx)
 {
@@ -460,6 +575,10 @@ silo_seccomp_build_opts(const struct oci_seccomp *s, unsigned opts, struct silo_
 
   struct silo_seccomp *f = NULL;
   if (export_bpf(ctx, &f, err) < 0) return -1;
+  if (stub_wanted(b.default_action) && add_enosys_stub(&f, s, err) < 0) {
+    free(f);
+    return -1;
+  }
   f->notify = b.notify;
   f->flags = b.flags;
   if (b.notify) f->flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;

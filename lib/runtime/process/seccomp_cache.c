@@ -24,7 +24,7 @@
 #include "lib/silo.h"
 #include "oci/oci.h"
 
-#define MAGIC "SILOBPF1"
+#define MAGIC "SILOBPF2" /* 2: programs with the ENOSYS stub (seccomp.c); 1 is rebuilt */
 
 struct cache_header {
   char magic[8];

@@ -145,9 +145,12 @@ devices_links(int devfd, struct silo_error *err)
 }
 
 /* The device cgroup rules silo applies: the config's own, then what every
- * container needs (as runc and crun add): mknod of anything (the node alone grants
- * nothing), the standard character devices, ptys, /dev/net/tun, and each
- * linux.devices entry.  The caller frees *out (not the strings). */
+ * container needs (as runc adds): mknod of anything (the node alone grants
+ * nothing), the standard character devices, ptys, /dev/net/tun.  A linux.devices
+ * entry gets no rule of its own, as with runc 1.1: the node exists, and the
+ * config's linux.resources.devices decide whether it may be opened (a deny there
+ * must hold for every process of the container, exec'd ones included).  The
+ * caller frees *out (not the strings). */
 int
 devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup **out, size_t *n)
 {
@@ -168,22 +171,11 @@ devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup **ou
 #undef CHR
   const struct oci_linux *l = cfg->linux;
   const struct oci_resources *r = l ? l->resources : NULL;
-  size_t own = r ? r->n_devices : 0, devs = l ? l->n_devices : 0;
-  struct oci_device_cgroup *v = xcalloc(own + ARRAY_SIZE(defaults) + devs, sizeof *v);
+  size_t own = r ? r->n_devices : 0;
+  struct oci_device_cgroup *v = xcalloc(own + ARRAY_SIZE(defaults), sizeof *v);
   size_t k = 0;
   for (size_t i = 0; i < own; i++) v[k++] = r->devices[i];
   for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) v[k++] = defaults[i];
-  for (size_t i = 0; i < devs; i++) {
-    const struct oci_device *d = &l->devices[i];
-    if (d->type == 'p') continue;
-    v[k++] = (struct oci_device_cgroup){.allow = true,
-                                        .type = d->type == 'u' ? 'c' : d->type,
-                                        .has_major = true,
-                                        .major = d->major,
-                                        .has_minor = true,
-                                        .minor = d->minor,
-                                        .access = "rwm"};
-  }
   *out = v;
   *n = k;
   return 0;

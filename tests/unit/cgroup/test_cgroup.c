@@ -628,20 +628,38 @@ test_live_rollback(void **state)
     assert_false(dir_exists(h[i].mountpoint, l->parent));
   }
 
-  /* A cgroup with a process in it is refused, and the refusal leaves it alone. */
+  /* A cgroup with a process in it is accepted, as runc 1.1 does, and reported (the
+   * caller warns); its process is left where it is. */
   cfg.resources = NULL;
   assert_int_equal(cgroup_create(&cfg, &l->cg, &err), 0);
+  assert_int_equal(cgroup_busy(l->cg, NULL), 0);
   l->child = sleeper();
   assert_int_equal(cgroup_enter(l->cg, l->child, false, &err), 0);
-  assert_int_equal(cgroup_create(&cfg, &cg, &err), -1);
-  assert_non_null(strstr(err.msg, "process(es)"));
-  for (size_t i = 0; i < n; i++) assert_true(dir_exists(h[i].mountpoint, l->path));
-  /* An empty existing one is accepted. */
+  const char *busy_dir = NULL;
+  if (cgroup_create(&cfg, &cg, &err) < 0) fail_msg("create over a busy cgroup: %s", err.msg);
+  assert_int_equal(cgroup_busy(cg, &busy_dir), 1);
+  assert_non_null(busy_dir);
+  assert_non_null(strstr(busy_dir, l->path));
+  cgroup_free(cg);
+  cg = NULL;
+  assert_int_equal(kill(l->child, 0), 0);
+
+  /* A frozen one is refused at once, and the refusal leaves it as it was. */
+  if (cgroup_freeze(l->cg, true, &err) == 0) {
+    assert_int_equal(cgroup_create(&cfg, &cg, &err), -1);
+    assert_null(cg);
+    assert_non_null(strstr(err.msg, "frozen"));
+    assert_true(cgroup_is_frozen(l->cg));
+    for (size_t i = 0; i < n; i++) assert_true(dir_exists(h[i].mountpoint, l->path));
+    assert_int_equal(cgroup_freeze(l->cg, false, &err), 0);
+  }
+  /* An empty existing one is accepted, silently. */
   kill(l->child, SIGKILL);
   waitpid(l->child, NULL, 0);
   l->child = -1;
   struct cgroup *cg2 = NULL;
   if (cgroup_create(&cfg, &cg2, &err) < 0) fail_msg("create over existing: %s", err.msg);
+  assert_int_equal(cgroup_busy(cg2, NULL), 0);
   cgroup_free(cg2);
 }
 
