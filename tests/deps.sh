@@ -7,7 +7,9 @@ set -euo pipefail
 # dlopens libcriu; the criu binary it drives is the user's choice: --criu / $CRIU).
 BUILD_DEPS=(gcc make pkg-config libseccomp-dev libcap-ng-dev libjansson-dev libarchive-dev
 	libcmocka-dev libmnl-dev libnftables-dev libsystemd-dev criu libprotobuf-c-dev)
-TEST_DEPS=(busybox-static jq iproute2 util-linux procps nftables python3 e2fsprogs)
+# clang + libclang-rt-14-dev: the libFuzzer harnesses of tests/fuzz/ (replayed by make check).
+TEST_DEPS=(busybox-static jq iproute2 util-linux procps nftables python3 e2fsprogs
+	clang libclang-rt-14-dev)
 
 missing=()
 for pkg in "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}"; do
