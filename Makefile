@@ -177,7 +177,7 @@ uninstall:
 	cd man && for m in *.7; do rm -f $(DESTDIR)$(MANDIR)/man7/$$m; done
 
 format:
-	clang-format -i $(CMD_SRC) $(LIB_SRC) $(wildcard */*.h lib/*/*.h lib/*/*/*.h) $(UNIT_SRC)
+	clang-format -i $(CMD_SRC) $(LIB_SRC) $(wildcard */*.h lib/*/*.h lib/*/*/*.h) $(UNIT_SRC) $(FUZZ_SRC)
 
 clean:
 	rm -rf build silo

@@ -23,20 +23,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   uint64_t v;
   char page[32];
   switch (data[0] % 9) {
-  case 0: cgroup_parse_u64(text, &v); break;                              /* memory.max */
-  case 1: cgroup_parse_key(text, keys[(data[0] >> 4) % 4], &v); break;   /* cpu.stat */
-  case 2: cgroup_parse_kv(text, &st.memory.raw, &st.memory.n_raw); break; /* memory.stat */
-  case 3: cgroup_parse_u64_list(text, &st.cpu.percpu, &st.cpu.n_percpu); break;
-  case 4: cgroup_parse_blkio_v1(text, &st.blkio.service_bytes, &st.blkio.n_service_bytes); break;
-  case 5: cgroup_parse_io_stat(text, &st); break; /* io.stat */
-  case 6: cgroup_hugetlb_pagesize(text, data[0] & 0x10, page, sizeof page); break;
-  case 7: cgroup_ctl_parse_list(text); break; /* cgroup.controllers */
-  default: {
-    /* memory.stat, then a lookup in what was parsed */
+  case 0: /* memory.max, pids.current */
+    cgroup_parse_u64(text, &v);
+    break;
+  case 1: /* cpu.stat, memory.events, memory.oom_control */
+    cgroup_parse_key(text, keys[(data[0] >> 4) % 4], &v);
+    break;
+  case 2: /* memory.stat */
+    cgroup_parse_kv(text, &st.memory.raw, &st.memory.n_raw);
+    break;
+  case 3: /* cpuacct.usage_percpu */
+    cgroup_parse_u64_list(text, &st.cpu.percpu, &st.cpu.n_percpu);
+    break;
+  case 4: /* blkio.throttle.io_service_bytes and the like */
+    cgroup_parse_blkio_v1(text, &st.blkio.service_bytes, &st.blkio.n_service_bytes);
+    break;
+  case 5: /* io.stat */
+    cgroup_parse_io_stat(text, &st);
+    break;
+  case 6: /* a hugetlb file name (bit 0x10: the v2 spelling) */
+    cgroup_hugetlb_pagesize(text, data[0] & 0x10, page, sizeof page);
+    break;
+  case 7: /* cgroup.controllers, cgroup.subtree_control */
+    cgroup_ctl_parse_list(text);
+    break;
+  default: /* memory.stat, then a lookup in what was parsed */
     cgroup_parse_kv(text, &st.memory.raw, &st.memory.n_raw);
     cgroup_kv_get(st.memory.raw, st.memory.n_raw, "cache", &v);
     break;
-  }
   }
   cgroup_stats_free(&st);
   free(text);
