@@ -111,7 +111,7 @@ $(BUILD)/tests/%: %.c $(BUILD)/libsilo.a
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/bin/%)
 
-build/fuzz/bin/%: tests/fuzz/%.c $(BUILD)/libsilo.a
+build/fuzz/bin/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(BUILD)/libsilo.a
 	@mkdir -p $(dir $@)
 	@echo "  LD    $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsilo.a $(LDLIBS)

@@ -2,7 +2,7 @@
  * ckpt_archive_import), the file `silo restore --import` takes.  The importer
  * reads a file by name, so each input is written to a temporary file, imported
  * into a fresh temporary directory (0700), and both are removed before the next
- * input. */
+ * input.  Mutations keep tar header checksums right (tar_checksum.h). */
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +13,7 @@
 
 #include "lib/base/base.h"
 #include "lib/criu/criu.h"
+#include "tests/fuzz/tar_checksum.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

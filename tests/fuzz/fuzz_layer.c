@@ -5,7 +5,8 @@
  * never matches, so the unpack always ends in an error after the last member, as
  * for a corrupt download.  id_count makes the unpacker behave as in a rootless
  * sandbox: device nodes are left out and owners clamped, so the fuzzer never
- * creates a device node on the host. */
+ * creates a device node on the host.  Mutations keep tar header checksums right
+ * (tar_checksum.h). */
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 
 #include "lib/base/base.h"
 #include "lib/image/image.h"
+#include "tests/fuzz/tar_checksum.h"
 
 struct mem {
   const uint8_t *p;
