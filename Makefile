@@ -2,6 +2,7 @@
 #   make                  build ./silo
 #   make check            install test dependencies (Debian), build, run every test
 #   make check SANITIZE=1 the same with AddressSanitizer + UBSan
+#   make fuzz             run every libFuzzer target FUZZ_SECONDS (60) each (tests/fuzz/)
 #   make check-guest      only the cgroup v2 and soft-dirty CRIU tests, in a QEMU guest (tests/guest/)
 #   make check-faults     kill create, start, run -d and delete at every system call (as root;
 #                         docs/reliability.md); make check runs a sample of those points
@@ -49,7 +50,17 @@ CFLAGS  += -fno-plt -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDFLAGS += -Wl,--as-needed -Wl,-O1 -Wl,-z,relro
 LDLIBS  += $(PKG_LIBS) -ldl
 
-ifeq ($(SANITIZE),1)
+# FUZZ=1: the library built with clang for the libFuzzer harnesses of tests/fuzz/
+# (coverage instrumentation, ASan + UBSan; every UBSan report is fatal).
+ifeq ($(FUZZ),1)
+CC      := clang
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+CFLAGS  += -fno-omit-frame-pointer -U_FORTIFY_SOURCE -O1
+# clang's -Wformat=2 also flags vsnprintf(fmt) in functions taking a va_list (gcc does not).
+CFLAGS  += -Wno-format-nonliteral
+LDFLAGS += -fsanitize=fuzzer,address,undefined
+BUILD   := build/fuzz
+else ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -U_FORTIFY_SOURCE -O1
 LDFLAGS += -fsanitize=address,undefined
 BUILD   := build/asan
@@ -79,7 +90,8 @@ UNIT_SRC := $(shell find tests/unit -name 'test_*.c')
 UNIT_BIN := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(UNIT_SRC))))
 vpath test_%.c $(sort $(dir $(UNIT_SRC)))
 
-.PHONY: criu all lib check check-guest check-faults unit integration bench bench-migrate demo install uninstall clean format deps FORCE
+.PHONY: criu all lib check check-guest check-faults unit integration bench bench-migrate demo install uninstall clean format deps \
+        fuzz fuzz-bins fuzz-replay FORCE
 all: silo lib
 lib: $(SO_FILE) $(BUILD)/dist/libsilo.a $(PUB_HDR)
 
@@ -149,6 +161,33 @@ $(BUILD)/tests/%: %.c $(BUILD)/libsilo.a
 	@echo "  LD    $@"
 	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsilo.a $(LDLIBS) $$(pkg-config --libs cmocka)
 
+# libFuzzer harnesses, one per untrusted parser (tests/fuzz/README.md): built by
+# `make fuzz-bins` into build/fuzz/bin/ (sets FUZZ=1 itself).
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/bin/%)
+
+build/fuzz/bin/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(BUILD)/libsilo.a
+	@mkdir -p $(dir $@)
+	@echo "  LD    $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsilo.a $(LDLIBS)
+
+ifeq ($(FUZZ),1)
+fuzz-bins: $(FUZZ_BIN)
+else
+fuzz-bins:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-bins
+endif
+
+# Every target for FUZZ_SECONDS; new inputs go to build/fuzz/corpus-new/, not the
+# committed corpora.
+FUZZ_SECONDS ?= 60
+fuzz: fuzz-bins
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run
+
+# The committed corpora and crash reproducers, each input once (part of `make check`).
+fuzz-replay:
+	@tests/fuzz/replay
+
 # Test dependencies come from Debian packages; tests/deps.sh installs what is missing,
 # tests/deps-clients.sh Podman, containerd and Docker for tests/clients/ (as root:
 # the client tests run only as root; SILO_CLIENT_TESTS=0 leaves them out).
@@ -216,7 +255,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/silo.pc
 
 format:
-	clang-format -i $(CMD_SRC) $(LIB_SRC) $(wildcard */*.h lib/*/*.h lib/*/*/*.h) $(UNIT_SRC)
+	clang-format -i $(CMD_SRC) $(LIB_SRC) $(wildcard */*.h lib/*/*.h lib/*/*/*.h) $(UNIT_SRC) $(FUZZ_SRC)
 
 clean:
 	rm -rf build silo

@@ -8,7 +8,9 @@ set -euo pipefail
 BUILD_DEPS=(gcc make pkg-config libseccomp-dev libcap-ng-dev libjansson-dev libarchive-dev
 	libcmocka-dev libmnl-dev libnftables-dev libsystemd-dev criu libprotobuf-c-dev)
 # strace: tests/lib/faults.sh kills silo at chosen system calls (test_crash.sh).
-TEST_DEPS=(busybox-static jq iproute2 util-linux procps nftables python3 e2fsprogs strace)
+# clang + libclang-rt-14-dev: the libFuzzer harnesses of tests/fuzz/ (replayed by make check).
+TEST_DEPS=(busybox-static jq iproute2 util-linux procps nftables python3 e2fsprogs strace
+	clang libclang-rt-14-dev)
 
 missing=()
 for pkg in "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}"; do
