@@ -46,6 +46,20 @@ json_escape(char *out, size_t len, const char *in)
   out[o] = '\0';
 }
 
+/* One record in runc's (logrus's) form: `time="..." level=... msg="..."`, or one JSON
+ * object per line with --log-format json. */
+static void
+log_record(int fd, const char *level, const char *msg)
+{
+  char ts[64], esc[(SILO_ERROR_MSG_MAX + 256) * 2];
+  time_rfc3339(ts, sizeof ts);
+  json_escape(esc, sizeof esc, msg);
+  if (log_format == SILO_LOG_JSON)
+    dprintf(fd, "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n", level, esc, ts);
+  else
+    dprintf(fd, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, esc);
+}
+
 static void
 log_write(const char *level, const char *fmt, va_list ap)
 {
@@ -53,24 +67,15 @@ log_write(const char *level, const char *fmt, va_list ap)
   vsnprintf(msg, sizeof msg, fmt, ap);
 
   bool is_debug = strcmp(level, "debug") == 0;
-  if (!is_debug || log_debug) {
-    /* Text on stderr always reaches the user, whatever --log says. */
-    dprintf(2, "%s%s\n", strcmp(level, "error") == 0 ? "" : (is_debug ? "debug: " : "warning: "),
-            msg);
+  if (is_debug) {
+    /* --debug: records as runc writes them, to --log, else to stderr. */
+    if (log_debug) log_record(log_fd >= 0 ? log_fd : 2, level, msg);
+    return;
   }
-  if (log_fd < 0 || (is_debug && !log_debug)) return;
-
-  char ts[64];
-  time_rfc3339(ts, sizeof ts);
-  if (log_format == SILO_LOG_JSON) {
-    char esc[sizeof msg * 2];
-    json_escape(esc, sizeof esc, msg);
-    dprintf(log_fd, "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n", level, esc, ts);
-  } else {
-    char esc[sizeof msg * 2];
-    json_escape(esc, sizeof esc, msg);
-    dprintf(log_fd, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, esc);
-  }
+  /* Errors and warnings as text on stderr always reach the user, whatever --log
+   * says; the log gets the record too. */
+  dprintf(2, "%s%s\n", strcmp(level, "error") == 0 ? "" : "warning: ", msg);
+  if (log_fd >= 0) log_record(log_fd, level, msg);
 }
 
 #define LOG_FN(name, level)                                                                        \

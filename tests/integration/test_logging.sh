@@ -95,6 +95,34 @@ test_no_errors_logged_on_success() {
 	return 0
 }
 
+# --debug without --log: the debug lines go to stderr in runc's (logrus) form,
+# text or, with --log-format json, one JSON object per line.
+test_debug_stderr_runc_form() {
+	silo_only "runc writes its own debug lines"
+	local id b=$T_DIR/b err
+	make_bundle "$b"
+	id=$(new_id)
+	err=$("$SILO" --root "$ROOT" --debug run --bundle "$b" "$id" 2>&1 >/dev/null < /dev/null)
+	assert_match "$err" '^time="[^"]+" level=debug msg="[^"]*cloned[^"]*"$' "debug lines on stderr"
+	! grep -q '^debug: ' <<< "$err" || fail "debug lines in silo's old form: $(show "$err")"
+	id=$(new_id)
+	err=$("$SILO" --root "$ROOT" --debug --log-format json run --bundle "$b" "$id" 2>&1 >/dev/null < /dev/null)
+	grep '"level":"debug"' <<< "$err" | jq -e -s 'length > 0 and all(has("msg") and has("time"))' >/dev/null ||
+		fail "no JSON debug lines on stderr: $(show "$err")"
+}
+
+# exec logs its steps at debug level too, in the log file.
+test_debug_exec() {
+	local id b=$T_DIR/b log=$T_DIR/exec.json
+	make_bundle "$b"
+	set_args "$b" 'sleep 30'
+	id=$(new_id)
+	run_detached "$id" "$b"
+	wait_status "$id" running
+	assert_ok "$SILO" --root "$ROOT" --debug --log "$log" --log-format json exec "$id" true
+	jq -s -e 'any(.level == "debug")' "$log" >/dev/null || fail "exec logged nothing at debug level: $(cat "$log" 2>/dev/null)"
+}
+
 run_test json_log_on_failure test_json_log_on_failure
 run_test json_log_keys_exact test_json_log_keys_exact
 run_test text_log_on_failure test_text_log_on_failure
@@ -102,3 +130,5 @@ run_test error_still_on_stderr test_error_still_on_stderr
 run_test log_appends test_log_appends
 run_test debug_log test_debug_log
 run_test no_errors_logged_on_success test_no_errors_logged_on_success
+run_test debug_stderr_runc_form test_debug_stderr_runc_form
+run_test debug_exec test_debug_exec

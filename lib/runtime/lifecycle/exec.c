@@ -291,10 +291,13 @@ exec_spawn(struct container_plan *c, const struct silo_state *s, struct silo_err
   close(c->sync_child);
   c->sync_child = -1;
   if (c->cg && cgroup_enter(c->cg, pid, in_v2, err) < 0) return -1;
+  silo_log_debug("exec in `%s`: process %d cloned%s", c->id, (int)pid,
+                 in_v2 ? " into the container's cgroup" : "");
 
   struct sync_msg m;
   int fd = -1;
   if (sync_expect(c->sync_parent, SYNC_READY, &m, &fd, err) < 0) return -1;
+  silo_log_debug("exec in `%s`: process %d is ready", c->id, (int)pid);
   c->pty_master = fd;
   if (fd >= 0 && c->opts->console_socket) {
     if (terminal_send(c->opts->console_socket, fd, err) < 0) return -1;
@@ -344,6 +347,7 @@ silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exit_co
     foreground_tty(&c);
     r = foreground_wait(&c, sfd, exit_code, err);
     terminal_restore();
+    if (r == 0) silo_log_debug("exec in `%s`: process %d exited %d", o->id, (int)c.pid, *exit_code);
   }
   if (!o->detach) sigprocmask(SIG_SETMASK, &old, NULL);
   state_free(&s);
