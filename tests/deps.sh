@@ -6,8 +6,9 @@ set -euo pipefail
 # criu + libprotobuf-c-dev: criu.h and libcriu.so.2 for checkpoint/restore (lib/criu/criu.c
 # dlopens libcriu; the criu binary it drives is the user's choice: --criu / $CRIU).
 BUILD_DEPS=(gcc make pkg-config libseccomp-dev libcap-ng-dev libjansson-dev libarchive-dev
-	libcmocka-dev libmnl-dev libnftables-dev libsystemd-dev criu libprotobuf-c-dev)
-TEST_DEPS=(busybox-static jq iproute2 util-linux procps nftables python3 e2fsprogs)
+	libcmocka-dev libmnl-dev libnftables-dev libsystemd-dev criu libprotobuf-c-dev
+	libgnutls28-dev)
+TEST_DEPS=(busybox-static jq iproute2 util-linux procps nftables python3 e2fsprogs gnutls-bin)
 
 missing=()
 for pkg in "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}"; do

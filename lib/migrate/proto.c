@@ -6,7 +6,10 @@
  * wait is a poll() bounded by the connection's idle time, so a dead peer is
  * noticed, and SIGINT/SIGTERM (mig_interrupted) end any wait.
  *
- * Authentication (both ways, before anything else is said):
+ * Every byte of the connection is inside TLS 1.3 (lib/migrate/tls.c): the
+ * functions below go through mig_tls_flush / mig_tls_read when c->tls is set.
+ *
+ * Authentication (both ways, before anything else is said, inside TLS):
  *   src -> HELLO     {"proto":1, "nonce": Ns}
  *   dst -> CHALLENGE {"nonce": Nr, "mac": HMAC(K, "silo-migrate/1 receiver\n" Ns Nr)}
  *   src -> AUTH      {"mac": HMAC(K, "silo-migrate/1 sender\n" Nr Ns)}
@@ -178,6 +181,7 @@ mig_conn_buffers(struct mig_conn *c, int bytes)
 void
 mig_conn_close(struct mig_conn *c)
 {
+  mig_tls_close(c);
   if (c->fd >= 0) close(c->fd);
   c->fd = -1;
   free(c->rbuf);
@@ -229,6 +233,7 @@ conn_error(struct mig_conn *c, int e, const char *what, struct silo_error *err)
 int
 mig_try_flush(struct mig_conn *c, struct silo_error *err)
 {
+  if (c->tls) return mig_tls_flush(c, err);
   while (c->wpos < c->wlen) {
     ssize_t n = send(c->fd, c->wbuf + c->wpos, c->wlen - c->wpos, MSG_NOSIGNAL);
     if (n < 0) {
@@ -273,9 +278,25 @@ mig_send(struct mig_conn *c, int type, const void *data, size_t len, struct silo
   return mig_flush(c, err);
 }
 
+/* Over TLS the payload is read and encrypted in user space (no sendfile). */
+static int
+send_fd_tls(struct mig_conn *c, int type, int fd, size_t len, struct silo_error *err)
+{
+  _cleanup_free_ unsigned char *buf = xmalloc(len ? len : 1);
+  for (size_t got = 0; got < len;) {
+    ssize_t n = read(fd, buf + got, len - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return silo_err(err, errno, "read");
+    if (n == 0) return silo_err(err, EIO, "the file shrank while it was sent");
+    got += (size_t)n;
+  }
+  return mig_send(c, type, buf, len, err);
+}
+
 int
 mig_send_fd(struct mig_conn *c, int type, int fd, size_t len, struct silo_error *err)
 {
+  if (c->tls) return send_fd_tls(c, type, fd, len, err);
   queue(c, type, NULL, 0, len);
   if (mig_flush(c, err) < 0) return -1;
   /* the payload straight from the file (no copy through user space) */
@@ -331,6 +352,7 @@ mig_try_read(struct mig_conn *c, struct silo_error *err)
     c->rcap = c->rcap ? 2 * c->rcap : c->max_payload ? 2 * c->max_payload : 1 << 18;
     c->rbuf = xrealloc(c->rbuf, c->rcap);
   }
+  if (c->tls) return mig_tls_read(c, err);
   for (;;) {
     ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
     if (n > 0) {

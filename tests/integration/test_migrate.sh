@@ -481,6 +481,48 @@ test_source_killed_during_postcopy() {
 	no_work_left "$id"
 }
 
+# What travels between the hosts is unreadable: a random marker the container
+# keeps only in its memory (a shell variable, read from a file that is then
+# removed) and a unique string of its config.json never appear on the veth,
+# captured with AF_PACKET (tests/lib/capture.py) on the destination's side.
+test_wire_is_encrypted() {
+	need_hosts
+	need_cmd python3
+	local id b=$T_DIR/b c marker cfg cap=$T_DIR/wire.cap capid bytes
+	id=$(new_id)
+	marker=$(head -c 96 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 64)
+	cfg=$(head -c 96 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)
+	[ ${#marker} -eq 64 ] && [ ${#cfg} -eq 40 ] || fail "could not make the markers"
+	make_bundle "$b" '.process.env += [$e]' --arg e "SILO_WIRE_CFG=$cfg"
+	add_out_mount "$b"
+	echo "$marker" > "$b/out/marker"
+	set_args "$b" 'm=$(cat /out/marker); rm -f /out/marker; i=0; while :; do i=$((i+1)); echo $i > /out/count.new && mv /out/count.new /out/count; [ ${#m} -eq 64 ] || exit 1; sleep 0.05; done'
+	src run -d --bundle "$b" "$id" >> "$T_DIR/$id.out" 2>&1 < /dev/null || fail "run -d: $(cat "$T_DIR/$id.out")"
+	defer "$SILO" --root "$T_DIR/dst-state" delete --force "$id"
+	wait_count_above "$b" 2
+	[ ! -e "$b/out/marker" ] || fail "the container did not read its marker"
+	start_receiver
+	nsenter --net="/run/netns/$NS_DST" python3 "$TESTS_DIR/lib/capture.py" "smg$$d" "$cap" --max 60 \
+		> "$T_DIR/capture.out" 2>&1 < /dev/null &
+	capid=$!
+	defer kill -9 "$capid"
+	wait_for 10 grep -q ready "$T_DIR/capture.out" || fail "no capture: $(cat "$T_DIR/capture.out")"
+	c=$(count_of "$b")
+	migrate "$id" --strategy cold
+	[ "$RC" -eq 0 ] || fail "migrate: $OUT; receiver: $(cat "$T_DIR/recv.log")"
+	kill -TERM "$capid"
+	wait "$capid"
+	assert_moved "$id" "$b" "$c"
+	# the capture saw the migration: at least the container's memory went by
+	bytes=$(stat -c %s "$cap")
+	[ "$bytes" -gt 1000000 ] || fail "the capture holds only $bytes bytes"
+	! grep -aqF "$marker" "$cap" || fail "the container's memory marker is readable on the wire"
+	! grep -aqF "$cfg" "$cap" || fail "the config's marker is readable on the wire"
+	! grep -aqF '"ociVersion"' "$cap" || fail "config.json is readable on the wire"
+	# the restored container still has its marker (it would exit without it)
+	assert_ok dst exec "$id" cat /out/count
+}
+
 test_wrong_token_refused() {
 	need_hosts
 	local id b=$T_DIR/b
@@ -592,6 +634,7 @@ run_test receiver_killed_after_freeze_cold test_receiver_killed_after_freeze_col
 run_test receiver_killed_after_freeze_postcopy test_receiver_killed_after_freeze_postcopy
 run_test source_killed_after_freeze test_source_killed_after_freeze
 run_test source_killed_during_postcopy test_source_killed_during_postcopy
+run_test wire_is_encrypted test_wire_is_encrypted
 run_test wrong_token_refused test_wrong_token_refused
 run_test slow_peer_does_not_block test_slow_peer_does_not_block
 run_test refused_before_freeze test_refused_before_freeze
