@@ -71,8 +71,11 @@ static struct {
   unsigned (*session_get_verify_cert_status)(gnutls_session_t);
   int (*certificate_verification_status_print)(unsigned, gnutls_certificate_type_t,
                                                gnutls_datum_t *, unsigned);
-  void (*free)(void *);
-  gnutls_alloc_function *malloc; /* the library's variable */
+  gnutls_alert_description_t (*alert_get)(gnutls_session_t);
+  int (*alert_send_appropriate)(gnutls_session_t, int);
+  const char *(*alert_get_name)(gnutls_alert_description_t);
+  gnutls_free_function *free;    /* the library's variables (function pointers) */
+  gnutls_alloc_function *malloc;
 } g;
 static bool loaded;
 
@@ -120,6 +123,9 @@ tls_load(struct silo_error *err)
       SYM(session_set_verify_cert),
       SYM(session_get_verify_cert_status),
       SYM(certificate_verification_status_print),
+      SYM(alert_get),
+      SYM(alert_send_appropriate),
+      SYM(alert_get_name),
       SYM(free),
       SYM(malloc),
 #undef SYM
@@ -319,8 +325,15 @@ handshake_error(struct mig_conn *c, int r, struct silo_error *err)
     g.certificate_verification_status_print(st, GNUTLS_CRT_X509, &why, 0);
     silo_err(err, EACCES, "authentication failed: TLS: %s's certificate: %s", c->peer,
              why.data ? (char *)why.data : "not trusted");
-    g.free(why.data);
+    if (why.data) (*g.free)(why.data);
     return -1;
+  }
+  if (r == GNUTLS_E_FATAL_ALERT_RECEIVED) {
+    const char *a = g.alert_get_name(g.alert_get(t->s));
+    return silo_err(err, EACCES,
+                    "authentication failed: %s refused the TLS handshake (alert: %s; a "
+                    "different token, or a certificate it does not trust?)",
+                    c->peer, a ? a : "unknown");
   }
   if (r == GNUTLS_E_UNEXPECTED_PACKET_LENGTH || r == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
       r == GNUTLS_E_UNEXPECTED_PACKET || r == GNUTLS_E_UNEXPECTED_HANDSHAKE_PACKET)
@@ -348,7 +361,14 @@ mig_tls_handshake_step(struct mig_conn *c, struct silo_error *err)
   count(c, in0, out0);
   if (r == GNUTLS_E_SUCCESS) return t->done = true, 1;
   if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) return 0;
-  return handshake_error(c, r, err);
+  /* the peer learns that it was refused (bad record MAC, unknown CA...), not why
+   * in more detail; non-blocking, so a peer that reads nothing costs nothing */
+  if (r != GNUTLS_E_FATAL_ALERT_RECEIVED && r != GNUTLS_E_PREMATURE_TERMINATION &&
+      r != GNUTLS_E_PUSH_ERROR && r != GNUTLS_E_PULL_ERROR)
+    g.alert_send_appropriate(t->s, r);
+  int ret = handshake_error(c, r, err);
+  count(c, in0, out0);
+  return ret;
 }
 
 bool
@@ -402,8 +422,16 @@ mig_tls_flush(struct mig_conn *c, struct silo_error *err)
     c->wpos += (size_t)n;
   }
   /* c->sent counts the wire bytes (records), as the plain connection did */
+  if (e) {
+    /* a receiver that refused our certificate after the handshake (TLS 1.3 checks
+     * the client's last) said so in an alert, still in the socket's queue */
+    unsigned char scratch[256];
+    ssize_t n = g.record_recv(t->s, scratch, sizeof scratch);
+    count(c, in0, out0);
+    if (n == GNUTLS_E_FATAL_ALERT_RECEIVED) return handshake_error(c, (int)n, err);
+    return silo_err(err, EPIPE, "send to %s: TLS: %s", c->peer, g.strerror(e));
+  }
   count(c, in0, out0);
-  if (e) return silo_err(err, EPIPE, "send to %s: TLS: %s", c->peer, g.strerror(e));
   return 0;
 }
 
@@ -436,6 +464,8 @@ mig_tls_read(struct mig_conn *c, struct silo_error *err)
     }
     if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION)
       r = silo_err(err, ECONNRESET, "%s closed the connection", c->peer);
+    else if (n == GNUTLS_E_FATAL_ALERT_RECEIVED)
+      r = handshake_error(c, (int)n, err);
     else if (n == GNUTLS_E_PULL_ERROR)
       r = silo_err(err, errno ? errno : EIO, "receive from %s", c->peer);
     else

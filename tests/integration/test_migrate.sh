@@ -523,6 +523,70 @@ test_wire_is_encrypted() {
 	assert_ok dst exec "$id" cat /out/count
 }
 
+# certs DIR: two CAs (ca1, ca2, certtool from gnutls-bin); src and dst signed by
+# ca1, rogue by ca2.
+make_certs() {
+	need_cmd certtool
+	local d=$1 n
+	mkdir -p "$d"
+	for n in ca1 ca2; do
+		certtool --generate-privkey --key-type=ecdsa --outfile "$d/$n.key" 2>/dev/null &&
+			printf 'cn = "%s"\nca\ncert_signing_key\nexpiration_days = 2\n' "$n" > "$d/$n.tmpl" &&
+			certtool --generate-self-signed --load-privkey "$d/$n.key" --template "$d/$n.tmpl" \
+				--outfile "$d/$n.pem" 2>/dev/null || fail "certtool: CA $n"
+	done
+	for n in src:ca1 dst:ca1 rogue:ca2; do
+		certtool --generate-privkey --key-type=ecdsa --outfile "$d/${n%:*}.key" 2>/dev/null &&
+			printf 'cn = "%s"\ntls_www_server\ntls_www_client\nsigning_key\nexpiration_days = 2\n' "${n%:*}" > "$d/${n%:*}.tmpl" &&
+			certtool --generate-certificate --load-privkey "$d/${n%:*}.key" --load-ca-certificate "$d/${n#*:}.pem" \
+				--load-ca-privkey "$d/${n#*:}.key" --template "$d/${n%:*}.tmpl" --outfile "$d/${n%:*}.pem" 2>/dev/null ||
+			fail "certtool: ${n%:*}"
+	done
+	chmod 600 "$d"/*.key
+}
+
+# With --tls-cert/--tls-key/--tls-ca on both ends, each verifies the other's
+# certificate against its CA: a source with a certificate of another CA, a
+# source that does not trust the receiver's CA, and a source without
+# certificates (PSK) are refused before the OFFER, each saying why, and nothing is
+# made on the receiver; the right certificates migrate.
+test_tls_certificates() {
+	need_hosts
+	local id b=$T_DIR/b c k=$T_DIR/certs
+	make_certs "$k"
+	id=$(new_id)
+	counter "$id" "$b"
+	start_receiver --keep-listening --tls-cert "$k/dst.pem" --tls-key "$k/dst.key" --tls-ca "$k/ca1.pem"
+	# a certificate the receiver's CA did not sign
+	migrate "$id" --tls-cert "$k/rogue.pem" --tls-key "$k/rogue.key" --tls-ca "$k/ca1.pem"
+	[ "$RC" -ne 0 ] || fail "migrated with a certificate of another CA"
+	assert_contains "$OUT" "authentication failed"
+	assert_contains "$OUT" "refused the TLS handshake"
+	wait_for 10 grep -q "certificate" "$T_DIR/recv.log" || fail "the receiver does not say why: $(cat "$T_DIR/recv.log")"
+	# a source that does not trust the receiver's certificate sends nothing
+	migrate "$id" --tls-cert "$k/src.pem" --tls-key "$k/src.key" --tls-ca "$k/ca2.pem"
+	[ "$RC" -ne 0 ] || fail "migrated to a receiver whose certificate is not trusted"
+	assert_contains "$OUT" "authentication failed"
+	assert_contains "$OUT" "certificate"
+	# a source without certificates (the token's PSK)
+	migrate "$id"
+	[ "$RC" -ne 0 ] || fail "migrated with the PSK to a receiver that wants certificates"
+	assert_contains "$OUT" "TLS"
+	# only two of the three files
+	migrate "$id" --tls-cert "$k/src.pem" --tls-key "$k/src.key"
+	[ "$RC" -ne 0 ] || fail "accepted --tls-cert and --tls-key without --tls-ca"
+	assert_contains "$OUT" "--tls-ca is missing"
+	on_src "$id" || fail "the container stopped"
+	gone_from_dst "$id" || fail "the destination has it"
+	[ -z "$(ls -A "$RECV_DIR" 2>/dev/null)" ] || fail "the receiver wrote a bundle for a refused peer"
+	kill -0 "$RECV_PID" || fail "the receiver exited after refusing peers"
+	# the right certificates
+	c=$(count_of "$b")
+	migrate "$id" --tls-cert "$k/src.pem" --tls-key "$k/src.key" --tls-ca "$k/ca1.pem"
+	[ "$RC" -eq 0 ] || fail "migrate with certificates: $OUT; receiver: $(cat "$T_DIR/recv.log")"
+	assert_moved "$id" "$b" "$c"
+}
+
 test_wrong_token_refused() {
 	need_hosts
 	local id b=$T_DIR/b
@@ -551,7 +615,7 @@ test_wrong_token_refused() {
 # (More hostile peers, without CRIU: test_migrate_hostile.sh.)
 test_slow_peer_does_not_block() {
 	need_hosts
-	need_cmd python3
+	need_cmd python3 gnutls-cli
 	local id b=$T_DIR/b c slow t
 	id=$(new_id)
 	counter "$id" "$b"
@@ -635,6 +699,7 @@ run_test receiver_killed_after_freeze_postcopy test_receiver_killed_after_freeze
 run_test source_killed_after_freeze test_source_killed_after_freeze
 run_test source_killed_during_postcopy test_source_killed_during_postcopy
 run_test wire_is_encrypted test_wire_is_encrypted
+run_test tls_certificates test_tls_certificates
 run_test wrong_token_refused test_wrong_token_refused
 run_test slow_peer_does_not_block test_slow_peer_does_not_block
 run_test refused_before_freeze test_refused_before_freeze
