@@ -328,12 +328,13 @@ handshake_error(struct mig_conn *c, int r, struct silo_error *err)
     if (why.data) (*g.free)(why.data);
     return -1;
   }
+  const char *hint = t->cr->x509 ? "a certificate it does not trust, or no certificate?"
+                                  : "not the same token?";
   if (r == GNUTLS_E_FATAL_ALERT_RECEIVED) {
     const char *a = g.alert_get_name(g.alert_get(t->s));
     return silo_err(err, EACCES,
-                    "authentication failed: %s refused the TLS handshake (alert: %s; a "
-                    "different token, or a certificate it does not trust?)",
-                    c->peer, a ? a : "unknown");
+                    "authentication failed: %s refused the TLS handshake (alert: %s; %s)",
+                    c->peer, a ? a : "unknown", hint);
   }
   if (r == GNUTLS_E_UNEXPECTED_PACKET_LENGTH || r == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
       r == GNUTLS_E_UNEXPECTED_PACKET || r == GNUTLS_E_UNEXPECTED_HANDSHAKE_PACKET)
@@ -341,14 +342,10 @@ handshake_error(struct mig_conn *c, int r, struct silo_error *err)
                     g.strerror(r));
   if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PUSH_ERROR ||
       r == GNUTLS_E_PULL_ERROR)
-    return silo_err(err, ECONNRESET,
-                    "%s closed the connection during the TLS handshake (%s; a different token "
-                    "or certificate?)",
-                    c->peer, g.strerror(r));
-  return silo_err(err, EACCES,
-                  "authentication failed: the TLS handshake with %s failed: %s (a different "
-                  "token, or a certificate the other end does not trust?)",
-                  c->peer, g.strerror(r));
+    return silo_err(err, ECONNRESET, "%s closed the connection during the TLS handshake (%s; %s)",
+                    c->peer, g.strerror(r), hint);
+  return silo_err(err, EACCES, "authentication failed: the TLS handshake with %s failed: %s (%s)",
+                  c->peer, g.strerror(r), hint);
 }
 
 int
