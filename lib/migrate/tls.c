@@ -336,6 +336,13 @@ handshake_error(struct mig_conn *c, int r, struct silo_error *err)
                     "authentication failed: %s refused the TLS handshake (alert: %s; %s)",
                     c->peer, a ? a : "unknown", hint);
   }
+  if (r == GNUTLS_E_INSUFFICIENT_CREDENTIALS || r == GNUTLS_E_NO_CIPHER_SUITES ||
+      r == GNUTLS_E_NO_COMMON_KEY_SHARE)
+    return silo_err(err, EACCES,
+                    "authentication failed: the TLS handshake with %s failed: %s (the other "
+                    "end uses %s: --tls-cert, --tls-key and --tls-ca go on both ends or on "
+                    "neither)",
+                    c->peer, g.strerror(r), t->cr->x509 ? "the token's PSK" : "certificates");
   if (r == GNUTLS_E_UNEXPECTED_PACKET_LENGTH || r == GNUTLS_E_UNSUPPORTED_VERSION_PACKET ||
       r == GNUTLS_E_UNEXPECTED_PACKET || r == GNUTLS_E_UNEXPECTED_HANDSHAKE_PACKET)
     return silo_err(err, EPROTO, "%s does not speak silo's protocol (TLS 1.3: %s)", c->peer,
