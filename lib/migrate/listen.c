@@ -194,13 +194,11 @@ mig_listener_next(struct mig_listener *l, const struct mig_token *t, struct mig_
         next = l->p[i]->deadline;
     }
     struct pollfd pfd[MIG_PENDING_MAX + 1] = {{.fd = l->fd, .events = POLLIN}};
-    for (size_t i = 0; i < l->n; i++)
-      pfd[i + 1] =
-          (struct pollfd){.fd = l->p[i]->c.fd,
-                          .events = POLLIN | (l->p[i]->c.wpos < l->p[i]->c.wlen ||
-                                                      mig_tls_wants_write(&l->p[i]->c)
-                                                  ? POLLOUT
-                                                  : 0)};
+    for (size_t i = 0; i < l->n; i++) {
+      const struct mig_conn *c = &l->p[i]->c;
+      bool w = c->wpos < c->wlen || mig_tls_wants_write(c);
+      pfd[i + 1] = (struct pollfd){.fd = c->fd, .events = POLLIN | (w ? POLLOUT : 0)};
+    }
     size_t n = l->n;
     int timeout = next < 0 ? -1 : (int)((next - now) * 1000) + 1;
     if (poll(pfd, n + 1, timeout) < 0) {

@@ -61,8 +61,8 @@ static struct {
                                               gnutls_psk_server_credentials_function *);
   void (*psk_free_server_credentials)(gnutls_psk_server_credentials_t);
   int (*certificate_allocate_credentials)(gnutls_certificate_credentials_t *);
-  int (*certificate_set_x509_key_file)(gnutls_certificate_credentials_t, const char *,
-                                       const char *, gnutls_x509_crt_fmt_t);
+  int (*certificate_set_x509_key_file)(gnutls_certificate_credentials_t, const char *, const char *,
+                                       gnutls_x509_crt_fmt_t);
   int (*certificate_set_x509_trust_file)(gnutls_certificate_credentials_t, const char *,
                                          gnutls_x509_crt_fmt_t);
   void (*certificate_free_credentials)(gnutls_certificate_credentials_t);
@@ -74,7 +74,7 @@ static struct {
   gnutls_alert_description_t (*alert_get)(gnutls_session_t);
   int (*alert_send_appropriate)(gnutls_session_t, int);
   const char *(*alert_get_name)(gnutls_alert_description_t);
-  gnutls_free_function *free;    /* the library's variables (function pointers) */
+  gnutls_free_function *free; /* the library's variables (function pointers) */
   gnutls_alloc_function *malloc;
 } g;
 static bool loaded;
@@ -154,8 +154,8 @@ struct mig_tls {
   gnutls_session_t s;
   const struct mig_tls_creds *cr;
   int fd;
-  bool done;             /* handshake complete */
-  bool send_pending;     /* a record_send returned EAGAIN: call again with NULL, 0 */
+  bool done;                /* handshake complete */
+  bool send_pending;        /* a record_send returned EAGAIN: call again with NULL, 0 */
   uint64_t raw_in, raw_out; /* bytes on the wire, TLS records included */
 };
 
@@ -196,7 +196,9 @@ mig_tls_creds_load(const struct mig_token *tok, const struct mig_tls_files *f, b
   int n = !!f->cert + !!f->key + !!f->ca;
   if (n != 0 && n != 3)
     return silo_err(err, EINVAL, "--tls-cert, --tls-key and --tls-ca go together (%s is missing)",
-                    !f->cert ? "--tls-cert" : !f->key ? "--tls-key" : "--tls-ca");
+                    !f->cert  ? "--tls-cert"
+                    : !f->key ? "--tls-key"
+                              : "--tls-ca");
   if (tls_load(err) < 0) return -1;
   struct mig_tls_creds *cr = xcalloc(1, sizeof *cr);
   cr->server = server;
@@ -206,8 +208,7 @@ mig_tls_creds_load(const struct mig_token *tok, const struct mig_tls_files *f, b
     if ((r = g.certificate_allocate_credentials(&cr->cert)) < 0) goto gnutls_fail;
     r = g.certificate_set_x509_key_file(cr->cert, f->cert, f->key, GNUTLS_X509_FMT_PEM);
     if (r < 0) {
-      silo_err(err, EINVAL, "--tls-cert `%s` / --tls-key `%s`: %s", f->cert, f->key,
-               g.strerror(r));
+      silo_err(err, EINVAL, "--tls-cert `%s` / --tls-key `%s`: %s", f->cert, f->key, g.strerror(r));
       goto fail;
     }
     r = g.certificate_set_x509_trust_file(cr->cert, f->ca, GNUTLS_X509_FMT_PEM);
@@ -328,13 +329,13 @@ handshake_error(struct mig_conn *c, int r, struct silo_error *err)
     if (why.data) (*g.free)(why.data);
     return -1;
   }
-  const char *hint = t->cr->x509 ? "a certificate it does not trust, or no certificate?"
-                                  : "not the same token?";
+  const char *hint =
+      t->cr->x509 ? "a certificate it does not trust, or no certificate?" : "not the same token?";
   if (r == GNUTLS_E_FATAL_ALERT_RECEIVED) {
     const char *a = g.alert_get_name(g.alert_get(t->s));
     return silo_err(err, EACCES,
-                    "authentication failed: %s refused the TLS handshake (alert: %s; %s)",
-                    c->peer, a ? a : "unknown", hint);
+                    "authentication failed: %s refused the TLS handshake (alert: %s; %s)", c->peer,
+                    a ? a : "unknown", hint);
   }
   if (r == GNUTLS_E_INSUFFICIENT_CREDENTIALS || r == GNUTLS_E_NO_CIPHER_SUITES ||
       r == GNUTLS_E_NO_COMMON_KEY_SHARE)
@@ -347,8 +348,7 @@ handshake_error(struct mig_conn *c, int r, struct silo_error *err)
       r == GNUTLS_E_UNEXPECTED_PACKET || r == GNUTLS_E_UNEXPECTED_HANDSHAKE_PACKET)
     return silo_err(err, EPROTO, "%s does not speak silo's protocol (TLS 1.3: %s)", c->peer,
                     g.strerror(r));
-  if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PUSH_ERROR ||
-      r == GNUTLS_E_PULL_ERROR)
+  if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PUSH_ERROR || r == GNUTLS_E_PULL_ERROR)
     return silo_err(err, ECONNRESET, "%s closed the connection during the TLS handshake (%s; %s)",
                     c->peer, g.strerror(r), hint);
   return silo_err(err, EACCES, "authentication failed: the TLS handshake with %s failed: %s (%s)",

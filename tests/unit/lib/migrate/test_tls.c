@@ -166,8 +166,7 @@ test_tls_wrong_token(void **state)
   (void)state;
   int r;
   char msg[sizeof((struct silo_error *)0)->msg];
-  assert_int_equal(pair("0123456789abcdef-mine", "0123456789abcdef-else", &r, msg, sizeof msg),
-                   -1);
+  assert_int_equal(pair("0123456789abcdef-mine", "0123456789abcdef-else", &r, msg, sizeof msg), -1);
   assert_int_equal(r, 2);
   assert_non_null(strstr(msg, "authentication failed"));
 }
