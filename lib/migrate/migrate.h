@@ -1,6 +1,7 @@
 /* silo lib/: live migration internals, shared by lib/migrate*.c only.
  *
  *   lib/migrate/proto.c  frames over TCP, HMAC-SHA256, the handshake, the token file
+ *   lib/migrate/tls.c    TLS 1.3 under the frames (GnuTLS, dlopen'ed): PSK or X.509
  *   lib/migrate/tree.c   directory trees: rootfs manifests (path, size, mode, sha256),
  *                    file transfer (rootfs and CRIU images)
  *   lib/migrate/sync.c   the receiver's side of a rootfs sync (the diff)
