@@ -278,19 +278,25 @@ mig_send(struct mig_conn *c, int type, const void *data, size_t len, struct silo
   return mig_flush(c, err);
 }
 
-/* Over TLS the payload is read and encrypted in user space (no sendfile). */
+/* Over TLS the payload is read into the send buffer (no sendfile: it is
+ * encrypted in user space), behind its header. */
 static int
 send_fd_tls(struct mig_conn *c, int type, int fd, size_t len, struct silo_error *err)
 {
-  _cleanup_free_ unsigned char *buf = xmalloc(len ? len : 1);
+  queue(c, type, NULL, 0, len);
+  if (c->wlen + len > c->wcap) {
+    c->wcap = c->wlen + len;
+    c->wbuf = xrealloc(c->wbuf, c->wcap);
+  }
   for (size_t got = 0; got < len;) {
-    ssize_t n = read(fd, buf + got, len - got);
+    ssize_t n = read(fd, c->wbuf + c->wlen + got, len - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return silo_err(err, errno, "read");
     if (n == 0) return silo_err(err, EIO, "the file shrank while it was sent");
     got += (size_t)n;
   }
-  return mig_send(c, type, buf, len, err);
+  c->wlen += len;
+  return mig_flush(c, err);
 }
 
 int
