@@ -27,7 +27,7 @@ CC      ?= cc
 # libsystemd and libnftables are dlopen'ed by the code that needs them (only their
 # headers are used at build time): see cgroup/systemd.c and netns/.
 PKGS    := libseccomp libcap-ng jansson libmnl
-DLOPEN_PKGS := libsystemd libnftables
+DLOPEN_PKGS := libsystemd libnftables gnutls
 # pkg-config is only asked when something is built, so `make clean` works on a bare machine.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null)
 # The three small libraries every command uses are linked statically (their .a

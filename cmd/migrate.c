@@ -13,7 +13,8 @@ static const char migrate_usage[] =
     "rootfs (only what the destination lacks), its CRIU images and its memory.  The\n"
     "container keeps its id there.  If anything fails before the destination confirms,\n"
     "the container keeps (or resumes) running here.  Progress goes to stderr when it is\n"
-    "a terminal; the report to stdout.  See docs/migration.md.\n"
+    "a terminal; the report to stdout.  Everything travels inside TLS 1.3 (a PSK\n"
+    "derived from the token, or certificates).  See docs/migration.md.\n"
     "\n"
     "Options:\n"
     "      --strategy S          cold (default): freeze, dump, send, restore\n"
@@ -23,6 +24,9 @@ static const char migrate_usage[] =
     "                              on demand (needs userfaultfd)\n"
     "                            hybrid: one pre-dump pass, then postcopy\n"
     "      --token-file FILE     the secret shared with the receiver (required)\n"
+    "      --tls-cert FILE       TLS with X.509 certificates instead of the PSK derived\n"
+    "      --tls-key FILE          from the token: this host's certificate and key, and\n"
+    "      --tls-ca FILE           the CA that signed the peer's (PEM; all three)\n"
     "      --format text|json    the report's format (default text)\n"
     "      --work-dir DIR        where the images are staged (default /var/tmp)\n"
     "      --max-iterations N    precopy: pre-dump passes at most (default 8)\n"
@@ -41,6 +45,9 @@ static const char receive_usage[] =
     "Options:\n"
     "      --listen ADDR:PORT    where to listen (required)\n"
     "      --token-file FILE     the secret shared with the sources (required)\n"
+    "      --tls-cert FILE       TLS with X.509 certificates instead of the PSK derived\n"
+    "      --tls-key FILE          from the token: this host's certificate and key, and\n"
+    "      --tls-ca FILE           the CA that signed the peer's (PEM; all three)\n"
     "      --root DIR            state directory (same as the global --root)\n"
     "      --bundle-dir DIR      bundles of received containers (default\n"
     "                            /var/lib/silo/migrate)\n"
@@ -64,6 +71,9 @@ enum {
   OPT_BUNDLE_DIR,
   OPT_CG_PARENT,
   OPT_KEEP,
+  OPT_TLS_CERT,
+  OPT_TLS_KEY,
+  OPT_TLS_CA,
 };
 
 static int
@@ -80,6 +90,9 @@ cmd_migrate(struct silo_context *ctx, int argc, char **argv)
   static const struct option longs[] = {
       {"strategy", required_argument, NULL, OPT_STRATEGY},
       {"token-file", required_argument, NULL, OPT_TOKEN},
+      {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+      {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+      {"tls-ca", required_argument, NULL, OPT_TLS_CA},
       {"format", required_argument, NULL, OPT_FORMAT},
       {"work-dir", required_argument, NULL, OPT_WORK},
       {"max-iterations", required_argument, NULL, OPT_MAX_ITER},
@@ -107,6 +120,15 @@ cmd_migrate(struct silo_context *ctx, int argc, char **argv)
     }
     case OPT_TOKEN:
       o.token_file = optarg;
+      break;
+    case OPT_TLS_CERT:
+      o.tls_cert = optarg;
+      break;
+    case OPT_TLS_KEY:
+      o.tls_key = optarg;
+      break;
+    case OPT_TLS_CA:
+      o.tls_ca = optarg;
       break;
     case OPT_FORMAT:
       if (strcmp(optarg, "json") && strcmp(optarg, "text"))
@@ -155,6 +177,9 @@ cmd_migrate_receive(struct silo_context *ctx, int argc, char **argv)
   static const struct option longs[] = {
       {"listen", required_argument, NULL, OPT_LISTEN},
       {"token-file", required_argument, NULL, OPT_TOKEN},
+      {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+      {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+      {"tls-ca", required_argument, NULL, OPT_TLS_CA},
       {"root", required_argument, NULL, OPT_ROOT},
       {"bundle-dir", required_argument, NULL, OPT_BUNDLE_DIR},
       {"cgroup-parent", required_argument, NULL, OPT_CG_PARENT},
@@ -173,6 +198,15 @@ cmd_migrate_receive(struct silo_context *ctx, int argc, char **argv)
       break;
     case OPT_TOKEN:
       o.token_file = optarg;
+      break;
+    case OPT_TLS_CERT:
+      o.tls_cert = optarg;
+      break;
+    case OPT_TLS_KEY:
+      o.tls_key = optarg;
+      break;
+    case OPT_TLS_CA:
+      o.tls_ca = optarg;
       break;
     case OPT_ROOT:
       ctx->root = optarg;

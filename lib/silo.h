@@ -252,6 +252,9 @@ struct silo_migrate_opts {
   unsigned criu_timeout;   /* seconds per CRIU action (0: none) */
   unsigned idle_timeout;   /* seconds of silence from the peer that end it (0: 30) */
   bool progress;           /* progress on stderr */
+  /* TLS 1.3 with X.509 certificates (all three, PEM), instead of the PSK derived
+   * from the token (all NULL) */
+  const char *tls_cert, *tls_key, *tls_ca;
 };
 #define SILO_MIGRATE_MAX_ITER 32
 struct silo_migrate_report {
@@ -281,6 +284,7 @@ struct silo_migrate_receive_opts {
   const char *cgroup_parent; /* cgroupfs: linux.cgroupsPath becomes PARENT/<id> */
   bool keep_listening;       /* else: return after one authenticated migration */
   unsigned criu_timeout, idle_timeout;
+  const char *tls_cert, *tls_key, *tls_ca; /* as in silo_migrate_opts */
 };
 SILO_API int silo_migrate_receive(struct silo_context *ctx,
                                   const struct silo_migrate_receive_opts *o,

@@ -6,11 +6,13 @@ set -euo pipefail
 # criu + libprotobuf-c-dev: criu.h and libcriu.so.2 for checkpoint/restore (lib/criu/criu.c
 # dlopens libcriu; the criu binary it drives is the user's choice: --criu / $CRIU).
 BUILD_DEPS=(gcc make pkg-config libseccomp-dev libcap-ng-dev libjansson-dev libarchive-dev
-	libcmocka-dev libmnl-dev libnftables-dev libsystemd-dev criu libprotobuf-c-dev)
+	libcmocka-dev libmnl-dev libnftables-dev libsystemd-dev criu libprotobuf-c-dev
+	libgnutls28-dev)
 # strace: tests/lib/faults.sh kills silo at chosen system calls (test_crash.sh).
 # clang + libclang-rt-14-dev: the libFuzzer harnesses of tests/fuzz/ (replayed by make check).
+# gnutls-bin: gnutls-cli, the TLS-PSK transport of the hostile migration peer.
 TEST_DEPS=(busybox-static jq iproute2 util-linux procps nftables python3 e2fsprogs strace
-	clang libclang-rt-14-dev)
+	clang libclang-rt-14-dev gnutls-bin)
 
 missing=()
 for pkg in "${BUILD_DEPS[@]}" "${TEST_DEPS[@]}"; do

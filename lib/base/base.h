@@ -116,6 +116,11 @@ void sha256_init(struct sha256 *s);
 void sha256_update(struct sha256 *s, const void *data, size_t len);
 /* Finishes and writes the 64 lowercase hex digits (plus NUL). */
 void sha256_hex(struct sha256 *s, char out[65]);
+/* Finishes and writes the 32 bytes of the digest. */
+void sha256_raw(struct sha256 *s, unsigned char out[32]);
+/* HMAC-SHA256 (RFC 2104) of msg under key. */
+void sha256_hmac(const void *key, size_t keylen, const void *msg, size_t len,
+                 unsigned char out[32]);
 
 /* ---- archive.c: the libarchive functions silo uses, called through a table filled
  * by dlopen (see archive.c why).  <archive.h> is included for its types and constants

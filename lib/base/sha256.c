@@ -81,19 +81,49 @@ sha256_update(struct sha256 *s, const void *data, size_t len)
 }
 
 void
-sha256_hex(struct sha256 *s, char out[65])
+sha256_raw(struct sha256 *s, unsigned char out[32])
 {
   uint64_t bits = s->len * 8;
   unsigned char pad[72] = {0x80};
   size_t padlen = (s->n < 56 ? 56 : 120) - s->n;
   for (int i = 0; i < 8; i++) pad[padlen + (size_t)i] = (unsigned char)(bits >> (56 - 8 * i));
   sha256_update(s, pad, padlen + 8);
-  static const char hexd[] = "0123456789abcdef";
   for (int i = 0; i < 8; i++)
-    for (int k = 0; k < 4; k++) {
-      unsigned char byte = (unsigned char)(s->h[i] >> (24 - 8 * k));
-      out[8 * i + 2 * k] = hexd[byte >> 4];
-      out[8 * i + 2 * k + 1] = hexd[byte & 15];
-    }
+    for (int k = 0; k < 4; k++) out[4 * i + k] = (unsigned char)(s->h[i] >> (24 - 8 * k));
+}
+
+void
+sha256_hex(struct sha256 *s, char out[65])
+{
+  static const char hexd[] = "0123456789abcdef";
+  unsigned char raw[32];
+  sha256_raw(s, raw);
+  for (int i = 0; i < 32; i++) out[2 * i] = hexd[raw[i] >> 4], out[2 * i + 1] = hexd[raw[i] & 15];
   out[64] = '\0';
+}
+
+void
+sha256_hmac(const void *key, size_t keylen, const void *msg, size_t len, unsigned char out[32])
+{
+  unsigned char k[64] = {0}, pad[64], inner[32];
+  struct sha256 s;
+  if (keylen > 64) {
+    sha256_init(&s);
+    sha256_update(&s, key, keylen);
+    sha256_raw(&s, k);
+  } else {
+    memcpy(k, key, keylen);
+  }
+  for (int i = 0; i < 64; i++) pad[i] = k[i] ^ 0x36;
+  sha256_init(&s);
+  sha256_update(&s, pad, 64);
+  sha256_update(&s, msg, len);
+  sha256_raw(&s, inner);
+  for (int i = 0; i < 64; i++) pad[i] = k[i] ^ 0x5c;
+  sha256_init(&s);
+  sha256_update(&s, pad, 64);
+  sha256_update(&s, inner, 32);
+  sha256_raw(&s, out);
+  explicit_bzero(k, sizeof k);
+  explicit_bzero(pad, sizeof pad);
 }

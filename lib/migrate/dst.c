@@ -558,16 +558,28 @@ silo_migrate_receive(struct silo_context *ctx, const struct silo_migrate_receive
   session_free(&d);
   if (!o->listen) return silo_err(err, EINVAL, "--listen ADDR:PORT is required");
   if (mig_token_load(o->token_file, &d.tok, err) < 0) return -1;
+  /* Credentials (the PSK, or the certificates) are checked before listening:
+   * a bad file is an error of the command, not of every peer */
+  struct mig_tls_files tf = {o->tls_cert, o->tls_key, o->tls_ca};
+  struct mig_tls_creds *tls = NULL;
+  if (mig_tls_creds_load(&d.tok, &tf, true, &tls, err) < 0) {
+    explicit_bzero(&d.tok, sizeof d.tok);
+    return -1;
+  }
   mig_catch_signals();
   mig_interrupted = 0;
   _cleanup_close_ int lfd = mig_listen(o->listen, err);
-  if (lfd < 0) return -1;
+  if (lfd < 0) {
+    mig_tls_creds_free(tls);
+    return -1;
+  }
   info("listening on %s (bundles in %s)", o->listen, bundle_dir(&d));
   /* Unauthenticated peers are handled side by side, each with a hard deadline and
    * small frames (lib/migrate/listen.c); one authenticated migration at a time. */
   struct mig_listener l;
   mig_listener_init(&l, lfd);
   l.refused = refused;
+  l.creds = tls;
   int ret = 0;
   for (;;) {
     struct silo_error lerr = {0};
@@ -584,6 +596,7 @@ silo_migrate_receive(struct silo_context *ctx, const struct silo_migrate_receive
     if (mig_interrupted) break;
   }
   mig_listener_close(&l);
+  mig_tls_creds_free(tls);
   explicit_bzero(&d.tok, sizeof d.tok);
   return ret;
 }

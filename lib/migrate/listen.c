@@ -12,6 +12,7 @@
  *     peer never delays an honest one; at most MIG_PENDING_MAX are pending, and one
  *     more connection cuts the oldest off (a flood from many addresses can still
  *     delay an honest source, never wedge the receiver).
+ * The TLS handshake (lib/migrate/tls.c) comes first and runs under the same limits.
  * Every refusal is reported with the peer's address.  Once a peer authenticates
  * its connection is handed to the caller, which serves that one migration; the
  * others wait (their deadlines run on), and so do new connections in the backlog.
@@ -104,6 +105,11 @@ accept_all(struct mig_listener *l, struct silo_error *err)
     }
     struct mig_pending *p = xcalloc(1, sizeof *p);
     mig_conn_init(&p->c, fd);
+    if (mig_tls_start(&p->c, l->creds, err) < 0) {
+      mig_conn_close(&p->c);
+      free(p);
+      return -1;
+    }
     /* Nobody reads a pending peer while a migration is served: what it sends
      * meanwhile must not fill megabytes of kernel memory (4 MiB once it is in). */
     mig_conn_buffers(&p->c, 2 * (MIG_AUTH_MAX_PAYLOAD + MIG_HDR_LEN));
@@ -122,6 +128,17 @@ serve(struct mig_listener *l, size_t i, const struct mig_token *t, struct mig_co
 {
   struct mig_pending *p = l->p[i];
   struct silo_error e = {0};
+  /* TLS first: its bytes count against the cap and its time against the deadline */
+  int h = mig_tls_handshake_step(&p->c, &e);
+  if (h < 0) {
+    drop(l, i, e.msg);
+    return -1;
+  }
+  if (h == 0) {
+    if (p->c.received <= 2 * (MIG_AUTH_MAX_PAYLOAD + MIG_HDR_LEN)) return 0;
+    drop(l, i, "sent too much during the TLS handshake");
+    return -1;
+  }
   if (mig_try_flush(&p->c, &e) < 0 || mig_try_read(&p->c, &e) < 0) {
     drop(l, i, e.msg);
     return -1;
@@ -177,10 +194,11 @@ mig_listener_next(struct mig_listener *l, const struct mig_token *t, struct mig_
         next = l->p[i]->deadline;
     }
     struct pollfd pfd[MIG_PENDING_MAX + 1] = {{.fd = l->fd, .events = POLLIN}};
-    for (size_t i = 0; i < l->n; i++)
-      pfd[i + 1] =
-          (struct pollfd){.fd = l->p[i]->c.fd,
-                          .events = POLLIN | (l->p[i]->c.wpos < l->p[i]->c.wlen ? POLLOUT : 0)};
+    for (size_t i = 0; i < l->n; i++) {
+      const struct mig_conn *c = &l->p[i]->c;
+      bool w = c->wpos < c->wlen || mig_tls_wants_write(c);
+      pfd[i + 1] = (struct pollfd){.fd = c->fd, .events = POLLIN | (w ? POLLOUT : 0)};
+    }
     size_t n = l->n;
     int timeout = next < 0 ? -1 : (int)((next - now) * 1000) + 1;
     if (poll(pfd, n + 1, timeout) < 0) {

@@ -80,6 +80,7 @@ out:
   rep->restore_s = rep->downtime_s > rep->dump_s ? rep->downtime_s - rep->dump_s : 0;
   rep->bytes_sent = s.c.sent;
   mig_conn_close(&s.c);
+  mig_tls_creds_free(s.tls);
   mig_manifest_free(&s.man);
   if (s.work && !s.keep_work) {
     src_remove_work(s.work);

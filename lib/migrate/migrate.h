@@ -1,6 +1,8 @@
-/* silo lib/: live migration internals, shared by lib/migrate*.c only.
+/* silo lib/migrate/: live migration internals, shared by its files only.
  *
- *   lib/migrate/proto.c  frames over TCP, HMAC-SHA256, the handshake, the token file
+ *   lib/migrate/proto.c  frames over TCP, the handshake, the token file
+ *   lib/migrate/tls.c    TLS 1.3 under the frames (GnuTLS, dlopen'ed): PSK or X.509
+ *   lib/migrate/interrupt.c  SIGINT/SIGTERM end any wait
  *   lib/migrate/tree.c   directory trees: rootfs manifests (path, size, mode, sha256),
  *                    file transfer (rootfs and CRIU images)
  *   lib/migrate/sync.c   the receiver's side of a rootfs sync (the diff)
@@ -66,8 +68,10 @@ enum mig_type {
 };
 const char *mig_type_name(int type);
 
+struct mig_tls;
 struct mig_conn {
-  int fd; /* non-blocking */
+  int fd;              /* non-blocking */
+  struct mig_tls *tls; /* every byte goes through it (lib/migrate/tls.c) */
   unsigned char *rbuf;
   size_t rlen, rcap, rpos; /* bytes [rpos, rlen) are unread */
   unsigned char *wbuf;
@@ -131,8 +135,6 @@ struct mig_token {
   size_t len;
 };
 int mig_token_load(const char *path, struct mig_token *t, struct silo_error *err);
-void mig_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
-                     unsigned char out[32]);
 /* Challenge-response both ways (docs/migration.md): the source proves it holds the
  * token and checks that the receiver does too. */
 int mig_auth_source(struct mig_conn *c, const struct mig_token *t, struct silo_error *err);
@@ -147,6 +149,31 @@ struct mig_auth {
 int mig_auth_receiver_step(struct mig_conn *c, struct mig_auth *a, const struct mig_token *t,
                            const struct mig_frame *f, struct silo_error *err);
 
+/* ---- TLS 1.3 (lib/migrate/tls.c) ----
+ * Default: a PSK derived from the token (mig_tls_psk); with all three files, X.509
+ * certificates both ways, verified against the CA.  GnuTLS is dlopen'ed. */
+struct mig_tls_files {
+  const char *cert, *key, *ca; /* all NULL: PSK from the token */
+};
+struct mig_tls_creds;
+/* HMAC-SHA256(token, "silo-migrate/1 tls-psk\n"): the PSK of identity "silo-migrate". */
+void mig_tls_psk(const struct mig_token *t, unsigned char out[32]);
+int mig_tls_creds_load(const struct mig_token *t, const struct mig_tls_files *f, bool server,
+                       struct mig_tls_creds **out, struct silo_error *err);
+void mig_tls_creds_free(struct mig_tls_creds *cr);
+/* Puts a TLS session (client or server, as cr says) on c; the handshake is next. */
+int mig_tls_start(struct mig_conn *c, const struct mig_tls_creds *cr, struct silo_error *err);
+/* One non-blocking step: 1 done, 0 call again when the socket is ready
+ * (mig_tls_wants_write: for writing), -1 failed (err says why). */
+int mig_tls_handshake_step(struct mig_conn *c, struct silo_error *err);
+bool mig_tls_wants_write(const struct mig_conn *c);
+/* The whole handshake, blocking, within timeout_ms. */
+int mig_tls_handshake(struct mig_conn *c, unsigned timeout_ms, struct silo_error *err);
+/* mig_try_flush / mig_try_read of a TLS connection; mig_conn_close's part. */
+int mig_tls_flush(struct mig_conn *c, struct silo_error *err);
+int mig_tls_read(struct mig_conn *c, struct silo_error *err);
+void mig_tls_close(struct mig_conn *c);
+
 /* ---- the receiver's listening socket (lib/migrate/listen.c) ----
  * Accepts in a loop and runs the handshakes of unauthenticated peers side by side
  * (poll), each with MIG_AUTH_DEADLINE_MS from its accept and MIG_AUTH_MAX_PAYLOAD
@@ -158,6 +185,7 @@ struct mig_listener {
   int fd; /* non-blocking */
   struct mig_pending *p[MIG_PENDING_MAX];
   size_t n;
+  const struct mig_tls_creds *creds; /* the receiver's TLS credentials */
   /* told of every peer refused before authentication */
   void (*refused)(void *arg, const char *peer, const char *why);
   void *arg;
@@ -333,6 +361,7 @@ struct src {
   bool readonly_root, lazy;
   char *work;
   struct mig_conn c;
+  struct mig_tls_creds *tls;
   struct mig_manifest man;
   double t0, t_freeze;
   char *parent; /* "../pre-N" for the final dump */

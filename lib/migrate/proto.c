@@ -6,13 +6,16 @@
  * wait is a poll() bounded by the connection's idle time, so a dead peer is
  * noticed, and SIGINT/SIGTERM (mig_interrupted) end any wait.
  *
- * Authentication (both ways, before anything else is said):
+ * Every byte of the connection is inside TLS 1.3 (lib/migrate/tls.c): the
+ * functions below go through mig_tls_flush / mig_tls_read when c->tls is set.
+ *
+ * Authentication (both ways, before anything else is said, inside TLS):
  *   src -> HELLO     {"proto":1, "nonce": Ns}
  *   dst -> CHALLENGE {"nonce": Nr, "mac": HMAC(K, "silo-migrate/1 receiver\n" Ns Nr)}
  *   src -> AUTH      {"mac": HMAC(K, "silo-migrate/1 sender\n" Nr Ns)}
  *   dst -> AUTH_OK   {}
  * K is the shared token, Ns and Nr 32 random bytes each (hex on the wire), HMAC is
- * HMAC-SHA256 (RFC 2104) over the SHA-256 of lib/base/sha256.c.
+ * HMAC-SHA256 (RFC 2104): sha256_hmac of lib/base/sha256.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,26 +32,6 @@
 #include "lib/base/base.h"
 #include "lib/migrate/migrate.h"
 #include "lib/silo.h"
-
-volatile sig_atomic_t mig_interrupted;
-
-static void
-on_signal(int sig)
-{
-  (void)sig;
-  mig_interrupted = 1;
-}
-
-void
-mig_catch_signals(void)
-{
-  struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: waits return EINTR */
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
-}
 
 const char *
 mig_type_name(int type)
@@ -178,6 +161,7 @@ mig_conn_buffers(struct mig_conn *c, int bytes)
 void
 mig_conn_close(struct mig_conn *c)
 {
+  mig_tls_close(c);
   if (c->fd >= 0) close(c->fd);
   c->fd = -1;
   free(c->rbuf);
@@ -229,6 +213,7 @@ conn_error(struct mig_conn *c, int e, const char *what, struct silo_error *err)
 int
 mig_try_flush(struct mig_conn *c, struct silo_error *err)
 {
+  if (c->tls) return mig_tls_flush(c, err);
   while (c->wpos < c->wlen) {
     ssize_t n = send(c->fd, c->wbuf + c->wpos, c->wlen - c->wpos, MSG_NOSIGNAL);
     if (n < 0) {
@@ -273,9 +258,31 @@ mig_send(struct mig_conn *c, int type, const void *data, size_t len, struct silo
   return mig_flush(c, err);
 }
 
+/* Over TLS the payload is read into the send buffer (no sendfile: it is
+ * encrypted in user space), behind its header. */
+static int
+send_fd_tls(struct mig_conn *c, int type, int fd, size_t len, struct silo_error *err)
+{
+  queue(c, type, NULL, 0, len);
+  if (c->wlen + len > c->wcap) {
+    c->wcap = c->wlen + len;
+    c->wbuf = xrealloc(c->wbuf, c->wcap);
+  }
+  for (size_t got = 0; got < len;) {
+    ssize_t n = read(fd, c->wbuf + c->wlen + got, len - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return silo_err(err, errno, "read");
+    if (n == 0) return silo_err(err, EIO, "the file shrank while it was sent");
+    got += (size_t)n;
+  }
+  c->wlen += len;
+  return mig_flush(c, err);
+}
+
 int
 mig_send_fd(struct mig_conn *c, int type, int fd, size_t len, struct silo_error *err)
 {
+  if (c->tls) return send_fd_tls(c, type, fd, len, err);
   queue(c, type, NULL, 0, len);
   if (mig_flush(c, err) < 0) return -1;
   /* the payload straight from the file (no copy through user space) */
@@ -331,6 +338,7 @@ mig_try_read(struct mig_conn *c, struct silo_error *err)
     c->rcap = c->rcap ? 2 * c->rcap : c->max_payload ? 2 * c->max_payload : 1 << 18;
     c->rbuf = xrealloc(c->rbuf, c->rcap);
   }
+  if (c->tls) return mig_tls_read(c, err);
   for (;;) {
     ssize_t n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
     if (n > 0) {
@@ -467,41 +475,7 @@ mig_explain_failure(struct mig_conn *c, const char *who, struct silo_error *err)
   }
 }
 
-/* ---- HMAC-SHA256 ---- */
-
-static void
-sha256_raw(struct sha256 *s, unsigned char out[32])
-{
-  char hex[65];
-  sha256_hex(s, hex);
-  mig_unhex(hex, out, 32);
-}
-
-void
-mig_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len, unsigned char out[32])
-{
-  unsigned char k[64] = {0}, pad[64], inner[32];
-  struct sha256 s;
-  if (keylen > 64) {
-    sha256_init(&s);
-    sha256_update(&s, key, keylen);
-    sha256_raw(&s, k);
-  } else {
-    memcpy(k, key, keylen);
-  }
-  for (int i = 0; i < 64; i++) pad[i] = k[i] ^ 0x36;
-  sha256_init(&s);
-  sha256_update(&s, pad, 64);
-  sha256_update(&s, msg, len);
-  sha256_raw(&s, inner);
-  for (int i = 0; i < 64; i++) pad[i] = k[i] ^ 0x5c;
-  sha256_init(&s);
-  sha256_update(&s, pad, 64);
-  sha256_update(&s, inner, 32);
-  sha256_raw(&s, out);
-  explicit_bzero(k, sizeof k);
-  explicit_bzero(pad, sizeof pad);
-}
+/* ---- hex ---- */
 
 void
 mig_hex(const unsigned char *in, size_t n, char *out)
@@ -572,7 +546,7 @@ auth_mac(const struct mig_token *t, const char *label, const unsigned char *a,
   memcpy(msg, label, l);
   memcpy(msg + l, a, NONCE_LEN);
   memcpy(msg + l + NONCE_LEN, b, NONCE_LEN);
-  mig_hmac_sha256(t->key, t->len, msg, l + 2 * NONCE_LEN, out);
+  sha256_hmac(t->key, t->len, msg, l + 2 * NONCE_LEN, out);
 }
 
 static const char label_receiver[] = "silo-migrate/1 receiver\n";

@@ -286,6 +286,11 @@ src_handshake(struct src *s, struct silo_error *err)
 {
   struct mig_token tok;
   if (mig_token_load(s->o->token_file, &tok, err) < 0) return -1;
+  struct mig_tls_files tf = {s->o->tls_cert, s->o->tls_key, s->o->tls_ca};
+  if (mig_tls_creds_load(&tok, &tf, false, &s->tls, err) < 0) {
+    explicit_bzero(&tok, sizeof tok);
+    return -1;
+  }
   s->phase = "connecting";
   int fd = mig_connect(s->o->dest, 10000, err);
   if (fd < 0) return -1;
@@ -294,7 +299,12 @@ src_handshake(struct src *s, struct silo_error *err)
   snprintf(s->c.peer, sizeof s->c.peer, "%s", s->o->dest);
   s->c.progress = show_progress;
   s->c.progress_arg = s;
-  int r = mig_auth_source(&s->c, &tok, err);
+  /* TLS 1.3 before anything else: nothing about the container (not even the
+   * HELLO) leaves before the receiver proved it holds the PSK or a certificate of
+   * the CA, within the receiver's own deadline */
+  int r = mig_tls_start(&s->c, s->tls, err);
+  if (r == 0) r = mig_tls_handshake(&s->c, MIG_AUTH_DEADLINE_MS, err);
+  if (r == 0) r = mig_auth_source(&s->c, &tok, err);
   explicit_bzero(&tok, sizeof tok);
   if (r < 0) return -1;
   struct utsname u;

@@ -481,6 +481,112 @@ test_source_killed_during_postcopy() {
 	no_work_left "$id"
 }
 
+# What travels between the hosts is unreadable: a random marker the container
+# keeps only in its memory (a shell variable, read from a file that is then
+# removed) and a unique string of its config.json never appear on the veth,
+# captured with AF_PACKET (tests/lib/capture.py) on the destination's side.
+test_wire_is_encrypted() {
+	need_hosts
+	need_cmd python3
+	local id b=$T_DIR/b c marker cfg cap=$T_DIR/wire.cap capid bytes
+	id=$(new_id)
+	marker=$(head -c 96 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 64)
+	cfg=$(head -c 96 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40)
+	[ ${#marker} -eq 64 ] && [ ${#cfg} -eq 40 ] || fail "could not make the markers"
+	make_bundle "$b" '.process.env += [$e]' --arg e "SILO_WIRE_CFG=$cfg"
+	add_out_mount "$b"
+	echo "$marker" > "$b/out/marker"
+	set_args "$b" 'm=$(cat /out/marker); rm -f /out/marker; i=0; while :; do i=$((i+1)); echo $i > /out/count.new && mv /out/count.new /out/count; [ ${#m} -eq 64 ] || exit 1; sleep 0.05; done'
+	src run -d --bundle "$b" "$id" >> "$T_DIR/$id.out" 2>&1 < /dev/null || fail "run -d: $(cat "$T_DIR/$id.out")"
+	defer "$SILO" --root "$T_DIR/dst-state" delete --force "$id"
+	wait_count_above "$b" 2
+	[ ! -e "$b/out/marker" ] || fail "the container did not read its marker"
+	start_receiver
+	nsenter --net="/run/netns/$NS_DST" python3 "$TESTS_DIR/lib/capture.py" "smg$$d" "$cap" --max 60 \
+		> "$T_DIR/capture.out" 2>&1 < /dev/null &
+	capid=$!
+	defer kill -9 "$capid"
+	wait_for 10 grep -q ready "$T_DIR/capture.out" || fail "no capture: $(cat "$T_DIR/capture.out")"
+	c=$(count_of "$b")
+	migrate "$id" --strategy cold
+	[ "$RC" -eq 0 ] || fail "migrate: $OUT; receiver: $(cat "$T_DIR/recv.log")"
+	kill -TERM "$capid"
+	wait "$capid"
+	assert_moved "$id" "$b" "$c"
+	# the capture saw the migration: at least the container's memory went by
+	bytes=$(stat -c %s "$cap")
+	[ "$bytes" -gt 1000000 ] || fail "the capture holds only $bytes bytes"
+	! grep -aqF "$marker" "$cap" || fail "the container's memory marker is readable on the wire"
+	! grep -aqF "$cfg" "$cap" || fail "the config's marker is readable on the wire"
+	! grep -aqF '"ociVersion"' "$cap" || fail "config.json is readable on the wire"
+	# the restored container still has its marker (it would exit without it)
+	assert_ok dst exec "$id" cat /out/count
+}
+
+# certs DIR: two CAs (ca1, ca2, certtool from gnutls-bin); src and dst signed by
+# ca1, rogue by ca2.
+make_certs() {
+	need_cmd certtool
+	local d=$1 n
+	mkdir -p "$d"
+	for n in ca1 ca2; do
+		certtool --generate-privkey --key-type=ecdsa --outfile "$d/$n.key" 2>/dev/null &&
+			printf 'cn = "%s"\nca\ncert_signing_key\nexpiration_days = 2\n' "$n" > "$d/$n.tmpl" &&
+			certtool --generate-self-signed --load-privkey "$d/$n.key" --template "$d/$n.tmpl" \
+				--outfile "$d/$n.pem" 2>/dev/null || fail "certtool: CA $n"
+	done
+	for n in src:ca1 dst:ca1 rogue:ca2; do
+		certtool --generate-privkey --key-type=ecdsa --outfile "$d/${n%:*}.key" 2>/dev/null &&
+			printf 'cn = "%s"\ntls_www_server\ntls_www_client\nsigning_key\nexpiration_days = 2\n' "${n%:*}" > "$d/${n%:*}.tmpl" &&
+			certtool --generate-certificate --load-privkey "$d/${n%:*}.key" --load-ca-certificate "$d/${n#*:}.pem" \
+				--load-ca-privkey "$d/${n#*:}.key" --template "$d/${n%:*}.tmpl" --outfile "$d/${n%:*}.pem" 2>/dev/null ||
+			fail "certtool: ${n%:*}"
+	done
+	chmod 600 "$d"/*.key
+}
+
+# With --tls-cert/--tls-key/--tls-ca on both ends, each verifies the other's
+# certificate against its CA: a source with a certificate of another CA, a
+# source that does not trust the receiver's CA, and a source without
+# certificates (PSK) are refused before the OFFER, each saying why, and nothing is
+# made on the receiver; the right certificates migrate.
+test_tls_certificates() {
+	need_hosts
+	local id b=$T_DIR/b c k=$T_DIR/certs
+	make_certs "$k"
+	id=$(new_id)
+	counter "$id" "$b"
+	start_receiver --keep-listening --tls-cert "$k/dst.pem" --tls-key "$k/dst.key" --tls-ca "$k/ca1.pem"
+	# a certificate the receiver's CA did not sign
+	migrate "$id" --tls-cert "$k/rogue.pem" --tls-key "$k/rogue.key" --tls-ca "$k/ca1.pem"
+	[ "$RC" -ne 0 ] || fail "migrated with a certificate of another CA"
+	assert_contains "$OUT" "authentication failed"
+	assert_contains "$OUT" "refused the TLS handshake"
+	wait_for 10 grep -q "certificate" "$T_DIR/recv.log" || fail "the receiver does not say why: $(cat "$T_DIR/recv.log")"
+	# a source that does not trust the receiver's certificate sends nothing
+	migrate "$id" --tls-cert "$k/src.pem" --tls-key "$k/src.key" --tls-ca "$k/ca2.pem"
+	[ "$RC" -ne 0 ] || fail "migrated to a receiver whose certificate is not trusted"
+	assert_contains "$OUT" "authentication failed"
+	assert_contains "$OUT" "certificate issuer is unknown"
+	# a source without certificates (the token's PSK)
+	migrate "$id"
+	[ "$RC" -ne 0 ] || fail "migrated with the PSK to a receiver that wants certificates"
+	assert_contains "$OUT" "on both ends or on neither"
+	# only two of the three files
+	migrate "$id" --tls-cert "$k/src.pem" --tls-key "$k/src.key"
+	[ "$RC" -ne 0 ] || fail "accepted --tls-cert and --tls-key without --tls-ca"
+	assert_contains "$OUT" "--tls-ca is missing"
+	on_src "$id" || fail "the container stopped"
+	gone_from_dst "$id" || fail "the destination has it"
+	[ -z "$(ls -A "$RECV_DIR" 2>/dev/null)" ] || fail "the receiver wrote a bundle for a refused peer"
+	kill -0 "$RECV_PID" || fail "the receiver exited after refusing peers"
+	# the right certificates
+	c=$(count_of "$b")
+	migrate "$id" --tls-cert "$k/src.pem" --tls-key "$k/src.key" --tls-ca "$k/ca1.pem"
+	[ "$RC" -eq 0 ] || fail "migrate with certificates: $OUT; receiver: $(cat "$T_DIR/recv.log")"
+	assert_moved "$id" "$b" "$c"
+}
+
 test_wrong_token_refused() {
 	need_hosts
 	local id b=$T_DIR/b
@@ -509,7 +615,7 @@ test_wrong_token_refused() {
 # (More hostile peers, without CRIU: test_migrate_hostile.sh.)
 test_slow_peer_does_not_block() {
 	need_hosts
-	need_cmd python3
+	need_cmd python3 gnutls-cli
 	local id b=$T_DIR/b c slow t
 	id=$(new_id)
 	counter "$id" "$b"
@@ -592,6 +698,8 @@ run_test receiver_killed_after_freeze_cold test_receiver_killed_after_freeze_col
 run_test receiver_killed_after_freeze_postcopy test_receiver_killed_after_freeze_postcopy
 run_test source_killed_after_freeze test_source_killed_after_freeze
 run_test source_killed_during_postcopy test_source_killed_during_postcopy
+run_test wire_is_encrypted test_wire_is_encrypted
+run_test tls_certificates test_tls_certificates
 run_test wrong_token_refused test_wrong_token_refused
 run_test slow_peer_does_not_block test_slow_peer_does_not_block
 run_test refused_before_freeze test_refused_before_freeze

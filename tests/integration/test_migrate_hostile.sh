@@ -1,9 +1,10 @@
 #!/bin/bash
 # silo migrate-receive against a hostile peer (tests/lib/migrate_peer.py, python3
-# with the standard library only): a peer that holds the token and names paths
-# outside the receiving directory or stdio it must not have, and peers without it
-# that trickle bytes, send huge frames or hold many connections open.  No CRIU is
-# needed beyond `criu --version` (the OFFER check): nothing here is restored.
+# with the standard library, and gnutls-cli as its TLS-PSK transport): a peer that
+# holds the token and names paths outside the receiving directory or stdio it must
+# not have, or sends a huge frame before the HMAC handshake, and peers without it
+# that trickle bytes or hold many connections open.  No CRIU is needed beyond
+# `criu --version` (the OFFER check): nothing here is restored.
 #
 # The receiver listens on 127.0.0.1 of the test's host, on a random port, with a
 # private --root and --bundle-dir under the test's directory.
@@ -12,7 +13,7 @@
 PEER=$TESTS_DIR/lib/migrate_peer.py
 
 need_receiver() {
-	need_cmd python3 jq
+	need_cmd python3 jq gnutls-cli
 	command -v "${CRIU:-criu}" >/dev/null 2>&1 || skip "no criu binary (the receiver checks its version)"
 	TOKEN=$T_DIR/token
 	head -c 32 /dev/urandom | base64 > "$TOKEN" && chmod 600 "$TOKEN"
@@ -125,18 +126,19 @@ time.sleep(8)
 	kill -9 "$idle" 2>/dev/null
 }
 
-# (c) A frame over 64 KiB before authentication is refused on its header.
+# (c) A frame over 64 KiB before authentication (inside TLS, before the HMAC
+# handshake) is refused on its header.
 test_big_frame_before_auth() {
 	need_receiver
 	start_receiver --keep-listening
-	capture peer big --size $((1 << 20))
+	capture peer big --token "$TOKEN" --size $((1 << 20))
 	assert_not_contains "$OUT" "reply CHALLENGE" "a 1 MiB HELLO"
 	local t; t=$(awk '/elapsed/ {print $2}' <<< "$OUT")
 	awk -v t="$t" 'BEGIN { exit !(t < 2) }' || fail "refused only after $t s"
 	wait_for 5 grep -Eq "refused 127\.0\.0\.1:[0-9]+: .*(limit|too large)" "$T_DIR/recv.log" ||
 		fail "no refusal in the log: $(recv_log)"
 	# a HELLO under the limit is still fine, and so is an honest peer after it
-	capture peer big --size 60000
+	capture peer big --token "$TOKEN" --size 60000
 	assert_contains "$OUT" "reply CHALLENGE" "a 60000-byte HELLO"
 	capture peer auth --token "$TOKEN" --timeout 5
 	assert_contains "$OUT" "auth_ok"

@@ -4,7 +4,13 @@
 It speaks the frame format and the handshake of lib/migrate/proto.c (see
 docs/migration.md): an 8-byte header (type, flags 0, two reserved zero bytes,
 payload length big-endian) and a JSON payload; HELLO / CHALLENGE / AUTH /
-AUTH_OK with HMAC-SHA256 over the token file.  Standard library only.
+AUTH_OK with HMAC-SHA256 over the token file.  All of it inside TLS 1.3 with
+the PSK silo derives from the token (lib/migrate/tls.c): python's ssl module has
+no TLS 1.3 PSK, so the transport is `gnutls-cli` (Debian package gnutls-bin)
+with its standard input and output as the stream.  --token names the token the
+PSK comes from (a wrong one fails the TLS handshake); without it the peer uses a
+random PSK, which gets it no further than the handshake, as a peer without the
+token.  Standard library otherwise.
 
   migrate_peer.py HOST:PORT auth --token F [--config F --id ID] [--manifest]
                                  [--restore-stdio JSON]
@@ -13,10 +19,12 @@ AUTH_OK with HMAC-SHA256 over the token file.  Standard library only.
       restore with the given stdio description; prints every answer as
       `reply TYPE MESSAGE`.
   migrate_peer.py HOST:PORT slow [--max S]
-      sends a HELLO one byte a second; prints `closed SECONDS` when the receiver
-      cuts it off, or `held SECONDS` after S seconds (default 30).
-  migrate_peer.py HOST:PORT big [--size N]
-      sends a well-formed HELLO of N bytes (default 1 MiB) before authenticating;
+      without TLS, sends the start of a TLS ClientHello one byte a second; prints
+      `closed SECONDS` when the receiver cuts it off, or `held SECONDS` after S
+      seconds (default 30).
+  migrate_peer.py HOST:PORT big --token F [--size N]
+      inside TLS, sends a well-formed HELLO of N bytes (default 1 MiB) before the
+      HMAC handshake;
       prints `reply CHALLENGE ...` if the receiver took it, or `closed SECONDS`
       / `reply ERROR msg` when it refused it.
 """
@@ -25,8 +33,10 @@ import hashlib
 import hmac
 import json
 import os
+import select
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -72,9 +82,48 @@ def message(data):
         return ""
 
 
-def connect(addr):
+PSK_LABEL = b"silo-migrate/1 tls-psk\n"
+PRIORITY = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+ECDHE-PSK:+DHE-PSK"
+
+
+class TLSPipe:
+    """A stream over gnutls-cli: sendall/recv/settimeout/close like a socket."""
+
+    def __init__(self, host, port, psk):
+        self.p = subprocess.Popen(
+            ["gnutls-cli", "--logfile=/dev/null", "--priority=" + PRIORITY,
+             "--pskusername=silo-migrate", "--pskkey=" + psk.hex(), "-p", str(port), host],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.timeout = None
+
+    def settimeout(self, t):
+        self.timeout = t
+
+    def sendall(self, data):
+        try:
+            self.p.stdin.write(data)
+            self.p.stdin.flush()
+        except (BrokenPipeError, ValueError) as e:
+            raise ConnectionError("the receiver closed the connection") from e
+
+    def recv(self, n):
+        r, _, _ = select.select([self.p.stdout], [], [], self.timeout)
+        if not r:
+            raise socket.timeout("timed out")
+        return os.read(self.p.stdout.fileno(), n)
+
+    def close(self):
+        try:
+            self.p.kill()
+        except OSError:
+            pass
+        self.p.wait()
+
+
+def connect(addr, key=None):
     host, port = addr.rsplit(":", 1)
-    return socket.create_connection((host.strip("[]"), int(port)), timeout=60)
+    psk = hmac.new(key if key is not None else os.urandom(32), PSK_LABEL, hashlib.sha256).digest()
+    return TLSPipe(host.strip("[]"), int(port), psk)
 
 
 def load_token(path):
@@ -112,10 +161,11 @@ def reply(s):
 
 
 def do_auth(a):
-    s = connect(a.addr)
-    s.settimeout(a.timeout)
+    key = load_token(a.token)
     t0 = time.monotonic()
-    authenticate(s, load_token(a.token))
+    s = connect(a.addr, key)
+    s.settimeout(a.timeout)
+    authenticate(s, key)
     print("auth_ok %.2f" % (time.monotonic() - t0), flush=True)
     if not a.config:
         return 0
@@ -144,10 +194,12 @@ def do_auth(a):
 
 
 def do_slow(a):
-    s = connect(a.addr)
+    # No token, no TLS: the start of a TLS record (a ClientHello of 16 KiB, under
+    # any limit) on a plain socket, its payload one byte a second.
+    host, port = a.addr.rsplit(":", 1)
+    s = socket.create_connection((host.strip("[]"), int(port)), timeout=60)
     t0 = time.monotonic()
-    # a HELLO of 60000 bytes (under any limit), its payload one byte a second
-    data = frame(HELLO, b" " * 60000)
+    data = b"\x16\x03\x01\x40\x00" + b"\x01" + b" " * 16383
     s.settimeout(1.0)
     for b in data:
         try:
@@ -155,7 +207,7 @@ def do_slow(a):
             got = s.recv(4096)
             if not got:
                 break
-            # an ERROR frame is fine too: the receiver gave up on us
+            # a TLS alert is fine too: the receiver gave up on us
             break
         except socket.timeout:
             pass
@@ -169,7 +221,7 @@ def do_slow(a):
 
 
 def do_big(a):
-    s = connect(a.addr)
+    s = connect(a.addr, load_token(a.token) if a.token else None)
     s.settimeout(15)
     t0 = time.monotonic()
     hello = {"proto": 1, "nonce": os.urandom(32).hex(), "silo": "test-peer", "pad": ""}

@@ -10,9 +10,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "lib/base/base.h"
+#include "lib/base/error.h"
+#include "lib/runtime/plan.h"
 #include "lib/runtime/process/process.h"
-#include "lib/silo.h"
+#include "oci/oci.h"
 
 /* s as a JSON string literal (malloc'ed). */
 static char *

@@ -30,7 +30,7 @@ static void
 hmac_hex(const char *key, size_t kl, const char *msg, size_t ml, char out[65])
 {
   unsigned char mac[32];
-  mig_hmac_sha256(key, kl, msg, ml, mac);
+  sha256_hmac(key, kl, msg, ml, mac);
   mig_hex(mac, 32, out);
 }
 
