@@ -3,7 +3,10 @@
 # of its system calls never leaves an invisible container.  After the kill,
 # `silo list` shows whatever has a state directory, `silo delete --force` (and a
 # plain `delete` for a create that died) removes it, and no process, cgroup, mount
-# or state entry is left.  The kill points come from tests/lib/faults.sh: a
+# or state entry is left.  A killed exec, kill, update, pause or resume leaves its
+# container running (not frozen; an exec'd process only inside its cgroup) and
+# deletable; a killed sandbox is cleaned by its watchdog and `sandbox --prune`.
+# The kill points come from tests/lib/faults.sh: a
 # deterministic sample here; FAULTS_ALL=1 (make check-faults) tries every one.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/faults.sh"
@@ -272,7 +275,9 @@ sandbox_kill_points() {
 	ensure_rootfs
 	mark=$(fault_id)
 	fault_record sandbox --rootfs "$ROOTFS" -- sh -c 'sleep 1; true' "$mark"
-	for n in $(fault_points "$sample"); do
+	# Plus the first writes: a file written atomically (the bundle's owner, its
+	# config.json) is a temporary file until its rename.
+	for n in $({ fault_points "$sample"; grep -nx write "$FAULT_SEQ" | head -n 4 | cut -d: -f1; } | sort -nu); do
 		fault_kill "$n" sandbox --rootfs "$ROOTFS" -- sh -c 'sleep 1; true' "$mark"
 		if [ "$wd" = kill ]; then
 			for p in $(pgrep -s 0 -x silo-watchdog); do kill -9 "$p"; done
