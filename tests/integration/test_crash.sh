@@ -192,7 +192,7 @@ test_exec_detached_kill_points() {
 	need_strace
 	sleeper_bundle "$T_DIR/b"
 	FAULT_PREP=prep_running FAULT_CHECK=check_exec_survivor
-	kill_points 12 exec -d @ID@ sh -c 'sleep 30; true' @ID@
+	kill_points 8 exec -d @ID@ sh -c 'sleep 30; true' @ID@
 }
 
 test_exec_foreground_kill_points() {
@@ -200,7 +200,7 @@ test_exec_foreground_kill_points() {
 	need_strace
 	sleeper_bundle "$T_DIR/b"
 	FAULT_PREP=prep_running FAULT_CHECK=check_exec_survivor
-	kill_points 12 exec @ID@ sh -c 'sleep 0.2; true' @ID@
+	kill_points 8 exec @ID@ sh -c 'sleep 0.2; true' @ID@
 }
 
 # check_still_running ID: a killed kill or update leaves the container as it was.
@@ -212,7 +212,7 @@ test_kill_kill_points() {
 	sleeper_bundle "$T_DIR/b"
 	# (TERM: `sleep` as pid 1 has no handler, so the container survives it)
 	FAULT_PREP=prep_running FAULT_CHECK=check_still_running
-	kill_points 8 kill @ID@
+	kill_points 6 kill @ID@
 }
 
 test_update_kill_points() {
@@ -220,7 +220,7 @@ test_update_kill_points() {
 	need_strace
 	sleeper_bundle "$T_DIR/b"
 	FAULT_PREP=prep_running FAULT_CHECK=check_update_recovers
-	kill_points 8 update --memory 64m --pids-limit 50 @ID@
+	kill_points 6 update --memory 64m --pids-limit 50 @ID@
 }
 # The recovery of a killed update is the same update, run again.
 check_update_recovers() {
@@ -253,7 +253,7 @@ test_pause_kill_points() {
 	need_strace
 	sleeper_bundle "$T_DIR/b"
 	FAULT_PREP=prep_running FAULT_CHECK=check_not_frozen
-	kill_points 10 pause @ID@
+	kill_points 8 pause @ID@
 }
 
 test_resume_kill_points() {
@@ -261,14 +261,22 @@ test_resume_kill_points() {
 	need_strace
 	sleeper_bundle "$T_DIR/b"
 	FAULT_PREP=prep_paused FAULT_CHECK=check_not_frozen
-	kill_points 10 resume @ID@
+	kill_points 8 resume @ID@
 }
 
 # ---------------------------------------------------------------- sandbox
 # A killed `silo sandbox` has no id the client knows: its watchdog cleans up, and
 # what a user runs afterwards is `silo sandbox --prune`.  With WATCHDOG=kill the
 # watchdog is killed too, right after silo (prune alone must then do all of it).
-silo_of_session() { pgrep -s 0 -x 'silo|silo-watchdog'; }
+# silo_of MARK: the silo processes (the killed silo's watchdog: a fork, with its
+# command line) of the sandbox whose command names MARK.
+silo_of() {
+	local p
+	for p in $(pgrep -f -- "$1"); do
+		case $(cat "/proc/$p/comm" 2>/dev/null) in silo | silo-watchdog) pid_alive "$p" && echo "$p" ;; esac
+	done
+}
+no_silo_of() { [ -z "$(silo_of "$1")" ]; }
 sandbox_kill_points() {
 	local sample=$1 wd=$2 n mark p
 	. "$TESTS_DIR/lib/sandbox.sh"
@@ -280,10 +288,10 @@ sandbox_kill_points() {
 	for n in $({ fault_points "$sample"; grep -nx write "$FAULT_SEQ" | head -n 4 | cut -d: -f1; } | sort -nu); do
 		fault_kill "$n" sandbox --rootfs "$ROOTFS" -- sh -c 'sleep 1; true' "$mark"
 		if [ "$wd" = kill ]; then
-			for p in $(pgrep -s 0 -x silo-watchdog); do kill -9 "$p"; done
+			for p in $(silo_of "$mark"); do kill -9 "$p"; done
 		fi
-		wait_for 20 sh -c '! pgrep -s 0 -x "silo|silo-watchdog"' ||
-			fail "kill $FAULT_WHERE: silo processes still running: $(silo_of_session)"
+		wait_for 20 no_silo_of "$mark" ||
+			fail "kill $FAULT_WHERE: silo processes still running: $(silo_of "$mark")"
 		capture silo sandbox --prune
 		[ "$RC" -eq 0 ] || fail "kill $FAULT_WHERE: sandbox --prune exited $RC: $OUT"
 		( assert_sandbox_clean ) || fail "kill $FAULT_WHERE: $(cat "$T_DIR/reason")"
@@ -298,12 +306,12 @@ sandbox_kill_points() {
 test_sandbox_kill_points() {
 	silo_only "crash safety is silo's promise"
 	need_strace
-	sandbox_kill_points 12 keep
+	sandbox_kill_points 8 keep
 }
 test_sandbox_and_watchdog_kill_points() {
 	silo_only "crash safety is silo's promise"
 	need_strace
-	sandbox_kill_points 12 kill
+	sandbox_kill_points 8 kill
 }
 
 # Every kill point (FAULTS_ALL=1) takes minutes, not seconds.
