@@ -4,7 +4,8 @@
 #   make check SANITIZE=1 the same with AddressSanitizer + UBSan
 #   make fuzz             run every libFuzzer target FUZZ_SECONDS (60) each (tests/fuzz/)
 #   make check-guest      only the cgroup v2 and soft-dirty CRIU tests, in a QEMU guest (tests/guest/)
-#   make check-faults     kill create, start, run -d and delete at every system call (as root;
+#   make check-faults     kill create, start, run -d, delete, exec, kill, update, pause, resume
+#                         and sandbox at every system call (as root;
 #                         docs/reliability.md); make check runs a sample of those points
 #   make bench            silo vs crun vs runc, side by side (docs/performance.md)
 #   make bench-migrate    silo migrate: downtime per strategy and size (docs/migration.md)

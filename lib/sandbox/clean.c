@@ -71,6 +71,15 @@ sandbox_remove_run(int rundirfd, const char *id)
   if (d) closedir(d);
   unlinkat(fd, "l", AT_REMOVEDIR);
   unlinkat(fd, "owner", 0);
+  /* The temporary files of fs_write_file_atomic (".owner...", ".config.json..."):
+   * a silo killed between their write and their rename leaves one.  The bundle is
+   * ours (0711 in the state root, nothing of the container writes there), and
+   * unlinkat without AT_REMOVEDIR removes no directory and follows no symlink. */
+  DIR *b = fdopendir(dup(fd));
+  for (struct dirent *de; b && (de = readdir(b));)
+    if (strncmp(de->d_name, ".owner", 6) == 0 || strncmp(de->d_name, ".config.json", 12) == 0)
+      unlinkat(fd, de->d_name, 0);
+  if (b) closedir(b);
   if (unlinkat(rundirfd, id, AT_REMOVEDIR) < 0 && errno != ENOENT) {
     silo_log_warn("sandbox `%s`: its bundle is not empty (still mounted?): left in place", id);
     return -1;

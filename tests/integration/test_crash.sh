@@ -3,7 +3,10 @@
 # of its system calls never leaves an invisible container.  After the kill,
 # `silo list` shows whatever has a state directory, `silo delete --force` (and a
 # plain `delete` for a create that died) removes it, and no process, cgroup, mount
-# or state entry is left.  The kill points come from tests/lib/faults.sh: a
+# or state entry is left.  A killed exec, kill, update, pause or resume leaves its
+# container running (not frozen; an exec'd process only inside its cgroup) and
+# deletable; a killed sandbox is cleaned by its watchdog and `sandbox --prune`.
+# The kill points come from tests/lib/faults.sh: a
 # deterministic sample here; FAULTS_ALL=1 (make check-faults) tries every one.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/faults.sh"
@@ -156,6 +159,161 @@ test_delete_kill_points() {
 	kill_points 15 delete --force @ID@
 }
 
+# ---------------------------------------------------------------- commands on a running container
+# exec, kill, pause, resume and update work on a running container (FAULT_PREP),
+# which must outlive the killed command: FAULT_CHECK looks at it before the
+# recovery (`silo delete --force`, by kill_at).
+
+# exec_in_cgroup ID: ID is running and every process that names ID on its command
+# line (the exec'd `sh -c ... ID`, or a silo of the killed exec that survived it)
+# is in the container's cgroup, the same as its init's in every hierarchy.  A
+# child of the killed silo may still be on its way out: a few seconds to settle.
+exec_in_cgroup() {
+	local id=$1 init p want
+	init=$(state_field "$id" pid)
+	want=$(cat "/proc/$init/cgroup" 2>/dev/null) || return 1
+	for p in $(pgrep -f -- "$id"); do
+		[ "$p" != "$init" ] || continue
+		pid_alive "$p" || continue
+		[ "$(cat "/proc/$p/cgroup" 2>/dev/null)" = "$want" ] || { echo "$p"; return 1; }
+	done
+}
+check_exec_survivor() {
+	local id=$1 p
+	assert_eq running "$(status_of "$id")" "the container after a killed exec"
+	wait_for 5 exec_in_cgroup "$id" || {
+		p=$(exec_in_cgroup "$id")
+		fail "process ${p:-?} outside the container's cgroup: $(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)"
+	}
+}
+
+test_exec_detached_kill_points() {
+	silo_only "crash safety is silo's promise"
+	need_strace
+	sleeper_bundle "$T_DIR/b"
+	FAULT_PREP=prep_running FAULT_CHECK=check_exec_survivor
+	kill_points 8 exec -d @ID@ sh -c 'sleep 30; true' @ID@
+}
+
+test_exec_foreground_kill_points() {
+	silo_only "crash safety is silo's promise"
+	need_strace
+	sleeper_bundle "$T_DIR/b"
+	FAULT_PREP=prep_running FAULT_CHECK=check_exec_survivor
+	kill_points 8 exec @ID@ sh -c 'sleep 0.2; true' @ID@
+}
+
+# check_still_running ID: a killed kill or update leaves the container as it was.
+check_still_running() { assert_eq running "$(status_of "$1")" "the container after the killed command"; }
+
+test_kill_kill_points() {
+	silo_only "crash safety is silo's promise"
+	need_strace
+	sleeper_bundle "$T_DIR/b"
+	# (TERM: `sleep` as pid 1 has no handler, so the container survives it)
+	FAULT_PREP=prep_running FAULT_CHECK=check_still_running
+	kill_points 6 kill @ID@
+}
+
+test_update_kill_points() {
+	silo_only "crash safety is silo's promise"
+	need_strace
+	sleeper_bundle "$T_DIR/b"
+	FAULT_PREP=prep_running FAULT_CHECK=check_update_recovers
+	kill_points 6 update --memory 64m --pids-limit 50 @ID@
+}
+# The recovery of a killed update is the same update, run again.
+check_update_recovers() {
+	check_still_running "$1"
+	assert_ok silo update --memory 64m --pids-limit 50 "$1"
+}
+
+# check_not_frozen ID: after a killed pause or resume the container is running or
+# paused; a paused one resumes; then it must really run: an exec completes (a
+# frozen cgroup would hold it forever).
+check_not_frozen() {
+	local id=$1 st
+	st=$(status_of "$id")
+	case $st in
+	paused) assert_ok silo resume "$id" ;;
+	running) ;;
+	*) fail "status '$st' after a killed pause/resume" ;;
+	esac
+	assert_eq running "$(status_of "$id")" "status after the recovery"
+	capture timeout 10 "$SILO" --root "$ROOT" exec "$id" true
+	[ "$RC" -eq 0 ] || fail "the container does not run after the recovery (status $st, exec exited $RC: $OUT)"
+}
+prep_paused() {
+	prep_running "$1"
+	"$SILO" --root "$ROOT" pause "$1" > /dev/null 2>&1 < /dev/null || fail "pause $1"
+}
+
+test_pause_kill_points() {
+	silo_only "crash safety is silo's promise"
+	need_strace
+	sleeper_bundle "$T_DIR/b"
+	FAULT_PREP=prep_running FAULT_CHECK=check_not_frozen
+	kill_points 8 pause @ID@
+}
+
+test_resume_kill_points() {
+	silo_only "crash safety is silo's promise"
+	need_strace
+	sleeper_bundle "$T_DIR/b"
+	FAULT_PREP=prep_paused FAULT_CHECK=check_not_frozen
+	kill_points 8 resume @ID@
+}
+
+# ---------------------------------------------------------------- sandbox
+# A killed `silo sandbox` has no id the client knows: its watchdog cleans up, and
+# what a user runs afterwards is `silo sandbox --prune`.  With WATCHDOG=kill the
+# watchdog is killed too, right after silo (prune alone must then do all of it).
+# silo_of MARK: the silo processes (the killed silo's watchdog: a fork, with its
+# command line) of the sandbox whose command names MARK.
+silo_of() {
+	local p
+	for p in $(pgrep -f -- "$1"); do
+		case $(cat "/proc/$p/comm" 2>/dev/null) in silo | silo-watchdog) pid_alive "$p" && echo "$p" ;; esac
+	done
+}
+no_silo_of() { [ -z "$(silo_of "$1")" ]; }
+sandbox_kill_points() {
+	local sample=$1 wd=$2 n mark p
+	. "$TESTS_DIR/lib/sandbox.sh"
+	ensure_rootfs
+	mark=$(fault_id)
+	fault_record sandbox --rootfs "$ROOTFS" -- sh -c 'sleep 1; true' "$mark"
+	# Plus the first writes: a file written atomically (the bundle's owner, its
+	# config.json) is a temporary file until its rename.
+	for n in $({ fault_points "$sample"; grep -nx write "$FAULT_SEQ" | head -n 4 | cut -d: -f1; } | sort -nu); do
+		fault_kill "$n" sandbox --rootfs "$ROOTFS" -- sh -c 'sleep 1; true' "$mark"
+		if [ "$wd" = kill ]; then
+			for p in $(silo_of "$mark"); do kill -9 "$p"; done
+		fi
+		wait_for 20 no_silo_of "$mark" ||
+			fail "kill $FAULT_WHERE: silo processes still running: $(silo_of "$mark")"
+		capture silo sandbox --prune
+		[ "$RC" -eq 0 ] || fail "kill $FAULT_WHERE: sandbox --prune exited $RC: $OUT"
+		( assert_sandbox_clean ) || fail "kill $FAULT_WHERE: $(cat "$T_DIR/reason")"
+		for p in $(pgrep -f -- "$mark"); do
+			pid_alive "$p" && fail "kill $FAULT_WHERE: process $p left: $(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)"
+		done
+	done
+	echo "kill points: $FAULT_RUNS tried, $FAULT_HITS killed, of $FAULT_N calls" >&2
+	[ "$FAULT_HITS" -ge $((FAULT_RUNS * 3 / 4)) ] ||
+		fail "only $FAULT_HITS of $FAULT_RUNS runs were killed: the injection does not work"
+}
+test_sandbox_kill_points() {
+	silo_only "crash safety is silo's promise"
+	need_strace
+	sandbox_kill_points 8 keep
+}
+test_sandbox_and_watchdog_kill_points() {
+	silo_only "crash safety is silo's promise"
+	need_strace
+	sandbox_kill_points 8 kill
+}
+
 # Every kill point (FAULTS_ALL=1) takes minutes, not seconds.
 [ "${FAULTS_ALL:-0}" != 1 ] || TEST_TIMEOUT=${FAULTS_TIMEOUT:-1800}
 
@@ -166,3 +324,11 @@ run_test create_in_progress_is_listed test_create_in_progress_is_listed
 run_test start_kill_points test_start_kill_points
 run_test run_detached_kill_points test_run_detached_kill_points
 run_test delete_kill_points test_delete_kill_points
+run_test exec_detached_kill_points test_exec_detached_kill_points
+run_test exec_foreground_kill_points test_exec_foreground_kill_points
+run_test kill_kill_points test_kill_kill_points
+run_test update_kill_points test_update_kill_points
+run_test pause_kill_points test_pause_kill_points
+run_test resume_kill_points test_resume_kill_points
+run_test sandbox_kill_points test_sandbox_kill_points
+run_test sandbox_and_watchdog_kill_points test_sandbox_and_watchdog_kill_points

@@ -32,7 +32,10 @@
 # Hooks: FAULT_PREP, when set, is a command run with the id before each run (a
 # container that `start` or `delete` needs); FAULT_PIDS, when set, is a directory
 # whose files hold pids (one a line) that must not be alive after the recovery
-# (e.g. written by hooks); it is emptied before each run.
+# (e.g. written by hooks); it is emptied before each run.  FAULT_CHECK, when set,
+# is a command run with the id right after the killed run and before the recovery
+# (what must hold of a container that outlives the killed command: it survives,
+# is not left frozen, an exec'd process is in its cgroup...).
 # Counters: FAULT_HITS (runs that were really killed), FAULT_RUNS.
 
 FAULT_SEQ=
@@ -41,6 +44,7 @@ FAULT_HITS=0
 FAULT_RUNS=0
 FAULT_PREP=${FAULT_PREP:-}
 FAULT_PIDS=${FAULT_PIDS:-}
+FAULT_CHECK=${FAULT_CHECK:-}
 FAULT_TRACE_ARGS=(-qq -o /dev/null)
 
 need_strace() { command -v strace >/dev/null 2>&1 || skip "needs strace (apt-get install strace)"; }
@@ -107,6 +111,7 @@ kill_at() {
 	[ -z "$FAULT_PREP" ] || $FAULT_PREP "$id"
 	fault_kill "$n" "$@"
 	rc=$RC
+	[ -z "$FAULT_CHECK" ] || ( $FAULT_CHECK "$id" ) || fail "kill $FAULT_WHERE, rc $rc: $(cat "$T_DIR/reason" 2>/dev/null)"
 	# What a client does after its runtime died: look, then delete.
 	if [ -e "$ROOT/$id" ]; then
 		"$SILO" --root "$ROOT" list -q 2>&1 | grep -qx -- "$id" ||
