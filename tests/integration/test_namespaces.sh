@@ -10,6 +10,21 @@ WITH_CGROUP_NS='if any(.linux.namespaces[]; .type == "cgroup") then . else .linu
 NS_SCRIPT='for n in pid net ipc uts mnt cgroup user; do echo "$n=$(readlink /proc/self/ns/$n)"; done'
 ns_line() { sed -n "s/^$1=//p" <<< "$OUT"; }   # TYPE: from $OUT
 
+# userns_bundle DIR [JQ_FILTER [jq args...]]: a bundle with a user namespace mapping
+# container root to host uid/gid 100000, on a rootfs of its own owned by them.
+userns_bundle() {
+	local b=$1 f=${2:-.}
+	shift; [ $# -gt 0 ] && shift
+	[ -e /proc/self/ns/user ] || skip "kernel without user namespaces"
+	mkdir -p "$b"
+	build_rootfs "$b/rootfs"
+	chown -R 100000:100000 "$b/rootfs"
+	make_bundle "$b" '.linux.namespaces += [{"type":"user"}]
+		| .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+		| .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
+	jq_edit "$b" "$f" "$@"
+}
+
 test_pid_namespace() {
 	local b=$T_DIR/b
 	make_bundle "$b"
@@ -205,13 +220,7 @@ test_subreaper_adopts_orphans() {
 # must be able to open exec.fifo, and the program must really run.
 test_user_namespace_create_start() {
 	local b=$T_DIR/b id
-	[ -e /proc/self/ns/user ] || skip "kernel without user namespaces"
-	mkdir -p "$b"
-	build_rootfs "$b/rootfs"
-	chown -R 100000:100000 "$b/rootfs"
-	make_bundle "$b" '.linux.namespaces += [{"type":"user"}]
-		| .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
-		| .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
+	userns_bundle "$b"
 	add_out_mount "$b"
 	set_args "$b" 'id -u > /out/ran; sleep 30'
 	id=$(new_id)
@@ -274,20 +283,6 @@ test_user_namespace_oom_score_adj() {
 	assert_eq 345 "$(cat "/proc/$pid/oom_score_adj")" "oom_score_adj from the host"
 }
 
-# userns_bundle DIR [JQ_FILTER [jq args...]]: a bundle with a user namespace mapping
-# container root to host uid/gid 100000, on a rootfs of its own owned by them.
-userns_bundle() {
-	local b=$1 f=${2:-.}
-	shift; [ $# -gt 0 ] && shift
-	[ -e /proc/self/ns/user ] || skip "kernel without user namespaces"
-	mkdir -p "$b"
-	build_rootfs "$b/rootfs"
-	chown -R 100000:100000 "$b/rootfs"
-	make_bundle "$b" '.linux.namespaces += [{"type":"user"}]
-		| .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
-		| .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
-	jq_edit "$b" "$f" "$@"
-}
 
 # Bind sources are opened by silo on the host's side, as runc and crun do: with a
 # user namespace the container's root may not reach them (a directory only the
