@@ -7,6 +7,8 @@
 #   make check-faults     kill create, start, run -d, delete, exec, kill, update, pause, resume
 #                         and sandbox at every system call (as root;
 #                         docs/reliability.md); make check runs a sample of those points
+#   make soak             8 workers race random commands for SOAK_SECONDS (1800) on one state
+#                         root; checks errors, leftovers, memory and fds (tests/soak/run, as root)
 #   make bench            silo vs crun vs runc, side by side (docs/performance.md)
 #   make bench-migrate    silo migrate: downtime per strategy and size (docs/migration.md)
 #   make demo             set up and run a busybox container
@@ -92,7 +94,7 @@ UNIT_BIN := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(UNIT_SRC))))
 vpath test_%.c $(sort $(dir $(UNIT_SRC)))
 
 .PHONY: criu all lib check check-guest check-faults unit integration bench bench-migrate demo install uninstall clean format deps \
-        fuzz fuzz-bins fuzz-replay FORCE
+        fuzz fuzz-bins fuzz-replay soak FORCE
 all: silo lib
 lib: $(SO_FILE) $(BUILD)/dist/libsilo.a $(PUB_HDR)
 
@@ -217,6 +219,13 @@ criu:
 # Every kill point of tests/integration/test_crash.sh (needs strace; a few minutes).
 check-faults: silo
 	@SILO=$(CURDIR)/silo FAULTS_ALL=1 bash tests/integration/test_crash.sh
+
+# A long random mix of commands by SOAK_WORKERS workers on one state root
+# (docs/reliability.md, "Soak"); make check runs 60 s of it (tests/integration/test_soak.sh).
+SOAK_SECONDS ?= 1800
+SOAK_WORKERS ?= 8
+soak: silo
+	@SILO=$(CURDIR)/silo SOAK_SECONDS=$(SOAK_SECONDS) SOAK_WORKERS=$(SOAK_WORKERS) nice tests/soak/run
 
 bench: silo
 	@tests/bench/run-bench
