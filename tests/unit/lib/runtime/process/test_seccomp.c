@@ -1,71 +1,7 @@
 /* Unit tests for lib/runtime/process/seccomp.c: profile validation (error texts), and real filters
  * loaded in forked children (errno, argument conditions, notify, kill, Docker's profile).
  * Needs root or unprivileged seccomp (children set no_new_privs); run from the repo root. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <errno.h>
-#include <jansson.h>
-#include <linux/seccomp.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/personality.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-
-#include "lib/base/error.h"
-#include "lib/runtime/plan.h"
-#include "lib/runtime/process/process.h"
-#include "lib/silo.h"
-#include "oci/oci.h"
-
-/* seccomp.c logs skipped syscalls at debug level; the real log.c wins when linked in. */
-__attribute__((weak)) void
-silo_log_debug(const char *fmt, ...)
-{
-  (void)fmt;
-}
-
-#define UNUSED       __attribute__((unused))
-#define NAMES(...)   ((const char *[]){__VA_ARGS__, NULL})
-#define N_NAMES(...) (sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *))
-#define RULE(act, ...)                                                                             \
-  {                                                                                                \
-    .names = NAMES(__VA_ARGS__), .n_names = N_NAMES(__VA_ARGS__), .action = act                    \
-  }
-
-static struct silo_seccomp *
-build_ok(const struct oci_seccomp *s)
-{
-  struct silo_error err = {0};
-  struct silo_seccomp *f = NULL;
-  char buf[SILO_ERROR_MSG_MAX + 64];
-  int r = silo_seccomp_build(s, &f, &err);
-  if (r < 0) fail_msg("build: %s", silo_err_str(&err, buf, sizeof buf));
-  assert_non_null(f);
-  return f;
-}
-
-static void
-expect_error(const struct oci_seccomp *s, const char *msg)
-{
-  struct silo_error err = {0};
-  struct silo_seccomp *f = (struct silo_seccomp *)&err; /* must be reset to NULL */
-  assert_int_equal(silo_seccomp_build(s, &f, &err), -1);
-  assert_null(f);
-  assert_string_equal(err.msg, msg);
-}
+#include "seccomp_helpers.h"
 
 /* ---- validation ---- */
 
@@ -262,50 +198,6 @@ test_features(void **state UNUSED)
 }
 
 /* ---- filters in a child ---- */
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      dprintf(2, "child: line %d: %s failed (errno %d)\n", __LINE__, #cond, errno);                \
-      return 1;                                                                                    \
-    }                                                                                              \
-  } while (0)
-
-/* Runs fn in a forked child that loads f first; returns the wait status. */
-static int
-run_child(struct silo_seccomp *f, int (*fn)(int notify_fd, void *arg), void *arg, pid_t *pidp)
-{
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    struct silo_error err = {0};
-    char buf[SILO_ERROR_MSG_MAX + 64];
-    int fd;
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no core dump for the SIGSYS tests */
-    signal(SIGSYS, SIG_DFL);            /* cmocka catches it to report a crash */
-    if (silo_seccomp_load(f, &fd, &err) < 0) {
-      dprintf(2, "child: %s\n", silo_err_str(&err, buf, sizeof buf));
-      _exit(100);
-    }
-    _exit(fn(fd, arg));
-  }
-  if (pidp) {
-    *pidp = pid;
-    return 0;
-  }
-  int st;
-  assert_int_equal(waitpid(pid, &st, 0), pid);
-  return st;
-}
-
-static void
-assert_exit0(int st)
-{
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-    fail_msg("child: %s %d", WIFEXITED(st) ? "exit" : "signal",
-             WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
-}
 
 static int
 child_mkdir(int fd, void *arg)
@@ -718,106 +610,16 @@ test_podman_profile(void **state UNUSED)
   run_profile("tests/fixtures/specs/podman-bridge.json", (struct profile_expect){ENOSYS, EINVAL});
 }
 
-/* ---- ENOSYS for syscalls newer than the profile ---- */
-
-#define NR_NEWER 1000 /* above every syscall of x86_64 and aarch64 today */
-
-static int
-child_enosys(int fd, void *arg)
-{
-  bool killing = arg != NULL;
-  CHECK(fd == -1);
-  CHECK(getpid() > 0); /* allowed */
-  errno = 0;
-  CHECK(syscall(SYS_getppid) < 0 && errno == EACCES); /* the rule's own errno */
-  errno = 0;
-  CHECK(syscall(NR_NEWER, 0) < 0 && errno == ENOSYS); /* newer than the profile */
-  errno = 0;
-  CHECK(syscall(SYS_clone3, NULL, 0) < 0 && errno == ENOSYS); /* 435 > rseq (334) */
-  if (!killing) {
-    errno = 0; /* known, older than the newest name, not allowed: the default */
-    CHECK(syscall(SYS_personality, 0xffffffffUL) < 0 && errno == EPERM);
-  }
-  return 0;
-}
-
-static int
-child_kill_personality(int fd, void *arg)
-{
-  (void)fd;
-  (void)arg;
-  syscall(SYS_personality, 0xffffffffUL);
-  return 0; /* not reached */
-}
-
-static struct oci_seccomp_syscall enosys_rules[] = {
-    RULE("SCMP_ACT_ALLOW", "exit_group", "exit", "getpid", "write", "rt_sigreturn", "rseq"),
-    RULE("SCMP_ACT_ERRNO", "getppid"),
-};
-
-static void
-test_enosys_newer_syscalls(void **state UNUSED)
-{
-#if !defined(__x86_64__) && !defined(__aarch64__)
-  skip();
-#endif
-  enosys_rules[1].has_errno_ret = true;
-  enosys_rules[1].errno_ret = EACCES;
-  struct oci_seccomp s = {
-      .default_action = "SCMP_ACT_ERRNO", .syscalls = enosys_rules, .n_syscalls = 2};
-  struct silo_seccomp *f = build_ok(&s);
-  assert_exit0(run_child(f, child_enosys, NULL, NULL));
-  silo_seccomp_free(f);
-
-  /* A killing default: a newer syscall is ENOSYS too, not death; a known one kills. */
-  s.default_action = "SCMP_ACT_KILL_PROCESS";
-  f = build_ok(&s);
-  assert_exit0(run_child(f, child_enosys, "kill", NULL));
-  int st = run_child(f, child_kill_personality, NULL, NULL);
-  assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
-  silo_seccomp_free(f);
-}
-
-/* No check where the default lets things through or is ENOSYS already: the program
- * is libseccomp's alone, exactly as long. */
-static void
-test_enosys_only_when_refusing(void **state UNUSED)
-{
-  const void *insns;
-  unsigned len[4], flags;
-  bool notify;
-  const char *defaults[] = {"SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_ERRNO", "SCMP_ACT_ERRNO"};
-  struct oci_seccomp_syscall sc[] = {RULE("SCMP_ACT_TRAP", "getppid")};
-  for (size_t i = 0; i < 4; i++) {
-    struct oci_seccomp s = {.default_action = defaults[i], .syscalls = sc, .n_syscalls = 1};
-    if (i == 2) s.has_default_errno_ret = true, s.default_errno_ret = ENOSYS;
-    struct silo_seccomp *f = build_ok(&s);
-    silo_seccomp_bpf(f, &insns, &len[i], &flags, &notify);
-    silo_seccomp_free(f);
-  }
-  assert_int_equal(len[0], len[1]);
-  assert_int_equal(len[0], len[2]);
-  assert_true(len[3] > len[2]); /* EPERM: the stub is there */
-}
-
 int
 main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_no_seccomp),
-      cmocka_unit_test(test_errors_top),
-      cmocka_unit_test(test_errors_syscalls),
-      cmocka_unit_test(test_lenient),
-      cmocka_unit_test(test_features),
-      cmocka_unit_test(test_errno_ret),
-      cmocka_unit_test(test_arg_conditions),
-      cmocka_unit_test(test_kill),
-      cmocka_unit_test(test_notify),
-      cmocka_unit_test(test_docker_profile),
-      cmocka_unit_test(test_podman_profile),
-      cmocka_unit_test(test_enosys_newer_syscalls),
-      cmocka_unit_test(test_enosys_only_when_refusing),
-      cmocka_unit_test(test_fail_unknown),
+      cmocka_unit_test(test_no_seccomp),      cmocka_unit_test(test_errors_top),
+      cmocka_unit_test(test_errors_syscalls), cmocka_unit_test(test_lenient),
+      cmocka_unit_test(test_features),        cmocka_unit_test(test_errno_ret),
+      cmocka_unit_test(test_arg_conditions),  cmocka_unit_test(test_kill),
+      cmocka_unit_test(test_notify),          cmocka_unit_test(test_docker_profile),
+      cmocka_unit_test(test_podman_profile),  cmocka_unit_test(test_fail_unknown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
