@@ -84,6 +84,14 @@ parse_secs(const char *cmd, const char *opt, const char *arg, unsigned *out)
   return 0;
 }
 
+/* The options both ends share: the token and the TLS files. */
+static void
+peer_option(int c, const char **token, const char **cert, const char **key, const char **ca)
+{
+  const char **to = c == OPT_TOKEN ? token : c == OPT_TLS_CERT ? cert : c == OPT_TLS_KEY ? key : ca;
+  *to = optarg;
+}
+
 int
 cmd_migrate(struct silo_context *ctx, int argc, char **argv)
 {
@@ -119,16 +127,10 @@ cmd_migrate(struct silo_context *ctx, int argc, char **argv)
       break;
     }
     case OPT_TOKEN:
-      o.token_file = optarg;
-      break;
     case OPT_TLS_CERT:
-      o.tls_cert = optarg;
-      break;
     case OPT_TLS_KEY:
-      o.tls_key = optarg;
-      break;
     case OPT_TLS_CA:
-      o.tls_ca = optarg;
+      peer_option(c, &o.token_file, &o.tls_cert, &o.tls_key, &o.tls_ca);
       break;
     case OPT_FORMAT:
       if (strcmp(optarg, "json") && strcmp(optarg, "text"))
@@ -197,16 +199,10 @@ cmd_migrate_receive(struct silo_context *ctx, int argc, char **argv)
       o.listen = optarg;
       break;
     case OPT_TOKEN:
-      o.token_file = optarg;
-      break;
     case OPT_TLS_CERT:
-      o.tls_cert = optarg;
-      break;
     case OPT_TLS_KEY:
-      o.tls_key = optarg;
-      break;
     case OPT_TLS_CA:
-      o.tls_ca = optarg;
+      peer_option(c, &o.token_file, &o.tls_cert, &o.tls_key, &o.tls_ca);
       break;
     case OPT_ROOT:
       ctx->root = optarg;
