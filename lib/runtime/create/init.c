@@ -51,6 +51,7 @@ static void
 open_private_procfs(struct container_plan *c)
 {
   struct silo_error e = {0};
+  if (!procfs_wanted(c)) return;
   c->procfd = procfs_open_private(&e);
   if (c->procfd < 0)
     silo_log_debug("container `%s`: no private procfs (%s): the container's /proc will do", c->id,

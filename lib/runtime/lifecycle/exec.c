@@ -70,8 +70,8 @@ exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
    * Refused (an old kernel, a rootless silo), the container's verified /proc. */
   {
     struct silo_error e = {0};
-    c->procfd = procfs_open_private(&e);
-    if (c->procfd < 0) silo_log_debug("exec: no private procfs (%s)", e.msg);
+    if (procfs_wanted(c)) c->procfd = procfs_open_private(&e);
+    if (procfs_wanted(c) && c->procfd < 0) silo_log_debug("exec: no private procfs (%s)", e.msg);
   }
   /* rlimits and oomScoreAdj while we are still in silo's user namespace: raising a
    * hard limit or lowering the score needs its CAP_SYS_RESOURCE, and in the

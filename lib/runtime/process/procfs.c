@@ -89,6 +89,16 @@ procfs_open_root(int rootfd, struct silo_error *err)
   return steal_fd(&fd);
 }
 
+bool
+procfs_wanted(const struct container_plan *c)
+{
+  const struct oci_process *p = c->proc;
+  const struct oci_linux *l = c->cfg->linux;
+  return (l && l->n_sysctl) ||
+         (p && (p->has_oom_score_adj || (p->apparmor_profile && p->apparmor_profile[0]) ||
+                (p->selinux_label && p->selinux_label[0])));
+}
+
 int
 procfs_handle(struct container_plan *c, struct silo_error *err)
 {
