@@ -292,5 +292,8 @@ int sync_expect(int sock, int type, struct sync_msg *m, int *fd, struct silo_err
  * namespace and makes a late cgroup namespace.  Called before anything that needs
  * the id maps, the cgroup placement or the container's host pid. */
 int sync_await_go(struct container_plan *c, struct silo_error *err);
+/* Whether the other end of the socket is closed (silo, seen from the child, died:
+ * getppid() cannot tell in a new pid namespace). */
+bool sync_peer_gone(int sock);
 
 #endif

@@ -4,6 +4,7 @@
  * (sync_await_go), which create/ and rootfs/ both wait on. */
 #include <errno.h>
 #include <string.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -124,4 +125,13 @@ sync_await_go(struct container_plan *c, struct silo_error *err)
   if (c->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
     return silo_err(err, errno, "create cgroup namespace");
   return 0;
+}
+
+bool
+sync_peer_gone(int sock)
+{
+  /* POLLRDHUP: the peer closed its end (its last copy: silo died), even while
+   * messages of its are still unread. */
+  struct pollfd p = {.fd = sock, .events = POLLRDHUP};
+  return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR));
 }

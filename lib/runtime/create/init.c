@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -41,21 +40,6 @@ set_sysctls(struct container_plan *c, struct silo_error *err)
       return silo_err_wrap(err, "linux.sysctl `%s`", l->sysctl[i].key);
   }
   return 0;
-}
-
-/* The private procfs (procfs.c), made now: we are in the container's pid namespace
- * (cloned, joined or forked into), with our user namespace's ids, and none of the
- * container's mounts exists yet.  Refused (an old kernel; "mount too revealing" in
- * a user namespace), the container's verified /proc serves instead, later. */
-static void
-open_private_procfs(struct container_plan *c)
-{
-  struct silo_error e = {0};
-  if (!procfs_wanted(c)) return;
-  c->procfd = procfs_open_private(&e);
-  if (c->procfd < 0)
-    silo_log_debug("container `%s`: no private procfs (%s): the container's /proc will do", c->id,
-                   e.msg);
 }
 
 static int
@@ -111,8 +95,7 @@ fork_into_pidns(struct container_plan *c, struct silo_error *err)
   if (sync_expect(c->sync_child, SYNC_ADOPTED, &m, NULL, err) < 0) return -1;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) return silo_err(err, errno, "prctl(PR_SET_PDEATHSIG)");
   /* silo may have died before that: then its end of the socket is closed. */
-  struct pollfd p = {.fd = c->sync_child, .events = POLLIN};
-  if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR))) _exit(1);
+  if (sync_peer_gone(c->sync_child)) _exit(1);
   return 0;
 }
 
@@ -133,7 +116,11 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   if ((c->userns || c->unshare_flags) && sync_await_go(c, err) < 0) return -1;
   if (ns_join(c, err) < 0) return -1;
   if ((c->unshare_flags & CLONE_NEWPID) && fork_into_pidns(c, err) < 0) return -1;
-  open_private_procfs(c);
+  /* The private procfs (procfs.c), made now: we are in the container's pid
+   * namespace (cloned, joined or forked into), with our user namespace's ids, and
+   * none of the container's mounts exists yet ("mount too revealing" could refuse
+   * it in a user namespace once they do). */
+  procfs_prepare(c);
   if (ns_loopback_up(c, err) < 0) return -1;
   if (setsid() < 0) return silo_err(err, errno, "setsid");
   /* A session keyring of the container's own, so keys do not leak between
@@ -206,8 +193,7 @@ init_main(struct container_plan *c)
     sync_send_error(c->sync_child, &err);
     _exit(1);
   }
-  struct pollfd hup = {.fd = c->sync_child, .events = POLLRDHUP};
-  if (poll(&hup, 1, 0) > 0 && (hup.revents & (POLLHUP | POLLRDHUP))) _exit(1);
+  if (sync_peer_gone(c->sync_child)) _exit(1);
   /* Not dumpable until execve: nothing else in the container can open our
    * /proc/PID/exe (the host's silo binary) or our fds (CVE-2019-5736, -2016-9962).
    * In a new user namespace this waits for GO: a non-dumpable task's /proc files

@@ -66,13 +66,8 @@ exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
   if (process_connect_listener(c, &err) < 0) goto fail;
   /* The private procfs (procfs.c) for the writes into /proc: made here, where we
    * are already in the container's pid namespace but still in silo's mount
-   * namespace, where nothing of the container can make the kernel refuse it.
-   * Refused (an old kernel, a rootless silo), the container's verified /proc. */
-  {
-    struct silo_error e = {0};
-    if (procfs_wanted(c)) c->procfd = procfs_open_private(&e);
-    if (procfs_wanted(c) && c->procfd < 0) silo_log_debug("exec: no private procfs (%s)", e.msg);
-  }
+   * namespace, where nothing of the container can make the kernel refuse it. */
+  procfs_prepare(c);
   /* rlimits and oomScoreAdj while we are still in silo's user namespace: raising a
    * hard limit or lowering the score needs its CAP_SYS_RESOURCE, and in the
    * container's user namespace our own (non-dumpable) /proc files would belong to

@@ -172,10 +172,11 @@ int procfs_open_private(struct silo_error *err);
 /* The fallback: rootfd's /proc, if it is the root of a procfs reached without a
  * symlink. */
 int procfs_open_root(int rootfd, struct silo_error *err);
-/* Whether the process will write into its /proc at all (sysctls, oomScoreAdj, an
- * LSM label): only then is the private instance worth making (fsopen + fsmount, a
- * fair share of a start's CPU); the rare other reads take the verified fallback. */
-bool procfs_wanted(const struct container_plan *c);
+/* c->procfd: the private instance, made when the process will write into its /proc
+ * at all (sysctls, oomScoreAdj, an LSM label): only then is it worth fsopen +
+ * fsmount, a fair share of a start's CPU; the rare other reads, and a kernel that
+ * refuses the instance, take the verified fallback (procfs_handle). */
+void procfs_prepare(struct container_plan *c);
 /* c->procfd: the private instance opened earlier, else the fallback from "/". */
 int procfs_handle(struct container_plan *c, struct silo_error *err);
 /* Opens path ("sys/...", "self/...", "thread-self/...") beneath procfd: no symlink,

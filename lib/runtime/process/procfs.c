@@ -89,7 +89,7 @@ procfs_open_root(int rootfd, struct silo_error *err)
   return steal_fd(&fd);
 }
 
-bool
+static bool
 procfs_wanted(const struct container_plan *c)
 {
   const struct oci_process *p = c->proc;
@@ -97,6 +97,17 @@ procfs_wanted(const struct container_plan *c)
   return (l && l->n_sysctl) ||
          (p && (p->has_oom_score_adj || (p->apparmor_profile && p->apparmor_profile[0]) ||
                 (p->selinux_label && p->selinux_label[0])));
+}
+
+void
+procfs_prepare(struct container_plan *c)
+{
+  struct silo_error e = {0};
+  if (!procfs_wanted(c)) return;
+  c->procfd = procfs_open_private(&e);
+  if (c->procfd < 0)
+    silo_log_debug("container `%s`: no private procfs (%s): its verified /proc will do", c->id,
+                   e.msg);
 }
 
 int
