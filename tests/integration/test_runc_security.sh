@@ -144,11 +144,9 @@ test_start_container_hook_under_seccomp() {
 # order: one, the seccomp listener.
 test_seccomp_notify_message() {
 	need_cmd python3
-	local id b=$T_DIR/b sock=$T_DIR/agent.sock out=$T_DIR/agent.json agent
+	local id b=$T_DIR/b sock=$T_DIR/agent.sock out=$T_DIR/agent.json
 	id=$(new_id)
-	python3 "$TESTS_DIR/lib/seccomp-agent.py" "$sock" "$out" & agent=$!
-	defer kill "$agent"
-	wait_for 10 test -S "$sock" || fail "agent did not start"
+	start_seccomp_agent "$sock" "$out"
 	make_bundle "$b" '.linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW","listenerPath":$s,"listenerMetadata":"m","syscalls":[{"names":["getpgid"],"action":"SCMP_ACT_NOTIFY"}]}' --arg s "$sock"
 	set_args "$b" "echo started; $SLEEPER"
 	run_detached "$id" "$b"
@@ -162,7 +160,7 @@ test_seccomp_notify_message() {
 	# the pid is the container's process, as the host sees it
 	assert_eq "$(state_field "$id" pid)" "$(jq .pid "$out")" "pid in the message"
 	assert_ok silo delete --force "$id"
-	kill "$agent" 2>/dev/null; wait "$agent" 2>/dev/null
+	kill "$SECCOMP_AGENT_PID" 2>/dev/null; wait "$SECCOMP_AGENT_PID" 2>/dev/null
 	assert_no_leftovers "$id"
 }
 

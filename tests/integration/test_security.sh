@@ -147,11 +147,9 @@ test_bad_seccomp_profiles() {
 test_seccomp_notify_listener() {
 	silo_only "runc 1.1 sends the listener differently in create mode"
 	need_cmd python3
-	local id b=$T_DIR/b sock=$T_DIR/agent.sock out=$T_DIR/agent.json agent
+	local id b=$T_DIR/b sock=$T_DIR/agent.sock out=$T_DIR/agent.json
 	id=$(new_id)
-	python3 "$TESTS_DIR/lib/seccomp-agent.py" "$sock" "$out" & agent=$!
-	defer kill "$agent"
-	wait_for 10 test -S "$sock" || fail "agent did not start"
+	start_seccomp_agent "$sock" "$out"
 	make_bundle "$b" '.linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW","listenerPath":$s,"listenerMetadata":"meta-1","syscalls":[{"names":["getpgid"],"action":"SCMP_ACT_NOTIFY"}]}' --arg s "$sock"
 	set_args "$b" "echo started; $SLEEPER"
 	create_ct "$id" "$b"
@@ -161,7 +159,7 @@ test_seccomp_notify_listener() {
 	jq -e --arg id "$id" '.fds == ["seccompFd"] and .metadata == "meta-1" and .state.id == $id and .pid > 0' "$out" >/dev/null ||
 		fail "agent message: $(cat "$out")"
 	assert_ok silo delete --force "$id"
-	kill "$agent" 2>/dev/null; wait "$agent" 2>/dev/null
+	kill "$SECCOMP_AGENT_PID" 2>/dev/null; wait "$SECCOMP_AGENT_PID" 2>/dev/null
 	assert_no_leftovers "$id"
 }
 

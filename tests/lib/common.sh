@@ -48,6 +48,17 @@ N_PASS=0 N_FAIL=0 N_SKIP=0 N_TIMEOUTS=0
 
 silo() { "$SILO" --root "$ROOT" "$@"; }
 
+# start_seccomp_agent SOCK OUT: tests/lib/seccomp-agent.py listening on SOCK (it
+# writes what it receives to OUT); its pid in SECCOMP_AGENT_PID; killed when the
+# test ends.
+start_seccomp_agent() {
+	need_cmd python3
+	python3 "$TESTS_DIR/lib/seccomp-agent.py" "$1" "$2" &
+	SECCOMP_AGENT_PID=$!
+	defer kill "$SECCOMP_AGENT_PID"
+	wait_for 10 test -S "$1" || fail "agent did not start"
+}
+
 # ---------------------------------------------------------------- runtime info
 RUNTIME_NAME=$("$SILO" --version 2>/dev/null | head -n1 | awk '{print $1}')
 is_runc() { [ "$RUNTIME_NAME" = runc ] || [ "$(basename "$SILO")" = runc ]; }
