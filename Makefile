@@ -202,7 +202,7 @@ unit: silo $(UNIT_BIN)
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
-	@SILO=$(CURDIR)/silo UNIT_DIR=$(BUILD)/tests tests/run-tests
+	@SILO=$(CURDIR)/silo UNIT_DIR=$(BUILD)/tests $(if $(filter 1,$(SANITIZE)),TEST_TIME_SCALE=3) tests/run-tests
 
 integration: all
 	@SILO=$(CURDIR)/silo tests/run-tests --integration-only

@@ -260,7 +260,7 @@ test_terminal_console_socket() {
 	python3 "$TESTS_DIR/lib/console-receiver.py" "$T_DIR/sock1" "$T_DIR/con1.out" &
 	rcv=$!
 	defer kill -9 "$rcv"
-	wait_for 5 test -S "$T_DIR/sock1" || fail "console receiver did not start"
+	wait_for 20 test -S "$T_DIR/sock1" || fail "console receiver did not start"
 	create_ct "$id" "$b" --console-socket "$T_DIR/sock1"
 	assert_ok silo start "$id"
 	wait_for 10 grep -q "tick 3" "$T_DIR/con1.out" || fail "no output on the terminal"
@@ -276,7 +276,7 @@ test_terminal_console_socket() {
 	python3 "$TESTS_DIR/lib/console-receiver.py" "$T_DIR/sock2" "$T_DIR/con2.out" &
 	rcv=$!
 	defer kill -9 "$rcv"
-	wait_for 5 test -S "$T_DIR/sock2" || fail "console receiver did not start"
+	wait_for 20 test -S "$T_DIR/sock2" || fail "console receiver did not start"
 	restore_d "$id" "$b" "$T_DIR/img" --console-socket "$T_DIR/sock2"
 	wait_for 10 grep -q "tick $((n + 3))" "$T_DIR/con2.out" ||
 		fail "the restored process does not write to the new terminal: $(tail -c 200 "$T_DIR/con2.out")"

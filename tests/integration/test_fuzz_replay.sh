@@ -13,4 +13,7 @@ test_fuzz_corpora_replay() {
 	[ "$(grep -c '^ok ' <<< "$OUT")" -ge 10 ] || fail "too few targets replayed: $(show "$OUT")"
 }
 
+# The replay first compiles the twelve harnesses with clang (minutes on a loaded
+# machine, and under make check SANITIZE=1): more time than a test's default.
+[ "$TEST_TIMEOUT" -ge 300 ] || TEST_TIMEOUT=300
 run_test fuzz_corpora_replay test_fuzz_corpora_replay

@@ -392,7 +392,9 @@ test_concurrent_create_delete_same_id() {
 	done
 	for w in "${pids[@]}"; do wait "$w"; done
 	[ ! -s "$T_DIR/bad" ] || fail "unexpected errors: $(head -c 600 "$T_DIR/bad")"
-	[ "$(wc -l < "$T_DIR/created")" -ge 10 ] || fail "only $(wc -l < "$T_DIR/created") creates succeeded: no race tried"
+	# A few successful creates among the deletes are a race (a loaded machine or
+	# make check SANITIZE=1 manages only a handful in 12 s); none would test nothing.
+	[ "$(wc -l < "$T_DIR/created")" -ge 4 ] || fail "only $(wc -l < "$T_DIR/created") creates succeeded: no race tried"
 	echo "$(wc -l < "$T_DIR/created") creates succeeded" >&2
 	assert_ok silo list -q
 	local listed=$OUT

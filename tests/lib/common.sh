@@ -17,7 +17,8 @@
 # works too), TEST_FILTER (run only the tests whose name contains it; several
 # names separated by spaces or commas run the tests whose name contains any of
 # them: TEST_FILTER="pre_dump precopy"),
-# TEST_TIMEOUT (seconds per test, default 30), MAX_TIMEOUTS (default 3: after
+# TEST_TIMEOUT (seconds per test, default 30; multiplied by TEST_TIME_SCALE, 1 by
+# default and 3 under make check SANITIZE=1, where every silo runs slower), MAX_TIMEOUTS (default 3: after
 # that many timeouts the rest of the file fails without running), VERBOSE=1
 # (show every test's log).
 
@@ -115,8 +116,8 @@ assert_status() {
 }
 
 # wait_for TIMEOUT_SECONDS CMD...: poll (every 0.05 s) until CMD succeeds.
-wait_for() {
-	local end=$((SECONDS + $1)); shift
+wait_for() {   # wait_for SECONDS CMD...: (scaled by TEST_TIME_SCALE, as the test's timeout)
+	local end=$((SECONDS + $1 * ${TEST_TIME_SCALE:-1})); shift
 	until "$@" >/dev/null 2>&1; do
 		[ $SECONDS -lt "$end" ] || return 1
 		sleep 0.05
@@ -347,7 +348,8 @@ run_test() {
 		"$fn"
 	) > "$T_DIR/log" 2>&1 < /dev/null &
 	pid=$!
-	( sleep "$TEST_TIMEOUT" && echo "timed out after ${TEST_TIMEOUT}s" > "$T_DIR/timeout" && kill_tree "$pid" ) \
+	local limit=$((TEST_TIMEOUT * ${TEST_TIME_SCALE:-1}))
+	( sleep "$limit" && echo "timed out after ${limit}s" > "$T_DIR/timeout" && kill_tree "$pid" ) \
 		> /dev/null 2>&1 < /dev/null &
 	watchdog=$!
 	{ wait "$pid"; } 2>/dev/null && rc=0 || rc=$?
