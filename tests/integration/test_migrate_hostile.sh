@@ -97,7 +97,9 @@ test_slow_peer_cut_off() {
 	OUT=$(cat "$T_DIR/slow.out")
 	assert_contains "$OUT" "closed" "the slow peer"
 	t=$(awk '/closed/ {print $2}' <<< "$OUT")
-	awk -v t="$t" 'BEGIN { exit !(t >= 9 && t <= 12) }' || fail "the slow peer was cut off after $t s, not 10"
+	# 10 s from accept; a deadline that the peer's trickle re-armed would hold it for
+	# its whole 25 s, so up to 18 s still proves the point on a loaded machine.
+	awk -v t="$t" 'BEGIN { exit !(t >= 9 && t <= 18) }' || fail "the slow peer was cut off after $t s, not 10"
 	assert_match "$(recv_log)" "refused 127\.0\.0\.1:[0-9]+: .*10 s" "the refusal in the log"
 }
 
