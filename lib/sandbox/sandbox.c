@@ -234,7 +234,10 @@ prepare_image(struct sandbox *sb, struct silo_error *err)
   struct image_unpack_opts uo = {.id_count = sb->rootless ? sb->id_count : 0,
                                  .userxattr = sb->rootless,
                                  .cancel = sb->timed_out};
-  if (image_prepare(sb->o->image, sb->layers, &uo, &sb->img, err) < 0) return -1;
+  /* The parsed images beside the layers: a cached image starts without its archive
+   * being read (lib/image/cache.c). */
+  _cleanup_free_ char *index = xasprintf("%s/images", sb->cache);
+  if (image_prepare(sb->o->image, sb->layers, index, &uo, &sb->img, err) < 0) return -1;
   if (!sb->img.n_layers) return silo_err(err, EINVAL, "image `%s`: it has no layers", sb->o->image);
   sb->lowers = (const char *const *)sb->img.layers;
   sb->n_lowers = sb->img.n_layers;
@@ -385,6 +388,11 @@ prune(struct sandbox *sb, size_t *n_layers, struct silo_error *err)
   if (!top) return silo_err(err, errno, "read `%s`", sb->cache);
   int r = 0;
   for (struct dirent *te; r == 0 && (te = readdir(top));) {
+    /* The images' index records (they name layers that go now). */
+    if (strcmp(te->d_name, "images") == 0 && fs_rm_rf_at(cfd, te->d_name, err) < 0) {
+      r = silo_err_wrap(err, "remove the image index records");
+      break;
+    }
     if (strcmp(te->d_name, "layers") != 0 && strncmp(te->d_name, "layers-", 7) != 0) continue;
     _cleanup_close_ int lfd =
         openat(cfd, te->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

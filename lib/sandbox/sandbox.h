@@ -11,6 +11,7 @@
  *
  * On disk, under the state root:
  *   <root>/.sandbox/layers/           the layer cache (image.h), layers.lock beside it
+ *   <root>/.sandbox/images/           the images' index records (lib/image/cache.c)
  *                                     (rootless: $XDG_CACHE_HOME/silo/sandbox/layers-*,
  *                                     see lib/sandbox/rootless.c)
  *   <root>/.sandbox/run/<id>/         one sandbox's bundle:
