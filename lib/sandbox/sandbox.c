@@ -10,9 +10,11 @@
  *      shared lock that --prune takes exclusively;
  *   4. a private mount namespace with the overlay root (lib/sandbox/mount.c);
  *   5. the process is resolved in that root, the default seccomp profile rendered
- *      and config.json written (lib/sandbox/config.c), then silo_run does the rest as for any
- * container: the foreground relay, signals, the tty, the exit code, and the delete;
- *   6. unmount, remove the bundle, dismiss the watchdog.
+ *      and config.json written (lib/sandbox/config.c), then silo_run does the rest
+ *      as for any container: the foreground relay, signals, the tty, the exit code,
+ *      and the delete;
+ *   6. dismiss the watchdog (the container is gone), unmount, remove the bundle, reap
+ *      the watchdog.
  * Hardening by default: every namespace (pid, net, ipc, uts, mount, cgroup, and user
  * where the layers can be idmapped), Docker's capability set and seccomp profile,
  * no_new_privs, read-only lower layers, nodev on the root.
@@ -346,7 +348,11 @@ silo_sandbox(struct silo_context *ctx, const struct silo_sandbox_opts *o, int *e
       r = 0;
   }
 
-  /* Step 6. */
+  /* Step 6.  The container is deleted (silo_run) or was never made: the watchdog
+   * exits while we unmount and remove the bundle (a silo killed meanwhile leaves a
+   * bundle of plain directories, which the next sandbox's stale cleanup removes), and
+   * is reaped last, without waiting for it to be scheduled. */
+  sandbox_watchdog_dismiss(&sb);
   sandbox_umount(&sb);
   if (sb.dir) {
     _cleanup_free_ char *rundir = xasprintf("%s/run", sb.dir);
