@@ -60,6 +60,9 @@ struct source {
   size_t n, cap;
   size_t spent; /* of SCAN_BUDGET */
   int reads;    /* indexes and manifests read (IMAGE_INDEX_READS) */
+  char *config; /* the image config as read (for the index record, cache.c) */
+  size_t config_len;
+  struct stat opened; /* the archive file as first opened (st_nlink 0: not yet) */
 };
 
 /* A layer to unpack. */
@@ -76,6 +79,7 @@ source_free(struct source *s)
 {
   for (size_t i = 0; i < s->n; i++) free(s->m[i].name), free(s->m[i].data), free(s->m[i].target);
   free(s->m);
+  free(s->config);
   if (s->dirfd >= 0) close(s->dirfd);
 }
 
@@ -96,6 +100,7 @@ open_archive(struct source *s, int *fd, struct silo_error *err)
   struct stat st;
   if (fstat(*fd, &st) < 0) return silo_err(err, errno, "stat"), NULL;
   if (!S_ISREG(st.st_mode)) return silo_err(err, 0, "not a regular file or a directory"), NULL;
+  if (!s->opened.st_nlink) s->opened = st;
   struct archive *a = libarchive_tar_reader(s->la, err);
   if (!a) return NULL;
   if (s->la->read_open_fd(a, *fd, 64 * 1024) != ARCHIVE_OK) {
@@ -356,6 +361,8 @@ read_oci(struct source *s, struct image *img, struct want **w, size_t *nw, struc
   if (read_blob(s, m.config.hex, &cbuf, &len, err) < 0 ||
       image_config_parse(cbuf, len, &img->config, err) < 0)
     goto out;
+  s->config = cbuf, s->config_len = len;
+  cbuf = NULL;
   for (size_t i = 0; i < m.n_layers; i++) {
     if (!is_layer_type(m.layers[i].media_type)) {
       silo_err(err, ENOTSUP, "layer %zu: unsupported media type `%s`", i, m.layers[i].media_type);
@@ -406,6 +413,8 @@ read_docker(struct source *s, struct image *img, struct want **w, size_t *nw,
     }
   }
   if (image_config_parse(cbuf, clen, &img->config, err) < 0) goto out;
+  s->config = cbuf, s->config_len = clen;
+  cbuf = NULL;
   if (img->config.n_diff_ids != m.n_layers) {
     silo_err(err, EINVAL, "%zu layers but %zu rootfs.diff_ids in the config", m.n_layers,
              img->config.n_diff_ids);
@@ -566,9 +575,44 @@ unpack_missing(struct source *s, int cachefd, struct want *w, size_t nw, struct 
   return 0;
 }
 
+/* The image from its index record (cache.c): 1 when the record is there, its config
+ * parses and fits this host, and every layer it names is in the cache; 0 otherwise
+ * (img left empty: the archive is read). */
+static int
+from_record(const char *index_dir, const struct stat *st, int cachefd, const char *cache_dir,
+            struct image *img)
+{
+  _cleanup_free_ char *config = NULL;
+  char **hexes = NULL;
+  size_t clen = 0, n = 0;
+  if (!index_dir || !image_cache_load(index_dir, st, &config, &clen, &hexes, &n)) return 0;
+  struct silo_error e = {0};
+  int ok = image_config_parse(config, clen, &img->config, &e) == 0 &&
+           check_platform(&img->config, &e) == 0;
+  for (size_t i = 0; ok && i < n; i++)
+    if (faccessat(cachefd, hexes[i], F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+      silo_err(&e, errno, "layer %.12s: not in the cache", hexes[i]);
+      ok = 0;
+    }
+  if (ok) {
+    img->layers = xcalloc(n + 1, sizeof *img->layers);
+    for (size_t i = 0; i < n; i++) {
+      silo_log_debug("layer %.12s: cached", hexes[i]);
+      img->layers[i] = xasprintf("%s/%s", cache_dir, hexes[i]);
+    }
+    img->n_layers = n;
+    silo_log_debug("image: its index record is used (the archive is not read)");
+  } else {
+    silo_log_debug("image: index record not used: %s", e.msg);
+    image_free(img);
+  }
+  image_cache_strv_free(hexes, n);
+  return ok;
+}
+
 int
-image_prepare(const char *path, const char *cache_dir, const struct image_unpack_opts *opts,
-              struct image *img, struct silo_error *err)
+image_prepare(const char *path, const char *cache_dir, const char *index_dir,
+              const struct image_unpack_opts *opts, struct image *img, struct silo_error *err)
 {
   memset(img, 0, sizeof *img);
   struct source s = {.path = path, .opts = opts, .dirfd = -1};
@@ -588,6 +632,12 @@ image_prepare(const char *path, const char *cache_dir, const struct image_unpack
   if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
     /* A FIFO would block the open for good (and --timeout with it). */
     silo_err(err, 0, "not a regular file or a directory");
+    goto out;
+  }
+  /* A directory image is always read: a file in it can change without the directory
+   * itself changing. */
+  if (S_ISREG(st.st_mode) && from_record(index_dir, &st, cachefd, cache_dir, img)) {
+    ret = 0;
     goto out;
   }
   if (S_ISDIR(st.st_mode)) {
@@ -615,6 +665,18 @@ image_prepare(const char *path, const char *cache_dir, const struct image_unpack
   img->layers = xcalloc(nw + 1, sizeof *img->layers);
   for (size_t i = 0; i < nw; i++) img->layers[i] = xasprintf("%s/%s", cache_dir, w[i].hex);
   img->n_layers = nw;
+  /* Recorded under the identity of the file that was read: the path may have been
+   * given another file since the stat above. */
+  struct image_cache_id before, read;
+  image_cache_id_of(&st, &before);
+  image_cache_id_of(&s.opened, &read);
+  if (S_ISREG(st.st_mode) && index_dir && s.config && s.opened.st_nlink &&
+      memcmp(&before, &read, sizeof before) == 0) {
+    char **hexes = xcalloc(nw + 1, sizeof *hexes);
+    for (size_t i = 0; i < nw; i++) hexes[i] = w[i].hex;
+    image_cache_save(index_dir, &st, s.config, s.config_len, hexes, nw);
+    free(hexes);
+  }
   ret = 0;
 out:
   for (size_t i = 0; i < nw; i++) free(w[i].name);

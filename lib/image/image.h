@@ -6,11 +6,14 @@
  *   lib/image/layer.c    one layer tar -> one directory in overlay format
  *   image.c          an image (OCI layout or docker-save archive, file or directory)
  *                    -> its config and its layers unpacked in the cache
+ *   lib/image/cache.c    the parsed image of an archive file, kept by the file's identity
  *
  * Cache layout (the layers directory is <root>/.sandbox/layers as root, see
  * sandbox.h for rootless sandboxes):
  *   <layers>/<sha256 hex>/   one unpacked layer, read-only once renamed there
  *   <layers>/tmp-<pid>-<hex> a layer being unpacked by process <pid>
+ *   <index dir>/<hex>.json   the parsed image of one archive file (cache.c): its config
+ *                            and layer digests, used while the file is unchanged
  * A layer's name is the digest of its blob as stored in the image (compressed or not),
  * checked while the blob is read: a directory named <hex> is complete and verified.
  * Whiteouts are stored the way overlayfs reads them: `.wh.NAME` becomes a 0/0
@@ -133,6 +136,33 @@ int image_layer_unpack(struct layer_source *src, int dirfd, const char *hex, int
                        const char *name, const struct image_unpack_opts *opts,
                        struct silo_error *err);
 
+/* ---- lib/image/cache.c ---- */
+
+/* What identifies an archive file's content without reading it (see cache.c). */
+struct image_cache_id {
+  uint64_t dev, ino;
+  int64_t size, mtime_ns, ctime_ns;
+};
+struct stat;
+void image_cache_id_of(const struct stat *st, struct image_cache_id *id);
+/* The record's file name: "<sha256 of dev:ino>.json". */
+void image_cache_name(const struct image_cache_id *id, char name[80]);
+/* A record (malloc'ed JSON) and its parse (pure; unit tested): the parse refuses a
+ * record of another identity, a config that does not match its digest, layers that
+ * are not sha256 hex digests, anything malformed. */
+char *image_cache_record(const struct image_cache_id *id, const char *config, size_t len,
+                         char *const *hexes, size_t n);
+int image_cache_parse(const char *buf, size_t len, const struct image_cache_id *id, char **config,
+                      size_t *clen, char ***hexes, size_t *n, struct silo_error *err);
+void image_cache_strv_free(char **v, size_t n);
+/* The record of the archive `st` in directory `dir`: 1 with its config and layers,
+ * 0 when there is none or it is not usable (a reason logged at debug level). */
+int image_cache_load(const char *dir, const struct stat *st, char **config, size_t *clen,
+                     char ***hexes, size_t *n);
+/* Records it (best effort; not when the archive changed less than a second ago). */
+void image_cache_save(const char *dir, const struct stat *st, const char *config, size_t clen,
+                      char *const *hexes, size_t n);
+
 /* ---- image.c ---- */
 struct image {
   struct image_config config;
@@ -142,9 +172,10 @@ struct image {
 /* Reads the image at `path` (OCI layout or docker-save, a tar file (gzip/zstd too)
  * or a directory), checks its platform against the host and makes sure every
  * layer is in `cache_dir` (unpacking the missing ones).  Nothing is left in the
- * cache on failure but complete, verified layers. */
-int image_prepare(const char *path, const char *cache_dir, const struct image_unpack_opts *opts,
-                  struct image *img, struct silo_error *err);
+ * cache on failure but complete, verified layers.  With `index_dir`, a tar file's
+ * parsed image is kept there and used while the file is unchanged (cache.c). */
+int image_prepare(const char *path, const char *cache_dir, const char *index_dir,
+                  const struct image_unpack_opts *opts, struct image *img, struct silo_error *err);
 void image_free(struct image *img);
 
 #endif

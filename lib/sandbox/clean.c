@@ -196,12 +196,19 @@ sandbox_watchdog_arm(struct sandbox *sb)
 }
 
 void
-sandbox_watchdog_stop(struct sandbox *sb)
+sandbox_watchdog_dismiss(struct sandbox *sb)
 {
   if (sb->wd_fd < 0) return;
   if (write(sb->wd_fd, "D", 1) != 1) silo_log_debug("sandbox: the watchdog is gone");
   close(sb->wd_fd);
   sb->wd_fd = -1;
+}
+
+void
+sandbox_watchdog_stop(struct sandbox *sb)
+{
+  sandbox_watchdog_dismiss(sb);
+  if (sb->wd_pid <= 0) return;
   while (waitpid(sb->wd_pid, NULL, 0) < 0 && errno == EINTR) {
   }
   sb->wd_pid = 0;

@@ -382,7 +382,9 @@ sandbox_config_json(struct sandbox *sb, struct silo_error *err)
   if (sb->seccomp) json_object_set(linux, "seccomp", sb->seccomp);
   json_object_set_new(cfg, "annotations", json_pack("{s:s}", "org.silo.sandbox", "true"));
 
-  char *out = json_dumps(cfg, JSON_INDENT(2));
+  /* Compact: silo_run parses it once and nobody reads it (it is gone with the
+   * sandbox); Docker's seccomp profile makes it 16 KiB indented. */
+  char *out = json_dumps(cfg, JSON_COMPACT);
   json_decref(cfg);
   if (!out) return silo_err(err, ENOMEM, "serialise config.json"), NULL;
   return out;

@@ -305,8 +305,9 @@ sandbox_cache_dirs(struct sandbox *sb, bool make, struct silo_error *err)
   _cleanup_free_ char *name = sb->rootless ? layers_name(sb) : xstrdup("layers");
   sb->layers = xasprintf("%s/%s", sb->cache, name);
   if (!make) return 0;
-  /* mkdir -p, private to the user: the cache holds the images' set-id files. */
-  for (char *s = sb->cache + 1;; s++) {
+  /* mkdir -p, private to the user: the cache holds the images' set-id files.  (Not
+   * for <root>/.sandbox, which the caller made.) */
+  for (char *s = sb->cache + 1; user; s++) {
     if (*s && *s != '/') continue;
     char c = *s;
     *s = '\0';

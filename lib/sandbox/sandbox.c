@@ -1,18 +1,20 @@
 /* silo lib/: `silo sandbox` — one command in a throw-away, hardened container made
  * from an image or a directory (see sandbox.h for the layout on disk).
  *
- *   1. every option is checked, the capability set and the seccomp profile are
- *      computed: nothing exists yet;
+ *   1. every option is checked, the capability set computed and a --seccomp file
+ *      read: nothing exists yet;
  *   2. stale sandboxes are cleaned, the bundle directory <run> is made with our pid
  *      and start time in it, and the watchdog forked (lib/sandbox/clean.c);
  *   3. the --timeout clock starts (reading an image counts: it is untrusted input);
  *      the image's layers are unpacked into the cache if missing (image.c), under a
  *      shared lock that --prune takes exclusively;
  *   4. a private mount namespace with the overlay root (lib/sandbox/mount.c);
- *   5. the process is resolved in that root and config.json written
- *      (lib/sandbox/config.c), then silo_run does the rest as for any container: the
- *      foreground relay, signals, the tty, the exit code, and the delete;
- *   6. unmount, remove the bundle, dismiss the watchdog.
+ *   5. the process is resolved in that root, the default seccomp profile rendered
+ *      and config.json written (lib/sandbox/config.c), then silo_run does the rest
+ *      as for any container: the foreground relay, signals, the tty, the exit code,
+ *      and the delete;
+ *   6. dismiss the watchdog (the container is gone), unmount, remove the bundle, reap
+ *      the watchdog.
  * Hardening by default: every namespace (pid, net, ipc, uts, mount, cgroup, and user
  * where the layers can be idmapped), Docker's capability set and seccomp profile,
  * no_new_privs, read-only lower layers, nodev on the root.
@@ -164,11 +166,12 @@ check_options(struct sandbox *sb, struct silo_error *err)
     return silo_err(err, EINVAL, "--hostname `%s`: not a host name", o->hostname);
   if (o->user && !*o->user) return silo_err(err, EINVAL, "--user: empty");
   if (check_caps(sb, err) < 0) return -1;
-  if (!o->seccomp || strcmp(o->seccomp, "default") == 0)
-    sb->seccomp = sandbox_seccomp_default(sb->caps, sb->n_caps, err);
-  else if (strcmp(o->seccomp, "unconfined") != 0)
-    sb->seccomp = sandbox_seccomp_file(o->seccomp, sb->caps, sb->n_caps, err);
-  if (!sb->seccomp && (!o->seccomp || strcmp(o->seccomp, "unconfined") != 0))
+  /* A profile file is input: checked now.  The default profile is rendered in step
+   * 5 (default_seccomp), after the watchdog's fork: the JSON it allocates would
+   * otherwise be shared copy-on-write with the watchdog, and every page of it
+   * written or freed later copied. */
+  if (o->seccomp && strcmp(o->seccomp, "default") != 0 && strcmp(o->seccomp, "unconfined") != 0 &&
+      !(sb->seccomp = sandbox_seccomp_file(o->seccomp, sb->caps, sb->n_caps, err)))
     return silo_err_wrap(err, "--seccomp");
   sb->terminal = isatty(STDIN_FILENO) == 1;
   return 0;
@@ -234,7 +237,10 @@ prepare_image(struct sandbox *sb, struct silo_error *err)
   struct image_unpack_opts uo = {.id_count = sb->rootless ? sb->id_count : 0,
                                  .userxattr = sb->rootless,
                                  .cancel = sb->timed_out};
-  if (image_prepare(sb->o->image, sb->layers, &uo, &sb->img, err) < 0) return -1;
+  /* The parsed images beside the layers: a cached image starts without its archive
+   * being read (lib/image/cache.c). */
+  _cleanup_free_ char *index = xasprintf("%s/images", sb->cache);
+  if (image_prepare(sb->o->image, sb->layers, index, &uo, &sb->img, err) < 0) return -1;
   if (!sb->img.n_layers) return silo_err(err, EINVAL, "image `%s`: it has no layers", sb->o->image);
   sb->lowers = (const char *const *)sb->img.layers;
   sb->n_lowers = sb->img.n_layers;
@@ -259,6 +265,9 @@ static int
 run(struct sandbox *sb, int *exit_code, struct silo_error *err)
 {
   if (sandbox_process(sb, exit_code, err) < 0) return -1;
+  if ((!sb->o->seccomp || strcmp(sb->o->seccomp, "default") == 0) &&
+      !(sb->seccomp = sandbox_seccomp_default(sb->caps, sb->n_caps, err)))
+    return silo_err_wrap(err, "--seccomp");
   _cleanup_free_ char *json = sandbox_config_json(sb, err);
   if (!json) return -1;
   _cleanup_close_ int runfd = open(sb->run, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -339,7 +348,11 @@ silo_sandbox(struct silo_context *ctx, const struct silo_sandbox_opts *o, int *e
       r = 0;
   }
 
-  /* Step 6. */
+  /* Step 6.  The container is deleted (silo_run) or was never made: the watchdog
+   * exits while we unmount and remove the bundle (a silo killed meanwhile leaves a
+   * bundle of plain directories, which the next sandbox's stale cleanup removes), and
+   * is reaped last, without waiting for it to be scheduled. */
+  sandbox_watchdog_dismiss(&sb);
   sandbox_umount(&sb);
   if (sb.dir) {
     _cleanup_free_ char *rundir = xasprintf("%s/run", sb.dir);
@@ -385,6 +398,11 @@ prune(struct sandbox *sb, size_t *n_layers, struct silo_error *err)
   if (!top) return silo_err(err, errno, "read `%s`", sb->cache);
   int r = 0;
   for (struct dirent *te; r == 0 && (te = readdir(top));) {
+    /* The images' index records (they name layers that go now). */
+    if (strcmp(te->d_name, "images") == 0 && fs_rm_rf_at(cfd, te->d_name, err) < 0) {
+      r = silo_err_wrap(err, "remove the image index records");
+      break;
+    }
     if (strcmp(te->d_name, "layers") != 0 && strncmp(te->d_name, "layers-", 7) != 0) continue;
     _cleanup_close_ int lfd =
         openat(cfd, te->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

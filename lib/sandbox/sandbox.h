@@ -11,6 +11,7 @@
  *
  * On disk, under the state root:
  *   <root>/.sandbox/layers/           the layer cache (image.h), layers.lock beside it
+ *   <root>/.sandbox/images/           the images' index records (lib/image/cache.c)
  *                                     (rootless: $XDG_CACHE_HOME/silo/sandbox/layers-*,
  *                                     see lib/sandbox/rootless.c)
  *   <root>/.sandbox/run/<id>/         one sandbox's bundle:
@@ -155,7 +156,10 @@ json_t *sandbox_seccomp_file(const char *path, char *const *caps, size_t n_caps,
  * runs the --timeout clock once told the command starts. */
 int sandbox_watchdog_start(struct sandbox *sb, struct silo_error *err);
 void sandbox_watchdog_arm(struct sandbox *sb); /* the command starts now */
-void sandbox_watchdog_stop(struct sandbox *sb);
+/* Tells it we are done: it exits (once the container is deleted: what remains, the
+ * unmounting and the bundle, the stale cleanup of the next sandbox also removes). */
+void sandbox_watchdog_dismiss(struct sandbox *sb);
+void sandbox_watchdog_stop(struct sandbox *sb); /* dismisses it and waits for it */
 /* Removes a bundle directory <run> entry by entry (rmdir, never recursive). */
 int sandbox_remove_run(int rundirfd, const char *id);
 /* Deletes the container <id> (if any) and its leftovers (a cgroup of a create that
