@@ -5,6 +5,9 @@
 # read again; a corrupt, forged, planted or group-writable record is ignored; two
 # sandboxes filling the cache at once leave one whole record; --prune removes them.
 . "$(dirname "$0")/../lib/common.sh"
+# Each test builds an image archive and starts several sandboxes (with 1.2 s waits
+# for the ctime rule): more than the default 30 s on a loaded machine.
+[ "$TEST_TIMEOUT" -ge 120 ] || TEST_TIMEOUT=120
 
 . "$TESTS_DIR/lib/sandbox.sh"
 
