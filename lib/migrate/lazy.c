@@ -36,6 +36,7 @@ guard_lazy(void *arg)
     }
   } else {
     mig_poison_fd(4, s->lazy_shared->written);
+    src_net_quiet(s, false);
     silo_log_warn("migrate `%s`: silo was gone before every page had moved: the container "
                   "resumes on the source",
                   s->st.id);
@@ -131,6 +132,8 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
   r = ps < 0 ? silo_err(err, e.errnum, "page server: %s", e.msg) : 0;
   if (r == 0 && !s->readonly_root) r = src_sync_rootfs(s, true, err);
   if (r == 0) r = src_send_images(s, "final", err);
+  /* The frozen copy's veth down: only the destination answers for the address. */
+  if (r == 0) src_net_quiet(s, true);
   if (r == 0)
     r = mig_send_json(
         &s->c, MIG_RESTORE,
@@ -182,6 +185,7 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
     if (mig_recv(&s->c, &f, &e2) == 0 && f.type == MIG_DONE) s->dest_done = true;
   }
   if (r < 0 && src_container_running(s)) {
+    src_net_quiet(s, false);
     s->rep->resumed_on_source = true;
     src_err_then(err, "the container runs on the source again");
   }
