@@ -67,7 +67,8 @@ nn_store_adopt(struct nn_store *st, const struct nn_lease *w, size_t *n_dropped,
                struct silo_error *err)
 {
   *n_dropped = 0;
-  if (nn_store_find(st, w->id)) return silo_err(err, EEXIST, "`%s` already has a lease here", w->id);
+  if (nn_store_find(st, w->id))
+    return silo_err(err, EEXIST, "`%s` already has a lease here", w->id);
   for (size_t i = 0; i < st->n; i++)
     if (st->leases[i].root && strcmp(st->leases[i].id, w->id) == 0)
       return silo_err(err, EEXIST, "container `%s` of state root %s has silo's networking here",
@@ -94,7 +95,8 @@ nn_store_adopt(struct nn_store *st, const struct nn_lease *w, size_t *n_dropped,
     for (size_t i = 0; i < st->n && !clash; i++)
       for (size_t k = 0; k < st->leases[i].n_ports && !clash; k++)
         clash = nn_ports_clash(&st->leases[i].ports[k], &w->ports[j]);
-    for (size_t k = 0; k < l.n_ports && !clash; k++) clash = nn_ports_clash(&l.ports[k], &w->ports[j]);
+    for (size_t k = 0; k < l.n_ports && !clash; k++)
+      clash = nn_ports_clash(&l.ports[k], &w->ports[j]);
     if (clash)
       (*n_dropped)++;
     else

@@ -72,7 +72,8 @@ nn_store_parse(struct nn_store *st, const char *buf, struct silo_error *err)
     if (json_is_integer(ns) && json_integer_value(ns) > 0)
       l.netns = (uint64_t)json_integer_value(ns);
     json_t *pend = json_object_get(it, "receiver");
-    if (json_is_integer(pend) && json_integer_value(pend) > 0 && json_integer_value(pend) < INT32_MAX)
+    if (json_is_integer(pend) && json_integer_value(pend) > 0 &&
+        json_integer_value(pend) < INT32_MAX)
       l.pending = (int)json_integer_value(pend);
     l.id = xstrdup(id);
     l.bridge = xstrdup(br);

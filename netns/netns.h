@@ -320,7 +320,8 @@ struct nn_vxlan {
   size_t n_peers;
 };
 /* vni: decimal 1..2^24-1; peers: comma-separated unicast IPv4 addresses. */
-int nn_vxlan_parse(const char *vni, const char *peers, struct nn_vxlan *out, struct silo_error *err);
+int nn_vxlan_parse(const char *vni, const char *peers, struct nn_vxlan *out,
+                   struct silo_error *err);
 void nn_vxlan_free(struct nn_vxlan *v);
 void nn_vxlan_name(uint32_t vni, char out[NN_IFNAMSIZ]); /* "silovx<vni>" */
 /* The VXLAN device silovx<vni> on the bridge (made with alias NN_BRIDGE_ALIAS

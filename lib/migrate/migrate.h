@@ -299,7 +299,7 @@ struct mig_restore {
   const char *id, *bundle, *images, *work;
   unsigned timeout;
   bool lazy;
-  bool paused; /* cold receiver: frozen until the source commits */
+  bool paused;            /* cold receiver: frozen until the source commits */
   const char *netns_path; /* silo's own network: restored into this namespace */
 };
 int mig_restore_fn(void *arg, struct silo_error *err);

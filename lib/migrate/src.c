@@ -373,12 +373,13 @@ src_handshake(struct src *s, struct silo_error *err)
     json_t *p;
     json_array_foreach(json_object_get(net, "ports"), i, p)
     {
-      char *n = xasprintf("%s%s%s", ports, i ? "," : "", json_is_string(p) ? json_string_value(p) : "?");
+      char *n =
+          xasprintf("%s%s%s", ports, i ? "," : "", json_is_string(p) ? json_string_value(p) : "?");
       free(ports);
       ports = n;
     }
-    snprintf(s->rep->network, sizeof s->rep->network, "%s, ports published there: %s, left out: %lld", ip,
-             ports[0] ? ports : "none",
+    snprintf(s->rep->network, sizeof s->rep->network,
+             "%s, ports published there: %s, left out: %lld", ip, ports[0] ? ports : "none",
              (long long)json_integer_value(json_object_get(net, "ports_dropped")));
     free(ports);
   }

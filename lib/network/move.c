@@ -33,6 +33,7 @@ struct network_move {
   struct nn_vxlan vx;
   int rootfd, nsfd;
   char *id, *pin;
+  char *root; /* the state root's path: a guardian (lib/migrate) has no fds of ours */
   bool leased, pinned, adopted;
   size_t n_dropped;
 };
@@ -45,8 +46,9 @@ network_move_offer(int statefd, json_t **out, struct silo_error *err)
   if (x != 0) return x;
   int ret = 0;
   if (r.n_devs) {
-    ret = silo_err(err, ENOTSUP, "linux.netDevices: host interfaces lent to a container do not "
-                                 "migrate");
+    ret = silo_err(err, ENOTSUP,
+                   "linux.netDevices: host interfaces lent to a container do not "
+                   "migrate");
   } else if (!r.bridge || !r.pinned) {
     ret = silo_err(err, ENOTSUP, "network.json: no pinned network namespace to migrate");
   } else {
@@ -251,6 +253,9 @@ network_move_in(int rootfd, const char *id, const struct oci_config *cfg, json_t
   nn_rule_key(id, m->rec.key);
   m->rec.pinned = true;
   if (m->rootfd < 0) return silo_err(err, errno, "dup");
+  char link[PROC_FD_PATH_MAX];
+  m->root = realpath(fs_proc_fd_path(link, rootfd), NULL);
+  if (!m->root) return silo_err(err, errno, "the state root's path");
   if (parse_offer(m, net, err) < 0 || parse_vxlan(m, cfg, err) < 0) return -1;
   if (take_lease(m, err) < 0) return -1;
   if (new_netns(m, err) < 0 || make_links(m, err) < 0) {
@@ -321,15 +326,17 @@ network_move_undo(struct network_move *m)
   struct nn_nl *host = nn_nl_open(-1, &e);
   if (host && m->leased) nn_endpoint_remove(host, m->rec.veth);
   if (m->leased && nn_nft_remove(m->rec.key, &e) < 0) silo_log_warn("network: %s", e.msg);
+  _cleanup_close_ int rootfd =
+      m->leased && m->root ? open(m->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
   if (m->leased) {
     struct nn_store st;
-    if (nn_store_open(m->rootfd, 0, &st, &e) == 0) {
+    if (rootfd >= 0 && nn_store_open(rootfd, 0, &st, &e) == 0) {
       nn_store_release(&st, m->id);
       _cleanup_close_ int net_lock = nn_host_net_lock(&e);
-      bool foreign = net_lock >= 0 && nn_store_add_foreign(&st, m->rootfd, NULL, NULL, &e) == 0;
+      bool foreign = net_lock >= 0 && nn_store_add_foreign(&st, rootfd, NULL, NULL, &e) == 0;
       if (host && foreign && nn_store_count(&st, m->rec.bridge_name) == 0)
         nn_bridge_release(host, m->rec.bridge_name);
-      if (nn_store_count_own(&st) == 0) nn_roots_forget(m->rootfd, &e);
+      if (nn_store_count_own(&st) == 0) nn_roots_forget(rootfd, &e);
       st.dirty = true;
       nn_store_save(&st, &e);
       nn_store_close(&st);
@@ -365,6 +372,7 @@ network_move_free(struct network_move *m)
   if (m->rootfd >= 0) close(m->rootfd);
   free(m->id);
   free(m->pin);
+  free(m->root);
   free(m);
 }
 

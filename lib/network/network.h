@@ -56,12 +56,12 @@ int network_move_quiet(int statefd, bool quiet, struct silo_error *err);
 
 /* ---- private to network.c, network6.c and move.c ---- */
 
-#define ANN_MODE    "org.silo.network"
-#define ANN_PUBLISH "org.silo.network.publish"
-#define ANN_SUBNET  "org.silo.network.subnet"
-#define ANN_BRIDGE  "org.silo.network.bridge"
-#define ANN_IPV6    "org.silo.network.ipv6"
-#define ANN_SUBNET6 "org.silo.network.subnet6"
+#define ANN_MODE        "org.silo.network"
+#define ANN_PUBLISH     "org.silo.network.publish"
+#define ANN_SUBNET      "org.silo.network.subnet"
+#define ANN_BRIDGE      "org.silo.network.bridge"
+#define ANN_IPV6        "org.silo.network.ipv6"
+#define ANN_SUBNET6     "org.silo.network.subnet6"
 #define ANN_VXLAN       "org.silo.network.vxlan" /* VNI: the bridge spans hosts */
 #define ANN_VXLAN_PEERS "org.silo.network.vxlan.peers"
 #define ANN_RANGE       "org.silo.network.range" /* this host's slice of the subnet */
@@ -77,7 +77,7 @@ struct network_plan {
   struct nn_vxlan vx;      /* vni 0: the bridge is this host's only */
   bool has_range;
   struct nn_subnet range;
-  int netns_fd;            /* after clone: the container's network namespace */
+  int netns_fd; /* after clone: the container's network namespace */
   struct oci_mount files[2];
   char *file_src[2];
   /* with a user namespace: mounted by silo into the container's mount namespace */

@@ -14,6 +14,7 @@ token.  Standard library otherwise.
 
   migrate_peer.py HOST:PORT auth --token F [--config F --id ID] [--manifest]
                                  [--restore-stdio JSON] [--network JSON]
+                                 [--hold S]
       authenticates (prints `auth_ok SECONDS`), then optionally offers the
       container (config.json from F), sends an empty rootfs manifest, asks for a
       restore with the given stdio description (--network: the lease the
@@ -194,6 +195,9 @@ def do_auth(a):
         s.sendall(frame(RESTORE, {"images": "final", "lazy": False,
                                   "stdio": json.loads(a.restore_stdio)}))
         reply(s)
+    if a.hold:
+        print("holding", flush=True)
+        time.sleep(a.hold)
     return 0
 
 
@@ -251,6 +255,7 @@ def main():
     p.add_argument("--manifest", action="store_true")
     p.add_argument("--restore-stdio")
     p.add_argument("--network")  # the OFFER's "network" object (JSON)
+    p.add_argument("--hold", type=float, default=0)  # keep the connection this long at the end
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--max", type=float, default=30)
     p.add_argument("--size", type=int, default=1 << 20)
