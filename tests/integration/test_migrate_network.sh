@@ -79,7 +79,7 @@ need_hosts() {
 
 # on HOST silo-args...: silo on host N with its own state root
 on() { local h=$1; shift; nsenter --net="/run/netns/$(ns_of "$h")" "$SILO" --root "$T_ROOT/root$h" "$@"; }
-in_host() { local h=$1; shift; nsenter --net="/run/netns/$(ns_of "$h")" "$@"; }
+in_host() { local h=$1; shift; nsenter --net="/run/netns/$(ns_of "$h")" "$@"; }  # in_host N CMD...
 
 listening() {
 	local hex; hex=$(printf ':%04X ' "$2")
@@ -341,7 +341,30 @@ test_fallback_keeps_network() {
 	assert_eq "2 second" "$line" "reply after the fallback"
 }
 
+# IPv6 moves too: the same IPv6 address on the destination, in its lease, and
+# reachable from a neighbour there (the unsolicited NA updated its cache).
+test_ipv6_moves() {
+	need_hosts
+	local id b=$T_DIR/b ip6 ip6b
+	id=$(new_id)
+	overlay_bundle "$b" 1
+	jq_edit "$b" '.annotations["org.silo.network.ipv6"] = "true" | .annotations["org.silo.network.subnet6"] = $p' --arg p "fd52:0:$NET::/64"
+	set_args "$b" 'sleep 100000'
+	delete_everywhere "$id"
+	on 1 run -d --bundle "$b" "$id" > "$T_DIR/run.out" 2>&1 < /dev/null || fail "run: $(cat "$T_DIR/run.out")"
+	ip6=$(on 1 exec "$id" ip -o -6 addr show eth0 scope global | awk '{print $4}')
+	[ -n "$ip6" ] || fail "no IPv6 address on host 1"
+	start_receiver 2
+	migrate 1 2 "$id" --strategy cold
+	[ "$RC" -eq 0 ] || fail "migrate: $OUT; receiver: $(cat "$T_DIR/recv2.log")"
+	ip6b=$(on 2 exec "$id" ip -o -6 addr show eth0 scope global | awk '{print $4}')
+	assert_eq "$ip6" "$ip6b" "IPv6 address on host 2"
+	assert_eq "${ip6%/*}" "$(jq -r --arg id "$id" '.leases[] | select(.id == $id) | .ip6' "$T_ROOT/root2/.network/leases.json")" "IPv6 lease on host 2"
+	in_host 2 "$ROOTFS/bin/busybox" ping -6 -c 1 -W 2 "${ip6%/*}" > /dev/null || fail "${ip6%/*} does not answer on host 2"
+}
+
 run_test overlay_cold test_overlay_cold
+run_test ipv6_moves test_ipv6_moves
 run_test overlay_postcopy test_overlay_postcopy
 run_test hostile_leases test_hostile_leases
 run_test abandoned_after_veth test_abandoned_after_veth
