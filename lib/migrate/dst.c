@@ -301,6 +301,19 @@ undo(void *arg)
   return 0;
 }
 
+/* The switch: the veth's host end up, once the restored sockets exist (before,
+ * the namespace would answer the peers' packets with resets), and the move
+ * announced.  Until then the source's veth is down (or gone) too: the peers'
+ * packets are dropped, and retransmitted. */
+static int
+network_switch(struct dst *d, struct silo_error *err)
+{
+  if (network_move_up(d->net, err) < 0) return -1;
+  struct silo_error e = {0};
+  if (network_move_announce(d->net, &e) < 0) silo_log_warn("%s", e.msg);
+  return 0;
+}
+
 /* Restored: the network is the container's (its delete undoes it); postcopy runs
  * already and is announced (cold: once resumed). */
 static int
@@ -310,9 +323,7 @@ adopt_network(struct dst *d, struct silo_error *err)
   _cleanup_close_ int dirfd = rootfd >= 0 ? state_dir_lock(rootfd, d->id, err) : -1;
   if (dirfd < 0 || network_move_adopt(d->net, dirfd, err) < 0)
     return silo_err_wrap(err, "the restored container's network");
-  struct silo_error e = {0};
-  if (d->lazy && network_move_announce(d->net, &e) < 0) silo_log_warn("%s", e.msg);
-  return 0;
+  return d->lazy ? network_switch(d, err) : 0;
 }
 
 static int
@@ -448,8 +459,6 @@ do_restore(struct dst *d, json_t *req, struct silo_error *err)
   ps0 = d->ps_local;
   d->ps_local = -1;
   if (d->guard.pid <= 0 && mig_guard_arm(&d->guard, undo, d, -1, err) < 0) goto fail;
-  /* The switch: the source's copy is frozen (and its veth down, or gone). */
-  if (d->net && network_move_up(d->net, err) < 0) goto fail;
   struct mig_restore rr = {.netns_path = d->net ? d->netns_pin : NULL,
                            .ctx = d->ctx,
                            .id = d->id,
@@ -480,8 +489,9 @@ do_restore(struct dst *d, json_t *req, struct silo_error *err)
    * container up (it may still restore its own copy until COMMIT).  Now it runs. */
   if (!d->lazy && silo_resume(d->ctx, d->id, err) < 0)
     return silo_err_wrap(err, "resume the restored container (it stays paused here)");
-  struct silo_error ae = {0};
-  if (d->net && !d->lazy && network_move_announce(d->net, &ae) < 0) silo_log_warn("%s", ae.msg);
+  /* Cold: up only now that the source gave it up (a paused container's kernel
+   * would acknowledge data its source copy, restored after an abort, never saw). */
+  if (d->net && !d->lazy && network_switch(d, err) < 0) return -1;
   return mig_send_json(&d->c, MIG_DONE, json_pack("{s:I}", "pages", (json_int_t)p.from_peer), err);
 fail:
   for (int i = 0; i < 3; i++)

@@ -87,6 +87,9 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
                         .status_fd = sp[1]};
   snprintf(a.ps, sizeof a.ps, "127.0.0.1:%d", port);
   const int null_stdio[3] = {-1, -1, -1};
+  /* The veth down from the freeze on: nothing reaches the frozen sockets, no
+   * reset leaves the namespace; up again if the tasks resume here. */
+  src_net_quiet(s, true);
   s->t_freeze = time_mono_s();
   s->phase = "dump";
   int r = mig_child_start(&s->dump, src_dump_fn, &a, null_stdio, err);
@@ -132,8 +135,6 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
   r = ps < 0 ? silo_err(err, e.errnum, "page server: %s", e.msg) : 0;
   if (r == 0 && !s->readonly_root) r = src_sync_rootfs(s, true, err);
   if (r == 0) r = src_send_images(s, "final", err);
-  /* The frozen copy's veth down: only the destination answers for the address. */
-  if (r == 0) src_net_quiet(s, true);
   if (r == 0)
     r = mig_send_json(
         &s->c, MIG_RESTORE,

@@ -496,11 +496,16 @@ src_cold_switch(struct src *s, struct silo_error *err)
   _cleanup_free_ char *images = src_work_path(s, "final"), *work = src_work_path(s, "work-final");
   struct dump_args a = {
       .s = s, .images = images, .work = work, .parent = s->parent, .status_fd = -1};
+  /* The veth down from the freeze on: nothing reaches the dumped sockets, and
+   * once the dump killed the tasks no reset leaves the namespace before the
+   * delete removes it (a fallback makes the network again, up). */
+  src_net_quiet(s, true);
   s->t_freeze = time_mono_s();
   s->phase = "dump";
   if (run_dump(s, &a, err) < 0) {
     /* CRIU resumes the tasks when a dump fails */
     if (src_container_running(s)) s->rep->resumed_on_source = true;
+    if (s->rep->resumed_on_source) src_net_quiet(s, false);
     src_tell_abort(s, err->msg);
     return silo_err_wrap(err, "dump");
   }
