@@ -458,7 +458,9 @@ do_restore(struct dst *d, json_t *req, struct silo_error *err)
   if (d->lazy && start_lazy_daemon(d, err) < 0) goto fail;
   ps0 = d->ps_local;
   d->ps_local = -1;
-  if (d->guard.pid <= 0 && mig_guard_arm(&d->guard, undo, d, -1, err) < 0) goto fail;
+  /* Armed (again) now that the lazy-pages daemon runs: the guardian kills it too. */
+  if (d->guard.pid > 0) mig_guard_release(&d->guard);
+  if (mig_guard_arm(&d->guard, undo, d, -1, err) < 0) goto fail;
   struct mig_restore rr = {.netns_path = d->net ? d->netns_pin : NULL,
                            .ctx = d->ctx,
                            .id = d->id,
