@@ -128,6 +128,9 @@ struct silo_checkpoint_opts {
   bool leave_running, pre_dump;
   int status_fd;           /* -1: none */
   const char *export_path; /* --export FILE */
+  /* silo's own network (network.json): its namespace, pinned on <state>/netns, is
+   * external to the images (a migration re-creates it on the destination) */
+  bool ext_netns;
 };
 SILO_API int silo_checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o,
                              struct silo_error *err);
@@ -140,6 +143,9 @@ struct silo_restore_opts {
   const char *import_path; /* --import FILE */
   bool detach, no_pivot, no_subreaper, tcp_close;
   bool paused; /* restored frozen, for silo_resume to start (a migration's commit) */
+  /* the network namespace (a file that holds one) the images' external one is
+   * restored into (a migration made it, with the container's addresses) */
+  const char *netns_path;
 };
 /* Restores a container; in the foreground waits for it like run (*exit_code). */
 SILO_API int silo_restore(struct silo_context *ctx, const struct silo_restore_opts *o,
@@ -270,6 +276,7 @@ struct silo_migrate_report {
     double seconds;           /* since the previous pass began (0 for the first, all memory) */
   } iter[SILO_MIGRATE_MAX_ITER];
   char work_dir[256]; /* images kept here when the container is on neither host */
+  char network[256];  /* silo's own network: its address and ports on the destination */
 };
 SILO_API int silo_migrate(struct silo_context *ctx, const struct silo_migrate_opts *o,
                           struct silo_migrate_report *rep, struct silo_error *err);

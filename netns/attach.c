@@ -217,7 +217,11 @@ nn_bridge_release(struct nn_nl *nl, const char *name)
   size_t n = 0;
   if (nn_link_list(nl, &links, &n, &e) < 0) return;
   for (size_t i = 0; i < n; i++)
-    if (links[i].master == br.index) return; /* still in use */
+    if (links[i].master == br.index &&
+        !(strcmp(links[i].kind, "vxlan") == 0 && strcmp(links[i].alias, NN_BRIDGE_ALIAS) == 0))
+      return; /* still in use (silo's VXLAN goes with the bridge) */
+  for (size_t i = 0; i < n; i++)
+    if (links[i].master == br.index) nn_link_del(nl, links[i].index, &e);
   nn_link_del(nl, br.index, &e);
 }
 

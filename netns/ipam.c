@@ -71,6 +71,10 @@ nn_store_parse(struct nn_store *st, const char *buf, struct silo_error *err)
     json_t *ns = json_object_get(it, "netns");
     if (json_is_integer(ns) && json_integer_value(ns) > 0)
       l.netns = (uint64_t)json_integer_value(ns);
+    json_t *pend = json_object_get(it, "receiver");
+    if (json_is_integer(pend) && json_integer_value(pend) > 0 &&
+        json_integer_value(pend) < INT32_MAX)
+      l.pending = (int)json_integer_value(pend);
     l.id = xstrdup(id);
     l.bridge = xstrdup(br);
     st->leases = xrealloc(st->leases, (st->n + 1) * sizeof *st->leases);
@@ -134,6 +138,7 @@ nn_store_save(struct nn_store *st, struct silo_error *err)
         json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", l->id, "bridge", l->bridge, "subnet",
                   nn_subnet_str(&l->subnet, sn), "ip", nn_ip_str(l->ip, ip), "ports", ports);
     if (l->netns) json_object_set_new(o, "netns", json_integer((json_int_t)l->netns));
+    if (l->pending) json_object_set_new(o, "receiver", json_integer(l->pending));
     if (l->has_ip6) {
       json_object_set_new(o, "subnet6", json_string(nn_subnet6_str(&l->subnet6, sn6)));
       json_object_set_new(o, "ip6", json_string(nn_ip6_str(&l->ip6, ip6)));
@@ -206,6 +211,8 @@ nn_store_reclaim(struct nn_store *st, int rootfd, uint64_t netns,
     if (l->root) /* another root's, read from its store: reclaimed in that store */
       exists = true;
     else if (netns && l->netns != netns) /* its veth and rules are not in this namespace */
+      exists = true;
+    else if (nn_lease_pending(l)) /* a migration's, before its restore made <root>/<id> */
       exists = true;
     else if (fstatat(rootfd, l->id, &sb, AT_SYMLINK_NOFOLLOW) == 0)
       exists = S_ISDIR(sb.st_mode);
@@ -297,6 +304,7 @@ nn_store_allocate(struct nn_store *st, const char *id, const char *bridge,
   uint32_t gw = nn_gateway(s), bc = nn_broadcast(s);
   for (uint32_t cand = gw + 1; cand < bc; cand++) {
     if (ip_taken(st, bridge, cand)) continue;
+    if (st->range.prefix && !nn_subnet_contains(&st->range, cand)) continue; /* another host's */
     struct nn_lease l = {.id = xstrdup(id),
                          .bridge = xstrdup(bridge),
                          .subnet = *s,

@@ -11,6 +11,9 @@
  *   nft.c     NAT and published ports in `table ip silo` and `table ip6 silo`
  *             (libnftables)
  *   files.c   generated /etc/hosts and /etc/resolv.conf; network.json
+ *   vxlan.c   a network spanning hosts: the bridges joined by a VXLAN, peers' FDB
+ *   adopt.c   a migrated container's lease, checked and taken into the store
+ *   announce.c gratuitous ARP / unsolicited neighbour advertisement after a move
  *
  * Like oci/ and cgroup/ it depends only on lib/base/error.h.  IPv4 addresses are
  * uint32_t in host byte order, IPv6 ones struct in6_addr (network order).  silo
@@ -160,6 +163,9 @@ struct nn_lease {
   /* The network namespace (its nsfs inode) silo ran in when it made the lease:
    * the bridge and the host ports are that namespace's.  0: not recorded. */
   uint64_t netns;
+  /* A migrated container's lease before its restore made <root>/<id>: the
+   * receiver's pid (nn_store_adopt); reclaims keep it while that process lives. */
+  int pending;
 };
 struct nn_store {
   int dirfd, lockfd;
@@ -168,6 +174,9 @@ struct nn_store {
   bool forward_changed;  /* silo set net.ipv4.ip_forward from 0 to 1 */
   bool forward6_changed; /* silo set net.ipv6.conf.all.forwarding from 0 to 1 */
   bool dirty;
+  /* prefix non-zero: nn_store_allocate takes addresses of this range only (the
+   * host's slice of a network that spans hosts, org.silo.network.range) */
+  struct nn_subnet range;
 };
 /* Opens and locks the store.  No store yet and not NN_STORE_CREATE: returns 1
  * (nothing).  NN_STORE_TRY: the lock is not waited for; held elsewhere, -1 with
@@ -202,6 +211,16 @@ void nn_lease_free(struct nn_lease *l);
 int nn_store_parse(struct nn_store *st, const char *buf, struct silo_error *err);
 /* Reads dirfd/name (at most max bytes) into *out, NUL-terminated.  1: no such file. */
 int nn_read_file_at(int dirfd, const char *name, size_t max, char **out, struct silo_error *err);
+
+/* ---- adopt.c: a migrated container's lease ----
+ * w (id, bridge, subnet, ip, IPv6, ports, pending) checked as hostile input and
+ * added; the ports that clash with another lease's are left out (*n_dropped). */
+int nn_store_adopt(struct nn_store *st, const struct nn_lease *w, size_t *n_dropped,
+                   struct silo_error *err);
+/* The lease's receiver still lives (it is a migration's, not yet settled). */
+bool nn_lease_pending(const struct nn_lease *l);
+/* The restore is done: id's lease is an ordinary one. */
+bool nn_store_settle(struct nn_store *st, const char *id);
 
 /* ---- roots.c: the host's state roots that hold leases ---- */
 /* State roots share the host's bridges and ports, so each allocation must see the
@@ -286,6 +305,42 @@ int nn_route_add_default6(struct nn_nl *nl, const struct in6_addr *gateway, int 
 int nn_host_nets(struct nn_nl *nl, struct nn_hostnet **out, size_t *n, struct silo_error *err);
 /* The same for IPv6 (link-local ones included: they never overlap a valid subnet6). */
 int nn_host_nets6(struct nn_nl *nl, struct nn_hostnet6 **out, size_t *n, struct silo_error *err);
+
+/* A request for vxlan.c, acknowledged: -1 with errno on failure. */
+struct nlmsghdr;
+int nn_nl_talk(struct nn_nl *nl, struct nlmsghdr *nlh);
+
+/* ---- vxlan.c: a network spanning hosts ---- */
+#define NN_VXLAN_PORT      4789 /* IANA */
+#define NN_VXLAN_VNI_MAX   16777215u
+#define NN_VXLAN_PEERS_MAX 64u
+struct nn_vxlan {
+  uint32_t vni;
+  uint32_t *peers; /* the hosts' underlay IPv4 addresses (this one's is skipped) */
+  size_t n_peers;
+};
+/* vni: decimal 1..2^24-1; peers: comma-separated unicast IPv4 addresses. */
+int nn_vxlan_parse(const char *vni, const char *peers, struct nn_vxlan *out,
+                   struct silo_error *err);
+void nn_vxlan_free(struct nn_vxlan *v);
+void nn_vxlan_name(uint32_t vni, char out[NN_IFNAMSIZ]); /* "silovx<vni>" */
+/* The VXLAN device silovx<vni> on the bridge (made with alias NN_BRIDGE_ALIAS
+ * and mtu when missing), up, with an all-zero FDB entry for each peer that is
+ * not one of this host's addresses. */
+int nn_vxlan_ensure(struct nn_nl *nl, const struct nn_vxlan *v, int bridge_index, int mtu,
+                    struct silo_error *err);
+/* Appends the all-zero FDB entry "flood to dst" on the VXLAN device index. */
+int nn_fdb_append(struct nn_nl *nl, int index, uint32_t dst, struct silo_error *err);
+
+/* ---- announce.c ---- */
+#define NN_GARP_LEN 42 /* Ethernet header + ARP */
+#define NN_NA_LEN   32 /* ICMPv6 neighbour advertisement + target link-layer option */
+size_t nn_garp_frame(const uint8_t mac[6], uint32_t ip, uint8_t out[NN_GARP_LEN]);
+size_t nn_unsol_na(const uint8_t mac[6], const struct in6_addr *ip, uint8_t out[NN_NA_LEN]);
+/* From inside netns_fd, on ifname: a gratuitous ARP for ip (MAC nn_mac_from_ip)
+ * and, ip6 non-NULL, an unsolicited neighbour advertisement to ff02::1. */
+int nn_announce(int netns_fd, const char *ifname, uint32_t ip, const struct in6_addr *ip6,
+                struct silo_error *err);
 
 /* ---- attach.c ---- */
 /* The bridge name with its gateway address, up; created (with alias NN_BRIDGE_ALIAS)

@@ -550,3 +550,10 @@ nn_host_nets6(struct nn_nl *nl, struct nn_hostnet6 **out, size_t *n, struct silo
   *n = q.n;
   return 0;
 }
+
+/* A request of another file of netns/ (vxlan.c), acknowledged; -1 with errno. */
+int
+nn_nl_talk(struct nn_nl *nl, struct nlmsghdr *nlh)
+{
+  return talk(nl, nlh, NULL, NULL);
+}

@@ -372,6 +372,28 @@ early_freeze_end(struct early_freeze *f)
   f->cg = NULL;
 }
 
+/* The /etc/hosts and /etc/resolv.conf silo's network generated are binds of
+ * files of the state directory: external mounts (key: the mount point), their
+ * text carried in the images for the restore to bind again (ckpt_net_files). */
+static int
+net_files_dump(const struct oci_config *cfg, int dirfd, int images_fd, struct criu_req *r,
+               struct silo_error *err)
+{
+  for (size_t i = 0; i < ARRAY_SIZE(ckpt_net_files); i++) {
+    const char *dest = ckpt_net_files[i].dest;
+    bool own = false;
+    for (size_t k = 0; k < cfg->n_mounts && !own; k++)
+      own = strcmp(cfg->mounts[k].destination, dest) == 0;
+    _cleanup_free_ char *buf = NULL;
+    size_t len;
+    struct silo_error e = {0};
+    if (own || fs_read_file_at(dirfd, ckpt_net_files[i].state, &buf, &len, &e) < 0) continue;
+    if (fs_write_file_atomic(images_fd, ckpt_net_files[i].image, buf, len, err) < 0) return -1;
+    criu_req_mount(r, dest, dest);
+  }
+  return 0;
+}
+
 static int
 checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int rootfd, int dirfd,
            const struct silo_state *s, struct silo_error *err)
@@ -379,7 +401,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   enum oci_status st = state_status(dirfd, s);
   if (st != OCI_STATUS_RUNNING && st != OCI_STATUS_PAUSED)
     return silo_err(err, 0, "cannot checkpoint a container that is %s", oci_status_name(st));
-  if (faccessat(dirfd, "network.json", F_OK, 0) == 0)
+  if (!o->ext_netns && faccessat(dirfd, "network.json", F_OK, 0) == 0)
     return silo_err(err, ENOTSUP, "containers with silo's own networking cannot be checkpointed");
   _cleanup_free_ char *cfg_buf = NULL;
   size_t cfg_len;
@@ -451,6 +473,19 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   if (ckpt_ext_mounts(cfg, s->bundle, s->pid, false, &r, err) < 0 ||
       external_namespaces(cfg, &r, err) < 0)
     goto out;
+  if (o->ext_netns) {
+    /* silo's own network: the namespace it pinned is external, re-created by the
+     * migration's receiver (no netns in the images, nothing of it dumped) */
+    struct stat nst;
+    if (fstatat(dirfd, "netns", &nst, AT_SYMLINK_NOFOLLOW) < 0) {
+      silo_err(err, errno, "<state>/netns");
+      goto out;
+    }
+    char key[128];
+    snprintf(key, sizeof key, "net[%llu]:extRootNetNS", (unsigned long long)nst.st_ino);
+    criu_req_external(&r, key);
+    if (net_files_dump(cfg, dirfd, images_fd, &r, err) < 0) goto out;
+  }
   stdio = ckpt_describe_stdio(s->pid, &r);
 
   silo_log_debug("container `%s`: %s %d into %s", s->id, o->pre_dump ? "pre-dump" : "dump",

@@ -77,6 +77,11 @@ int ckpt_cgroup_mounts(const struct oci_config *cfg, const char *cgpath, struct 
                        struct silo_error *err);
 /* restore: opens the namespaces the config joins by path (net, pid) for CRIU;
  * fds[2] get them (or -1): close them after the restore. */
+/* silo's own network: its generated files (state dir name, image name, mount point). */
+static const struct {
+  const char *state, *image, *dest;
+} ckpt_net_files[] = {{"hosts", "silo-hosts", "/etc/hosts"},
+                      {"resolv.conf", "silo-resolv.conf", "/etc/resolv.conf"}};
 int ckpt_restore_namespaces(const struct oci_config *cfg, struct criu_req *r, int fds[2],
                             struct silo_error *err);
 /* The init's stdio as restore must hand it back (silo-checkpoint.json "stdio");

@@ -257,6 +257,42 @@ bind_criu_root(struct container_plan *c, char **root, struct silo_error *err)
   return 0;
 }
 
+/* The generated /etc/hosts and /etc/resolv.conf the images carry (silo's own
+ * network): into the new state directory, bound again from there. */
+static int
+net_files_restore(struct container_plan *c, int images_fd, struct criu_req *r,
+                  struct silo_error *err)
+{
+  for (size_t i = 0; i < ARRAY_SIZE(ckpt_net_files); i++) {
+    _cleanup_free_ char *buf = NULL;
+    size_t len;
+    struct silo_error e = {0};
+    if (fs_read_file_at(images_fd, ckpt_net_files[i].image, &buf, &len, &e) < 0) continue;
+    if (fs_write_file_atomic(c->statefd, ckpt_net_files[i].state, buf, len, err) < 0 ||
+        fchmodat(c->statefd, ckpt_net_files[i].state, 0644, 0) < 0)
+      return silo_err_wrap(err, "%s", ckpt_net_files[i].dest);
+    _cleanup_free_ char *rel = xasprintf("%s/%s/%s", c->ctx->root, c->id, ckpt_net_files[i].state);
+    _cleanup_free_ char *abs = realpath(rel, NULL);
+    if (!abs) return silo_err(err, errno, "`%s`", rel);
+    criu_req_mount(r, ckpt_net_files[i].dest, abs);
+  }
+  return 0;
+}
+
+/* A migrated container of silo's own network: into the namespace its receiver
+ * made (not close-on-exec: CRIU, a child of ours, takes it by number). */
+static int
+restore_netns_path(const struct silo_restore_opts *o, struct criu_req *r, int *fd,
+                   struct silo_error *err)
+{
+  if (!o->netns_path) return 0;
+  if (*fd >= 0) return silo_err(err, EINVAL, "the config joins a network namespace by path");
+  *fd = open(o->netns_path, O_RDONLY);
+  if (*fd < 0) return silo_err(err, errno, "network namespace `%s`", o->netns_path);
+  criu_req_inherit(r, *fd, "extRootNetNS");
+  return 0;
+}
+
 static int
 restore(struct container_plan *c, const struct silo_restore_opts *o, const char *images,
         const char *work, struct silo_error *err)
@@ -299,6 +335,7 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
   }
   if (ckpt_ext_mounts(c->cfg, c->bundle, 0, true, &r, err) < 0 ||
       ckpt_restore_namespaces(c->cfg, &r, ns_fds, err) < 0 ||
+      restore_netns_path(o, &r, &ns_fds[0], err) < 0 ||
       map_stdio(manifest, c, &r, &pty_slave, err) < 0)
     goto out;
 
@@ -306,6 +343,7 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
   time_rfc3339(c->created, sizeof c->created);
   if (make_state(c, err) < 0 || make_mountpoints(c, err) < 0 || bind_criu_root(c, &root, err) < 0)
     goto out;
+  if (o->netns_path && net_files_restore(c, images_fd, &r, err) < 0) goto out;
   r.root = root;
   if (c->cg) r.cg_root = cgroup_path(c->cg);
   if (ckpt_cgroup_mounts(c->cfg, r.cg_root, &r, err) < 0) goto out;

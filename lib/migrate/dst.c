@@ -25,6 +25,7 @@
 #include "lib/base/base.h"
 #include "lib/criu/criu.h"
 #include "lib/migrate/migrate.h"
+#include "lib/network/network.h"
 #include "lib/runtime/plan.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
@@ -44,6 +45,8 @@ struct dst {
   struct mig_child restore, daemon;
   struct mig_guard guard;
   struct mig_pump *pump;
+  struct network_move *net; /* silo's own network, made before the freeze */
+  char *netns_pin;          /* its namespace until the restored container's state holds it */
   uint64_t rootfs_bytes, image_bytes;
   double t0, t_restore;
 };
@@ -145,6 +148,29 @@ local_config(struct dst *d, const char *text, size_t len, const char *root)
   return out;
 }
 
+static int undo(void *arg);
+
+/* silo's own network (the OFFER's "network": the lease, checked as the peer's):
+ * made before the source freezes anything — a namespace with the container's
+ * veth, MAC and addresses, its host end down until the switch. */
+static int
+make_network(struct dst *d, int rootfd, const char *text, size_t len, json_t *net,
+             struct silo_error *err)
+{
+  struct oci_config *cfg = oci_config_parse(text, len, err);
+  if (!cfg) return silo_err_wrap(err, "the container's config");
+  const struct oci_namespace *ns = oci_config_namespace(cfg, OCI_NS_NETWORK);
+  int r = 0;
+  if (!ns || ns->path)
+    r = silo_err(err, EINVAL,
+                 "network: the container has silo's network, and its config no network "
+                 "namespace of its own");
+  d->netns_pin = xasprintf("%s/netns", d->migdir);
+  if (r == 0) r = network_move_in(rootfd, d->id, cfg, net, d->netns_pin, &d->net, err);
+  oci_config_free(cfg);
+  return r;
+}
+
 static int
 accept_offer(struct dst *d, json_t *offer, struct silo_error *err)
 {
@@ -206,8 +232,20 @@ accept_offer(struct dst *d, json_t *offer, struct silo_error *err)
   d->rootfd = mig_mkdir_beneath(d->bfd, root_copy, 0755, NULL, err);
   if (d->rootfd < 0) return silo_err_wrap(err, "bundle `%s`", d->bundle);
   if (fs_write_file_atomic(d->bfd, "config.json", conf, strlen(conf), err) < 0) return -1;
+  json_t *acc = json_pack("{s:s}", "bundle", d->bundle);
+  json_t *net = json_object_get(offer, "network");
+  if (net && make_network(d, rootfd, text, len, net, err) < 0) {
+    json_decref(acc);
+    return -1;
+  }
+  /* From here a receiver that dies takes the network it made with it. */
+  if (d->net && mig_guard_arm(&d->guard, undo, d, -1, err) < 0) {
+    json_decref(acc);
+    return -1;
+  }
+  if (d->net) json_object_set_new(acc, "network", network_move_summary(d->net));
   info("%s: container `%s` (%s) into %s", d->c.peer, id, strategy, d->bundle);
-  return mig_send_json(&d->c, MIG_ACCEPT, json_pack("{s:s}", "bundle", d->bundle), err);
+  return mig_send_json(&d->c, MIG_ACCEPT, acc, err);
 }
 
 /* ---- restore ---- */
@@ -254,12 +292,38 @@ undo(void *arg)
   if (d->daemon.pid > 0) kill(d->daemon.pid, SIGKILL); /* the receiver's lazy-pages daemon */
   if (silo_delete(d->ctx, d->id, true, &e) < 0 && e.errnum != ENOENT)
     silo_log_warn("migrate-receive: delete `%s`: %s", d->id, e.msg);
+  network_move_undo(d->net); /* what the delete did not take (not yet the container's) */
   _cleanup_close_ int bfd = open(d->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (bfd >= 0) fs_rm_rf_at(bfd, ".migrate", NULL);
   _cleanup_close_ int pfd =
       d->bundle_created ? open(bundle_dir(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
   if (pfd >= 0) fs_rm_rf_at(pfd, d->id, NULL);
   return 0;
+}
+
+/* The switch: the veth's host end up, once the restored sockets exist (before,
+ * the namespace would answer the peers' packets with resets), and the move
+ * announced.  Until then the source's veth is down (or gone) too: the peers'
+ * packets are dropped, and retransmitted. */
+static int
+network_switch(struct dst *d, struct silo_error *err)
+{
+  if (network_move_up(d->net, err) < 0) return -1;
+  struct silo_error e = {0};
+  if (network_move_announce(d->net, &e) < 0) silo_log_warn("%s", e.msg);
+  return 0;
+}
+
+/* Restored: the network is the container's (its delete undoes it); postcopy runs
+ * already and is announced (cold: once resumed). */
+static int
+adopt_network(struct dst *d, struct silo_error *err)
+{
+  _cleanup_close_ int rootfd = state_root_open(d->ctx, err);
+  _cleanup_close_ int dirfd = rootfd >= 0 ? state_dir_lock(rootfd, d->id, err) : -1;
+  if (dirfd < 0 || network_move_adopt(d->net, dirfd, err) < 0)
+    return silo_err_wrap(err, "the restored container's network");
+  return d->lazy ? network_switch(d, err) : 0;
 }
 
 static int
@@ -274,6 +338,7 @@ restore_tick(void *arg, struct silo_error *err)
     d->restored = true;
     d->t_restore = time_mono_s() - d->t_restore;
     silo_log_debug("migrate-receive: restored in %.3f s", d->t_restore);
+    if (d->net && adopt_network(d, err) < 0) return -1;
     /* ours only after COMMIT (restore_frame) */
     return mig_send_json(&d->c, MIG_RESTORED, json_object(), err) < 0 ? -1 : 0;
   }
@@ -393,8 +458,11 @@ do_restore(struct dst *d, json_t *req, struct silo_error *err)
   if (d->lazy && start_lazy_daemon(d, err) < 0) goto fail;
   ps0 = d->ps_local;
   d->ps_local = -1;
+  /* Armed (again) now that the lazy-pages daemon runs: the guardian kills it too. */
+  if (d->guard.pid > 0) mig_guard_release(&d->guard);
   if (mig_guard_arm(&d->guard, undo, d, -1, err) < 0) goto fail;
-  struct mig_restore rr = {.ctx = d->ctx,
+  struct mig_restore rr = {.netns_path = d->net ? d->netns_pin : NULL,
+                           .ctx = d->ctx,
                            .id = d->id,
                            .bundle = d->bundle,
                            .images = img,
@@ -423,6 +491,9 @@ do_restore(struct dst *d, json_t *req, struct silo_error *err)
    * container up (it may still restore its own copy until COMMIT).  Now it runs. */
   if (!d->lazy && silo_resume(d->ctx, d->id, err) < 0)
     return silo_err_wrap(err, "resume the restored container (it stays paused here)");
+  /* Cold: up only now that the source gave it up (a paused container's kernel
+   * would acknowledge data its source copy, restored after an abort, never saw). */
+  if (d->net && !d->lazy && network_switch(d, err) < 0) return -1;
   return mig_send_json(&d->c, MIG_DONE, json_pack("{s:I}", "pages", (json_int_t)p.from_peer), err);
 fail:
   for (int i = 0; i < 3; i++)
@@ -444,6 +515,7 @@ rollback(struct dst *d)
     mig_child_wait(&d->restore, -1, &e); /* a half-done restore cleans up after itself */
   }
   mig_child_close(&d->restore);
+  network_move_undo(d->net); /* unless adopted: then the guardian's delete takes it */
   if (d->guard.pid > 0) {
     mig_guard_fire(&d->guard);
   } else if (d->bfd >= 0) {
@@ -497,6 +569,10 @@ session_free(struct dst *d)
 {
   mig_conn_close(&d->c);
   mig_manifest_free(&d->known);
+  network_move_free(d->net);
+  d->net = NULL;
+  free(d->netns_pin);
+  d->netns_pin = NULL;
   free(d->id), free(d->bundle), free(d->migdir), free(d->rootfs), free(d->strategy);
   d->id = d->bundle = d->migdir = d->rootfs = d->strategy = NULL;
   d->bundle_created = d->lazy = d->restored = d->committed = d->daemon_done = false;

@@ -36,6 +36,7 @@ guard_lazy(void *arg)
     }
   } else {
     mig_poison_fd(4, s->lazy_shared->written);
+    src_net_quiet(s, false);
     silo_log_warn("migrate `%s`: silo was gone before every page had moved: the container "
                   "resumes on the source",
                   s->st.id);
@@ -86,6 +87,9 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
                         .status_fd = sp[1]};
   snprintf(a.ps, sizeof a.ps, "127.0.0.1:%d", port);
   const int null_stdio[3] = {-1, -1, -1};
+  /* The veth down from the freeze on: nothing reaches the frozen sockets, no
+   * reset leaves the namespace; up again if the tasks resume here. */
+  src_net_quiet(s, true);
   s->t_freeze = time_mono_s();
   s->phase = "dump";
   int r = mig_child_start(&s->dump, src_dump_fn, &a, null_stdio, err);
@@ -182,6 +186,7 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
     if (mig_recv(&s->c, &f, &e2) == 0 && f.type == MIG_DONE) s->dest_done = true;
   }
   if (r < 0 && src_container_running(s)) {
+    src_net_quiet(s, false);
     s->rep->resumed_on_source = true;
     src_err_then(err, "the container runs on the source again");
   }

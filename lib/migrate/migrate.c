@@ -89,7 +89,9 @@ out:
   free(s.work);
   free(s.parent);
   free(s.config);
+  if (s.net) json_decref(s.net);
   if (ret < 0 && s.st.id) rep->resumed_on_source = src_container_running(&s);
+  if (ret < 0 && rep->resumed_on_source) src_net_quiet(&s, false); /* its veth up again */
   if (s.st.id) state_free(&s.st);
   return ret < 0 ? silo_err_wrap(err, "migrate `%s`", o->id) : 0;
 }

@@ -299,7 +299,8 @@ struct mig_restore {
   const char *id, *bundle, *images, *work;
   unsigned timeout;
   bool lazy;
-  bool paused; /* cold receiver: frozen until the source commits */
+  bool paused;            /* cold receiver: frozen until the source commits */
+  const char *netns_path; /* silo's own network: restored into this namespace */
 };
 int mig_restore_fn(void *arg, struct silo_error *err);
 /* From the images' silo-checkpoint.json: the init's stdio files reopened (on the
@@ -374,6 +375,7 @@ struct src {
     uint64_t written;    /* bytes passed on to CRIU's page server */
     int done;            /* the destination has every page: EOF, not poison */
   } * lazy_shared;
+  json_t *net; /* silo's own network: the lease the OFFER carries (lib/network/move.c) */
   const char *phase;
   double rate_at;
   uint64_t rate_bytes;
@@ -402,6 +404,9 @@ int src_frame_unexpected(void *arg, const struct mig_frame *f, struct silo_error
 int src_sync_rootfs(struct src *s, bool second, struct silo_error *err);
 int src_send_images(struct src *s, const char *name, struct silo_error *err);
 void src_remove_work(const char *work);
+/* silo's own network: the veth's host end down (quiet) or up again; nothing
+ * without it. */
+void src_net_quiet(struct src *s, bool quiet);
 /* The steps of `silo migrate` (lib/migrate/migrate.c runs them in order). */
 int src_load_container(struct src *s, struct silo_error *err);
 int src_handshake(struct src *s, struct silo_error *err);

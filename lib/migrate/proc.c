@@ -343,8 +343,11 @@ int
 mig_restore_fn(void *arg, struct silo_error *err)
 {
   const struct mig_restore *r = arg;
-  struct silo_restore_opts ro = {
-      .id = r->id, .bundle = r->bundle, .detach = true, .paused = r->paused};
+  struct silo_restore_opts ro = {.id = r->id,
+                                 .bundle = r->bundle,
+                                 .detach = true,
+                                 .paused = r->paused,
+                                 .netns_path = r->netns_path};
   ro.criu.image_path = r->images;
   ro.criu.work_path = r->work;
   ro.criu.tcp_established = true;

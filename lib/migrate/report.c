@@ -39,6 +39,7 @@ as_json(const struct silo_migrate_report *r, const struct silo_error *err)
       "rootfs_bytes", (json_int_t)r->rootfs_bytes, "image_bytes", (json_int_t)r->image_bytes,
       "page_bytes", (json_int_t)r->page_bytes, "iterations", (int)r->iterations, "passes", passes);
   if (r->work_dir[0]) json_object_set_new(j, "images_kept_in", json_string(r->work_dir));
+  if (r->network[0]) json_object_set_new(j, "network", json_string(r->network));
   if (err && err->msg[0]) {
     char buf[SILO_ERROR_MSG_MAX + 200];
     json_object_set_new(j, "error", json_string(silo_err_str(err, buf, sizeof buf)));
@@ -77,5 +78,10 @@ silo_migrate_report_format(const struct silo_migrate_report *r, bool json,
                 r->restore_s, mib(r->bytes_sent), mib(r->rootfs_bytes), mib(r->image_bytes),
                 mib(r->page_bytes), r->iterations, passes, r->iterations ? ")" : "");
   free(passes);
+  if (r->network[0]) {
+    char *n = xasprintf("%snetwork      %s\n", out, r->network);
+    free(out);
+    out = n;
+  }
   return out;
 }

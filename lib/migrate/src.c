@@ -16,6 +16,7 @@
 
 #include "lib/base/base.h"
 #include "lib/migrate/migrate.h"
+#include "lib/network/network.h"
 #include "lib/runtime/plan.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
@@ -89,10 +90,8 @@ src_load_container(struct src *s, struct silo_error *err)
     return silo_err(err, EINVAL,
                     "the container runs in the foreground of a `silo run`: only "
                     "detached containers (create/start, run -d) migrate");
-  if (faccessat(dirfd, "network.json", F_OK, 0) == 0)
-    return silo_err(err, ENOTSUP,
-                    "containers with silo's own networking (--network) cannot "
-                    "migrate: give them a network namespace by path");
+  /* silo's own network moves with the container: its lease goes in the OFFER. */
+  if (network_move_offer(dirfd, &s->net, err) < 0) return -1;
   if (fs_read_file_at(dirfd, "config.json", &s->config, &s->config_len, err) < 0) return -1;
   struct oci_config *cfg = oci_config_parse(s->config, s->config_len, err);
   if (!cfg) return silo_err_wrap(err, "config.json of the container");
@@ -148,6 +147,7 @@ src_dump_fn(void *arg, struct silo_error *err)
   co.criu.work_path = a->work;
   co.criu.tcp_established = !a->pre;
   co.criu.timeout = a->s->o->criu_timeout;
+  co.ext_netns = a->s->net != NULL; /* re-created by the receiver, not dumped */
   if (a->lazy) {
     co.criu.lazy_pages = true;
     co.page_server = a->ps;
@@ -207,16 +207,52 @@ src_remove_work(const char *work)
   if (pfd >= 0) fs_rm_rf_at(pfd, strrchr(work, '/') + 1, NULL);
 }
 
+void
+src_net_quiet(struct src *s, bool quiet)
+{
+  if (!s->net) return;
+  struct silo_error e = {0};
+  _cleanup_close_ int rootfd = state_root_open(s->ctx, &e);
+  _cleanup_close_ int dirfd =
+      rootfd >= 0 ? openat(rootfd, s->st.id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+  if (dirfd >= 0 && network_move_quiet(dirfd, quiet, &e) == 0) return;
+  silo_log_warn("migrate `%s`: %s: %s", s->st.id, quiet ? "veth down" : "veth up",
+                e.msg[0] ? e.msg : strerror(errno));
+}
+
+/* silo's own network, which the cold dump's delete took down: made again as a
+ * receiver makes it (same lease, namespace, veth), for the local restore. */
+static int
+local_network(struct src *s, struct network_move **m, char **pin, struct silo_error *err)
+{
+  _cleanup_close_ int rootfd = state_root_open(s->ctx, err);
+  if (rootfd < 0) return -1;
+  struct oci_config *cfg = oci_config_parse(s->config, s->config_len, err);
+  if (!cfg) return -1;
+  *pin = src_work_path(s, "netns");
+  int r = network_move_in(rootfd, s->st.id, cfg, s->net, *pin, m, err);
+  oci_config_free(cfg);
+  if (r == 0) r = network_move_up(*m, err);
+  return r < 0 ? silo_err_wrap(err, "the container's network") : 0;
+}
+
 static int
 local_restore(struct src *s, struct silo_error *err)
 {
   _cleanup_free_ char *images = src_work_path(s, "final"), *work = src_work_path(s, "work-restore");
+  _cleanup_free_ char *pin = NULL;
+  struct network_move *net = NULL;
+  if (s->net && local_network(s, &net, &pin, err) < 0) {
+    network_move_free(net);
+    return -1;
+  }
   struct mig_restore r = {.ctx = s->ctx,
                           .id = s->st.id,
                           .bundle = s->st.bundle,
                           .images = images,
                           .work = work,
-                          .timeout = s->o->criu_timeout};
+                          .timeout = s->o->criu_timeout,
+                          .netns_path = pin};
   int fds[3];
   mig_stdio_reopen(images, fds);
   struct mig_child ch;
@@ -227,6 +263,16 @@ local_restore(struct src *s, struct silo_error *err)
     ret = mig_child_wait(&ch, -1, err);
     mig_child_close(&ch);
   }
+  if (net && ret == 0) {
+    _cleanup_close_ int rootfd = state_root_open(s->ctx, err);
+    _cleanup_close_ int dirfd = rootfd >= 0 ? state_dir_lock(rootfd, s->st.id, err) : -1;
+    if (dirfd < 0 || network_move_adopt(net, dirfd, err) < 0)
+      ret = silo_err_wrap(err, "the restored container's network");
+    struct silo_error e = {0};
+    if (ret == 0 && network_move_announce(net, &e) < 0) silo_log_warn("migrate: %s", e.msg);
+  }
+  network_move_undo(net); /* not adopted: what was made goes */
+  network_move_free(net);
   return ret;
 }
 
@@ -313,10 +359,30 @@ src_handshake(struct src *s, struct silo_error *err)
       json_pack("{s:s, s:s, s:s%, s:s, s:s, s:b, s:b}", "id", s->st.id, "strategy",
                 s->rep->strategy, "config", s->config, s->config_len, "arch", u.machine, "silo",
                 SILO_VERSION, "rootfs_readonly", s->readonly_root, "lazy", s->lazy);
+  if (s->net) json_object_set(offer, "network", s->net);
   json_t *acc = NULL;
   if (mig_send_json(&s->c, MIG_OFFER, offer, err) < 0 ||
       mig_recv_json(&s->c, MIG_ACCEPT, &acc, err) < 0)
     return -1;
+  /* What the destination made of the network: the address, the ports it publishes. */
+  json_t *net = json_object_get(acc, "network");
+  const char *ip = json_string_value(json_object_get(net, "ip"));
+  if (s->net && ip) {
+    char *ports = xstrdup("");
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(net, "ports"), i, p)
+    {
+      char *n =
+          xasprintf("%s%s%s", ports, i ? "," : "", json_is_string(p) ? json_string_value(p) : "?");
+      free(ports);
+      ports = n;
+    }
+    snprintf(s->rep->network, sizeof s->rep->network,
+             "%s, ports published there: %s, left out: %lld", ip, ports[0] ? ports : "none",
+             (long long)json_integer_value(json_object_get(net, "ports_dropped")));
+    free(ports);
+  }
   json_decref(acc);
   return 0;
 }
@@ -430,11 +496,16 @@ src_cold_switch(struct src *s, struct silo_error *err)
   _cleanup_free_ char *images = src_work_path(s, "final"), *work = src_work_path(s, "work-final");
   struct dump_args a = {
       .s = s, .images = images, .work = work, .parent = s->parent, .status_fd = -1};
+  /* The veth down from the freeze on: nothing reaches the dumped sockets, and
+   * once the dump killed the tasks no reset leaves the namespace before the
+   * delete removes it (a fallback makes the network again, up). */
+  src_net_quiet(s, true);
   s->t_freeze = time_mono_s();
   s->phase = "dump";
   if (run_dump(s, &a, err) < 0) {
     /* CRIU resumes the tasks when a dump fails */
     if (src_container_running(s)) s->rep->resumed_on_source = true;
+    if (s->rep->resumed_on_source) src_net_quiet(s, false);
     src_tell_abort(s, err->msg);
     return silo_err_wrap(err, "dump");
   }

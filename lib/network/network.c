@@ -49,6 +49,15 @@ plan_bridge(struct container_plan *c, struct network_plan *n, struct silo_error 
     n->has_subnet = true;
   }
   if (network_plan_ipv6(c, n, err) < 0) return -1;
+  const char *vni = annotation(c->cfg, ANN_VXLAN);
+  if (vni && nn_vxlan_parse(vni, annotation(c->cfg, ANN_VXLAN_PEERS), &n->vx, err) < 0)
+    return silo_err_wrap(err, "annotation " ANN_VXLAN);
+  if (!vni && annotation(c->cfg, ANN_VXLAN_PEERS))
+    return silo_err(err, EINVAL, "annotation " ANN_VXLAN_PEERS " needs " ANN_VXLAN);
+  if ((sn = annotation(c->cfg, ANN_RANGE))) {
+    if (nn_subnet_parse(sn, &n->range, err) < 0) return silo_err_wrap(err, "annotation " ANN_RANGE);
+    n->has_range = true;
+  }
   /* --publish replaces the annotation's list. */
   const char *psrc = c->opts->n_publish ? "--publish" : "annotation " ANN_PUBLISH;
   if (c->opts->n_publish) {
@@ -167,6 +176,7 @@ network_plan_free(struct network_plan *n)
 {
   if (!n) return;
   nn_record_free(&n->rec);
+  nn_vxlan_free(&n->vx);
   if (n->netns_fd >= 0) close(n->netns_fd);
   for (size_t i = 0; i < ARRAY_SIZE(n->file_src); i++) free(n->file_src[i]);
   free(n);
@@ -307,6 +317,14 @@ lease(struct container_plan *c, struct network_plan *n, struct silo_error *err)
     return -1;
   }
   int r = choose_subnet(n, &st, err);
+  if (r == 0 && n->has_range) {
+    /* The host's slice of a subnet that spans hosts: its addresses only. */
+    char a[20], b[20];
+    if (n->range.prefix < n->rec.subnet.prefix || !nn_subnet_contains(&n->rec.subnet, n->range.net))
+      r = silo_err(err, EINVAL, "annotation " ANN_RANGE ": %s is not inside the subnet %s",
+                   nn_subnet_str(&n->range, a), nn_subnet_str(&n->rec.subnet, b));
+    st.range = n->range;
+  }
   if (r == 0)
     r = nn_store_allocate(&st, c->id, n->rec.bridge_name, &n->rec.subnet, n->rec.ports,
                           n->rec.n_ports, &n->rec.ip, err);
@@ -530,6 +548,8 @@ attach_bridge(struct container_plan *c, struct silo_error *err)
   if (n->rec.has_ip6 &&
       nn_bridge_ensure6(host, n->rec.bridge_name, index, &n->rec.subnet6, err) < 0)
     goto out;
+  /* A network that spans hosts: the bridge joined to the others' by the VXLAN. */
+  if (n->vx.vni && nn_vxlan_ensure(host, &n->vx, index, mtu, err) < 0) goto out;
   char val[16];
   if (nn_sysctl_get("net/ipv4/ip_forward", val, sizeof val) < 0 || strcmp(val, "1") != 0) {
     if (nn_sysctl_set("net/ipv4/ip_forward", "1", err) < 0) goto out;

@@ -4,6 +4,8 @@
 #ifndef SILO_NETWORK_H
 #define SILO_NETWORK_H
 
+#include <jansson.h>
+
 #include "lib/base/error.h"
 #include "lib/runtime/plan.h"
 #include "netns/netns.h"
@@ -25,14 +27,44 @@ int network_after_clone(struct container_plan *c, struct silo_error *err);
 void network_teardown(int statefd, const char *id);
 void network_plan_free(struct network_plan *n);
 
-/* ---- private to network.c and network6.c ---- */
+/* ---- move.c: the network of a container that migrates (lib/migrate) ---- */
+struct network_move;
+/* Source: the lease of network.json as the OFFER's "network" object; 1: the
+ * container has none of silo's networking; lent netDevices are refused. */
+int network_move_offer(int statefd, json_t **out, struct silo_error *err);
+/* Receiver (and the source's cold fallback): net (the peer's, hostile) checked
+ * and leased in rootfd's store, a new network namespace bound on the file pin,
+ * the bridge (and the VXLAN of cfg's annotations), the veth with the same MAC and
+ * addresses (its host end down), NAT and the ports this host can publish.  *out
+ * is set even on failure (network_move_free it); a failure undoes itself. */
+int network_move_in(int rootfd, const char *id, const struct oci_config *cfg, json_t *net,
+                    const char *pin, struct network_move **out, struct silo_error *err);
+/* The switch: the veth's host end up. */
+int network_move_up(struct network_move *m, struct silo_error *err);
+/* Restored: network.json and <state>/netns in statefd, the lease settled. */
+int network_move_adopt(struct network_move *m, int statefd, struct silo_error *err);
+int network_move_announce(struct network_move *m, struct silo_error *err);
+/* What network_move_in made, unless adopted (then the container's delete does it). */
+void network_move_undo(struct network_move *m);
+/* {"ip", "ports": [published here], "ports_dropped": n} */
+json_t *network_move_summary(const struct network_move *m);
+void network_move_free(struct network_move *m);
+/* Source: the host end of the container's veth down (quiet: the frozen copy
+ * answers no ARP while the destination takes over) or up again; 0 without
+ * silo's networking. */
+int network_move_quiet(int statefd, bool quiet, struct silo_error *err);
 
-#define ANN_MODE    "org.silo.network"
-#define ANN_PUBLISH "org.silo.network.publish"
-#define ANN_SUBNET  "org.silo.network.subnet"
-#define ANN_BRIDGE  "org.silo.network.bridge"
-#define ANN_IPV6    "org.silo.network.ipv6"
-#define ANN_SUBNET6 "org.silo.network.subnet6"
+/* ---- private to network.c, network6.c and move.c ---- */
+
+#define ANN_MODE        "org.silo.network"
+#define ANN_PUBLISH     "org.silo.network.publish"
+#define ANN_SUBNET      "org.silo.network.subnet"
+#define ANN_BRIDGE      "org.silo.network.bridge"
+#define ANN_IPV6        "org.silo.network.ipv6"
+#define ANN_SUBNET6     "org.silo.network.subnet6"
+#define ANN_VXLAN       "org.silo.network.vxlan" /* VNI: the bridge spans hosts */
+#define ANN_VXLAN_PEERS "org.silo.network.vxlan.peers"
+#define ANN_RANGE       "org.silo.network.range" /* this host's slice of the subnet */
 
 struct network_plan {
   struct nn_record rec; /* what is (to be) made: <state>/network.json */
@@ -42,7 +74,10 @@ struct network_plan {
   bool has_subnet6; /* --subnet6 or org.silo.network.subnet6 */
   struct nn_subnet6 want6;
   const char *subnet6_src; /* which of the two, for errors */
-  int netns_fd;            /* after clone: the container's network namespace */
+  struct nn_vxlan vx;      /* vni 0: the bridge is this host's only */
+  bool has_range;
+  struct nn_subnet range;
+  int netns_fd; /* after clone: the container's network namespace */
   struct oci_mount files[2];
   char *file_src[2];
   /* with a user namespace: mounted by silo into the container's mount namespace */

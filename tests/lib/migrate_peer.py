@@ -13,10 +13,12 @@ random PSK, which gets it no further than the handshake, as a peer without the
 token.  Standard library otherwise.
 
   migrate_peer.py HOST:PORT auth --token F [--config F --id ID] [--manifest]
-                                 [--restore-stdio JSON]
+                                 [--restore-stdio JSON] [--network JSON]
+                                 [--hold S]
       authenticates (prints `auth_ok SECONDS`), then optionally offers the
       container (config.json from F), sends an empty rootfs manifest, asks for a
-      restore with the given stdio description; prints every answer as
+      restore with the given stdio description (--network: the lease the
+      OFFER carries); prints every answer as
       `reply TYPE MESSAGE`.
   migrate_peer.py HOST:PORT slow [--max S]
       without TLS, sends the start of a TLS ClientHello one byte a second; prints
@@ -171,9 +173,12 @@ def do_auth(a):
         return 0
     with open(a.config) as f:
         config = f.read()
-    s.sendall(frame(OFFER, {"id": a.id, "strategy": "cold", "config": config,
-                            "arch": os.uname().machine, "silo": "test-peer",
-                            "rootfs_readonly": True, "lazy": False}))
+    offer = {"id": a.id, "strategy": "cold", "config": config,
+             "arch": os.uname().machine, "silo": "test-peer",
+             "rootfs_readonly": True, "lazy": False}
+    if a.network:
+        offer["network"] = json.loads(a.network)
+    s.sendall(frame(OFFER, offer))
     if reply(s) != ACCEPT:
         return 0
     if a.manifest:
@@ -190,6 +195,9 @@ def do_auth(a):
         s.sendall(frame(RESTORE, {"images": "final", "lazy": False,
                                   "stdio": json.loads(a.restore_stdio)}))
         reply(s)
+    if a.hold:
+        print("holding", flush=True)
+        time.sleep(a.hold)
     return 0
 
 
@@ -246,6 +254,8 @@ def main():
     p.add_argument("--id", default="hostile")
     p.add_argument("--manifest", action="store_true")
     p.add_argument("--restore-stdio")
+    p.add_argument("--network")  # the OFFER's "network" object (JSON)
+    p.add_argument("--hold", type=float, default=0)  # keep the connection this long at the end
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--max", type=float, default=30)
     p.add_argument("--size", type=int, default=1 << 20)
