@@ -373,7 +373,17 @@ have_iptables(void)
  * milliseconds; one that hangs is killed after 2 s (a hung --criu must not delay
  * the --criu-timeout that follows).  Returns its exit status, -1 if it did not exit. */
 static int
+quick_criu_ms(const char *criu, int timeout_ms, char *out, size_t len, const char *a1,
+              const char *a2, const char *a3);
+static int
 quick_criu(const char *criu, char *out, size_t len, const char *a1, const char *a2, const char *a3)
+{
+  return quick_criu_ms(criu, 2000, out, len, a1, a2, a3);
+}
+
+static int
+quick_criu_ms(const char *criu, int timeout_ms, char *out, size_t len, const char *a1,
+              const char *a2, const char *a3)
 {
   int p[2] = {-1, -1};
   if (out && pipe2(p, O_CLOEXEC) < 0) return -1;
@@ -391,7 +401,7 @@ quick_criu(const char *criu, char *out, size_t len, const char *a1, const char *
   }
   if (out) close(p[1]);
   int status = -1;
-  for (int ms = 0; ms < 2000 && waitpid(pid, &status, WNOHANG) == 0; ms += 2) usleep(2000);
+  for (int ms = 0; ms < timeout_ms && waitpid(pid, &status, WNOHANG) == 0; ms += 2) usleep(2000);
   if (status == -1) {
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
@@ -428,6 +438,14 @@ nft_lock_supported(const char *criu)
   known = quick_criu(bin, NULL, 0, "check", "--feature", "network_lock_nftables") == 0;
   silo_log_debug("criu: nftables network lock %ssupported", known ? "" : "not ");
   return known;
+}
+
+void
+criu_prepare(const char *criu)
+{
+  if (!criu) criu = "criu";
+  if (have_iptables()) nft_lock_supported(criu);
+  criu_kdat_warm(criu);
 }
 
 static int

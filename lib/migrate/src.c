@@ -118,12 +118,20 @@ src_container_running(struct src *s)
 
 /* ---- helpers: CRIU in a child ---- */
 
-/* CRIU logs relative to its own start; the freeze begins at "Dumping processes".
- * The downtime counts from there, not from the start of CRIU (which spends tens
- * of milliseconds on its own set-up before it touches the container). */
+/* The downtime counts from the freeze: silo stops the tasks at CRIU's "pre-dump"
+ * notification, and the dump helper records the time there (*frozen_at).  What
+ * comes before it (the fork, CRIU's start) is not downtime.  Without that record
+ * (no notification came), CRIU's log says when it began "Dumping processes",
+ * relative to its own start. */
 void
 src_adjust_freeze(struct src *s, const char *work)
 {
+  if (s->frozen_at && *s->frozen_at > 0) {
+    silo_log_debug("migrate: the tasks froze %.3f s after the dump helper started",
+                   *s->frozen_at - s->t_freeze);
+    s->t_freeze = *s->frozen_at;
+    return;
+  }
   _cleanup_free_ char *path = xasprintf("%s/dump.log", work);
   _cleanup_fclose_ FILE *f = fopen(path, "re");
   char line[512];
@@ -147,6 +155,7 @@ src_dump_fn(void *arg, struct silo_error *err)
   co.criu.image_path = a->images;
   co.criu.work_path = a->work;
   co.criu.tcp_established = !a->pre;
+  if (!a->pre) co.frozen_at = a->s->frozen_at;
   co.criu.timeout = a->s->o->criu_timeout;
   if (a->lazy) {
     co.criu.lazy_pages = true;
@@ -458,6 +467,7 @@ src_cold_switch(struct src *s, struct silo_error *err)
     return fall_back(s, err);
   }
   s->phase = "restore";
+  s->t_restore = time_mono_s();
   silo_log_debug("migrate: images sent, RESTORE at %.3f s after the freeze",
                  time_mono_s() - s->t_freeze);
   struct mig_pump p;
