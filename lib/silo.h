@@ -118,6 +118,7 @@ struct silo_criu_opts {   /* what checkpoint and restore share (runc's flags) */
   bool tcp_established, ext_unix_sk, shell_job, file_locks, lazy_pages, auto_dedup;
   const char *manage_cgroups_mode; /* soft|full|strict|ignore; NULL: soft */
   bool empty_netns;                /* --empty-ns network */
+  bool no_network_lock;            /* dump: nothing to lock (no TCP connection) */
   unsigned timeout;                /* seconds CRIU may take; 0: none */
 };
 struct silo_checkpoint_opts {

@@ -424,6 +424,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   r.leave_running = o->leave_running || o->pre_dump;
   r.track_mem = o->pre_dump || o->parent_path;
   r.tcp_established = o->criu.tcp_established;
+  r.no_network_lock = o->criu.no_network_lock;
   r.ext_unix_sk = o->criu.ext_unix_sk;
   r.shell_job = o->criu.shell_job;
   r.file_locks = o->criu.file_locks;

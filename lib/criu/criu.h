@@ -29,7 +29,8 @@ struct criu_req {
   const char *root;      /* restore: a mount of the rootfs */
   bool leave_running, tcp_established, tcp_close, ext_unix_sk, shell_job, file_locks;
   bool track_mem, auto_dedup, lazy_pages;
-  const char *ps_addr; /* page server */
+  bool no_network_lock; /* dump: no TCP connection to lock (CRIU >= 4.2: skip) */
+  const char *ps_addr;  /* page server */
   int ps_port;
   int cg_mode;               /* criu_cg_mode_parse(), -1: CRIU's default (soft) */
   const char *cg_root;       /* restore: the container's new cgroup */

@@ -33,7 +33,7 @@
 #include "lib/criu/criu.h"
 #include "lib/silo.h"
 
-#define KDAT_DIR "/run"
+#define KDAT_DIR  "/run"
 #define KDAT_NAME "criu.kdat"
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994
@@ -124,8 +124,7 @@ criu_kdat_warm(const char *criu)
   double t = time_mono_s();
   /* a stale file: CRIU would load it (it checks only its size and magic) */
   if (unlink(KDAT_DIR "/" KDAT_NAME) < 0 && errno != ENOENT) {
-    silo_log_debug("criu: cannot remove the stale %s/%s: %s", KDAT_DIR, KDAT_NAME,
-                   strerror(errno));
+    silo_log_debug("criu: cannot remove the stale %s/%s: %s", KDAT_DIR, KDAT_NAME, strerror(errno));
     return;
   }
   struct statfs sf;

@@ -46,8 +46,8 @@ silo_migrate(struct silo_context *ctx, const struct silo_migrate_opts *o,
   s.lazy = o->strategy == SILO_MIGRATE_POSTCOPY || o->strategy == SILO_MIGRATE_HYBRID;
   s.t0 = s.rate_at = time_mono_s();
   /* the dump helper writes the time of the freeze here */
-  s.frozen_at = mmap(NULL, sizeof *s.frozen_at, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                     -1, 0);
+  s.frozen_at =
+      mmap(NULL, sizeof *s.frozen_at, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (s.frozen_at == MAP_FAILED) s.frozen_at = NULL;
   mig_catch_signals();
   mig_interrupted = 0;

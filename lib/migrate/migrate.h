@@ -364,9 +364,9 @@ struct src {
   struct mig_tls_creds *tls;
   struct mig_manifest man;
   double t0, t_freeze; /* t_freeze: the tasks stopped (*frozen_at once known) */
-  double t_restore;     /* RESTORE sent: the transfer ends, the restore begins */
-  double *frozen_at;    /* set by the dump helper at the freeze (MAP_SHARED) */
-  char *parent; /* "../pre-N" for the final dump */
+  double t_restore;    /* RESTORE sent: the transfer ends, the restore begins */
+  double *frozen_at;   /* set by the dump helper at the freeze (MAP_SHARED) */
+  char *parent;        /* "../pre-N" for the final dump */
   struct mig_child dump;
   struct mig_guard guard;
   bool conn_broken, restored, dest_done, dump_ok, keep_work;
