@@ -118,6 +118,7 @@ struct silo_criu_opts {   /* what checkpoint and restore share (runc's flags) */
   bool tcp_established, ext_unix_sk, shell_job, file_locks, lazy_pages, auto_dedup;
   const char *manage_cgroups_mode; /* soft|full|strict|ignore; NULL: soft */
   bool empty_netns;                /* --empty-ns network */
+  bool no_network_lock;            /* dump: nothing to lock (no TCP connection) */
   unsigned timeout;                /* seconds CRIU may take; 0: none */
 };
 struct silo_checkpoint_opts {
@@ -131,6 +132,9 @@ struct silo_checkpoint_opts {
   /* silo's own network (network.json): its namespace, pinned on <state>/netns, is
    * external to the images (a migration re-creates it on the destination) */
   bool ext_netns;
+  /* when set: the CLOCK_MONOTONIC time (time_mono_s) at which the tasks were
+   * frozen (MAP_SHARED memory when the dump runs in a helper process) */
+  double *frozen_at;
 };
 SILO_API int silo_checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o,
                              struct silo_error *err);
@@ -268,7 +272,10 @@ struct silo_migrate_report {
   bool migrated;              /* the container runs on the destination, gone from here */
   bool resumed_on_source;     /* it failed, and the container runs here */
   double total_s, downtime_s; /* downtime: freeze to running on the destination */
-  double dump_s, restore_s;   /* the downtime's parts: the dump; transfer and restore */
+  /* the downtime's parts, on the same clock: the dump (to its end; postcopy: to
+   * CRIU's page server being ready), the transfer (rootfs changes and images, to
+   * RESTORE sent), the restore (to RESTORED, cold: DONE) */
+  double dump_s, transfer_s, restore_s;
   unsigned long long bytes_sent, rootfs_bytes, image_bytes, page_bytes;
   unsigned iterations; /* pre-dump passes */
   struct {

@@ -344,15 +344,20 @@ freezer_of(const char *cgpath)
  * once.  CRIU re-freezes a container it found frozen before it lets go of it,
  * so whoever froze it here thaws it when CRIU is done. */
 struct early_freeze {
-  struct cgroup *cg;
+  struct cgroup *cg; /* NULL: CRIU freezes the tasks itself */
   bool frozen;
+  double *frozen_at; /* the caller's clock of the freeze, or NULL */
 };
 
+/* CRIU's "pre-dump": the moment it is about to stop the tasks (its kernel probes
+ * and the rest of its set-up follow, with the tasks stopped). */
 static int
 freeze_now(void *arg)
 {
   struct early_freeze *f = arg;
   struct silo_error e = {0};
+  if (f->frozen_at) *f->frozen_at = time_mono_s();
+  if (!f->cg) return 0;
   if (cgroup_freeze(f->cg, true, &e) < 0) {
     silo_log_debug("early freeze: %s (CRIU freezes it itself)", e.msg);
     return 0;
@@ -368,7 +373,7 @@ early_freeze_end(struct early_freeze *f)
   if (f->frozen && cgroup_freeze(f->cg, false, &e) < 0)
     silo_log_warn("thaw after the dump: %s", e.msg);
   f->frozen = false;
-  cgroup_free(f->cg);
+  if (f->cg) cgroup_free(f->cg);
   f->cg = NULL;
 }
 
@@ -415,7 +420,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   _cleanup_free_ char *tmp_images = NULL, *ps_addr = NULL, *freezer = NULL;
   _cleanup_close_ int images_fd = -1, work_fd = -1;
   json_t *stdio = NULL;
-  struct early_freeze ef = {0};
+  struct early_freeze ef = {.frozen_at = o->frozen_at};
   const char *images = o->criu.image_path;
   if (!images && o->export_path) {
     tmp_images = xstrdup("/var/tmp/silo-export-XXXXXX");
@@ -441,6 +446,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   r.leave_running = o->leave_running || o->pre_dump;
   r.track_mem = o->pre_dump || o->parent_path;
   r.tcp_established = o->criu.tcp_established;
+  r.no_network_lock = o->criu.no_network_lock;
   r.ext_unix_sk = o->criu.ext_unix_sk;
   r.shell_job = o->criu.shell_job;
   r.file_locks = o->criu.file_locks;
@@ -469,6 +475,10 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
       r.on_pre_dump = freeze_now;
       r.arg = &ef;
     }
+  }
+  if (ef.frozen_at) { /* the time of the freeze even when CRIU does it */
+    r.on_pre_dump = freeze_now;
+    r.arg = &ef;
   }
   if (ckpt_ext_mounts(cfg, s->bundle, s->pid, false, &r, err) < 0 ||
       external_namespaces(cfg, &r, err) < 0)

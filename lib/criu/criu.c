@@ -372,8 +372,17 @@ have_iptables(void)
  * (NUL-terminated; may be NULL), stderr discarded.  It answers in tens of
  * milliseconds; one that hangs is killed after 2 s (a hung --criu must not delay
  * the --criu-timeout that follows).  Returns its exit status, -1 if it did not exit. */
+static int quick_criu_ms(const char *criu, int timeout_ms, char *out, size_t len, const char *a1,
+                         const char *a2, const char *a3);
 static int
 quick_criu(const char *criu, char *out, size_t len, const char *a1, const char *a2, const char *a3)
+{
+  return quick_criu_ms(criu, 2000, out, len, a1, a2, a3);
+}
+
+static int
+quick_criu_ms(const char *criu, int timeout_ms, char *out, size_t len, const char *a1,
+              const char *a2, const char *a3)
 {
   int p[2] = {-1, -1};
   if (out && pipe2(p, O_CLOEXEC) < 0) return -1;
@@ -391,7 +400,7 @@ quick_criu(const char *criu, char *out, size_t len, const char *a1, const char *
   }
   if (out) close(p[1]);
   int status = -1;
-  for (int ms = 0; ms < 2000 && waitpid(pid, &status, WNOHANG) == 0; ms += 2) usleep(2000);
+  for (int ms = 0; ms < timeout_ms && waitpid(pid, &status, WNOHANG) == 0; ms += 2) usleep(2000);
   if (status == -1) {
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
@@ -407,6 +416,24 @@ quick_criu(const char *criu, char *out, size_t len, const char *a1, const char *
   return status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* The version of the CRIU binary (40201), from `criu --version`; 0 when unknown.
+ * Asked once per process (before any freeze: criu_prepare), kept for its forks. */
+static int
+criu_bin_version(const char *criu)
+{
+  static int known = -1;
+  if (known >= 0) return known;
+  known = 0;
+  char out[256];
+  unsigned major = 0, minor = 0, sub = 0;
+  if (quick_criu(criu, out, sizeof out, "--version", NULL, NULL) == 0 &&
+      sscanf(out, "Version: %u.%u.%u", &major, &minor, &sub) >= 2)
+    known = (int)(major * 10000 + minor * 100 + sub);
+  else
+    silo_log_debug("criu: no version from `%s --version`", criu);
+  return known;
+}
+
 static bool
 nft_lock_supported(const char *criu)
 {
@@ -414,20 +441,28 @@ nft_lock_supported(const char *criu)
   if (known >= 0) return known;
   known = 0;
   const char *bin = criu ? criu : "criu";
-  char out[256];
-  unsigned major = 0, minor = 0;
-  if (quick_criu(bin, out, sizeof out, "--version", NULL, NULL) != 0 ||
-      sscanf(out, "Version: %u.%u", &major, &minor) != 2) {
-    silo_log_debug("criu: nftables network lock not used (no version from `%s --version`)", bin);
-    return false;
-  }
-  if ((int)(major * 10000 + minor * 100) < NFT_LOCK_MIN_CRIU) {
-    silo_log_debug("criu: nftables network lock not used with CRIU %u.%u", major, minor);
+  int v = criu_bin_version(bin);
+  if (v < NFT_LOCK_MIN_CRIU) {
+    silo_log_debug("criu: nftables network lock not used with CRIU %d", v);
     return false;
   }
   known = quick_criu(bin, NULL, 0, "check", "--feature", "network_lock_nftables") == 0;
   silo_log_debug("criu: nftables network lock %ssupported", known ? "" : "not ");
   return known;
+}
+
+/* CRIU_NETWORK_LOCK_SKIP (rpc.proto's SKIP = 3; the libcriu headers of Debian 12
+ * predate it, the RPC field takes it as it is).  Trusted from the same CRIU 4.2
+ * the nftables lock needs. */
+#define NETWORK_LOCK_SKIP 3
+
+void
+criu_prepare(const char *criu)
+{
+  if (!criu) criu = "criu";
+  criu_bin_version(criu);
+  if (have_iptables()) nft_lock_supported(criu);
+  criu_kdat_warm(criu);
 }
 
 static int
@@ -460,8 +495,14 @@ build_opts(criu_opts *o, const struct criu_req *r, struct silo_error *err)
   if (r->cg_mode >= 0) lib.local_set_manage_cgroups_mode(o, (enum criu_cg_mode)r->cg_mode);
   if (r->freeze_cgroup) bad |= lib.local_set_freeze_cgroup(o, r->freeze_cgroup);
   if (r->cg_root) bad |= lib.local_add_cg_root(o, NULL, r->cg_root);
-  if (r->op != CRIU_OP_RESTORE && (!have_iptables() || nft_lock_supported(r->criu)))
+  if (r->op != CRIU_OP_RESTORE && r->no_network_lock &&
+      criu_bin_version(r->criu) >= NFT_LOCK_MIN_CRIU) {
+    /* no TCP connection to protect: no lock to take and to undo */
+    rpc_of(o)->has_network_lock = true;
+    rpc_of(o)->network_lock = (CriuNetworkLockMethod)NETWORK_LOCK_SKIP;
+  } else if (r->op != CRIU_OP_RESTORE && (!have_iptables() || nft_lock_supported(r->criu))) {
     bad |= lib.local_set_network_lock(o, CRIU_NETWORK_LOCK_NFTABLES);
+  }
   if (r->ps_addr) {
     /* libcriu <= 3.17 returns -ENOMEM even when it succeeded: check the message. */
     lib.local_set_page_server_address_port(o, r->ps_addr, r->ps_port);

@@ -29,7 +29,8 @@ struct criu_req {
   const char *root;      /* restore: a mount of the rootfs */
   bool leave_running, tcp_established, tcp_close, ext_unix_sk, shell_job, file_locks;
   bool track_mem, auto_dedup, lazy_pages;
-  const char *ps_addr; /* page server */
+  bool no_network_lock; /* dump: no TCP connection to lock (CRIU >= 4.2: skip) */
+  const char *ps_addr;  /* page server */
   int ps_port;
   int cg_mode;               /* criu_cg_mode_parse(), -1: CRIU's default (soft) */
   const char *cg_root;       /* restore: the container's new cgroup */
@@ -61,6 +62,13 @@ int criu_cg_mode_parse(const char *s, int *mode);
  * the restored init (a child of silo; set even when the restore failed after
  * making it, so that the caller can reap it). */
 int criu_run(struct criu_req *r, pid_t *pid, struct silo_error *err);
+/* What every CRIU run of this process (and of the helpers it forks) would
+ * otherwise find out with the tasks frozen: the network-lock probe (`criu
+ * --version`, `criu check --feature network_lock_nftables`, kept for the forks) and
+ * CRIU's kernel-probe cache (criu_kdat_warm).  Call before any freeze. */
+void criu_prepare(const char *criu);
+/* kdat.c: makes /run/criu.kdat when it is missing or stale (see there). */
+void criu_kdat_warm(const char *criu);
 /* "4.1.1" into buf; returns the numeric version (40101). */
 int criu_version(const char *criu, char *buf, size_t len, struct silo_error *err);
 

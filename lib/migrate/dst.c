@@ -201,6 +201,8 @@ accept_offer(struct dst *d, json_t *offer, struct silo_error *err)
   if (r == 0) r = check_config(d, cfg, err);
   char version[32];
   if (r == 0 && criu_version(d->ctx->criu, version, sizeof version, err) < 0) r = -1;
+  /* CRIU's kernel-probe cache, for the lazy-pages daemon and the restore */
+  if (r == 0) criu_prepare(d->ctx->criu && *d->ctx->criu ? d->ctx->criu : NULL);
   if (r == 0 && d->lazy && mig_lazy_pipe_check(err) < 0) r = -1;
   if (r == 0 && d->lazy && !mig_criu_feature(d->ctx, "uffd-noncoop"))
     r = silo_err(err, ENOTSUP,

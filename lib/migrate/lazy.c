@@ -141,6 +141,7 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
         json_pack("{s:s, s:b, s:o}", "images", "final", "lazy", 1, "stdio", mig_stdio_now(images)),
         err);
   s->phase = "restore";
+  if (r == 0) s->t_restore = time_mono_s();
   silo_log_debug("migrate: images sent, RESTORE at %.3f s after the freeze",
                  time_mono_s() - s->t_freeze);
   if (r == 0) r = mig_pump_run(&p, err);

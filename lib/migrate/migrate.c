@@ -24,8 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lib/base/base.h"
+#include "lib/criu/criu.h"
 #include "lib/migrate/migrate.h"
 #include "lib/runtime/plan.h"
 #include "lib/silo.h"
@@ -43,6 +45,10 @@ silo_migrate(struct silo_context *ctx, const struct silo_migrate_opts *o,
   rep->strategy = strategy_names[o->strategy];
   s.lazy = o->strategy == SILO_MIGRATE_POSTCOPY || o->strategy == SILO_MIGRATE_HYBRID;
   s.t0 = s.rate_at = time_mono_s();
+  /* the dump helper writes the time of the freeze here */
+  s.frozen_at =
+      mmap(NULL, sizeof *s.frozen_at, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (s.frozen_at == MAP_FAILED) s.frozen_at = NULL;
   mig_catch_signals();
   mig_interrupted = 0;
   int ret = -1;
@@ -56,6 +62,8 @@ silo_migrate(struct silo_context *ctx, const struct silo_migrate_opts *o,
     goto out;
   }
   if (s.lazy && mig_lazy_pipe_check(err) < 0) goto out;
+  /* CRIU's probes now, while the container runs, not after the freeze */
+  criu_prepare(ctx->criu && *ctx->criu ? ctx->criu : NULL);
   const char *base = o->work_dir ? o->work_dir : "/var/tmp";
   s.work = xasprintf("%s/silo-migrate-%s-XXXXXX", base, s.st.id);
   if (!mkdtemp(s.work)) {
@@ -77,7 +85,14 @@ out:
   if (o->progress) fprintf(stderr, "\r\033[K"), fflush(stderr);
   mig_guard_release(&s.guard);
   rep->total_s = time_mono_s() - s.t0;
-  rep->restore_s = rep->downtime_s > rep->dump_s ? rep->downtime_s - rep->dump_s : 0;
+  /* the breakdown, on the clock of downtime_s */
+  if (rep->downtime_s > 0 && s.t_restore > 0) {
+    rep->transfer_s = s.t_restore - s.t_freeze - rep->dump_s;
+    if (rep->transfer_s < 0) rep->transfer_s = 0;
+  }
+  rep->restore_s = rep->downtime_s - rep->dump_s - rep->transfer_s;
+  if (rep->restore_s < 0) rep->restore_s = 0;
+  if (s.frozen_at) munmap(s.frozen_at, sizeof *s.frozen_at);
   rep->bytes_sent = s.c.sent;
   mig_conn_close(&s.c);
   mig_tls_creds_free(s.tls);

@@ -364,8 +364,10 @@ struct src {
   struct mig_conn c;
   struct mig_tls_creds *tls;
   struct mig_manifest man;
-  double t0, t_freeze;
-  char *parent; /* "../pre-N" for the final dump */
+  double t0, t_freeze; /* t_freeze: the tasks stopped (*frozen_at once known) */
+  double t_restore;    /* RESTORE sent: the transfer ends, the restore begins */
+  double *frozen_at;   /* set by the dump helper at the freeze (MAP_SHARED) */
+  char *parent;        /* "../pre-N" for the final dump */
   struct mig_child dump;
   struct mig_guard guard;
   bool conn_broken, restored, dest_done, dump_ok, keep_work;
@@ -394,7 +396,8 @@ void src_progress_line(struct src *s, const char *fmt, ...) __attribute__((forma
 bool src_container_running(struct src *s);
 /* silo_checkpoint in a helper (mig_child_start) */
 int src_dump_fn(void *arg, struct silo_error *err);
-/* The freeze time from CRIU's dump.log in work (it logs from its own start). */
+/* The freeze time: what the dump helper recorded, else from CRIU's dump.log in
+ * work (it logs from its own start). */
 void src_adjust_freeze(struct src *s, const char *work);
 char *src_work_path(struct src *s, const char *name);
 void src_tell_abort(struct src *s, const char *why);

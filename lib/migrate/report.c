@@ -32,12 +32,13 @@ as_json(const struct silo_migrate_report *r, const struct silo_error *err)
                                             s > 0 ? (double)r->iter[i].bytes / s : 0.0));
   }
   json_t *j = json_pack(
-      "{s:s, s:s, s:b, s:b, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:i, s:o}", "strategy",
+      "{s:s, s:s, s:b, s:b, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:i, s:o}", "strategy",
       r->strategy ? r->strategy : "?", "result", result_of(r), "migrated", r->migrated,
       "resumed_on_source", r->resumed_on_source, "total_s", r->total_s, "downtime_s", r->downtime_s,
-      "dump_s", r->dump_s, "restore_s", r->restore_s, "bytes_sent", (json_int_t)r->bytes_sent,
-      "rootfs_bytes", (json_int_t)r->rootfs_bytes, "image_bytes", (json_int_t)r->image_bytes,
-      "page_bytes", (json_int_t)r->page_bytes, "iterations", (int)r->iterations, "passes", passes);
+      "dump_s", r->dump_s, "transfer_s", r->transfer_s, "restore_s", r->restore_s, "bytes_sent",
+      (json_int_t)r->bytes_sent, "rootfs_bytes", (json_int_t)r->rootfs_bytes, "image_bytes",
+      (json_int_t)r->image_bytes, "page_bytes", (json_int_t)r->page_bytes, "iterations",
+      (int)r->iterations, "passes", passes);
   if (r->work_dir[0]) json_object_set_new(j, "images_kept_in", json_string(r->work_dir));
   if (r->network[0]) json_object_set_new(j, "network", json_string(r->network));
   if (err && err->msg[0]) {
@@ -66,17 +67,17 @@ silo_migrate_report_format(const struct silo_migrate_report *r, bool json,
       passes = n;
     }
   }
-  char *out =
-      xasprintf("strategy     %s\n"
-                "result       %s\n"
-                "total time   %.3f s\n"
-                "downtime     %.3f s (dump %.3f s, transfer and restore %.3f s)\n"
-                "bytes sent   %.1f MiB (rootfs %.1f MiB, images %.1f MiB, pages %.1f "
-                "MiB)\n"
-                "iterations   %u%s%s\n",
-                r->strategy ? r->strategy : "?", result_of(r), r->total_s, r->downtime_s, r->dump_s,
-                r->restore_s, mib(r->bytes_sent), mib(r->rootfs_bytes), mib(r->image_bytes),
-                mib(r->page_bytes), r->iterations, passes, r->iterations ? ")" : "");
+  char *out = xasprintf("strategy     %s\n"
+                        "result       %s\n"
+                        "total time   %.3f s\n"
+                        "downtime     %.3f s (dump %.3f s, transfer %.3f s, restore %.3f s)\n"
+                        "bytes sent   %.1f MiB (rootfs %.1f MiB, images %.1f MiB, pages %.1f "
+                        "MiB)\n"
+                        "iterations   %u%s%s\n",
+                        r->strategy ? r->strategy : "?", result_of(r), r->total_s, r->downtime_s,
+                        r->dump_s, r->transfer_s, r->restore_s, mib(r->bytes_sent),
+                        mib(r->rootfs_bytes), mib(r->image_bytes), mib(r->page_bytes),
+                        r->iterations, passes, r->iterations ? ")" : "");
   free(passes);
   if (r->network[0]) {
     char *n = xasprintf("%snetwork      %s\n", out, r->network);

@@ -117,12 +117,20 @@ src_container_running(struct src *s)
 
 /* ---- helpers: CRIU in a child ---- */
 
-/* CRIU logs relative to its own start; the freeze begins at "Dumping processes".
- * The downtime counts from there, not from the start of CRIU (which spends tens
- * of milliseconds on its own set-up before it touches the container). */
+/* The downtime counts from the freeze: silo stops the tasks at CRIU's "pre-dump"
+ * notification, and the dump helper records the time there (*frozen_at).  What
+ * comes before it (the fork, CRIU's start) is not downtime.  Without that record
+ * (no notification came), CRIU's log says when it began "Dumping processes",
+ * relative to its own start. */
 void
 src_adjust_freeze(struct src *s, const char *work)
 {
+  if (s->frozen_at && *s->frozen_at > 0) {
+    silo_log_debug("migrate: the tasks froze %.3f s after the dump helper started",
+                   *s->frozen_at - s->t_freeze);
+    s->t_freeze = *s->frozen_at;
+    return;
+  }
   _cleanup_free_ char *path = xasprintf("%s/dump.log", work);
   _cleanup_fclose_ FILE *f = fopen(path, "re");
   char line[512];
@@ -137,6 +145,29 @@ src_adjust_freeze(struct src *s, const char *work)
   }
 }
 
+/* Whether the container's network namespace holds a TCP socket that is not
+ * listening (one a dump must lock: CRIU's network lock keeps the peer from
+ * seeing a reset while the connection is in flight).  Unsure: true. */
+static bool
+netns_has_tcp(pid_t pid)
+{
+  static const char *const files[] = {"tcp", "tcp6"};
+  for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+    _cleanup_free_ char *path = xasprintf("/proc/%d/net/%s", (int)pid, files[i]);
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    if (!f) {
+      if (errno == ENOENT && i == 1) continue; /* no IPv6 */
+      return true;
+    }
+    char line[512];
+    unsigned st;
+    if (!fgets(line, sizeof line, f)) continue; /* the header */
+    while (fgets(line, sizeof line, f))
+      if (sscanf(line, "%*s %*s %*s %x", &st) == 1 && st != 0x0A) return true;
+  }
+  return false;
+}
+
 int
 src_dump_fn(void *arg, struct silo_error *err)
 {
@@ -146,6 +177,13 @@ src_dump_fn(void *arg, struct silo_error *err)
   co.criu.image_path = a->images;
   co.criu.work_path = a->work;
   co.criu.tcp_established = !a->pre;
+  if (!a->pre) co.frozen_at = a->s->frozen_at;
+  /* Checked the moment before the freeze: a connection made in between is dumped
+   * (--tcp-established) without the lock. */
+  if (!a->pre && !netns_has_tcp(a->s->st.pid)) {
+    co.criu.no_network_lock = true;
+    silo_log_debug("migrate: no TCP connection: no network lock");
+  }
   co.criu.timeout = a->s->o->criu_timeout;
   co.ext_netns = a->s->net != NULL; /* re-created by the receiver, not dumped */
   if (a->lazy) {
@@ -529,6 +567,7 @@ src_cold_switch(struct src *s, struct silo_error *err)
     return fall_back(s, err);
   }
   s->phase = "restore";
+  s->t_restore = time_mono_s();
   silo_log_debug("migrate: images sent, RESTORE at %.3f s after the freeze",
                  time_mono_s() - s->t_freeze);
   struct mig_pump p;

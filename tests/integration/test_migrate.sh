@@ -221,6 +221,33 @@ test_postcopy_keeps_count() {
 	assert_eq alive "$OUT" "exec after postcopy"
 }
 
+# The downtime counts from the freeze (silo stops the tasks at CRIU's "pre-dump"),
+# not from before CRIU's version and feature probes, and the report splits it into
+# dump, transfer and restore on the same clock.  CRIU's kernel-probe cache is
+# made before the freeze (CRIU only writes it on a tmpfs /run).
+test_downtime_breakdown() {
+	need_hosts; need_lazy_pipes
+	local id b s
+	start_receiver --keep-listening
+	for s in cold postcopy; do
+		id=$(new_id) b=$T_DIR/b-$s
+		counter "$id" "$b"
+		migrate "$id" --strategy "$s" --format json
+		[ "$RC" -eq 0 ] || fail "migrate ($s): $OUT; receiver: $(cat "$T_DIR/recv.log")"
+		jq -e '(.transfer_s | type) == "number" and .dump_s > 0 and .transfer_s >= 0 and .restore_s > 0 and
+			((.dump_s + .transfer_s + .restore_s - .downtime_s) as $d | $d < 0.002 and $d > -0.002) and
+			.downtime_s <= .total_s' <<< "$OUT" > /dev/null || fail "$s: breakdown: $OUT"
+		on_dst "$id" || fail "$s: not on the destination"
+		assert_ok dst delete --force "$id"
+	done
+	[ -s /run/criu.kdat ] || fail "no CRIU kernel-probe cache in /run after a migration"
+	id=$(new_id) b=$T_DIR/b-text
+	counter "$id" "$b"
+	migrate "$id" --strategy postcopy
+	[ "$RC" -eq 0 ] || fail "migrate (text): $OUT"
+	assert_match "$OUT" 'downtime +[0-9.]+ s \(dump [0-9.]+ s, transfer [0-9.]+ s, restore [0-9.]+ s\)' "text report"
+}
+
 test_back_and_forth_text_report() {
 	need_hosts; need_lazy_pipes
 	local id b=$T_DIR/b c port1
@@ -688,6 +715,7 @@ run_test writable_rootfs test_writable_rootfs
 run_test cold_keeps_count test_cold_keeps_count
 run_test postcopy_keeps_count test_postcopy_keeps_count
 run_test back_and_forth_text_report test_back_and_forth_text_report
+run_test downtime_breakdown test_downtime_breakdown
 run_test precopy_keeps_count test_precopy_keeps_count
 run_test hybrid_keeps_count test_hybrid_keeps_count
 run_test precopy_refused_without_soft_dirty test_precopy_refused_without_soft_dirty
