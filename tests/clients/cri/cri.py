@@ -16,6 +16,7 @@ python3-protobuf and protobuf-compiler; run it with /usr/bin/python3.
     ps [--pod POD] | inspect ID                 (inspect: status + verbose info)
     exec-sync [--timeout S] ID CMD...           ExecSync: output, exit code as ours
     exec [-t] ID CMD...                         Exec through the streaming server
+                                                (-t: a tty and stdin, as kubectl -it)
     update ID RESOURCES.json                    UpdateContainerResources (linux)
     stats ID | logs ID
 
@@ -317,7 +318,8 @@ def main(argv):
     elif cmd == "exec":
         tty = take_flag(args, "-t")
         need(2, "exec [-t] ID CMD...")
-        r = c.rt("Exec", container_id=args[0], cmd=args[1:], tty=tty, stdout=True, stderr=not tty)
+        # -t is kubectl's -it: a tty with stdin open (we send nothing on it).
+        r = c.rt("Exec", container_id=args[0], cmd=args[1:], tty=tty, stdin=tty, stdout=True, stderr=not tty)
         out, err, code = stream_exec(r.url)
         sys.stdout.buffer.write(out)
         sys.stderr.buffer.write(err)
