@@ -129,8 +129,13 @@ stop_cri_containerd() {
 	kill_matching "$CRI_SOCK"   # shims outlive containerd by design
 	unmount_under "$CRI_DIR"
 	ip link del "$CNI_BR" 2>/dev/null
+	# The pods' network namespaces containerd did not get to remove.
 	local ns
-	for ns in $(grep -l "$CRI_DIR" /run/netns/cni-* 2>/dev/null); do ip netns del "$(basename "$ns")"; done
+	for ns in $(cat "$CRI_DIR/netns.list" 2>/dev/null); do
+		[ -e "$ns" ] || continue
+		umount "$ns" 2>/dev/null || umount -l "$ns" 2>/dev/null
+		rm -f "$ns"
+	done
 	return 0
 }
 CTD_SOCK=$CRI_SOCK   # for ctr_cleanup_ns
@@ -182,6 +187,8 @@ run_pod() {
 	POD_CFG=$(pod_config "$1" "${3:-.}") || exit 1
 	POD=$(cri runp --runtime "${2-silo}" "$POD_CFG") || fail "RunPodSandbox $1: $POD"
 	defer cri_rm_pod "$POD"
+	POD_NETNS=$(pod_field "$POD" '.info.info | fromjson | .runtimeSpec.linux.namespaces[] | select(.type == "network") | .path')
+	echo "$POD_NETNS" >> "$CRI_DIR/netns.list"
 }
 cri_rm_pod() { cri stopp "$1"; cri rmp "$1"; }
 
@@ -395,6 +402,7 @@ test_security() {
 test_stop_remove() {
 	local t0 t1 pid ppid g k
 	run_pod stop
+	[ -e "$POD_NETNS" ] || fail "no netns $POD_NETNS for the pod"
 	ppid=$(pod_pid "$POD")
 	run_ctr g -- sh -c "$TERM_SLEEPER"
 	g=$CID
@@ -422,6 +430,7 @@ test_stop_remove() {
 	assert_eq SANDBOX_NOTREADY "$(pod_field "$POD" .status.state)" "pod state after StopPodSandbox"
 	if pid_alive "$ppid"; then fail "pause $ppid survived StopPodSandbox"; fi
 	[ -z "$(ipam_files "$POD")" ] || fail "host-local still holds an address for the pod: $(ipam_files "$POD")"
+	[ -n "$POD_NETNS" ] && [ ! -e "$POD_NETNS" ] || fail "the pod's netns $POD_NETNS left after StopPodSandbox"
 	assert_ok cri rmp "$POD"
 	assert_fail cri inspectp "$POD"
 	local id
