@@ -6,7 +6,8 @@
 set -euo pipefail
 
 CLIENT_DEPS=(podman conmon containernetworking-plugins uidmap slirp4netns fuse-overlayfs
-	containerd iptables docker.io busybox-static jq util-linux procps iproute2)
+	containerd iptables docker.io busybox-static jq util-linux procps iproute2
+	python3-grpcio python3-protobuf protobuf-compiler gcc libc6-dev)
 
 # One dpkg-query for all: the installed ones print "NAME install ok installed".
 installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${CLIENT_DEPS[@]}" 2>/dev/null | awk '$2 == "install" && $4 == "installed" { print $1 }' || true)

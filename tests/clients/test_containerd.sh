@@ -177,7 +177,7 @@ test_delete_force() {
 # Kubernetes: the CRI plugin with silo as its runtime (BinaryName), the
 # configuration docs/kubernetes.md documents.  A second private containerd with
 # the CRI plugin enabled must start it ("ok"), and its effective configuration
-# must name silo.  (No crictl in Debian 12: pods are not run here.)
+# must name silo.  (Pods run through the CRI in test_cri.sh.)
 test_cri_plugin_binary_name() {
 	local d=$CTD_DIR/cri sock out
 	sock=$d/cri.sock

@@ -188,6 +188,33 @@ test_kill_signal_zero() {
 	assert_contains "$OUT" "not running" "kill 0 of a stopped container"
 }
 
+# containerd's runc shim (and so Kubernetes' CRI) sends `kill --all ID KILL`
+# after a container's init has exited, to reap what is left in its cgroup, and
+# takes only runc's words "container not running" for "already gone".  runc
+# signals the stopped container's cgroup and succeeds; so must we, or the CRI
+# never sees the container exit.
+test_kill_all_stopped() {
+	local id b=$T_DIR/b child
+	id=$(new_id)
+	# No pid namespace of its own (as a container in a pod sharing the pause's):
+	# init's background child outlives it, in the container's cgroup.
+	make_bundle "$b" '.root.readonly = false | .linux.namespaces |= map(select(.type != "pid"))'
+	set_args "$b" 'sleep 300 & echo $! > /tmp/child; exit 0'
+	run_detached "$id" "$b"
+	wait_status "$id" stopped
+	wait_for 5 test -s "$b/rootfs/tmp/child" || fail "no child pid"
+	child=$(cat "$b/rootfs/tmp/child")   # a host pid: no pid namespace
+	defer kill -9 "$child"
+	pid_alive "$child" || fail "the child left in the cgroup is not running"
+	assert_ok silo kill --all "$id" KILL
+	wait_for 5 eval '! pid_alive "$child"' || fail "kill --all of a stopped container left $child alive"
+	assert_ok silo kill --all "$id" KILL
+	assert_fail silo kill "$id" KILL
+	assert_contains "$OUT" "container not running" "kill of a stopped container, in runc's words"
+	assert_ok silo delete "$id"
+	assert_fail silo kill --all "$id" KILL
+}
+
 test_ps_stopped() {
 	local id b=$T_DIR/b out
 	id=$(new_id)
@@ -294,6 +321,7 @@ run_test exec_ignore_paused test_exec_ignore_paused
 run_test exec_additional_gids test_exec_additional_gids
 run_test exec_cgroup_missing test_exec_cgroup_missing
 run_test kill_signal_zero test_kill_signal_zero
+run_test kill_all_stopped test_kill_all_stopped
 run_test ps_stopped test_ps_stopped
 run_test list_concurrent_deletes test_list_concurrent_deletes
 run_test config_key_case test_config_key_case

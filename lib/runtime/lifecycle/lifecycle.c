@@ -150,22 +150,36 @@ silo_kill(struct silo_context *ctx, const char *id, int sig, bool all, struct si
   _cleanup_close_ int pidfd = -1;
   if (open_state(ctx, id, &rootfd, &dirfd, &s, err) < 0) goto out;
   enum oci_status st = state_status(dirfd, &s);
-  if (st == OCI_STATUS_STOPPED) {
-    silo_err(err, 0, "container is not running");
+  /* A stopped container's cgroup may still hold processes (init's children,
+   * when it had no pid namespace of its own): --all signals them, as runc does,
+   * and succeeds when the cgroup is gone.  containerd's shim sends `kill --all
+   * ID KILL` after every init exit and takes no other outcome for success. */
+  if (st == OCI_STATUS_STOPPED && !all) {
+    /* runc's words: containerd's shim matches "container not running". */
+    silo_err(err, 0, "container not running");
     goto out;
   }
   if (all && s.cgroup_path && s.cgroup_manager != CGROUP_MANAGER_DISABLED) {
     struct cgroup *cg = NULL;
     if (cgroup_open(s.cgroup_path, s.cgroup_manager, &cg, err) < 0) goto out;
+    if (st == OCI_STATUS_STOPPED && cgroup_check_exists(cg, err) < 0) {
+      ret = err->errnum == ENOENT ? (silo_err_clear(err), 0) : -1;
+      cgroup_free(cg);
+      goto out;
+    }
     ret = cgroup_signal_all(cg, sig, err);
     cgroup_free(cg);
+    goto out;
+  }
+  if (st == OCI_STATUS_STOPPED) {
+    silo_err(err, 0, "container not running");
     goto out;
   }
   /* pidfd first, then verify the start time: the signal cannot hit a recycled pid. */
   pidfd = (int)syscall(SYS_pidfd_open, s.pid, 0);
   unsigned long long start;
   if (pidfd < 0 || fs_proc_stat(s.pid, NULL, &start) < 0 || start != s.start_time) {
-    silo_err(err, 0, "container is not running");
+    silo_err(err, 0, "container not running");
     goto out;
   }
   if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
