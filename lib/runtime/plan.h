@@ -54,6 +54,9 @@
 struct silo_seccomp;
 struct network_plan;
 
+/* ---- phase.c: SILO_PHASE_FD=N writes "NAME PID NS" lines to fd N (off: free) ---- */
+void phase_mark(const char *name);
+
 /* ---- caps.c ---- */
 struct capsets {
   uint64_t bounding, effective, permitted, inheritable, ambient;

@@ -383,6 +383,7 @@ process_execve(struct container_plan *c)
   struct silo_error err = {0};
   const struct oci_process *p = c->proc;
 
+  phase_mark("child-exec"); /* the last: the phase fd is closed below with the rest */
   /* Nothing of the runtime may reach the process: every fd above stdio and the
    * preserved ones is closed now, before execve resolves its path, so neither the
    * path nor the process can go through a runtime fd (CVE-2024-21626).  Kept: the
