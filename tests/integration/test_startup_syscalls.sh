@@ -60,7 +60,22 @@ test_device_node_replaced() {
 	assert_contains "$OUT" written "/dev/null writable"
 }
 
+test_signals_reset_without_failures() {
+	need_cmd strace
+	local id b=$T_DIR/b
+	id=$(new_id)
+	make_bundle "$b"
+	# No shell in between: busybox sh ignores SIGQUIT for what it starts.
+	jq_edit "$b" '.process.args = ["grep", "-E", "^Sig(Ign|Cgt)", "/proc/self/status"]'
+	# silo started with SIGUSR1 and SIGHUP ignored: the program still gets defaults.
+	(trap '' USR1 HUP QUIT; strace_run rt_sigaction "$b" "$id")
+	assert_contains "$(cat "$T_DIR/out")" "SigIgn:	0000000000000000" "the container's ignored signals"
+	# ... and no call that can only fail (SIGKILL, SIGSTOP cannot be changed).
+	assert_eq 0 "$(grep -c 'rt_sigaction(SIG\(KILL\|STOP\),.*EINVAL' "$T_DIR/trace")" "failing rt_sigaction calls"
+}
+
 run_test no_time_zone test_no_time_zone
+run_test signals_reset_without_failures test_signals_reset_without_failures
 run_test device_nodes_made_once test_device_nodes_made_once
 run_test device_node_replaced test_device_node_replaced
 finish

@@ -324,7 +324,9 @@ static void
 reset_signals(void)
 {
   struct sigaction sa = {.sa_handler = SIG_DFL};
-  for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
+  /* Not SIGKILL and SIGSTOP: their disposition cannot change (EINVAL). */
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, NULL);
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
