@@ -37,7 +37,8 @@
  *   lifecycle/lifecycle.h  run.c lifecycle.c exec.c manage.c events.c features.c
  * What every part shares sits here beside this header: plan.c (the plan's
  * lifetime), state.c (the state directory), hooks.c, sync.c (the parent <-> child
- * protocol).  Sub-folders depend on each other one way only:
+ * protocol), phase.c (SILO_PHASE_FD: where a start's time goes, for `make bench`).
+ * Sub-folders depend on each other one way only:
  *   lifecycle -> create -> rootfs -> process -> (this folder) -> base */
 
 #include <sched.h>
@@ -53,6 +54,9 @@
 
 struct silo_seccomp;
 struct network_plan;
+
+/* ---- phase.c: SILO_PHASE_FD=N writes "NAME PID NS" lines to fd N (off: free) ---- */
+void phase_mark(const char *name);
 
 /* ---- caps.c ---- */
 struct capsets {

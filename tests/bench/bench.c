@@ -36,6 +36,12 @@
  *       "wall_ns cpu_ns maxrss_kb failures first_bad_status"; the indices
  *       that failed go to stderr.
  *
+ *   bench phases [OPTS] -- ARGV...
+ *       Run ARGV once with SILO_PHASE_FD naming a pipe (silo's phase marks,
+ *       lib/runtime/phase.c).  Prints one line per mark, "NAME PID NS" with NS
+ *       the time since just before fork, sorted by time, framed by "fork 0 0"
+ *       and "reaped 0 NS" (after wait4), then "status 0 STATUS".
+ *
  *   bench reaper -- ARGV...
  *       Run ARGV as a child subreaper that reaps every orphan until ARGV
  *       exits; exits with ARGV's status.  SIGINT/SIGTERM/SIGHUP do not kill
@@ -281,6 +287,67 @@ reap_all_orphans(struct result *r)
     }
     usleep(1000);
   }
+}
+
+struct mark {
+  char name[32];
+  long pid;
+  int64_t ns;
+};
+
+static int
+cmp_mark(const void *a, const void *b)
+{
+  const struct mark *x = a, *y = b;
+  return (x->ns > y->ns) - (x->ns < y->ns);
+}
+
+static int
+cmd_phases(int argc, char **argv)
+{
+  int i = parse_opts(argc, argv, 2, NULL);
+  if (i >= argc) die("%s", "phases: no command");
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) die("pipe: %s", strerror(errno));
+  /* The write end at a fixed, inheritable fd in the child only. */
+  char fdname[16];
+  snprintf(fdname, sizeof fdname, "%d", 9);
+  struct rusage ru;
+  int st = 0;
+  int64_t t0 = now_ns();
+  pid_t pid = fork();
+  if (pid < 0) die("fork: %s", strerror(errno));
+  if (pid == 0) {
+    child_stdio();
+    if (dup2(p[1], 9) < 0) _exit(255);
+    setenv("SILO_PHASE_FD", fdname, 1);
+    child_exec(argv + i);
+  }
+  close(p[1]);
+  while (wait4(pid, &st, 0, &ru) < 0)
+    if (errno != EINTR) die("wait4: %s", strerror(errno));
+  int64_t t1 = now_ns();
+  static char buf[1 << 16];
+  size_t len = 0;
+  ssize_t n;
+  /* The container process may still hold the pipe (a detached run): read what is there. */
+  fcntl(p[0], F_SETFL, O_NONBLOCK);
+  while (len < sizeof buf - 1 && (n = read(p[0], buf + len, sizeof buf - 1 - len)) > 0)
+    len += (size_t)n;
+  buf[len] = '\0';
+  struct mark m[256];
+  size_t k = 0;
+  for (char *line = strtok(buf, "\n"); line && k < 256; line = strtok(NULL, "\n")) {
+    long long ns;
+    if (sscanf(line, "%31s %ld %lld", m[k].name, &m[k].pid, &ns) != 3) continue;
+    m[k].ns = ns - t0;
+    k++;
+  }
+  qsort(m, k, sizeof *m, cmp_mark);
+  printf("fork 0 0\n");
+  for (size_t j = 0; j < k; j++) printf("%s %ld %lld\n", m[j].name, m[j].pid, (long long)m[j].ns);
+  printf("reaped 0 %lld\nstatus 0 %d\n", (long long)(t1 - t0), decode_status(st));
+  return 0;
 }
 
 static int
@@ -548,6 +615,7 @@ main(int argc, char **argv)
   if (strcmp(argv[1], "repeat") == 0) return cmd_repeat(argc, argv);
   if (strcmp(argv[1], "parallel") == 0) return cmd_parallel(argc, argv);
   if (strcmp(argv[1], "reaper") == 0) return cmd_reaper(argc, argv);
+  if (strcmp(argv[1], "phases") == 0) return cmd_phases(argc, argv);
   if (strcmp(argv[1], "stats") == 0) return cmd_stats(argc, argv);
   die("unknown command %s", argv[1]);
   return 2;

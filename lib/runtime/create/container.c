@@ -108,6 +108,7 @@ container_prepare(struct container_plan *c, struct silo_error *err)
   c->cfg = oci_config_parse(c->config_buf, c->config_len, err);
   if (!c->cfg) return silo_err_wrap(err, "%s", cfgpath);
   c->proc = c->cfg->process;
+  phase_mark("parsed");
 
   _cleanup_free_ char *root = c->cfg->root_path[0] == '/'
                                   ? xstrdup(c->cfg->root_path)
@@ -178,6 +179,7 @@ container_prepare(struct container_plan *c, struct silo_error *err)
   if (cgroup_plan_path(&cc, &c->cg_intent, err) < 0) return -1;
   /* Before anything exists: a container that could ptrace us gets a sealed copy. */
   if (cloned_needed(c, &c->caps, c->has_caps) && cloned_reexec(err) < 0) return -1;
+  phase_mark("planned");
   silo_log_debug("container `%s`: config checked: rootfs %s, %zu mounts, clone flags %#llx", c->id,
                  c->rootfs, c->n_mounts, (unsigned long long)c->clone_flags);
   return 0;
@@ -368,7 +370,9 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   c->fifo_dirfd = openat(c->statefd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (c->fifo_dirfd < 0) return silo_err(err, errno, "open state directory");
 
+  phase_mark("state-dir");
   if (container_make_cgroup(c, err) < 0) return -1;
+  phase_mark("cgroup");
   /* The hooks' output files are opened here, by the runtime on the host, for every
    * hook of create: the child inherits them (close-on-exec, gone at execve) and its
    * createContainer and startContainer hooks write to the host's files, whatever the
@@ -427,6 +431,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   if (pid == 0) init_main(c);   /* never returns */
   rootfs_close_bind_sources(c); /* the child has its copies */
   if (pid < 0) return -1;
+  phase_mark("cloned");
   if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
     silo_log_debug("back to our pid namespace: %s", strerror(errno));
   close_fd(&c->sync_child);
@@ -444,6 +449,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   if (c->oom_by_parent && write_oom_score_adj(pid, c->proc->oom_score_adj, err) < 0) return -1;
   if (c->net && network_after_clone(c, err) < 0) return -1;
   if (c->cg && cgroup_enter(c->cg, pid, in_v2, err) < 0) return -1;
+  phase_mark("cgroup-enter");
   if (sync_send(c->sync_parent, SYNC_GO, pid, -1, err) < 0) {
     /* The child may have failed before it wanted GO: its error is the story. */
     struct sync_msg m;
@@ -482,6 +488,7 @@ container_spawn(struct container_plan *c, struct silo_error *err)
   }
   if (container_write_pid_file(c, err) < 0) return -1;
   if (container_write_state(c, err) < 0) return -1;
+  phase_mark("state");
   /* The state is complete: now the create child may outlive us (until this
    * message it exits on our socket's end-of-file; run's START means the same). */
   if (c->mode == MODE_CREATE && sync_send(c->sync_parent, SYNC_SAVED, 0, -1, err) < 0)

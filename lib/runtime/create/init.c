@@ -121,6 +121,7 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
    * none of the container's mounts exists yet ("mount too revealing" could refuse
    * it in a user namespace once they do). */
   procfs_prepare(c);
+  phase_mark("child-ns");
   if (ns_loopback_up(c, err) < 0) return -1;
   if (setsid() < 0) return silo_err(err, errno, "setsid");
   /* A session keyring of the container's own, so keys do not leak between
@@ -136,6 +137,7 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   }
 
   if (rootfs_prepare(c, err) < 0) return -1;
+  phase_mark("child-mounts");
   if (c->cfg->hooks.n[OCI_HOOK_CREATE_CONTAINER]) {
     /* Hooks run inside the cgroup, and see our host pid in the state. */
     if (sync_await_go(c, err) < 0) return -1;
@@ -150,6 +152,7 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   if (rootfs_check_proc(c, err) < 0) return -1;
   if (set_sysctls(c, err) < 0) return -1;
   if (rootfs_finish(c, err) < 0) return -1;
+  phase_mark("child-rootfs");
   if (set_names(c->cfg, err) < 0) return -1;
   if (c->proc->terminal && (*master = terminal_setup(c, err)) < 0) return -1;
   /* The pty is our stdin now: it becomes /dev/console too. */
@@ -174,6 +177,7 @@ init_main(struct container_plan *c)
 {
   struct silo_error err = {0};
   int master = -1;
+  phase_mark("child");
 
   /* Drop what belongs to the parent: the locked state dir fd (a lock lives as long as
    * any copy of its file description) and the parent's end of the socket. */
@@ -232,6 +236,7 @@ init_main(struct container_plan *c)
     /* The socket stays open likewise: the parent waits for its close-on-exec EOF. */
   }
   close(c->fifo_dirfd);
+  phase_mark("child-started");
 
   /* startContainer hooks run as runc runs them: in the container process once it is
    * confined (its identity, capabilities, no_new_privs and seccomp filter), just

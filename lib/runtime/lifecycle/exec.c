@@ -46,6 +46,7 @@ exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
 {
   struct silo_error err = {0};
   int master = -1;
+  phase_mark("child");
   close(c->sync_parent);
   /* Until READY we die with silo; not dumpable until execve, so nothing in the
    * container can open our /proc/PID/exe or fds (CVE-2019-5736, -2016-9962).  Both
@@ -281,6 +282,7 @@ exec_spawn(struct container_plan *c, const struct silo_state *s, struct silo_err
   pid_t pid = spawn_child(c, &in_v2, err);
   if (pid < 0) return -1;
   if (pid == 0) exec_child(c, ctr, nsflags);
+  phase_mark("cloned");
   if (own_pidns >= 0 && setns(own_pidns, CLONE_NEWPID) < 0)
     silo_log_debug("exec: back to our pid namespace: %s", strerror(errno));
   close(c->sync_child);
@@ -329,7 +331,9 @@ silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exit_co
   sigemptyset(&mask);
   foreground_signals(&mask);
   if (!o->detach) sigprocmask(SIG_BLOCK, &mask, &old);
+  phase_mark("start");
   int r = exec_prepare(&c, o, &s, &pdoc, err);
+  phase_mark("planned");
   if (r == 0) r = exec_spawn(&c, &s, err);
   if (r == 0 && o->pid_file) r = container_write_pid_file(&c, err);
   if (r < 0 && c.pid > 0) {
@@ -344,6 +348,7 @@ silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exit_co
     terminal_restore();
     if (r == 0) silo_log_debug("exec in `%s`: process %d exited %d", o->id, (int)c.pid, *exit_code);
   }
+  phase_mark("exited");
   if (!o->detach) sigprocmask(SIG_SETMASK, &old, NULL);
   state_free(&s);
   if (pdoc) oci_process_doc_free(pdoc);

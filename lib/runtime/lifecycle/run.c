@@ -181,9 +181,11 @@ silo_run(struct silo_context *ctx, const struct silo_create_opts *o, int *exit_c
   c.mode = MODE_RUN;
   c.id = o->id;
   *exit_code = 1;
+  phase_mark("start");
   int r = container_prepare(&c, err);
   if (r == 0 && (r = run(&c, exit_code, err)) < 0 && c.statefd >= 0) container_abort(&c);
 
+  phase_mark("exited");
   /* Foreground without --keep: the container is deleted when it exits, with the
    * config and cgroup already in hand. */
   if (r == 0 && !o->detach && !o->keep) {
@@ -201,5 +203,6 @@ silo_run(struct silo_context *ctx, const struct silo_create_opts *o, int *exit_c
     if (dirfd >= 0) close(dirfd);
   }
   plan_free(&c);
+  phase_mark("deleted");
   return r < 0 ? silo_err_wrap(err, "run `%s`", o->id) : 0;
 }

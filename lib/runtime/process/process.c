@@ -324,7 +324,9 @@ static void
 reset_signals(void)
 {
   struct sigaction sa = {.sa_handler = SIG_DFL};
-  for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
+  /* Not SIGKILL and SIGSTOP: their disposition cannot change (EINVAL). */
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, NULL);
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
@@ -383,6 +385,7 @@ process_execve(struct container_plan *c)
   struct silo_error err = {0};
   const struct oci_process *p = c->proc;
 
+  phase_mark("child-exec"); /* the last: the phase fd is closed below with the rest */
   /* Nothing of the runtime may reach the process: every fd above stdio and the
    * preserved ones is closed now, before execve resolves its path, so neither the
    * path nor the process can go through a runtime fd (CVE-2024-21626).  Kept: the

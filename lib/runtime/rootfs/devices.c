@@ -84,10 +84,18 @@ make_node(struct container_plan *c, int devfd, const struct oci_device *d, struc
   }
 
   if (!c->userns) {
-    if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
-      return silo_err(err, errno, "replace `%s`", d->path);
     dev_t dev = d->type == 'p' ? 0 : makedev((unsigned)d->major, (unsigned)d->minor);
-    if (mknodat(dfd, base, type | mode, dev) == 0) return finish_node(dfd, base, d, mode, err);
+    /* Made first, replaced only if something is there: /dev is normally the fresh
+     * tmpfs of the config, where an unlink before every node only fails (ENOENT).
+     * mknodat never follows a symlink at its last component (EEXIST), and the
+     * unlink removes the name itself, whatever it is, as before. */
+    int r = mknodat(dfd, base, type | mode, dev);
+    if (r < 0 && errno == EEXIST) {
+      if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT)
+        return silo_err(err, errno, "replace `%s`", d->path);
+      r = mknodat(dfd, base, type | mode, dev);
+    }
+    if (r == 0) return finish_node(dfd, base, d, mode, err);
     /* EPERM: silo itself runs in a user namespace (a rootless sandbox). */
     if (errno != EPERM || type == S_IFIFO) return silo_err(err, errno, "mknod `%s`", d->path);
   }

@@ -318,13 +318,15 @@ set_rec_attrs(int rootfd, const struct mount_plan *p, struct silo_error *err)
 static int
 tmpfs_finish(int rootfd, const struct mount_plan *p, int below, mode_t mode, struct silo_error *err)
 {
+  bool chmod_top = mode && !p->has_mode, ro_now = p->ro_late && !p->is_dev;
+  if (below < 0 && !chmod_top && !ro_now) return 0; /* nothing to do on it: not opened */
   _cleanup_close_ int top = fs_open_in_root(rootfd, p->dest, O_RDONLY | O_DIRECTORY, 0, err);
   if (top < 0) return -1;
   if (below >= 0 && fs_copy_tree_at(below, top, err) < 0) return silo_err_wrap(err, "tmpcopyup");
-  if (mode && !p->has_mode && fchmod(top, mode) < 0)
+  if (chmod_top && fchmod(top, mode) < 0)
     return silo_err(err, errno, "chmod the tmpfs like its mount point");
   /* Not /dev: that one waits for what is mounted under it (rootfs_prepare). */
-  if (p->ro_late && !p->is_dev && remount_fd(top, p->flags | MS_RDONLY, p->clear, err) < 0)
+  if (ro_now && remount_fd(top, p->flags | MS_RDONLY, p->clear, err) < 0)
     return silo_err_wrap(err, "make the tmpfs read-only");
   return 0;
 }

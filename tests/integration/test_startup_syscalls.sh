@@ -1,0 +1,81 @@
+#!/bin/bash
+# The create path does no work it does not need (issue #19: every system call of
+# `run` justified): checked on an strace of one `run` of the default config.
+. "$(dirname "$0")/../lib/common.sh"
+
+# strace_run CALLS BUNDLE ID: strace -f -e trace=CALLS of `silo run`, the trace in
+# $T_DIR/trace (only the calls looked at: strace slows every traced call down).
+strace_run() {
+	strace -f -e trace="$1" -o "$T_DIR/trace" "$SILO" --root "$ROOT" run --bundle "$2" "$3" > "$T_DIR/out" 2>&1 < /dev/null ||
+		fail "run under strace failed: $(show "$(cat "$T_DIR/out")")"
+}
+
+test_no_time_zone() {
+	need_cmd strace
+	local id b=$T_DIR/b created now
+	id=$(new_id)
+	make_bundle "$b"
+	set_args "$b" 'true'
+	strace_run open,openat,openat2 "$b" "$id"
+	# state.json's `created` is UTC: no time zone file is read for it.
+	assert_not_contains "$(grep -E 'open.*(localtime|zoneinfo)' "$T_DIR/trace")" localtime "time zone files opened"
+	# ... and the timestamp is still right (RFC 3339, UTC, now).
+	id=$(new_id)
+	silo run --keep --bundle "$b" "$id" > /dev/null 2>&1 < /dev/null
+	created=$(state_field "$id" created)
+	assert_match "$created" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z$' "created"
+	now=$(date -u +%s)
+	local t
+	t=$(date -u -d "${created%.*}Z" +%s) || fail "date cannot read created=$created"
+	[ $((now - t)) -ge 0 ] && [ $((now - t)) -le 30 ] || fail "created=$created is not now ($(date -u +%FT%TZ))"
+	assert_ok silo delete "$id"
+}
+
+test_device_nodes_made_once() {
+	need_cmd strace
+	local id b=$T_DIR/b
+	id=$(new_id)
+	make_bundle "$b"
+	set_args "$b" 'ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty'
+	strace_run unlinkat,mknodat "$b" "$id"
+	# /dev is the config's fresh tmpfs: nothing to replace, no failing unlink first.
+	assert_eq 0 "$(grep -cE 'unlinkat\(.*"(null|zero|full|random|urandom|tty)".*ENOENT' "$T_DIR/trace")" \
+		"unlinks of device nodes that do not exist"
+	assert_eq 6 "$(grep -c '^c' "$T_DIR/out")" "device nodes in the container: $(cat "$T_DIR/out")"
+	assert_contains "$(cat "$T_DIR/out")" "crw-rw-rw-" "mode of the nodes"
+}
+
+test_device_node_replaced() {
+	# A node's name that exists in the rootfs's own /dev (no tmpfs on /dev) is replaced.
+	local id b=$T_DIR/b
+	id=$(new_id)
+	make_bundle "$b" '.mounts |= map(select(.destination != "/dev" and (.destination | startswith("/dev/") | not)))'
+	mkdir -p "$b/rootfs/dev"
+	echo stale > "$b/rootfs/dev/null"
+	set_args "$b" 'ls -l /dev/null; echo x > /dev/null && echo written'
+	jq_edit "$b" '.root.readonly = false'
+	capture silo run --bundle "$b" "$id"
+	[ "$RC" -eq 0 ] || fail "run exited $RC: $(show "$OUT")"
+	assert_match "$OUT" '^c' "/dev/null replaced by a device node"
+	assert_contains "$OUT" written "/dev/null writable"
+}
+
+test_signals_reset_without_failures() {
+	need_cmd strace
+	local id b=$T_DIR/b
+	id=$(new_id)
+	make_bundle "$b"
+	# No shell in between: busybox sh ignores SIGQUIT for what it starts.
+	jq_edit "$b" '.process.args = ["grep", "-E", "^Sig(Ign|Cgt)", "/proc/self/status"]'
+	# silo started with SIGUSR1 and SIGHUP ignored: the program still gets defaults.
+	(trap '' USR1 HUP QUIT; strace_run rt_sigaction "$b" "$id")
+	assert_contains "$(cat "$T_DIR/out")" "SigIgn:	0000000000000000" "the container's ignored signals"
+	# ... and no call that can only fail (SIGKILL, SIGSTOP cannot be changed).
+	assert_eq 0 "$(grep -c 'rt_sigaction(SIG\(KILL\|STOP\),.*EINVAL' "$T_DIR/trace")" "failing rt_sigaction calls"
+}
+
+run_test no_time_zone test_no_time_zone
+run_test signals_reset_without_failures test_signals_reset_without_failures
+run_test device_nodes_made_once test_device_nodes_made_once
+run_test device_node_replaced test_device_node_replaced
+finish
