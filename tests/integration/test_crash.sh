@@ -123,6 +123,28 @@ test_create_in_progress_is_listed() {
 	assert_no_leftovers "$id"
 }
 
+# A state directory without state.json (a create killed between its mkdir and its
+# first write): `state` shows it as `list` does (stopped, pid 0; creating while
+# a silo command holds its lock), so that a client that asks `state` before it
+# deletes sees a container to delete; `delete --force` removes it.
+test_bare_state_dir() {
+	local id
+	silo_only "runc says such a container does not exist, and leaves the directory"
+	id=$(fault_id)
+	mkdir "$ROOT/$id"
+	assert_ok silo state "$id"
+	assert_eq stopped "$(jq -r .status <<< "$OUT")" "status of a bare state directory"
+	assert_eq 0 "$(jq -r .pid <<< "$OUT")" "pid of a bare state directory"
+	assert_eq "$id" "$(jq -r .id <<< "$OUT")" "id of a bare state directory"
+	# while someone holds its lock (a create between mkdir and its first write)
+	assert_eq creating "$(flock "$ROOT/$id" "$SILO" --root "$ROOT" state "$id" | jq -r .status)" \
+		"status of a bare state directory under a lock"
+	assert_ok silo delete --force "$id"
+	assert_no_leftovers "$id"
+	assert_fail silo state "$id"
+	assert_contains "$OUT" "does not exist"
+}
+
 sleeper_bundle() { make_bundle "$1"; set_args "$1" 'sleep 30'; }
 
 # FAULT_PREP for start: a created container.
@@ -321,6 +343,7 @@ run_test create_kill_points test_create_kill_points
 run_test create_hook_kill_points test_create_hook_kill_points
 run_test create_killed_then_plain_delete test_create_killed_then_plain_delete
 run_test create_in_progress_is_listed test_create_in_progress_is_listed
+run_test bare_state_dir test_bare_state_dir
 run_test start_kill_points test_start_kill_points
 run_test run_detached_kill_points test_run_detached_kill_points
 run_test delete_kill_points test_delete_kill_points
