@@ -77,6 +77,63 @@ test_create_hook_kill_points() {
 	[ -s "$FAULT_PIDS/sleep" ] || fail "the hook had not started its sleep at the kill point"
 }
 
+# A hook whose child leaves the hook's process group and session (setsid, as a
+# daemon does), and then a grandchild of that one, double-forked: neither is in
+# the group hook.pid names.  Killed while silo waits for the hook, the delete
+# must still find them; so must a hook that times out.
+setsid_hook() {
+	local d=$1 wait=$2
+	jq -n --arg d "$d" --arg w "$wait" '{path: "/bin/sh", args: ["sh", "-c",
+		"setsid -f sh -c \"echo \\$\\$ > \($d)/daemon; exec sleep 31\"
+		 setsid -f sh -c \"(sleep 32 & echo \\$! > \($d)/grandchild) &\"
+		 while [ ! -s \($d)/daemon ] || [ ! -s \($d)/grandchild ]; do sleep 0.02; done
+		 echo started; sleep \($w)"]}'
+}
+hook_escapees_gone() {
+	local p
+	for p in $(cat "$FAULT_PIDS/daemon" "$FAULT_PIDS/grandchild" 2>/dev/null); do
+		wait_for 5 eval "! pid_alive $p" ||
+			fail "$1: the hook's escaped process $p is left: $(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)"
+	done
+}
+
+test_create_hook_setsid_killed() {
+	local b=$T_DIR/b n id
+	silo_only "crash safety is silo's promise"
+	need_strace
+	need_cmd setsid
+	FAULT_PIDS=$T_DIR/pids
+	mkdir -p "$FAULT_PIDS"
+	make_bundle "$b"
+	jq_edit "$b" '.hooks.createRuntime = [$h]' --argjson h "$(setsid_hook "$FAULT_PIDS" 0.2)"
+	id=$(fault_id)
+	fault_record create --bundle "$b" "$id"
+	# (what a hook that exited left running is its own business: not silo's to kill)
+	kill -9 $(cat "$FAULT_PIDS/daemon" "$FAULT_PIDS/grandchild") 2>/dev/null
+	# Killed while it waits in its second poll (the hook has said `started`): the
+	# hook's sh, its setsid'd daemon and the double-forked grandchild all run.
+	n=$(point_after poll 2)
+	kill_at "$((n + 1))" create --bundle "$b" "$(fault_id)"
+	[ -s "$FAULT_PIDS/daemon" ] || fail "the hook had not started its daemon at the kill point"
+	hook_escapees_gone "after the create killed at $FAULT_WHERE and delete --force"
+}
+
+test_hook_setsid_timeout() {
+	local b=$T_DIR/b id
+	silo_only "what a timed-out hook started is killed with it"
+	need_cmd setsid
+	FAULT_PIDS=$T_DIR/pids
+	mkdir -p "$FAULT_PIDS"
+	make_bundle "$b"
+	jq_edit "$b" '.hooks.createRuntime = [$h + {timeout: 1}]' --argjson h "$(setsid_hook "$FAULT_PIDS" 30)"
+	id=$(new_id)
+	assert_fail silo create --bundle "$b" "$id"
+	assert_contains "$OUT" "timed out"
+	[ -s "$FAULT_PIDS/daemon" ] || fail "the hook had not started its daemon"
+	hook_escapees_gone "after a createRuntime hook timed out"
+	assert_no_leftovers "$id"
+}
+
 # Killed while it waits for the container process (READY not yet there): the
 # container is listed as stopped, and a plain delete removes all of it.
 test_create_killed_then_plain_delete() {
@@ -341,6 +398,8 @@ test_sandbox_and_watchdog_kill_points() {
 
 run_test create_kill_points test_create_kill_points
 run_test create_hook_kill_points test_create_hook_kill_points
+run_test create_hook_setsid_killed test_create_hook_setsid_killed
+run_test hook_setsid_timeout test_hook_setsid_timeout
 run_test create_killed_then_plain_delete test_create_killed_then_plain_delete
 run_test create_in_progress_is_listed test_create_in_progress_is_listed
 run_test bare_state_dir test_bare_state_dir
