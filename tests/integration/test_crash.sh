@@ -81,22 +81,6 @@ test_create_hook_kill_points() {
 # daemon does), and then a grandchild of that one, double-forked: neither is in
 # the group hook.pid names.  Killed while silo waits for the hook, the delete
 # must still find them; so must a hook that times out.
-setsid_hook() {
-	local d=$1 wait=$2
-	jq -n --arg d "$d" --arg w "$wait" '{path: "/bin/sh", args: ["sh", "-c",
-		"setsid -f sh -c \"echo \\$\\$ > \($d)/daemon; exec sleep 31\"
-		 setsid -f sh -c \"(sleep 32 & echo \\$! > \($d)/grandchild) &\"
-		 while [ ! -s \($d)/daemon ] || [ ! -s \($d)/grandchild ]; do sleep 0.02; done
-		 echo started; sleep \($w)"]}'
-}
-hook_escapees_gone() {
-	local p
-	for p in $(cat "$FAULT_PIDS/daemon" "$FAULT_PIDS/grandchild" 2>/dev/null); do
-		wait_for 5 eval "! pid_alive $p" ||
-			fail "$1: the hook's escaped process $p is left: $(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)"
-	done
-}
-
 test_create_hook_setsid_killed() {
 	local b=$T_DIR/b n id
 	silo_only "crash safety is silo's promise"

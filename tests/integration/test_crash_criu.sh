@@ -115,6 +115,36 @@ test_restore_killed_in_criu_is_listed() {
 	check_no_mark
 }
 
+# A restore killed while its createRuntime hook runs, the hook having started a
+# setsid'd daemon and a double-forked grandchild: `delete --force` kills those
+# (the hook is recorded in hook.pid with its tracker, as create's), the restored
+# init and its cgroup.
+test_restore_hook_killed() {
+	local id rpid
+	silo_only "crash safety is silo's promise"
+	need_criu
+	need_cmd setsid
+	criu_bundle "$T_DIR/b"
+	make_image
+	FAULT_PIDS=$T_DIR/pids
+	mkdir -p "$FAULT_PIDS"
+	jq_edit "$T_DIR/b" '.hooks.createRuntime = [$h]' --argjson h "$(setsid_hook "$FAULT_PIDS" 60)"
+	id=$(new_id)
+	"$SILO" --root "$ROOT" restore -d --bundle "$T_DIR/b" --image-path "$T_DIR/img" "$id" \
+		>> "$T_DIR/restore.out" 2>&1 < /dev/null &
+	rpid=$!
+	wait_for 60 test -s "$FAULT_PIDS/grandchild" || { kill -9 "$rpid"; fail "the restore's hook never ran: $(cat "$T_DIR/restore.out")"; }
+	kill -9 "$rpid"
+	wait "$rpid" 2>/dev/null
+	assert_ok silo list
+	assert_match "$OUT" "^$id +[0-9]+ +stopped " "list shows the killed restore as stopped"
+	assert_ok silo delete --force "$id"
+	hook_escapees_gone "after the restore killed in its hook and delete --force"
+	assert_no_leftovers "$id"
+	wait_for 5 test -z "$(mark_procs)"
+	check_no_mark
+}
+
 # FAULT_PREP for checkpoint: a running `sleep MARK`.
 prep_running() {
 	"$SILO" --root "$ROOT" run -d --bundle "$T_DIR/b" "$1" >> "$T_DIR/$1.out" 2>&1 < /dev/null ||
@@ -166,4 +196,5 @@ TEST_TIMEOUT=${TEST_TIMEOUT_CRIU:-240}
 
 run_test restore_kill_points test_restore_kill_points
 run_test restore_killed_in_criu_is_listed test_restore_killed_in_criu_is_listed
+run_test restore_hook_killed test_restore_hook_killed
 run_test checkpoint_kill_points test_checkpoint_kill_points
