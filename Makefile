@@ -4,7 +4,8 @@
 #   make check SANITIZE=1 the same with AddressSanitizer + UBSan
 #   make fuzz             run every libFuzzer target FUZZ_SECONDS (60) each (tests/fuzz/)
 #   make check-guest      only the cgroup v2 and soft-dirty CRIU tests, in a QEMU guest (tests/guest/)
-#   make check-faults     kill create, start, run -d, delete, exec, kill, update, pause, resume
+#   make check-faults     kill create (also --network bridge), start, run -d, delete, exec, kill,
+#                         update, pause, resume, checkpoint, restore
 #                         and sandbox at every system call (as root;
 #                         docs/reliability.md); make check runs a sample of those points
 #   make soak             8 workers race random commands for SOAK_SECONDS (1800) on one state
@@ -216,9 +217,12 @@ check-guest: silo
 criu:
 	@tests/lib/criu.sh
 
-# Every kill point of tests/integration/test_crash.sh (needs strace; a few minutes).
+# Every kill point of tests/integration/test_crash*.sh (needs strace, CRIU for
+# checkpoint/restore; a few minutes each).
 check-faults: silo
 	@SILO=$(CURDIR)/silo FAULTS_ALL=1 bash tests/integration/test_crash.sh
+	@SILO=$(CURDIR)/silo FAULTS_ALL=1 bash tests/integration/test_crash_net.sh
+	@SILO=$(CURDIR)/silo FAULTS_ALL=1 bash tests/integration/test_crash_criu.sh
 
 # A long random mix of commands by SOAK_WORKERS workers on one state root
 # (docs/reliability.md, "Soak"); make check runs 60 s of it (tests/integration/test_soak.sh).

@@ -100,6 +100,20 @@ int cgroup_freeze(struct cgroup *cg, bool frozen, struct silo_error *err);
  * holds stopped and lets go of later; cgroup_freeze(cg, true) then waits for it. */
 int cgroup_freeze_request(struct cgroup *cg, struct silo_error *err);
 
+/* ---- trackers (track.c): cgroup2 directories that only hold processes ---- */
+/* The path of the tracker NAME (a child of silo's own cgroup2 directory), without
+ * side effects: recorded before cgroup_track_enter makes it.  ENOTSUP when the
+ * host has no cgroup2. */
+int cgroup_track_path(const char *name, char **path, struct silo_error *err);
+/* Makes the tracker (if needed) and moves pid into it: what pid forks from then
+ * on is in it too, whatever session or process group it moves to. */
+int cgroup_track_enter(const char *path, pid_t pid, struct silo_error *err);
+/* Kills every process in the tracker, waits for them (a second at most) and
+ * removes it.  A missing tracker is fine.  0, or -errno of the rmdir. */
+int cgroup_track_kill(const char *path);
+/* Moves what is left in the tracker to its parent (silo's cgroup) and removes it. */
+int cgroup_track_release(const char *path);
+
 /* ---- statistics (stats.c), for `events --stats` ---- */
 struct cgroup_kv_u64 {
   char *key;

@@ -180,10 +180,24 @@ make_mountpoints(struct container_plan *c, struct silo_error *err)
   return 0;
 }
 
+/* At CRIU's "setup-namespaces": the restored init exists, in the container's
+ * cgroup.  It goes into the intent record first (with its start time, as create
+ * records its child), so that a delete after a crash from here on kills it and
+ * everything in the cgroup; then the hooks run. */
 static int
-run_restore_hooks(void *arg, pid_t pid)
+on_restored_init(void *arg, pid_t pid)
 {
   struct container_plan *c = arg;
+  struct silo_error e = {0};
+  if (fs_proc_stat(pid, NULL, &c->start_time) < 0) {
+    silo_log_error("restore `%s`: the restored process %d is gone", c->id, (int)pid);
+    return -1;
+  }
+  c->pid = pid;
+  if (container_write_intent(c, &e) < 0) {
+    silo_log_error("restore `%s`: %s", c->id, e.msg);
+    return -1;
+  }
   const struct oci_config *cfg = c->cfg;
   if (!cfg->hooks.n[OCI_HOOK_PRESTART] && !cfg->hooks.n[OCI_HOOK_CREATE_RUNTIME]) return 0;
   struct silo_state s = {.id = (char *)c->id,
@@ -192,9 +206,9 @@ run_restore_hooks(void *arg, pid_t pid)
                          .created = c->created,
                          .pid = pid};
   _cleanup_free_ char *json = state_json(&s, cfg, OCI_STATUS_CREATING, false);
-  struct silo_error e = {0};
-  if (hooks_run(cfg, OCI_HOOK_PRESTART, json, &e) < 0 ||
-      hooks_run(cfg, OCI_HOOK_CREATE_RUNTIME, json, &e) < 0) {
+  /* Each hook recorded in hook.pid while it runs, as create's. */
+  if (hooks_run_io(cfg, OCI_HOOK_PRESTART, json, c->hook_io, c->statefd, &e) < 0 ||
+      hooks_run_io(cfg, OCI_HOOK_CREATE_RUNTIME, json, c->hook_io, c->statefd, &e) < 0) {
     silo_log_error("restore `%s`: %s", c->id, e.msg);
     return -1;
   }
@@ -216,7 +230,11 @@ freeze_before_resume(void *arg)
   return 0;
 }
 
-/* State dir and cgroup, as container_spawn makes them. */
+/* State dir and cgroup, as container_spawn makes them: the intent record
+ * ("creating", with our pid and start time, the cgroup about to be made) is
+ * written under the state directory's lock before anything else, so that a
+ * restore killed from here on is listed and `delete` undoes it
+ * (docs/reliability.md).  on_restored_init adds the restored init. */
 static int
 make_state(struct container_plan *c, struct silo_error *err)
 {
@@ -224,6 +242,9 @@ make_state(struct container_plan *c, struct silo_error *err)
   if (c->rootdirfd < 0) return -1;
   c->statefd = state_dir_create(c->rootdirfd, c->id, err);
   if (c->statefd < 0) return -1;
+  if (fs_proc_stat(getpid(), NULL, &c->creator_start) < 0)
+    return silo_err(err, errno, "read our own start time");
+  if (container_write_intent(c, err) < 0) return -1;
   if (fs_write_file_atomic(c->statefd, "config.json", c->config_buf, c->config_len, err) < 0)
     return -1;
   return container_make_cgroup(c, err);
@@ -325,7 +346,7 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
   r.auto_dedup = o->criu.auto_dedup;
   r.lazy_pages = o->criu.lazy_pages;
   r.timeout = o->criu.timeout;
-  r.on_setup_ns = run_restore_hooks;
+  r.on_setup_ns = on_restored_init;
   r.arg = c;
   if (o->criu.empty_netns) r.empty_ns = CLONE_NEWNET;
   if (o->criu.manage_cgroups_mode && criu_cg_mode_parse(o->criu.manage_cgroups_mode, &r.cg_mode)) {

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "cgroup/cgroup.h"
 #include "lib/base/base.h"
 #include "lib/network/network.h"
 #include "lib/runtime/plan.h"
@@ -75,20 +76,37 @@ read_output(int *rfd, char *output, size_t size, size_t *olen)
 
 #define HOOK_PID_FILE "hook.pid"
 
-/* Records the hook (its own process group, led by pid) in the state directory;
- * the hook waits on `go` until this is done, so no hook process ever runs
- * unrecorded (if silo dies first, go reads end-of-file and the hook exits). */
+/* Records the hook (its own process group, led by pid, and its tracker: a cgroup2
+ * directory of its own, cgroup/track.c) in the state directory, then moves it
+ * into the tracker; the hook waits on `go` until this is done, so no hook
+ * process ever runs unrecorded or untracked (if silo dies first, go reads
+ * end-of-file and the hook exits).  The process group finds what the hook
+ * starts on a host without cgroup2; the tracker also what leaves the group
+ * (setsid, a double fork).  *track is the tracker's path, or NULL for none. */
 static int
-record_hook(int statefd, pid_t pid, int go, struct silo_error *err)
+record_hook(int statefd, pid_t pid, int go, char **track, struct silo_error *err)
 {
   unsigned long long start;
-  char buf[64];
   /* Also here, not only in the child: whichever of us runs first, the group
    * exists before it is recorded. */
   if (setpgid(pid, pid) < 0 && errno != EACCES) return silo_err(err, errno, "setpgid %d", pid);
   if (fs_proc_stat(pid, NULL, &start) < 0) return silo_err(err, ESRCH, "the hook exited at once");
-  int n = snprintf(buf, sizeof buf, "%d %llu\n", (int)pid, start);
-  if (fs_write_file_atomic(statefd, HOOK_PID_FILE, buf, (size_t)n, err) < 0) return -1;
+  char name[48];
+  snprintf(name, sizeof name, "silo-hook-%d", (int)pid);
+  struct silo_error terr = {0};
+  if (cgroup_track_path(name, track, &terr) < 0)
+    silo_log_debug("hook %d: no tracker (%s): its process group only", (int)pid, terr.msg);
+  /* Recorded before the tracker is made: a crash in between leaves a name that
+   * hooks_kill_recorded finds missing, which is fine. */
+  _cleanup_free_ char *buf = xasprintf("%d %llu %s\n", (int)pid, start, *track ? *track : "-");
+  if (fs_write_file_atomic(statefd, HOOK_PID_FILE, buf, strlen(buf), err) < 0) return -1;
+  if (*track && cgroup_track_enter(*track, pid, &terr) < 0) {
+    /* (rootless, a read-only cgroupfs): the process group is what there is */
+    silo_log_debug("hook %d: no tracker: %s", (int)pid, terr.msg);
+    rmdir(*track);
+    free(*track);
+    *track = NULL;
+  }
   if (write(go, "1", 1) != 1) return silo_err(err, errno, "start the hook");
   return 0;
 }
@@ -138,10 +156,12 @@ run_hook(const struct oci_hook *h, const char *state, const struct hook_env *env
   close(out[1]);
   _cleanup_close_ int wfd = in[1], rfd = out[0];
   _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  _cleanup_free_ char *track = NULL;
   if (go_r >= 0) {
     close_fd(&go_r);
-    if (record_hook(statefd, pid, go_w, err) < 0) {
+    if (record_hook(statefd, pid, go_w, &track, err) < 0) {
       kill(pid, SIGKILL);
+      if (track) cgroup_track_kill(track);
       while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
       }
       unlinkat(statefd, HOOK_PID_FILE, 0);
@@ -201,7 +221,13 @@ run_hook(const struct oci_hook *h, const char *state, const struct hook_env *env
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  /* What the hook left running now is its own business (a daemon it started). */
+  /* A hook that timed out goes with everything it started, wherever that went.
+   * What a hook that exited left running is its own business (a daemon it
+   * started): it leaves the tracker for silo's own cgroup. */
+  if (track) {
+    int r = timed_out ? cgroup_track_kill(track) : cgroup_track_release(track);
+    if (r < 0) silo_log_warn("hook `%s`: remove its tracker %s: %s", h->path, track, strerror(-r));
+  }
   if (statefd >= 0) unlinkat(statefd, HOOK_PID_FILE, 0);
   read_output(&rfd, output, sizeof output, &olen);
   output[olen] = '\0';
@@ -327,7 +353,14 @@ hooks_kill_recorded(int statefd)
   struct silo_error e = {0};
   int pgid;
   unsigned long long start, now;
+  char track[4096];
   if (fs_read_file_at(statefd, HOOK_PID_FILE, &buf, NULL, &e) < 0) return;
+  /* The tracker first: what left the process group is there.  Only a tracker
+   * silo names (a cgroup2 directory "silo-hook-N", no ".."): the file is in a
+   * root-only directory, but a name is checked before anything is killed. */
+  if (sscanf(buf, "%*d %*u %4095s", track) == 1 && strncmp(track, "/sys/fs/cgroup/", 15) == 0 &&
+      strstr(track, "/silo-hook-") && !strstr(track, "/.."))
+    cgroup_track_kill(track);
   /* The leader died with silo; what it started may not have.  A process group's
    * id is not given to a new process while any member lives, so the group is
    * still the hook's, unless a process with that pid now exists and started at

@@ -77,6 +77,47 @@ test_create_hook_kill_points() {
 	[ -s "$FAULT_PIDS/sleep" ] || fail "the hook had not started its sleep at the kill point"
 }
 
+# A hook whose child leaves the hook's process group and session (setsid, as a
+# daemon does), and then a grandchild of that one, double-forked: neither is in
+# the group hook.pid names.  Killed while silo waits for the hook, the delete
+# must still find them; so must a hook that times out.
+test_create_hook_setsid_killed() {
+	local b=$T_DIR/b n id
+	silo_only "crash safety is silo's promise"
+	need_strace
+	need_cmd setsid
+	FAULT_PIDS=$T_DIR/pids
+	mkdir -p "$FAULT_PIDS"
+	make_bundle "$b"
+	jq_edit "$b" '.hooks.createRuntime = [$h]' --argjson h "$(setsid_hook "$FAULT_PIDS" 0.2)"
+	id=$(fault_id)
+	fault_record create --bundle "$b" "$id"
+	# (what a hook that exited left running is its own business: not silo's to kill)
+	kill -9 $(cat "$FAULT_PIDS/daemon" "$FAULT_PIDS/grandchild") 2>/dev/null
+	# Killed while it waits in its second poll (the hook has said `started`): the
+	# hook's sh, its setsid'd daemon and the double-forked grandchild all run.
+	n=$(point_after poll 2)
+	kill_at "$((n + 1))" create --bundle "$b" "$(fault_id)"
+	[ -s "$FAULT_PIDS/daemon" ] || fail "the hook had not started its daemon at the kill point"
+	hook_escapees_gone "after the create killed at $FAULT_WHERE and delete --force"
+}
+
+test_hook_setsid_timeout() {
+	local b=$T_DIR/b id
+	silo_only "what a timed-out hook started is killed with it"
+	need_cmd setsid
+	FAULT_PIDS=$T_DIR/pids
+	mkdir -p "$FAULT_PIDS"
+	make_bundle "$b"
+	jq_edit "$b" '.hooks.createRuntime = [$h + {timeout: 1}]' --argjson h "$(setsid_hook "$FAULT_PIDS" 30)"
+	id=$(new_id)
+	assert_fail silo create --bundle "$b" "$id"
+	assert_contains "$OUT" "timed out"
+	[ -s "$FAULT_PIDS/daemon" ] || fail "the hook had not started its daemon"
+	hook_escapees_gone "after a createRuntime hook timed out"
+	assert_no_leftovers "$id"
+}
+
 # Killed while it waits for the container process (READY not yet there): the
 # container is listed as stopped, and a plain delete removes all of it.
 test_create_killed_then_plain_delete() {
@@ -121,6 +162,28 @@ test_create_in_progress_is_listed() {
 	assert_eq created "$(status_of "$id")" "status after create"
 	assert_ok silo delete --force "$id"
 	assert_no_leftovers "$id"
+}
+
+# A state directory without state.json (a create killed between its mkdir and its
+# first write): `state` shows it as `list` does (stopped, pid 0; creating while
+# a silo command holds its lock), so that a client that asks `state` before it
+# deletes sees a container to delete; `delete --force` removes it.
+test_bare_state_dir() {
+	local id
+	silo_only "runc says such a container does not exist, and leaves the directory"
+	id=$(fault_id)
+	mkdir "$ROOT/$id"
+	assert_ok silo state "$id"
+	assert_eq stopped "$(jq -r .status <<< "$OUT")" "status of a bare state directory"
+	assert_eq 0 "$(jq -r .pid <<< "$OUT")" "pid of a bare state directory"
+	assert_eq "$id" "$(jq -r .id <<< "$OUT")" "id of a bare state directory"
+	# while someone holds its lock (a create between mkdir and its first write)
+	assert_eq creating "$(flock "$ROOT/$id" "$SILO" --root "$ROOT" state "$id" | jq -r .status)" \
+		"status of a bare state directory under a lock"
+	assert_ok silo delete --force "$id"
+	assert_no_leftovers "$id"
+	assert_fail silo state "$id"
+	assert_contains "$OUT" "does not exist"
 }
 
 sleeper_bundle() { make_bundle "$1"; set_args "$1" 'sleep 30'; }
@@ -314,13 +377,18 @@ test_sandbox_and_watchdog_kill_points() {
 	sandbox_kill_points 8 kill
 }
 
+# Even a sample is dozens of runs: on a loaded machine more than the default 30 s.
+[ "${TEST_TIMEOUT:-30}" -ge 180 ] || TEST_TIMEOUT=180
 # Every kill point (FAULTS_ALL=1) takes minutes, not seconds.
 [ "${FAULTS_ALL:-0}" != 1 ] || TEST_TIMEOUT=${FAULTS_TIMEOUT:-1800}
 
 run_test create_kill_points test_create_kill_points
 run_test create_hook_kill_points test_create_hook_kill_points
+run_test create_hook_setsid_killed test_create_hook_setsid_killed
+run_test hook_setsid_timeout test_hook_setsid_timeout
 run_test create_killed_then_plain_delete test_create_killed_then_plain_delete
 run_test create_in_progress_is_listed test_create_in_progress_is_listed
+run_test bare_state_dir test_bare_state_dir
 run_test start_kill_points test_start_kill_points
 run_test run_detached_kill_points test_run_detached_kill_points
 run_test delete_kill_points test_delete_kill_points

@@ -133,3 +133,24 @@ kill_at() {
 	fi
 	return 0
 }
+
+# setsid_hook DIR WAIT: a hook (JSON) whose child leaves the hook's process group
+# and session (setsid -f, as a daemon does; its pid in DIR/daemon) and whose other
+# child double-forks (DIR/grandchild): neither is in the group hook.pid names.  It
+# prints `started` once both run, then sleeps WAIT seconds.
+# hook_escapees_gone WHAT: the two (of $FAULT_PIDS) are gone within 5 s.
+setsid_hook() {
+	local d=$1 wait=$2
+	jq -n --arg d "$d" --arg w "$wait" '{path: "/bin/sh", args: ["sh", "-c",
+		"setsid -f sh -c \"echo \\$\\$ > \($d)/daemon; exec sleep 31\"
+		 setsid -f sh -c \"(sleep 32 & echo \\$! > \($d)/grandchild) &\"
+		 while [ ! -s \($d)/daemon ] || [ ! -s \($d)/grandchild ]; do sleep 0.02; done
+		 echo started; sleep \($w)"]}'
+}
+hook_escapees_gone() {
+	local p
+	for p in $(cat "$FAULT_PIDS/daemon" "$FAULT_PIDS/grandchild" 2>/dev/null); do
+		wait_for 5 eval "! pid_alive $p" ||
+			fail "$1: the hook's escaped process $p is left: $(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)"
+	done
+}

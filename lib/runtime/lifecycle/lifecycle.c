@@ -124,18 +124,40 @@ out:
   return ret < 0 ? silo_err_wrap(err, "start `%s`", id) : 0;
 }
 
+/* What list and state show of a state directory without state.json (a create
+ * killed before its first write, a delete killed while removing it): a container
+ * with no process and an empty bundle, for the user to see and delete rather than
+ * an invisible one (docs/reliability.md). */
+static void
+bare_state(const char *id, struct silo_state *s)
+{
+  *s = (struct silo_state){
+      .id = xstrdup(id), .bundle = xstrdup(""), .rootfs = xstrdup(""), .created = xstrdup("")};
+}
+
 int
 silo_state(struct silo_context *ctx, const char *id, char **json, struct silo_error *err)
 {
   _cleanup_close_ int rootfd = -1, dirfd = -1;
   struct silo_state s = {0};
-  if (open_state(ctx, id, &rootfd, &dirfd, &s, err) < 0) {
+  enum oci_status st;
+  if (open_state(ctx, id, &rootfd, &dirfd, &s, err) == 0) {
+    st = state_status(dirfd, &s);
+  } else if (dirfd >= 0 && err->errnum == ENOENT) {
+    /* The directory is there, its state.json is not: shown as list shows it
+     * (runc says "does not exist" and leaves the directory to a client that then
+     * never deletes it). */
+    silo_err_clear(err);
+    state_free(&s);
+    bare_state(id, &s);
+    st = state_status_bare(dirfd);
+  } else {
     state_free(&s);
     return silo_err_wrap(err, "state `%s`", id);
   }
   struct silo_error cerr = {0};
   struct oci_config *cfg = state_load_config(dirfd, &cerr);
-  *json = state_json(&s, cfg, state_status(dirfd, &s), true);
+  *json = state_json(&s, cfg, st, true);
   if (cfg) oci_config_free(cfg);
   state_free(&s);
   return 0;
@@ -304,10 +326,7 @@ silo_list(struct silo_context *ctx, enum silo_list_format fmt, struct silo_error
     } else if (e.errnum == ENOENT) {
       /* No state.json yet (or any more): still a container for the user to see and
        * delete, not an invisible one. */
-      s = (struct silo_state){.id = xstrdup(ns.v[i]),
-                              .bundle = xstrdup(""),
-                              .rootfs = xstrdup(""),
-                              .created = xstrdup("")};
+      bare_state(ns.v[i], &s);
       st = state_status_bare(dirfd);
     } else {
       if (e.errnum != ENOTDIR) silo_log_warn("list: `%s`: %s", ns.v[i], e.msg);
