@@ -218,6 +218,33 @@ nn_record_free(struct nn_record *r)
   memset(r, 0, sizeof *r);
 }
 
+struct nn_endpoint
+nn_record_endpoint(const struct nn_record *r, int netns_fd)
+{
+  return (struct nn_endpoint){.veth = r->veth,
+                              .bridge = r->bridge_name,
+                              .subnet = r->subnet,
+                              .ip = r->ip,
+                              .has_ip6 = r->has_ip6,
+                              .subnet6 = r->subnet6,
+                              .ip6 = r->ip6,
+                              .netns_fd = netns_fd};
+}
+
+struct nn_nft_rules
+nn_record_rules(const struct nn_record *r)
+{
+  return (struct nn_nft_rules){.key = r->key,
+                               .bridge = r->bridge_name,
+                               .subnet = r->subnet,
+                               .ip = r->ip,
+                               .has_ip6 = r->has_ip6,
+                               .subnet6 = r->subnet6,
+                               .ip6 = r->ip6,
+                               .ports = r->ports,
+                               .n_ports = r->n_ports};
+}
+
 /* ---- small readers the other files share ---- */
 
 int

@@ -306,8 +306,16 @@ int nn_host_nets(struct nn_nl *nl, struct nn_hostnet **out, size_t *n, struct si
 /* The same for IPv6 (link-local ones included: they never overlap a valid subnet6). */
 int nn_host_nets6(struct nn_nl *nl, struct nn_hostnet6 **out, size_t *n, struct silo_error *err);
 
-/* A request for vxlan.c, acknowledged: -1 with errno on failure. */
+/* Requests built by other files of netns/ (vxlan.c) and sent by nn_nl_talk,
+ * acknowledged: -1 with errno on failure. nn_nl_msg: a request header of type
+ * and flags (NLM_F_REQUEST added). nn_nl_newlink: an RTM_NEWLINK creating `name`
+ * of `kind` (mtu, master: left out when 0), its IFLA_LINKINFO nest left open in
+ * *info for the kind's data: the caller ends it with mnl_attr_nest_end. */
 struct nlmsghdr;
+struct nlattr;
+struct nlmsghdr *nn_nl_msg(char *buf, uint16_t type, uint16_t flags);
+struct nlmsghdr *nn_nl_newlink(char *buf, const char *name, const char *kind, int master, int mtu,
+                               struct nlattr **info);
 int nn_nl_talk(struct nn_nl *nl, struct nlmsghdr *nlh);
 
 /* ---- vxlan.c: a network spanning hosts ---- */
@@ -449,5 +457,9 @@ int nn_record_write(int dirfd, const struct nn_record *r, struct silo_error *err
 /* 1: no network.json. */
 int nn_record_read(int dirfd, struct nn_record *r, struct silo_error *err);
 void nn_record_free(struct nn_record *r);
+/* The record's veth pair (its container end moved into netns_fd) and nft rules:
+ * they point into r, which must outlive them. */
+struct nn_endpoint nn_record_endpoint(const struct nn_record *r, int netns_fd);
+struct nn_nft_rules nn_record_rules(const struct nn_record *r);
 
 #endif

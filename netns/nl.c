@@ -89,12 +89,27 @@ talk(struct nn_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
   }
 }
 
-static struct nlmsghdr *
-new_msg(char *buf, uint16_t type, uint16_t flags)
+struct nlmsghdr *
+nn_nl_msg(char *buf, uint16_t type, uint16_t flags)
 {
   struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = type;
   nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+  return nlh;
+}
+
+struct nlmsghdr *
+nn_nl_newlink(char *buf, const char *name, const char *kind, int master, int mtu,
+              struct nlattr **info)
+{
+  struct nlmsghdr *nlh = nn_nl_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
+  ifm->ifi_family = AF_UNSPEC;
+  mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+  if (mtu > 0) mnl_attr_put_u32(nlh, IFLA_MTU, (uint32_t)mtu);
+  if (master > 0) mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+  *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
   return nlh;
 }
 
@@ -153,7 +168,7 @@ int
 nn_link_get(struct nn_nl *nl, const char *name, struct nn_link *out, struct silo_error *err)
 {
   char buf[1024];
-  struct nlmsghdr *nlh = new_msg(buf, RTM_GETLINK, 0);
+  struct nlmsghdr *nlh = nn_nl_msg(buf, RTM_GETLINK, 0);
   struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
   mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
@@ -183,7 +198,7 @@ int
 nn_link_list(struct nn_nl *nl, struct nn_link **out, size_t *n, struct silo_error *err)
 {
   char buf[256];
-  struct nlmsghdr *nlh = new_msg(buf, RTM_GETLINK, NLM_F_DUMP);
+  struct nlmsghdr *nlh = nn_nl_msg(buf, RTM_GETLINK, NLM_F_DUMP);
   struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
   struct link_vec lv = {0};
@@ -200,13 +215,8 @@ int
 nn_bridge_add(struct nn_nl *nl, const char *name, int mtu, struct silo_error *err)
 {
   char buf[1024];
-  struct nlmsghdr *nlh = new_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
-  ifm->ifi_family = AF_UNSPEC;
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-  mnl_attr_put_u32(nlh, IFLA_MTU, (uint32_t)mtu);
-  struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+  struct nlattr *info;
+  struct nlmsghdr *nlh = nn_nl_newlink(buf, name, "bridge", 0, mtu, &info);
   mnl_attr_nest_end(nlh, info);
   if (talk(nl, nlh, NULL, NULL) < 0) return silo_err(err, errno, "create bridge `%s`", name);
   return 0;
@@ -217,14 +227,8 @@ nn_veth_add(struct nn_nl *nl, const char *name, int master, int mtu, const char 
             int peer_netns_fd, const uint8_t peer_mac[6], struct silo_error *err)
 {
   char buf[2048];
-  struct nlmsghdr *nlh = new_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
-  ifm->ifi_family = AF_UNSPEC;
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-  if (mtu > 0) mnl_attr_put_u32(nlh, IFLA_MTU, (uint32_t)mtu);
-  if (master > 0) mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
-  struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+  struct nlattr *info;
+  struct nlmsghdr *nlh = nn_nl_newlink(buf, name, "veth", master, mtu, &info);
   struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
   struct nlattr *pa = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
   struct ifinfomsg *pifm = mnl_nlmsg_put_extra_header(nlh, sizeof *pifm);
@@ -245,7 +249,7 @@ int
 nn_link_set(struct nn_nl *nl, int index, const struct nn_link_change *ch, struct silo_error *err)
 {
   char buf[1024];
-  struct nlmsghdr *nlh = new_msg(buf, RTM_NEWLINK, 0);
+  struct nlmsghdr *nlh = nn_nl_msg(buf, RTM_NEWLINK, 0);
   struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
   ifm->ifi_index = index;
@@ -269,7 +273,7 @@ int
 nn_link_del(struct nn_nl *nl, int index, struct silo_error *err)
 {
   char buf[256];
-  struct nlmsghdr *nlh = new_msg(buf, RTM_DELLINK, 0);
+  struct nlmsghdr *nlh = nn_nl_msg(buf, RTM_DELLINK, 0);
   struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
   ifm->ifi_index = index;
@@ -314,7 +318,7 @@ nn_addr_list(struct nn_nl *nl, int index, int family, struct nn_addr **out, size
              struct silo_error *err)
 {
   char buf[256];
-  struct nlmsghdr *nlh = new_msg(buf, RTM_GETADDR, NLM_F_DUMP);
+  struct nlmsghdr *nlh = nn_nl_msg(buf, RTM_GETADDR, NLM_F_DUMP);
   struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
   ifa->ifa_family = (unsigned char)family;
   struct addr_query q = {.index = index};
@@ -331,7 +335,7 @@ nn_addr_list(struct nn_nl *nl, int index, int family, struct nn_addr **out, size
 static struct nlmsghdr *
 addr_msg(char *buf, uint16_t type, uint16_t flags, const struct nn_addr *a)
 {
-  struct nlmsghdr *nlh = new_msg(buf, type, flags);
+  struct nlmsghdr *nlh = nn_nl_msg(buf, type, flags);
   struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
   size_t len = a->family == AF_INET ? 4 : 16;
   ifa->ifa_family = (unsigned char)a->family;
@@ -387,7 +391,7 @@ static int
 route_add_default(struct nn_nl *nl, int family, const void *gw, int oif)
 {
   char buf[512];
-  struct nlmsghdr *nlh = new_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+  struct nlmsghdr *nlh = nn_nl_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
   struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
   rtm->rtm_family = (unsigned char)family;
   rtm->rtm_table = RT_TABLE_MAIN;
@@ -477,7 +481,7 @@ nn_host_nets(struct nn_nl *nl, struct nn_hostnet **out, size_t *n, struct silo_e
     q.v[q.n++] = h;
   }
   char buf[256];
-  struct nlmsghdr *nlh = new_msg(buf, RTM_GETROUTE, NLM_F_DUMP);
+  struct nlmsghdr *nlh = nn_nl_msg(buf, RTM_GETROUTE, NLM_F_DUMP);
   struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
   rtm->rtm_family = AF_INET;
   if (talk(nl, nlh, route_cb, &q) < 0) {
@@ -539,7 +543,7 @@ nn_host_nets6(struct nn_nl *nl, struct nn_hostnet6 **out, size_t *n, struct silo
     q.v[q.n++] = h;
   }
   char buf[256];
-  struct nlmsghdr *nlh = new_msg(buf, RTM_GETROUTE, NLM_F_DUMP);
+  struct nlmsghdr *nlh = nn_nl_msg(buf, RTM_GETROUTE, NLM_F_DUMP);
   struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
   rtm->rtm_family = AF_INET6;
   if (talk(nl, nlh, route6_cb, &q) < 0) {

@@ -69,16 +69,8 @@ vxlan_add(struct nn_nl *nl, const char *name, uint32_t vni, int master, int mtu,
           struct silo_error *err)
 {
   char buf[1024];
-  struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = RTM_NEWLINK;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
-  struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
-  ifm->ifi_family = AF_UNSPEC;
-  mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-  if (mtu > 0) mnl_attr_put_u32(nlh, IFLA_MTU, (uint32_t)mtu);
-  if (master > 0) mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
-  struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "vxlan");
+  struct nlattr *info;
+  struct nlmsghdr *nlh = nn_nl_newlink(buf, name, "vxlan", master, mtu, &info);
   struct nlattr *data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
   mnl_attr_put_u32(nlh, IFLA_VXLAN_ID, vni);
   mnl_attr_put_u16(nlh, IFLA_VXLAN_PORT, htons(NN_VXLAN_PORT));
@@ -93,9 +85,7 @@ int
 nn_fdb_append(struct nn_nl *nl, int index, uint32_t dst, struct silo_error *err)
 {
   char buf[512];
-  struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = RTM_NEWNEIGH;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_APPEND;
+  struct nlmsghdr *nlh = nn_nl_msg(buf, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_APPEND);
   struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof *nd);
   nd->ndm_family = AF_BRIDGE;
   nd->ndm_ifindex = index;

@@ -207,14 +207,7 @@ make_links(struct network_move *m, struct silo_error *err)
         nn_forward_mark("ipv6", true, err) < 0)
       goto out;
   }
-  struct nn_endpoint e = {.veth = m->rec.veth,
-                          .bridge = m->rec.bridge_name,
-                          .subnet = m->rec.subnet,
-                          .ip = m->rec.ip,
-                          .has_ip6 = m->rec.has_ip6,
-                          .subnet6 = m->rec.subnet6,
-                          .ip6 = m->rec.ip6,
-                          .netns_fd = m->nsfd};
+  struct nn_endpoint e = nn_record_endpoint(&m->rec, m->nsfd);
   if (nn_endpoint_create(host, &e, err) < 0) goto out;
   /* Down until the switch: the container still runs on the source, and this
    * namespace must not answer for its address meanwhile. */
@@ -223,15 +216,7 @@ make_links(struct network_move *m, struct silo_error *err)
   if (nn_link_get(host, m->rec.veth, &l, err) != 0 || nn_link_set(host, l.index, &down, err) < 0)
     goto out;
   close_fd(&net_lock);
-  struct nn_nft_rules rules = {.key = m->rec.key,
-                               .bridge = m->rec.bridge_name,
-                               .subnet = m->rec.subnet,
-                               .ip = m->rec.ip,
-                               .has_ip6 = m->rec.has_ip6,
-                               .subnet6 = m->rec.subnet6,
-                               .ip6 = m->rec.ip6,
-                               .ports = m->rec.ports,
-                               .n_ports = m->rec.n_ports};
+  struct nn_nft_rules rules = nn_record_rules(&m->rec);
   if (nn_nft_add(&rules, err) < 0) goto out;
   ret = 0;
 out:

@@ -569,25 +569,10 @@ attach_bridge(struct container_plan *c, struct silo_error *err)
     snprintf(key, sizeof key, "net/ipv4/conf/%s/route_localnet", n->rec.bridge_name);
     if (nn_sysctl_set(key, "1", err) < 0) goto out;
   }
-  struct nn_endpoint e = {.veth = n->rec.veth,
-                          .bridge = n->rec.bridge_name,
-                          .subnet = n->rec.subnet,
-                          .ip = n->rec.ip,
-                          .has_ip6 = n->rec.has_ip6,
-                          .subnet6 = n->rec.subnet6,
-                          .ip6 = n->rec.ip6,
-                          .netns_fd = n->netns_fd};
+  struct nn_endpoint e = nn_record_endpoint(&n->rec, n->netns_fd);
   if (nn_endpoint_create(host, &e, err) < 0) goto out;
   close_fd(&net_lock);
-  struct nn_nft_rules rules = {.key = n->rec.key,
-                               .bridge = n->rec.bridge_name,
-                               .subnet = n->rec.subnet,
-                               .ip = n->rec.ip,
-                               .has_ip6 = n->rec.has_ip6,
-                               .subnet6 = n->rec.subnet6,
-                               .ip6 = n->rec.ip6,
-                               .ports = n->rec.ports,
-                               .n_ports = n->rec.n_ports};
+  struct nn_nft_rules rules = nn_record_rules(&n->rec);
   if (nn_nft_add(&rules, err) < 0) goto out;
   ret = 0;
 out:

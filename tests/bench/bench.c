@@ -192,6 +192,24 @@ child_exec(char **argv)
   _exit(255);
 }
 
+/* Fork and exec ARGV with child_stdio; phase_fd >= 0 is also given to it as
+ * fd 9, named by SILO_PHASE_FD. */
+static pid_t
+spawn(char **argv, int phase_fd)
+{
+  pid_t pid = fork();
+  if (pid < 0) die("fork: %s", strerror(errno));
+  if (pid == 0) {
+    child_stdio();
+    if (phase_fd >= 0) {
+      if (dup2(phase_fd, 9) < 0) _exit(255);
+      setenv("SILO_PHASE_FD", "9", 1);
+    }
+    child_exec(argv);
+  }
+  return pid;
+}
+
 struct result {
   int64_t wall, cpu;
   long maxrss;
@@ -207,12 +225,7 @@ run_once(char **argv)
   struct rusage ru;
   int st = 0;
   int64_t t0 = now_ns();
-  pid_t pid = fork();
-  if (pid < 0) die("fork: %s", strerror(errno));
-  if (pid == 0) {
-    child_stdio();
-    child_exec(argv);
-  }
+  pid_t pid = spawn(argv, -1);
   int pfd = pidfd_open(pid);
   int timed_out = 0;
   if (pfd >= 0) {
@@ -309,20 +322,11 @@ cmd_phases(int argc, char **argv)
   if (i >= argc) die("%s", "phases: no command");
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) die("pipe: %s", strerror(errno));
-  /* The write end at a fixed, inheritable fd in the child only. */
-  char fdname[16];
-  snprintf(fdname, sizeof fdname, "%d", 9);
   struct rusage ru;
   int st = 0;
   int64_t t0 = now_ns();
-  pid_t pid = fork();
-  if (pid < 0) die("fork: %s", strerror(errno));
-  if (pid == 0) {
-    child_stdio();
-    if (dup2(p[1], 9) < 0) _exit(255);
-    setenv("SILO_PHASE_FD", fdname, 1);
-    child_exec(argv + i);
-  }
+  /* The write end at a fixed, inheritable fd in the child only. */
+  pid_t pid = spawn(argv + i, p[1]);
   close(p[1]);
   while (wait4(pid, &st, 0, &ru) < 0)
     if (errno != EINTR) die("wait4: %s", strerror(errno));

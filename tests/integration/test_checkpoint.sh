@@ -8,17 +8,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$TESTS_DIR/lib/criu.sh"
 
-CRIU_SKIP=""
-if ! CRIU=$(criu_setup 2>"$WORK/criu-setup.log"); then
-	CRIU_SKIP="no working CRIU: $(tail -n1 "$WORK/criu-setup.log")"
-fi
-export CRIU
-
-need_criu() {
-	[ -z "$CRIU_SKIP" ] || skip "$CRIU_SKIP"
-	[ -e /usr/lib/x86_64-linux-gnu/libcriu.so.2 ] || ldconfig -p 2>/dev/null | grep -q libcriu.so.2 ||
-		skip "no libcriu.so.2 (Debian package criu)"
-}
+criu_test_init
 
 # A counter that writes /out/count (host: BUNDLE/out/count) 20 times a second.
 COUNTER='i=0; while :; do i=$((i+1)); echo $i > /out/count.new && mv /out/count.new /out/count; sleep 0.05; done'

@@ -14,21 +14,15 @@
 # kill_points SAMPLE SILO_ARGS_WITH_@ID@...: record the command once, then kill
 # it at each point of fault_points SAMPLE; @ID@ stands for a fresh id per run.
 kill_points() {
-	local sample=$1 n id a args
+	local sample=$1 n
 	shift
-	id=$(fault_id)
-	args=(); for a; do args+=("${a//@ID@/$id}"); done
-	fault_record "${args[@]}"
+	fault_args "$@"
+	fault_record "${FAULT_ARGS[@]}"
 	for n in $(fault_points "$sample"); do
-		id=$(fault_id)
-		args=(); for a; do args+=("${a//@ID@/$id}"); done
-		kill_at "$n" "${args[@]}"
+		fault_args "$@"
+		kill_at "$n" "${FAULT_ARGS[@]}"
 	done
-	echo "kill points: $FAULT_RUNS tried, $FAULT_HITS killed, of $FAULT_N calls" >&2
-	# A run that was not killed (the recorded call did not come) proves nothing:
-	# most must be real kills.
-	[ "$FAULT_HITS" -ge $((FAULT_RUNS * 3 / 4)) ] ||
-		fail "only $FAULT_HITS of $FAULT_RUNS runs were killed: the injection does not work"
+	fault_enough_kills
 }
 
 # The point just after the k-th (default: last) call named NAME of the recording.
@@ -86,10 +80,8 @@ test_create_hook_setsid_killed() {
 	silo_only "crash safety is silo's promise"
 	need_strace
 	need_cmd setsid
-	FAULT_PIDS=$T_DIR/pids
-	mkdir -p "$FAULT_PIDS"
 	make_bundle "$b"
-	jq_edit "$b" '.hooks.createRuntime = [$h]' --argjson h "$(setsid_hook "$FAULT_PIDS" 0.2)"
+	setsid_hook_on "$b" 0.2
 	id=$(fault_id)
 	fault_record create --bundle "$b" "$id"
 	# (what a hook that exited left running is its own business: not silo's to kill)
@@ -106,10 +98,8 @@ test_hook_setsid_timeout() {
 	local b=$T_DIR/b id
 	silo_only "what a timed-out hook started is killed with it"
 	need_cmd setsid
-	FAULT_PIDS=$T_DIR/pids
-	mkdir -p "$FAULT_PIDS"
 	make_bundle "$b"
-	jq_edit "$b" '.hooks.createRuntime = [$h + {timeout: 1}]' --argjson h "$(setsid_hook "$FAULT_PIDS" 30)"
+	setsid_hook_on "$b" 30 '{"timeout": 1}'
 	id=$(new_id)
 	assert_fail silo create --bundle "$b" "$id"
 	assert_contains "$OUT" "timed out"

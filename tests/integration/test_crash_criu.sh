@@ -15,17 +15,7 @@
 . "$(dirname "$0")/../lib/faults.sh"
 . "$TESTS_DIR/lib/criu.sh"
 
-CRIU_SKIP=""
-if ! CRIU=$(criu_setup 2>"$WORK/criu-setup.log"); then
-	CRIU_SKIP="no working CRIU: $(tail -n1 "$WORK/criu-setup.log")"
-fi
-export CRIU
-
-need_criu() {
-	[ -z "$CRIU_SKIP" ] || skip "$CRIU_SKIP"
-	[ -e /usr/lib/x86_64-linux-gnu/libcriu.so.2 ] || ldconfig -p 2>/dev/null | grep -q libcriu.so.2 ||
-		skip "no libcriu.so.2 (Debian package criu)"
-}
+criu_test_init
 
 # The container checkpointed: `sleep MARK`, a number of its own, so that a
 # restored process that survived is found by its command line (a restored
@@ -56,11 +46,10 @@ check_no_mark() {
 # criu_kill_points SAMPLE SILO_ARGS_WITH_@ID@...: kill_points of test_crash.sh,
 # plus the restored-process check after each recovery.
 criu_kill_points() {
-	local sample=$1 n id a args
+	local sample=$1 n
 	shift
-	id=$(fault_id)
-	args=(); for a; do args+=("${a//@ID@/$id}"); done
-	fault_record "${args[@]}"
+	fault_args "$@"
+	fault_record "${FAULT_ARGS[@]}"
 	check_no_mark
 	# Plus, whatever the sample, the points in silo's talk with CRIU: after each
 	# message from CRIU (a notification: silo acts on it, e.g. freezes the
@@ -68,15 +57,12 @@ criu_kill_points() {
 	# "setup-namespaces", then answers) and two calls later (mid-action).
 	for n in $({ fault_points "$sample"; grep -nx recvmsg "$FAULT_SEQ" | cut -d: -f1 |
 		awk -v max="$FAULT_N" '{ for (i = 1; i <= 3; i += 2) if ($1 + i <= max) print $1 + i }'; } | sort -nu); do
-		id=$(fault_id)
-		args=(); for a; do args+=("${a//@ID@/$id}"); done
-		kill_at "$n" "${args[@]}"
+		fault_args "$@"
+		kill_at "$n" "${FAULT_ARGS[@]}"
 		wait_for 5 test -z "$(mark_procs)"
 		check_no_mark
 	done
-	echo "kill points: $FAULT_RUNS tried, $FAULT_HITS killed, of $FAULT_N calls" >&2
-	[ "$FAULT_HITS" -ge $((FAULT_RUNS * 3 / 4)) ] ||
-		fail "only $FAULT_HITS of $FAULT_RUNS runs were killed: the injection does not work"
+	fault_enough_kills
 }
 
 test_restore_kill_points() {
@@ -126,9 +112,7 @@ test_restore_hook_killed() {
 	need_cmd setsid
 	criu_bundle "$T_DIR/b"
 	make_image
-	FAULT_PIDS=$T_DIR/pids
-	mkdir -p "$FAULT_PIDS"
-	jq_edit "$T_DIR/b" '.hooks.createRuntime = [$h]' --argjson h "$(setsid_hook "$FAULT_PIDS" 60)"
+	setsid_hook_on "$T_DIR/b" 60
 	id=$(new_id)
 	"$SILO" --root "$ROOT" restore -d --bundle "$T_DIR/b" --image-path "$T_DIR/img" "$id" \
 		>> "$T_DIR/restore.out" 2>&1 < /dev/null &

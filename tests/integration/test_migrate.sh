@@ -21,11 +21,7 @@
 
 [ "$TEST_TIMEOUT" = 30 ] && TEST_TIMEOUT=90
 
-CRIU_SKIP=""
-if ! CRIU=$(criu_setup 2>"$WORK/criu-setup.log"); then
-	CRIU_SKIP="no working CRIU: $(tail -n1 "$WORK/criu-setup.log")"
-fi
-export CRIU
+criu_test_init
 
 NET=$(( $$ % 250 + 1 ))
 NS_SRC=silo-mig-src-$$ NS_DST=silo-mig-dst-$$ NS_CT=silo-mig-ct-$$ NS_CL=silo-mig-cl-$$
@@ -69,8 +65,7 @@ hosts_up
 trap 'hosts_down; finish' EXIT
 
 need_hosts() {
-	[ -z "$CRIU_SKIP" ] || skip "$CRIU_SKIP"
-	ldconfig -p 2>/dev/null | grep -q libcriu.so.2 || skip "no libcriu.so.2 (Debian package criu)"
+	need_criu
 	[ -z "$HOSTS_SKIP" ] || skip "$HOSTS_SKIP"
 	DST_ROOT=$T_DIR/dst-state
 	RECV_DIR=$T_DIR/recv

@@ -15,11 +15,7 @@
 
 [ "$TEST_TIMEOUT" = 30 ] && TEST_TIMEOUT=240
 
-CRIU_SKIP=""
-if ! CRIU=$(criu_setup 2>"$WORK/criu-setup.log"); then
-	CRIU_SKIP="no working CRIU: $(tail -n1 "$WORK/criu-setup.log")"
-fi
-export CRIU
+criu_test_init
 
 NET=$(($$ % 250 + 1))
 NS_UL=mnet-ul-$$ NS_CL=mnet-cl-$$
@@ -72,8 +68,7 @@ hosts_up
 trap 'hosts_down; finish' EXIT
 
 need_hosts() {
-	[ -z "$CRIU_SKIP" ] || skip "$CRIU_SKIP"
-	ldconfig -p 2>/dev/null | grep -q libcriu.so.2 || skip "no libcriu.so.2 (Debian package criu)"
+	need_criu
 	[ -z "$HOSTS_SKIP" ] || skip "$HOSTS_SKIP"
 }
 
@@ -204,18 +199,26 @@ stop_ticking() {
 	NEXT=$((prev + 1))
 }
 
-roundtrip() {  # STRATEGY
-	need_hosts
-	[ "$1" = postcopy ] && need_lazy_pipes
-	local id b=$T_DIR/b line
+# connected_server ID BUNDLE: the server container ID, and the client's connection
+# to it (coproc CLIENT) with its first reply in FIRST_REPLY.
+connected_server() {
+	local line
 	client_up
-	id=$(new_id)
-	server "$id" "$b"
+	server "$1" "$2"
 	coproc CLIENT { exec nsenter --net="/run/netns/$NS_CL" "$ROOTFS/bin/busybox" nc "$CT_IP" 7000; }
 	defer kill -9 "$CLIENT_PID"
 	echo first >&"${CLIENT[1]}"
 	read -t 5 -r line <&"${CLIENT[0]}" || fail "no reply before the migration"
-	assert_eq "1 first" "$line" "reply"
+	FIRST_REPLY=$line
+}
+
+roundtrip() {  # STRATEGY
+	need_hosts
+	[ "$1" = postcopy ] && need_lazy_pipes
+	local id b=$T_DIR/b line
+	id=$(new_id)
+	connected_server "$id" "$b"
+	assert_eq "1 first" "$FIRST_REPLY" "reply"
 	# data keeps flowing while it moves: a line every 50 ms, answered from wherever it runs
 	start_receiver 2
 	start_ticking
@@ -342,13 +345,8 @@ test_abandoned_after_veth() {
 test_fallback_keeps_network() {
 	need_hosts
 	local id b=$T_DIR/b line mpid
-	client_up
 	id=$(new_id)
-	server "$id" "$b"
-	coproc CLIENT { exec nsenter --net="/run/netns/$NS_CL" "$ROOTFS/bin/busybox" nc "$CT_IP" 7000; }
-	defer kill -9 "$CLIENT_PID"
-	echo first >&"${CLIENT[1]}"
-	read -t 5 -r line <&"${CLIENT[0]}" || fail "no reply before the migration"
+	connected_server "$id" "$b"
 	start_receiver 2
 	on 1 migrate --token-file "$TOKEN" --strategy cold "$id" "$HOST_IP2:$PORT" > "$T_DIR/mig.out" 2>&1 < /dev/null &
 	mpid=$!

@@ -55,6 +55,24 @@ criu_setup() {
 	echo "$b/criu"
 }
 
+# criu_test_init: for a test file (after tests/lib/common.sh): sets CRIU up once
+# and exports it as $CRIU, or keeps why it cannot in $CRIU_SKIP.
+criu_test_init() {
+	CRIU_SKIP=""
+	if ! CRIU=$(criu_setup 2>"$WORK/criu-setup.log"); then
+		CRIU_SKIP="no working CRIU: $(tail -n1 "$WORK/criu-setup.log")"
+	fi
+	export CRIU
+}
+
+# need_criu: skips the test when criu_test_init found no working CRIU or when
+# libcriu.so.2, which silo loads for checkpoint and restore, is missing.
+need_criu() {
+	[ -z "$CRIU_SKIP" ] || skip "$CRIU_SKIP"
+	[ -e /usr/lib/x86_64-linux-gnu/libcriu.so.2 ] || ldconfig -p 2>/dev/null | grep -q libcriu.so.2 ||
+		skip "no libcriu.so.2 (Debian package criu)"
+}
+
 # _criu_tcp_ok CRIU: false for a CRIU older than 4.2 on a kernel >= 6.16 (it
 # cannot dump TCP sockets there: CRIU issue #2718).
 _criu_tcp_ok() {

@@ -55,6 +55,22 @@ fault_asan_env() { echo "ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIO
 
 fault_id() { printf 'k%05d-%05d%05d\n' "$$" "$RANDOM" "$RANDOM" | tee -a "$T_DIR/ids"; }
 
+# fault_args ARGS_WITH_@ID@...: FAULT_ARGS, the arguments with @ID@ a fresh fault_id.
+fault_args() {
+	local id a
+	id=$(fault_id)
+	FAULT_ARGS=()
+	for a; do FAULT_ARGS+=("${a//@ID@/$id}"); done
+}
+
+# fault_enough_kills: after a series of kill_at, their count.  A run that was not
+# killed (the recorded call did not come) proves nothing: most must be real kills.
+fault_enough_kills() {
+	echo "kill points: $FAULT_RUNS tried, $FAULT_HITS killed, of $FAULT_N calls" >&2
+	[ "$FAULT_HITS" -ge $((FAULT_RUNS * 3 / 4)) ] ||
+		fail "only $FAULT_HITS of $FAULT_RUNS runs were killed: the injection does not work"
+}
+
 fault_record() {
 	local id=${*: -1} log=$T_DIR/fault.trace
 	FAULT_SEQ=$T_DIR/fault.seq
@@ -146,6 +162,15 @@ setsid_hook() {
 		 setsid -f sh -c \"(sleep 32 & echo \\$! > \($d)/grandchild) &\"
 		 while [ ! -s \($d)/daemon ] || [ ! -s \($d)/grandchild ]; do sleep 0.02; done
 		 echo started; sleep \($w)"]}'
+}
+# setsid_hook_on BUNDLE WAIT [JSON]: BUNDLE's createRuntime hook is a setsid_hook
+# (in FAULT_PIDS=$T_DIR/pids) with the fields of JSON added (e.g. a timeout).
+setsid_hook_on() {
+	local extra='{}'
+	[ $# -lt 3 ] || extra=$3
+	FAULT_PIDS=$T_DIR/pids
+	mkdir -p "$FAULT_PIDS"
+	jq_edit "$1" '.hooks.createRuntime = [$h + $x]' --argjson h "$(setsid_hook "$FAULT_PIDS" "$2")" --argjson x "$extra"
 }
 hook_escapees_gone() {
 	local p
