@@ -74,7 +74,30 @@ test_signals_reset_without_failures() {
 	assert_eq 0 "$(grep -c 'rt_sigaction(SIG\(KILL\|STOP\),.*EINVAL' "$T_DIR/trace")" "failing rt_sigaction calls"
 }
 
+# glibc keeps signals 32 and 33 for itself (sigaction refuses them), but a caller
+# can leave them ignored (CI harnesses do): the container must still start with
+# every disposition at its default.  The raw system call sets them up here.
+test_reserved_signals_reset() {
+	need_cmd python3
+	local id b=$T_DIR/b
+	id=$(new_id)
+	make_bundle "$b"
+	jq_edit "$b" '.process.args = ["grep", "-E", "^SigIgn", "/proc/self/status"]'
+	python3 - "$SILO" --root "$ROOT" run --bundle "$b" "$id" > "$T_DIR/out" 2>&1 < /dev/null <<-'PY' ||
+		import ctypes, os, sys
+		libc = ctypes.CDLL(None, use_errno=True)
+		ksa = (ctypes.c_ulong * 4)(1, 0, 0, 0)  # SIG_IGN, no flags, no restorer, empty mask
+		for s in (32, 33):
+		    if libc.syscall(13 if os.uname().machine == "x86_64" else 134, s, ksa, None, 8) != 0:
+		        sys.exit("rt_sigaction %d: errno %d" % (s, ctypes.get_errno()))
+		os.execv(sys.argv[1], sys.argv[1:])
+	PY
+		fail "run with signals 32 and 33 ignored failed: $(show "$(cat "$T_DIR/out")")"
+	assert_contains "$(cat "$T_DIR/out")" "SigIgn:	0000000000000000" "the container's ignored signals"
+}
+
 run_test no_time_zone test_no_time_zone
+run_test reserved_signals_reset test_reserved_signals_reset
 run_test signals_reset_without_failures test_signals_reset_without_failures
 run_test device_nodes_made_once test_device_nodes_made_once
 run_test device_node_replaced test_device_node_replaced

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <linux/close_range.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -13,6 +14,7 @@
 #include <sys/statfs.h>
 #include <linux/magic.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "lib/base/base.h"
 #include "lib/network/network.h"
@@ -326,7 +328,17 @@ reset_signals(void)
   struct sigaction sa = {.sa_handler = SIG_DFL};
   /* Not SIGKILL and SIGSTOP: their disposition cannot change (EINVAL). */
   for (int s = 1; s < NSIG; s++)
-    if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, NULL);
+    if (s != SIGKILL && s != SIGSTOP && (s < 32 || s >= SIGRTMIN)) sigaction(s, &sa, NULL);
+  /* glibc keeps 32 and 33 (below SIGRTMIN) for itself and its sigaction refuses them,
+   * but a caller may have left them ignored, which execve keeps: the system call itself
+   * resets them (the kernel's struct: handler, flags, restorer, a 64-bit mask). */
+  struct {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    uint64_t mask;
+  } ksa = {.handler = SIG_DFL};
+  for (int s = 32; s < SIGRTMIN; s++) syscall(SYS_rt_sigaction, s, &ksa, NULL, sizeof ksa.mask);
   sigset_t all;
   sigemptyset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);
