@@ -220,6 +220,9 @@ test_two_roots_two_netns() {
 	ip netns add "$ns" || fail "ip netns add"
 	defer ip netns del "$ns"
 	in_ns ip link set lo up
+	# A new namespace copies the host's net.ipv4.ip_forward (devconf_inherit_init_net
+	# 0), which Docker's daemon turns on: start it off, for silo to turn on and off.
+	in_ns sysctl -qw net.ipv4.ip_forward=0 || fail "ip_forward off in $ns"
 	ida=$(new_id)
 	run_detached "$ida" "$b" --network bridge -p "$((PORT + 7)):80"
 	fwd_host=$(cat /proc/sys/net/ipv4/ip_forward)
