@@ -137,6 +137,8 @@ test_two_roots_share_forwarding() {
 	need_net
 	local ra=$T_DIR/root-a ba=$T_DIR/ba bb=$T_DIR/bb i id bad="" loop
 	echo 0 > /proc/sys/net/ipv4/ip_forward   # silo turns it on, and off again
+	# the host's own value back for the next tests (Docker's daemon keeps it on)
+	defer sh -c "echo $FORWARD_BEFORE > /proc/sys/net/ipv4/ip_forward"
 	net_bundle "$ba"
 	set_args "$ba" true
 	net_bundle "$bb"
