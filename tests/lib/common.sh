@@ -369,6 +369,8 @@ run_test() {
 	if [ "$rc" -eq 0 ] && [ -s "$T_DIR/leak" ]; then rc=1; cp "$T_DIR/leak" "$T_DIR/reason"; fi
 	# a slow test says how slow: the first sign of one drifting towards its timeout
 	[ $((SECONDS - t0)) -lt 5 ] || took=" ($((SECONDS - t0)) s)"
+	# a test may leave one line for its ok line (e.g. how many kill points it tried)
+	if [ "$rc" -eq 0 ] && [ -s "$T_DIR/note" ]; then took="$took: $(head -n 1 "$T_DIR/note")"; fi
 	if [ "$rc" -eq 0 ]; then
 		N_PASS=$((N_PASS + 1)); echo "ok $name$took"
 	elif [ "$rc" -eq 77 ]; then

@@ -63,7 +63,7 @@ fault_args() {
 # fault_enough_kills: after a series of kill_at, their count.  A run that was not
 # killed (the recorded call did not come) proves nothing: most must be real kills.
 fault_enough_kills() {
-	echo "kill points: $FAULT_RUNS tried, $FAULT_HITS killed, of $FAULT_N calls" >&2
+	echo "kill points: $FAULT_RUNS tried, $FAULT_HITS killed, of $FAULT_N calls" | tee "$T_DIR/note" >&2
 	[ "$FAULT_HITS" -ge $((FAULT_RUNS * 3 / 4)) ] ||
 		fail "only $FAULT_HITS of $FAULT_RUNS runs were killed: the injection does not work"
 }
