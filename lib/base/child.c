@@ -1,7 +1,6 @@
 /* silo: waiting for a child of ours to exit, with a deadline. */
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>

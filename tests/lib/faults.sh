@@ -49,7 +49,6 @@ FAULT_TRACE_ARGS=(-qq -o /dev/null)
 
 need_strace() { command -v strace >/dev/null 2>&1 || skip "needs strace (apt-get install strace)"; }
 
-
 fault_id() { printf 'k%05d-%05d%05d\n' "$$" "$RANDOM" "$RANDOM" | tee -a "$T_DIR/ids"; }
 
 # fault_args ARGS_WITH_@ID@...: FAULT_ARGS, the arguments with @ID@ a fresh fault_id.
