@@ -262,6 +262,26 @@ test_no_mount_namespace_chroot_escape() {
 	assert_no_leftovers "$id"
 }
 
+# exec joins the init's namespaces in one setns() on its pidfd, less the pid one
+# (joined before the clone): without a mount namespace that can leave nothing to
+# join, and setns() refuses empty flags.  A pid namespace only, and none at all.
+test_no_mount_namespace_exec_nothing_to_join() {
+	silo_only "runc runs the process in the host's root"
+	local id b=$T_DIR/b ns
+	for ns in '[{"type":"pid"}]' '[]'; do
+		make_bundle "$b" '.linux.namespaces=$ns | del(.hostname)' --argjson ns "$ns"
+		echo marker > "$b/rootfs/marker"
+		set_args "$b" 'sleep 30'
+		id=$(new_id)
+		run_detached "$id" "$b"
+		capture silo exec "$id" cat /marker
+		assert_eq 0 "$RC" "exec with namespaces $ns: $(show "$OUT")"
+		assert_eq marker "$OUT" "exec with namespaces $ns: the container's root"
+		silo delete --force "$id" || fail "delete --force"
+		assert_no_leftovers "$id"
+	done
+}
+
 # ... but not with a user namespace (the way back into silo's namespace needs its
 # CAP_SYS_ADMIN), nor with unbindable mounts (a detached copy would drop them).
 test_no_mount_namespace_refusals() {
@@ -443,6 +463,7 @@ run_test time_namespace test_time_namespace
 run_test no_mount_namespace test_no_mount_namespace
 run_test no_mount_namespace_chroot_escape test_no_mount_namespace_chroot_escape
 run_test no_mount_namespace_refusals test_no_mount_namespace_refusals
+run_test no_mount_namespace_exec_nothing_to_join test_no_mount_namespace_exec_nothing_to_join
 run_test net_namespace_lo_up test_net_namespace_lo_up
 run_test user_namespace_oom_score_adj test_user_namespace_oom_score_adj
 run_test user_namespace_bind_unreachable_source test_user_namespace_bind_unreachable_source

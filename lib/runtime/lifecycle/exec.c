@@ -74,8 +74,10 @@ exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
    * container's user namespace our own (non-dumpable) /proc files would belong to
    * nobody there.  Neither reaches anything of the container. */
   if (process_set_limits(c, &err) < 0) goto fail;
-  /* Everything but pid (already joined for us) in one atomic step. */
-  if (setns(ctr_pidfd, (int)(nsflags & ~(unsigned long)CLONE_NEWPID)) < 0) {
+  /* Everything but pid (already joined for us) in one atomic step; without a mount
+   * namespace that may be nothing at all, and setns() refuses empty flags (EINVAL). */
+  unsigned long join = nsflags & ~(unsigned long)CLONE_NEWPID;
+  if (join && setns(ctr_pidfd, (int)join) < 0) {
     silo_err(&err, errno, "join the container's namespaces");
     goto fail;
   }
