@@ -306,7 +306,42 @@ test_no_mount_namespace_refusals() {
 	id=$(new_id)
 	assert_fail silo run --bundle "$b" "$id"
 	assert_contains "$OUT" 'mounts[' 
-	assert_contains "$OUT" '].options: an unbindable mount needs a mount namespace'
+	assert_contains "$OUT" '].options: unbindable propagation needs a mount namespace'
+	assert_no_leftovers "$id"
+	# A copy is private: slave (and shared) propagation would silently stop.
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "mount")) |
+		.mounts += [{"destination":"/mnt","type":"bind","source":"/tmp","options":["rbind","rslave"]}]'
+	id=$(new_id)
+	assert_fail silo run --bundle "$b" "$id"
+	assert_contains "$OUT" '].options: slave propagation needs a mount namespace'
+	assert_no_leftovers "$id"
+	# CAP_SYS_ADMIN (and CAP_SYS_CHROOT) would let setns() into silo's own mount
+	# namespace reset the root to the host's: refused at create, for every capability
+	# (no process.capabilities) too, and at exec (--cap).
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "mount")) |
+		.process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN","CAP_SYS_CHROOT"])'
+	id=$(new_id)
+	assert_fail silo run --bundle "$b" "$id"
+	assert_contains "$OUT" 'process.capabilities: CAP_SYS_ADMIN without a mount namespace'
+	assert_no_leftovers "$id"
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "mount")) | del(.process.capabilities)'
+	id=$(new_id)
+	assert_fail silo run --bundle "$b" "$id"
+	assert_contains "$OUT" 'every capability (none listed) without a mount namespace'
+	assert_no_leftovers "$id"
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "mount"))'
+	set_args "$b" 'sleep 30'
+	id=$(new_id)
+	run_detached "$id" "$b"
+	assert_fail silo exec --cap CAP_SYS_ADMIN --cap CAP_SYS_CHROOT "$id" true
+	assert_contains "$OUT" 'process.capabilities: CAP_SYS_ADMIN without a mount namespace'
+	silo delete --force "$id" || fail "delete --force"
+	assert_no_leftovers "$id"
+	# Restore refuses it as checkpoint does, before CRIU runs.
+	mkdir -p "$T_DIR/img" && : > "$T_DIR/img/inventory.img"
+	id=$(new_id)
+	assert_fail silo restore --image-path "$T_DIR/img" --bundle "$b" "$id"
+	assert_contains "$OUT" 'without a mount namespace cannot be restored'
 	assert_no_leftovers "$id"
 }
 

@@ -199,18 +199,24 @@ ns_plan(struct container_plan *c, struct silo_error *err)
                     "container's root is built in a mount namespace of its own, which a "
                     "process in a user namespace cannot leave; add {\"type\": \"mount\"}");
   if (!c->mntns) {
-    /* A detached copy leaves unbindable mounts out (open_tree): refused, not dropped. */
-    if (c->root_propagation & MS_UNBINDABLE)
+    /* The detached copy leaves unbindable mounts out (open_tree) and is private
+     * once the fd that made it is closed: shared, slave and unbindable are refused,
+     * not silently dropped. */
+    const unsigned long prop = MS_UNBINDABLE | MS_SHARED | MS_SLAVE;
+    if (c->root_propagation & prop)
       return silo_err(err, EINVAL,
                       "linux.rootfsPropagation: `%s` needs a mount namespace of the "
                       "container's own",
                       l->rootfs_propagation);
     for (size_t i = 0; i < c->n_mounts; i++)
-      if (c->mounts[i].propagation & MS_UNBINDABLE)
+      if (c->mounts[i].propagation & prop)
         return silo_err(err, EINVAL,
-                        "mounts[%zu].options: an unbindable mount needs a mount namespace of "
-                        "the container's own",
-                        i);
+                        "mounts[%zu].options: %s propagation needs a mount namespace of the "
+                        "container's own",
+                        i,
+                        c->mounts[i].propagation & MS_UNBINDABLE ? "unbindable"
+                        : c->mounts[i].propagation & MS_SHARED   ? "shared"
+                                                                 : "slave");
     c->host_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
     if (c->host_mntns < 0) return silo_err(err, errno, "open silo's mount namespace");
     c->clone_flags |= CLONE_NEWNS;
