@@ -413,6 +413,14 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   if (fs_read_file_at(dirfd, "config.json", &cfg_buf, &cfg_len, err) < 0) return -1;
   struct oci_config *cfg = oci_config_parse(cfg_buf, cfg_len, err);
   if (!cfg) return silo_err_wrap(err, "config.json of the container");
+  /* Its root is a detached mount tree in silo's namespace (rootfs_leave_mntns): CRIU
+   * dumps mount namespaces, and this tree is in none. */
+  if (!oci_config_namespace(cfg, OCI_NS_MOUNT)) {
+    oci_config_free(cfg);
+    return silo_err(err, ENOTSUP,
+                    "a container without a mount namespace cannot be checkpointed: its root "
+                    "is a mount tree outside every namespace, which CRIU cannot dump");
+  }
 
   int ret = -1;
   struct criu_req r;

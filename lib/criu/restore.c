@@ -330,6 +330,13 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
   struct criu_req r;
   criu_req_init(&r, CRIU_OP_RESTORE);
   if (container_prepare(c, err) < 0) goto out;
+  /* As checkpoint refuses it: such a root is a tree in no namespace (rootfs.c). */
+  if (!c->mntns) {
+    silo_err(err, ENOTSUP,
+             "a container without a mount namespace cannot be restored: its root would be a "
+             "mount tree outside every namespace, which CRIU cannot make");
+    goto out;
+  }
   if (manifest && check_fingerprint(manifest, c->cfg, images, err) < 0) goto out;
   if ((work_fd = ckpt_open_dir(work, true, err)) < 0) goto out;
 

@@ -14,6 +14,7 @@ plan_init(struct container_plan *c)
 {
   memset(c, 0, sizeof *c);
   for (int i = 0; i < OCI_NS_KINDS; i++) c->join_fd[i] = -1;
+  c->host_mntns = -1;
   c->rootfd = c->procfd = c->rootdirfd = c->statefd = c->fifo_dirfd = -1;
   c->sync_parent = c->sync_child = c->pidfd = c->pty_master = c->exec_fifo_fd = c->notify_sock = -1;
   c->hook_io[0] = c->hook_io[1] = -1;
@@ -26,6 +27,7 @@ plan_free(struct container_plan *c)
   for (int i = 0; i < OCI_NS_KINDS; i++) close_fd(&c->join_fd[i]);
   close_fd(&c->rootfd);
   close_fd(&c->procfd);
+  close_fd(&c->host_mntns);
   close_fd(&c->rootdirfd);
   close_fd(&c->statefd);
   close_fd(&c->fifo_dirfd);

@@ -132,6 +132,7 @@ struct container_plan {
   unsigned long unshare_flags; /* created later by the child (joined user ns) */
   int join_fd[OCI_NS_KINDS];   /* namespaces joined by path, or -1 */
   bool userns, pidns, mntns;   /* the container has its own */
+  int host_mntns;              /* no mntns: silo's, where the container's process goes */
   bool late_cgroupns;          /* unshare(CLONE_NEWCGROUP) after the v1 move */
   bool got_go;                 /* child: the parent's GO arrived */
 

@@ -204,6 +204,18 @@ test_run_detached_kill_points() {
 	kill_points 20 run -d --bundle "$T_DIR/b" @ID@
 }
 
+# Without a mount namespace in the config, the root is built in a private one and
+# carried into silo's as a detached tree: a kill at any point leaves no mount in
+# the host's namespace (the recovery check looks at every mount under the test's
+# directory, the rootfs included).
+test_run_detached_no_mntns_kill_points() {
+	silo_only "crash safety is silo's promise"
+	need_strace
+	sleeper_bundle "$T_DIR/b"
+	jq_edit "$T_DIR/b" '.linux.namespaces |= map(select(.type != "mount"))'
+	kill_points 20 run -d --bundle "$T_DIR/b" @ID@
+}
+
 test_delete_kill_points() {
 	silo_only "crash safety is silo's promise"
 	need_strace
@@ -379,6 +391,7 @@ run_test create_in_progress_is_listed test_create_in_progress_is_listed
 run_test bare_state_dir test_bare_state_dir
 run_test start_kill_points test_start_kill_points
 run_test run_detached_kill_points test_run_detached_kill_points
+run_test run_detached_no_mntns_kill_points test_run_detached_no_mntns_kill_points
 run_test delete_kill_points test_delete_kill_points
 run_test exec_detached_kill_points test_exec_detached_kill_points
 run_test exec_foreground_kill_points test_exec_foreground_kill_points

@@ -184,23 +184,170 @@ test_join_userns_new_pidns() {
 	assert_eq "" "$(ls "$ROOT")" "state left behind"
 }
 
-# A foreground run adopts the container's orphans (silo is a child subreaper, as
-# runc is); --no-subreaper turns that off.  Without a pid namespace the orphan of a
-# subshell is reparented to silo itself, the shell's parent ($PPID).
-# No mount namespace in the config: the spec would have the host's inherited; runc
-# then ignores root.path and the mounts, crun mounts them in the host's namespace.
-# silo keeps refusing, with an error that says why and what to add.
-test_no_mount_namespace_refused() {
+# No mount namespace in the config: the spec has the runtime's inherited.  runc then
+# ignores root.path and the mounts; crun makes the mounts in the host's namespace and
+# chroots.  silo builds the root in a namespace of its own and carries the finished
+# tree over (rootfs_leave_mntns): the process is in silo's mount namespace, its root
+# is the bundle's with every mount, masked path and the read-only root, and nothing
+# of it is mounted in the host's namespace, during the run or after.
+test_no_mount_namespace() {
 	silo_only "runc runs the process in the host's root"
-	local id b=$T_DIR/b
+	local id b=$T_DIR/b out
 	make_bundle "$b" '.linux.namespaces |= map(select(.type != "mount"))'
 	id=$(new_id)
-	assert_fail silo run --bundle "$b" "$id"
-	assert_contains "$OUT" 'linux.namespaces: no mount namespace'
-	assert_contains "$OUT" '{"type": "mount"}'
+	echo "$id" > "$b/rootfs/marker"
+	set_args "$b" 'readlink /proc/self/ns/mnt; cat /marker; cat /proc/self/status | grep -c ^Pid;
+		echo "firmware=$(ls /sys/firmware | wc -l)"; touch /x 2>/dev/null && echo rw || echo ro;
+		cd /../../..; ls / | grep -c marker; mount -t tmpfs t /tmp 2>/dev/null && echo mounted || echo nomount;
+		sleep 30'
+	run_detached "$id" "$b"
+	wait_output "$id" nomount
+	out=$(ct_output "$id")
+	assert_eq "$(host_ns mnt)" "$(sed -n 1p <<< "$out")" "the process is in silo's mount namespace"
+	assert_eq "$id" "$(sed -n 2p <<< "$out")" "its root is the bundle's"
+	assert_eq 1 "$(sed -n 3p <<< "$out")" "its /proc is a procfs"
+	assert_eq "firmware=0" "$(sed -n 4p <<< "$out")" "masked paths are masked"
+	assert_eq ro "$(sed -n 5p <<< "$out")" "the root is read-only"
+	assert_eq 1 "$(sed -n 6p <<< "$out")" "/.. is still the container's root"
+	assert_eq nomount "$(sed -n 7p <<< "$out")" "nothing can be mounted on the container's tree"
+	# Outside: none of the container's mounts is in the host's namespace.
+	assert_eq "" "$(awk -v r="$b/rootfs" 'index($5, r) == 1 { print $5 }' /proc/self/mountinfo)" \
+		"the container's mounts are not in the host's namespace"
+	# exec lands in the same root, in silo's mount namespace too.
+	capture silo exec "$id" sh -c 'cat /marker; readlink /proc/self/ns/mnt; ls /dev/null'
+	assert_eq 0 "$RC" "exec: $(show "$OUT")"
+	assert_eq "$id" "$(sed -n 1p <<< "$OUT")" "exec: the container's root"
+	assert_eq "$(host_ns mnt)" "$(sed -n 2p <<< "$OUT")" "exec: silo's mount namespace"
+	assert_eq /dev/null "$(sed -n 3p <<< "$OUT")" "exec: the container's /dev"
+	# CRIU dumps mount namespaces; this root is in none: refused before CRIU runs.
+	assert_fail silo checkpoint --image-path "$T_DIR/img" "$id"
+	assert_contains "$OUT" 'without a mount namespace cannot be checkpointed'
+	assert_eq running "$(status_of "$id")" "the refused checkpoint left the container running"
+	local pid; pid=$(silo state "$id" | jq -r .pid)
+	silo delete --force "$id" || fail "delete --force"
+	assert_no_leftovers "$id" "$pid"
+}
+
+# The classic chroot escape (chroot into a subdirectory, walk "..", chroot there)
+# reaches the host's root from a chroot in the host's tree, crun's way.  silo's root
+# is a detached tree: ".." at its top stays there.
+test_no_mount_namespace_chroot_escape() {
+	silo_only "runc runs the process in the host's root"
+	local id b=$T_DIR/b
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "mount")) | .root.readonly=false |
+		.process.capabilities.bounding += ["CAP_SYS_CHROOT"] |
+		.process.capabilities.effective += ["CAP_SYS_CHROOT"] |
+		.process.capabilities.permitted += ["CAP_SYS_CHROOT"]'
+	cat > "$T_DIR/escape.c" <<-'EOF'
+	#include <stdio.h>
+	#include <sys/stat.h>
+	#include <unistd.h>
+	int main(void) {
+		mkdir("/jail", 0700);
+		if (chroot("/jail") < 0) { perror("chroot jail"); return 1; }
+		for (int i = 0; i < 64; i++) if (chdir("..") < 0) { perror("chdir"); return 1; }
+		if (chroot(".") < 0) { perror("chroot ."); return 1; }
+		execl("/bin/cat", "cat", "/marker", (char *)0);
+		perror("execl");
+		return 1;
+	}
+	EOF
+	cc -static -O1 -o "$b/rootfs/escape" "$T_DIR/escape.c" || skip "no static libc to build the probe"
+	id=$(new_id)
+	echo "$id" > "$b/rootfs/marker"
+	set_args "$b" '/escape'
+	capture silo run --bundle "$b" "$id"
+	assert_eq 0 "$RC" "escape probe: $(show "$OUT")"
+	assert_eq "$id" "$(sed -n 1p <<< "$OUT")" "after the escape, / is still the container's root"
 	assert_no_leftovers "$id"
 }
 
+# exec joins the init's namespaces in one setns() on its pidfd, less the pid one
+# (joined before the clone): without a mount namespace that can leave nothing to
+# join, and setns() refuses empty flags.  A pid namespace only, and none at all.
+test_no_mount_namespace_exec_nothing_to_join() {
+	silo_only "runc runs the process in the host's root"
+	local id b=$T_DIR/b ns
+	for ns in '[{"type":"pid"}]' '[]'; do
+		make_bundle "$b" '.linux.namespaces=$ns | del(.hostname)' --argjson ns "$ns"
+		echo marker > "$b/rootfs/marker"
+		set_args "$b" 'sleep 30'
+		id=$(new_id)
+		run_detached "$id" "$b"
+		capture silo exec "$id" cat /marker
+		assert_eq 0 "$RC" "exec with namespaces $ns: $(show "$OUT")"
+		assert_eq marker "$OUT" "exec with namespaces $ns: the container's root"
+		silo delete --force "$id" || fail "delete --force"
+		assert_no_leftovers "$id"
+	done
+}
+
+# ... but not with a user namespace (the way back into silo's namespace needs its
+# CAP_SYS_ADMIN), nor with unbindable mounts (a detached copy would drop them).
+test_no_mount_namespace_refusals() {
+	silo_only "runc runs the process in the host's root"
+	local id b=$T_DIR/b
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "mount")) |
+		.linux.namespaces += [{"type":"user"}] |
+		.linux.uidMappings=[{"containerID":0,"hostID":100000,"size":65536}] |
+		.linux.gidMappings=[{"containerID":0,"hostID":100000,"size":65536}]'
+	id=$(new_id)
+	assert_fail silo run --bundle "$b" "$id"
+	assert_contains "$OUT" 'linux.namespaces: a user namespace without a mount namespace'
+	assert_contains "$OUT" '{"type": "mount"}'
+	assert_no_leftovers "$id"
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "mount")) | .linux.rootfsPropagation="unbindable"'
+	id=$(new_id)
+	assert_fail silo run --bundle "$b" "$id"
+	assert_contains "$OUT" 'linux.rootfsPropagation: `unbindable` needs a mount namespace'
+	assert_no_leftovers "$id"
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "mount")) |
+		.mounts += [{"destination":"/mnt","type":"tmpfs","source":"t","options":["unbindable"]}]'
+	id=$(new_id)
+	assert_fail silo run --bundle "$b" "$id"
+	assert_contains "$OUT" 'mounts[' 
+	assert_contains "$OUT" '].options: unbindable propagation needs a mount namespace'
+	assert_no_leftovers "$id"
+	# A copy is private: slave (and shared) propagation would silently stop.
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "mount")) |
+		.mounts += [{"destination":"/mnt","type":"bind","source":"/tmp","options":["rbind","rslave"]}]'
+	id=$(new_id)
+	assert_fail silo run --bundle "$b" "$id"
+	assert_contains "$OUT" '].options: slave propagation needs a mount namespace'
+	assert_no_leftovers "$id"
+	# CAP_SYS_ADMIN (and CAP_SYS_CHROOT) would let setns() into silo's own mount
+	# namespace reset the root to the host's: refused at create, for every capability
+	# (no process.capabilities) too, and at exec (--cap).
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "mount")) |
+		.process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN","CAP_SYS_CHROOT"])'
+	id=$(new_id)
+	assert_fail silo run --bundle "$b" "$id"
+	assert_contains "$OUT" 'process.capabilities: CAP_SYS_ADMIN without a mount namespace'
+	assert_no_leftovers "$id"
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "mount")) | del(.process.capabilities)'
+	id=$(new_id)
+	assert_fail silo run --bundle "$b" "$id"
+	assert_contains "$OUT" 'every capability (none listed) without a mount namespace'
+	assert_no_leftovers "$id"
+	make_bundle "$b" '.linux.namespaces |= map(select(.type != "mount"))'
+	set_args "$b" 'sleep 30'
+	id=$(new_id)
+	run_detached "$id" "$b"
+	assert_fail silo exec --cap CAP_SYS_ADMIN --cap CAP_SYS_CHROOT "$id" true
+	assert_contains "$OUT" 'process.capabilities: CAP_SYS_ADMIN without a mount namespace'
+	silo delete --force "$id" || fail "delete --force"
+	assert_no_leftovers "$id"
+	# Restore refuses it as checkpoint does, before CRIU runs.
+	mkdir -p "$T_DIR/img" && : > "$T_DIR/img/inventory.img"
+	id=$(new_id)
+	assert_fail silo restore --image-path "$T_DIR/img" --bundle "$b" "$id"
+	assert_contains "$OUT" 'without a mount namespace cannot be restored'
+	assert_no_leftovers "$id"
+}
+
+# A foreground run adopts the container's orphans (silo is a child subreaper, as
+# runc is); --no-subreaper turns that off.  Without a pid namespace the orphan of a
+# subshell is reparented to silo itself, the shell's parent ($PPID).
 test_subreaper_adopts_orphans() {
 	local b=$T_DIR/b script
 	make_bundle "$b" '.linux.namespaces |= map(select(.type != "pid"))'
@@ -348,7 +495,10 @@ run_test join_userns_new_pidns test_join_userns_new_pidns
 run_test subreaper_adopts_orphans test_subreaper_adopts_orphans
 run_test user_namespace_create_start test_user_namespace_create_start
 run_test time_namespace test_time_namespace
-run_test no_mount_namespace_refused test_no_mount_namespace_refused
+run_test no_mount_namespace test_no_mount_namespace
+run_test no_mount_namespace_chroot_escape test_no_mount_namespace_chroot_escape
+run_test no_mount_namespace_refusals test_no_mount_namespace_refusals
+run_test no_mount_namespace_exec_nothing_to_join test_no_mount_namespace_exec_nothing_to_join
 run_test net_namespace_lo_up test_net_namespace_lo_up
 run_test user_namespace_oom_score_adj test_user_namespace_oom_score_adj
 run_test user_namespace_bind_unreachable_source test_user_namespace_bind_unreachable_source

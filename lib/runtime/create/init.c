@@ -157,6 +157,8 @@ setup(struct container_plan *c, int *master, struct silo_error *err)
   if (c->proc->terminal && (*master = terminal_setup(c, err)) < 0) return -1;
   /* The pty is our stdin now: it becomes /dev/console too. */
   if (c->proc->terminal && rootfs_console(0, err) < 0) return -1;
+  /* The last mount is made: a config without a mount namespace leaves ours here. */
+  if (rootfs_leave_mntns(c, err) < 0) return -1;
   if (process_set_limits(c, err) < 0) return -1;
   if (process_chdir(c, err) < 0) return -1;
   if (process_set_home(c, err) < 0) return -1;

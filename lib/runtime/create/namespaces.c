@@ -16,6 +16,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -186,15 +187,40 @@ ns_plan(struct container_plan *c, struct silo_error *err)
   c->pidns = oci_config_namespace(c->cfg, OCI_NS_PID) != NULL;
   c->mntns = oci_config_namespace(c->cfg, OCI_NS_MOUNT) != NULL;
 
-  /* The runtime spec would have the host's mount namespace inherited.  runc then
-   * ignores root.path and every mount (the process runs in the host's root); crun
-   * makes the config's mounts in the host's namespace and chroots.  silo's guarantees
-   * (nothing mounted reaches the host, /proc verified, masked paths, exec in the
-   * container's root) all rest on a namespace of the container's own: refused. */
-  if (!c->mntns)
+  /* No mount namespace in the config: the runtime spec has silo's inherited.  The
+   * container process ends up in it, but its root is still built in a namespace of
+   * its own, cloned as usual, and only the finished tree is carried over (see
+   * rootfs_leave_mntns): nothing is ever mounted in silo's namespace.  The way back
+   * is setns() into the namespace opened here, which needs CAP_SYS_ADMIN over it:
+   * a process in a user namespace of the container's has none. */
+  if (!c->mntns && (c->userns || c->join_fd[OCI_NS_USER] >= 0))
     return silo_err(err, EINVAL,
-                    "linux.namespaces: no mount namespace: silo sets up the root filesystem and "
-                    "every mount in one of the container's own; add {\"type\": \"mount\"}");
+                    "linux.namespaces: a user namespace without a mount namespace: the "
+                    "container's root is built in a mount namespace of its own, which a "
+                    "process in a user namespace cannot leave; add {\"type\": \"mount\"}");
+  if (!c->mntns) {
+    /* The detached copy leaves unbindable mounts out (open_tree) and is private
+     * once the fd that made it is closed: shared, slave and unbindable are refused,
+     * not silently dropped. */
+    const unsigned long prop = MS_UNBINDABLE | MS_SHARED | MS_SLAVE;
+    if (c->root_propagation & prop)
+      return silo_err(err, EINVAL,
+                      "linux.rootfsPropagation: `%s` needs a mount namespace of the "
+                      "container's own",
+                      l->rootfs_propagation);
+    for (size_t i = 0; i < c->n_mounts; i++)
+      if (c->mounts[i].propagation & prop)
+        return silo_err(err, EINVAL,
+                        "mounts[%zu].options: %s propagation needs a mount namespace of the "
+                        "container's own",
+                        i,
+                        c->mounts[i].propagation & MS_UNBINDABLE ? "unbindable"
+                        : c->mounts[i].propagation & MS_SHARED   ? "shared"
+                                                                 : "slave");
+    c->host_mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (c->host_mntns < 0) return silo_err(err, errno, "open silo's mount namespace");
+    c->clone_flags |= CLONE_NEWNS;
+  }
   if ((c->clone_flags & CLONE_NEWUSER) && (!l->n_uid_mappings || !l->n_gid_mappings))
     default_idmaps(c);
   if ((l && (l->time_monotonic.set || l->time_boottime.set)) && !(c->clone_flags & CLONE_NEWTIME))

@@ -74,12 +74,24 @@ exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
    * container's user namespace our own (non-dumpable) /proc files would belong to
    * nobody there.  Neither reaches anything of the container. */
   if (process_set_limits(c, &err) < 0) goto fail;
-  /* Everything but pid (already joined for us) in one atomic step. */
-  if (setns(ctr_pidfd, (int)(nsflags & ~(unsigned long)CLONE_NEWPID)) < 0) {
+  /* Everything but pid (already joined for us) in one atomic step; without a mount
+   * namespace that may be nothing at all, and setns() refuses empty flags (EINVAL). */
+  unsigned long join = nsflags & ~(unsigned long)CLONE_NEWPID;
+  if (join && setns(ctr_pidfd, (int)join) < 0) {
     silo_err(&err, errno, "join the container's namespaces");
     goto fail;
   }
   close(ctr_pidfd);
+  /* No mount namespace in the config: joining left us in silo's, with silo's root.
+   * The container's root is the init's (a detached tree, see rootfs_leave_mntns),
+   * opened by exec_spawn: into it before anything is resolved. */
+  if (c->rootfd >= 0) {
+    if (fchdir(c->rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+      silo_err(&err, errno, "enter the container's root");
+      goto fail;
+    }
+    close_fd(&c->rootfd);
+  }
   if (setsid() < 0) {
     silo_err(&err, errno, "setsid");
     goto fail;
@@ -260,6 +272,16 @@ exec_spawn(struct container_plan *c, const struct silo_state *s, struct silo_err
   if (ctr < 0 || fs_proc_stat(s->pid, NULL, &start) < 0 || start != s->start_time)
     return silo_err(err, ESRCH, "the container process is gone");
   unsigned long nsflags = exec_ns_flags(c->cfg);
+  /* Without a mount namespace of its own, the container's root is its init's root:
+   * opened by the pid the start time just matched, then the pidfd asked whether that
+   * process still lives, so the open cannot have reached a reused pid. */
+  if (!(nsflags & CLONE_NEWNS)) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/root", (int)s->pid);
+    c->rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (c->rootfd < 0 || syscall(SYS_pidfd_send_signal, ctr, 0, NULL, 0) < 0)
+      return silo_err(err, ESRCH, "the container process is gone");
+  }
   /* Only children enter a pid namespace: join it here, before the clone, and go back
    * right after it, so nothing else silo forks (a hook, a sanitizer's helper thread)
    * lands in the container. */

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <signal.h>
 #include <stdint.h>
@@ -74,6 +75,18 @@ process_plan(struct container_plan *c, struct silo_error *err)
         caps_check_available(&c->caps, "process.capabilities", err) < 0)
       return -1;
   }
+  /* Without a mount namespace of its own the process is in silo's, chrooted into a
+   * detached tree (rootfs_leave_mntns).  setns() into a mount namespace, even the one
+   * it is in, resets the root to that namespace's: with CAP_SYS_ADMIN (and
+   * CAP_SYS_CHROOT) one call would land it in the host's root.  Every capability
+   * (no process.capabilities) includes it.  exec goes through here too (--cap). */
+  if (!oci_config_namespace(c->cfg, OCI_NS_MOUNT) &&
+      (!p->capabilities || (c->caps.bounding & (1ULL << CAP_SYS_ADMIN))))
+    return silo_err(err, EPERM,
+                    "process.capabilities: %s without a mount namespace of the container's own: "
+                    "setns() into silo's mount namespace would reach the host's root; drop it "
+                    "or add {\"type\": \"mount\"} to linux.namespaces",
+                    p->capabilities ? "CAP_SYS_ADMIN" : "every capability (none listed)");
   return lsm_plan(p, err);
 }
 

@@ -647,3 +647,36 @@ rootfs_finish(struct container_plan *c, struct silo_error *err)
     return silo_err(err, errno, "linux.rootfsPropagation");
   return 0;
 }
+
+/* A config without a mount namespace: the container's process goes into silo's, as
+ * the runtime spec says of a namespace type the config does not list.  Its root is
+ * still built in a namespace of its own (cloned with CLONE_NEWNS, all of the above),
+ * so that nothing of it is ever mounted in the host's namespace, where a killed silo
+ * would leave it behind and every mount would propagate to the host's peers.  Here,
+ * with every mount in place, the finished tree is cloned into a detached copy
+ * (open_tree), the process returns to silo's namespace (the fd ns_plan opened
+ * before the clone) and chroots into that copy.  In this order because setns()
+ * resets the root to the namespace's: the copy must be in hand first.  The private
+ * namespace then dies with its last member, us; the copy lives as long as a process
+ * has its root or cwd in it (a lazily detached tree: its mounts stay connected for
+ * those inside), so delete has nothing to undo and a kill nothing to leave.  A
+ * detached tree has no parent: ".." at its root stays there, so not even a chroot
+ * escape (CAP_SYS_CHROOT) reaches the host's tree.  Mounting onto it from inside
+ * fails (EINVAL): its mounts are in no namespace. */
+int
+rootfs_leave_mntns(struct container_plan *c, struct silo_error *err)
+{
+  if (c->host_mntns < 0) return 0;
+  _cleanup_close_ int tree =
+      open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (tree < 0) return silo_err(err, errno, "copy the container's mount tree");
+  if (setns(c->host_mntns, CLONE_NEWNS) < 0)
+    return silo_err(err, errno, "join silo's mount namespace (no mount namespace in the config)");
+  close_fd(&c->host_mntns);
+  if (fchdir(tree) < 0 || chroot(".") < 0 || chdir("/") < 0)
+    return silo_err(err, errno, "enter the container's root");
+  close_fd(&c->rootfd);
+  c->rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (c->rootfd < 0) return silo_err(err, errno, "open new root");
+  return 0;
+}

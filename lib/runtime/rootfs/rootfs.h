@@ -21,6 +21,9 @@ void rootfs_close_bind_sources(struct container_plan *c);
 int rootfs_prepare(struct container_plan *c, struct silo_error *err);
 int rootfs_enter(struct container_plan *c, struct silo_error *err);
 int rootfs_finish(struct container_plan *c, struct silo_error *err);
+/* No mount namespace in the config: into silo's, chrooted into a detached copy of the
+ * finished root (after every mount, before the process's cwd). */
+int rootfs_leave_mntns(struct container_plan *c, struct silo_error *err);
 int devices_create(struct container_plan *c, int devfd, struct silo_error *err);
 int devices_links(int devfd, struct silo_error *err);
 int devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup **out, size_t *n);
