@@ -16,6 +16,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +38,15 @@ int fs_write_file_atomic(int dirfd, const char *name, const char *data, size_t l
 /* Opens path inside rootfd as if rootfd were "/": symlinks and ".." cannot leave it
  * (openat2 RESOLVE_IN_ROOT, with a component-by-component fallback). */
 int fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err);
+/* Where path leads inside rootfd, as RESOLVE_IN_ROOT would take it, as a path
+ * relative to it with no symlink ("" for the root itself); *climbed is set when a
+ * ".." (written, or from a symlink) would have gone above the root.  A lexical
+ * answer for messages and checks: what is then opened must still be opened with
+ * fs_open_in_root, which the kernel holds inside. */
+int fs_canonical_in_root(int rootfd, const char *path, char out[PATH_MAX], bool *climbed,
+                         struct silo_error *err);
+/* The id of the mount fd is on (statx; the unique id of Linux 6.8 when there is one). */
+int fs_mount_id(int fd, uint64_t *id, struct silo_error *err);
 /* Creates the directories of path inside rootfd; returns an O_PATH fd of the last one. */
 int fs_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *err);
 /* Makes sure path exists inside rootfd as a directory (is_dir) or an empty file, creating

@@ -133,7 +133,8 @@ static int openat2_works = -1; /* unknown, yes, no: probed on first use */
  * Components that do not exist are kept as they are.  The result (in out, "" for
  * the root itself) has no symlinks at the time of the call. */
 static int
-canonicalize_in_root(int rootfd, const char *path, char out[PATH_MAX], struct silo_error *err)
+canonicalize_in_root(int rootfd, const char *path, char out[PATH_MAX], bool *climbed,
+                     struct silo_error *err)
 {
   char *cur = out;
   cur[0] = '\0';
@@ -152,7 +153,10 @@ canonicalize_in_root(int rootfd, const char *path, char out[PATH_MAX], struct si
     char *rest = p + clen;
     if (strcmp(comp, "..") == 0) {
       char *last = strrchr(cur, '/');
-      if (last) *last = '\0';
+      if (last)
+        *last = '\0';
+      else if (climbed)
+        *climbed = true; /* ".." at the root: stays there */
     } else if (strcmp(comp, ".") != 0) {
       char cand[PATH_MAX], target[PATH_MAX];
       if ((size_t)snprintf(cand, sizeof cand, "%s/%s", cur, comp) >= sizeof cand)
@@ -212,7 +216,7 @@ static int
 open_in_root_fallback(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err)
 {
   char canon[PATH_MAX];
-  if (canonicalize_in_root(rootfd, path, canon, err) < 0) return -1;
+  if (canonicalize_in_root(rootfd, path, canon, NULL, err) < 0) return -1;
   return walk_nofollow(rootfd, canon, path, flags, mode, false, err);
 }
 
@@ -241,6 +245,41 @@ fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct sil
     }
   }
   return open_in_root_fallback(rootfd, path, flags, mode, err);
+}
+
+int
+fs_canonical_in_root(int rootfd, const char *path, char out[PATH_MAX], bool *climbed,
+                     struct silo_error *err)
+{
+  *climbed = false;
+  return canonicalize_in_root(rootfd, path, out, climbed, err);
+}
+
+/* The kernel's struct statx (0x100 bytes, stx_mnt_id at 0x90): glibc's names the
+ * field only from 2.39. */
+struct kstatx {
+  uint32_t mask;
+  uint8_t head[0x90 - 4];
+  uint64_t mnt_id;
+  uint8_t tail[0x100 - 0x98];
+};
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x1000U
+#endif
+#define STATX_MNT_ID_UNIQUE_ 0x4000U /* Linux 6.8: never reused while the system runs */
+
+int
+fs_mount_id(int fd, uint64_t *id, struct silo_error *err)
+{
+  struct kstatx st;
+  memset(&st, 0, sizeof st);
+  if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+              STATX_MNT_ID | STATX_MNT_ID_UNIQUE_, &st) < 0)
+    return silo_err(err, errno, "statx (mount id)");
+  if (!(st.mask & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE_)))
+    return silo_err(err, ENOSYS, "statx: no mount id (Linux 5.8 or later needed)");
+  *id = st.mnt_id;
+  return 0;
 }
 
 int
@@ -281,7 +320,7 @@ fs_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *e
    * included (an absolute link is taken relative to the root, never the host). */
   char canon[PATH_MAX];
   silo_err_clear(err);
-  if (canonicalize_in_root(rootfd, path, canon, err) < 0) return -1;
+  if (canonicalize_in_root(rootfd, path, canon, NULL, err) < 0) return -1;
   return walk_nofollow(rootfd, canon, path, O_PATH | O_DIRECTORY, mode, true, err);
 }
 
@@ -302,7 +341,7 @@ fs_mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *
   /* The file's own name may be a dangling symlink: create where it leads, inside. */
   char canon[PATH_MAX];
   silo_err_clear(err);
-  if (canonicalize_in_root(rootfd, path, canon, err) < 0) return -1;
+  if (canonicalize_in_root(rootfd, path, canon, NULL, err) < 0) return -1;
   char *cslash = strrchr(canon, '/');
   if (!cslash) return silo_err(err, EINVAL, "create `%s`", path);
   *cslash = '\0';
