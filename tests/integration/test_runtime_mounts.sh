@@ -216,6 +216,30 @@ test_no_propagation_to_host() {
 	assert_ct_lacks /added
 }
 
+# A container with a user namespace: the helper still attaches and takes away.
+test_userns_container() {
+	[ -e /proc/self/ns/user ] || skip "kernel without user namespaces"
+	local b=$T_DIR/b
+	mkdir -p "$b"
+	build_rootfs "$b/rootfs"
+	chown -R 100000:100000 "$b/rootfs"
+	make_bundle "$b" '.root.readonly = false | .linux.namespaces += [{"type":"user"}]
+		| .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+		| .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
+	set_args "$b" 'sleep 1000'
+	ID=$(new_id)
+	run_detached "$ID" "$b"
+	PID=$(state_field "$ID" pid)
+	SRC=$T_DIR/src; mkdir -p "$SRC"; echo hello > "$SRC/hello"; chmod 755 "$SRC"
+	mounts_json "$T_DIR/m.json" /added '["rbind","ro"]'
+	assert_ok silo mounts add "$ID" "$T_DIR/m.json"
+	assert_ok silo exec "$ID" cat /added/hello
+	assert_eq hello "$OUT" "the file through the mount, in a user namespace"
+	assert_ok silo mounts remove "$ID" "$T_DIR/m.json"
+	assert_ct_lacks /added
+	assert_host_clean
+}
+
 # Two adds at once: both land and both are recorded (the container's lock).
 test_concurrent_adds() {
 	start_ct
@@ -281,6 +305,7 @@ run_test batch_all_or_nothing test_batch_all_or_nothing
 run_test bad_input test_bad_input
 run_test not_running test_not_running
 run_test no_propagation_to_host test_no_propagation_to_host
+run_test userns_container test_userns_container
 run_test concurrent_adds test_concurrent_adds
 run_test killed_add test_killed_add
 finish
