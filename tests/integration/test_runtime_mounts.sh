@@ -14,6 +14,16 @@ start_ct() {
 	ln -s /proc "$b/rootfs/lnkproc"
 	ln -s ../../../../../../../../etc "$b/rootfs/lnkout"
 	ln -s /srvdir "$b/rootfs/lnkin"
+	# a directory the container's root cannot write (another uid's, 0700), a
+	# dangling symlink into it, and links to the container's /sys and /
+	mkdir -p "$b/rootfs/locked"
+	chown 1234:1234 "$b/rootfs/locked"
+	chmod 700 "$b/rootfs/locked"
+	ln -s /locked/evil/deeper "$b/rootfs/data"
+	ln -s /locked "$b/rootfs/lnklocked"
+	ln -s /sys "$b/rootfs/lnksys"
+	ln -s /nowhere/deeper "$b/rootfs/dangling"
+	RFS=$b/rootfs
 	set_args "$b" 'sleep 1000'
 	ID=$(new_id)
 	run_detached "$ID" "$b"
@@ -297,6 +307,101 @@ test_killed_add() {
 	assert_no_leftovers "$ID"
 }
 
+# Missing components are made as the container's process could make them: never
+# where it cannot write (another uid's 0700 directory), never through a dangling
+# symlink; ordinary ones still are.
+test_create_as_container() {
+	start_ct
+	local d
+	for d in /data /locked/evil/deeper /lnklocked/evil; do
+		mounts_json "$T_DIR/m.json" "$d"
+		assert_status 1 silo mounts add "$ID" "$T_DIR/m.json"
+		assert_contains "$OUT" 'mounts[0].destination'
+		[ ! -e "$RFS/locked/evil" ] || fail "$d: $(ls -ld "$RFS/locked/evil") made in the locked directory"
+	done
+	for d in /dangling /dangling/x; do
+		mounts_json "$T_DIR/m.json" "$d"
+		assert_status 1 silo mounts add "$ID" "$T_DIR/m.json"
+		assert_contains "$OUT" '`/dangling` is a dangling symlink in the container'
+		assert_no_file "$RFS/nowhere"
+	done
+	jq -n --arg s "$SRC/hello" '[{destination: "/lnklocked/f", source: $s, options: ["bind"]}]' > "$T_DIR/m.json"
+	assert_status 1 silo mounts add "$ID" "$T_DIR/m.json"
+	assert_no_file "$RFS/locked/f"
+	assert_no_file "$ROOT/$ID/mounts.json"
+	mounts_json "$T_DIR/m.json" /made/deep
+	assert_ok silo mounts add "$ID" "$T_DIR/m.json"
+	assert_ct_has /made/deep
+	assert_ok silo mounts remove "$ID" "$T_DIR/m.json"
+}
+
+# The container swaps /d between a symlink to / and a directory while mounts are
+# added there: never is the container's root covered.
+test_dest_swap_race() {
+	start_ct
+	mounts_json "$T_DIR/m.json" /d
+	nsenter -t "$PID" -m -- sh -c 'while :; do rm -f /d; mkdir /d; rmdir /d; ln -s / /d; done' 2>/dev/null &
+	local swapper=$! i
+	defer kill "$swapper"
+	for i in $(seq 80); do
+		if silo mounts add "$ID" "$T_DIR/m.json" > /dev/null 2>&1; then
+			silo mounts remove "$ID" "$T_DIR/m.json" > "$T_DIR/rm.out" 2>&1 ||
+				fail "try $i: the added mount is not removable: $(cat "$T_DIR/rm.out")"
+		fi
+		[ "$(ct_mounts | grep -cxF /)" = 1 ] || fail "try $i: a mount over the container's root"
+	done
+	kill "$swapper"
+	wait "$swapper" 2>/dev/null
+	assert_host_clean
+}
+
+# A destination written with a trailing slash is taken away like any other when a
+# later one of the batch is refused.
+test_batch_rollback_trailing_slash() {
+	start_ct
+	jq -n --arg s "$SRC" '[{destination: "/first/", type: "bind", source: $s, options: ["rbind"]},
+		{destination: "/lnkproc", type: "bind", source: $s, options: ["rbind"]}]' > "$T_DIR/m.json"
+	assert_status 1 silo mounts add "$ID" "$T_DIR/m.json"
+	assert_ct_lacks /first
+	assert_no_file "$ROOT/$ID/mounts.json"
+	assert_host_clean
+}
+
+# The helper killed after the attach, before its report: the attached mount is
+# still taken away (or, failing that, recorded).
+test_lost_ack() {
+	need_strace
+	start_ct
+	mounts_json "$T_DIR/m.json" /killed
+	capture strace -f -qq -o /dev/null -e trace=sendmsg -e inject=sendmsg:signal=SIGKILL:when=1 \
+		"$SILO" --root "$ROOT" mounts add "$ID" "$T_DIR/m.json"
+	[ "$RC" -ne 0 ] || fail "add succeeded with its helper killed: $OUT"
+	assert_ct_lacks /killed
+	assert_host_clean
+}
+
+# The host's procfs or sysfs, /proc and /sys themselves, and what would cover a
+# masked or read-only path are refused.
+test_refuse_masks() {
+	start_ct
+	local before; before=$(ct_mounts | sort | md5sum)
+	mounts_json "$T_DIR/m.json" /hostproc '["rbind"]' /proc
+	assert_status 1 silo mounts add "$ID" "$T_DIR/m.json"
+	assert_contains "$OUT" 'procfs'
+	mounts_json "$T_DIR/m.json" /hostsys '["rbind"]' /sys
+	assert_status 1 silo mounts add "$ID" "$T_DIR/m.json"
+	assert_contains "$OUT" 'sysfs'
+	local d
+	for d in /proc /sys /sys/firmware /sys/ /lnksys /lnksys/firmware; do
+		mounts_json "$T_DIR/m.json" "$d"
+		assert_status 1 silo mounts add "$ID" "$T_DIR/m.json"
+		assert_contains "$OUT" 'mounts[0].destination'
+	done
+	assert_eq "$before" "$(ct_mounts | sort | md5sum)" "the container's mounts after the refusals"
+	assert_no_file "$ROOT/$ID/mounts.json"
+	assert_host_clean
+}
+
 run_test add_remove test_add_remove
 run_test add_ro_and_file test_add_ro_and_file
 run_test remove_refuses_config_mounts test_remove_refuses_config_mounts
@@ -308,4 +413,9 @@ run_test no_propagation_to_host test_no_propagation_to_host
 run_test userns_container test_userns_container
 run_test concurrent_adds test_concurrent_adds
 run_test killed_add test_killed_add
+run_test create_as_container test_create_as_container
+run_test dest_swap_race test_dest_swap_race
+run_test batch_rollback_trailing_slash test_batch_rollback_trailing_slash
+run_test lost_ack test_lost_ack
+run_test refuse_masks test_refuse_masks
 finish

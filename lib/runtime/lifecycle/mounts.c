@@ -11,8 +11,14 @@
  *    mount namespace and attaches each tree with move_mount onto a destination it
  *    resolved beneath the container's root with openat2(RESOLVE_IN_ROOT): a symlink
  *    of the container cannot redirect it to the host; one that leads into procfs, or
- *    above the root, is refused with the mount's JSON path.  silo's mount namespace
- *    is never changed, and the helper dies with silo (PR_SET_PDEATHSIG).
+ *    above the root, is refused with the mount's JSON path, and the fd move_mount
+ *    uses is judged itself (not the root, not on sysfs).  Missing components are
+ *    made with the fs credentials of the container's process and without the
+ *    capabilities of files (only where it could make them itself), one level at a
+ *    time, never through a symlink.  silo's mount namespace is never changed, and
+ *    the helper dies with silo (PR_SET_PDEATHSIG).
+ *  - Never given: a procfs or sysfs source (the host's), a destination that covers
+ *    /proc, /sys, or a path the config masks or makes read-only.
  *  - What was added is recorded in the state directory (mounts.json: destination and
  *    mount id) before it is attached; `remove` takes away only a mount that is, by
  *    its id, one `add` made, so neither a mistake nor a container that moved things
@@ -23,7 +29,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <cap-ng.h>
+#include <grp.h>
 #include <jansson.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,107 +41,18 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/fsuid.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "lib/base/base.h"
 #include "lib/runtime/lifecycle/lifecycle.h"
+#include "lib/runtime/lifecycle/mounts.h"
 #include "lib/runtime/plan.h"
 #include "lib/runtime/rootfs/rootfs.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
-
-#define RECORD     "mounts.json"
-#define RECORD_MAX (4 << 20)
-
-/* ---- the record: what `add` attached, by destination and mount id ---- */
-
-struct added {
-  char *dest; /* lexically clean */
-  uint64_t id;
-};
-
-struct record {
-  struct added *v;
-  size_t n;
-};
-
-static void
-record_free(struct record *r)
-{
-  for (size_t i = 0; i < r->n; i++) free(r->v[i].dest);
-  free(r->v);
-  r->v = NULL;
-  r->n = 0;
-}
-
-static void
-record_push(struct record *r, const char *dest, uint64_t id)
-{
-  r->v = xrealloc(r->v, (r->n + 1) * sizeof *r->v);
-  r->v[r->n++] = (struct added){xstrdup(dest), id};
-}
-
-/* Drops the entry of mount id (the last one with it). */
-static void
-record_drop(struct record *r, uint64_t id)
-{
-  for (size_t i = r->n; i-- > 0;) {
-    if (r->v[i].id != id) continue;
-    free(r->v[i].dest);
-    memmove(&r->v[i], &r->v[i + 1], (r->n - i - 1) * sizeof *r->v);
-    r->n--;
-    return;
-  }
-}
-
-/* A missing file is an empty record; anything unreadable is an error (never guessed). */
-static int
-record_read(int dirfd, struct record *r, struct silo_error *err)
-{
-  _cleanup_free_ char *buf = NULL;
-  size_t len = 0;
-  struct silo_error e = {0};
-  if (fs_read_regular_in_root(dirfd, RECORD, RECORD_MAX, &buf, &len, &e) < 0) {
-    if (e.errnum == ENOENT) return 0;
-    *err = e;
-    return -1;
-  }
-  json_error_t je;
-  json_t *j = json_loadb(buf, len, 0, &je);
-  size_t i;
-  json_t *v;
-  if (!j || !json_is_array(j)) goto bad;
-  json_array_foreach(j, i, v)
-  {
-    json_t *d = json_object_get(v, "destination"), *id = json_object_get(v, "mntId");
-    if (!json_is_string(d) || !json_is_integer(id)) goto bad;
-    record_push(r, json_string_value(d), (uint64_t)json_integer_value(id));
-  }
-  json_decref(j);
-  return 0;
-bad:
-  json_decref(j);
-  return silo_err(err, EINVAL, "%s in the state directory is damaged", RECORD);
-}
-
-static int
-record_write(int dirfd, const struct record *r, struct silo_error *err)
-{
-  if (r->n == 0) {
-    if (unlinkat(dirfd, RECORD, 0) < 0 && errno != ENOENT)
-      return silo_err(err, errno, "remove %s", RECORD);
-    return 0;
-  }
-  json_t *j = json_array();
-  for (size_t i = 0; i < r->n; i++)
-    json_array_append_new(
-        j, json_pack("{s:s, s:I}", "destination", r->v[i].dest, "mntId", (json_int_t)r->v[i].id));
-  _cleanup_free_ char *txt = json_dumps(j, JSON_COMPACT);
-  json_decref(j);
-  if (!txt) return silo_err(err, ENOMEM, "build %s", RECORD);
-  return fs_write_file_atomic(dirfd, RECORD, txt, strlen(txt), err);
-}
 
 /* ---- the helper, in the container's mount namespace ---- */
 
@@ -151,14 +71,16 @@ struct job {
   int pidfd, rootfd;              /* the container's process and its root */
   int statefds[2];                /* silo's state directories: closed in the helper */
   bool userns;
+  pid_t pid;                    /* add: the process whose fs credentials make dests */
+  const struct oci_config *cfg; /* add: its maskedPaths and readonlyPaths */
+  bool lenient;                 /* remove: skip what is not there (an add's rollback) */
 };
 
 /* Where dest leads inside the root, refused when it would climb above it (only a
  * symlink of the container can make it: a written `..` was refused before). */
 static int
-check_dest(int rootfd, const char *dest, size_t index, struct silo_error *err)
+check_dest(int rootfd, const char *dest, size_t index, char canon[PATH_MAX], struct silo_error *err)
 {
-  char canon[PATH_MAX];
   bool climbed;
   if (fs_canonical_in_root(rootfd, dest, canon, &climbed, err) < 0)
     return silo_err_wrap(err, "mounts[%zu].destination", index);
@@ -181,7 +103,8 @@ static int
 open_added(int rootfd, const struct record *rec, const char *dest, size_t index, size_t *k,
            struct silo_error *err)
 {
-  if (check_dest(rootfd, dest, index, err) < 0) return -1;
+  char canon[PATH_MAX];
+  if (check_dest(rootfd, dest, index, canon, err) < 0) return -1;
   _cleanup_close_ int fd = fs_open_in_root(rootfd, dest, O_PATH, 0, err);
   if (fd < 0) return silo_err_wrap(err, "mounts[%zu].destination", index);
   uint64_t have;
@@ -233,23 +156,134 @@ unmount_added(int rootfd, int fd, const char *dest, uint64_t id, struct silo_err
   return r < 0 ? silo_err(err, e, "unmount `%s`", dest) : 0;
 }
 
+/* path is dir or below it (both clean, absolute). */
+static bool
+path_covers(const char *dir, const char *path)
+{
+  size_t n = strlen(dir);
+  return strncmp(dir, path, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* A destination (clean, absolute) that would cover /proc, /sys, or one of the
+ * config's masked or read-only paths: what the container must not see past. */
+static int
+check_masks(const struct oci_config *cfg, const char *dest, const char *what, size_t index,
+            struct silo_error *err)
+{
+  if (strcmp(dest, "/proc") == 0 || strcmp(dest, "/sys") == 0)
+    return silo_err(err, EPERM, "mounts[%zu].destination: %s`%s` cannot be covered", index, what,
+                    dest);
+  if (!cfg->linux) return 0;
+  const char *const *lists[] = {cfg->linux->masked_paths, cfg->linux->readonly_paths};
+  size_t ns[] = {cfg->linux->n_masked_paths, cfg->linux->n_readonly_paths};
+  for (size_t l = 0; l < 2; l++)
+    for (size_t i = 0; i < ns[l]; i++) {
+      _cleanup_free_ char *m = mountopts_path_clean(lists[l][i]);
+      if (path_covers(dest, m))
+        return silo_err(err, EPERM,
+                        "mounts[%zu].destination: %s`%s` would cover `%s`, which the config %s",
+                        index, what, dest, m, l ? "makes read-only" : "masks");
+    }
+  return 0;
+}
+
+/* The destination's fd: resolved beneath the root (RESOLVE_IN_ROOT), its missing
+ * components made one at a time with the container's fs credentials (helper_main
+ * took them): each level is resolved again from the root, and what is missing is
+ * created in the directory that level resolved to, by name, never through a
+ * symlink (a dangling one is refused). */
+static int
+open_or_make_dest(int rootfd, const struct mount_plan *p, size_t index, struct silo_error *err)
+{
+  struct silo_error e = {0};
+  int fd = fs_open_in_root(rootfd, p->dest, O_PATH, 0, &e);
+  if (fd >= 0 || e.errnum != ENOENT) {
+    if (fd < 0) *err = e;
+    return fd < 0 ? silo_err_wrap(err, "mounts[%zu].destination", index) : fd;
+  }
+  _cleanup_free_ char *clean = mountopts_path_clean(p->dest);
+  _cleanup_close_ int dir = fs_open_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0, err);
+  if (dir < 0) return -1;
+  for (char *c = clean + 1; *c;) {
+    char *slash = strchr(c, '/');
+    bool last = !slash;
+    if (slash) *slash = '\0';
+    silo_err_clear(&e);
+    int next = fs_open_in_root(rootfd, clean, O_PATH | (last ? 0 : O_DIRECTORY), 0, &e);
+    if (next < 0 && e.errnum != ENOENT) {
+      *err = e;
+      return silo_err_wrap(err, "mounts[%zu].destination", index);
+    }
+    if (next < 0) {
+      struct stat st;
+      if (fstatat(dir, c, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        return silo_err(err, S_ISLNK(st.st_mode) ? ELOOP : EEXIST,
+                        "mounts[%zu].destination: `%s` is %s in the container: nothing is "
+                        "created through it",
+                        index, clean, S_ISLNK(st.st_mode) ? "a dangling symlink" : "changing");
+      /* As the container's process: refused wherever it could not create. */
+      int r = last && !p->is_dir
+                  ? openat(dir, c, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)
+                  : mkdirat(dir, c, 0755);
+      if (r < 0) return silo_err(err, errno, "mounts[%zu].destination: create `%s`", index, clean);
+      if (last && !p->is_dir) close(r);
+      next = openat(dir, c, O_PATH | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY));
+      if (next < 0) return silo_err(err, errno, "mounts[%zu].destination: open `%s`", index, clean);
+    }
+    close(dir);
+    dir = next;
+    if (last) break;
+    *slash = '/';
+    c = slash + 1;
+  }
+  return steal_fd(&dir);
+}
+
+/* Where destfd is, judged on the fd move_mount then uses: not the container's root
+ * (a symlink swapped in after check_dest), not on sysfs, not a covered path. */
+static int
+check_destfd(int rootfd, int destfd, size_t index, const char *dest, struct silo_error *err)
+{
+  struct stat a, b;
+  uint64_t ida, idb;
+  if (fstat(rootfd, &a) < 0 || fstat(destfd, &b) < 0)
+    return silo_err(err, errno, "mounts[%zu].destination: stat", index);
+  if (fs_mount_id(rootfd, &ida, err) < 0 || fs_mount_id(destfd, &idb, err) < 0) return -1;
+  if (ida == idb && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+    return silo_err(err, EXDEV,
+                    "mounts[%zu].destination: `%s` leads to the container's root through a "
+                    "symlink in the container",
+                    index, dest);
+  struct statfs sf;
+  if (fstatfs(destfd, &sf) < 0) return silo_err(err, errno, "mounts[%zu].destination", index);
+  if (sf.f_type == SYSFS_MAGIC)
+    return silo_err(err, EPERM, "mounts[%zu].destination: `%s` is on sysfs: not covered", index,
+                    dest);
+  return 0;
+}
+
 static int
 helper_add(const struct job *j, int sock, struct silo_error *err)
 {
   for (size_t i = 0; i < j->n; i++) {
     const struct mount_plan *p = &j->plans[i];
-    if (check_dest(j->rootfd, p->dest, i, err) < 0) return -1;
-    /* Made if missing, as at create: beneath the root, never through a symlink
-     * planted meanwhile (fs_mkpath_in_root). */
-    _cleanup_close_ int destfd = fs_mkpath_in_root(j->rootfd, p->dest, p->is_dir, err);
-    if (destfd < 0) return silo_err_wrap(err, "mounts[%zu].destination", i);
+    char canon[PATH_MAX];
+    if (check_dest(j->rootfd, p->dest, i, canon, err) < 0) return -1;
+    _cleanup_close_ int destfd = open_or_make_dest(j->rootfd, p, i, err);
+    if (destfd < 0) return -1;
     if (rootfs_check_dest_fs(p, destfd, i, err) < 0) return -1;
+    /* Where a symlink of the container led: nothing was made there (a masked or
+     * read-only path exists, so do its ancestors). */
+    if (check_masks(j->cfg, canon, "through a symlink of the container, ", i, err) < 0) return -1;
+    if (check_destfd(j->rootfd, destfd, i, p->dest, err) < 0) return -1;
     /* Exactly the tree silo made onto exactly the fd resolved above.  We are in the
      * container's mount namespace, which the kernel requires of the target. */
     if (move_mount(j->trees[i], "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
         0)
       return silo_err(err, errno, "mounts[%zu]: attach `%s` at `%s`", i, p->source, p->dest);
-    if (sync_send(sock, SYNC_ACK, (int)i, -1, err) < 0) return -1;
+    /* Attached: an unreported attach must never look like a refusal (the
+     * parent then keeps the entry and takes the mount away). */
+    if (sync_send(sock, SYNC_ACK, (int)i, -1, err) < 0) _exit(1);
   }
   return 0;
 }
@@ -263,8 +297,12 @@ helper_remove(const struct job *j, int sock, struct silo_error *err)
   int r = 0;
   for (size_t i = 0; i < j->n; i++) fds[i] = -1;
   for (size_t i = 0; i < j->n && r == 0; i++)
-    if ((fds[i] = open_added(j->rootfd, j->rec, j->dests[i], i, &ks[i], err)) < 0) r = -1;
+    if ((fds[i] = open_added(j->rootfd, j->rec, j->dests[i], i, &ks[i], err)) < 0) {
+      if (!j->lenient) r = -1;
+      silo_err_clear(err);
+    }
   for (size_t i = 0; i < j->n && r == 0; i++) {
+    if (fds[i] < 0) continue; /* lenient: not there */
     if (unmount_added(j->rootfd, fds[i], j->dests[i], j->rec->v[ks[i]].id, err) < 0)
       r = silo_err_wrap(err, "mounts[%zu]", i);
     else if (sync_send(sock, SYNC_ACK, (int)ks[i], -1, err) < 0)
@@ -272,6 +310,58 @@ helper_remove(const struct job *j, int sock, struct silo_error *err)
   }
   for (size_t i = 0; i < j->n; i++) close_fd(&fds[i]);
   return r;
+}
+
+/* The helper takes the fs credentials (fsuid, fsgid, supplementary groups) of the
+ * container's process pid, as /proc shows them to us (the host's ids): the
+ * directories and files it makes for a destination are made as that process would
+ * make them, and only where it could.  setfsuid away from 0 also drops the
+ * capabilities of files from the effective set; drop_fs_caps does the rest. */
+static int
+take_fscreds(pid_t pid, struct silo_error *err)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  _cleanup_free_ char *buf = NULL;
+  if (fs_read_file(path, &buf, NULL, err) < 0) return -1;
+  unsigned long u[4], g[4];
+  gid_t groups[256];
+  size_t ng = 0;
+  char *l = strstr(buf, "\nUid:"), *gl = strstr(buf, "\nGid:"), *grp = strstr(buf, "\nGroups:");
+  if (!l || !gl || !grp || sscanf(l, "\nUid: %lu %lu %lu %lu", &u[0], &u[1], &u[2], &u[3]) != 4 ||
+      sscanf(gl, "\nGid: %lu %lu %lu %lu", &g[0], &g[1], &g[2], &g[3]) != 4)
+    return silo_err(err, EINVAL, "%s: no credentials", path);
+  for (char *c = grp + 8; *c && *c != '\n' && ng < ARRAY_SIZE(groups);) {
+    char *end;
+    unsigned long v = strtoul(c, &end, 10);
+    if (end == c) break;
+    groups[ng++] = (gid_t)v;
+    c = end;
+    while (*c == ' ' || *c == '\t') c++;
+  }
+  /* Groups first, then the fs ids: each needs CAP_SETGID/CAP_SETUID, which
+   * setfsuid may take away from the effective set. */
+  if (setgroups(ng, groups) < 0) return silo_err(err, errno, "setgroups");
+  setfsgid((gid_t)g[3]);
+  setfsuid((uid_t)u[3]);
+  if ((unsigned long)setfsgid((gid_t)-1) != g[3] || (unsigned long)setfsuid((uid_t)-1) != u[3])
+    return silo_err(err, EPERM, "take the container's fs credentials");
+  return 0;
+}
+
+/* Out of both sets: the capabilities that pass by file permissions and owners
+ * (fsuid 0 keeps them, and joining a user namespace grants them there).  What is
+ * left the helper needs: CAP_SYS_ADMIN for move_mount and umount2. */
+static int
+drop_fs_caps(struct silo_error *err)
+{
+  capng_get_caps_process();
+  if (capng_updatev(CAPNG_DROP, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_DAC_OVERRIDE,
+                    CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID, CAP_CHOWN, CAP_MKNOD,
+                    CAP_LINUX_IMMUTABLE, -1) < 0 ||
+      capng_apply(CAPNG_SELECT_CAPS) < 0)
+    return silo_err(err, EPERM, "drop the capabilities of files");
+  return 0;
 }
 
 static void __attribute__((noreturn)) helper_main(const struct job *j, int sock, pid_t parent)
@@ -282,6 +372,9 @@ static void __attribute__((noreturn)) helper_main(const struct job *j, int sock,
    * host directories until they are attached. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent || prctl(PR_SET_DUMPABLE, 0) < 0)
     _exit(1);
+  /* add: the container's process's fs credentials, for what it creates (read in
+   * the host's view, before any namespace is joined). */
+  if (j->add && take_fscreds(j->pid, &err) < 0) goto fail;
   /* Host directories (the state root, the locked state directory) have no business
    * in the container's mount namespace; the lock stays with silo's own fd. */
   close(j->statefds[0]);
@@ -297,6 +390,7 @@ static void __attribute__((noreturn)) helper_main(const struct job *j, int sock,
       goto fail;
     }
   }
+  if (j->add && drop_fs_caps(&err) < 0) goto fail;
   /* Our root and cwd are now the namespace's; every path below is resolved beneath
    * j->rootfd, the container process's own root, opened by silo. */
   if (fchdir(j->rootfd) < 0) {
@@ -312,10 +406,13 @@ fail:
 }
 
 /* Runs the helper; done[] (n entries for add, rec->n for remove) marks what it
- * reports done, whatever the outcome. */
+ * reports done, whatever the outcome; *refused (may be NULL) tells a failure the
+ * helper reported (it then attached nothing beyond what it reported) from one it
+ * could not report (killed: the next one may be attached). */
 static int
-run_helper(const struct job *j, bool *done, struct silo_error *err)
+run_helper(const struct job *j, bool *done, bool *refused, struct silo_error *err)
 {
+  if (refused) *refused = false;
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     return silo_err(err, errno, "socketpair");
@@ -346,6 +443,7 @@ run_helper(const struct job *j, bool *done, struct silo_error *err)
       break;
     } else if (m.type == SYNC_ERROR) {
       silo_err(err, m.errnum, "%s", m.msg);
+      if (refused) *refused = true;
       break;
     } else {
       silo_err(err, EPROTO, "unexpected message %d from the helper", m.type);
@@ -381,10 +479,12 @@ check_written_dest(const char *dest, size_t index, struct silo_error *err)
 /* Decodes one mount to add with the config's rules; only what a running container
  * can be given is kept: bind mounts, with the options a bind takes. */
 static int
-plan_mount(const struct oci_mount *m, size_t i, const char *bundle, struct mount_plan *p,
-           struct silo_error *err)
+plan_mount(const struct oci_mount *m, size_t i, const struct oci_config *cfg, const char *bundle,
+           struct mount_plan *p, struct silo_error *err)
 {
   if (check_written_dest(m->destination, i, err) < 0) return -1;
+  _cleanup_free_ char *clean = mountopts_path_clean(m->destination);
+  if (check_masks(cfg, clean, "", i, err) < 0) return -1;
   if (mountopts_parse(m, i, bundle, p, err) < 0) return -1;
   if (!p->bind)
     return silo_err(err, EINVAL,
@@ -414,6 +514,21 @@ tree_propagation(int tree, unsigned long prop, struct silo_error *err)
   a.propagation = prop & ~(unsigned long)MS_REC;
   if (mount_setattr(tree, "", AT_EMPTY_PATH | (prop & MS_REC ? AT_RECURSIVE : 0), &a, sizeof a) < 0)
     return silo_err(err, errno, "set it");
+  return 0;
+}
+
+/* A procfs or sysfs of silo's (the host's) given to the container would show it
+ * the host's processes and writable kernel settings (core_pattern): refused, judged
+ * on the tree that would be attached. */
+static int
+check_source_fs(int tree, const struct mount_plan *p, size_t i, struct silo_error *err)
+{
+  struct statfs sf;
+  if (fstatfs(tree, &sf) < 0) return silo_err(err, errno, "mounts[%zu]: statfs `%s`", i, p->source);
+  if (sf.f_type == PROC_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC)
+    return silo_err(err, EPERM,
+                    "mounts[%zu].source: `%s` is a %s: not given to a running container", i,
+                    p->source, sf.f_type == SYSFS_MAGIC ? "sysfs" : "procfs");
   return 0;
 }
 
@@ -480,10 +595,11 @@ mounts_add(struct silo_context *ctx, const char *id, const struct oci_mounts_doc
   int r = target_open(ctx, id, &t, err);
   /* 1. Every mount decoded and its tree made before the container is touched. */
   for (size_t i = 0; i < n && r == 0; i++) {
-    r = plan_mount(&doc->mounts[i], i, t.s.bundle, &plans[i], err);
+    r = plan_mount(&doc->mounts[i], i, t.cfg, t.s.bundle, &plans[i], err);
     dests[i] = doc->mounts[i].destination;
     if (r == 0 && (trees[i] = rootfs_bind_tree(&plans[i], err)) < 0)
       r = silo_err_wrap(err, "mounts[%zu]", i);
+    if (r == 0) r = check_source_fs(trees[i], &plans[i], i, err);
     if (r == 0 && tree_propagation(trees[i], plans[i].propagation, err) < 0)
       r = silo_err_wrap(err, "mounts[%zu].options: propagation", i);
     if (r == 0) r = fs_mount_id(trees[i], &ids[i], err);
@@ -505,26 +621,39 @@ mounts_add(struct silo_context *ctx, const char *id, const struct oci_mounts_doc
                     .pidfd = t.pidfd,
                     .rootfd = t.rootfd,
                     .statefds = {t.dirfd, t.rootdirfd},
-                    .userns = oci_config_namespace(t.cfg, OCI_NS_USER) != NULL};
-    r = run_helper(&j, done, err);
+                    .userns = oci_config_namespace(t.cfg, OCI_NS_USER) != NULL,
+                    .pid = t.s.pid,
+                    .cfg = t.cfg};
+    bool refused;
+    r = run_helper(&j, done, &refused, err);
     if (r < 0) {
       struct silo_error e = {0};
       struct record attached = {0};
       size_t k = 0;
       while (k < n && done[k]) k++; /* attached in order: the first k */
-      for (size_t i = 0; i < k; i++) record_push(&attached, plans[i].dest, ids[i]);
-      _cleanup_free_ bool *gone = xcalloc(k ? k : 1, sizeof *gone);
-      struct job undo = {.n = k,
-                         .dests = dests,
+      /* ... and maybe the next: attached, its report lost (the helper killed
+       * between move_mount and the ACK).  Taken away too if it is there; its
+       * entry stays unless it is seen gone (a stale one is harmless). */
+      size_t tried = k < n && !refused ? k + 1 : k;
+      _cleanup_free_ char **clean = xcalloc(tried ? tried : 1, sizeof *clean);
+      for (size_t i = 0; i < tried; i++) {
+        clean[i] = mountopts_path_clean(dests[i]);
+        record_push(&attached, clean[i], ids[i]);
+      }
+      _cleanup_free_ bool *gone = xcalloc(tried ? tried : 1, sizeof *gone);
+      struct job undo = {.n = tried,
+                         .dests = (const char *const *)clean,
                          .rec = &attached,
                          .pidfd = t.pidfd,
                          .rootfd = t.rootfd,
                          .statefds = {t.dirfd, t.rootdirfd},
-                         .userns = j.userns};
-      if (k && run_helper(&undo, gone, &e) < 0)
+                         .userns = j.userns,
+                         .lenient = true};
+      if (tried && run_helper(&undo, gone, NULL, &e) < 0)
         silo_log_warn("mounts add `%s`: taking the mounts attached so far away: %s", id, e.msg);
       for (size_t i = 0; i < n; i++)
-        if (i >= k || gone[i]) record_drop(&rec, ids[i]);
+        if (i >= tried || gone[i]) record_drop(&rec, ids[i]);
+      for (size_t i = 0; i < tried; i++) free(clean[i]);
       record_free(&attached);
       if (record_write(t.dirfd, &rec, &e) < 0) silo_log_warn("mounts add `%s`: %s", id, e.msg);
     }
@@ -573,7 +702,7 @@ mounts_remove(struct silo_context *ctx, const char *id, const struct oci_mounts_
                     .rootfd = t.rootfd,
                     .statefds = {t.dirfd, t.rootdirfd},
                     .userns = oci_config_namespace(t.cfg, OCI_NS_USER) != NULL};
-    r = run_helper(&j, done, err);
+    r = run_helper(&j, done, NULL, err);
     /* Those taken away leave the record, whatever happened to the others. */
     struct record left = {0};
     bool any = false;
