@@ -47,6 +47,9 @@ int fs_canonical_in_root(int rootfd, const char *path, char out[PATH_MAX], bool 
                          struct silo_error *err);
 /* The id of the mount fd is on (statx; the unique id of Linux 6.8 when there is one). */
 int fs_mount_id(int fd, uint64_t *id, struct silo_error *err);
+/* Whether the mount of unique id (fs_mount_id's, Linux 6.8) is attached in our mount
+ * namespace: 1 or 0; -1 with err (ENOSYS before Linux 6.8, where ids are reused). */
+int fs_mount_attached(uint64_t id, struct silo_error *err);
 /* Creates the directories of path inside rootfd; returns an O_PATH fd of the last one. */
 int fs_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *err);
 /* Makes sure path exists inside rootfd as a directory (is_dir) or an empty file, creating

@@ -282,6 +282,28 @@ fs_mount_id(int fd, uint64_t *id, struct silo_error *err)
   return 0;
 }
 
+/* statmount(2) of Linux 6.8 (not in every libc's headers yet): the same number on
+ * every architecture of the unified table. */
+#ifndef SYS_statmount
+#define SYS_statmount 457
+#endif
+struct mnt_id_req_ {
+  uint32_t size, spare;
+  uint64_t mnt_id, param;
+};
+#define STATMOUNT_MNT_BASIC_ 0x1U
+
+int
+fs_mount_attached(uint64_t id, struct silo_error *err)
+{
+  struct mnt_id_req_ req = {.size = sizeof req, .mnt_id = id, .param = STATMOUNT_MNT_BASIC_};
+  /* Ample for struct statmount with no strings asked for. */
+  static _Thread_local uint64_t buf[512];
+  if (syscall(SYS_statmount, &req, buf, sizeof buf, 0) == 0) return 1;
+  if (errno == ENOENT) return 0;
+  return silo_err(err, errno, "statmount %llu", (unsigned long long)id);
+}
+
 int
 fs_open_regular_in_root(int rootfd, const char *path, size_t max, struct silo_error *err)
 {

@@ -402,6 +402,27 @@ test_refuse_masks() {
 	assert_host_clean
 }
 
+# remove's umount2 takes the topmost mount at the name: one the container stacks
+# on the added mount meanwhile (here while umount2 is held back by strace) goes
+# instead; the recorded one is seen still there, stays recorded, and a second
+# remove takes it away.
+test_remove_stacked_meanwhile() {
+	need_strace
+	start_ct
+	mounts_json "$T_DIR/m.json" /added
+	assert_ok silo mounts add "$ID" "$T_DIR/m.json"
+	(sleep 1; nsenter -t "$PID" -m mount -t tmpfs stacked /added) &
+	local p=$!
+	capture strace -f -qq -o /dev/null -e trace=umount2 -e inject=umount2:delay_enter=2500000 \
+		"$SILO" --root "$ROOT" mounts remove "$ID" "$T_DIR/m.json"
+	wait "$p"
+	[ "$RC" -ne 0 ] || fail "remove succeeded though the recorded mount is still there: $(ct_mounts | tr '\n' ' ')"
+	assert_ct_has /added
+	assert_ok silo mounts remove "$ID" "$T_DIR/m.json"
+	assert_ct_lacks /added
+	assert_host_clean
+}
+
 run_test add_remove test_add_remove
 run_test add_ro_and_file test_add_ro_and_file
 run_test remove_refuses_config_mounts test_remove_refuses_config_mounts
@@ -418,4 +439,5 @@ run_test dest_swap_race test_dest_swap_race
 run_test batch_rollback_trailing_slash test_batch_rollback_trailing_slash
 run_test lost_ack test_lost_ack
 run_test refuse_masks test_refuse_masks
+run_test remove_stacked_meanwhile test_remove_stacked_meanwhile
 finish

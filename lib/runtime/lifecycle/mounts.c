@@ -118,24 +118,18 @@ open_added(int rootfd, const struct record *rec, const char *dest, size_t index,
                   index, dest);
 }
 
-/* Unmounts exactly the mount fd is the root of.  A directory becomes our working
- * directory and "." is unmounted: the mount found by id, no name looked up again.
- * A file is unmounted by its name in the directory that holds it, opened again and
- * checked by id just before: a mount point cannot be renamed (EBUSY), so the name
- * still means that mount.  MNT_DETACH: processes of the container using it do not
- * make the removal fail; it goes once they let go. */
+/* Unmounts the mount recorded as id at dest, then checks it is gone.  It is
+ * unmounted by its name in the directory that holds it, opened again and checked
+ * by id just before: a mount point cannot be renamed (EBUSY).  umount2 takes the
+ * TOPMOST mount at that name, so a mount the container stacks there between the
+ * check and umount2 is the one taken away (the container's own doing, to itself):
+ * hence the check after, by the recorded id (statmount, where ids are unique;
+ * before Linux 6.8, by the id on top again), and the record is dropped only when
+ * the recorded mount is gone.  MNT_DETACH: processes of the container using it do
+ * not make the removal fail; it goes once they let go. */
 static int
-unmount_added(int rootfd, int fd, const char *dest, uint64_t id, struct silo_error *err)
+unmount_added(int rootfd, const char *dest, uint64_t id, struct silo_error *err)
 {
-  struct stat st;
-  if (fstat(fd, &st) < 0) return silo_err(err, errno, "stat `%s`", dest);
-  if (S_ISDIR(st.st_mode)) {
-    if (fchdir(fd) < 0) return silo_err(err, errno, "chdir `%s`", dest);
-    int r = umount2(".", MNT_DETACH);
-    int e = errno;
-    if (fchdir(rootfd) < 0) return silo_err(err, errno, "chdir `/`");
-    return r < 0 ? silo_err(err, e, "unmount `%s`", dest) : 0;
-  }
   char canon[PATH_MAX];
   bool climbed;
   if (fs_canonical_in_root(rootfd, dest, canon, &climbed, err) < 0) return -1;
@@ -149,11 +143,28 @@ unmount_added(int rootfd, int fd, const char *dest, uint64_t id, struct silo_err
   uint64_t have;
   if (again < 0 || fs_mount_id(again, &have, err) < 0 || have != id)
     return silo_err(err, ENOENT, "unmount `%s`: the mount moved", dest);
+  close_fd(&again);
   if (fchdir(dir) < 0) return silo_err(err, errno, "chdir to the directory of `%s`", dest);
   int r = umount2(slash + 1, MNT_DETACH | UMOUNT_NOFOLLOW);
   int e = errno;
   if (fchdir(rootfd) < 0) return silo_err(err, errno, "chdir `/`");
-  return r < 0 ? silo_err(err, e, "unmount `%s`", dest) : 0;
+  if (r < 0) return silo_err(err, e, "unmount `%s`", dest);
+  struct silo_error se = {0};
+  int attached = fs_mount_attached(id, &se);
+  if (attached < 0 && se.errnum == ENOSYS) {
+    again = openat(dir, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    attached = again >= 0 && fs_mount_id(again, &have, &se) == 0 && have == id;
+  }
+  if (attached < 0) {
+    *err = se;
+    return silo_err_wrap(err, "unmount `%s`: is it gone", dest);
+  }
+  if (attached)
+    return silo_err(err, EBUSY,
+                    "unmount `%s`: the container stacked a mount on it meanwhile, which was "
+                    "taken away instead; the recorded one stays (run remove again)",
+                    dest);
+  return 0;
 }
 
 /* path is dir or below it (both clean, absolute). */
@@ -303,7 +314,7 @@ helper_remove(const struct job *j, int sock, struct silo_error *err)
     }
   for (size_t i = 0; i < j->n && r == 0; i++) {
     if (fds[i] < 0) continue; /* lenient: not there */
-    if (unmount_added(j->rootfd, fds[i], j->dests[i], j->rec->v[ks[i]].id, err) < 0)
+    if (unmount_added(j->rootfd, j->dests[i], j->rec->v[ks[i]].id, err) < 0)
       r = silo_err_wrap(err, "mounts[%zu]", i);
     else if (sync_send(sock, SYNC_ACK, (int)ks[i], -1, err) < 0)
       r = -1;
