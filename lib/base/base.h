@@ -35,6 +35,12 @@ int fs_write_file_at(int dirfd, const char *path, const char *data, size_t len,
  * rename); safe in a directory others can write to. */
 int fs_write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
                          struct silo_error *err);
+/* The same, synced: the file before the rename, the directory after (for records
+ * that must survive a crash of the host). */
+int fs_write_file_durable(int dirfd, const char *name, const char *data, size_t len,
+                          struct silo_error *err);
+/* fsync of the directory dirfd (which may be an O_PATH fd). */
+int fs_sync_dir(int dirfd, struct silo_error *err);
 /* Opens path inside rootfd as if rootfd were "/": symlinks and ".." cannot leave it
  * (openat2 RESOLVE_IN_ROOT, with a component-by-component fallback). */
 int fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err);
@@ -59,6 +65,9 @@ int fs_mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_err
  * (a FIFO, a device, a socket, a directory) is refused without blocking or side
  * effects: for files from untrusted images. */
 int fs_open_regular_in_root(int rootfd, const char *path, size_t max, struct silo_error *err);
+/* Reads a user's file (path followed as given) whole, refused as above when it is
+ * not a regular file of at most max bytes (NUL-terminated; *len may be NULL). */
+int fs_read_regular(const char *path, size_t max, char **buf, size_t *len, struct silo_error *err);
 /* Reads such a file whole (NUL-terminated; *len may be NULL). */
 int fs_read_regular_in_root(int rootfd, const char *path, size_t max, char **buf, size_t *len,
                             struct silo_error *err);

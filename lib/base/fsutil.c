@@ -101,18 +101,20 @@ fs_create_tmp_file(int dirfd, const char *prefix, char *tmp, size_t len, struct 
 
 /* The directory may be the user's (--pid-file): the temporary name is random and
  * new (fs_create_tmp_file), and rename() replaces NAME itself, never what a symlink
- * at NAME points to. */
-int
-fs_write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
-                     struct silo_error *err)
+ * at NAME points to.  durable: the file is synced before the rename and the
+ * directory after it, so a crash leaves the old content or the new, never an empty
+ * or missing file. */
+static int
+write_atomic(int dirfd, const char *name, const char *data, size_t len, bool durable,
+             struct silo_error *err)
 {
   char tmp[NAME_MAX + 1], prefix[NAME_MAX + 1];
   snprintf(prefix, sizeof prefix, ".%s", name);
   _cleanup_close_ int fd = fs_create_tmp_file(dirfd, prefix, tmp, sizeof tmp, err);
   if (fd < 0) return -1;
   ssize_t r = write(fd, data, len);
-  if (r < 0 || (size_t)r != len) {
-    int e = r < 0 ? errno : EIO;
+  if (r < 0 || (size_t)r != len || (durable && fsync(fd) < 0)) {
+    int e = r < 0 || (size_t)r == len ? errno : EIO;
     unlinkat(dirfd, tmp, 0);
     return silo_err(err, e, "write `%s`", tmp);
   }
@@ -121,6 +123,29 @@ fs_write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
     unlinkat(dirfd, tmp, 0);
     return silo_err(err, e, "rename `%s`", name);
   }
+  return durable ? fs_sync_dir(dirfd, err) : 0;
+}
+
+int
+fs_write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
+                     struct silo_error *err)
+{
+  return write_atomic(dirfd, name, data, len, false, err);
+}
+
+int
+fs_write_file_durable(int dirfd, const char *name, const char *data, size_t len,
+                      struct silo_error *err)
+{
+  return write_atomic(dirfd, name, data, len, true, err);
+}
+
+int
+fs_sync_dir(int dirfd, struct silo_error *err)
+{
+  /* An O_PATH fd cannot be synced: the directory itself, opened for reading. */
+  _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fsync(fd) < 0) return silo_err(err, errno, "sync a directory");
   return 0;
 }
 
@@ -304,14 +329,11 @@ fs_mount_attached(uint64_t id, struct silo_error *err)
   return silo_err(err, errno, "statmount %llu", (unsigned long long)id);
 }
 
-int
-fs_open_regular_in_root(int rootfd, const char *path, size_t max, struct silo_error *err)
+/* fd, opened with O_NONBLOCK: a regular file of at most max bytes, back to blocking
+ * reads; anything else refused. */
+static int
+check_regular(int fd, const char *path, size_t max, struct silo_error *err)
 {
-  /* O_NONBLOCK: opening a FIFO for reading would wait for a writer that never comes,
-   * and a device's open can have effects of its own; neither is a file to read.
-   * O_NOCTTY: never a controlling terminal.  The type is checked on what was opened. */
-  _cleanup_close_ int fd = fs_open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, err);
-  if (fd < 0) return -1;
   struct stat st;
   if (fstat(fd, &st) < 0) return silo_err(err, errno, "stat `%s`", path);
   if (!S_ISREG(st.st_mode)) return silo_err(err, 0, "`%s`: not a regular file", path);
@@ -320,7 +342,28 @@ fs_open_regular_in_root(int rootfd, const char *path, size_t max, struct silo_er
   /* Back to blocking reads (the same on a regular file; clearer for what follows). */
   if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
     return silo_err(err, errno, "fcntl `%s`", path);
+  return 0;
+}
+
+int
+fs_open_regular_in_root(int rootfd, const char *path, size_t max, struct silo_error *err)
+{
+  /* O_NONBLOCK: opening a FIFO for reading would wait for a writer that never comes,
+   * and a device's open can have effects of its own; neither is a file to read.
+   * O_NOCTTY: never a controlling terminal.  The type is checked on what was opened. */
+  _cleanup_close_ int fd = fs_open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, err);
+  if (fd < 0 || check_regular(fd, path, max, err) < 0) return -1;
   return steal_fd(&fd);
+}
+
+int
+fs_read_regular(const char *path, size_t max, char **buf, size_t *len, struct silo_error *err)
+{
+  /* As fs_open_regular_in_root, for a path the user gave (symlinks followed). */
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return silo_err(err, errno, "open `%s`", path);
+  if (check_regular(fd, path, max, err) < 0) return -1;
+  return read_fd(fd, path, max, buf, len, err);
 }
 
 int

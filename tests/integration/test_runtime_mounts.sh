@@ -423,6 +423,36 @@ test_remove_stacked_meanwhile() {
 	assert_host_clean
 }
 
+# FILE: a FIFO is refused without waiting for a writer, a huge file unread.
+test_file_checks() {
+	start_ct
+	mkfifo "$T_DIR/fifo"
+	capture timeout 10 "$SILO" --root "$ROOT" mounts add "$ID" "$T_DIR/fifo"
+	assert_eq 1 "$RC" "mounts add of a FIFO (124: it blocked): $OUT"
+	assert_contains "$OUT" "not a regular file"
+	head -c $((5 << 20)) /dev/zero > "$T_DIR/big"
+	assert_status 1 silo mounts add "$ID" "$T_DIR/big"
+	assert_contains "$OUT" "bigger than"
+}
+
+# An entry whose mount the container took away itself leaves the record at the
+# next add; the record is synced (file and directory).
+test_stale_entries_dropped() {
+	need_strace
+	start_ct
+	mounts_json "$T_DIR/a.json" /one
+	mounts_json "$T_DIR/b.json" /two
+	assert_ok silo mounts add "$ID" "$T_DIR/a.json"
+	nsenter -t "$PID" -m umount /one || fail "umount in the container"
+	capture strace -f -qq -o "$T_DIR/sync.trace" -e trace=fsync \
+		"$SILO" --root "$ROOT" mounts add "$ID" "$T_DIR/b.json"
+	assert_eq 0 "$RC" "add: $OUT"
+	assert_eq '["/two"]' "$(jq -c 'map(.destination)' "$ROOT/$ID/mounts.json")" "the record"
+	[ "$(grep -c 'fsync(' "$T_DIR/sync.trace")" -ge 2 ] || fail "the record is not synced: $(cat "$T_DIR/sync.trace")"
+	assert_ok silo mounts remove "$ID" "$T_DIR/b.json"
+	assert_no_file "$ROOT/$ID/mounts.json"
+}
+
 run_test add_remove test_add_remove
 run_test add_ro_and_file test_add_ro_and_file
 run_test remove_refuses_config_mounts test_remove_refuses_config_mounts
@@ -440,4 +470,6 @@ run_test batch_rollback_trailing_slash test_batch_rollback_trailing_slash
 run_test lost_ack test_lost_ack
 run_test refuse_masks test_refuse_masks
 run_test remove_stacked_meanwhile test_remove_stacked_meanwhile
+run_test file_checks test_file_checks
+run_test stale_entries_dropped test_stale_entries_dropped
 finish

@@ -54,20 +54,25 @@
 #include "lib/silo.h"
 #include "oci/oci.h"
 
+/* FILE is read whole: a config's mounts are far smaller. */
+#define FILE_MAX (4 << 20)
+
 /* ---- the helper, in the container's mount namespace ---- */
 
 /* What the parent hands the helper.  add: the helper attaches trees[i] at
  * plans[i].dest and reports SYNC_ACK (pid = i) for each; remove: it takes away,
  * for each dests[i], the mount there if the record has it (that destination, that
  * mount id) and reports SYNC_ACK (pid = its index in rec).  Then SYNC_READY or
- * SYNC_ERROR. */
+ * SYNC_ERROR.  First, both report the entries of rec whose mount is no longer in
+ * the namespace (add: SYNC_ACK n + index, remove: SYNC_ACK index), which then
+ * leave the record (report_gone). */
 struct job {
   bool add;
   size_t n;
   const struct mount_plan *plans; /* add: the decoded mounts */
   const int *trees;               /* add: their detached trees */
   const char *const *dests;       /* remove: the destinations as written */
-  const struct record *rec;       /* remove: what `add` recorded */
+  const struct record *rec;       /* what `add` recorded (add: the entries before it) */
   int pidfd, rootfd;              /* the container's process and its root */
   int statefds[2];                /* silo's state directories: closed in the helper */
   bool userns;
@@ -273,9 +278,26 @@ check_destfd(int rootfd, int destfd, size_t index, const char *dest, struct silo
   return 0;
 }
 
+/* The entries of the record whose mount is gone from the namespace (unmounted by
+ * the container, or never attached by a killed add): reported as SYNC_ACK base +
+ * index.  Only where mount ids are unique (statmount, Linux 6.8): an id reused by
+ * another mount could otherwise keep a stale entry alive or, worse, look like it. */
+static int
+report_gone(const struct job *j, int sock, size_t base, struct silo_error *err)
+{
+  for (size_t k = 0; j->rec && k < j->rec->n; k++) {
+    struct silo_error e = {0};
+    int a = fs_mount_attached(j->rec->v[k].id, &e);
+    if (a < 0) return 0; /* cannot be verified: kept */
+    if (a == 0 && sync_send(sock, SYNC_ACK, (int)(base + k), -1, err) < 0) return -1;
+  }
+  return 0;
+}
+
 static int
 helper_add(const struct job *j, int sock, struct silo_error *err)
 {
+  if (report_gone(j, sock, j->n, err) < 0) return -1;
   for (size_t i = 0; i < j->n; i++) {
     const struct mount_plan *p = &j->plans[i];
     char canon[PATH_MAX];
@@ -305,7 +327,7 @@ helper_remove(const struct job *j, int sock, struct silo_error *err)
   /* Every one checked before any is touched: a refused one leaves all in place. */
   _cleanup_free_ int *fds = xcalloc(j->n ? j->n : 1, sizeof *fds);
   _cleanup_free_ size_t *ks = xcalloc(j->n ? j->n : 1, sizeof *ks);
-  int r = 0;
+  int r = report_gone(j, sock, 0, err);
   for (size_t i = 0; i < j->n; i++) fds[i] = -1;
   for (size_t i = 0; i < j->n && r == 0; i++)
     if ((fds[i] = open_added(j->rootfd, j->rec, j->dests[i], i, &ks[i], err)) < 0) {
@@ -416,7 +438,7 @@ fail:
   _exit(1);
 }
 
-/* Runs the helper; done[] (n entries for add, rec->n for remove) marks what it
+/* Runs the helper; done[] (n + rec->n entries for add, rec->n for remove) marks what it
  * reports done, whatever the outcome; *refused (may be NULL) tells a failure the
  * helper reported (it then attached nothing beyond what it reported) from one it
  * could not report (killed: the next one may be attached). */
@@ -447,7 +469,8 @@ run_helper(const struct job *j, bool *done, bool *refused, struct silo_error *er
       silo_err(err, e.errnum ? e.errnum : EPIPE, "the helper in the container died");
       break;
     }
-    if (m.type == SYNC_ACK && m.pid >= 0 && (size_t)m.pid < (j->add ? j->n : j->rec->n)) {
+    size_t max = (j->add ? j->n : 0) + (j->rec ? j->rec->n : 0);
+    if (m.type == SYNC_ACK && m.pid >= 0 && (size_t)m.pid < max) {
       done[m.pid] = true;
     } else if (m.type == SYNC_READY) {
       r = 0;
@@ -599,7 +622,8 @@ mounts_add(struct silo_context *ctx, const char *id, const struct oci_mounts_doc
   _cleanup_free_ int *trees = xcalloc(n ? n : 1, sizeof *trees);
   _cleanup_free_ uint64_t *ids = xcalloc(n ? n : 1, sizeof *ids);
   _cleanup_free_ const char **dests = xcalloc(n ? n : 1, sizeof *dests);
-  _cleanup_free_ bool *done = xcalloc(n ? n : 1, sizeof *done);
+  _cleanup_free_ bool *done = NULL;
+  struct record old = {0}; /* the entries before this add, checked still there */
   for (size_t i = 0; i < n; i++) trees[i] = -1;
   for (size_t i = 0; i < n; i++)
     if (check_written_dest(doc->mounts[i].destination, i, err) < 0) return -1;
@@ -617,6 +641,8 @@ mounts_add(struct silo_context *ctx, const char *id, const struct oci_mounts_doc
   }
   /* 2. The intent: recorded before anything is attached (see the top). */
   if (r == 0) r = record_read(t.dirfd, &rec, err);
+  for (size_t k = 0; k < rec.n && r == 0; k++) record_push(&old, rec.v[k].dest, rec.v[k].id);
+  done = xcalloc(n + old.n + 1, sizeof *done);
   for (size_t i = 0; i < n && r == 0; i++) {
     _cleanup_free_ char *clean = mountopts_path_clean(dests[i]);
     record_push(&rec, clean, ids[i]);
@@ -634,9 +660,18 @@ mounts_add(struct silo_context *ctx, const char *id, const struct oci_mounts_doc
                     .statefds = {t.dirfd, t.rootdirfd},
                     .userns = oci_config_namespace(t.cfg, OCI_NS_USER) != NULL,
                     .pid = t.s.pid,
-                    .cfg = t.cfg};
-    bool refused;
+                    .cfg = t.cfg,
+                    .rec = &old};
+    bool refused, any = false;
     r = run_helper(&j, done, &refused, err);
+    for (size_t k = 0; k < old.n; k++)
+      if (done[n + k]) {
+        record_drop(&rec, old.v[k].id);
+        any = true;
+      }
+    struct silo_error pe = {0};
+    if (r == 0 && any && record_write(t.dirfd, &rec, &pe) < 0)
+      silo_log_warn("mounts add `%s`: dropping stale entries: %s", id, pe.msg);
     if (r < 0) {
       struct silo_error e = {0};
       struct record attached = {0};
@@ -674,6 +709,7 @@ mounts_add(struct silo_context *ctx, const char *id, const struct oci_mounts_doc
     plan_mount_free(&plans[i]);
   }
   record_free(&rec);
+  record_free(&old);
   target_close(&t);
   return r;
 }
@@ -740,7 +776,7 @@ mounts_change(struct silo_context *ctx, const char *id, const char *file, bool a
   /* The file is read and parsed before the container is touched. */
   _cleanup_free_ char *buf = NULL;
   size_t len = 0;
-  if (fs_read_file(file, &buf, &len, err) < 0)
+  if (fs_read_regular(file, FILE_MAX, &buf, &len, err) < 0)
     return silo_err_wrap(err, "mounts %s `%s`", verb, id);
   struct oci_mounts_doc *doc = oci_mounts_parse(buf, len, err);
   if (!doc) return silo_err_wrap(err, "mounts %s `%s`: %s", verb, id, file);

@@ -75,9 +75,11 @@ int
 record_write(int dirfd, const struct record *r, struct silo_error *err)
 {
   if (r->n == 0) {
-    if (unlinkat(dirfd, RECORD, 0) < 0 && errno != ENOENT)
+    if (unlinkat(dirfd, RECORD, 0) < 0) {
+      if (errno == ENOENT) return 0;
       return silo_err(err, errno, "remove %s", RECORD);
-    return 0;
+    }
+    return fs_sync_dir(dirfd, err);
   }
   json_t *j = json_array();
   for (size_t i = 0; i < r->n; i++)
@@ -86,5 +88,5 @@ record_write(int dirfd, const struct record *r, struct silo_error *err)
   _cleanup_free_ char *txt = json_dumps(j, JSON_COMPACT);
   json_decref(j);
   if (!txt) return silo_err(err, ENOMEM, "build %s", RECORD);
-  return fs_write_file_atomic(dirfd, RECORD, txt, strlen(txt), err);
+  return fs_write_file_durable(dirfd, RECORD, txt, strlen(txt), err);
 }
