@@ -453,6 +453,19 @@ test_stale_entries_dropped() {
 	assert_no_file "$ROOT/$ID/mounts.json"
 }
 
+# A mount the container stacked on an added one: remove refuses, saying so.
+test_remove_covered() {
+	start_ct
+	mounts_json "$T_DIR/m.json" /added
+	assert_ok silo mounts add "$ID" "$T_DIR/m.json"
+	nsenter -t "$PID" -m mount -t tmpfs stacked /added || fail "mount in the container"
+	assert_status 1 silo mounts remove "$ID" "$T_DIR/m.json"
+	assert_contains "$OUT" 'the mount at `/added` is not one `mounts add` made'
+	nsenter -t "$PID" -m umount /added
+	assert_ok silo mounts remove "$ID" "$T_DIR/m.json"
+	assert_ct_lacks /added
+}
+
 run_test add_remove test_add_remove
 run_test add_ro_and_file test_add_ro_and_file
 run_test remove_refuses_config_mounts test_remove_refuses_config_mounts
@@ -472,4 +485,5 @@ run_test refuse_masks test_refuse_masks
 run_test remove_stacked_meanwhile test_remove_stacked_meanwhile
 run_test file_checks test_file_checks
 run_test stale_entries_dropped test_stale_entries_dropped
+run_test remove_covered test_remove_covered
 finish

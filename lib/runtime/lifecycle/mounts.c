@@ -331,8 +331,10 @@ helper_remove(const struct job *j, int sock, struct silo_error *err)
   for (size_t i = 0; i < j->n; i++) fds[i] = -1;
   for (size_t i = 0; i < j->n && r == 0; i++)
     if ((fds[i] = open_added(j->rootfd, j->rec, j->dests[i], i, &ks[i], err)) < 0) {
-      if (!j->lenient) r = -1;
-      silo_err_clear(err);
+      if (!j->lenient)
+        r = -1;
+      else
+        silo_err_clear(err);
     }
   for (size_t i = 0; i < j->n && r == 0; i++) {
     if (fds[i] < 0) continue; /* lenient: not there */
@@ -351,12 +353,15 @@ helper_remove(const struct job *j, int sock, struct silo_error *err)
  * make them, and only where it could.  setfsuid away from 0 also drops the
  * capabilities of files from the effective set; drop_fs_caps does the rest. */
 static int
-take_fscreds(pid_t pid, struct silo_error *err)
+take_fscreds(pid_t pid, int pidfd, struct silo_error *err)
 {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
   _cleanup_free_ char *buf = NULL;
   if (fs_read_file(path, &buf, NULL, err) < 0) return -1;
+  /* Still the process silo checked (its pidfd names it): the pid was not reused. */
+  if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+    return silo_err(err, ESRCH, "container is not running");
   unsigned long u[4], g[4];
   gid_t groups[256];
   size_t ng = 0;
@@ -407,7 +412,7 @@ static void __attribute__((noreturn)) helper_main(const struct job *j, int sock,
     _exit(1);
   /* add: the container's process's fs credentials, for what it creates (read in
    * the host's view, before any namespace is joined). */
-  if (j->add && take_fscreds(j->pid, &err) < 0) goto fail;
+  if (j->add && take_fscreds(j->pid, j->pidfd, &err) < 0) goto fail;
   /* Host directories (the state root, the locked state directory) have no business
    * in the container's mount namespace; the lock stays with silo's own fd. */
   close(j->statefds[0]);
