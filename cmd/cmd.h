@@ -28,6 +28,7 @@ int cmd_pause(struct silo_context *ctx, int argc, char **argv);
 int cmd_resume(struct silo_context *ctx, int argc, char **argv);
 int cmd_ps(struct silo_context *ctx, int argc, char **argv);
 int cmd_update(struct silo_context *ctx, int argc, char **argv);
+int cmd_mounts(struct silo_context *ctx, int argc, char **argv);
 int cmd_features(struct silo_context *ctx, int argc, char **argv);
 int cmd_sandbox(struct silo_context *ctx, int argc, char **argv);
 int cmd_checkpoint(struct silo_context *ctx, int argc, char **argv);

@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"resume", cmd_resume, "thaw a paused container"},
     {"ps", cmd_ps, "list the processes of a container"},
     {"update", cmd_update, "change the resource limits of a container"},
+    {"mounts", cmd_mounts, "add or remove bind mounts of a running container"},
     {"events", cmd_events, "print resource statistics and OOM events of a container"},
     {"checkpoint", cmd_checkpoint, "checkpoint a running container with CRIU"},
     {"restore", cmd_restore, "restore a container from a checkpoint"},

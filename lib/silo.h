@@ -173,6 +173,13 @@ struct silo_update_opts {
 };
 SILO_API int silo_update(struct silo_context *ctx, const struct silo_update_opts *o,
                          struct silo_error *err);
+/* crun's `mounts add` / `mounts remove`: the bind mounts of FILE (a JSON array of
+ * config.json mounts, or an object with `mounts`) attached to the running container
+ * ID, or taken away from it (only mounts `add` made, found by their destination). */
+SILO_API int silo_mounts_add(struct silo_context *ctx, const char *id, const char *file,
+                             struct silo_error *err);
+SILO_API int silo_mounts_remove(struct silo_context *ctx, const char *id, const char *file,
+                                struct silo_error *err);
 /* `events`: the container's cgroup statistics as runc-style JSON lines on stdout.
  * stats_once: one {"type":"stats"} object; else one every interval_ms, plus an
  * {"type":"oom"} object at each OOM kill, until the container stops. */

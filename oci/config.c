@@ -10,6 +10,11 @@ struct config_priv {
   struct oci_arena arena;
 };
 
+struct mounts_priv {
+  struct oci_mounts_doc pub;
+  struct oci_arena arena;
+};
+
 struct process_priv {
   struct oci_process_doc pub;
   struct oci_arena arena;
@@ -324,4 +329,48 @@ oci_process_doc_free(struct oci_process_doc *pd)
 {
   struct process_priv *priv = (struct process_priv *)pd;
   if (pd) oci_doc_release(&priv->arena, pd->doc, priv);
+}
+
+/* ---- the mounts file of `mounts add` / `mounts remove` ---- */
+
+static int
+parse_mounts_doc(struct pctx *c, json_t *top, const struct jpath *p _unused_,
+                 const char *key _unused_, void *out)
+{
+  struct oci_mounts_doc *d = out;
+  if (json_is_object(top))
+    return J_LIST(c, top, NULL, "mounts", d->mounts, d->n_mounts, parse_mount, J_REQ);
+  if (!json_is_array(top))
+    return oci_jerr(c, NULL, "expected a JSON array of mounts (or an object with `mounts`)");
+  /* crun's form, a bare array: its elements are named as config.json's. */
+  struct jpath kp = JP_KEY(NULL, "mounts");
+  size_t n = json_array_size(top);
+  d->mounts = oci_alloc(c->arena, n, sizeof *d->mounts);
+  for (size_t i = 0; i < n; i++) {
+    struct jpath ep = JP_IDX(&kp, i);
+    json_t *e = json_array_get(top, i);
+    if (!json_is_object(e)) return oci_jerr(c, &ep, "expected an object");
+    if (parse_mount(c, e, &ep, NULL, &d->mounts[i]) < 0) return -1;
+  }
+  d->n_mounts = n;
+  return 0;
+}
+
+struct oci_mounts_doc *
+oci_mounts_parse(const char *buf, size_t len, struct silo_error *err)
+{
+  struct mounts_priv *priv = xcalloc(1, sizeof *priv);
+  if (oci_doc_fill_any(buf, len, &priv->arena, &priv->pub.doc, parse_mounts_doc, &priv->pub, err) <
+      0) {
+    oci_mounts_doc_free(&priv->pub);
+    return NULL;
+  }
+  return &priv->pub;
+}
+
+void
+oci_mounts_doc_free(struct oci_mounts_doc *m)
+{
+  struct mounts_priv *priv = (struct mounts_priv *)m;
+  if (m) oci_doc_release(&priv->arena, m->doc, priv);
 }

@@ -150,6 +150,10 @@ int oci_doc_parse(const char *buf, size_t len, json_t **out, bool *bigints, stru
 int oci_doc_fill(const char *buf, size_t len, struct oci_arena *arena, void **doc,
                  int (*fn)(struct pctx *, json_t *, const struct jpath *, const char *, void *),
                  void *out, struct silo_error *err);
+/* The same for a document whose top may be any JSON value (fn checks its type). */
+int oci_doc_fill_any(const char *buf, size_t len, struct oci_arena *arena, void **doc,
+                     int (*fn)(struct pctx *, json_t *, const struct jpath *, const char *, void *),
+                     void *out, struct silo_error *err);
 /* Frees a document's arena, its jansson doc and the private box holding both. */
 void oci_doc_release(struct oci_arena *arena, void *doc, void *box);
 /* Reads a whole file into a malloc'ed buffer. */

@@ -544,8 +544,9 @@ oci_lookup(const char *const *table, const char *s)
 
 /* ---- documents ---- */
 
-int
-oci_doc_parse(const char *buf, size_t len, json_t **out, bool *bigints, struct silo_error *err)
+/* The JSON value of buf, of any type. */
+static int
+doc_load(const char *buf, size_t len, json_t **out, bool *bigints, struct silo_error *err)
 {
   json_error_t je;
   json_t *root = json_loadb(buf, len, 0, &je);
@@ -561,6 +562,15 @@ oci_doc_parse(const char *buf, size_t len, json_t **out, bool *bigints, struct s
   }
   if (!root)
     return silo_err(err, 0, "invalid JSON at line %d, column %d: %s", je.line, je.column, je.text);
+  *out = root;
+  return 0;
+}
+
+int
+oci_doc_parse(const char *buf, size_t len, json_t **out, bool *bigints, struct silo_error *err)
+{
+  json_t *root;
+  if (doc_load(buf, len, &root, bigints, err) < 0) return -1;
   if (!json_is_object(root)) {
     json_decref(root);
     return silo_err(err, 0, "expected a JSON object");
@@ -577,6 +587,18 @@ oci_doc_fill(const char *buf, size_t len, struct oci_arena *arena, void **doc,
   struct pctx c = {.arena = arena, .err = err};
   json_t *root;
   if (oci_doc_parse(buf, len, &root, &c.bigints, err) < 0) return -1;
+  *doc = root;
+  return fn(&c, root, NULL, NULL, out);
+}
+
+int
+oci_doc_fill_any(const char *buf, size_t len, struct oci_arena *arena, void **doc,
+                 int (*fn)(struct pctx *, json_t *, const struct jpath *, const char *, void *),
+                 void *out, struct silo_error *err)
+{
+  struct pctx c = {.arena = arena, .err = err};
+  json_t *root;
+  if (doc_load(buf, len, &root, &c.bigints, err) < 0) return -1;
   *doc = root;
   return fn(&c, root, NULL, NULL, out);
 }

@@ -376,6 +376,17 @@ struct oci_process_doc *oci_process_load(const char *path, struct silo_error *er
 struct oci_process_doc *oci_process_parse(const char *buf, size_t len, struct silo_error *err);
 void oci_process_doc_free(struct oci_process_doc *p);
 
+/* The mounts of `mounts add` / `mounts remove` (crun's): a JSON array of mounts as
+ * config.json's `mounts` holds them, or an object with that `mounts` member.  Errors
+ * name the element as `mounts[N]...` either way. */
+struct oci_mounts_doc {
+  void *doc;
+  struct oci_mount *mounts;
+  size_t n_mounts;
+};
+struct oci_mounts_doc *oci_mounts_parse(const char *buf, size_t len, struct silo_error *err);
+void oci_mounts_doc_free(struct oci_mounts_doc *m);
+
 /* `linux.resources` on its own (for `update --resources`). */
 struct oci_resources_doc {
   void *doc;

@@ -16,6 +16,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,9 +35,27 @@ int fs_write_file_at(int dirfd, const char *path, const char *data, size_t len,
  * rename); safe in a directory others can write to. */
 int fs_write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
                          struct silo_error *err);
+/* The same, synced: the file before the rename, the directory after (for records
+ * that must survive a crash of the host). */
+int fs_write_file_durable(int dirfd, const char *name, const char *data, size_t len,
+                          struct silo_error *err);
+/* fsync of the directory dirfd (which may be an O_PATH fd). */
+int fs_sync_dir(int dirfd, struct silo_error *err);
 /* Opens path inside rootfd as if rootfd were "/": symlinks and ".." cannot leave it
  * (openat2 RESOLVE_IN_ROOT, with a component-by-component fallback). */
 int fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err);
+/* Where path leads inside rootfd, as RESOLVE_IN_ROOT would take it, as a path
+ * relative to it with no symlink ("" for the root itself); *climbed is set when a
+ * ".." (written, or from a symlink) would have gone above the root.  A lexical
+ * answer for messages and checks: what is then opened must still be opened with
+ * fs_open_in_root, which the kernel holds inside. */
+int fs_canonical_in_root(int rootfd, const char *path, char out[PATH_MAX], bool *climbed,
+                         struct silo_error *err);
+/* The id of the mount fd is on (statx; the unique id of Linux 6.8 when there is one). */
+int fs_mount_id(int fd, uint64_t *id, struct silo_error *err);
+/* Whether the mount of unique id (fs_mount_id's, Linux 6.8) is attached in our mount
+ * namespace: 1 or 0; -1 with err (ENOSYS before Linux 6.8, where ids are reused). */
+int fs_mount_attached(uint64_t id, struct silo_error *err);
 /* Creates the directories of path inside rootfd; returns an O_PATH fd of the last one. */
 int fs_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *err);
 /* Makes sure path exists inside rootfd as a directory (is_dir) or an empty file, creating
@@ -46,6 +65,9 @@ int fs_mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_err
  * (a FIFO, a device, a socket, a directory) is refused without blocking or side
  * effects: for files from untrusted images. */
 int fs_open_regular_in_root(int rootfd, const char *path, size_t max, struct silo_error *err);
+/* Reads a user's file (path followed as given) whole, refused as above when it is
+ * not a regular file of at most max bytes (NUL-terminated; *len may be NULL). */
+int fs_read_regular(const char *path, size_t max, char **buf, size_t *len, struct silo_error *err);
 /* Reads such a file whole (NUL-terminated; *len may be NULL). */
 int fs_read_regular_in_root(int rootfd, const char *path, size_t max, char **buf, size_t *len,
                             struct silo_error *err);

@@ -101,18 +101,20 @@ fs_create_tmp_file(int dirfd, const char *prefix, char *tmp, size_t len, struct 
 
 /* The directory may be the user's (--pid-file): the temporary name is random and
  * new (fs_create_tmp_file), and rename() replaces NAME itself, never what a symlink
- * at NAME points to. */
-int
-fs_write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
-                     struct silo_error *err)
+ * at NAME points to.  durable: the file is synced before the rename and the
+ * directory after it, so a crash leaves the old content or the new, never an empty
+ * or missing file. */
+static int
+write_atomic(int dirfd, const char *name, const char *data, size_t len, bool durable,
+             struct silo_error *err)
 {
   char tmp[NAME_MAX + 1], prefix[NAME_MAX + 1];
   snprintf(prefix, sizeof prefix, ".%s", name);
   _cleanup_close_ int fd = fs_create_tmp_file(dirfd, prefix, tmp, sizeof tmp, err);
   if (fd < 0) return -1;
   ssize_t r = write(fd, data, len);
-  if (r < 0 || (size_t)r != len) {
-    int e = r < 0 ? errno : EIO;
+  if (r < 0 || (size_t)r != len || (durable && fsync(fd) < 0)) {
+    int e = r < 0 || (size_t)r == len ? errno : EIO;
     unlinkat(dirfd, tmp, 0);
     return silo_err(err, e, "write `%s`", tmp);
   }
@@ -121,6 +123,29 @@ fs_write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
     unlinkat(dirfd, tmp, 0);
     return silo_err(err, e, "rename `%s`", name);
   }
+  return durable ? fs_sync_dir(dirfd, err) : 0;
+}
+
+int
+fs_write_file_atomic(int dirfd, const char *name, const char *data, size_t len,
+                     struct silo_error *err)
+{
+  return write_atomic(dirfd, name, data, len, false, err);
+}
+
+int
+fs_write_file_durable(int dirfd, const char *name, const char *data, size_t len,
+                      struct silo_error *err)
+{
+  return write_atomic(dirfd, name, data, len, true, err);
+}
+
+int
+fs_sync_dir(int dirfd, struct silo_error *err)
+{
+  /* An O_PATH fd cannot be synced: the directory itself, opened for reading. */
+  _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fsync(fd) < 0) return silo_err(err, errno, "sync a directory");
   return 0;
 }
 
@@ -133,7 +158,8 @@ static int openat2_works = -1; /* unknown, yes, no: probed on first use */
  * Components that do not exist are kept as they are.  The result (in out, "" for
  * the root itself) has no symlinks at the time of the call. */
 static int
-canonicalize_in_root(int rootfd, const char *path, char out[PATH_MAX], struct silo_error *err)
+canonicalize_in_root(int rootfd, const char *path, char out[PATH_MAX], bool *climbed,
+                     struct silo_error *err)
 {
   char *cur = out;
   cur[0] = '\0';
@@ -152,7 +178,10 @@ canonicalize_in_root(int rootfd, const char *path, char out[PATH_MAX], struct si
     char *rest = p + clen;
     if (strcmp(comp, "..") == 0) {
       char *last = strrchr(cur, '/');
-      if (last) *last = '\0';
+      if (last)
+        *last = '\0';
+      else if (climbed)
+        *climbed = true; /* ".." at the root: stays there */
     } else if (strcmp(comp, ".") != 0) {
       char cand[PATH_MAX], target[PATH_MAX];
       if ((size_t)snprintf(cand, sizeof cand, "%s/%s", cur, comp) >= sizeof cand)
@@ -212,7 +241,7 @@ static int
 open_in_root_fallback(int rootfd, const char *path, int flags, mode_t mode, struct silo_error *err)
 {
   char canon[PATH_MAX];
-  if (canonicalize_in_root(rootfd, path, canon, err) < 0) return -1;
+  if (canonicalize_in_root(rootfd, path, canon, NULL, err) < 0) return -1;
   return walk_nofollow(rootfd, canon, path, flags, mode, false, err);
 }
 
@@ -244,13 +273,67 @@ fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode, struct sil
 }
 
 int
-fs_open_regular_in_root(int rootfd, const char *path, size_t max, struct silo_error *err)
+fs_canonical_in_root(int rootfd, const char *path, char out[PATH_MAX], bool *climbed,
+                     struct silo_error *err)
 {
-  /* O_NONBLOCK: opening a FIFO for reading would wait for a writer that never comes,
-   * and a device's open can have effects of its own; neither is a file to read.
-   * O_NOCTTY: never a controlling terminal.  The type is checked on what was opened. */
-  _cleanup_close_ int fd = fs_open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, err);
-  if (fd < 0) return -1;
+  *climbed = false;
+  return canonicalize_in_root(rootfd, path, out, climbed, err);
+}
+
+/* The kernel's struct statx (0x100 bytes, stx_mnt_id at 0x90): glibc's names the
+ * field only from 2.39. */
+struct kstatx {
+  uint32_t mask;
+  uint8_t head[0x90 - 4];
+  uint64_t mnt_id;
+  uint8_t tail[0x100 - 0x98];
+};
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x1000U
+#endif
+#define STATX_MNT_ID_UNIQUE_ 0x4000U /* Linux 6.8: never reused while the system runs */
+
+int
+fs_mount_id(int fd, uint64_t *id, struct silo_error *err)
+{
+  struct kstatx st;
+  memset(&st, 0, sizeof st);
+  if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+              STATX_MNT_ID | STATX_MNT_ID_UNIQUE_, &st) < 0)
+    return silo_err(err, errno, "statx (mount id)");
+  if (!(st.mask & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE_)))
+    return silo_err(err, ENOSYS, "statx: no mount id (Linux 5.8 or later needed)");
+  *id = st.mnt_id;
+  return 0;
+}
+
+/* statmount(2) of Linux 6.8 (not in every libc's headers yet): the same number on
+ * every architecture of the unified table. */
+#ifndef SYS_statmount
+#define SYS_statmount 457
+#endif
+struct mnt_id_req_ {
+  uint32_t size, spare;
+  uint64_t mnt_id, param;
+};
+#define STATMOUNT_MNT_BASIC_ 0x1U
+
+int
+fs_mount_attached(uint64_t id, struct silo_error *err)
+{
+  struct mnt_id_req_ req = {.size = sizeof req, .mnt_id = id, .param = STATMOUNT_MNT_BASIC_};
+  /* Ample for struct statmount with no strings asked for. */
+  static _Thread_local uint64_t buf[512];
+  if (syscall(SYS_statmount, &req, buf, sizeof buf, 0) == 0) return 1;
+  if (errno == ENOENT) return 0;
+  return silo_err(err, errno, "statmount %llu", (unsigned long long)id);
+}
+
+/* fd, opened with O_NONBLOCK: a regular file of at most max bytes, back to blocking
+ * reads; anything else refused. */
+static int
+check_regular(int fd, const char *path, size_t max, struct silo_error *err)
+{
   struct stat st;
   if (fstat(fd, &st) < 0) return silo_err(err, errno, "stat `%s`", path);
   if (!S_ISREG(st.st_mode)) return silo_err(err, 0, "`%s`: not a regular file", path);
@@ -259,7 +342,28 @@ fs_open_regular_in_root(int rootfd, const char *path, size_t max, struct silo_er
   /* Back to blocking reads (the same on a regular file; clearer for what follows). */
   if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
     return silo_err(err, errno, "fcntl `%s`", path);
+  return 0;
+}
+
+int
+fs_open_regular_in_root(int rootfd, const char *path, size_t max, struct silo_error *err)
+{
+  /* O_NONBLOCK: opening a FIFO for reading would wait for a writer that never comes,
+   * and a device's open can have effects of its own; neither is a file to read.
+   * O_NOCTTY: never a controlling terminal.  The type is checked on what was opened. */
+  _cleanup_close_ int fd = fs_open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, err);
+  if (fd < 0 || check_regular(fd, path, max, err) < 0) return -1;
   return steal_fd(&fd);
+}
+
+int
+fs_read_regular(const char *path, size_t max, char **buf, size_t *len, struct silo_error *err)
+{
+  /* As fs_open_regular_in_root, for a path the user gave (symlinks followed). */
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return silo_err(err, errno, "open `%s`", path);
+  if (check_regular(fd, path, max, err) < 0) return -1;
+  return read_fd(fd, path, max, buf, len, err);
 }
 
 int
@@ -281,7 +385,7 @@ fs_mkdir_in_root(int rootfd, const char *path, mode_t mode, struct silo_error *e
    * included (an absolute link is taken relative to the root, never the host). */
   char canon[PATH_MAX];
   silo_err_clear(err);
-  if (canonicalize_in_root(rootfd, path, canon, err) < 0) return -1;
+  if (canonicalize_in_root(rootfd, path, canon, NULL, err) < 0) return -1;
   return walk_nofollow(rootfd, canon, path, O_PATH | O_DIRECTORY, mode, true, err);
 }
 
@@ -302,7 +406,7 @@ fs_mkpath_in_root(int rootfd, const char *path, bool is_dir, struct silo_error *
   /* The file's own name may be a dangling symlink: create where it leads, inside. */
   char canon[PATH_MAX];
   silo_err_clear(err);
-  if (canonicalize_in_root(rootfd, path, canon, err) < 0) return -1;
+  if (canonicalize_in_root(rootfd, path, canon, NULL, err) < 0) return -1;
   char *cslash = strrchr(canon, '/');
   if (!cslash) return silo_err(err, EINVAL, "create `%s`", path);
   *cslash = '\0';

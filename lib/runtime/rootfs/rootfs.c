@@ -91,11 +91,8 @@ set_propagation(int rootfd, const char *dest, unsigned long prop, struct silo_er
   return 0;
 }
 
-/* The detached tree of a bind mount (new mount API): the source cloned, its
- * attributes set while it is detached (recursively, which mount(2) cannot do), and
- * its id mapping.  Errors with ENOSYS from open_tree before Linux 5.2. */
-static int
-bind_tree(const struct mount_plan *p, struct silo_error *err)
+int
+rootfs_bind_tree(const struct mount_plan *p, struct silo_error *err)
 {
   unsigned tflags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (p->recursive ? AT_RECURSIVE : 0);
   _cleanup_close_ int tree = open_tree(AT_FDCWD, p->source, tflags);
@@ -143,7 +140,7 @@ rootfs_open_bind_sources(struct container_plan *c)
     struct mount_plan *p = &c->mounts[i];
     if (!p->bind) continue;
     struct silo_error e = {0};
-    p->tree_fd = bind_tree(p, &e);
+    p->tree_fd = rootfs_bind_tree(p, &e);
     if (p->tree_fd < 0)
       silo_log_debug("container `%s`: mounts[%zu]: the container process binds it: %s", c->id, i,
                      e.msg);
@@ -164,7 +161,7 @@ bind_mount(int rootfd, const struct mount_plan *p, int destfd, struct silo_error
 {
   _cleanup_close_ int own = -1;
   int tree = p->tree_fd;
-  if (tree < 0) tree = own = bind_tree(p, err);
+  if (tree < 0) tree = own = rootfs_bind_tree(p, err);
   if (tree >= 0) {
     if (move_mount(tree, "", destfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       return silo_err(err, errno, "bind `%s`", p->source);
@@ -363,6 +360,21 @@ open_tmpfs_dest(struct container_plan *c, const struct mount_plan *p, mode_t *mo
   return fd;
 }
 
+int
+rootfs_check_dest_fs(const struct mount_plan *p, int destfd, size_t index, struct silo_error *err)
+{
+  /* The parent judged the destination as written (mountopts_dest_check); a symlink of
+   * the image can still lead it into the container's /proc (/lnk -> /proc, then
+   * /lnk/self/attr).  Where it resolved to decides. */
+  struct statfs sf;
+  if (!p->in_proc && fstatfs(destfd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
+    return silo_err(err, EPERM,
+                    "mounts[%zu].destination: `%s` leads into procfs through a symlink of the "
+                    "rootfs: only a few files inside /proc may be mounted over",
+                    index, p->dest);
+  return 0;
+}
+
 static int
 mount_one(struct container_plan *c, const struct mount_plan *p, struct silo_error *err)
 {
@@ -375,15 +387,7 @@ mount_one(struct container_plan *c, const struct mount_plan *p, struct silo_erro
                                : tmpfs ? open_tmpfs_dest(c, p, &mode, &below, err)
                                        : fs_mkpath_in_root(c->rootfd, p->dest, p->is_dir, err);
   if (destfd < 0) return -1;
-  /* The parent judged the destination as written (mountopts_dest_check); a symlink of
-   * the image can still lead it into the container's /proc (/lnk -> /proc, then
-   * /lnk/self/attr).  Where it resolved to decides. */
-  struct statfs sf;
-  if (!p->in_proc && fstatfs(destfd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC)
-    return silo_err(err, EPERM,
-                    "mounts[%zu].destination: `%s` leads into procfs through a symlink of the "
-                    "rootfs: only a few files inside /proc may be mounted over",
-                    index, p->dest);
+  if (rootfs_check_dest_fs(p, destfd, index, err) < 0) return -1;
   if (p->bind) return bind_mount(c->rootfd, p, destfd, err);
   if (strcmp(p->type, "cgroup") == 0 || strcmp(p->type, "cgroup2") == 0) {
     /* Needs our cgroup namespace, which exists only once we were placed. */

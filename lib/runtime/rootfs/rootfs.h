@@ -18,6 +18,15 @@ int mountopts_propagation(const char *s, unsigned long *flags);
  * parent cannot make (-1) the child binds itself. */
 void rootfs_open_bind_sources(struct container_plan *c);
 void rootfs_close_bind_sources(struct container_plan *c);
+/* The detached tree of a bind mount (new mount API): p->source cloned (opened by
+ * the caller's view of paths: the host's for silo), its attributes set while it is
+ * detached (recursively, which mount(2) cannot do), and its id mapping.  Nothing is
+ * attached anywhere: the tree dies with its fd.  ENOSYS from open_tree before 5.2. */
+int rootfs_bind_tree(const struct mount_plan *p, struct silo_error *err);
+/* Refuses a destination (destfd, resolved inside the root) that is in procfs though
+ * p->dest was not written as a /proc path: a symlink of the rootfs led it there. */
+int rootfs_check_dest_fs(const struct mount_plan *p, int destfd, size_t index,
+                         struct silo_error *err);
 int rootfs_prepare(struct container_plan *c, struct silo_error *err);
 int rootfs_enter(struct container_plan *c, struct silo_error *err);
 int rootfs_finish(struct container_plan *c, struct silo_error *err);

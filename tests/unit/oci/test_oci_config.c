@@ -58,7 +58,7 @@ struct bad {
   const char *msg;
 };
 
-enum doc_kind { DOC_CONFIG, DOC_PROCESS, DOC_WHOLE_CONFIG };
+enum doc_kind { DOC_CONFIG, DOC_PROCESS, DOC_WHOLE_CONFIG, DOC_MOUNTS };
 
 /* Parses each case, expects a failure with exactly `msg`; reports every mismatch. */
 static void
@@ -72,13 +72,19 @@ check_bad(const struct bad *cases, size_t n, enum doc_kind kind)
       doc = parse_q(cases[i].json, &err);
     } else {
       char *j = q(cases[i].json);
-      doc = kind == DOC_PROCESS ? (void *)oci_process_parse(j, strlen(j), &err)
-                                : (void *)oci_config_parse(j, strlen(j), &err);
+      doc = kind == DOC_PROCESS  ? (void *)oci_process_parse(j, strlen(j), &err)
+            : kind == DOC_MOUNTS ? (void *)oci_mounts_parse(j, strlen(j), &err)
+                                 : (void *)oci_config_parse(j, strlen(j), &err);
       free(j);
     }
     if (doc) {
       print_error("case %zu (%s): parsed, expected \"%s\"\n", i, cases[i].json, cases[i].msg);
-      kind == DOC_PROCESS ? oci_process_doc_free(doc) : oci_config_free(doc);
+      if (kind == DOC_PROCESS)
+        oci_process_doc_free(doc);
+      else if (kind == DOC_MOUNTS)
+        oci_mounts_doc_free(doc);
+      else
+        oci_config_free(doc);
       failures++;
     } else if (strcmp(err.msg, cases[i].msg) != 0) {
       print_error("case %zu (%s):\n  expected \"%s\"\n  got      \"%s\"\n", i, cases[i].json,
@@ -321,7 +327,8 @@ static void
 test_spec_rootless(void **state UNUSED)
 {
   struct silo_error err = {0};
-  char *s = oci_spec_default(&(struct oci_spec_opts){.rootless = true, .terminal = true, .uid = 1000, .gid = 1001});
+  char *s = oci_spec_default(
+      &(struct oci_spec_opts){.rootless = true, .terminal = true, .uid = 1000, .gid = 1001});
   struct oci_config *c = oci_config_parse(s, strlen(s), &err);
 
   assert_non_null(c);
@@ -653,6 +660,52 @@ test_process_json(void **state UNUSED)
   check_bad(cases, ARRAY_SIZE(cases), DOC_PROCESS);
 }
 
+/* ---- the mounts file of `mounts add` / `mounts remove` ---- */
+
+static void
+test_mounts_json(void **state UNUSED)
+{
+  struct silo_error err = {0};
+  /* crun's form: a bare array. */
+  char *j = q("[{'destination':'/a','type':'bind','source':'/srv','options':['rbind','ro']},"
+              "{'destination':'/b','source':'/x','options':['bind']}]");
+  struct oci_mounts_doc *d = oci_mounts_parse(j, strlen(j), &err);
+  free(j);
+  assert_non_null(d);
+  assert_int_equal(d->n_mounts, 2);
+  assert_string_equal(d->mounts[0].destination, "/a");
+  assert_string_equal(d->mounts[0].options[1], "ro");
+  assert_null(d->mounts[1].type);
+  oci_mounts_doc_free(d);
+  /* config.json's form: an object with `mounts`. */
+  j = q("{'mounts':[{'destination':'/c','type':'bind','source':'/y'}]}");
+  d = oci_mounts_parse(j, strlen(j), &err);
+  free(j);
+  assert_non_null(d);
+  assert_int_equal(d->n_mounts, 1);
+  assert_string_equal(d->mounts[0].source, "/y");
+  oci_mounts_doc_free(d);
+  j = q("[]");
+  d = oci_mounts_parse(j, strlen(j), &err);
+  free(j);
+  assert_non_null(d);
+  assert_int_equal(d->n_mounts, 0);
+  oci_mounts_doc_free(d);
+  oci_mounts_doc_free(NULL);
+
+  static const struct bad cases[] = {
+      {"[{'destination':'/a'},{'type':'bind'}]", "mounts[1].destination: missing"},
+      {"[{'destination':'/a','options':'ro'}]", "mounts[0].options: expected an array"},
+      {"[{'destination':''}]", "mounts[0].destination: must not be empty"},
+      {"[1]", "mounts[0]: expected an object"},
+      {"{'mounts':[{'destination':3}]}", "mounts[0].destination: expected a string"},
+      {"{'other':[]}", "mounts: missing"},
+      {"'x'", "invalid JSON at line 1, column 3: '[' or '{' expected near '\"x\"'"},
+      {"[{'destination':'/a'}", "invalid JSON at line 1, column 21: ']' expected near end of file"},
+  };
+  check_bad(cases, ARRAY_SIZE(cases), DOC_MOUNTS);
+}
+
 /* ---- state ---- */
 
 static void
@@ -721,6 +774,7 @@ main(void)
       cmocka_unit_test(test_errors_mounts_hooks),
       cmocka_unit_test(test_load_errors),
       cmocka_unit_test(test_process_json),
+      cmocka_unit_test(test_mounts_json),
       cmocka_unit_test(test_state_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
