@@ -35,6 +35,7 @@
  *   rootfs/rootfs.h        rootfs.c mountopts.c devices.c
  *   process/process.h      process.c caps.c procattr.c lsm.c procfs.c terminal.c seccomp*.c
  *   lifecycle/lifecycle.h  run.c lifecycle.c exec.c manage.c events.c features.c
+ *                          mounts.c mounts_plan.c mounts_record.c
  * What every part shares sits here beside this header: plan.c (the plan's
  * lifetime), state.c (the state directory), hooks.c, sync.c (the parent <-> child
  * protocol), phase.c (SILO_PHASE_FD: where a start's time goes, for `make bench`).

@@ -219,6 +219,14 @@ test_no_mount_namespace() {
 	assert_eq "$id" "$(sed -n 1p <<< "$OUT")" "exec: the container's root"
 	assert_eq "$(host_ns mnt)" "$(sed -n 2p <<< "$OUT")" "exec: silo's mount namespace"
 	assert_eq /dev/null "$(sed -n 3p <<< "$OUT")" "exec: the container's /dev"
+	# Nothing can be mounted onto a tree in no namespace: mounts add says so.
+	mkdir -p "$T_DIR/src"
+	jq -n --arg s "$T_DIR/src" '[{destination: "/added", type: "bind", source: $s, options: ["rbind"]}]' \
+		> "$T_DIR/mounts.json"
+	assert_fail silo mounts add "$id" "$T_DIR/mounts.json"
+	assert_contains "$OUT" 'no mount namespace'
+	assert_eq "" "$(awk -v r="$T_DIR" 'index($5, r) == 1 { print $5 }' /proc/self/mountinfo)" \
+		"mounts add left nothing in the host's namespace"
 	# CRIU dumps mount namespaces; this root is in none: refused before CRIU runs.
 	assert_fail silo checkpoint --image-path "$T_DIR/img" "$id"
 	assert_contains "$OUT" 'without a mount namespace cannot be checkpointed'

@@ -48,7 +48,6 @@
 
 #include "lib/base/base.h"
 #include "lib/runtime/lifecycle/lifecycle.h"
-#include "lib/runtime/lifecycle/mounts.h"
 #include "lib/runtime/plan.h"
 #include "lib/runtime/rootfs/rootfs.h"
 #include "lib/silo.h"
@@ -172,37 +171,6 @@ unmount_added(int rootfd, const char *dest, uint64_t id, struct silo_error *err)
   return 0;
 }
 
-/* path is dir or below it (both clean, absolute). */
-static bool
-path_covers(const char *dir, const char *path)
-{
-  size_t n = strlen(dir);
-  return strncmp(dir, path, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
-/* A destination (clean, absolute) that would cover /proc, /sys, or one of the
- * config's masked or read-only paths: what the container must not see past. */
-static int
-check_masks(const struct oci_config *cfg, const char *dest, const char *what, size_t index,
-            struct silo_error *err)
-{
-  if (strcmp(dest, "/proc") == 0 || strcmp(dest, "/sys") == 0)
-    return silo_err(err, EPERM, "mounts[%zu].destination: %s`%s` cannot be covered", index, what,
-                    dest);
-  if (!cfg->linux) return 0;
-  const char *const *lists[] = {cfg->linux->masked_paths, cfg->linux->readonly_paths};
-  size_t ns[] = {cfg->linux->n_masked_paths, cfg->linux->n_readonly_paths};
-  for (size_t l = 0; l < 2; l++)
-    for (size_t i = 0; i < ns[l]; i++) {
-      _cleanup_free_ char *m = mountopts_path_clean(lists[l][i]);
-      if (path_covers(dest, m))
-        return silo_err(err, EPERM,
-                        "mounts[%zu].destination: %s`%s` would cover `%s`, which the config %s",
-                        index, what, dest, m, l ? "makes read-only" : "masks");
-    }
-  return 0;
-}
-
 /* The destination's fd: resolved beneath the root (RESOLVE_IN_ROOT), its missing
  * components made one at a time with the container's fs credentials (helper_main
  * took them): each level is resolved again from the root, and what is missing is
@@ -307,7 +275,8 @@ helper_add(const struct job *j, int sock, struct silo_error *err)
     if (rootfs_check_dest_fs(p, destfd, i, err) < 0) return -1;
     /* Where a symlink of the container led: nothing was made there (a masked or
      * read-only path exists, so do its ancestors). */
-    if (check_masks(j->cfg, canon, "through a symlink of the container, ", i, err) < 0) return -1;
+    if (mounts_check_masks(j->cfg, canon, "through a symlink of the container, ", i, err) < 0)
+      return -1;
     if (check_destfd(j->rootfd, destfd, i, p->dest, err) < 0) return -1;
     /* Exactly the tree silo made onto exactly the fd resolved above.  We are in the
      * container's mount namespace, which the kernel requires of the target. */
@@ -498,79 +467,6 @@ run_helper(const struct job *j, bool *done, bool *refused, struct silo_error *er
 
 /* ---- the commands ---- */
 
-/* A destination `mounts` may name: absolute, without `..`, not the root. */
-static int
-check_written_dest(const char *dest, size_t index, struct silo_error *err)
-{
-  if (dest[0] != '/')
-    return silo_err(err, EINVAL, "mounts[%zu].destination: `%s` is not an absolute path", index,
-                    dest);
-  for (const char *p = dest; (p = strstr(p, "..")); p += 2)
-    if ((p == dest || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
-      return silo_err(err, EINVAL, "mounts[%zu].destination: `%s`: `..` is not allowed", index,
-                      dest);
-  _cleanup_free_ char *clean = mountopts_path_clean(dest);
-  if (strcmp(clean, "/") == 0)
-    return silo_err(err, EINVAL, "mounts[%zu].destination: cannot be the container's root", index);
-  return 0;
-}
-
-/* Decodes one mount to add with the config's rules; only what a running container
- * can be given is kept: bind mounts, with the options a bind takes. */
-static int
-plan_mount(const struct oci_mount *m, size_t i, const struct oci_config *cfg, const char *bundle,
-           struct mount_plan *p, struct silo_error *err)
-{
-  if (check_written_dest(m->destination, i, err) < 0) return -1;
-  _cleanup_free_ char *clean = mountopts_path_clean(m->destination);
-  if (check_masks(cfg, clean, "", i, err) < 0) return -1;
-  if (mountopts_parse(m, i, bundle, p, err) < 0) return -1;
-  if (!p->bind)
-    return silo_err(err, EINVAL,
-                    "mounts[%zu].type: `%s`: only bind mounts (type `bind`, or option `bind` or "
-                    "`rbind`) can be added to a running container",
-                    i, m->type ? m->type : "");
-  if (p->data)
-    return silo_err(err, EINVAL, "mounts[%zu].options: `%s`: not an option of a bind mount", i,
-                    p->data);
-  if (p->idmap || m->n_uid_mappings || m->n_gid_mappings)
-    return silo_err(err, EINVAL, "mounts[%zu].options: idmapped mounts cannot be added", i);
-  return 0;
-}
-
-/* A clone of a shared host mount is a peer of it: a mount the container then made
- * inside it would appear on the host.  So every mount of the tree becomes a slave
- * first (it still receives the host's mounts, and sends none back), as the config's
- * binds are, made after `/` became rslave; then the propagation the options ask
- * for.  On the detached tree, where it changes nothing else. */
-static int
-tree_propagation(int tree, unsigned long prop, struct silo_error *err)
-{
-  struct mount_attr a = {.propagation = MS_SLAVE};
-  if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
-    return silo_err(err, errno, "make the tree rslave");
-  if (!prop) return 0;
-  a.propagation = prop & ~(unsigned long)MS_REC;
-  if (mount_setattr(tree, "", AT_EMPTY_PATH | (prop & MS_REC ? AT_RECURSIVE : 0), &a, sizeof a) < 0)
-    return silo_err(err, errno, "set it");
-  return 0;
-}
-
-/* A procfs or sysfs of silo's (the host's) given to the container would show it
- * the host's processes and writable kernel settings (core_pattern): refused, judged
- * on the tree that would be attached. */
-static int
-check_source_fs(int tree, const struct mount_plan *p, size_t i, struct silo_error *err)
-{
-  struct statfs sf;
-  if (fstatfs(tree, &sf) < 0) return silo_err(err, errno, "mounts[%zu]: statfs `%s`", i, p->source);
-  if (sf.f_type == PROC_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC)
-    return silo_err(err, EPERM,
-                    "mounts[%zu].source: `%s` is a %s: not given to a running container", i,
-                    p->source, sf.f_type == SYSFS_MAGIC ? "sysfs" : "procfs");
-  return 0;
-}
-
 /* The locked container, its process (pidfd, checked by start time) and its root. */
 struct target {
   int rootdirfd, dirfd, pidfd, rootfd;
@@ -603,6 +499,11 @@ target_open(struct silo_context *ctx, const char *id, struct target *t, struct s
   if (st != OCI_STATUS_RUNNING && st != OCI_STATUS_CREATED && st != OCI_STATUS_PAUSED)
     return silo_err(err, 0, "container is not running");
   if (!(t->cfg = state_load_config(t->dirfd, err))) return -1;
+  /* Its root is a tree in no namespace (rootfs_leave_mntns): nothing attaches to it. */
+  if (!oci_config_namespace(t->cfg, OCI_NS_MOUNT))
+    return silo_err(err, ENOTSUP,
+                    "the container has no mount namespace: its root is a mount "
+                    "tree in none, onto which nothing can be mounted");
   /* The pidfd first, then the root through /proc, then the start time: a pid reused
    * meanwhile is seen, and both name the process that was checked. */
   t->pidfd = (int)syscall(SYS_pidfd_open, t->s.pid, 0);
@@ -631,16 +532,16 @@ mounts_add(struct silo_context *ctx, const char *id, const struct oci_mounts_doc
   struct record old = {0}; /* the entries before this add, checked still there */
   for (size_t i = 0; i < n; i++) trees[i] = -1;
   for (size_t i = 0; i < n; i++)
-    if (check_written_dest(doc->mounts[i].destination, i, err) < 0) return -1;
+    if (mounts_check_written_dest(doc->mounts[i].destination, i, err) < 0) return -1;
   int r = target_open(ctx, id, &t, err);
   /* 1. Every mount decoded and its tree made before the container is touched. */
   for (size_t i = 0; i < n && r == 0; i++) {
-    r = plan_mount(&doc->mounts[i], i, t.cfg, t.s.bundle, &plans[i], err);
+    r = mounts_plan_one(&doc->mounts[i], i, t.cfg, t.s.bundle, &plans[i], err);
     dests[i] = doc->mounts[i].destination;
     if (r == 0 && (trees[i] = rootfs_bind_tree(&plans[i], err)) < 0)
       r = silo_err_wrap(err, "mounts[%zu]", i);
-    if (r == 0) r = check_source_fs(trees[i], &plans[i], i, err);
-    if (r == 0 && tree_propagation(trees[i], plans[i].propagation, err) < 0)
+    if (r == 0) r = mounts_check_source_fs(trees[i], &plans[i], i, err);
+    if (r == 0 && mounts_tree_propagation(trees[i], plans[i].propagation, err) < 0)
       r = silo_err_wrap(err, "mounts[%zu].options: propagation", i);
     if (r == 0) r = fs_mount_id(trees[i], &ids[i], err);
   }
@@ -730,7 +631,7 @@ mounts_remove(struct silo_context *ctx, const char *id, const struct oci_mounts_
   /* Only the destination is read, as crun reads it: the source may be gone. */
   for (size_t i = 0; i < n; i++) {
     dests[i] = doc->mounts[i].destination;
-    if (check_written_dest(dests[i], i, err) < 0) return -1;
+    if (mounts_check_written_dest(dests[i], i, err) < 0) return -1;
   }
   int r = target_open(ctx, id, &t, err);
   if (r == 0) r = record_read(t.dirfd, &rec, err);

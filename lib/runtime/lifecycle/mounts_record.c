@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "lib/base/base.h"
-#include "lib/runtime/lifecycle/mounts.h"
+#include "lib/runtime/lifecycle/lifecycle.h"
 
 #define RECORD     "mounts.json"
 #define RECORD_MAX (4 << 20)
