@@ -68,7 +68,7 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
   if (port < 0) return -1;
   int sp[2];
   if (pipe2(sp, O_CLOEXEC) < 0) return silo_err(err, errno, "pipe");
-  _cleanup_free_ char *images = src_work_path(s, "final"), *work = src_work_path(s, "work-final");
+  _cleanup_free_ char *images = src_images_path(s, "final"), *work = src_work_path(s, "work-final");
   struct silo_error e = {0};
   _cleanup_close_ int dfd = ckpt_open_dir(images, true, &e);
   json_t *man = json_pack("{s:i, s:s, s:o, s:o}", "format", 1, "id", s->st.id, "stdio",

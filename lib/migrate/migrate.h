@@ -15,6 +15,7 @@
  *   lib/migrate/lazy.c   `silo migrate`: the postcopy/hybrid switch
  *   lib/migrate/dst.c    `silo migrate-receive`
  *   lib/migrate/report.c the report, text or JSON
+ *   lib/migrate/stage.c  postcopy's image trees on a private, detached tmpfs
  *
  * The wire protocol is documented in docs/migration.md; the frame types below
  * are its numbers.
@@ -315,6 +316,17 @@ int mig_stdio_dev_open(const char *path, int flags, struct silo_error *err);
 /* A free TCP port on 127.0.0.1. */
 int mig_free_port(struct silo_error *err);
 
+/* ---- postcopy's image trees on a private tmpfs (lib/migrate/stage.c) ----
+ * Attached nowhere; freed by the kernel when its last holder (this process, its
+ * forks, CRIU) is gone, killed or not.  path: /proc/<this pid>/fd/<fd>, for
+ * helpers and CRIU. */
+struct mig_stage {
+  int fd; /* -1: none (the trees go to disk) */
+  char path[48];
+};
+int mig_stage_open(struct mig_stage *st, struct silo_error *err);
+void mig_stage_close(struct mig_stage *st);
+
 /* ---- the page-server tunnel and the waits (lib/migrate/pump.c) ---- */
 struct mig_pump {
   struct mig_conn *c;
@@ -361,6 +373,8 @@ struct src {
   size_t config_len;
   bool readonly_root, lazy;
   char *work;
+  char *images;           /* where the image trees go: work, or postcopy's tmpfs */
+  struct mig_stage stage; /* postcopy: that tmpfs */
   struct mig_conn c;
   struct mig_tls_creds *tls;
   struct mig_manifest man;
@@ -400,6 +414,8 @@ int src_dump_fn(void *arg, struct silo_error *err);
  * work (it logs from its own start). */
 void src_adjust_freeze(struct src *s, const char *work);
 char *src_work_path(struct src *s, const char *name);
+/* An image tree (final, pre-N): in s->images. */
+char *src_images_path(struct src *s, const char *name);
 void src_tell_abort(struct src *s, const char *why);
 /* The pump's frames while the switch runs: RESTORED, DONE, errors. */
 int src_switch_frame(void *arg, const struct mig_frame *f, struct silo_error *err);

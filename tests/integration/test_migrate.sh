@@ -439,7 +439,8 @@ test_receiver_killed_after_freeze_postcopy() {
 	local id b=$T_DIR/b
 	id=$(new_id)
 	counter "$id" "$b"
-	kill_receiver_when "$id" "$b" postcopy .migrate/final
+	# (postcopy's images are on a tmpfs of its own: .migrate/work is made for the restore)
+	kill_receiver_when "$id" "$b" postcopy .migrate/work
 	assert_contains "$OUT" "runs on the source again"
 }
 
@@ -500,6 +501,46 @@ test_source_killed_during_postcopy() {
 	assert_eq 1 "$n" "hosts running the container"
 	wait_count_above "$b" "$(count_of "$b")"
 	if on_src "$id"; then echo "the source resumed it" >&2; else echo "every page had moved" >&2; fi
+	no_work_left "$id"
+}
+
+# Postcopy's images are staged on a private tmpfs on both ends (docs/migration.md,
+# "Where the time goes"): while the pages flow (the images are in use on both
+# ends then: CRIU's lazy dump on the source, its lazy-pages daemon on the
+# destination) and after it, no image file is on disk in the source's work
+# directory or the receiver's bundle (the tmpfs is mounted nowhere: nothing to
+# look for in the mount table).
+images_on_disk() {  # ID: the *.img files of the migration on disk, if any
+	find /var/tmp/silo-migrate-"$1"-* "$RECV_DIR/$1" -name '*.img' 2>/dev/null | head -3
+}
+test_postcopy_images_not_on_disk() {
+	need_hosts; need_lazy_pipes
+	local id b=$T_DIR/b mpid seen="" found=""
+	id=$(new_id)
+	make_bundle "$b"
+	add_out_mount "$b"
+	set_args "$b" 'x=$(head -c 100000000 /dev/zero | tr "\0" a); '"$COUNTER"
+	src run -d --bundle "$b" "$id" >> "$T_DIR/$id.out" 2>&1 < /dev/null || fail "run: $(cat "$T_DIR/$id.out")"
+	defer "$SILO" --root "$T_DIR/dst-state" delete --force "$id"
+	wait_count_above "$b" 2
+	start_receiver
+	nsenter --net="/run/netns/$NS_SRC" "$SILO" --root "$ROOT" migrate --token-file "$TOKEN" \
+		--strategy postcopy --format json "$id" "$DST_IP:$PORT" > "$T_DIR/mig.out" 2>&1 < /dev/null &
+	mpid=$!
+	while kill -0 "$mpid" 2>/dev/null; do
+		# sampled while the container runs on the destination and its pages flow
+		if [ -z "$seen" ] && on_dst "$id"; then seen=1; fi
+		[ -n "$found" ] || found=$(images_on_disk "$id")
+		sleep 0.02
+	done
+	wait "$mpid" && RC=0 || RC=$?
+	[ "$RC" = 0 ] || fail "migrate failed: $(cat "$T_DIR/mig.out")"
+	[ -n "$seen" ] || echo "(the switch went by between two samples)" >&2
+	[ -z "$found" ] || fail "images on disk during the migration: $found"
+	found=$(images_on_disk "$id")
+	[ -z "$found" ] || fail "images on disk after the migration: $found"
+	on_dst "$id" || fail "not running on the destination"
+	wait_count_above "$b" "$(count_of "$b")"
 	no_work_left "$id"
 }
 
@@ -721,6 +762,7 @@ run_test receiver_killed_after_freeze_cold test_receiver_killed_after_freeze_col
 run_test receiver_killed_after_freeze_postcopy test_receiver_killed_after_freeze_postcopy
 run_test source_killed_after_freeze test_source_killed_after_freeze
 run_test source_killed_during_postcopy test_source_killed_during_postcopy
+run_test postcopy_images_not_on_disk test_postcopy_images_not_on_disk
 run_test wire_is_encrypted test_wire_is_encrypted
 run_test tls_certificates test_tls_certificates
 run_test wrong_token_refused test_wrong_token_refused
