@@ -274,7 +274,7 @@ ckpt_config_fingerprint(const struct oci_config *cfg)
 
 static int
 write_manifest(int images_fd, const struct silo_state *s, const struct oci_config *cfg,
-               json_t *stdio, struct silo_error *err)
+               json_t *stdio, json_t *tmpfs, struct silo_error *err)
 {
   struct utsname u;
   uname(&u);
@@ -285,6 +285,7 @@ write_manifest(int images_fd, const struct silo_state *s, const struct oci_confi
                         "created", now, "container_created", s->created, "cgroup_path",
                         s->cgroup_path, "config", ckpt_config_fingerprint(cfg), "stdio", stdio);
   if (!j) return silo_err(err, ENOMEM, "build %s", CKPT_MANIFEST);
+  if (json_array_size(tmpfs)) json_object_set(j, "tmpfs", tmpfs);
   _cleanup_free_ char *txt = json_dumps(j, JSON_INDENT(2));
   json_decref(j);
   return fs_write_file_atomic(images_fd, CKPT_MANIFEST, txt, strlen(txt), err);
@@ -347,6 +348,10 @@ struct early_freeze {
   struct cgroup *cg; /* NULL: CRIU freezes the tasks itself */
   bool frozen;
   double *frozen_at; /* the caller's clock of the freeze, or NULL */
+  json_t *tmpfs;     /* the tmpfs mounts made external (tmpfs.c), checked once frozen */
+  pid_t pid;
+  bool changed; /* they changed before the freeze: the dump starts again without */
+  bool timed;   /* *frozen_at is set */
 };
 
 /* CRIU's "pre-dump": the moment it is about to stop the tasks (its kernel probes
@@ -356,25 +361,47 @@ freeze_now(void *arg)
 {
   struct early_freeze *f = arg;
   struct silo_error e = {0};
-  if (f->frozen_at) *f->frozen_at = time_mono_s();
+  /* (a dump made again after a look at the tmpfs mounts keeps the first
+   * freeze: the container stopped there) */
+  if (f->frozen_at && !f->timed) *f->frozen_at = time_mono_s();
+  f->timed = true;
   if (!f->cg) return 0;
   if (cgroup_freeze(f->cg, true, &e) < 0) {
     silo_log_debug("early freeze: %s (CRIU freezes it itself)", e.msg);
+    if (json_array_size(f->tmpfs)) { /* their check needs the freeze: CRIU's */
+      f->changed = true;
+      return -1;
+    }
     return 0;
   }
   f->frozen = true;
+  /* The external tmpfs mounts, looked at again now that nothing in the
+   * container runs: what it wrote there since goes to CRIU's tar (the dump
+   * starts again without them). */
+  if (json_array_size(f->tmpfs) && !ckpt_tmpfs_unchanged(f->tmpfs, f->pid)) {
+    f->changed = true;
+    return -1;
+  }
   return 0;
 }
 
 static void
-early_freeze_end(struct early_freeze *f)
+early_freeze_thaw(struct early_freeze *f)
 {
   struct silo_error e = {0};
   if (f->frozen && cgroup_freeze(f->cg, false, &e) < 0)
     silo_log_warn("thaw after the dump: %s", e.msg);
   f->frozen = false;
+}
+
+static void
+early_freeze_end(struct early_freeze *f)
+{
+  early_freeze_thaw(f);
   if (f->cg) cgroup_free(f->cg);
   f->cg = NULL;
+  if (f->tmpfs) json_decref(f->tmpfs);
+  f->tmpfs = NULL;
 }
 
 /* The /etc/hosts and /etc/resolv.conf silo's network generated are binds of
@@ -497,14 +524,41 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
     if (net_files_dump(cfg, dirfd, images_fd, &r, err) < 0) goto out;
   }
   stdio = ckpt_describe_stdio(s->pid, &r);
+  /* The runtime's tmpfs mounts silo can make again (tmpfs.c): external, not
+   * tarred by CRIU.  Only with the early freeze, under which they are checked
+   * again before CRIU dumps anything. */
+  size_t n_mnts = r.n_mnts;
+  if (!o->pre_dump && ef.cg && r.on_pre_dump == freeze_now) {
+    ef.tmpfs = ckpt_tmpfs_collect(cfg, s->pid, &r);
+    ef.pid = s->pid;
+    size_t i;
+    json_t *m;
+    json_array_foreach(ef.tmpfs, i, m)
+    {
+      const char *key = json_string_value(json_object_get(m, "key"));
+      criu_req_mount(&r, key, key);
+    }
+  }
 
   silo_log_debug("container `%s`: %s %d into %s", s->id, o->pre_dump ? "pre-dump" : "dump",
                  (int)s->pid, images);
-  /* The manifest goes first: a lazy-pages restore starts while the dump still runs. */
-  if (!o->pre_dump && (write_manifest(images_fd, s, cfg, stdio, err) < 0 ||
-                       fs_write_file_atomic(images_fd, "config.json", cfg_buf, cfg_len, err) < 0))
-    goto out;
-  int crc = criu_run(&r, NULL, err);
+  int crc;
+  for (;;) {
+    /* The manifest goes first: a lazy-pages restore starts while the dump still runs. */
+    if (!o->pre_dump && (write_manifest(images_fd, s, cfg, stdio, ef.tmpfs, err) < 0 ||
+                         fs_write_file_atomic(images_fd, "config.json", cfg_buf, cfg_len, err) < 0))
+      goto out;
+    crc = criu_run(&r, NULL, err);
+    early_freeze_thaw(&ef);
+    if (crc == 0 || !ef.changed) break;
+    /* written to since the first look: CRIU tars them after all */
+    silo_log_debug("container `%s`: dump again with its tmpfs mounts left to CRIU", s->id);
+    json_decref(ef.tmpfs);
+    ef.tmpfs = NULL;
+    ef.changed = false;
+    criu_req_mounts_truncate(&r, n_mnts);
+    silo_err_clear(err);
+  }
   early_freeze_end(&ef);
   if (crc < 0) {
     unlinkat(images_fd, CKPT_MANIFEST, 0);

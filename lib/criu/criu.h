@@ -102,6 +102,22 @@ int ckpt_open_dir(const char *path, bool create, struct silo_error *err);
 /* The manifest silo writes into the image directory (silo-checkpoint.json). */
 #define CKPT_MANIFEST "silo-checkpoint.json"
 
+/* tmpfs.c: the runtime's tmpfs mounts external to CRIU, made again by silo.
+ * dump: the container's tmpfs mounts that silo can make again exactly (only
+ * directories, symlinks, devices, empty files), as a list for the manifest
+ * ("tmpfs"); r: its external mounts so far (those are left alone). */
+struct json_t *ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid,
+                                  const struct criu_req *r);
+/* The same, looked at again (once frozen): nothing changed? */
+bool ckpt_tmpfs_unchanged(struct json_t *list, pid_t pid);
+/* restore (in silo's private mount namespace): each listed tmpfs made again in
+ * <statedir>/criu-tmpfs/N and given to CRIU as the source of its external mount */
+int ckpt_tmpfs_make(struct json_t *list, int statefd, const char *statedir, struct criu_req *r,
+                    struct silo_error *err);
+void ckpt_tmpfs_unmake(int statefd, const char *statedir, struct json_t *list);
+/* Forgets the external mounts added after the first n. */
+void criu_req_mounts_truncate(struct criu_req *r, size_t n);
+
 /* checkpoint_archive.c: one archive (tar, zstd when available) per checkpoint. */
 struct ckpt_archive_info {
   const char *id, *created, *criu_version;

@@ -126,6 +126,55 @@ test_counter_continues() {
 	assert_no_leftovers "$id"
 }
 
+# The runtime's tmpfs mounts (/dev, /dev/shm, the tmpfs over masked directories,
+# /sys/fs/cgroup on a v1 or hybrid host) are external to CRIU and made again by
+# silo (lib/criu/tmpfs.c): no tar of them in the images, and the restored /dev
+# has every device, link and mount point it had (names, types, modes, owners,
+# device numbers), its devices working.
+dev_listing() {  # ID: /dev and /dev/shm as the container sees them, times left out
+	silo exec "$1" sh -c 'find /dev /dev/shm -xdev | sort | while read -r f; do stat -c "%N %f %u %g %t %T" "$f"; done'
+}
+test_runtime_tmpfs_made_again() {
+	need_criu
+	local id b=$T_DIR/b c before tars
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	before=$(dev_listing "$id")
+	assert_contains "$before" "/dev/null"
+	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
+	c=$(count_of "$b")
+	tars=$(cd "$T_DIR/img" && ls tmpfs-dev-*.img 2>/dev/null)
+	[ -z "$tars" ] || fail "CRIU tarred the runtime's tmpfs mounts: $tars ($(jq -c '[.tmpfs[]?.key]' "$T_DIR/img/silo-checkpoint.json"))"
+	restore_d "$id" "$b" "$T_DIR/img"
+	assert_restored "$id" "$b" "$c"
+	assert_eq "$before" "$(dev_listing "$id")" "/dev after the restore"
+	assert_ok silo exec "$id" sh -c 'echo x > /dev/null && head -c 4 /dev/zero | wc -c && test -c /dev/urandom && ls /dev/fd/'
+	assert_contains "$OUT" 4
+	assert_ok silo exec "$id" sh -c 'grep -E " /(dev|dev/shm|proc/acpi|sys/firmware) " /proc/mounts'
+	assert_contains "$OUT" "/dev tmpfs"
+	assert_contains "$OUT" "/dev/shm tmpfs"
+}
+
+# What a container wrote into a tmpfs of the runtime (a file with data in
+# /dev/shm and in /dev, a directory) is kept: such a tmpfs stays CRIU's to tar.
+test_tmpfs_written_kept() {
+	need_criu
+	local id b=$T_DIR/b c
+	id=$(new_id)
+	counter_bundle "$b"
+	set_args "$b" 'echo shm-data > /dev/shm/x; mkdir /dev/d; echo dev-data > /dev/d/f; '"$COUNTER"
+	start "$id" "$b"
+	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
+	c=$(count_of "$b")
+	restore_d "$id" "$b" "$T_DIR/img"
+	assert_restored "$id" "$b" "$c"
+	assert_ok silo exec "$id" sh -c 'cat /dev/shm/x /dev/d/f; test -c /dev/null && echo devices'
+	assert_contains "$OUT" shm-data
+	assert_contains "$OUT" dev-data
+	assert_contains "$OUT" devices
+}
+
 test_leave_running() {
 	need_criu
 	local id b=$T_DIR/b c
@@ -564,6 +613,8 @@ test_pre_dump_without_soft_dirty() {
 run_test checkpoint_help_and_probes test_checkpoint_help_and_probes
 run_test old_criu_explained test_old_criu_explained
 run_test counter_continues test_counter_continues
+run_test runtime_tmpfs_made_again test_runtime_tmpfs_made_again
+run_test tmpfs_written_kept test_tmpfs_written_kept
 run_test leave_running test_leave_running
 run_test restore_foreground_and_new_id test_restore_foreground_and_new_id
 run_test page_server test_page_server

@@ -544,6 +544,38 @@ test_postcopy_images_not_on_disk() {
 	no_work_left "$id"
 }
 
+# The runtime's tmpfs mounts move as silo makes them again (lib/criu/tmpfs.c),
+# and what the container wrote there moves too (CRIU's tar): /dev/shm's file
+# and /dev's devices are there on the destination, postcopy and back cold.
+test_tmpfs_moves() {
+	need_hosts; need_lazy_pipes
+	local id b=$T_DIR/b port1 back
+	id=$(new_id)
+	counter "$id" "$b"
+	src exec "$id" sh -c 'echo shm-data > /dev/shm/x' || fail "cannot write /dev/shm"
+	start_receiver
+	port1=$PORT
+	migrate "$id" --strategy postcopy
+	[ "$RC" = 0 ] || fail "postcopy: $OUT"
+	OUT=$(dst exec "$id" sh -c 'cat /dev/shm/x; test -c /dev/null && test -c /dev/urandom && echo devices')
+	assert_contains "$OUT" shm-data "postcopy: /dev/shm"
+	assert_contains "$OUT" devices "postcopy: /dev"
+	# and back, cold, to a receiver on the source host
+	nsenter --net="/run/netns/$NS_SRC" "$SILO" --root "$ROOT" migrate-receive --listen "$SRC_IP:$((port1 + 1))" \
+		--token-file "$TOKEN" --bundle-dir "$T_DIR/back" --cgroup-parent "$CG_PARENT-back" \
+		>> "$T_DIR/back.log" 2>&1 < /dev/null &
+	back=$!
+	defer kill -9 "$back"
+	wait_for 10 listening "$NS_SRC" "$((port1 + 1))" || fail "no receiver on the source host"
+	capture dst migrate --token-file "$TOKEN" --strategy cold "$id" "$SRC_IP:$((port1 + 1))"
+	[ "$RC" -eq 0 ] || fail "migrate back: $OUT; $(cat "$T_DIR/back.log")"
+	OUT=$(src exec "$id" sh -c 'cat /dev/shm/x; test -c /dev/null && echo devices')
+	assert_contains "$OUT" shm-data "cold: /dev/shm"
+	assert_contains "$OUT" devices "cold: /dev"
+	assert_ok src delete --force "$id"
+	return 0
+}
+
 # What travels between the hosts is unreadable: a random marker the container
 # keeps only in its memory (a shell variable, read from a file that is then
 # removed) and a unique string of its config.json never appear on the veth,
@@ -762,6 +794,7 @@ run_test receiver_killed_after_freeze_cold test_receiver_killed_after_freeze_col
 run_test receiver_killed_after_freeze_postcopy test_receiver_killed_after_freeze_postcopy
 run_test source_killed_after_freeze test_source_killed_after_freeze
 run_test source_killed_during_postcopy test_source_killed_during_postcopy
+run_test tmpfs_moves test_tmpfs_moves
 run_test postcopy_images_not_on_disk test_postcopy_images_not_on_disk
 run_test wire_is_encrypted test_wire_is_encrypted
 run_test tls_certificates test_tls_certificates
