@@ -4,6 +4,7 @@
  *   log.c      --log / --log-format / --debug (declared in lib/silo.h: cmd/ uses it)
  *   fsutil.c   files, and paths resolved safely inside a root (openat2 RESOLVE_IN_ROOT)
  *   time.c     clocks and timestamps
+ *   child.c    waiting for a child with a deadline
  *   signals.c  signal names
  *   sha256.c   SHA-256, to verify image blobs and for the migration HMAC
  *   archive.c  libarchive, loaded with dlopen on first use (images and checkpoints)
@@ -81,6 +82,12 @@ int64_t time_mono_ms(void);
 double time_mono_s(void);
 /* RFC 3339 UTC timestamp with nanoseconds. */
 void time_rfc3339(char *buf, size_t len);
+
+/* ---- child.c ---- */
+/* Reaps the child pid, waiting at most timeout_ms: 1 when it was reaped (*status
+ * filled), 0 when it still runs after the deadline (not killed, not reaped).
+ * A waitpid error (not our child) also ends the wait with 1, *status untouched. */
+int child_wait_ms(pid_t pid, int timeout_ms, int *status);
 
 /* ---- creds.c ---- */
 /* Becomes uid and gid 0 of the user namespace we are in (joined or new), so that

@@ -407,8 +407,7 @@ quick_criu_ms(const char *criu, int timeout_ms, char *out, size_t len, const cha
   }
   if (out) close(p[1]);
   int status = -1;
-  for (int ms = 0; ms < timeout_ms && waitpid(pid, &status, WNOHANG) == 0; ms += 2) usleep(2000);
-  if (status == -1) {
+  if (child_wait_ms(pid, timeout_ms, &status) == 0) {
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
     status = -1;

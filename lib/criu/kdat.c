@@ -84,8 +84,7 @@ run_check(const char *criu)
     _exit(127);
   }
   int status = -1;
-  for (int ms = 0; ms < 20000 && waitpid(pid, &status, WNOHANG) == 0; ms += 5) usleep(5000);
-  if (status == -1) {
+  if (child_wait_ms(pid, 20000, &status) == 0) {
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
     return -1;

@@ -6,7 +6,7 @@
 # strace_run CALLS BUNDLE ID: strace -f -e trace=CALLS of `silo run`, the trace in
 # $T_DIR/trace (only the calls looked at: strace slows every traced call down).
 strace_run() {
-	strace -f -e trace="$1" -o "$T_DIR/trace" "$SILO" --root "$ROOT" run --bundle "$2" "$3" > "$T_DIR/out" 2>&1 < /dev/null ||
+	env "$(traced_asan_env)" strace -f -e trace="$1" -o "$T_DIR/trace" "$SILO" --root "$ROOT" run --bundle "$2" "$3" > "$T_DIR/out" 2>&1 < /dev/null ||
 		fail "run under strace failed: $(show "$(cat "$T_DIR/out")")"
 }
 

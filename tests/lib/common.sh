@@ -69,6 +69,10 @@ skip() { echo "$*" > "$T_DIR/skip"; exit 77; }
 # silo_only: skip the current test when the runtime under test is runc.
 silo_only() { if is_runc; then skip "silo-only (${*:-behaviour differs from runc})"; fi; }
 need_cmd() { local c; for c; do command -v "$c" >/dev/null 2>&1 || skip "needs $c"; done; }
+# For `env "$(traced_asan_env)" strace ... $SILO`: LeakSanitizer cannot run under
+# ptrace (make check SANITIZE=1), so it is off for traced runs only; AddressSanitizer
+# and UBSan still check them.
+traced_asan_env() { echo "ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"; }
 
 # ---------------------------------------------------------------- assertions
 # fail REASON: end the current test as failed.
@@ -365,6 +369,8 @@ run_test() {
 	if [ "$rc" -eq 0 ] && [ -s "$T_DIR/leak" ]; then rc=1; cp "$T_DIR/leak" "$T_DIR/reason"; fi
 	# a slow test says how slow: the first sign of one drifting towards its timeout
 	[ $((SECONDS - t0)) -lt 5 ] || took=" ($((SECONDS - t0)) s)"
+	# a test may leave one line for its ok line (e.g. how many kill points it tried)
+	if [ "$rc" -eq 0 ] && [ -s "$T_DIR/note" ]; then took="$took: $(head -n 1 "$T_DIR/note")"; fi
 	if [ "$rc" -eq 0 ]; then
 		N_PASS=$((N_PASS + 1)); echo "ok $name$took"
 	elif [ "$rc" -eq 77 ]; then

@@ -49,10 +49,6 @@ FAULT_TRACE_ARGS=(-qq -o /dev/null)
 
 need_strace() { command -v strace >/dev/null 2>&1 || skip "needs strace (apt-get install strace)"; }
 
-# LeakSanitizer cannot run under ptrace (make check SANITIZE=1): off for the traced
-# runs only; AddressSanitizer and UBSan still check them.
-fault_asan_env() { echo "ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"; }
-
 fault_id() { printf 'k%05d-%05d%05d\n' "$$" "$RANDOM" "$RANDOM" | tee -a "$T_DIR/ids"; }
 
 # fault_args ARGS_WITH_@ID@...: FAULT_ARGS, the arguments with @ID@ a fresh fault_id.
@@ -66,7 +62,7 @@ fault_args() {
 # fault_enough_kills: after a series of kill_at, their count.  A run that was not
 # killed (the recorded call did not come) proves nothing: most must be real kills.
 fault_enough_kills() {
-	echo "kill points: $FAULT_RUNS tried, $FAULT_HITS killed, of $FAULT_N calls" >&2
+	echo "kill points: $FAULT_RUNS tried, $FAULT_HITS killed, of $FAULT_N calls" | tee "$T_DIR/note" >&2
 	[ "$FAULT_HITS" -ge $((FAULT_RUNS * 3 / 4)) ] ||
 		fail "only $FAULT_HITS of $FAULT_RUNS runs were killed: the injection does not work"
 }
@@ -75,7 +71,7 @@ fault_record() {
 	local id=${*: -1} log=$T_DIR/fault.trace
 	FAULT_SEQ=$T_DIR/fault.seq
 	[ -z "$FAULT_PREP" ] || $FAULT_PREP "$id"
-	env "$(fault_asan_env)" strace -qq -o "$log" "$SILO" --root "$ROOT" "$@" > "$T_DIR/fault.out" 2>&1 < /dev/null ||
+	env "$(traced_asan_env)" strace -qq -o "$log" "$SILO" --root "$ROOT" "$@" > "$T_DIR/fault.out" 2>&1 < /dev/null ||
 		fail "fault_record: '$*' failed: $(cat "$T_DIR/fault.out")"
 	grep -oE '^[a-z_0-9]+\(' "$log" | tr -d '(' > "$FAULT_SEQ"
 	FAULT_N=$(wc -l < "$FAULT_SEQ")
@@ -118,7 +114,7 @@ fault_kill() {
 	FAULT_WHERE="point $n ($s #$k)"
 	echo "kill at $FAULT_WHERE: $*" >&2
 	# (in braces with stderr closed: bash's "Killed" report would only be noise)
-	{ env "$(fault_asan_env)" strace "${FAULT_TRACE_ARGS[@]}" -e trace="$s" -e inject="$s:signal=SIGKILL:when=$k" \
+	{ env "$(traced_asan_env)" strace "${FAULT_TRACE_ARGS[@]}" -e trace="$s" -e inject="$s:signal=SIGKILL:when=$k" \
 		"$SILO" --root "$ROOT" "$@" > "$T_DIR/fault.out" 2>&1 < /dev/null; } 2> /dev/null && RC=0 || RC=$?
 	FAULT_RUNS=$((FAULT_RUNS + 1))
 	[ "$RC" -ne 137 ] || FAULT_HITS=$((FAULT_HITS + 1))
