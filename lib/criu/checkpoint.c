@@ -39,7 +39,7 @@ mount_is_bind(const struct oci_mount *m)
   return false;
 }
 
-static int cgroup_mounts_dump(pid_t pid, struct criu_req *r);
+static int cgroup_mount_dump(const struct ckpt_mountinfo *m, void *arg);
 
 static const char *const default_devices[] = {"/dev/null",   "/dev/zero",    "/dev/full",
                                               "/dev/random", "/dev/urandom", "/dev/tty"};
@@ -74,7 +74,7 @@ ckpt_ext_mounts(const struct oci_config *cfg, const char *bundle, pid_t pid, boo
     if (lstat(p, &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
       criu_req_mount(r, l->masked_paths[i], "/dev/null");
   }
-  if (!restore) cgroup_mounts_dump(pid, r);
+  if (!restore) ckpt_mountinfo_each(pid, cgroup_mount_dump, r);
   /* With a terminal, /dev/console is a bind of the pty (rootfs_console): external,
    * restore binds the new pty there (map_stdio in restore.c). */
   if (!restore && cfg->process && cfg->process->terminal)
@@ -90,26 +90,50 @@ ckpt_ext_mounts(const struct oci_config *cfg, const char *bundle, pid_t pid, boo
   return 0;
 }
 
+/* (criu.h) getline: a line of any length is one mount. */
+int
+ckpt_mountinfo_each(pid_t pid, int (*fn)(const struct ckpt_mountinfo *m, void *arg), void *arg)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)pid);
+  _cleanup_fclose_ FILE *f = fopen(path, "re");
+  if (!f) return -1;
+  _cleanup_free_ char *line = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    /* id parent major:minor root point options [optional...] - fstype source super-options */
+    char *tok[6], *save = NULL, *t = strtok_r(line, " \n", &save);
+    size_t n = 0;
+    for (; t && n < 6; t = strtok_r(NULL, " \n", &save)) tok[n++] = t;
+    struct ckpt_mountinfo m = {0};
+    for (; t && strcmp(t, "-") != 0; t = strtok_r(NULL, " \n", &save)) m.propagates = true;
+    m.fstype = t ? strtok_r(NULL, " \n", &save) : NULL;
+    m.source = m.fstype ? strtok_r(NULL, " \n", &save) : NULL;
+    m.sopts = m.source ? strtok_r(NULL, " \n", &save) : NULL;
+    char *end;
+    if (n < 6 || !m.sopts) continue;
+    m.id = strtoull(tok[0], &end, 10);
+    if (*end) continue;
+    m.root = tok[3];
+    m.point = tok[4];
+    m.opts = tok[5];
+    int r = fn(&m, arg);
+    if (r) return r;
+  }
+  return 0;
+}
+
 /* Without a cgroup namespace the container's cgroup mounts are binds of its own
  * cgroup directories (rootfs.c), which CRIU cannot make from the image: they are
  * external too.  dump: every cgroup mount whose root is not "/" (key = its mount
  * point); restore: what the new container's cgroup gives, for every hierarchy
  * (keys the image does not use are ignored). */
 static int
-cgroup_mounts_dump(pid_t pid, struct criu_req *r)
+cgroup_mount_dump(const struct ckpt_mountinfo *m, void *arg)
 {
-  char path[64], line[4096];
-  snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)pid);
-  _cleanup_fclose_ FILE *f = fopen(path, "re");
-  while (f && fgets(line, sizeof line, f)) {
-    char root[PATH_MAX], mnt[PATH_MAX], fstype[64];
-    const char *dash = strstr(line, " - ");
-    if (!dash || sscanf(line, "%*d %*d %*s %4095s %4095s", root, mnt) != 2 ||
-        sscanf(dash + 3, "%63s", fstype) != 1)
-      continue;
-    if ((strcmp(fstype, "cgroup") == 0 || strcmp(fstype, "cgroup2") == 0) && strcmp(root, "/") != 0)
-      criu_req_mount(r, mnt, mnt);
-  }
+  if ((strcmp(m->fstype, "cgroup") == 0 || strcmp(m->fstype, "cgroup2") == 0) &&
+      strcmp(m->root, "/") != 0)
+    criu_req_mount(arg, m->point, m->point);
   return 0;
 }
 
@@ -175,17 +199,17 @@ ckpt_restore_namespaces(const struct oci_config *cfg, struct criu_req *r, int fd
 }
 
 /* Is mount id `mnt` one of the container's? */
+static int
+is_mount(const struct ckpt_mountinfo *m, void *arg)
+{
+  return m->id == *(uint64_t *)arg;
+}
+
 static bool
 in_container_mounts(pid_t pid, int mnt)
 {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)pid);
-  _cleanup_fclose_ FILE *f = fopen(path, "re");
-  int id;
-  char line[4096];
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "%d", &id) == 1 && id == mnt) return true;
-  return false;
+  uint64_t id = (uint64_t)mnt;
+  return ckpt_mountinfo_each(pid, is_mount, &id) == 1;
 }
 
 static int
@@ -349,9 +373,9 @@ struct early_freeze {
   bool frozen;
   double *frozen_at; /* the caller's clock of the freeze, or NULL */
   json_t *tmpfs;     /* the tmpfs mounts made external (tmpfs.c), checked once frozen */
+  const struct oci_config *cfg;
   pid_t pid;
   bool changed; /* they changed before the freeze: the dump starts again without */
-  bool timed;   /* *frozen_at is set */
 };
 
 /* CRIU's "pre-dump": the moment it is about to stop the tasks (its kernel probes
@@ -361,10 +385,9 @@ freeze_now(void *arg)
 {
   struct early_freeze *f = arg;
   struct silo_error e = {0};
-  /* (a dump made again after a look at the tmpfs mounts keeps the first
-   * freeze: the container stopped there) */
-  if (f->frozen_at && !f->timed) *f->frozen_at = time_mono_s();
-  f->timed = true;
+  /* (a dump made again after a look at the tmpfs mounts: the container ran
+   * between the thaw and this freeze, which is where its downtime starts) */
+  if (f->frozen_at) *f->frozen_at = time_mono_s();
   if (!f->cg) return 0;
   if (cgroup_freeze(f->cg, true, &e) < 0) {
     silo_log_debug("early freeze: %s (CRIU freezes it itself)", e.msg);
@@ -378,7 +401,7 @@ freeze_now(void *arg)
   /* The external tmpfs mounts, looked at again now that nothing in the
    * container runs: what it wrote there since goes to CRIU's tar (the dump
    * starts again without them). */
-  if (json_array_size(f->tmpfs) && !ckpt_tmpfs_unchanged(f->tmpfs, f->pid)) {
+  if (json_array_size(f->tmpfs) && !ckpt_tmpfs_unchanged(f->cfg, f->tmpfs, f->pid)) {
     f->changed = true;
     return -1;
   }
@@ -531,6 +554,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   if (!o->pre_dump && ef.cg && r.on_pre_dump == freeze_now) {
     ef.tmpfs = ckpt_tmpfs_collect(cfg, s->pid, &r);
     ef.pid = s->pid;
+    ef.cfg = cfg;
     size_t i;
     json_t *m;
     json_array_foreach(ef.tmpfs, i, m)

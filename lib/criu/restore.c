@@ -333,6 +333,8 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
   criu_req_init(&r, CRIU_OP_RESTORE);
   if (container_prepare(c, err) < 0) goto out;
   if (manifest && check_fingerprint(manifest, c->cfg, images, err) < 0) goto out;
+  /* from an image or a peer: checked before anything of it is made */
+  if (ckpt_tmpfs_check(tmpfs, c->cfg, err) < 0) goto out;
   if ((work_fd = ckpt_open_dir(work, true, err)) < 0) goto out;
 
   r.criu = c->ctx->criu;

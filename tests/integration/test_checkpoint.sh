@@ -70,6 +70,18 @@ assert_restored() {  # ID BUNDLE COUNT_AT_CHECKPOINT
 	pid_alive "$(state_field "$1" pid)" || fail "restored pid is not alive"
 }
 
+# cycle ID BUNDLE IMAGES [CHECK]: start, checkpoint into IMAGES (CHECK IMAGES
+# runs then, when given), restore; the counter continues.
+cycle() {
+	local c
+	start "$1" "$2"
+	assert_ok silo checkpoint --image-path "$3" "$1"
+	c=$(count_of "$2")
+	[ -z "${4:-}" ] || "$4" "$3"
+	restore_d "$1" "$2" "$3"
+	assert_restored "$1" "$2" "$c"
+}
+
 free_port() { echo $((20000 + RANDOM % 20000)); }
 # listening PORT [NETNS]: a TCP socket listens on PORT.
 listening() {
@@ -160,19 +172,94 @@ test_runtime_tmpfs_made_again() {
 # /dev/shm and in /dev, a directory) is kept: such a tmpfs stays CRIU's to tar.
 test_tmpfs_written_kept() {
 	need_criu
-	local id b=$T_DIR/b c
+	local id b=$T_DIR/b
 	id=$(new_id)
 	counter_bundle "$b"
 	set_args "$b" 'echo shm-data > /dev/shm/x; mkdir /dev/d; echo dev-data > /dev/d/f; '"$COUNTER"
-	start "$id" "$b"
-	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
-	c=$(count_of "$b")
-	restore_d "$id" "$b" "$T_DIR/img"
-	assert_restored "$id" "$b" "$c"
+	cycle "$id" "$b" "$T_DIR/img"
 	assert_ok silo exec "$id" sh -c 'cat /dev/shm/x /dev/d/f; test -c /dev/null && echo devices'
 	assert_contains "$OUT" shm-data
 	assert_contains "$OUT" dev-data
 	assert_contains "$OUT" devices
+}
+
+# tmpfs_keys IMAGES: the mount points of the tmpfs mounts silo made external.
+tmpfs_keys() { jq -c '[.tmpfs[]?.key] | sort' "$1/silo-checkpoint.json"; }
+ADMIN='.process.capabilities |= (.bounding += ["CAP_SYS_ADMIN"] | .effective += ["CAP_SYS_ADMIN"] | .permitted += ["CAP_SYS_ADMIN"])'
+
+# What lies beneath a submount is part of the tmpfs below: a container with
+# CAP_SYS_ADMIN unmounts /dev/shm, writes into the /dev tmpfs beneath it and
+# mounts /dev/shm again.  An empty file there is made again by silo (/dev stays
+# external); a file with data leaves /dev to CRIU's tar.  Either comes back.
+test_tmpfs_beneath_submount_kept() {
+	need_criu
+	local id b=$T_DIR/b what
+	for what in empty data; do
+		id=$(new_id)
+		counter_bundle "$b" "$ADMIN"
+		set_args "$b" 'umount /dev/shm && : > /dev/shm/empty && { [ '"$what"' = empty ] || echo hidden > /dev/shm/data; } && mount -t tmpfs -o nosuid,nodev,noexec shm /dev/shm && '"$COUNTER"
+		cycle "$id" "$b" "$T_DIR/img-$what" "dev_external_$what"
+		assert_ok silo exec "$id" sh -c 'umount /dev/shm && ls /dev/shm && cat /dev/shm/data 2>/dev/null; echo end'
+		assert_contains "$OUT" empty "beneath /dev/shm ($what)"
+		[ "$what" = empty ] || assert_contains "$OUT" hidden "beneath /dev/shm"
+		assert_ok silo kill "$id" KILL
+		wait_status "$id" stopped
+		assert_ok silo delete "$id"
+	done
+}
+dev_external_empty() { assert_contains "$(tmpfs_keys "$1")" '"/dev"' "external tmpfs"; }
+dev_external_data() { assert_not_contains "$(tmpfs_keys "$1")" '"/dev"' "external tmpfs"; }
+
+# Names and symlink targets that are not UTF-8 (jansson refuses them) and hard
+# links (of a device node) leave /dev to CRIU's tar: they come back as they were.
+test_tmpfs_odd_entries_kept() {
+	need_criu
+	local id b=$T_DIR/b
+	id=$(new_id)
+	counter_bundle "$b"
+	set_args "$b" ': > "/dev/n$(printf "\377")" && ln -s "t$(printf "\376")" /dev/badlink && ln /dev/null /dev/null2 && '"$COUNTER"
+	cycle "$id" "$b" "$T_DIR/img" dev_external_data
+	assert_ok silo exec "$id" sh -c 'ls /dev | od -An -c; readlink /dev/badlink | od -An -c; stat -c "links %h" /dev/null'
+	assert_match "$OUT" 'n +377' "the non-UTF-8 name"
+	assert_match "$OUT" 't +376' "the non-UTF-8 symlink target"
+	assert_contains "$OUT" "links 2" "the hard link"
+}
+
+# The manifest's tmpfs list comes from an image (or a migration's peer): a
+# restore checks it against the config before it makes anything, names what is
+# wrong, and leaves nothing behind.  The untouched images restore.
+test_tmpfs_manifest_checked() {
+	need_criu
+	local id b=$T_DIR/b c i
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
+	c=$(count_of "$b")
+	assert_eq '["/dev","/dev/shm","/proc/acpi","/proc/asound","/proc/scsi","/sys/firmware"]' \
+		"$(tmpfs_keys "$T_DIR/img" | jq -c 'map(select(. == "/dev" or . == "/dev/shm" or startswith("/proc") or . == "/sys/firmware"))')" "external tmpfs"
+	local dev='(.tmpfs[] | select(.key == "/dev"))' shm='(.tmpfs[] | select(.key == "/dev/shm"))'
+	local -a bad=(
+		"$shm.key = \"/etc\"|the config has no tmpfs there"
+		"$dev.entries += [{\"p\":\"mem\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":257}]|device c 1:1, not one of linux.devices"
+		"$dev.entries[1].m = 65535|mode not within 07777"
+		"$shm.flags = \"rw,relatime\"|drop one of the config's"
+		"$shm.options = \"rw,size=1k,foo=bar\"|option \`foo=bar\` not allowed"
+		"$dev.entries += [range(5000) | {\"p\": \"f\\(.)\", \"t\": \"f\", \"m\": 420, \"u\": 0, \"g\": 0}]|more than 4096 entries"
+		"$dev.entries += [{\"p\":\"a/../../x\",\"t\":\"d\",\"m\":493,\"u\":0,\"g\":0}]|not a relative path"
+		"$dev.entries += [{\"p\":\"lnk\",\"t\":\"l\",\"m\":511,\"u\":0,\"g\":0}]|a symlink without a target"
+		".tmpfs += .tmpfs|twice"
+	)
+	for i in "${bad[@]}"; do
+		rm -rf "$T_DIR/img2"; cp -a "$T_DIR/img" "$T_DIR/img2"
+		jq "${i%%|*}" "$T_DIR/img/silo-checkpoint.json" > "$T_DIR/img2/silo-checkpoint.json" || fail "jq: ${i%%|*}"
+		capture_append "$id" silo restore -d --bundle "$b" --image-path "$T_DIR/img2" "$id"
+		[ "$RC" -ne 0 ] || fail "restore accepted: ${i%%|*}"
+		assert_contains "$OUT" "${i#*|}" "the error for ${i%%|*}"
+		assert_no_leftovers "$id"
+	done
+	restore_d "$id" "$b" "$T_DIR/img"
+	assert_restored "$id" "$b" "$c"
 }
 
 test_leave_running() {
@@ -615,6 +702,9 @@ run_test old_criu_explained test_old_criu_explained
 run_test counter_continues test_counter_continues
 run_test runtime_tmpfs_made_again test_runtime_tmpfs_made_again
 run_test tmpfs_written_kept test_tmpfs_written_kept
+run_test tmpfs_beneath_submount_kept test_tmpfs_beneath_submount_kept
+run_test tmpfs_odd_entries_kept test_tmpfs_odd_entries_kept
+run_test tmpfs_manifest_checked test_tmpfs_manifest_checked
 run_test leave_running test_leave_running
 run_test restore_foreground_and_new_id test_restore_foreground_and_new_id
 run_test page_server test_page_server
