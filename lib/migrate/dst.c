@@ -563,7 +563,14 @@ session(struct dst *d, struct silo_error *err)
       break;
     case MIG_FILE: {
       _cleanup_free_ char *tree = NULL;
-      if (mig_recv_tree(&d->c, d->imgfd, &f, &tree, &d->image_bytes, err) < 0) return -1;
+      bool spilled = false;
+      int rr = mig_recv_tree(&d->c, d->imgfd, d->imgfd == d->migfd ? -1 : d->migfd, &spilled, &f,
+                             &tree, &d->image_bytes, err);
+      if (spilled) { /* over the staging tmpfs's cap: the trees on disk from now on */
+        mig_stage_close(&d->stage);
+        d->imgfd = d->migfd, d->imgdir = d->migdir;
+      }
+      if (rr < 0) return -1;
       break;
     }
     case MIG_RESTORE: {

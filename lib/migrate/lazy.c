@@ -108,6 +108,18 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
   if (!ready) {
     r = mig_child_wait(&s->dump, -1, err);
     mig_child_close(&s->dump);
+    if (s->stage.fd >= 0 && !mig_stage_room(s->stage.fd, 0)) {
+      /* The images did not fit the staging tmpfs (its cap, MIG_STAGE_MAX): CRIU
+       * failed and resumed the tasks; dumped again, on disk (the new freeze is
+       * the downtime's start). */
+      silo_log_warn("migrate: postcopy's images over the staging tmpfs's limit: dumped again "
+                    "on disk");
+      src_net_quiet(s, false);
+      mig_stage_close(&s->stage);
+      s->images = NULL;
+      silo_err_clear(err);
+      return src_postcopy_switch(s, err);
+    }
     return r < 0 ? silo_err_wrap(err, "dump") : silo_err(err, EPROTO, "dump: no status");
   }
   int ps = -1;

@@ -227,9 +227,12 @@ int mig_sync_rootfs_recv(struct mig_conn *c, const struct mig_frame *first, int 
 int mig_send_tree(struct mig_conn *c, const char *dir, const char *name, uint64_t *bytes,
                   uint64_t *pages, struct silo_error *err);
 /* Receiver: files of one tree into dirfd/<tree name> until TREE_END; the first
- * MIG_FILE frame is `first`.  *tree gets the name (malloc'ed). */
-int mig_recv_tree(struct mig_conn *c, int dirfd, const struct mig_frame *first, char **tree,
-                  uint64_t *bytes, struct silo_error *err);
+ * MIG_FILE frame is `first`.  *tree gets the name (malloc'ed).  spill >= 0:
+ * dirfd is the capped staging tmpfs; before a file it has no room for, the tree
+ * so far moves to spill/<tree name> and the rest goes there (*spilled set). */
+int mig_recv_tree(struct mig_conn *c, int dirfd, int spill, bool *spilled,
+                  const struct mig_frame *first, char **tree, uint64_t *bytes,
+                  struct silo_error *err);
 /* A peer's relative path: no "..", no empty or absolute parts. */
 bool mig_path_ok(const char *p);
 /* The target of a symlink an image tree has at `path` (relative to the tree):
@@ -324,8 +327,12 @@ struct mig_stage {
   int fd; /* -1: none (the trees go to disk) */
   char path[48];
 };
+/* its size (bytes); SILO_MIGRATE_STAGE_MAX overrides */
+#define MIG_STAGE_MAX (256ull << 20)
 int mig_stage_open(struct mig_stage *st, struct silo_error *err);
 void mig_stage_close(struct mig_stage *st);
+/* Has the filesystem of fd room for bytes more (and a little)? */
+bool mig_stage_room(int fd, uint64_t bytes);
 
 /* ---- the page-server tunnel and the waits (lib/migrate/pump.c) ---- */
 struct mig_pump {

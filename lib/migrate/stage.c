@@ -7,15 +7,23 @@
  * with its last reference: the migration ending whichever way (success,
  * failure, SIGKILL) leaves no image on disk and no mount behind.
  *
- * Only postcopy's images: they carry no memory (CRIU serves the pages from the
- * frozen tasks), so they are small.  Cold, precopy and hybrid images hold the
+ * Only postcopy's images: they carry no private memory (CRIU serves those pages
+ * from the frozen tasks), so they are small, but not always: shared memory, SysV
+ * shm, memfds, dirty pages of files and ghost files are in them, and a tmpfs CRIU
+ * tars.  The tmpfs is capped (MIG_STAGE_MAX, SILO_MIGRATE_STAGE_MAX bytes): a
+ * source whose dump does not fit dumps again with its images on disk
+ * (lazy.c), a receiver moves a tree that does not fit to disk before the file
+ * that would not (mig_recv_tree's spill), and what a peer can make the
+ * receiver hold in memory is bounded by the cap.  Cold, precopy and hybrid images hold the
  * whole memory (hybrid's pre-dump pass does) and stay on disk, where they do
  * not double the memory a migration needs.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "lib/base/base.h"
@@ -32,7 +40,13 @@ mig_stage_open(struct mig_stage *st, struct silo_error *err)
    * descriptor (close-on-exec) or root's /proc/<pid>/fd. */
   _cleanup_close_ int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
   if (fsfd < 0) return silo_err(err, errno, "fsopen tmpfs");
+  unsigned long long max = MIG_STAGE_MAX;
+  const char *env = getenv("SILO_MIGRATE_STAGE_MAX");
+  if (env && *env) max = strtoull(env, NULL, 10);
+  char size[32];
+  snprintf(size, sizeof size, "%llu", max);
   if (fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
+      fsconfig(fsfd, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
       fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     return silo_err(err, errno, "make a tmpfs");
   int mfd =
@@ -49,4 +63,13 @@ mig_stage_close(struct mig_stage *st)
   if (st->fd >= 0) close(st->fd);
   st->fd = -1;
   st->path[0] = '\0';
+}
+
+bool
+mig_stage_room(int fd, uint64_t bytes)
+{
+  struct statfs sf;
+  if (fstatfs(fd, &sf) < 0) return false;
+  /* a little over the data: the inode, the blocks' rounding */
+  return (uint64_t)sf.f_bavail * (uint64_t)sf.f_bsize >= bytes + (64u << 10);
 }

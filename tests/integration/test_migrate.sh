@@ -477,11 +477,11 @@ test_source_killed_after_freeze() {
 # receiver deletes its copy (its memory is incomplete) unless every page had
 # already arrived, and the source's guardian resumes the frozen tasks; whichever
 # it is, exactly one host runs the container.
-test_source_killed_during_postcopy() {
-	need_hosts; need_lazy_pipes
-	local id b=$T_DIR/b mpid n=0
-	id=$(new_id)
-	# ~100 MB of memory in the shell, so that the pages take a while
+# big_postcopy_bg ID BUNDLE [migrate flags]: a counter holding ~100 MB of memory
+# in its shell (the pages take a while), a receiver, and a postcopy migration of
+# it in the background ($! its pid, output in $T_DIR/mig.out).
+big_postcopy_bg() {
+	local id=$1 b=$2; shift 2
 	make_bundle "$b"
 	add_out_mount "$b"
 	set_args "$b" 'x=$(head -c 100000000 /dev/zero | tr "\0" a); '"$COUNTER"
@@ -490,7 +490,15 @@ test_source_killed_during_postcopy() {
 	wait_count_above "$b" 2
 	start_receiver
 	nsenter --net="/run/netns/$NS_SRC" "$SILO" --root "$ROOT" migrate --token-file "$TOKEN" \
-		--strategy postcopy "$id" "$DST_IP:$PORT" > "$T_DIR/mig.out" 2>&1 < /dev/null &
+		--strategy postcopy "$@" "$id" "$DST_IP:$PORT" > "$T_DIR/mig.out" 2>&1 < /dev/null &
+}
+
+test_source_killed_during_postcopy() {
+	need_hosts; need_lazy_pipes
+	local id b=$T_DIR/b mpid n=0
+	id=$(new_id)
+	# ~100 MB of memory in the shell, so that the pages take a while
+	big_postcopy_bg "$id" "$b"
 	mpid=$!
 	wait_for 30 on_dst "$id" || fail "never switched: $(cat "$T_DIR/mig.out")"
 	kill -9 "$mpid"
@@ -517,15 +525,7 @@ test_postcopy_images_not_on_disk() {
 	need_hosts; need_lazy_pipes
 	local id b=$T_DIR/b mpid seen="" found=""
 	id=$(new_id)
-	make_bundle "$b"
-	add_out_mount "$b"
-	set_args "$b" 'x=$(head -c 100000000 /dev/zero | tr "\0" a); '"$COUNTER"
-	src run -d --bundle "$b" "$id" >> "$T_DIR/$id.out" 2>&1 < /dev/null || fail "run: $(cat "$T_DIR/$id.out")"
-	defer "$SILO" --root "$T_DIR/dst-state" delete --force "$id"
-	wait_count_above "$b" 2
-	start_receiver
-	nsenter --net="/run/netns/$NS_SRC" "$SILO" --root "$ROOT" migrate --token-file "$TOKEN" \
-		--strategy postcopy --format json "$id" "$DST_IP:$PORT" > "$T_DIR/mig.out" 2>&1 < /dev/null &
+	big_postcopy_bg "$id" "$b" --format json
 	mpid=$!
 	while kill -0 "$mpid" 2>/dev/null; do
 		# sampled while the container runs on the destination and its pages flow
@@ -574,6 +574,27 @@ test_tmpfs_moves() {
 	assert_contains "$OUT" devices "cold: /dev"
 	assert_ok src delete --force "$id"
 	return 0
+}
+
+# Postcopy's staging tmpfs is capped (SILO_MIGRATE_STAGE_MAX, 1 MiB here): images
+# that do not fit (a 3 MB file in /dev/shm, which CRIU tars into them) go to disk
+# on both ends, the source dumping again and the receiver moving the tree so far;
+# the migration succeeds and the file arrives whole.
+test_postcopy_stage_full() {
+	need_hosts; need_lazy_pipes
+	local id b=$T_DIR/b sum
+	id=$(new_id)
+	counter "$id" "$b"
+	src exec "$id" sh -c 'head -c 3000000 /dev/urandom > /dev/shm/blob' || fail "cannot write /dev/shm"
+	sum=$(src exec "$id" md5sum /dev/shm/blob)
+	SILO_MIGRATE_STAGE_MAX=1048576 start_receiver
+	SILO_MIGRATE_STAGE_MAX=1048576 migrate "$id" --strategy postcopy
+	[ "$RC" = 0 ] || fail "postcopy: $OUT; $(cat "$T_DIR/recv.log")"
+	assert_contains "$OUT" "dumped again on disk" "the source's fallback"
+	assert_contains "$(cat "$T_DIR/recv.log")" "on disk" "the receiver's fallback"
+	assert_eq "$sum" "$(dst exec "$id" md5sum /dev/shm/blob)" "/dev/shm/blob on the destination"
+	wait_count_above "$b" "$(count_of "$b")"
+	no_work_left "$id"
 }
 
 # What travels between the hosts is unreadable: a random marker the container
@@ -801,6 +822,7 @@ run_test receiver_killed_after_freeze_postcopy test_receiver_killed_after_freeze
 run_test source_killed_after_freeze test_source_killed_after_freeze
 run_test source_killed_during_postcopy test_source_killed_during_postcopy
 run_test tmpfs_moves test_tmpfs_moves
+run_test postcopy_stage_full test_postcopy_stage_full
 run_test postcopy_images_not_on_disk test_postcopy_images_not_on_disk
 run_test wire_is_encrypted test_wire_is_encrypted
 run_test tls_certificates test_tls_certificates
