@@ -127,6 +127,9 @@ bool ckpt_tmpfs_unchanged(const struct oci_config *cfg, struct json_t *list, pid
 /* Is mnt where the config puts a tmpfs (a tmpfs or cgroup destination, a masked
  * directory)?  *required: the MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC it asks for. */
 bool ckpt_tmpfs_candidate(const struct oci_config *cfg, const char *mnt, unsigned long *required);
+/* One mount of the list checked against the config (tmpfs_restore.c's rules):
+ * the dump leaves to CRIU what a restore would refuse. */
+int ckpt_tmpfs_check_mount(const struct oci_config *cfg, struct json_t *m, struct silo_error *err);
 /* restore: the manifest's list (NULL: none) checked against the config. */
 int ckpt_tmpfs_check(struct json_t *list, const struct oci_config *cfg, struct silo_error *err);
 /* restore (in silo's private mount namespace): each listed tmpfs made again in

@@ -338,6 +338,14 @@ ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, const struct criu_re
   json_decref(c.list);
   json_decref(c.seen);
   fill_entries(cfg, pid, out);
+  /* what a restore would refuse (a flag or option off its allow-list, a
+   * remount that dropped the config's nodev...) stays CRIU's */
+  for (size_t i = json_array_size(out); i-- > 0;) {
+    struct silo_error e = {0};
+    if (ckpt_tmpfs_check_mount(cfg, json_array_get(out, i), &e) == 0) continue;
+    silo_log_debug("checkpoint: %s: left to CRIU", e.msg);
+    json_array_remove(out, i);
+  }
   return out;
 }
 

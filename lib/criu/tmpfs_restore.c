@@ -143,8 +143,8 @@ check_entry(const struct oci_config *cfg, json_t *e, size_t k, struct silo_error
   return 0;
 }
 
-static int
-check_mount(const struct oci_config *cfg, json_t *m, json_t *keys, struct silo_error *err)
+int
+ckpt_tmpfs_check_mount(const struct oci_config *cfg, json_t *m, struct silo_error *err)
 {
   const char *key = json_string_value(json_object_get(m, "key"));
   const char *flags = json_string_value(json_object_get(m, "flags"));
@@ -154,8 +154,6 @@ check_mount(const struct oci_config *cfg, json_t *m, json_t *keys, struct silo_e
   unsigned long required, f;
   if (!key || !ckpt_tmpfs_candidate(cfg, key, &required))
     return silo_err(err, EPERM, "tmpfs `%s`: the config has no tmpfs there", key ? key : "?");
-  if (json_object_get(keys, key)) return silo_err(err, EINVAL, "tmpfs `%s`: twice", key);
-  json_object_set_new(keys, key, json_true());
   if (!flags || !opts || !source || !source[0] || strlen(source) > 255 || !json_is_array(entries))
     return silo_err(err, EINVAL, "tmpfs `%s`: no flags, options, source or entries", key);
   _cleanup_free_ char *bad = NULL;
@@ -191,7 +189,16 @@ ckpt_tmpfs_check(json_t *list, const struct oci_config *cfg, struct silo_error *
   size_t i;
   json_t *m;
   int r = 0;
-  json_array_foreach(list, i, m) if ((r = check_mount(cfg, m, keys, err)) < 0) break;
+  json_array_foreach(list, i, m)
+  {
+    if ((r = ckpt_tmpfs_check_mount(cfg, m, err)) < 0) break;
+    const char *key = json_string_value(json_object_get(m, "key"));
+    if (json_object_get(keys, key)) {
+      r = silo_err(err, EINVAL, "tmpfs `%s`: twice", key);
+      break;
+    }
+    json_object_set_new(keys, key, json_true());
+  }
   json_decref(keys);
   return r < 0 ? silo_err_wrap(err, "%s", CKPT_MANIFEST) : 0;
 }
