@@ -43,8 +43,10 @@
 #include <jansson.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -203,7 +205,8 @@ clone_mounts(pid_t pid, json_t *list, int *fds)
      * (attached nowhere: no mount table changes), read from by the parent, and
      * gone when its last fd closes.  Each mount is the very one mountinfo named
      * (its id), opened beneath the container's root without following a symlink. */
-    if (setns(nsfd, CLONE_NEWNS) < 0) _exit(1);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1 || setns(nsfd, CLONE_NEWNS) < 0)
+      _exit(1);
     for (size_t i = 0; i < n; i++) {
       json_t *m = json_array_get(list, i);
       struct silo_error e = {0};
