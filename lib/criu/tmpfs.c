@@ -197,7 +197,7 @@ clone_mounts(pid_t pid, json_t *list, int *fds)
   int sp[2];
   if (nsfd < 0 || rootfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
     return;
-  pid_t child = fork();
+  pid_t parent = getpid(), child = fork();
   if (child == 0) {
     close(sp[0]);
     /* Privileged (CAP_SYS_ADMIN): this short-lived child joins the container's
@@ -205,7 +205,7 @@ clone_mounts(pid_t pid, json_t *list, int *fds)
      * (attached nowhere: no mount table changes), read from by the parent, and
      * gone when its last fd closes.  Each mount is the very one mountinfo named
      * (its id), opened beneath the container's root without following a symlink. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1 || setns(nsfd, CLONE_NEWNS) < 0)
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent || setns(nsfd, CLONE_NEWNS) < 0)
       _exit(1);
     for (size_t i = 0; i < n; i++) {
       json_t *m = json_array_get(list, i);
