@@ -211,18 +211,32 @@ dev_external_empty() { assert_contains "$(tmpfs_keys "$1")" '"/dev"' "external t
 dev_external_data() { assert_not_contains "$(tmpfs_keys "$1")" '"/dev"' "external tmpfs"; }
 
 # Names and symlink targets that are not UTF-8 (jansson refuses them) and hard
-# links (of a device node) leave /dev to CRIU's tar: they come back as they were.
+# links (of a device node) leave /dev to CRIU's tar: they come back (the hard
+# link as two nodes: CRIU's tar of /dev does not keep it, as before the change).
 test_tmpfs_odd_entries_kept() {
 	need_criu
-	local id b=$T_DIR/b
-	id=$(new_id)
-	counter_bundle "$b"
-	set_args "$b" ': > "/dev/n$(printf "\377")" && ln -s "t$(printf "\376")" /dev/badlink && ln /dev/null /dev/null2 && '"$COUNTER"
-	cycle "$id" "$b" "$T_DIR/img" dev_external_data
-	assert_ok silo exec "$id" sh -c 'test -f "/dev/n$(printf "\377")" && echo name-ok; [ "$(readlink /dev/badlink)" = "t$(printf "\376")" ] && echo link-ok; stat -c "links %h" /dev/null'
-	assert_contains "$OUT" name-ok "the non-UTF-8 name"
-	assert_contains "$OUT" link-ok "the non-UTF-8 symlink target"
-	assert_contains "$OUT" "links 2" "the hard link"
+	local id b=$T_DIR/b what
+	local -A make=(
+		[name]=': > "/dev/n$(printf "\377")"'
+		[target]='ln -s "t$(printf "\376")" /dev/badlink'
+		[hardlink]='ln /dev/null /dev/null2'
+	) check=(
+		[name]='test -f "/dev/n$(printf "\377")"'
+		[target]='[ "$(readlink /dev/badlink)" = "t$(printf "\376")" ]'
+		[hardlink]='test -c /dev/null2'
+	)
+	for what in name target hardlink; do
+		id=$(new_id)
+		counter_bundle "$b"
+		set_args "$b" "${make[$what]} && $COUNTER"
+		cycle "$id" "$b" "$T_DIR/img-$what"
+		assert_ok silo exec "$id" sh -c "${check[$what]} && echo $what-ok"
+		assert_contains "$OUT" "$what-ok" "the odd entry ($what)"
+		dev_external_data "$T_DIR/img-$what"
+		assert_ok silo kill "$id" KILL
+		wait_status "$id" stopped
+		assert_ok silo delete "$id"
+	done
 }
 
 # The manifest's tmpfs list comes from an image (or a migration's peer): a
@@ -239,22 +253,22 @@ test_tmpfs_manifest_checked() {
 	assert_eq '["/dev","/dev/shm"]' "$(tmpfs_keys "$T_DIR/img" | jq -c 'map(select(startswith("/dev")))')" "external tmpfs"
 	local dev='(.tmpfs[] | select(.key == "/dev"))' shm='(.tmpfs[] | select(.key == "/dev/shm"))'
 	local -a bad=(
-		"$shm.key = \"/etc\"|the config has no tmpfs there"
-		"$dev.entries += [{\"p\":\"mem\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":257}]|device c 1:1, not one of linux.devices"
-		"$dev.entries[1].m = 65535|mode not within 07777"
-		"$shm.flags = \"rw,relatime\"|drop one of the config's"
-		"$shm.options = \"rw,size=1k,foo=bar\"|option \`foo=bar\` not allowed"
-		"$dev.entries += [range(5000) | {\"p\": \"f\\(.)\", \"t\": \"f\", \"m\": 420, \"u\": 0, \"g\": 0}]|more than 4096 entries"
-		"$dev.entries += [{\"p\":\"a/../../x\",\"t\":\"d\",\"m\":493,\"u\":0,\"g\":0}]|not a relative path"
-		"$dev.entries += [{\"p\":\"lnk\",\"t\":\"l\",\"m\":511,\"u\":0,\"g\":0}]|a symlink without a target"
-		".tmpfs += .tmpfs|twice"
+		"$shm.key = \"/etc\"@@the config has no tmpfs there"
+		"$dev.entries += [{\"p\":\"mem\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":257}]@@device c 1:1, not one of linux.devices"
+		"$dev.entries[1].m = 65535@@mode not within 07777"
+		"$shm.flags = \"rw,relatime\"@@drop one of the config's"
+		"$shm.options = \"rw,size=1k,foo=bar\"@@option \`foo=bar\` not allowed"
+		"$dev.entries += [range(5000) | {\"p\": \"f\\(.)\", \"t\": \"f\", \"m\": 420, \"u\": 0, \"g\": 0}]@@more than 4096 entries"
+		"$dev.entries += [{\"p\":\"a/../../x\",\"t\":\"d\",\"m\":493,\"u\":0,\"g\":0}]@@not a relative path"
+		"$dev.entries += [{\"p\":\"lnk\",\"t\":\"l\",\"m\":511,\"u\":0,\"g\":0}]@@a symlink without a target"
+		".tmpfs += .tmpfs@@twice"
 	)
 	for i in "${bad[@]}"; do
 		rm -rf "$T_DIR/img2"; cp -a "$T_DIR/img" "$T_DIR/img2"
-		jq "${i%%|*}" "$T_DIR/img/silo-checkpoint.json" > "$T_DIR/img2/silo-checkpoint.json" || fail "jq: ${i%%|*}"
+		jq "${i%%@@*}" "$T_DIR/img/silo-checkpoint.json" > "$T_DIR/img2/silo-checkpoint.json" || fail "jq: ${i%%@@*}"
 		capture_append "$id" silo restore -d --bundle "$b" --image-path "$T_DIR/img2" "$id"
-		[ "$RC" -ne 0 ] || fail "restore accepted: ${i%%|*}"
-		assert_contains "$OUT" "${i#*|}" "the error for ${i%%|*}"
+		[ "$RC" -ne 0 ] || fail "restore accepted: ${i%%@@*}"
+		assert_contains "$OUT" "${i#*@@}" "the error for ${i%%@@*}"
 		assert_no_leftovers "$id"
 	done
 	restore_d "$id" "$b" "$T_DIR/img"
