@@ -371,8 +371,8 @@ freezer_of(const char *cgpath)
 struct early_freeze {
   struct cgroup *cg; /* NULL: CRIU freezes the tasks itself */
   bool frozen;
-  double *frozen_at; /* the caller's clock of the freeze, or NULL */
-  json_t *tmpfs;     /* the tmpfs mounts made external (tmpfs.c), checked once frozen */
+  double *frozen_at;       /* the caller's clock of the freeze, or NULL */
+  struct ckpt_tmpfs tmpfs; /* the tmpfs mounts made external (tmpfs.c), checked once frozen */
   const struct oci_config *cfg;
   pid_t pid;
   bool changed; /* they changed before the freeze: the dump starts again without */
@@ -391,7 +391,7 @@ freeze_now(void *arg)
   if (!f->cg) return 0;
   if (cgroup_freeze(f->cg, true, &e) < 0) {
     silo_log_debug("early freeze: %s (CRIU freezes it itself)", e.msg);
-    if (json_array_size(f->tmpfs)) { /* their check needs the freeze: CRIU's */
+    if (json_array_size(f->tmpfs.list)) { /* their check needs the freeze: CRIU's */
       f->changed = true;
       return -1;
     }
@@ -401,7 +401,7 @@ freeze_now(void *arg)
   /* The external tmpfs mounts, looked at again now that nothing in the
    * container runs: what it wrote there since goes to CRIU's tar (the dump
    * starts again without them). */
-  if (json_array_size(f->tmpfs) && !ckpt_tmpfs_unchanged(f->cfg, f->tmpfs, f->pid)) {
+  if (json_array_size(f->tmpfs.list) && !ckpt_tmpfs_unchanged(f->cfg, &f->tmpfs, f->pid)) {
     f->changed = true;
     return -1;
   }
@@ -423,8 +423,7 @@ early_freeze_end(struct early_freeze *f)
   early_freeze_thaw(f);
   if (f->cg) cgroup_free(f->cg);
   f->cg = NULL;
-  if (f->tmpfs) json_decref(f->tmpfs);
-  f->tmpfs = NULL;
+  ckpt_tmpfs_free(&f->tmpfs);
 }
 
 /* The /etc/hosts and /etc/resolv.conf silo's network generated are binds of
@@ -552,12 +551,12 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
    * again before CRIU dumps anything. */
   size_t n_mnts = r.n_mnts;
   if (!o->pre_dump && ef.cg && r.on_pre_dump == freeze_now) {
-    ef.tmpfs = ckpt_tmpfs_collect(cfg, s->pid, &r);
+    ckpt_tmpfs_collect(cfg, s->pid, &r, &ef.tmpfs);
     ef.pid = s->pid;
     ef.cfg = cfg;
     size_t i;
     json_t *m;
-    json_array_foreach(ef.tmpfs, i, m)
+    json_array_foreach(ef.tmpfs.list, i, m)
     {
       const char *key = json_string_value(json_object_get(m, "key"));
       criu_req_mount(&r, key, key);
@@ -569,7 +568,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   int crc;
   for (;;) {
     /* The manifest goes first: a lazy-pages restore starts while the dump still runs. */
-    if (!o->pre_dump && (write_manifest(images_fd, s, cfg, stdio, ef.tmpfs, err) < 0 ||
+    if (!o->pre_dump && (write_manifest(images_fd, s, cfg, stdio, ef.tmpfs.list, err) < 0 ||
                          fs_write_file_atomic(images_fd, "config.json", cfg_buf, cfg_len, err) < 0))
       goto out;
     crc = criu_run(&r, NULL, err);
@@ -577,8 +576,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
     if (crc == 0 || !ef.changed) break;
     /* written to since the first look: CRIU tars them after all */
     silo_log_debug("container `%s`: dump again with its tmpfs mounts left to CRIU", s->id);
-    json_decref(ef.tmpfs);
-    ef.tmpfs = NULL;
+    ckpt_tmpfs_free(&ef.tmpfs);
     ef.changed = false;
     criu_req_mounts_truncate(&r, n_mnts);
     silo_err_clear(err);

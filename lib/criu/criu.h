@@ -120,10 +120,15 @@ int ckpt_mountinfo_each(pid_t pid, int (*fn)(const struct ckpt_mountinfo *m, voi
 #define CKPT_TMPFS_MAX_MOUNTS  64
 #define CKPT_TMPFS_MAX_ENTRIES 4096
 #define CKPT_TMPFS_MAX_DEPTH   16
-struct json_t *ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid,
-                                  const struct criu_req *r);
+struct ckpt_tmpfs {
+  struct json_t *list; /* for the manifest */
+  int *trees;          /* a non-recursive clone of each listed mount, for the check */
+};
+void ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, const struct criu_req *r,
+                        struct ckpt_tmpfs *t);
 /* The same, looked at again (once frozen): nothing changed, entries or mount? */
-bool ckpt_tmpfs_unchanged(const struct oci_config *cfg, struct json_t *list, pid_t pid);
+bool ckpt_tmpfs_unchanged(const struct oci_config *cfg, const struct ckpt_tmpfs *t, pid_t pid);
+void ckpt_tmpfs_free(struct ckpt_tmpfs *t);
 /* Is mnt where the config puts a tmpfs (a tmpfs or cgroup destination, a masked
  * directory)?  *required: the MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC it asks for. */
 bool ckpt_tmpfs_candidate(const struct oci_config *cfg, const char *mnt, unsigned long *required);

@@ -240,27 +240,29 @@ clone_mounts(pid_t pid, json_t *list, int *fds)
     }
 }
 
-/* The entries of every mount of list: "entries" set, or the mount taken out of
- * the list (left to CRIU).  want: what they must be (the freeze's check), or NULL. */
-static bool
-fill_entries(const struct oci_config *cfg, pid_t pid, json_t *list)
+static void
+remove_at(json_t *list, int *trees, size_t i)
 {
   size_t n = json_array_size(list);
-  _cleanup_free_ int *fds = xcalloc(n ? n : 1, sizeof *fds);
-  clone_mounts(pid, list, fds);
-  bool all = true;
-  for (size_t i = n; i-- > 0;) {
+  if (trees[i] >= 0) close(trees[i]);
+  memmove(trees + i, trees + i + 1, (n - i - 1) * sizeof *trees);
+  json_array_remove(list, i);
+}
+
+/* The entries of every mount of list, read through its clone trees[i]:
+ * "entries" set, or the mount taken out of the list (left to CRIU) and its
+ * clone closed. */
+static void
+fill_entries(const struct oci_config *cfg, json_t *list, int *trees)
+{
+  for (size_t i = json_array_size(list); i-- > 0;) {
     json_t *m = json_array_get(list, i);
-    json_t *entries = list_tmpfs(cfg, fds[i]);
-    if (fds[i] >= 0) close(fds[i]);
-    if (!entries || json_object_set_new(m, "entries", entries) < 0) {
-      silo_log_debug("checkpoint: tmpfs %s holds what only CRIU's tar keeps: left to CRIU",
-                     json_string_value(json_object_get(m, "key")));
-      json_array_remove(list, i);
-      all = false;
-    }
+    json_t *entries = list_tmpfs(cfg, trees[i]);
+    if (entries && json_object_set_new(m, "entries", entries) == 0) continue;
+    silo_log_debug("checkpoint: tmpfs %s holds what only CRIU's tar keeps: left to CRIU",
+                   json_string_value(json_object_get(m, "key")));
+    remove_at(list, trees, i);
   }
-  return all;
 }
 
 bool
@@ -320,13 +322,15 @@ collect_one(const struct ckpt_mountinfo *m, void *arg)
   return 0;
 }
 
-json_t *
-ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, const struct criu_req *r)
+void
+ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, const struct criu_req *r,
+                   struct ckpt_tmpfs *t)
 {
-  json_t *out = json_array();
+  t->list = json_array();
+  t->trees = NULL;
   /* In a user namespace CRIU makes the container's mounts from inside it (the
    * tmpfs belong to that namespace): those stay CRIU's. */
-  if (oci_config_namespace(cfg, OCI_NS_USER)) return out;
+  if (oci_config_namespace(cfg, OCI_NS_USER)) return;
   struct collect c = {.cfg = cfg, .r = r, .list = json_array(), .seen = json_object()};
   ckpt_mountinfo_each(pid, collect_one, &c);
   /* a mount point with more than one mount (over-mounted): the key would be
@@ -336,20 +340,33 @@ ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, const struct criu_re
   json_array_foreach(c.list, k, v)
   {
     const char *key = json_string_value(json_object_get(v, "key"));
-    if (json_integer_value(json_object_get(c.seen, key)) == 1) json_array_append(out, v);
+    if (json_integer_value(json_object_get(c.seen, key)) == 1) json_array_append(t->list, v);
   }
   json_decref(c.list);
   json_decref(c.seen);
-  fill_entries(cfg, pid, out);
+  size_t n = json_array_size(t->list);
+  t->trees = xcalloc(n ? n : 1, sizeof *t->trees);
+  clone_mounts(pid, t->list, t->trees);
+  fill_entries(cfg, t->list, t->trees);
   /* what a restore would refuse (a flag or option off its allow-list, a
    * remount that dropped the config's nodev...) stays CRIU's */
-  for (size_t i = json_array_size(out); i-- > 0;) {
+  for (size_t i = json_array_size(t->list); i-- > 0;) {
     struct silo_error e = {0};
-    if (ckpt_tmpfs_check_mount(cfg, json_array_get(out, i), &e) == 0) continue;
+    if (ckpt_tmpfs_check_mount(cfg, json_array_get(t->list, i), &e) == 0) continue;
     silo_log_debug("checkpoint: %s: left to CRIU", e.msg);
-    json_array_remove(out, i);
+    remove_at(t->list, t->trees, i);
   }
-  return out;
+}
+
+void
+ckpt_tmpfs_free(struct ckpt_tmpfs *t)
+{
+  for (size_t i = 0; t->trees && i < json_array_size(t->list); i++)
+    if (t->trees[i] >= 0) close(t->trees[i]);
+  free(t->trees);
+  if (t->list) json_decref(t->list);
+  t->trees = NULL;
+  t->list = NULL;
 }
 
 struct recheck {
@@ -373,24 +390,30 @@ recheck_one(const struct ckpt_mountinfo *mi, void *arg)
 }
 
 bool
-ckpt_tmpfs_unchanged(const struct oci_config *cfg, json_t *list, pid_t pid)
+ckpt_tmpfs_unchanged(const struct oci_config *cfg, const struct ckpt_tmpfs *t, pid_t pid)
 {
   size_t i;
   json_t *m;
-  /* the mounts themselves: options, flags, source, propagation (a remount) */
-  json_array_foreach(list, i, m)
+  json_array_foreach(t->list, i, m)
   {
+    const char *key = json_string_value(json_object_get(m, "key"));
+    /* the mount itself: options, flags, source, propagation (a remount), the
+     * same mount still there (what went on beneath a submount shows in the
+     * mount below: a submount unmounted and mounted again is another mount) */
     struct recheck c = {.m = m};
     if (ckpt_mountinfo_each(pid, recheck_one, &c) != 1 || !c.same) {
-      silo_log_debug("checkpoint: tmpfs %s remounted before the freeze",
-                     json_string_value(json_object_get(m, "key")));
+      silo_log_debug("checkpoint: tmpfs %s remounted before the freeze", key);
+      return false;
+    }
+    /* and what it holds, through the clone made at the first look (the same
+     * filesystem: no fork, no namespace to enter while the container is frozen) */
+    json_t *now = list_tmpfs(cfg, t->trees[i]);
+    bool same = now && json_equal(now, json_object_get(m, "entries"));
+    if (now) json_decref(now);
+    if (!same) {
+      silo_log_debug("checkpoint: tmpfs %s changed before the freeze", key);
       return false;
     }
   }
-  /* and what they hold */
-  json_t *now = json_deep_copy(list);
-  bool same = now && fill_entries(cfg, pid, now) && json_equal(now, list);
-  if (now) json_decref(now);
-  if (!same) silo_log_debug("checkpoint: a tmpfs changed before the freeze");
-  return same;
+  return true;
 }
