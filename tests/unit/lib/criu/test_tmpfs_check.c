@@ -89,111 +89,15 @@ mnt(json_t *list, size_t i)
 {
   return json_array_get(list, i);
 }
-static json_t *
-entries(json_t *list, size_t i)
-{
-  return json_object_get(mnt(list, i), "entries");
-}
-static void
-add_entry(json_t *list, const char *json)
-{
-  json_array_append_new(entries(list, 0), json_loads(json, 0, NULL));
-}
 
-static void
-key_etc(json_t *l)
-{
-  json_object_set_new(mnt(l, 1), "key", json_string("/etc"));
-}
-static void
-key_bind(json_t *l)
-{
-  json_object_set_new(mnt(l, 1), "key", json_string("/data"));
-}
-static void
-dev_mem(json_t *l)
-{
-  add_entry(l, "{\"p\":\"mem\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":257}");
-}
-static void
-dev_block(json_t *l)
-{
-  add_entry(l, "{\"p\":\"sda\",\"t\":\"b\",\"m\":432,\"u\":0,\"g\":0,\"r\":2048}");
-}
-static void
-mode_big(json_t *l)
-{
-  json_object_set_new(json_array_get(entries(l, 0), 1), "m", json_integer(0170777));
-}
-static void
-drop_nodev(json_t *l)
-{
-  json_object_set_new(mnt(l, 1), "flags", json_string("rw,nosuid,noexec,relatime"));
-}
-static void
-drop_ro(json_t *l)
-{
-  json_object_set_new(mnt(l, 2), "flags", json_string("rw,nosuid,nodev,noexec"));
-}
-static void
-flag_unknown(json_t *l)
-{
-  json_object_set_new(mnt(l, 0), "flags", json_string("rw,nosuid,remount"));
-}
-static void
-option_unknown(json_t *l)
-{
-  json_object_set_new(mnt(l, 1), "options", json_string("rw,size=1k,uid=0,foo=bar"));
-}
-static void
-option_bad_value(json_t *l)
-{
-  json_object_set_new(mnt(l, 1), "options", json_string("rw,size=1k;x"));
-}
+/* The edits that are not one field or one entry: */
 static void
 many(json_t *l)
 {
-  for (int i = 0; i < CKPT_TMPFS_MAX_ENTRIES + 1; i++) {
-    char e[128];
-    snprintf(e, sizeof e, "{\"p\":\"f%d\",\"t\":\"f\",\"m\":420,\"u\":0,\"g\":0}", i);
-    add_entry(l, e);
-  }
-}
-static void
-dotdot(json_t *l)
-{
-  add_entry(l, "{\"p\":\"pts/../../x\",\"t\":\"d\",\"m\":493,\"u\":0,\"g\":0}");
-}
-static void
-absolute(json_t *l)
-{
-  add_entry(l, "{\"p\":\"/etc/x\",\"t\":\"f\",\"m\":420,\"u\":0,\"g\":0}");
-}
-static void
-deep(json_t *l)
-{
-  add_entry(l, "{\"p\":\"a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s\",\"t\":\"d\",\"m\":493,\"u\":0,"
-               "\"g\":0}");
-}
-static void
-link_empty(json_t *l)
-{
-  add_entry(l, "{\"p\":\"lnk\",\"t\":\"l\",\"m\":511,\"u\":0,\"g\":0,\"l\":\"\"}");
-}
-static void
-link_none(json_t *l)
-{
-  add_entry(l, "{\"p\":\"lnk\",\"t\":\"l\",\"m\":511,\"u\":0,\"g\":0}");
-}
-static void
-fifo(json_t *l)
-{
-  add_entry(l, "{\"p\":\"p\",\"t\":\"p\",\"m\":420,\"u\":0,\"g\":0}");
-}
-static void
-no_owner(json_t *l)
-{
-  add_entry(l, "{\"p\":\"x\",\"t\":\"f\",\"m\":420,\"u\":-1,\"g\":0}");
+  for (int i = 0; i < CKPT_TMPFS_MAX_ENTRIES + 1; i++)
+    json_array_append_new(json_object_get(mnt(l, 0), "entries"),
+                          json_pack("{s:s%, s:s, s:i, s:i, s:i}", "p", "f", (size_t)1, "t", "f",
+                                    "m", 420, "u", 0, "g", 0));
 }
 static void
 twice(json_t *l)
@@ -201,10 +105,28 @@ twice(json_t *l)
   json_array_append(l, mnt(l, 0));
 }
 static void
-not_a_list(json_t *l)
+too_many_mounts(json_t *l)
 {
   json_array_clear(l);
   for (int i = 0; i < CKPT_TMPFS_MAX_MOUNTS + 1; i++) json_array_append_new(l, json_object());
+}
+
+/* One edit of the good list: mount `mount`'s `field` set to `value` (JSON), or
+ * with field NULL, `value` appended to its entries. */
+struct edit {
+  size_t mount;
+  const char *field, *value;
+};
+static const struct edit *the_edit;
+static void
+apply_edit(json_t *l)
+{
+  json_t *v = json_loads(the_edit->value, JSON_DECODE_ANY, NULL);
+  assert_non_null(v);
+  if (the_edit->field)
+    json_object_set_new(mnt(l, the_edit->mount), the_edit->field, v);
+  else
+    json_array_append_new(json_object_get(mnt(l, the_edit->mount), "entries"), v);
 }
 
 static void
@@ -221,34 +143,54 @@ test_bad(void **state)
 {
   (void)state;
   static const struct {
+    struct edit e;
+    const char *says;
+  } edits[] = {
+      {{1, "key", "\"/etc\""}, "tmpfs `/etc`: the config has no tmpfs there"},
+      {{1, "key", "\"/data\""}, "tmpfs `/data`: the config has no tmpfs there"},
+      {{0, NULL, "{\"p\":\"mem\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":257}"},
+       "entry `mem`: device c 1:1, not one of linux.devices"},
+      {{0, NULL, "{\"p\":\"sda\",\"t\":\"b\",\"m\":432,\"u\":0,\"g\":0,\"r\":2048}"},
+       "entry `sda`: device b 8:0"},
+      {{0, NULL, "{\"p\":\"x\",\"t\":\"f\",\"m\":61951,\"u\":0,\"g\":0}"},
+       "entry `x`: mode not within 07777"},
+      {{1, "flags", "\"rw,nosuid,noexec,relatime\""},
+       "tmpfs `/dev/shm`: flags `rw,nosuid,noexec,relatime` drop one of"},
+      {{2, "flags", "\"rw,nosuid,nodev,noexec\""}, "tmpfs `/proc/acpi`: flags"},
+      {{0, "flags", "\"rw,nosuid,remount\""}, "mount flag `remount` not allowed"},
+      {{1, "options", "\"rw,size=1k,uid=0,foo=bar\""}, "option `foo=bar` not allowed"},
+      {{1, "options", "\"rw,size=1k;x\""}, "option `size=1k;x` not allowed"},
+      {{0, NULL, "{\"p\":\"pts/../../x\",\"t\":\"d\",\"m\":493,\"u\":0,\"g\":0}"},
+       "entry `pts/../../x`: not a relative path"},
+      {{0, NULL, "{\"p\":\"/etc/x\",\"t\":\"f\",\"m\":420,\"u\":0,\"g\":0}"},
+       "entry `/etc/x`: not a relative path"},
+      {{0, NULL,
+        "{\"p\":\"a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s\",\"t\":\"d\",\"m\":493,\"u\":0,\"g\":0}"},
+       "deeper than"},
+      {{0, NULL, "{\"p\":\"lnk\",\"t\":\"l\",\"m\":511,\"u\":0,\"g\":0,\"l\":\"\"}"},
+       "entry `lnk`: a symlink without a target"},
+      {{0, NULL, "{\"p\":\"lnk\",\"t\":\"l\",\"m\":511,\"u\":0,\"g\":0}"},
+       "entry `lnk`: a symlink without a target"},
+      {{0, NULL, "{\"p\":\"p\",\"t\":\"p\",\"m\":420,\"u\":0,\"g\":0}"},
+       "no path or no known type"},
+      {{0, NULL, "{\"p\":\"x\",\"t\":\"f\",\"m\":420,\"u\":-1,\"g\":0}"}, "entry `x`: owner"},
+  };
+  static const struct {
     void (*fn)(json_t *);
     const char *says;
-  } cases[] = {
-      {key_etc, "tmpfs `/etc`: the config has no tmpfs there"},
-      {key_bind, "tmpfs `/data`: the config has no tmpfs there"},
-      {dev_mem, "entry `mem`: device c 1:1, not one of linux.devices"},
-      {dev_block, "entry `sda`: device b 8:0"},
-      {mode_big, "entry `pts`: mode not within 07777"},
-      {drop_nodev, "tmpfs `/dev/shm`: flags `rw,nosuid,noexec,relatime` drop one of"},
-      {drop_ro, "tmpfs `/proc/acpi`: flags"},
-      {flag_unknown, "mount flag `remount` not allowed"},
-      {option_unknown, "option `foo=bar` not allowed"},
-      {option_bad_value, "option `size=1k;x` not allowed"},
+  } others[] = {
       {many, "more than 4096 entries"},
-      {dotdot, "entry `pts/../../x`: not a relative path"},
-      {absolute, "entry `/etc/x`: not a relative path"},
-      {deep, "deeper than"},
-      {link_empty, "entry `lnk`: a symlink without a target"},
-      {link_none, "entry `lnk`: a symlink without a target"},
-      {fifo, "no path or no known type"},
-      {no_owner, "entry `x`: owner"},
       {twice, "tmpfs `/dev`: twice"},
-      {not_a_list, "not a list of at most 64 mounts"},
+      {too_many_mounts, "not a list of at most 64 mounts"},
   };
-  for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-    const char *msg = check(cases[i].fn);
-    if (!strstr(msg, cases[i].says) || !strstr(msg, CKPT_MANIFEST)) {
-      fprintf(stderr, "case %zu: `%s` does not say `%s`\n", i, msg, cases[i].says);
+  size_t n = ARRAY_SIZE(edits) + ARRAY_SIZE(others);
+  for (size_t i = 0; i < n; i++) {
+    bool edit = i < ARRAY_SIZE(edits);
+    if (edit) the_edit = &edits[i].e;
+    const char *says = edit ? edits[i].says : others[i - ARRAY_SIZE(edits)].says;
+    const char *msg = check(edit ? apply_edit : others[i - ARRAY_SIZE(edits)].fn);
+    if (!strstr(msg, says) || !strstr(msg, CKPT_MANIFEST)) {
+      fprintf(stderr, "case %zu: `%s` does not say `%s`\n", i, msg, says);
       fail();
     }
   }
