@@ -552,6 +552,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   size_t n_mnts = r.n_mnts;
   if (!o->pre_dump && ef.cg && r.on_pre_dump == freeze_now) {
     ckpt_tmpfs_collect(cfg, s->pid, &r, &ef.tmpfs);
+    phase_mark("tmpfs-listed"); /* the first look done (a test acts here: phase_hold.py) */
     ef.pid = s->pid;
     ef.cfg = cfg;
     size_t i;

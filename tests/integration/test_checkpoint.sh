@@ -239,6 +239,35 @@ test_tmpfs_odd_entries_kept() {
 	done
 }
 
+# A mount stacked on an external tmpfs's mount point after silo's first look
+# (the review's race): CRIU matches an external mount by its mount point, so the
+# check under the freeze must find the recorded mount alone there, or the dump
+# starts again with /dev/shm left to CRIU.  The over-mount is made (here from
+# the host, as a container with CAP_SYS_ADMIN could) exactly between the first
+# look and the freeze: silo is held at its "tmpfs-listed" phase mark.  Its file
+# comes back; and the walk left /dev/shm's atime alone.
+test_tmpfs_overmount_after_look() {
+	need_criu
+	need_cmd nsenter
+	local id b=$T_DIR/b pid a0
+	id=$(new_id)
+	counter_bundle "$b"
+	set_args "$b" ': > /dev/shm/t; '"$COUNTER"
+	start "$id" "$b"
+	pid=$(silo state "$id" | jq -r .pid)
+	a0=$(stat -c %x "/proc/$pid/root/dev/shm")
+	local hold="stat -c %x /proc/$pid/root/dev/shm > $T_DIR/atime; nsenter -t $pid -m sh -c 'mount -t tmpfs -o nosuid,nodev,noexec over /dev/shm && echo secret > /dev/shm/data'"
+	assert_ok python3 "$TESTS_DIR/lib/phase_hold.py" "$hold" -- "$SILO" --root "$ROOT" --debug checkpoint --leave-running --image-path "$T_DIR/img" "$id"
+	assert_eq "$a0" "$(cat "$T_DIR/atime")" "/dev/shm's atime after the first look"
+	assert_not_contains "$(tmpfs_keys "$T_DIR/img")" '"/dev/shm"' "external tmpfs"
+	assert_ok silo kill "$id" KILL
+	wait_status "$id" stopped
+	assert_ok silo delete "$id"
+	restore_d "$id" "$b" "$T_DIR/img"
+	assert_ok silo exec "$id" cat /dev/shm/data
+	assert_contains "$OUT" secret "the over-mount's file after the restore"
+}
+
 # The manifest's tmpfs list comes from an image (or a migration's peer): a
 # restore checks it against the config before it makes anything, names what is
 # wrong, and leaves nothing behind.  The untouched images restore.
@@ -717,6 +746,7 @@ run_test runtime_tmpfs_made_again test_runtime_tmpfs_made_again
 run_test tmpfs_written_kept test_tmpfs_written_kept
 run_test tmpfs_beneath_submount_kept test_tmpfs_beneath_submount_kept
 run_test tmpfs_odd_entries_kept test_tmpfs_odd_entries_kept
+run_test tmpfs_overmount_after_look test_tmpfs_overmount_after_look
 run_test tmpfs_manifest_checked test_tmpfs_manifest_checked
 run_test leave_running test_leave_running
 run_test restore_foreground_and_new_id test_restore_foreground_and_new_id
