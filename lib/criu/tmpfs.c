@@ -218,6 +218,15 @@ clone_mounts(pid_t pid, json_t *list, int *fds)
                   ? open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH)
                   : -1;
       if (fd >= 0) close(fd);
+      /* The clone read-only and noatime (its own flags, not the container's
+       * mount's): the walk changes nothing the container could see, not even
+       * a directory's atime. */
+      struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOATIME,
+                             .attr_clr = MOUNT_ATTR__ATIME};
+      if (t >= 0 && mount_setattr(t, "", AT_EMPTY_PATH, &a, sizeof a) < 0) {
+        close(t);
+        t = -1;
+      }
       if (sync_send(sp[1], 0, (int)i, t, NULL) < 0) _exit(1);
       if (t >= 0) close(t);
     }
@@ -371,13 +380,19 @@ ckpt_tmpfs_free(struct ckpt_tmpfs *t)
 
 struct recheck {
   json_t *m;
-  bool same;
+  size_t at_key; /* mounts at the key's mount point, whichever */
+  bool same;     /* the recorded mount (its id) found, unchanged */
 };
 
+/* Every line is read (no early stop): CRIU matches an external mount by its
+ * mount point, so the recorded mount must still be the only one there.  A mount
+ * stacked on it since the first look would otherwise be replaced at restore by
+ * the recorded tmpfs, and what the container wrote into it lost. */
 static int
 recheck_one(const struct ckpt_mountinfo *mi, void *arg)
 {
   struct recheck *c = arg;
+  if (!strcmp(mi->point, json_string_value(json_object_get(c->m, "key")))) c->at_key++;
   if (mi->id != (uint64_t)json_integer_value(json_object_get(c->m, "id"))) return 0;
   json_t *now = describe(mi);
   json_t *was = json_deep_copy(c->m);
@@ -386,7 +401,7 @@ recheck_one(const struct ckpt_mountinfo *mi, void *arg)
             !strcmp(mi->root, "/") && json_equal(now, was);
   if (now) json_decref(now);
   if (was) json_decref(was);
-  return 1;
+  return 0;
 }
 
 bool
@@ -401,8 +416,8 @@ ckpt_tmpfs_unchanged(const struct oci_config *cfg, const struct ckpt_tmpfs *t, p
      * same mount still there (what went on beneath a submount shows in the
      * mount below: a submount unmounted and mounted again is another mount) */
     struct recheck c = {.m = m};
-    if (ckpt_mountinfo_each(pid, recheck_one, &c) != 1 || !c.same) {
-      silo_log_debug("checkpoint: tmpfs %s remounted before the freeze", key);
+    if (ckpt_mountinfo_each(pid, recheck_one, &c) != 0 || !c.same || c.at_key != 1) {
+      silo_log_debug("checkpoint: tmpfs %s remounted or mounted over before the freeze", key);
       return false;
     }
     /* and what it holds, through the clone made at the first look (the same
