@@ -329,6 +329,8 @@ struct mig_stage {
 };
 /* its size (bytes); SILO_MIGRATE_STAGE_MAX overrides */
 #define MIG_STAGE_MAX (256ull << 20)
+/* and its inodes (CRIU's image files: a few per task), each of them kernel memory */
+#define MIG_STAGE_INODES 32768u
 int mig_stage_open(struct mig_stage *st, struct silo_error *err);
 void mig_stage_close(struct mig_stage *st);
 /* Has the filesystem of fd room for bytes more (and a little)? */

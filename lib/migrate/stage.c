@@ -40,13 +40,26 @@ mig_stage_open(struct mig_stage *st, struct silo_error *err)
    * descriptor (close-on-exec) or root's /proc/<pid>/fd. */
   _cleanup_close_ int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
   if (fsfd < 0) return silo_err(err, errno, "fsopen tmpfs");
+  /* tmpfs reads size=0 as no limit: 0, a non-number or one with a suffix
+   * means the default, never an unbounded stage in the host's memory */
   unsigned long long max = MIG_STAGE_MAX;
   const char *env = getenv("SILO_MIGRATE_STAGE_MAX");
-  if (env && *env) max = strtoull(env, NULL, 10);
-  char size[32];
+  if (env && *env) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(env, &end, 10);
+    if (env[0] >= '0' && env[0] <= '9' && *end == '\0' && errno == 0 && v > 0)
+      max = v;
+    else
+      silo_log_warn("SILO_MIGRATE_STAGE_MAX `%s` is not a positive number of bytes: %llu", env,
+                    max);
+  }
+  char size[32], inodes[32];
   snprintf(size, sizeof size, "%llu", max);
+  snprintf(inodes, sizeof inodes, "%u", MIG_STAGE_INODES);
   if (fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
       fsconfig(fsfd, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+      fsconfig(fsfd, FSCONFIG_SET_STRING, "nr_inodes", inodes, 0) < 0 ||
       fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     return silo_err(err, errno, "make a tmpfs");
   int mfd =
