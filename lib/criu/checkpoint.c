@@ -39,7 +39,7 @@ mount_is_bind(const struct oci_mount *m)
   return false;
 }
 
-static int cgroup_mounts_dump(pid_t pid, struct criu_req *r);
+static int cgroup_mount_dump(const struct ckpt_mountinfo *m, void *arg);
 
 static const char *const default_devices[] = {"/dev/null",   "/dev/zero",    "/dev/full",
                                               "/dev/random", "/dev/urandom", "/dev/tty"};
@@ -74,7 +74,7 @@ ckpt_ext_mounts(const struct oci_config *cfg, const char *bundle, pid_t pid, boo
     if (lstat(p, &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
       criu_req_mount(r, l->masked_paths[i], "/dev/null");
   }
-  if (!restore) cgroup_mounts_dump(pid, r);
+  if (!restore) ckpt_mountinfo_each(pid, cgroup_mount_dump, r);
   /* With a terminal, /dev/console is a bind of the pty (rootfs_console): external,
    * restore binds the new pty there (map_stdio in restore.c). */
   if (!restore && cfg->process && cfg->process->terminal)
@@ -90,26 +90,50 @@ ckpt_ext_mounts(const struct oci_config *cfg, const char *bundle, pid_t pid, boo
   return 0;
 }
 
+/* (criu.h) getline: a line of any length is one mount. */
+int
+ckpt_mountinfo_each(pid_t pid, int (*fn)(const struct ckpt_mountinfo *m, void *arg), void *arg)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)pid);
+  _cleanup_fclose_ FILE *f = fopen(path, "re");
+  if (!f) return -1;
+  _cleanup_free_ char *line = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    /* id parent major:minor root point options [optional...] - fstype source super-options */
+    char *tok[6], *save = NULL, *t = strtok_r(line, " \n", &save);
+    size_t n = 0;
+    for (; t && n < 6; t = strtok_r(NULL, " \n", &save)) tok[n++] = t;
+    struct ckpt_mountinfo m = {0};
+    for (; t && strcmp(t, "-") != 0; t = strtok_r(NULL, " \n", &save)) m.propagates = true;
+    m.fstype = t ? strtok_r(NULL, " \n", &save) : NULL;
+    m.source = m.fstype ? strtok_r(NULL, " \n", &save) : NULL;
+    m.sopts = m.source ? strtok_r(NULL, " \n", &save) : NULL;
+    char *end;
+    if (n < 6 || !m.sopts) continue;
+    m.id = strtoull(tok[0], &end, 10);
+    if (*end) continue;
+    m.root = tok[3];
+    m.point = tok[4];
+    m.opts = tok[5];
+    int r = fn(&m, arg);
+    if (r) return r;
+  }
+  return 0;
+}
+
 /* Without a cgroup namespace the container's cgroup mounts are binds of its own
  * cgroup directories (rootfs.c), which CRIU cannot make from the image: they are
  * external too.  dump: every cgroup mount whose root is not "/" (key = its mount
  * point); restore: what the new container's cgroup gives, for every hierarchy
  * (keys the image does not use are ignored). */
 static int
-cgroup_mounts_dump(pid_t pid, struct criu_req *r)
+cgroup_mount_dump(const struct ckpt_mountinfo *m, void *arg)
 {
-  char path[64], line[4096];
-  snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)pid);
-  _cleanup_fclose_ FILE *f = fopen(path, "re");
-  while (f && fgets(line, sizeof line, f)) {
-    char root[PATH_MAX], mnt[PATH_MAX], fstype[64];
-    const char *dash = strstr(line, " - ");
-    if (!dash || sscanf(line, "%*d %*d %*s %4095s %4095s", root, mnt) != 2 ||
-        sscanf(dash + 3, "%63s", fstype) != 1)
-      continue;
-    if ((strcmp(fstype, "cgroup") == 0 || strcmp(fstype, "cgroup2") == 0) && strcmp(root, "/") != 0)
-      criu_req_mount(r, mnt, mnt);
-  }
+  if ((strcmp(m->fstype, "cgroup") == 0 || strcmp(m->fstype, "cgroup2") == 0) &&
+      strcmp(m->root, "/") != 0)
+    criu_req_mount(arg, m->point, m->point);
   return 0;
 }
 
@@ -175,17 +199,17 @@ ckpt_restore_namespaces(const struct oci_config *cfg, struct criu_req *r, int fd
 }
 
 /* Is mount id `mnt` one of the container's? */
+static int
+is_mount(const struct ckpt_mountinfo *m, void *arg)
+{
+  return m->id == *(uint64_t *)arg;
+}
+
 static bool
 in_container_mounts(pid_t pid, int mnt)
 {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/mountinfo", (int)pid);
-  _cleanup_fclose_ FILE *f = fopen(path, "re");
-  int id;
-  char line[4096];
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "%d", &id) == 1 && id == mnt) return true;
-  return false;
+  uint64_t id = (uint64_t)mnt;
+  return ckpt_mountinfo_each(pid, is_mount, &id) == 1;
 }
 
 static int
@@ -274,7 +298,7 @@ ckpt_config_fingerprint(const struct oci_config *cfg)
 
 static int
 write_manifest(int images_fd, const struct silo_state *s, const struct oci_config *cfg,
-               json_t *stdio, struct silo_error *err)
+               json_t *stdio, json_t *tmpfs, struct silo_error *err)
 {
   struct utsname u;
   uname(&u);
@@ -285,6 +309,7 @@ write_manifest(int images_fd, const struct silo_state *s, const struct oci_confi
                         "created", now, "container_created", s->created, "cgroup_path",
                         s->cgroup_path, "config", ckpt_config_fingerprint(cfg), "stdio", stdio);
   if (!j) return silo_err(err, ENOMEM, "build %s", CKPT_MANIFEST);
+  if (json_array_size(tmpfs)) json_object_set(j, "tmpfs", tmpfs);
   _cleanup_free_ char *txt = json_dumps(j, JSON_INDENT(2));
   json_decref(j);
   return fs_write_file_atomic(images_fd, CKPT_MANIFEST, txt, strlen(txt), err);
@@ -346,7 +371,11 @@ freezer_of(const char *cgpath)
 struct early_freeze {
   struct cgroup *cg; /* NULL: CRIU freezes the tasks itself */
   bool frozen;
-  double *frozen_at; /* the caller's clock of the freeze, or NULL */
+  double *frozen_at;       /* the caller's clock of the freeze, or NULL */
+  struct ckpt_tmpfs tmpfs; /* the tmpfs mounts made external (tmpfs.c), checked once frozen */
+  const struct oci_config *cfg;
+  pid_t pid;
+  bool changed; /* they changed before the freeze: the dump starts again without */
 };
 
 /* CRIU's "pre-dump": the moment it is about to stop the tasks (its kernel probes
@@ -356,25 +385,45 @@ freeze_now(void *arg)
 {
   struct early_freeze *f = arg;
   struct silo_error e = {0};
+  /* (a dump made again after a look at the tmpfs mounts: the container ran
+   * between the thaw and this freeze, which is where its downtime starts) */
   if (f->frozen_at) *f->frozen_at = time_mono_s();
   if (!f->cg) return 0;
   if (cgroup_freeze(f->cg, true, &e) < 0) {
     silo_log_debug("early freeze: %s (CRIU freezes it itself)", e.msg);
+    if (json_array_size(f->tmpfs.list)) { /* their check needs the freeze: CRIU's */
+      f->changed = true;
+      return -1;
+    }
     return 0;
   }
   f->frozen = true;
+  /* The external tmpfs mounts, looked at again now that nothing in the
+   * container runs: what it wrote there since goes to CRIU's tar (the dump
+   * starts again without them). */
+  if (json_array_size(f->tmpfs.list) && !ckpt_tmpfs_unchanged(f->cfg, &f->tmpfs, f->pid)) {
+    f->changed = true;
+    return -1;
+  }
   return 0;
 }
 
 static void
-early_freeze_end(struct early_freeze *f)
+early_freeze_thaw(struct early_freeze *f)
 {
   struct silo_error e = {0};
   if (f->frozen && cgroup_freeze(f->cg, false, &e) < 0)
     silo_log_warn("thaw after the dump: %s", e.msg);
   f->frozen = false;
+}
+
+static void
+early_freeze_end(struct early_freeze *f)
+{
+  early_freeze_thaw(f);
   if (f->cg) cgroup_free(f->cg);
   f->cg = NULL;
+  ckpt_tmpfs_free(&f->tmpfs);
 }
 
 /* The /etc/hosts and /etc/resolv.conf silo's network generated are binds of
@@ -505,14 +554,42 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
     if (net_files_dump(cfg, dirfd, images_fd, &r, err) < 0) goto out;
   }
   stdio = ckpt_describe_stdio(s->pid, &r);
+  /* The runtime's tmpfs mounts silo can make again (tmpfs.c): external, not
+   * tarred by CRIU.  Only with the early freeze, under which they are checked
+   * again before CRIU dumps anything. */
+  size_t n_mnts = r.n_mnts;
+  if (!o->pre_dump && ef.cg && r.on_pre_dump == freeze_now) {
+    ckpt_tmpfs_collect(cfg, s->pid, &r, &ef.tmpfs);
+    phase_mark("tmpfs-listed"); /* the first look done (a test acts here: phase_hold.py) */
+    ef.pid = s->pid;
+    ef.cfg = cfg;
+    size_t i;
+    json_t *m;
+    json_array_foreach(ef.tmpfs.list, i, m)
+    {
+      const char *key = json_string_value(json_object_get(m, "key"));
+      criu_req_mount(&r, key, key);
+    }
+  }
 
   silo_log_debug("container `%s`: %s %d into %s", s->id, o->pre_dump ? "pre-dump" : "dump",
                  (int)s->pid, images);
-  /* The manifest goes first: a lazy-pages restore starts while the dump still runs. */
-  if (!o->pre_dump && (write_manifest(images_fd, s, cfg, stdio, err) < 0 ||
-                       fs_write_file_atomic(images_fd, "config.json", cfg_buf, cfg_len, err) < 0))
-    goto out;
-  int crc = criu_run(&r, NULL, err);
+  int crc;
+  for (;;) {
+    /* The manifest goes first: a lazy-pages restore starts while the dump still runs. */
+    if (!o->pre_dump && (write_manifest(images_fd, s, cfg, stdio, ef.tmpfs.list, err) < 0 ||
+                         fs_write_file_atomic(images_fd, "config.json", cfg_buf, cfg_len, err) < 0))
+      goto out;
+    crc = criu_run(&r, NULL, err);
+    early_freeze_thaw(&ef);
+    if (crc == 0 || !ef.changed) break;
+    /* written to since the first look: CRIU tars them after all */
+    silo_log_debug("container `%s`: dump again with its tmpfs mounts left to CRIU", s->id);
+    ckpt_tmpfs_free(&ef.tmpfs);
+    ef.changed = false;
+    criu_req_mounts_truncate(&r, n_mnts);
+    silo_err_clear(err);
+  }
   early_freeze_end(&ef);
   if (crc < 0) {
     unlinkat(images_fd, CKPT_MANIFEST, 0);

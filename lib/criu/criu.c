@@ -158,6 +158,13 @@ criu_req_mount(struct criu_req *r, const char *key, const char *val)
 }
 
 void
+criu_req_mounts_truncate(struct criu_req *r, size_t n)
+{
+  for (; r->n_mnts > n; r->n_mnts--)
+    free(r->mnts[r->n_mnts - 1].key), free(r->mnts[r->n_mnts - 1].val);
+}
+
+void
 criu_req_external(struct criu_req *r, const char *key)
 {
   for (size_t i = 0; i < r->n_externals; i++)

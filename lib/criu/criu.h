@@ -102,6 +102,49 @@ int ckpt_open_dir(const char *path, bool create, struct silo_error *err);
 /* The manifest silo writes into the image directory (silo-checkpoint.json). */
 #define CKPT_MANIFEST "silo-checkpoint.json"
 
+/* One line of /proc/<pid>/mountinfo (the strings as the kernel escapes them). */
+struct ckpt_mountinfo {
+  uint64_t id;
+  const char *root, *point, *opts, *fstype, *source, *sopts;
+  bool propagates; /* optional fields (shared:N, master:N, ...): not private */
+};
+/* fn for every line of pid's mountinfo, whole lines whatever their length, until
+ * it returns non-zero (returned); -1: no mountinfo. */
+int ckpt_mountinfo_each(pid_t pid, int (*fn)(const struct ckpt_mountinfo *m, void *arg), void *arg);
+
+/* tmpfs.c, tmpfs_restore.c: the runtime's tmpfs mounts external to CRIU, made
+ * again by silo.  dump: the container's tmpfs mounts that silo can make again
+ * exactly (only directories, symlinks, the runtime's devices, empty files), as a
+ * list for the manifest ("tmpfs"); r: its external mounts so far (those are left
+ * alone). */
+#define CKPT_TMPFS_MAX_MOUNTS  64
+#define CKPT_TMPFS_MAX_ENTRIES 4096
+#define CKPT_TMPFS_MAX_DEPTH   16
+struct ckpt_tmpfs {
+  struct json_t *list; /* for the manifest */
+  int *trees;          /* a non-recursive clone of each listed mount, for the check */
+};
+void ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, const struct criu_req *r,
+                        struct ckpt_tmpfs *t);
+/* The same, looked at again (once frozen): nothing changed, entries or mount? */
+bool ckpt_tmpfs_unchanged(const struct oci_config *cfg, const struct ckpt_tmpfs *t, pid_t pid);
+void ckpt_tmpfs_free(struct ckpt_tmpfs *t);
+/* Is mnt where the config puts a tmpfs (a tmpfs or cgroup destination, a masked
+ * directory)?  *required: the MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC it asks for. */
+bool ckpt_tmpfs_candidate(const struct oci_config *cfg, const char *mnt, unsigned long *required);
+/* One mount of the list checked against the config (tmpfs_restore.c's rules):
+ * the dump leaves to CRIU what a restore would refuse. */
+int ckpt_tmpfs_check_mount(const struct oci_config *cfg, struct json_t *m, struct silo_error *err);
+/* restore: the manifest's list (NULL: none) checked against the config. */
+int ckpt_tmpfs_check(struct json_t *list, const struct oci_config *cfg, struct silo_error *err);
+/* restore (in silo's private mount namespace): each listed tmpfs made again in
+ * <statedir>/criu-tmpfs/N and given to CRIU as the source of its external mount */
+int ckpt_tmpfs_make(struct json_t *list, int statefd, const char *statedir, struct criu_req *r,
+                    struct silo_error *err);
+void ckpt_tmpfs_unmake(int statefd, const char *statedir, struct json_t *list);
+/* Forgets the external mounts added after the first n. */
+void criu_req_mounts_truncate(struct criu_req *r, size_t n);
+
 /* checkpoint_archive.c: one archive (tar, zstd when available) per checkpoint. */
 struct ckpt_archive_info {
   const char *id, *created, *criu_version;

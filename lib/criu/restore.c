@@ -325,7 +325,9 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
     return silo_err(err, ENOENT, "`%s` holds no CRIU checkpoint (no inventory.img)", images);
   json_t *manifest = load_manifest(images_fd);
   int ret = -1, ns_fds[2] = {-1, -1}, pty_slave = -1;
-  _cleanup_free_ char *root = NULL;
+  _cleanup_free_ char *root = NULL, *statedir = NULL;
+  /* the runtime's tmpfs mounts the dump left out of the images (tmpfs.c) */
+  json_t *tmpfs = manifest ? json_object_get(manifest, "tmpfs") : NULL;
   _cleanup_close_ int work_fd = -1;
   struct criu_req r;
   criu_req_init(&r, CRIU_OP_RESTORE);
@@ -338,6 +340,8 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
     goto out;
   }
   if (manifest && check_fingerprint(manifest, c->cfg, images, err) < 0) goto out;
+  /* from an image or a peer: checked before anything of it is made */
+  if (ckpt_tmpfs_check(tmpfs, c->cfg, err) < 0) goto out;
   if ((work_fd = ckpt_open_dir(work, true, err)) < 0) goto out;
 
   r.criu = c->ctx->criu;
@@ -372,6 +376,14 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
   if (make_state(c, err) < 0 || make_mountpoints(c, err) < 0 || bind_criu_root(c, &root, err) < 0)
     goto out;
   if (o->netns_path && net_files_restore(c, images_fd, &r, err) < 0) goto out;
+  if (json_array_size(tmpfs)) {
+    _cleanup_free_ char *rel = xasprintf("%s/%s", c->ctx->root, c->id);
+    if (!(statedir = realpath(rel, NULL))) {
+      silo_err(err, errno, "`%s`", rel);
+      goto out;
+    }
+    if (ckpt_tmpfs_make(tmpfs, c->statefd, statedir, &r, err) < 0) goto out;
+  }
   r.root = root;
   if (c->cg) r.cg_root = cgroup_path(c->cg);
   if (ckpt_cgroup_mounts(c->cfg, r.cg_root, &r, err) < 0) goto out;
@@ -407,6 +419,7 @@ out:
     umount2(root, MNT_DETACH);
     unlinkat(c->statefd, "criu-root", AT_REMOVEDIR);
   }
+  if (statedir) ckpt_tmpfs_unmake(c->statefd, statedir, tmpfs);
   for (int i = 0; i < 2; i++)
     if (ns_fds[i] >= 0) close(ns_fds[i]);
   if (pty_slave >= 0) close(pty_slave);

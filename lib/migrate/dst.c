@@ -39,6 +39,10 @@ struct dst {
   /* BUNDLE_DIR/<id>, its rootfs and .migrate: opened beneath BUNDLE_DIR without
    * symlinks; everything the receiver writes goes through them */
   int bfd, rootfd, migfd;
+  /* where the image trees go: migfd, or postcopy's private tmpfs (imgdir its path) */
+  int imgfd;
+  const char *imgdir;
+  struct mig_stage stage;
   bool bundle_created, lazy, restored, committed, daemon_done;
   int ps_local; /* postcopy: our end of the lazy-pages daemon's page-server socket */
   struct mig_manifest known;
@@ -231,6 +235,17 @@ accept_offer(struct dst *d, json_t *offer, struct silo_error *err)
   fs_rm_rf_at(d->bfd, ".migrate", NULL);
   d->migfd = mig_mkdir_beneath(d->bfd, ".migrate", 0700, NULL, err);
   if (d->migfd < 0) return silo_err_wrap(err, "bundle `%s`", d->bundle);
+  d->imgfd = d->migfd;
+  d->imgdir = d->migdir;
+  /* Postcopy's images (no memory in them) on a private tmpfs: nothing of them on
+   * disk, and gone with the session (the receiver killed included). */
+  struct silo_error serr = {0};
+  if (d->lazy && strcmp(strategy, "postcopy") == 0) {
+    if (mig_stage_open(&d->stage, &serr) == 0)
+      d->imgfd = d->stage.fd, d->imgdir = d->stage.path;
+    else
+      silo_log_debug("migrate-receive: images on disk: %s", serr.msg);
+  }
   d->rootfd = mig_mkdir_beneath(d->bfd, root_copy, 0755, NULL, err);
   if (d->rootfd < 0) return silo_err_wrap(err, "bundle `%s`", d->bundle);
   if (fs_write_file_atomic(d->bfd, "config.json", conf, strlen(conf), err) < 0) return -1;
@@ -258,9 +273,9 @@ static bool wait_socket(const char *path, double seconds);
 static int
 start_lazy_daemon(struct dst *d, struct silo_error *err)
 {
-  _cleanup_free_ char *img = xasprintf("%s/final", d->migdir);
+  _cleanup_free_ char *img = xasprintf("%s/final", d->imgdir);
   _cleanup_free_ char *work = xasprintf("%s/work", d->migdir);
-  _cleanup_close_ int ifd = mig_mkdir_beneath(d->migfd, "final", 0700, NULL, err);
+  _cleanup_close_ int ifd = mig_mkdir_beneath(d->imgfd, "final", 0700, NULL, err);
   _cleanup_close_ int wfd = ifd >= 0 ? mig_mkdir_beneath(d->migfd, "work", 0700, NULL, err) : -1;
   if (wfd < 0) return silo_err_wrap(err, "`%s`", d->migdir);
   int ps[2];
@@ -449,7 +464,7 @@ do_restore(struct dst *d, json_t *req, struct silo_error *err)
   const char *images = json_string_value(json_object_get(req, "images"));
   if (!images || strcmp(images, "final") != 0) return silo_err(err, EPROTO, "bad RESTORE");
   _cleanup_free_ char *work = xasprintf("%s/work", d->migdir);
-  _cleanup_free_ char *img = xasprintf("%s/final", d->migdir);
+  _cleanup_free_ char *img = xasprintf("%s/final", d->imgdir);
   _cleanup_close_ int wfd = mig_mkdir_beneath(d->migfd, "work", 0700, NULL, err);
   if (wfd < 0) return silo_err_wrap(err, "`%s`", d->migdir);
   /* the stdio first: a refused one stops the restore before anything runs */
@@ -548,7 +563,14 @@ session(struct dst *d, struct silo_error *err)
       break;
     case MIG_FILE: {
       _cleanup_free_ char *tree = NULL;
-      if (mig_recv_tree(&d->c, d->migfd, &f, &tree, &d->image_bytes, err) < 0) return -1;
+      bool spilled = false;
+      int rr = mig_recv_tree(&d->c, d->imgfd, d->imgfd == d->migfd ? -1 : d->migfd, &spilled, &f,
+                             &tree, &d->image_bytes, err);
+      if (spilled) { /* over the staging tmpfs's cap: the trees on disk from now on */
+        mig_stage_close(&d->stage);
+        d->imgfd = d->migfd, d->imgdir = d->migdir;
+      }
+      if (rr < 0) return -1;
       break;
     }
     case MIG_RESTORE: {
@@ -590,6 +612,9 @@ session_free(struct dst *d)
     if (*fds[i] >= 0) close(*fds[i]);
     *fds[i] = -1;
   }
+  mig_stage_close(&d->stage); /* the kernel frees it once CRIU is done with it too */
+  d->imgfd = -1;
+  d->imgdir = NULL;
 }
 
 /* One authenticated peer's migration (d->c): 0 migrated, -1 failed. */
@@ -631,8 +656,15 @@ int
 silo_migrate_receive(struct silo_context *ctx, const struct silo_migrate_receive_opts *o,
                      struct silo_error *err)
 {
-  struct dst d = {
-      .ctx = ctx, .o = o, .c.fd = -1, .ps_local = -1, .bfd = -1, .rootfd = -1, .migfd = -1};
+  struct dst d = {.ctx = ctx,
+                  .o = o,
+                  .c.fd = -1,
+                  .ps_local = -1,
+                  .bfd = -1,
+                  .rootfd = -1,
+                  .migfd = -1,
+                  .imgfd = -1,
+                  .stage.fd = -1};
   session_free(&d);
   if (!o->listen) return silo_err(err, EINVAL, "--listen ADDR:PORT is required");
   if (mig_token_load(o->token_file, &d.tok, err) < 0) return -1;

@@ -60,6 +60,21 @@ lazy_tick(void *arg, struct silo_error *err)
   return 1;
 }
 
+/* Did the lazy dump fail for want of room on the staging tmpfs?  It is full,
+ * or CRIU said so (it may have removed what it could not finish). */
+static bool
+stage_full(struct src *s, const char *work)
+{
+  if (s->stage.fd < 0) return false;
+  if (!mig_stage_room(s->stage.fd, 0)) return true;
+  struct silo_error e = {0};
+  _cleanup_close_ int wfd = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_free_ char *log = NULL;
+  size_t len;
+  return wfd >= 0 && fs_read_file_at(wfd, "dump.log", &log, &len, &e) == 0 &&
+         strstr(log, "No space left on device");
+}
+
 int
 src_postcopy_switch(struct src *s, struct silo_error *err)
 {
@@ -68,7 +83,7 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
   if (port < 0) return -1;
   int sp[2];
   if (pipe2(sp, O_CLOEXEC) < 0) return silo_err(err, errno, "pipe");
-  _cleanup_free_ char *images = src_work_path(s, "final"), *work = src_work_path(s, "work-final");
+  _cleanup_free_ char *images = src_images_path(s, "final"), *work = src_work_path(s, "work-final");
   struct silo_error e = {0};
   _cleanup_close_ int dfd = ckpt_open_dir(images, true, &e);
   json_t *man = json_pack("{s:i, s:s, s:o, s:o}", "format", 1, "id", s->st.id, "stdio",
@@ -108,6 +123,18 @@ src_postcopy_switch(struct src *s, struct silo_error *err)
   if (!ready) {
     r = mig_child_wait(&s->dump, -1, err);
     mig_child_close(&s->dump);
+    if (stage_full(s, work)) {
+      /* The images did not fit the staging tmpfs (its cap, MIG_STAGE_MAX): CRIU
+       * failed and resumed the tasks; dumped again, on disk (the new freeze is
+       * the downtime's start). */
+      silo_log_warn("migrate: postcopy's images over the staging tmpfs's limit: dumped again "
+                    "on disk");
+      src_net_quiet(s, false);
+      mig_stage_close(&s->stage);
+      s->images = NULL;
+      silo_err_clear(err);
+      return src_postcopy_switch(s, err);
+    }
     return r < 0 ? silo_err_wrap(err, "dump") : silo_err(err, EPROTO, "dump: no status");
   }
   int ps = -1;

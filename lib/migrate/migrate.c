@@ -38,7 +38,7 @@ int
 silo_migrate(struct silo_context *ctx, const struct silo_migrate_opts *o,
              struct silo_migrate_report *rep, struct silo_error *err)
 {
-  struct src s = {.ctx = ctx, .o = o, .rep = rep};
+  struct src s = {.ctx = ctx, .o = o, .rep = rep, .stage.fd = -1};
   memset(rep, 0, sizeof *rep);
   s.c.fd = -1;
   s.guard.pid = -1;
@@ -72,6 +72,15 @@ silo_migrate(struct silo_context *ctx, const struct silo_migrate_opts *o,
     goto out;
   }
   snprintf(rep->work_dir, sizeof rep->work_dir, "%s", s.work);
+  /* Postcopy's images (no memory in them) on a private tmpfs: nothing of them
+   * on disk, and gone with this process and its helpers whatever happens. */
+  if (o->strategy == SILO_MIGRATE_POSTCOPY) {
+    struct silo_error serr = {0};
+    if (mig_stage_open(&s.stage, &serr) == 0)
+      s.images = s.stage.path;
+    else
+      silo_log_debug("migrate: images on disk: %s", serr.msg);
+  }
   if (src_handshake(&s, err) < 0 || src_sync_rootfs(&s, false, err) < 0) goto out;
   if (o->strategy == SILO_MIGRATE_PRECOPY || o->strategy == SILO_MIGRATE_HYBRID) {
     if (src_predump(&s, o->max_iterations ? o->max_iterations : 8, err) < 0) goto out;
@@ -101,6 +110,7 @@ out:
     src_remove_work(s.work);
     rep->work_dir[0] = '\0';
   }
+  mig_stage_close(&s.stage);
   free(s.work);
   free(s.parent);
   free(s.config);

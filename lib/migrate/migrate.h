@@ -15,6 +15,7 @@
  *   lib/migrate/lazy.c   `silo migrate`: the postcopy/hybrid switch
  *   lib/migrate/dst.c    `silo migrate-receive`
  *   lib/migrate/report.c the report, text or JSON
+ *   lib/migrate/stage.c  postcopy's image trees on a private, detached tmpfs
  *
  * The wire protocol is documented in docs/migration.md; the frame types below
  * are its numbers.
@@ -226,9 +227,12 @@ int mig_sync_rootfs_recv(struct mig_conn *c, const struct mig_frame *first, int 
 int mig_send_tree(struct mig_conn *c, const char *dir, const char *name, uint64_t *bytes,
                   uint64_t *pages, struct silo_error *err);
 /* Receiver: files of one tree into dirfd/<tree name> until TREE_END; the first
- * MIG_FILE frame is `first`.  *tree gets the name (malloc'ed). */
-int mig_recv_tree(struct mig_conn *c, int dirfd, const struct mig_frame *first, char **tree,
-                  uint64_t *bytes, struct silo_error *err);
+ * MIG_FILE frame is `first`.  *tree gets the name (malloc'ed).  spill >= 0:
+ * dirfd is the capped staging tmpfs; before a file it has no room for, the tree
+ * so far moves to spill/<tree name> and the rest goes there (*spilled set). */
+int mig_recv_tree(struct mig_conn *c, int dirfd, int spill, bool *spilled,
+                  const struct mig_frame *first, char **tree, uint64_t *bytes,
+                  struct silo_error *err);
 /* A peer's relative path: no "..", no empty or absolute parts. */
 bool mig_path_ok(const char *p);
 /* The target of a symlink an image tree has at `path` (relative to the tree):
@@ -315,6 +319,23 @@ int mig_stdio_dev_open(const char *path, int flags, struct silo_error *err);
 /* A free TCP port on 127.0.0.1. */
 int mig_free_port(struct silo_error *err);
 
+/* ---- postcopy's image trees on a private tmpfs (lib/migrate/stage.c) ----
+ * Attached nowhere; freed by the kernel when its last holder (this process, its
+ * forks, CRIU) is gone, killed or not.  path: /proc/<this pid>/fd/<fd>, for
+ * helpers and CRIU. */
+struct mig_stage {
+  int fd; /* -1: none (the trees go to disk) */
+  char path[48];
+};
+/* its size (bytes); SILO_MIGRATE_STAGE_MAX overrides */
+#define MIG_STAGE_MAX (256ull << 20)
+/* and its inodes (CRIU's image files: a few per task), each of them kernel memory */
+#define MIG_STAGE_INODES 32768u
+int mig_stage_open(struct mig_stage *st, struct silo_error *err);
+void mig_stage_close(struct mig_stage *st);
+/* Has the filesystem of fd room for bytes more (and a little)? */
+bool mig_stage_room(int fd, uint64_t bytes);
+
 /* ---- the page-server tunnel and the waits (lib/migrate/pump.c) ---- */
 struct mig_pump {
   struct mig_conn *c;
@@ -361,6 +382,8 @@ struct src {
   size_t config_len;
   bool readonly_root, lazy;
   char *work;
+  char *images;           /* where the image trees go: work, or postcopy's tmpfs */
+  struct mig_stage stage; /* postcopy: that tmpfs */
   struct mig_conn c;
   struct mig_tls_creds *tls;
   struct mig_manifest man;
@@ -400,6 +423,8 @@ int src_dump_fn(void *arg, struct silo_error *err);
  * work (it logs from its own start). */
 void src_adjust_freeze(struct src *s, const char *work);
 char *src_work_path(struct src *s, const char *name);
+/* An image tree (final, pre-N): in s->images. */
+char *src_images_path(struct src *s, const char *name);
 void src_tell_abort(struct src *s, const char *why);
 /* The pump's frames while the switch runs: RESTORED, DONE, errors. */
 int src_switch_frame(void *arg, const struct mig_frame *f, struct silo_error *err);

@@ -234,6 +234,12 @@ src_work_path(struct src *s, const char *name)
   return xasprintf("%s/%s", s->work, name);
 }
 
+char *
+src_images_path(struct src *s, const char *name)
+{
+  return xasprintf("%s/%s", s->images ? s->images : s->work, name);
+}
+
 /* ---- the local restore (fallback, guardian) ---- */
 
 void
@@ -277,7 +283,8 @@ local_network(struct src *s, struct network_move **m, char **pin, struct silo_er
 static int
 local_restore(struct src *s, struct silo_error *err)
 {
-  _cleanup_free_ char *images = src_work_path(s, "final"), *work = src_work_path(s, "work-restore");
+  _cleanup_free_ char *images = src_images_path(s, "final"),
+                      *work = src_work_path(s, "work-restore");
   _cleanup_free_ char *pin = NULL;
   struct network_move *net = NULL;
   if (s->net && local_network(s, &net, &pin, err) < 0) {
@@ -446,7 +453,7 @@ src_sync_rootfs(struct src *s, bool second, struct silo_error *err)
 int
 src_send_images(struct src *s, const char *name, struct silo_error *err)
 {
-  _cleanup_free_ char *dir = src_work_path(s, name);
+  _cleanup_free_ char *dir = src_images_path(s, name);
   uint64_t bytes = 0, pages = 0;
   s->phase = "images";
   if (mig_send_tree(&s->c, dir, name, &bytes, &pages, err) < 0) return -1;
@@ -465,7 +472,7 @@ src_predump(struct src *s, unsigned max, struct silo_error *err)
     char name[32], parent[40];
     snprintf(name, sizeof name, "pre-%u", i);
     snprintf(parent, sizeof parent, "../pre-%u", i - 1);
-    _cleanup_free_ char *images = src_work_path(s, name), *work = src_work_path(s, "work-pre");
+    _cleanup_free_ char *images = src_images_path(s, name), *work = src_work_path(s, "work-pre");
     struct dump_args a = {.s = s,
                           .images = images,
                           .work = work,
@@ -531,7 +538,7 @@ src_switch_frame(void *arg, const struct mig_frame *f, struct silo_error *err)
 int
 src_cold_switch(struct src *s, struct silo_error *err)
 {
-  _cleanup_free_ char *images = src_work_path(s, "final"), *work = src_work_path(s, "work-final");
+  _cleanup_free_ char *images = src_images_path(s, "final"), *work = src_work_path(s, "work-final");
   struct dump_args a = {
       .s = s, .images = images, .work = work, .parent = s->parent, .status_fd = -1};
   /* The veth down from the freeze on: nothing reaches the dumped sockets, and

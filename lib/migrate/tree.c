@@ -650,9 +650,28 @@ mig_recv_file(struct mig_conn *c, int rootfd, const char *path, json_t *hdr, jso
   return recv_file(c, rootfd, path, hdr, entry, true, bytes, err);
 }
 
+/* The tree so far (tfd, in the staging tmpfs) moved to spill/<tree>: *tfd its new
+ * fd there. */
+static int
+spill_tree(int *tfd, int spill, const char *tree, struct silo_error *err)
+{
+  _cleanup_close_ int to = mig_mkdir_beneath(spill, tree, 0700, NULL, err);
+  if (to < 0 || fs_copy_tree_at(*tfd, to, err) < 0) return silo_err_wrap(err, "to disk");
+  /* what it held is freed now: the staging tmpfs keeps nothing of it */
+  _cleanup_close_ int dup = fcntl(*tfd, F_DUPFD_CLOEXEC, 3);
+  DIR *d = dup >= 0 ? fdopendir(steal_fd(&dup)) : NULL;
+  struct dirent *de;
+  while (d && (de = readdir(d)))
+    if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) fs_rm_rf_at(*tfd, de->d_name, NULL);
+  if (d) closedir(d);
+  close(*tfd);
+  *tfd = steal_fd(&to);
+  return 0;
+}
+
 int
-mig_recv_tree(struct mig_conn *c, int dirfd, const struct mig_frame *first, char **tree,
-              uint64_t *bytes, struct silo_error *err)
+mig_recv_tree(struct mig_conn *c, int dirfd, int spill, bool *spilled,
+              const struct mig_frame *first, char **tree, uint64_t *bytes, struct silo_error *err)
 {
   json_t *hdr = mig_frame_json(first);
   const char *name = hdr ? json_string_value(json_object_get(hdr, "tree")) : NULL;
@@ -691,6 +710,18 @@ mig_recv_tree(struct mig_conn *c, int dirfd, const struct mig_frame *first, char
       else if (symlinkat(target, pfd, leaf) < 0)
         ret = silo_err(err, errno, "symlink `%s`", path);
     } else if (strcmp(t, "f") == 0) {
+      uint64_t size = (uint64_t)json_integer_value(json_object_get(hdr, "s"));
+      if (spill >= 0 && !*spilled && !mig_stage_room(tfd, size)) {
+        silo_log_warn("migrate-receive: images over the staging tmpfs's limit: on disk");
+        close(pfd);
+        pfd = -1;
+        if (spill_tree(&tfd, spill, *tree, err) < 0 ||
+            (pfd = mig_open_parent(tfd, path, &leaf, err)) < 0) {
+          ret = -1;
+          break;
+        }
+        *spilled = true;
+      }
       ret = recv_file(c, tfd, path, hdr, NULL, false, bytes, err);
     } else {
       ret = silo_err(err, EPROTO, "`%s`: file type `%s` in images", path, t);

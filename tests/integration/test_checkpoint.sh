@@ -70,6 +70,18 @@ assert_restored() {  # ID BUNDLE COUNT_AT_CHECKPOINT
 	pid_alive "$(state_field "$1" pid)" || fail "restored pid is not alive"
 }
 
+# cycle ID BUNDLE IMAGES [CHECK]: start, checkpoint into IMAGES (CHECK IMAGES
+# runs then, when given), restore; the counter continues.
+cycle() {
+	local c
+	start "$1" "$2"
+	assert_ok silo checkpoint --image-path "$3" "$1"
+	c=$(count_of "$2")
+	[ -z "${4:-}" ] || "$4" "$3"
+	restore_d "$1" "$2" "$3"
+	assert_restored "$1" "$2" "$c"
+}
+
 free_port() { echo $((20000 + RANDOM % 20000)); }
 # listening PORT [NETNS]: a TCP socket listens on PORT.
 listening() {
@@ -124,6 +136,172 @@ test_counter_continues() {
 	wait_status "$id" stopped
 	assert_ok silo delete "$id"
 	assert_no_leftovers "$id"
+}
+
+# The runtime's tmpfs mounts (/dev, /dev/shm, the tmpfs over masked directories,
+# /sys/fs/cgroup on a v1 or hybrid host) are external to CRIU and made again by
+# silo (lib/criu/tmpfs.c): no tar of them in the images, and the restored /dev
+# has every device, link and mount point it had (names, types, modes, owners,
+# device numbers), its devices working.
+dev_listing() {  # ID: /dev and /dev/shm as the container sees them, times left out
+	silo exec "$1" sh -c 'find /dev /dev/shm -xdev | sort | while read -r f; do stat -c "%N %f %u %g %t %T" "$f"; done'
+}
+test_runtime_tmpfs_made_again() {
+	need_criu
+	local id b=$T_DIR/b c before tars
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	before=$(dev_listing "$id")
+	assert_contains "$before" "/dev/null"
+	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
+	c=$(count_of "$b")
+	tars=$(cd "$T_DIR/img" && ls tmpfs-dev-*.img 2>/dev/null)
+	[ -z "$tars" ] || fail "CRIU tarred the runtime's tmpfs mounts: $tars ($(jq -c '[.tmpfs[]?.key]' "$T_DIR/img/silo-checkpoint.json"))"
+	restore_d "$id" "$b" "$T_DIR/img"
+	assert_restored "$id" "$b" "$c"
+	assert_eq "$before" "$(dev_listing "$id")" "/dev after the restore"
+	assert_ok silo exec "$id" sh -c 'echo x > /dev/null && head -c 4 /dev/zero | wc -c && test -c /dev/urandom && ls /dev/fd/'
+	assert_contains "$OUT" 4
+	assert_ok silo exec "$id" sh -c 'grep -E " /(dev|dev/shm|proc/acpi|sys/firmware) " /proc/mounts'
+	assert_contains "$OUT" "/dev tmpfs"
+	assert_contains "$OUT" "/dev/shm tmpfs"
+}
+
+# What a container wrote into a tmpfs of the runtime (a file with data in
+# /dev/shm and in /dev, a directory) is kept: such a tmpfs stays CRIU's to tar.
+test_tmpfs_written_kept() {
+	need_criu
+	local id b=$T_DIR/b
+	id=$(new_id)
+	counter_bundle "$b"
+	set_args "$b" 'echo shm-data > /dev/shm/x; mkdir /dev/d; echo dev-data > /dev/d/f; '"$COUNTER"
+	cycle "$id" "$b" "$T_DIR/img"
+	assert_ok silo exec "$id" sh -c 'cat /dev/shm/x /dev/d/f; test -c /dev/null && echo devices'
+	assert_contains "$OUT" shm-data
+	assert_contains "$OUT" dev-data
+	assert_contains "$OUT" devices
+}
+
+# tmpfs_keys IMAGES: the mount points of the tmpfs mounts silo made external.
+tmpfs_keys() { jq -c '[.tmpfs[]?.key] | sort' "$1/silo-checkpoint.json"; }
+ADMIN='.process.capabilities |= (.bounding += ["CAP_SYS_ADMIN"] | .effective += ["CAP_SYS_ADMIN"] | .permitted += ["CAP_SYS_ADMIN"])'
+
+# What lies beneath a submount is part of the tmpfs below: a container with
+# CAP_SYS_ADMIN unmounts /dev/shm, writes into the /dev tmpfs beneath it and
+# mounts /dev/shm again.  An empty file there is made again by silo (/dev stays
+# external); a file with data leaves /dev to CRIU's tar.  Either comes back.
+test_tmpfs_beneath_submount_kept() {
+	need_criu
+	local id b=$T_DIR/b what
+	for what in empty data; do
+		id=$(new_id)
+		counter_bundle "$b" "$ADMIN"
+		set_args "$b" 'umount /dev/shm && : > /dev/shm/empty && { [ '"$what"' = empty ] || echo hidden > /dev/shm/data; } && mount -t tmpfs -o nosuid,nodev,noexec shm /dev/shm && '"$COUNTER"
+		cycle "$id" "$b" "$T_DIR/img-$what" "dev_external_$what"
+		assert_ok silo exec "$id" sh -c 'umount /dev/shm && ls /dev/shm && cat /dev/shm/data 2>/dev/null; echo end'
+		assert_contains "$OUT" empty "beneath /dev/shm ($what)"
+		[ "$what" = empty ] || assert_contains "$OUT" hidden "beneath /dev/shm"
+		assert_ok silo kill "$id" KILL
+		wait_status "$id" stopped
+		assert_ok silo delete "$id"
+	done
+}
+dev_external_empty() { assert_contains "$(tmpfs_keys "$1")" '"/dev"' "external tmpfs"; }
+dev_external_data() { assert_not_contains "$(tmpfs_keys "$1")" '"/dev"' "external tmpfs"; }
+
+# Names and symlink targets that are not UTF-8 (jansson refuses them) and hard
+# links (of a device node) leave /dev to CRIU's tar: they come back (the hard
+# link as two nodes: CRIU's tar of /dev does not keep it, as before the change).
+test_tmpfs_odd_entries_kept() {
+	need_criu
+	local id b=$T_DIR/b what
+	local -A make=(
+		[name]=': > "/dev/n$(printf "\377")"'
+		[target]='ln -s "t$(printf "\376")" /dev/badlink'
+		[hardlink]='ln /dev/null /dev/null2'
+	) check=(
+		[name]='test -f "/dev/n$(printf "\377")"'
+		[target]='[ "$(readlink /dev/badlink)" = "t$(printf "\376")" ]'
+		[hardlink]='test -c /dev/null2'
+	)
+	for what in name target hardlink; do
+		id=$(new_id)
+		counter_bundle "$b"
+		set_args "$b" "${make[$what]} && $COUNTER"
+		cycle "$id" "$b" "$T_DIR/img-$what"
+		assert_ok silo exec "$id" sh -c "${check[$what]} && echo $what-ok"
+		assert_contains "$OUT" "$what-ok" "the odd entry ($what)"
+		dev_external_data "$T_DIR/img-$what"
+		assert_ok silo kill "$id" KILL
+		wait_status "$id" stopped
+		assert_ok silo delete "$id"
+	done
+}
+
+# A mount stacked on an external tmpfs's mount point after silo's first look
+# (the review's race): CRIU matches an external mount by its mount point, so the
+# check under the freeze must find the recorded mount alone there, or the dump
+# starts again with /dev/shm left to CRIU.  The over-mount is made (here from
+# the host, as a container with CAP_SYS_ADMIN could) exactly between the first
+# look and the freeze: silo is held at its "tmpfs-listed" phase mark.  Its file
+# comes back; and the walk left /dev/shm's atime alone.
+test_tmpfs_overmount_after_look() {
+	need_criu
+	need_cmd nsenter
+	local id b=$T_DIR/b pid a0
+	id=$(new_id)
+	counter_bundle "$b"
+	set_args "$b" ': > /dev/shm/t; '"$COUNTER"
+	start "$id" "$b"
+	pid=$(silo state "$id" | jq -r .pid)
+	a0=$(stat -c %x "/proc/$pid/root/dev/shm")
+	local hold="stat -c %x /proc/$pid/root/dev/shm > $T_DIR/atime; nsenter -t $pid -m sh -c 'mount -t tmpfs -o nosuid,nodev,noexec over /dev/shm && echo secret > /dev/shm/data'"
+	assert_ok python3 "$TESTS_DIR/lib/phase_hold.py" "$hold" -- "$SILO" --root "$ROOT" --debug checkpoint --leave-running --image-path "$T_DIR/img" "$id"
+	assert_eq "$a0" "$(cat "$T_DIR/atime")" "/dev/shm's atime after the first look"
+	assert_not_contains "$(tmpfs_keys "$T_DIR/img")" '"/dev/shm"' "external tmpfs"
+	assert_ok silo kill "$id" KILL
+	wait_status "$id" stopped
+	assert_ok silo delete "$id"
+	restore_d "$id" "$b" "$T_DIR/img"
+	assert_ok silo exec "$id" cat /dev/shm/data
+	assert_contains "$OUT" secret "the over-mount's file after the restore"
+}
+
+# The manifest's tmpfs list comes from an image (or a migration's peer): a
+# restore checks it against the config before it makes anything, names what is
+# wrong, and leaves nothing behind.  The untouched images restore.
+test_tmpfs_manifest_checked() {
+	need_criu
+	local id b=$T_DIR/b c i
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
+	c=$(count_of "$b")
+	assert_eq '["/dev","/dev/shm"]' "$(tmpfs_keys "$T_DIR/img" | jq -c 'map(select(startswith("/dev")))')" "external tmpfs"
+	local dev='(.tmpfs[] | select(.key == "/dev"))' shm='(.tmpfs[] | select(.key == "/dev/shm"))'
+	local -a bad=(
+		"$shm.key = \"/etc\"@@the config has no tmpfs there"
+		"$dev.entries += [{\"p\":\"mem\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":257}]@@device c 1:1, not one of linux.devices"
+		"$dev.entries[1].m = 65535@@mode not within 07777"
+		"$shm.flags = \"rw,relatime\"@@drop one of the config's"
+		"$shm.options = \"rw,size=1k,foo=bar\"@@option \`foo=bar\` not allowed"
+		"$dev.entries += [range(5000) | {\"p\": \"f\\(.)\", \"t\": \"f\", \"m\": 420, \"u\": 0, \"g\": 0}]@@more than 4096 entries"
+		"$dev.entries += [{\"p\":\"a/../../x\",\"t\":\"d\",\"m\":493,\"u\":0,\"g\":0}]@@not a relative path"
+		"$dev.entries += [{\"p\":\"lnk\",\"t\":\"l\",\"m\":511,\"u\":0,\"g\":0}]@@a symlink without a target"
+		".tmpfs += .tmpfs@@twice"
+	)
+	for i in "${bad[@]}"; do
+		rm -rf "$T_DIR/img2"; cp -a "$T_DIR/img" "$T_DIR/img2"
+		jq "${i%%@@*}" "$T_DIR/img/silo-checkpoint.json" > "$T_DIR/img2/silo-checkpoint.json" || fail "jq: ${i%%@@*}"
+		capture_append "$id" silo restore -d --bundle "$b" --image-path "$T_DIR/img2" "$id"
+		[ "$RC" -ne 0 ] || fail "restore accepted: ${i%%@@*}"
+		assert_contains "$OUT" "${i#*@@}" "the error for ${i%%@@*}"
+		assert_no_leftovers "$id"
+	done
+	restore_d "$id" "$b" "$T_DIR/img"
+	assert_restored "$id" "$b" "$c"
 }
 
 test_leave_running() {
@@ -564,6 +742,12 @@ test_pre_dump_without_soft_dirty() {
 run_test checkpoint_help_and_probes test_checkpoint_help_and_probes
 run_test old_criu_explained test_old_criu_explained
 run_test counter_continues test_counter_continues
+run_test runtime_tmpfs_made_again test_runtime_tmpfs_made_again
+run_test tmpfs_written_kept test_tmpfs_written_kept
+run_test tmpfs_beneath_submount_kept test_tmpfs_beneath_submount_kept
+run_test tmpfs_odd_entries_kept test_tmpfs_odd_entries_kept
+run_test tmpfs_overmount_after_look test_tmpfs_overmount_after_look
+run_test tmpfs_manifest_checked test_tmpfs_manifest_checked
 run_test leave_running test_leave_running
 run_test restore_foreground_and_new_id test_restore_foreground_and_new_id
 run_test page_server test_page_server

@@ -439,7 +439,8 @@ test_receiver_killed_after_freeze_postcopy() {
 	local id b=$T_DIR/b
 	id=$(new_id)
 	counter "$id" "$b"
-	kill_receiver_when "$id" "$b" postcopy .migrate/final
+	# (postcopy's images are on a tmpfs of its own: .migrate/work is made for the restore)
+	kill_receiver_when "$id" "$b" postcopy .migrate/work
 	assert_contains "$OUT" "runs on the source again"
 }
 
@@ -476,11 +477,11 @@ test_source_killed_after_freeze() {
 # receiver deletes its copy (its memory is incomplete) unless every page had
 # already arrived, and the source's guardian resumes the frozen tasks; whichever
 # it is, exactly one host runs the container.
-test_source_killed_during_postcopy() {
-	need_hosts; need_lazy_pipes
-	local id b=$T_DIR/b mpid n=0
-	id=$(new_id)
-	# ~100 MB of memory in the shell, so that the pages take a while
+# big_postcopy_bg ID BUNDLE [migrate flags]: a counter holding ~100 MB of memory
+# in its shell (the pages take a while), a receiver, and a postcopy migration of
+# it in the background ($! its pid, output in $T_DIR/mig.out).
+big_postcopy_bg() {
+	local id=$1 b=$2; shift 2
 	make_bundle "$b"
 	add_out_mount "$b"
 	set_args "$b" 'x=$(head -c 100000000 /dev/zero | tr "\0" a); '"$COUNTER"
@@ -489,7 +490,15 @@ test_source_killed_during_postcopy() {
 	wait_count_above "$b" 2
 	start_receiver
 	nsenter --net="/run/netns/$NS_SRC" "$SILO" --root "$ROOT" migrate --token-file "$TOKEN" \
-		--strategy postcopy "$id" "$DST_IP:$PORT" > "$T_DIR/mig.out" 2>&1 < /dev/null &
+		--strategy postcopy "$@" "$id" "$DST_IP:$PORT" > "$T_DIR/mig.out" 2>&1 < /dev/null &
+}
+
+test_source_killed_during_postcopy() {
+	need_hosts; need_lazy_pipes
+	local id b=$T_DIR/b mpid n=0
+	id=$(new_id)
+	# ~100 MB of memory in the shell, so that the pages take a while
+	big_postcopy_bg "$id" "$b"
 	mpid=$!
 	wait_for 30 on_dst "$id" || fail "never switched: $(cat "$T_DIR/mig.out")"
 	kill -9 "$mpid"
@@ -500,6 +509,91 @@ test_source_killed_during_postcopy() {
 	assert_eq 1 "$n" "hosts running the container"
 	wait_count_above "$b" "$(count_of "$b")"
 	if on_src "$id"; then echo "the source resumed it" >&2; else echo "every page had moved" >&2; fi
+	no_work_left "$id"
+}
+
+# Postcopy's images are staged on a private tmpfs on both ends (docs/migration.md,
+# "Where the time goes"): while the pages flow (the images are in use on both
+# ends then: CRIU's lazy dump on the source, its lazy-pages daemon on the
+# destination) and after it, no image file is on disk in the source's work
+# directory or the receiver's bundle (the tmpfs is mounted nowhere: nothing to
+# look for in the mount table).
+images_on_disk() {  # ID: the *.img files of the migration on disk, if any
+	find /var/tmp/silo-migrate-"$1"-* "$RECV_DIR/$1" -name '*.img' 2>/dev/null | head -3
+}
+test_postcopy_images_not_on_disk() {
+	need_hosts; need_lazy_pipes
+	local id b=$T_DIR/b mpid seen="" found=""
+	id=$(new_id)
+	big_postcopy_bg "$id" "$b" --format json
+	mpid=$!
+	while kill -0 "$mpid" 2>/dev/null; do
+		# sampled while the container runs on the destination and its pages flow
+		if [ -z "$seen" ] && on_dst "$id"; then seen=1; fi
+		[ -n "$found" ] || found=$(images_on_disk "$id")
+		sleep 0.02
+	done
+	wait "$mpid" && RC=0 || RC=$?
+	[ "$RC" = 0 ] || fail "migrate failed: $(cat "$T_DIR/mig.out")"
+	[ -n "$seen" ] || echo "(the switch went by between two samples)" >&2
+	[ -z "$found" ] || fail "images on disk during the migration: $found"
+	found=$(images_on_disk "$id")
+	[ -z "$found" ] || fail "images on disk after the migration: $found"
+	on_dst "$id" || fail "not running on the destination"
+	wait_count_above "$b" "$(count_of "$b")"
+	no_work_left "$id"
+}
+
+# The runtime's tmpfs mounts move as silo makes them again (lib/criu/tmpfs.c),
+# and what the container wrote there moves too (CRIU's tar): /dev/shm's file
+# and /dev's devices are there on the destination, postcopy and back cold.
+test_tmpfs_moves() {
+	need_hosts; need_lazy_pipes
+	local id b=$T_DIR/b port1 back
+	id=$(new_id)
+	counter "$id" "$b"
+	src exec "$id" sh -c 'echo shm-data > /dev/shm/x' || fail "cannot write /dev/shm"
+	start_receiver
+	port1=$PORT
+	migrate "$id" --strategy postcopy
+	[ "$RC" = 0 ] || fail "postcopy: $OUT"
+	OUT=$(dst exec "$id" sh -c 'cat /dev/shm/x; test -c /dev/null && test -c /dev/urandom && echo devices')
+	assert_contains "$OUT" shm-data "postcopy: /dev/shm"
+	assert_contains "$OUT" devices "postcopy: /dev"
+	# and back, cold, to a receiver on the source host
+	nsenter --net="/run/netns/$NS_SRC" "$SILO" --root "$ROOT" migrate-receive --listen "$SRC_IP:$((port1 + 1))" \
+		--token-file "$TOKEN" --bundle-dir "$T_DIR/back" --cgroup-parent "$CG_PARENT-back" \
+		>> "$T_DIR/back.log" 2>&1 < /dev/null &
+	back=$!
+	defer kill -9 "$back"
+	wait_for 10 listening "$NS_SRC" "$((port1 + 1))" || fail "no receiver on the source host"
+	capture dst migrate --token-file "$TOKEN" --strategy cold "$id" "$SRC_IP:$((port1 + 1))"
+	[ "$RC" -eq 0 ] || fail "migrate back: $OUT; $(cat "$T_DIR/back.log")"
+	OUT=$(src exec "$id" sh -c 'cat /dev/shm/x; test -c /dev/null && echo devices')
+	assert_contains "$OUT" shm-data "cold: /dev/shm"
+	assert_contains "$OUT" devices "cold: /dev"
+	assert_ok src delete --force "$id"
+	return 0
+}
+
+# Postcopy's staging tmpfs is capped (SILO_MIGRATE_STAGE_MAX, 1 MiB here): images
+# that do not fit (a 3 MB file in /dev/shm, which CRIU tars into them) go to disk
+# on both ends, the source dumping again and the receiver moving the tree so far;
+# the migration succeeds and the file arrives whole.
+test_postcopy_stage_full() {
+	need_hosts; need_lazy_pipes
+	local id b=$T_DIR/b sum
+	id=$(new_id)
+	counter "$id" "$b"
+	src exec "$id" sh -c 'head -c 3000000 /dev/urandom > /dev/shm/blob' || fail "cannot write /dev/shm"
+	sum=$(src exec "$id" md5sum /dev/shm/blob)
+	SILO_MIGRATE_STAGE_MAX=1048576 start_receiver
+	SILO_MIGRATE_STAGE_MAX=1048576 migrate "$id" --strategy postcopy
+	[ "$RC" = 0 ] || fail "postcopy: $OUT; $(cat "$T_DIR/recv.log")"
+	assert_contains "$OUT" "dumped again on disk" "the source's fallback"
+	assert_contains "$(cat "$T_DIR/recv.log")" "on disk" "the receiver's fallback"
+	assert_eq "$sum" "$(dst exec "$id" md5sum /dev/shm/blob)" "/dev/shm/blob on the destination"
+	wait_count_above "$b" "$(count_of "$b")"
 	no_work_left "$id"
 }
 
@@ -727,6 +821,9 @@ run_test receiver_killed_after_freeze_cold test_receiver_killed_after_freeze_col
 run_test receiver_killed_after_freeze_postcopy test_receiver_killed_after_freeze_postcopy
 run_test source_killed_after_freeze test_source_killed_after_freeze
 run_test source_killed_during_postcopy test_source_killed_during_postcopy
+run_test tmpfs_moves test_tmpfs_moves
+run_test postcopy_stage_full test_postcopy_stage_full
+run_test postcopy_images_not_on_disk test_postcopy_images_not_on_disk
 run_test wire_is_encrypted test_wire_is_encrypted
 run_test tls_certificates test_tls_certificates
 run_test wrong_token_refused test_wrong_token_refused

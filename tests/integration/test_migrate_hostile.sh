@@ -169,8 +169,41 @@ test_stdio_refused() {
 	kill -0 "$RECV_PID" || fail "the receiver died: $(recv_log)"
 }
 
+# (e) The tmpfs list of the images' manifest is the peer's word: a device node
+# the config does not give (/dev/mem), or a /dev/shm without the config's nodev,
+# is refused before anything of it is made (lib/criu/tmpfs_restore.c).
+test_tmpfs_list_refused() {
+	need_receiver
+	local id img=$T_DIR/img bad
+	start_receiver --keep-listening
+	offer_config .
+	mkdir -p "$img"
+	: > "$img/inventory.img"
+	for bad in mem nodev; do
+		id=$(new_id)
+		jq -n --arg bad "$bad" '{format: 1, id: "x", stdio: [], tmpfs: [
+			{key: "/dev", id: 1, source: "tmpfs", flags: "rw,nosuid", options: "rw,mode=755",
+			 entries: ([{p: ".", t: "d", m: 493, u: 0, g: 0}] +
+				(if $bad == "mem" then [{p: "mem", t: "c", m: 438, u: 0, g: 0, r: 257}] else [] end))},
+			{key: "/dev/shm", id: 2, source: "shm", flags: (if $bad == "nodev" then "rw,nosuid,noexec" else "rw,nosuid,nodev,noexec" end),
+			 options: "rw,mode=1777", entries: [{p: ".", t: "d", m: 1023, u: 0, g: 0}]}]}' > "$img/silo-checkpoint.json"
+		capture peer auth --token "$TOKEN" --config "$CONFIG" --id "$id" --timeout 20 --manifest \
+			--images "$img" --restore-stdio '[]'
+		assert_contains "$OUT" "reply ACCEPT"
+		assert_contains "$OUT" "reply ERROR" "tmpfs list ($bad)"
+		case $bad in
+		mem) assert_contains "$OUT" "device c 1:1, not one of linux.devices" ;;
+		nodev) assert_contains "$OUT" "drop one of the config's" ;;
+		esac
+		[ ! -e "$RECV_DIR/$id" ] || fail "a bundle was left for the refused restore ($bad)"
+		[ ! -e "$T_DIR/state/$id" ] || fail "a container state was left for the refused restore ($bad)"
+	done
+	kill -0 "$RECV_PID" || fail "the receiver died: $(recv_log)"
+}
+
 run_test root_path_traversal test_root_path_traversal
 run_test slow_peer_cut_off test_slow_peer_cut_off
 run_test many_idle_peers test_many_idle_peers
 run_test big_frame_before_auth test_big_frame_before_auth
 run_test stdio_refused test_stdio_refused
+run_test tmpfs_list_refused test_tmpfs_list_refused

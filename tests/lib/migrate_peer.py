@@ -45,7 +45,7 @@ import time
 HELLO, CHALLENGE, AUTH, AUTH_OK, ERROR = 1, 2, 3, 4, 5
 OFFER, ACCEPT = 16, 17
 MANIFEST, MANIFEST_END, WANT, WANT_END, SYNCED = 32, 33, 34, 35, 36
-TREE_END = 51
+FILE, DATA, FILE_END, TREE_END = 48, 49, 50, 51
 RESTORE, ABORT, PING = 64, 68, 96
 NAMES = {1: "HELLO", 2: "CHALLENGE", 3: "AUTH", 4: "AUTH_OK", 5: "ERROR", 16: "OFFER",
          17: "ACCEPT", 34: "WANT", 35: "WANT_END", 36: "SYNCED", 65: "RESTORED", 67: "DONE",
@@ -191,6 +191,19 @@ def do_auth(a):
         s.sendall(frame(TREE_END, {"tree": "rootfs"}))  # no file was wanted
         if reply(s) != SYNCED:
             return 0
+    if a.images:
+        # the image tree "final": each DIR/NAME as a file of it
+        n = 0
+        for name in sorted(os.listdir(a.images)):
+            with open(os.path.join(a.images, name), "rb") as f:
+                data = f.read()
+            s.sendall(frame(FILE, {"tree": "final", "path": name, "t": "f", "m": 0o600,
+                                   "s": len(data)}))
+            if data:
+                s.sendall(frame(DATA, data))
+            s.sendall(frame(FILE_END, {}))
+            n += len(data)
+        s.sendall(frame(TREE_END, {"tree": "final", "bytes": n}))
     if a.restore_stdio:
         s.sendall(frame(RESTORE, {"images": "final", "lazy": False,
                                   "stdio": json.loads(a.restore_stdio)}))
@@ -254,6 +267,7 @@ def main():
     p.add_argument("--id", default="hostile")
     p.add_argument("--manifest", action="store_true")
     p.add_argument("--restore-stdio")
+    p.add_argument("--images")  # a directory whose files are sent as the tree "final"
     p.add_argument("--network")  # the OFFER's "network" object (JSON)
     p.add_argument("--hold", type=float, default=0)  # keep the connection this long at the end
     p.add_argument("--timeout", type=float, default=30)

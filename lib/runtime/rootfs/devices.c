@@ -22,6 +22,22 @@ static const struct oci_device default_devices[] = {
     {.type = 'c', .path = "/dev/tty", .major = 5, .minor = 0},
 };
 
+bool
+devices_known(const struct oci_config *cfg, char type, int64_t major, int64_t minor)
+{
+  for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++)
+    if (default_devices[i].type == type && default_devices[i].major == major &&
+        default_devices[i].minor == minor)
+      return true;
+  const struct oci_linux *l = cfg->linux;
+  for (size_t i = 0; l && i < l->n_devices; i++) {
+    /* 'u' is an unbuffered character device: made as 'c' */
+    char t = l->devices[i].type == 'u' ? 'c' : l->devices[i].type;
+    if (t == type && l->devices[i].major == major && l->devices[i].minor == minor) return true;
+  }
+  return false;
+}
+
 static int
 finish_node(int dfd, const char *base, const struct oci_device *d, mode_t mode,
             struct silo_error *err)

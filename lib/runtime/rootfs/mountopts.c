@@ -81,6 +81,22 @@ static const struct {
     {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
 };
 
+int
+mountopts_flag(const char *name, unsigned long *flags, unsigned long *cleared)
+{
+  for (size_t k = 0; k < ARRAY_SIZE(flag_opts); k++) {
+    if (strcmp(name, flag_opts[k].name) != 0) continue;
+    if (flag_opts[k].clear) {
+      *flags &= ~flag_opts[k].flag;
+      if (cleared) *cleared |= flag_opts[k].flag;
+    } else {
+      *flags |= flag_opts[k].flag;
+    }
+    return 0;
+  }
+  return -1;
+}
+
 static bool
 rec_opt(const char *o, struct mount_plan *out)
 {
@@ -228,7 +244,6 @@ mountopts_parse(const struct oci_mount *m, size_t index, const char *bundle, str
 
   for (size_t i = 0; i < m->n_options; i++) {
     const char *o = m->options[i];
-    bool done = false;
     if (strcmp(o, "bind") == 0 || strcmp(o, "rbind") == 0) {
       out->bind = true;
       out->recursive |= o[0] == 'r';
@@ -254,19 +269,7 @@ mountopts_parse(const struct oci_mount *m, size_t index, const char *bundle, str
     /* Userspace-only options (x-*) mean nothing to the kernel. */
     if (strncasecmp(o, "x-", 2) == 0) continue;
     if (strncmp(o, "mode=", 5) == 0) out->has_mode = true;
-    for (size_t k = 0; k < ARRAY_SIZE(flag_opts); k++) {
-      if (strcmp(o, flag_opts[k].name) == 0) {
-        if (flag_opts[k].clear) {
-          out->flags &= ~flag_opts[k].flag;
-          out->clear |= flag_opts[k].flag;
-        } else {
-          out->flags |= flag_opts[k].flag;
-        }
-        done = true;
-        break;
-      }
-    }
-    if (done) continue;
+    if (mountopts_flag(o, &out->flags, &out->clear) == 0) continue;
     if (data[0]) strcat(data, ",");
     strcat(data, o);
   }

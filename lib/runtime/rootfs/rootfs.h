@@ -11,6 +11,10 @@
 int mountopts_parse(const struct oci_mount *m, size_t index, const char *bundle,
                     struct mount_plan *out, struct silo_error *err);
 int mountopts_propagation(const char *s, unsigned long *flags);
+/* One option that sets or clears a mount flag ("ro", "nodev", "relatime"...):
+ * applied to *flags (a cleared one also added to *cleared, when not NULL); -1
+ * when name is no such option (fs data). */
+int mountopts_flag(const char *name, unsigned long *flags, unsigned long *cleared);
 
 /* ---- rootfs.c / devices.c ---- */
 /* Parent, before the clone, for a container with a user namespace: the detached
@@ -35,6 +39,9 @@ int rootfs_finish(struct container_plan *c, struct silo_error *err);
 int rootfs_leave_mntns(struct container_plan *c, struct silo_error *err);
 int devices_create(struct container_plan *c, int devfd, struct silo_error *err);
 int devices_links(int devfd, struct silo_error *err);
+/* A device node the runtime makes in /dev: one of the defaults or of the
+ * config's linux.devices (type 'c' or 'b'). */
+bool devices_known(const struct oci_config *cfg, char type, int64_t major, int64_t minor);
 int devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup **out, size_t *n);
 
 /* The annotation that lets a container without a device cgroup keep CAP_MKNOD. */

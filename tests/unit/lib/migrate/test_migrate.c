@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -546,6 +547,39 @@ test_rootfs_sync_while_changing(void **state)
   close(root);
 }
 
+/* The staging tmpfs is bounded in bytes and inodes whatever SILO_MIGRATE_STAGE_MAX
+ * says: 0, a non-number or a suffix mean the default (tmpfs reads size=0 as no
+ * limit), a positive number is taken.  Needs CAP_SYS_ADMIN (skipped without). */
+static void
+test_stage_bounded(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *env;
+    unsigned long long bytes;
+  } cases[] = {
+      {"0", MIG_STAGE_MAX},  {"abc", MIG_STAGE_MAX}, {"1k", MIG_STAGE_MAX},
+      {"-1", MIG_STAGE_MAX}, {"", MIG_STAGE_MAX},    {"1048576", 1048576},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    setenv("SILO_MIGRATE_STAGE_MAX", cases[i].env, 1);
+    struct mig_stage st;
+    struct silo_error e = {0};
+    if (mig_stage_open(&st, &e) < 0) {
+      unsetenv("SILO_MIGRATE_STAGE_MAX");
+      if (e.errnum == EPERM) skip();
+      fail_msg("%s", e.msg);
+    }
+    struct statfs sf;
+    assert_int_equal(fstatfs(st.fd, &sf), 0);
+    unsigned long long bytes = (unsigned long long)sf.f_blocks * (unsigned long long)sf.f_bsize;
+    if (bytes != cases[i].bytes) fail_msg("`%s`: %llu bytes", cases[i].env, bytes);
+    assert_true(sf.f_files > 0 && sf.f_files <= MIG_STAGE_INODES);
+    mig_stage_close(&st);
+  }
+  unsetenv("SILO_MIGRATE_STAGE_MAX");
+}
+
 int
 main(void)
 {
@@ -564,6 +598,7 @@ main(void)
       cmocka_unit_test(test_token_file),
       cmocka_unit_test(test_rootfs_sync),
       cmocka_unit_test(test_rootfs_sync_while_changing),
+      cmocka_unit_test(test_stage_bounded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

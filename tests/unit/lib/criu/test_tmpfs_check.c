@@ -1,0 +1,207 @@
+/* Unit tests of lib/criu/tmpfs_restore.c's ckpt_tmpfs_check: the manifest's
+ * tmpfs list (from an image or a migration's peer) against the config, before a
+ * restore makes anything of it.  No CRIU, no mount. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/base/base.h"
+#include "lib/criu/criu.h"
+#include "oci/oci.h"
+
+static const char config[] =
+    "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+    "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}},"
+    "\"mounts\":[{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+    "\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
+    "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\","
+    "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"mode=1777\",\"size=65536k\"]},"
+    "{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"/tmp\",\"options\":[\"rbind\"]}],"
+    "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],\"maskedPaths\":[\"/proc/acpi\"],"
+    "\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229}]}}";
+
+/* A good list: /dev with a directory, a symlink, two devices, an empty file;
+ * /dev/shm empty; the masked /proc/acpi. */
+static const char good[] =
+    "[{\"key\":\"/dev\",\"id\":1,\"source\":\"tmpfs\",\"flags\":\"rw,nosuid\","
+    "\"options\":\"rw,seclabel,size=65536k,mode=755,inode64\",\"entries\":["
+    "{\"p\":\".\",\"t\":\"d\",\"m\":493,\"u\":0,\"g\":0},"
+    "{\"p\":\"pts\",\"t\":\"d\",\"m\":493,\"u\":0,\"g\":0},"
+    "{\"p\":\"fd\",\"t\":\"l\",\"m\":511,\"u\":0,\"g\":0,\"l\":\"/proc/self/fd\"},"
+    "{\"p\":\"null\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":259},"
+    "{\"p\":\"fuse\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":2789},"
+    "{\"p\":\"pts/x\",\"t\":\"f\",\"m\":420,\"u\":1000,\"g\":1000}]},"
+    "{\"key\":\"/dev/"
+    "shm\",\"id\":2,\"source\":\"shm\",\"flags\":\"rw,nosuid,nodev,noexec,relatime\","
+    "\"options\":\"rw,size=65536k,mode=1777\",\"entries\":[{\"p\":\".\",\"t\":\"d\",\"m\":1023,"
+    "\"u\":0,\"g\":0}]},"
+    "{\"key\":\"/proc/"
+    "acpi\",\"id\":3,\"source\":\"tmpfs\",\"flags\":\"ro,nosuid,nodev,noexec,relatime\","
+    "\"options\":\"ro,size=0k\",\"entries\":[{\"p\":\".\",\"t\":\"d\",\"m\":365,\"u\":0,\"g\":0}]}"
+    "]";
+
+static struct oci_config *cfg;
+
+static int
+setup(void **state)
+{
+  (void)state;
+  struct silo_error e = {0};
+  cfg = oci_config_parse(config, strlen(config), &e);
+  if (!cfg) fprintf(stderr, "config: %s\n", e.msg);
+  return cfg ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+  (void)state;
+  oci_config_free(cfg);
+  return 0;
+}
+
+/* good, with jq-like edit `edit` applied by fn; returns the check's error message
+ * ("" when it passed) */
+static const char *
+check(void (*fn)(json_t *list))
+{
+  static struct silo_error e;
+  memset(&e, 0, sizeof e);
+  json_t *list = json_loads(good, 0, NULL);
+  assert_non_null(list);
+  if (fn) fn(list);
+  int r = ckpt_tmpfs_check(list, cfg, &e);
+  json_decref(list);
+  if (r == 0) assert_string_equal(e.msg, "");
+  return r == 0 ? "" : e.msg;
+}
+
+static json_t *
+mnt(json_t *list, size_t i)
+{
+  return json_array_get(list, i);
+}
+
+/* The edits that are not one field or one entry: */
+static void
+many(json_t *l)
+{
+  for (int i = 0; i < CKPT_TMPFS_MAX_ENTRIES + 1; i++)
+    json_array_append_new(json_object_get(mnt(l, 0), "entries"),
+                          json_pack("{s:s%, s:s, s:i, s:i, s:i}", "p", "f", (size_t)1, "t", "f",
+                                    "m", 420, "u", 0, "g", 0));
+}
+static void
+twice(json_t *l)
+{
+  json_array_append(l, mnt(l, 0));
+}
+static void
+too_many_mounts(json_t *l)
+{
+  json_array_clear(l);
+  for (int i = 0; i < CKPT_TMPFS_MAX_MOUNTS + 1; i++) json_array_append_new(l, json_object());
+}
+
+/* One edit of the good list: mount `mount`'s `field` set to `value` (JSON), or
+ * with field NULL, `value` appended to its entries. */
+struct edit {
+  size_t mount;
+  const char *field, *value;
+};
+static const struct edit *the_edit;
+static void
+apply_edit(json_t *l)
+{
+  json_t *v = json_loads(the_edit->value, JSON_DECODE_ANY, NULL);
+  assert_non_null(v);
+  if (the_edit->field)
+    json_object_set_new(mnt(l, the_edit->mount), the_edit->field, v);
+  else
+    json_array_append_new(json_object_get(mnt(l, the_edit->mount), "entries"), v);
+}
+
+static void
+test_good(void **state)
+{
+  (void)state;
+  assert_string_equal(check(NULL), "");
+  struct silo_error e = {0};
+  assert_int_equal(ckpt_tmpfs_check(NULL, cfg, &e), 0); /* an image without the list */
+}
+
+static void
+test_bad(void **state)
+{
+  (void)state;
+  static const struct {
+    struct edit e;
+    const char *says;
+  } edits[] = {
+      {{1, "key", "\"/etc\""}, "tmpfs `/etc`: the config has no tmpfs there"},
+      {{1, "key", "\"/data\""}, "tmpfs `/data`: the config has no tmpfs there"},
+      {{0, NULL, "{\"p\":\"mem\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":257}"},
+       "entry `mem`: device c 1:1, not one of linux.devices"},
+      {{0, NULL, "{\"p\":\"sda\",\"t\":\"b\",\"m\":432,\"u\":0,\"g\":0,\"r\":2048}"},
+       "entry `sda`: device b 8:0"},
+      {{0, NULL, "{\"p\":\"x\",\"t\":\"f\",\"m\":61951,\"u\":0,\"g\":0}"},
+       "entry `x`: mode not within 07777"},
+      {{1, "flags", "\"rw,nosuid,noexec,relatime\""},
+       "tmpfs `/dev/shm`: flags `rw,nosuid,noexec,relatime` drop one of"},
+      {{2, "flags", "\"rw,nosuid,nodev,noexec\""}, "tmpfs `/proc/acpi`: flags"},
+      {{0, "flags", "\"rw,nosuid,remount\""}, "mount flag `remount` not allowed"},
+      {{1, "options", "\"rw,size=1k,uid=0,foo=bar\""}, "option `foo=bar` not allowed"},
+      {{1, "options", "\"rw,size=1k;x\""}, "option `size=1k;x` not allowed"},
+      {{0, NULL, "{\"p\":\"pts/../../x\",\"t\":\"d\",\"m\":493,\"u\":0,\"g\":0}"},
+       "entry `pts/../../x`: not a relative path"},
+      {{0, NULL, "{\"p\":\"/etc/x\",\"t\":\"f\",\"m\":420,\"u\":0,\"g\":0}"},
+       "entry `/etc/x`: not a relative path"},
+      {{0, NULL,
+        "{\"p\":\"a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s\",\"t\":\"d\",\"m\":493,\"u\":0,\"g\":0}"},
+       "deeper than"},
+      {{0, NULL, "{\"p\":\"lnk\",\"t\":\"l\",\"m\":511,\"u\":0,\"g\":0,\"l\":\"\"}"},
+       "entry `lnk`: a symlink without a target"},
+      {{0, NULL, "{\"p\":\"lnk\",\"t\":\"l\",\"m\":511,\"u\":0,\"g\":0}"},
+       "entry `lnk`: a symlink without a target"},
+      {{0, NULL, "{\"p\":\"p\",\"t\":\"p\",\"m\":420,\"u\":0,\"g\":0}"},
+       "no path or no known type"},
+      {{0, NULL, "{\"p\":\"x\",\"t\":\"f\",\"m\":420,\"u\":-1,\"g\":0}"}, "entry `x`: owner"},
+  };
+  static const struct {
+    void (*fn)(json_t *);
+    const char *says;
+  } others[] = {
+      {many, "more than 4096 entries"},
+      {twice, "tmpfs `/dev`: twice"},
+      {too_many_mounts, "not a list of at most 64 mounts"},
+  };
+  size_t n = ARRAY_SIZE(edits) + ARRAY_SIZE(others);
+  for (size_t i = 0; i < n; i++) {
+    bool edit = i < ARRAY_SIZE(edits);
+    if (edit) the_edit = &edits[i].e;
+    const char *says = edit ? edits[i].says : others[i - ARRAY_SIZE(edits)].says;
+    const char *msg = check(edit ? apply_edit : others[i - ARRAY_SIZE(edits)].fn);
+    if (!strstr(msg, says) || !strstr(msg, CKPT_MANIFEST)) {
+      fprintf(stderr, "case %zu: `%s` does not say `%s`\n", i, msg, says);
+      fail();
+    }
+  }
+}
+
+int
+main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_good),
+      cmocka_unit_test(test_bad),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
