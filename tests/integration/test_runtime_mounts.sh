@@ -297,7 +297,7 @@ test_killed_add() {
 	done
 	fault_enough_kills
 	# The helper killed at the attach itself: the command fails, nothing is left.
-	capture strace -f -qq -o /dev/null -e trace=move_mount -e inject=move_mount:signal=SIGKILL \
+	capture env "$(traced_asan_env)" strace -f -qq -o /dev/null -e trace=move_mount -e inject=move_mount:signal=SIGKILL \
 		"$SILO" --root "$ROOT" "${args[@]}"
 	[ "$RC" -ne 0 ] || fail "add succeeded with its helper killed"
 	assert_contains "$OUT" "the helper in the container died"
@@ -373,7 +373,7 @@ test_lost_ack() {
 	need_strace
 	start_ct
 	mounts_json "$T_DIR/m.json" /killed
-	capture strace -f -qq -o /dev/null -e trace=sendmsg -e inject=sendmsg:signal=SIGKILL:when=1 \
+	capture env "$(traced_asan_env)" strace -f -qq -o /dev/null -e trace=sendmsg -e inject=sendmsg:signal=SIGKILL:when=1 \
 		"$SILO" --root "$ROOT" mounts add "$ID" "$T_DIR/m.json"
 	[ "$RC" -ne 0 ] || fail "add succeeded with its helper killed: $OUT"
 	assert_ct_lacks /killed
@@ -413,7 +413,7 @@ test_remove_stacked_meanwhile() {
 	assert_ok silo mounts add "$ID" "$T_DIR/m.json"
 	(sleep 1; nsenter -t "$PID" -m mount -t tmpfs stacked /added) &
 	local p=$!
-	capture strace -f -qq -o /dev/null -e trace=umount2 -e inject=umount2:delay_enter=2500000 \
+	capture env "$(traced_asan_env)" strace -f -qq -o /dev/null -e trace=umount2 -e inject=umount2:delay_enter=2500000 \
 		"$SILO" --root "$ROOT" mounts remove "$ID" "$T_DIR/m.json"
 	wait "$p"
 	[ "$RC" -ne 0 ] || fail "remove succeeded though the recorded mount is still there: $(ct_mounts | tr '\n' ' ')"
@@ -444,7 +444,7 @@ test_stale_entries_dropped() {
 	mounts_json "$T_DIR/b.json" /two
 	assert_ok silo mounts add "$ID" "$T_DIR/a.json"
 	nsenter -t "$PID" -m umount /one || fail "umount in the container"
-	capture strace -f -qq -o "$T_DIR/sync.trace" -e trace=fsync \
+	capture env "$(traced_asan_env)" strace -f -qq -o "$T_DIR/sync.trace" -e trace=fsync \
 		"$SILO" --root "$ROOT" mounts add "$ID" "$T_DIR/b.json"
 	assert_eq 0 "$RC" "add: $OUT"
 	assert_eq '["/two"]' "$(jq -c 'map(.destination)' "$ROOT/$ID/mounts.json")" "the record"
