@@ -559,7 +559,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
    * again before CRIU dumps anything. */
   size_t n_mnts = r.n_mnts;
   if (!o->pre_dump && ef.cg && r.on_pre_dump == freeze_now) {
-    ckpt_tmpfs_collect(cfg, s->pid, &r, &ef.tmpfs);
+    ckpt_tmpfs_collect(cfg, s->pid, s->start_time, &r, &ef.tmpfs);
     phase_mark("tmpfs-listed"); /* the first look done (a test acts here: phase_hold.py) */
     ef.pid = s->pid;
     ef.cfg = cfg;

@@ -124,8 +124,8 @@ struct ckpt_tmpfs {
   struct json_t *list; /* for the manifest */
   int *trees;          /* a non-recursive clone of each listed mount, for the check */
 };
-void ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, const struct criu_req *r,
-                        struct ckpt_tmpfs *t);
+void ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, unsigned long long start_time,
+                        const struct criu_req *r, struct ckpt_tmpfs *t);
 /* The same, looked at again (once frozen): nothing changed, entries or mount? */
 bool ckpt_tmpfs_unchanged(const struct oci_config *cfg, const struct ckpt_tmpfs *t, pid_t pid);
 void ckpt_tmpfs_free(struct ckpt_tmpfs *t);

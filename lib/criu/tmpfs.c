@@ -49,6 +49,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -185,18 +186,16 @@ list_tmpfs(const struct oci_config *cfg, int tree)
  * its submounts visible.  open_tree clones only a mount of the caller's own mount
  * namespace: a child enters the container's and sends the clones back. */
 static void
-clone_mounts(pid_t pid, json_t *list, int *fds)
+clone_mounts(pid_t pid, unsigned long long start_time, json_t *list, int *fds)
 {
   size_t n = json_array_size(list);
   for (size_t i = 0; i < n; i++) fds[i] = -1;
-  char p[64];
-  snprintf(p, sizeof p, "/proc/%d/ns/mnt", (int)pid);
-  _cleanup_close_ int nsfd = open(p, O_RDONLY | O_CLOEXEC);
-  snprintf(p, sizeof p, "/proc/%d/root", (int)pid);
-  _cleanup_close_ int rootfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  /* the process (its pidfd: its mount namespace) and its root, proven one */
+  struct silo_error pe = {0};
+  _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  _cleanup_close_ int rootfd = pidfd < 0 ? -1 : fs_proc_open_root(pid, pidfd, start_time, &pe);
   int sp[2];
-  if (nsfd < 0 || rootfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-    return;
+  if (rootfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) return;
   pid_t parent = getpid(), child = fork();
   if (child == 0) {
     close(sp[0]);
@@ -205,7 +204,7 @@ clone_mounts(pid_t pid, json_t *list, int *fds)
      * (attached nowhere: no mount table changes), read from by the parent, and
      * gone when its last fd closes.  Each mount is the very one mountinfo named
      * (its id), opened beneath the container's root without following a symlink. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent || setns(nsfd, CLONE_NEWNS) < 0)
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent || setns(pidfd, CLONE_NEWNS) < 0)
       _exit(1);
     for (size_t i = 0; i < n; i++) {
       json_t *m = json_array_get(list, i);
@@ -332,8 +331,8 @@ collect_one(const struct ckpt_mountinfo *m, void *arg)
 }
 
 void
-ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, const struct criu_req *r,
-                   struct ckpt_tmpfs *t)
+ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, unsigned long long start_time,
+                   const struct criu_req *r, struct ckpt_tmpfs *t)
 {
   t->list = json_array();
   t->trees = NULL;
@@ -355,7 +354,7 @@ ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, const struct criu_re
   json_decref(c.seen);
   size_t n = json_array_size(t->list);
   t->trees = xcalloc(n ? n : 1, sizeof *t->trees);
-  clone_mounts(pid, t->list, t->trees);
+  clone_mounts(pid, start_time, t->list, t->trees);
   fill_entries(cfg, t->list, t->trees);
   /* what a restore would refuse (a flag or option off its allow-list, a
    * remount that dropped the config's nodev...) stays CRIU's */
