@@ -123,8 +123,10 @@ walk_entry(struct walk *w, int dirfd, const char *name, const char *p, int depth
   }
   if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
     char t = S_ISCHR(st.st_mode) ? 'c' : 'b';
-    /* only the nodes the runtime makes (restore accepts no other) */
-    if (!devices_known(w->cfg, t, major(st.st_rdev), minor(st.st_rdev))) return 1;
+    /* only the nodes the runtime makes, as it makes them (restore accepts no other) */
+    if (!devices_known(w->cfg, t, major(st.st_rdev), minor(st.st_rdev), st.st_mode & 07777,
+                       st.st_uid, st.st_gid))
+      return 1;
     return put(w->out,
                json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "p", p, "t", t == 'c' ? "c" : "b", "m",
                          m, "u", u, "g", g, "r", (json_int_t)st.st_rdev));
@@ -204,7 +206,8 @@ clone_mounts(pid_t pid, unsigned long long start_time, json_t *list, int *fds)
      * (attached nowhere: no mount table changes), read from by the parent, and
      * gone when its last fd closes.  Each mount is the very one mountinfo named
      * (its id), opened beneath the container's root without following a symlink. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent || setns(pidfd, CLONE_NEWNS) < 0)
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
+        setns(pidfd, CLONE_NEWNS) < 0)
       _exit(1);
     for (size_t i = 0; i < n; i++) {
       json_t *m = json_array_get(list, i);
@@ -360,7 +363,12 @@ ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, unsigned long long s
    * remount that dropped the config's nodev...) stays CRIU's */
   for (size_t i = json_array_size(t->list); i-- > 0;) {
     struct silo_error e = {0};
-    if (ckpt_tmpfs_check_mount(cfg, json_array_get(t->list, i), &e) == 0) continue;
+    json_t *m = json_array_get(t->list, i);
+    if (ckpt_tmpfs_check_mount(cfg, m, &e) == 0) {
+      if (ckpt_tmpfs_limits_same(cfg, m)) continue;
+      silo_err(&e, 0, "tmpfs `%s`: size limits other than the config's (remounted)",
+               json_string_value(json_object_get(m, "key")));
+    }
     silo_log_debug("checkpoint: %s: left to CRIU", e.msg);
     remove_at(t->list, t->trees, i);
   }

@@ -23,17 +23,26 @@ static const struct oci_device default_devices[] = {
 };
 
 bool
-devices_known(const struct oci_config *cfg, char type, int64_t major, int64_t minor)
+devices_known(const struct oci_config *cfg, char type, int64_t major, int64_t minor, mode_t mode,
+              uid_t uid, gid_t gid)
 {
+  /* The defaults: 0666, owned by root (the runtime makes them so, outside a user
+   * namespace). */
   for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++)
     if (default_devices[i].type == type && default_devices[i].major == major &&
-        default_devices[i].minor == minor)
+        default_devices[i].minor == minor && mode == 0666 && uid == 0 && gid == 0)
       return true;
+  /* The config's, with its fileMode (0666 without), uid and gid (root's without:
+   * finish_node leaves the creator's) */
   const struct oci_linux *l = cfg->linux;
   for (size_t i = 0; l && i < l->n_devices; i++) {
+    const struct oci_device *d = &l->devices[i];
     /* 'u' is an unbuffered character device: made as 'c' */
-    char t = l->devices[i].type == 'u' ? 'c' : l->devices[i].type;
-    if (t == type && l->devices[i].major == major && l->devices[i].minor == minor) return true;
+    char t = d->type == 'u' ? 'c' : d->type;
+    if (t == type && d->major == major && d->minor == minor &&
+        mode == (d->has_file_mode ? d->file_mode & 07777 : 0666) &&
+        uid == (d->has_uid ? d->uid : 0) && gid == (d->has_gid ? d->gid : 0))
+      return true;
   }
   return false;
 }

@@ -149,7 +149,7 @@ test_bad(void **state)
       {{1, "key", "\"/etc\""}, "tmpfs `/etc`: the config has no tmpfs there"},
       {{1, "key", "\"/data\""}, "tmpfs `/data`: the config has no tmpfs there"},
       {{0, NULL, "{\"p\":\"mem\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":257}"},
-       "entry `mem`: device c 1:1, not one of linux.devices"},
+       "entry `mem`: device c 1:1 mode 0666 owner 0:0, not one of linux.devices"},
       {{0, NULL, "{\"p\":\"sda\",\"t\":\"b\",\"m\":432,\"u\":0,\"g\":0,\"r\":2048}"},
        "entry `sda`: device b 8:0"},
       {{0, NULL, "{\"p\":\"x\",\"t\":\"f\",\"m\":61951,\"u\":0,\"g\":0}"},
@@ -174,6 +174,11 @@ test_bad(void **state)
       {{0, NULL, "{\"p\":\"p\",\"t\":\"p\",\"m\":420,\"u\":0,\"g\":0}"},
        "no path or no known type"},
       {{0, NULL, "{\"p\":\"x\",\"t\":\"f\",\"m\":420,\"u\":-1,\"g\":0}"}, "entry `x`: owner"},
+      /* a device the runtime makes, but not so: another mode, another owner */
+      {{0, NULL, "{\"p\":\"null2\",\"t\":\"c\",\"m\":511,\"u\":0,\"g\":0,\"r\":259}"},
+       "entry `null2`: device c 1:3 mode 0777 owner 0:0, not one of"},
+      {{0, NULL, "{\"p\":\"fuse2\",\"t\":\"c\",\"m\":438,\"u\":1000,\"g\":0,\"r\":2789}"},
+       "entry `fuse2`: device c 10:229 mode 0666 owner 1000:0"},
   };
   static const struct {
     void (*fn)(json_t *);
@@ -196,12 +201,38 @@ test_bad(void **state)
   }
 }
 
+/* The dump lists a tmpfs only when its size limits are the config's (as the
+ * kernel computes them: 65536k == 64m, a masked directory's size=0 shows as 0k) */
+static void
+test_limits(void **state)
+{
+  (void)state;
+  json_t *list = json_loads(good, 0, NULL);
+  assert_non_null(list);
+  for (size_t i = 0; i < 3; i++) assert_true(ckpt_tmpfs_limits_same(cfg, mnt(list, i)));
+  static const char *const other[] = {"rw,size=1048576k", "rw,size=65536k,nr_inodes=100",
+                                      "rw,mode=1777", "rw,size=64x", "rw,size=-1"};
+  for (size_t i = 0; i < ARRAY_SIZE(other); i++) {
+    json_object_set_new(mnt(list, 1), "options", json_string(other[i]));
+    if (ckpt_tmpfs_limits_same(cfg, mnt(list, 1))) {
+      fprintf(stderr, "`%s` taken for the config's size=65536k\n", other[i]);
+      fail();
+    }
+  }
+  json_object_set_new(mnt(list, 1), "options", json_string("rw,nodev,size=64m"));
+  assert_true(ckpt_tmpfs_limits_same(cfg, mnt(list, 1)));
+  json_object_set_new(mnt(list, 2), "options", json_string("ro,size=4k"));
+  assert_false(ckpt_tmpfs_limits_same(cfg, mnt(list, 2)));
+  json_decref(list);
+}
+
 int
 main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_good),
       cmocka_unit_test(test_bad),
+      cmocka_unit_test(test_limits),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
