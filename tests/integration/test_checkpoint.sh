@@ -361,6 +361,44 @@ test_tmpfs_key_taken_refused() {
 	assert_no_leftovers "$id"
 }
 
+# An open but unlinked file on an external tmpfs (shm_open + unlink, as
+# programs do with /dev/shm): the walk cannot see it, so /dev/shm stays
+# external; CRIU dumps it as a ghost file and must make it again on silo's new
+# tmpfs.  Its data comes back through the process's fd, and nothing of it is
+# visible in /dev/shm.
+test_tmpfs_unlinked_file_kept() {
+	need_criu
+	local id b=$T_DIR/b pid
+	id=$(new_id)
+	counter_bundle "$b"
+	set_args "$b" 'exec 3<>/dev/shm/ghost; echo ghost-data >&3; rm /dev/shm/ghost; '"$COUNTER"
+	cycle "$id" "$b" "$T_DIR/img" dev_shm_external
+	pid=$(state_field "$id" pid)
+	assert_eq "ghost-data" "$(cat "/proc/$pid/fd/3")" "the unlinked file's data after the restore"
+	assert_ok silo exec "$id" ls -A /dev/shm
+	assert_eq "" "$OUT" "/dev/shm after the restore"
+}
+dev_shm_external() { assert_contains "$(tmpfs_keys "$1")" '"/dev/shm"' "external tmpfs"; }
+
+# A file written into an external tmpfs between silo's first look and the
+# freeze (held at the "tmpfs-listed" phase mark): the check under the freeze sees
+# it, the dump starts again with /dev/shm left to CRIU, and the file comes back.
+test_tmpfs_written_after_look() {
+	need_criu
+	local id b=$T_DIR/b pid
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	pid=$(silo state "$id" | jq -r .pid)
+	assert_ok python3 "$TESTS_DIR/lib/phase_hold.py" "echo late > /proc/$pid/root/dev/shm/late" -- \
+		"$SILO" --root "$ROOT" --debug checkpoint --image-path "$T_DIR/img" "$id"
+	assert_contains "$OUT" "changed before the freeze" "silo's debug log"
+	assert_not_contains "$(tmpfs_keys "$T_DIR/img")" '"/dev/shm"' "external tmpfs"
+	restore_d "$id" "$b" "$T_DIR/img"
+	assert_ok silo exec "$id" cat /dev/shm/late
+	assert_eq late "$OUT" "the late file after the restore"
+}
+
 test_leave_running() {
 	need_criu
 	local id b=$T_DIR/b c
@@ -807,6 +845,8 @@ run_test tmpfs_overmount_after_look test_tmpfs_overmount_after_look
 run_test tmpfs_manifest_checked test_tmpfs_manifest_checked
 run_test tmpfs_limits_are_the_configs test_tmpfs_limits_are_the_configs
 run_test tmpfs_key_taken_refused test_tmpfs_key_taken_refused
+run_test tmpfs_unlinked_file_kept test_tmpfs_unlinked_file_kept
+run_test tmpfs_written_after_look test_tmpfs_written_after_look
 run_test leave_running test_leave_running
 run_test restore_foreground_and_new_id test_restore_foreground_and_new_id
 run_test page_server test_page_server
