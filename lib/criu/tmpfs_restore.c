@@ -166,8 +166,10 @@ tmpfs_limits(const char *data, unsigned long long *blocks, unsigned long long *i
     if (!memparse(strchr(t, '=') + 1, &v, &rest)) return -1;
     if (t[0] == 's') { /* size=: bytes, or a percentage of the RAM */
       if (*rest == '%') {
+        /* as shmem_parse_one: the bytes (N << PAGE_SHIFT) * pages / 100, rounded
+         * up to pages below (not N% of the pages, rounded down) */
         if (v > 100000) return -1;
-        v = v * ram / 100 * (unsigned long long)page;
+        v = v * (unsigned long long)page * ram / 100;
         rest++;
       }
       v = (v + (unsigned long long)page - 1) / (unsigned long long)page;
