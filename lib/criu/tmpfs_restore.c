@@ -215,7 +215,8 @@ int_in(json_t *v, json_int_t lo, json_int_t hi)
 }
 
 static int
-check_entry(const struct oci_config *cfg, json_t *e, size_t k, struct silo_error *err)
+check_entry(const struct oci_config *cfg, const char *key, json_t *e, size_t k,
+            struct silo_error *err)
 {
   const char *p = json_string_value(json_object_get(e, "p"));
   const char *t = json_string_value(json_object_get(e, "t"));
@@ -239,8 +240,9 @@ check_entry(const struct oci_config *cfg, json_t *e, size_t k, struct silo_error
     mode_t mode = (mode_t)json_integer_value(json_object_get(e, "m"));
     uid_t uid = (uid_t)json_integer_value(json_object_get(e, "u"));
     gid_t gid = (gid_t)json_integer_value(json_object_get(e, "g"));
+    _cleanup_free_ char *at = xasprintf("%s/%s", key, p);
     if (!int_in(r, 0, INT64_MAX) ||
-        !devices_known(cfg, t[0], major(dev), minor(dev), mode, uid, gid))
+        !devices_known(cfg, at, t[0], major(dev), minor(dev), mode, uid, gid))
       return silo_err(err, EPERM,
                       "entry `%s`: device %c %u:%u mode %04o owner %u:%u, not one of "
                       "linux.devices (or the defaults) as the runtime makes it",
@@ -277,7 +279,7 @@ ckpt_tmpfs_check_mount(const struct oci_config *cfg, json_t *m, struct silo_erro
     return silo_err(err, E2BIG, "tmpfs `%s`: more than %d entries", key, CKPT_TMPFS_MAX_ENTRIES);
   size_t k;
   json_t *e;
-  json_array_foreach(entries, k, e) if (check_entry(cfg, e, k, err) <
+  json_array_foreach(entries, k, e) if (check_entry(cfg, key, e, k, err) <
                                         0) return silo_err_wrap(err, "tmpfs `%s`", key);
   return 0;
 }
