@@ -172,6 +172,20 @@ sandbox_watchdog_start(struct sandbox *sb, struct silo_error *err)
   sb->timed_out = shared;
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return silo_err(err, errno, "pipe");
+  /* Above stdio: the watchdog points 0, 1 and 2 at /dev/null, and a silo started
+   * with them closed got the pipe there (the watchdog would take /dev/null's
+   * end-of-file for silo's death, and silo would die of SIGPIPE writing "D"). */
+  for (int i = 0; i < 2; i++) {
+    if (p[i] > 2) continue;
+    int fd = fcntl(p[i], F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) {
+      int e = errno;
+      close(p[0]), close(p[1]);
+      return silo_err(err, e, "pipe");
+    }
+    close(p[i]);
+    p[i] = fd;
+  }
   pid_t me = getpid();
   pid_t pid = fork();
   if (pid < 0) {

@@ -332,6 +332,18 @@ test_kill9_stale_delete_force() {
 	assert_sandbox_clean
 }
 
+# silo started with stdin and stdout closed (a daemon's child, `<&- >&-`): the
+# watchdog's pipe gets fd 0 or 1, which the watchdog then points at /dev/null with
+# its stdio.  It must still watch (and not take /dev/null's end-of-file for the
+# sandbox's death), and silo must not die of SIGPIPE at the end and leave its bundle.
+test_watchdog_closed_stdio() {
+	ensure_rootfs
+	"$SILO" --root "$ROOT" sandbox --rootfs "$ROOTFS" -- sh -c 'sleep 2; exit 3' <&- >&- 2> "$T_DIR/err"
+	local rc=$?
+	assert_eq 3 "$rc" "exit code with stdin and stdout closed: $(cat "$T_DIR/err")"
+	assert_sandbox_clean
+}
+
 test_nothing_left() {
 	ensure_images
 	run_sandbox --image "$IMAGES/oci.tar" -- true
@@ -490,3 +502,4 @@ run_test hardening test_hardening
 run_test seccomp_file test_seccomp_file
 run_test keep_changes test_keep_changes
 run_test network_option test_network_option
+run_test watchdog_closed_stdio test_watchdog_closed_stdio

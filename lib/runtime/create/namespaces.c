@@ -379,6 +379,29 @@ ns_write_idmaps(struct container_plan *c, pid_t pid, struct silo_error *err)
                       "linux.uidMappings", "linux.gidMappings", err);
 }
 
+/* The process that holds ns_idmap_userns's new user namespace until the parent has
+ * written its maps and opened it: it waits for the end of the pipe and leaves.  It
+ * shares the parent's memory (CLONE_VM): a fork would copy the page tables of all of
+ * silo, and every page the parent writes afterwards would fault to be copied, for
+ * a process that does nothing but wait.  So it writes nothing but its own stack (a
+ * buffer of the parent's frame, which outlives it: the parent reaps it first): no
+ * signal handler ever runs (every signal is blocked before the clone), and only
+ * raw system calls that do not fail here (close of its own copy of an fd; a read
+ * of a pipe, which no signal can interrupt), so errno -- the parent's: the thread
+ * pointer is shared too -- is never written.  If silo dies meanwhile (an OOM kill
+ * takes every process sharing the memory), the holder dies with it: it holds
+ * nothing but the namespace, which then goes away. */
+__attribute__((no_sanitize_address)) static int
+idmap_holder(void *arg)
+{
+  const int *p = arg; /* the pipe: our copy of its write end goes first */
+  char b;
+  syscall(SYS_close, p[1]);
+  syscall(SYS_read, p[0], &b, 1);
+  syscall(SYS_exit, 0);
+  return 0;
+}
+
 /* An idmapped mount needs a user namespace that carries the mapping: a child is
  * cloned into a new one, its maps are written, the namespace is kept by an fd and
  * the child goes away.  Done in the parent, before anything else is created.  A
@@ -390,18 +413,19 @@ ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idmap *
 {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return silo_err(err, errno, "pipe");
-  pid_t child = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+  /* The holder's stack; 16-byte aligned, it grows down from the end. */
+  _Alignas(16) char stack[16384];
+  sigset_t all, saved;
+  sigfillset(&all);
+  /* Blocked in the holder from its first instruction (it inherits the mask); the
+   * parent's own mask is restored at once. */
+  sigprocmask(SIG_SETMASK, &all, &saved);
+  pid_t child = clone(idmap_holder, stack + sizeof stack, CLONE_VM | CLONE_NEWUSER | SIGCHLD, p);
+  int e = errno;
+  sigprocmask(SIG_SETMASK, &saved, NULL);
   if (child < 0) {
     close(p[0]), close(p[1]);
-    return silo_err(err, errno, "clone a new user namespace");
-  }
-  if (child == 0) {
-    char b;
-    close(p[1]);
-    /* Wait until the parent has what it needs, then leave. */
-    while (read(p[0], &b, 1) < 0 && errno == EINTR) {
-    }
-    _exit(0);
+    return silo_err(err, e, "clone a new user namespace");
   }
   close(p[0]);
   int fd = -1;
