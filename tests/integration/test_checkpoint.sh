@@ -396,8 +396,8 @@ test_netns_changed_kept() {
 
 # A change made between silo's first look at the namespace and the freeze (silo
 # held at its "tmpfs-listed" phase mark, after both first looks) is found under
-# the freeze: the dump starts again with the namespace left to CRIU, and the
-# address is there after the restore.
+# the freeze: the dump starts again with the namespace (and only it) left to
+# CRIU, and the address is there after the restore.
 test_netns_change_after_look() {
 	need_criu; need_cmd nsenter; need_cmd ip
 	local id b=$T_DIR/b pid
@@ -409,6 +409,8 @@ test_netns_change_after_look() {
 	assert_ok python3 "$TESTS_DIR/lib/phase_hold.py" "$hold" -- "$SILO" --root "$ROOT" --debug checkpoint --image-path "$T_DIR/img" "$id"
 	assert_contains "$OUT" "network namespace changed before the freeze" "silo's log"
 	assert_eq "" "$(jq -r '.netns // ""' "$T_DIR/img/silo-checkpoint.json")" "manifest's netns"
+	# only what changed is left to CRIU: the tmpfs mounts stay silo's
+	assert_contains "$(tmpfs_keys "$T_DIR/img")" '"/dev"' "external tmpfs"
 	[ -n "$(net_images "$T_DIR/img")" ] || fail "no network image"
 	restore_d "$id" "$b" "$T_DIR/img"
 	assert_ok in_netns "$id" ip -o addr show dev lo
