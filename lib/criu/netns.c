@@ -346,9 +346,12 @@ legacy_tables(void)
  * nothing of the container's runs in silo.  silo is single-threaded here.
  * nsfd -1: the current namespace.  NULL: cannot be described, or holds a legacy
  * iptables table.  keep (the first look): the sysctl files kept open; again
- * (under the freeze): read through those instead of by path. */
+ * (under the freeze): read through those instead of by path.  expect: the
+ * description it is compared with; once the netlink part differs from it, the
+ * sysctls are not read (a namespace with many links has many of them). */
 static char *
-describe(int nsfd, struct ckpt_netns_sysctls *keep, const struct ckpt_netns_sysctls *again)
+describe(int nsfd, struct ckpt_netns_sysctls *keep, const struct ckpt_netns_sysctls *again,
+         const char *expect)
 {
   _cleanup_close_ int self = -1;
   if (nsfd >= 0) {
@@ -362,7 +365,10 @@ describe(int nsfd, struct ckpt_netns_sysctls *keep, const struct ckpt_netns_sysc
   _cleanup_close_ int sys = again ? -1 : open(SYSCTL_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (f && !legacy) {
     describe_netlink(f);
-    if (again)
+    bool differs = expect && (fflush(f) != 0 || strncmp(text, expect, len) != 0);
+    if (differs)
+      fprintf(f, "(the rest not read)\n");
+    else if (again)
       for (size_t i = 0; i < again->n; i++) put_sysctl(f, again->v[i].name, again->v[i].fd);
     else if (sys >= 0)
       describe_sysctls(f, sys, "", 0, keep);
@@ -403,7 +409,7 @@ new_netns(bool for_criu, char **text, struct silo_error *err)
   if (r > 0) r = silo_err(err, ENODEV, "no `lo` in a new network namespace");
   if (r == 0 && !(l.flags & IFF_UP)) r = nn_link_set(nl, l.index, &up, err);
   nn_nl_close(nl);
-  if (r == 0 && text && !(*text = describe(-1, NULL, NULL)))
+  if (r == 0 && text && !(*text = describe(-1, NULL, NULL, NULL)))
     r = silo_err(err, EIO, "describe a new network namespace");
   if (setns(self, CLONE_NEWNET) < 0) {
     fprintf(stderr, "silo: cannot return to silo's network namespace: %s\n", strerror(errno));
@@ -458,7 +464,7 @@ ckpt_netns_collect(const struct oci_config *cfg, pid_t pid, struct ckpt_netns *n
   }
   close(ref);
   double t0 = time_mono_s();
-  mine = describe(fd, &n->sysctls, NULL);
+  mine = describe(fd, &n->sysctls, NULL, n->fresh);
   silo_log_debug("checkpoint: the network namespace described in %.1f ms (%zu bytes)",
                  (time_mono_s() - t0) * 1e3, mine ? strlen(mine) : 0);
   if (!mine || strcmp(mine, n->fresh) != 0) {
@@ -475,7 +481,7 @@ bool
 ckpt_netns_unchanged(const struct ckpt_netns *n)
 {
   double t0 = time_mono_s();
-  _cleanup_free_ char *now = describe(n->fd, NULL, &n->sysctls);
+  _cleanup_free_ char *now = describe(n->fd, NULL, &n->sysctls, n->fresh);
   bool same = now && strcmp(now, n->fresh) == 0;
   silo_log_debug("checkpoint: the network namespace looked at again under the freeze in %.1f ms",
                  (time_mono_s() - t0) * 1e3);
