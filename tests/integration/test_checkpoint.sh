@@ -397,24 +397,36 @@ test_netns_changed_kept() {
 # A change made between silo's first look at the namespace and the freeze (silo
 # held at its "tmpfs-listed" phase mark, after both first looks) is found under
 # the freeze: the dump starts again with the namespace (and only it) left to
-# CRIU, and the address is there after the restore.
+# CRIU, and the change is there after the restore (an address, a sysctl).
 test_netns_change_after_look() {
 	need_criu; need_cmd nsenter; need_cmd ip
-	local id b=$T_DIR/b pid
-	id=$(new_id)
+	local id b=$T_DIR/b pid v change check want
+	# what changes between the looks: an address (rtnetlink, read again by
+	# path), a sysctl (read again through the fd of the first look)
+	local -a variants=(
+		"ip addr add 10.97.0.1/32 dev lo@@ip -o addr show dev lo@@10.97.0.1/32"
+		"sh -c 'echo 1 > /proc/sys/net/ipv4/conf/lo/accept_local'@@cat /proc/sys/net/ipv4/conf/lo/accept_local@@1"
+	)
 	counter_bundle "$b"
-	start "$id" "$b"
-	pid=$(state_field "$id" pid)
-	local hold="nsenter -t $pid -n ip addr add 10.97.0.1/32 dev lo"
-	assert_ok python3 "$TESTS_DIR/lib/phase_hold.py" "$hold" -- "$SILO" --root "$ROOT" --debug checkpoint --image-path "$T_DIR/img" "$id"
-	assert_contains "$OUT" "network namespace changed before the freeze" "silo's log"
-	assert_eq "" "$(jq -r '.netns // ""' "$T_DIR/img/silo-checkpoint.json")" "manifest's netns"
-	# only what changed is left to CRIU: the tmpfs mounts stay silo's
-	assert_contains "$(tmpfs_keys "$T_DIR/img")" '"/dev"' "external tmpfs"
-	[ -n "$(net_images "$T_DIR/img")" ] || fail "no network image"
-	restore_d "$id" "$b" "$T_DIR/img"
-	assert_ok in_netns "$id" ip -o addr show dev lo
-	assert_contains "$OUT" "10.97.0.1/32" "the address added after the first look"
+	for v in "${variants[@]}"; do
+		change=${v%%@@*}; v=${v#*@@}; check=${v%%@@*}; want=${v#*@@}
+		id=$(new_id)
+		rm -rf "$T_DIR/img" "$b/out/count"
+		start "$id" "$b"
+		pid=$(state_field "$id" pid)
+		assert_ok python3 "$TESTS_DIR/lib/phase_hold.py" "nsenter -t $pid -n $change" -- "$SILO" --root "$ROOT" --debug checkpoint --image-path "$T_DIR/img" "$id"
+		assert_contains "$OUT" "network namespace changed before the freeze" "silo's log after $change"
+		assert_eq "" "$(jq -r '.netns // ""' "$T_DIR/img/silo-checkpoint.json")" "manifest's netns after $change"
+		# only what changed is left to CRIU: the tmpfs mounts stay silo's
+		assert_contains "$(tmpfs_keys "$T_DIR/img")" '"/dev"' "external tmpfs"
+		[ -n "$(net_images "$T_DIR/img")" ] || fail "no network image after $change"
+		restore_d "$id" "$b" "$T_DIR/img"
+		assert_ok in_netns "$id" $check
+		assert_contains "$OUT" "$want" "after $change between the looks and the restore"
+		assert_ok silo kill "$id" KILL
+		wait_status "$id" stopped
+		assert_ok silo delete "$id"
+	done
 }
 
 # The manifest's "netns" comes from an image (or a peer): anything but "new",
