@@ -97,6 +97,11 @@ const char *fs_proc_fd_path(char buf[PROC_FD_PATH_MAX], int fd);
  * operation: -1 means "no such process (any more)", which callers take as an
  * answer (stopped, reused pid), so it carries no error. */
 int fs_proc_stat(pid_t pid, char *state, unsigned long long *start_time);
+/* The root directory (O_PATH) of process pid, proven to be the process pidfd names
+ * and, with start_time not 0, the one that started then (fs_proc_stat's clock).
+ * pidfd -1: one is opened here for the proof.  ESRCH when the process is gone or
+ * the pid names another one. */
+int fs_proc_open_root(pid_t pid, int pidfd, unsigned long long start_time, struct silo_error *err);
 
 /* ---- time.c ---- */
 /* CLOCK_MONOTONIC in milliseconds and in seconds. */

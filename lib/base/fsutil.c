@@ -583,6 +583,27 @@ fs_proc_stat(pid_t pid, char *state, unsigned long long *start_time)
 }
 
 int
+fs_proc_open_root(pid_t pid, int pidfd, unsigned long long start_time, struct silo_error *err)
+{
+  /* The order is the proof: a pidfd first (it names one process for good), then
+   * the start time (that process is the one the caller means), then the open
+   * through the pid, then the pidfd asked whether its process still lives.  If it
+   * does, the pid could not have been reused between the open and the question, so
+   * the open reached the pidfd's process. */
+  _cleanup_close_ int own = -1;
+  if (pidfd < 0) pidfd = own = (int)syscall(SYS_pidfd_open, pid, 0);
+  unsigned long long start;
+  if (pidfd < 0 || (start_time && (fs_proc_stat(pid, NULL, &start) < 0 || start != start_time)))
+    return silo_err(err, ESRCH, "process %d is gone", (int)pid);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/root", (int)pid);
+  _cleanup_close_ int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+    return silo_err(err, ESRCH, "process %d is gone", (int)pid);
+  return steal_fd(&fd);
+}
+
+int
 fs_mkdir_p(const char *path, mode_t parent_mode, mode_t mode, struct silo_error *err)
 {
   _cleanup_free_ char *p = xstrdup(path);

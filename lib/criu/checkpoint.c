@@ -565,7 +565,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
    * again before CRIU dumps anything. */
   size_t n_mnts = r.n_mnts, n_externals = r.n_externals;
   if (!o->pre_dump && ef.cg && r.on_pre_dump == freeze_now) {
-    ckpt_tmpfs_collect(cfg, s->pid, &r, &ef.tmpfs);
+    ckpt_tmpfs_collect(cfg, s->pid, s->start_time, &r, &ef.tmpfs);
     /* The container's own network namespace, when it holds what a new one
      * holds (netns.c): external, made new by the restore, not dumped by CRIU's
      * `ip` and `iptables-save` runs.  Checked again under the freeze. */

@@ -124,8 +124,8 @@ struct ckpt_tmpfs {
   struct json_t *list; /* for the manifest */
   int *trees;          /* a non-recursive clone of each listed mount, for the check */
 };
-void ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, const struct criu_req *r,
-                        struct ckpt_tmpfs *t);
+void ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, unsigned long long start_time,
+                        const struct criu_req *r, struct ckpt_tmpfs *t);
 /* The same, looked at again (once frozen): nothing changed, entries or mount? */
 bool ckpt_tmpfs_unchanged(const struct oci_config *cfg, const struct ckpt_tmpfs *t, pid_t pid);
 void ckpt_tmpfs_free(struct ckpt_tmpfs *t);
@@ -135,12 +135,15 @@ bool ckpt_tmpfs_candidate(const struct oci_config *cfg, const char *mnt, unsigne
 /* One mount of the list checked against the config (tmpfs_restore.c's rules):
  * the dump leaves to CRIU what a restore would refuse. */
 int ckpt_tmpfs_check_mount(const struct oci_config *cfg, struct json_t *m, struct silo_error *err);
+/* dump: are the mount's size limits (size=, nr_blocks=, nr_inodes=, as the kernel
+ * computes them here) the ones the config gives it?  A restore makes the config's. */
+bool ckpt_tmpfs_limits_same(const struct oci_config *cfg, struct json_t *m);
 /* restore: the manifest's list (NULL: none) checked against the config. */
 int ckpt_tmpfs_check(struct json_t *list, const struct oci_config *cfg, struct silo_error *err);
 /* restore (in silo's private mount namespace): each listed tmpfs made again in
  * <statedir>/criu-tmpfs/N and given to CRIU as the source of its external mount */
-int ckpt_tmpfs_make(struct json_t *list, int statefd, const char *statedir, struct criu_req *r,
-                    struct silo_error *err);
+int ckpt_tmpfs_make(struct json_t *list, const struct oci_config *cfg, int statefd,
+                    const char *statedir, struct criu_req *r, struct silo_error *err);
 void ckpt_tmpfs_unmake(int statefd, const char *statedir, struct json_t *list);
 /* Forgets the external mounts added after the first n. */
 void criu_req_mounts_truncate(struct criu_req *r, size_t n);

@@ -377,17 +377,18 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
   if (make_state(c, err) < 0 || make_mountpoints(c, err) < 0 || bind_criu_root(c, &root, err) < 0)
     goto out;
   if (o->netns_path && net_files_restore(c, images_fd, &r, err) < 0) goto out;
+  r.root = root;
+  if (c->cg) r.cg_root = cgroup_path(c->cg);
+  /* the cgroup mounts before the tmpfs ones, which must not take their keys */
+  if (ckpt_cgroup_mounts(c->cfg, r.cg_root, &r, err) < 0) goto out;
   if (json_array_size(tmpfs)) {
     _cleanup_free_ char *rel = xasprintf("%s/%s", c->ctx->root, c->id);
     if (!(statedir = realpath(rel, NULL))) {
       silo_err(err, errno, "`%s`", rel);
       goto out;
     }
-    if (ckpt_tmpfs_make(tmpfs, c->statefd, statedir, &r, err) < 0) goto out;
+    if (ckpt_tmpfs_make(tmpfs, c->cfg, c->statefd, statedir, &r, err) < 0) goto out;
   }
-  r.root = root;
-  if (c->cg) r.cg_root = cgroup_path(c->cg);
-  if (ckpt_cgroup_mounts(c->cfg, r.cg_root, &r, err) < 0) goto out;
   if (o->paused) {
     if (!c->cg) {
       silo_err(err, ENOTSUP, "a paused restore needs the container's cgroup (a freezer)");

@@ -49,6 +49,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -89,7 +90,8 @@ put(json_t *out, json_t *e)
 
 struct walk {
   const struct oci_config *cfg;
-  uint64_t mnt; /* the clone's mount id: every entry is on it */
+  const char *key; /* the tmpfs's mount point in the container */
+  uint64_t mnt;    /* the clone's mount id: every entry is on it */
   json_t *out;
 };
 
@@ -122,8 +124,12 @@ walk_entry(struct walk *w, int dirfd, const char *name, const char *p, int depth
   }
   if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
     char t = S_ISCHR(st.st_mode) ? 'c' : 'b';
-    /* only the nodes the runtime makes (restore accepts no other) */
-    if (!devices_known(w->cfg, t, major(st.st_rdev), minor(st.st_rdev))) return 1;
+    /* only the nodes the runtime makes, where and as it makes them (restore
+     * accepts no other) */
+    _cleanup_free_ char *at = xasprintf("%s/%s", w->key, p);
+    if (!devices_known(w->cfg, at, t, major(st.st_rdev), minor(st.st_rdev), st.st_mode & 07777,
+                       st.st_uid, st.st_gid))
+      return 1;
     return put(w->out,
                json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "p", p, "t", t == 'c' ? "c" : "b", "m",
                          m, "u", u, "g", g, "r", (json_int_t)st.st_rdev));
@@ -164,10 +170,10 @@ walk(struct walk *w, int dirfd, const char *rel, int depth)
 /* The entries of a tmpfs, given as a non-recursive clone of its mount (tree), or
  * NULL when it holds something silo would not make again exactly. */
 static json_t *
-list_tmpfs(const struct oci_config *cfg, int tree)
+list_tmpfs(const struct oci_config *cfg, const char *key, int tree)
 {
   struct stat st;
-  struct walk w = {.cfg = cfg, .mnt = tree >= 0 ? mnt_id_at(tree, "", &st) : 0};
+  struct walk w = {.cfg = cfg, .key = key, .mnt = tree >= 0 ? mnt_id_at(tree, "", &st) : 0};
   if (!w.mnt) return NULL;
   w.out = json_array();
   if (put(w.out, json_pack("{s:s, s:s, s:I, s:I, s:I}", "p", ".", "t", "d", "m",
@@ -185,18 +191,16 @@ list_tmpfs(const struct oci_config *cfg, int tree)
  * its submounts visible.  open_tree clones only a mount of the caller's own mount
  * namespace: a child enters the container's and sends the clones back. */
 static void
-clone_mounts(pid_t pid, json_t *list, int *fds)
+clone_mounts(pid_t pid, unsigned long long start_time, json_t *list, int *fds)
 {
   size_t n = json_array_size(list);
   for (size_t i = 0; i < n; i++) fds[i] = -1;
-  char p[64];
-  snprintf(p, sizeof p, "/proc/%d/ns/mnt", (int)pid);
-  _cleanup_close_ int nsfd = open(p, O_RDONLY | O_CLOEXEC);
-  snprintf(p, sizeof p, "/proc/%d/root", (int)pid);
-  _cleanup_close_ int rootfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  /* the process (its pidfd: its mount namespace) and its root, proven one */
+  struct silo_error pe = {0};
+  _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  _cleanup_close_ int rootfd = pidfd < 0 ? -1 : fs_proc_open_root(pid, pidfd, start_time, &pe);
   int sp[2];
-  if (nsfd < 0 || rootfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-    return;
+  if (rootfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) return;
   pid_t parent = getpid(), child = fork();
   if (child == 0) {
     close(sp[0]);
@@ -205,7 +209,8 @@ clone_mounts(pid_t pid, json_t *list, int *fds)
      * (attached nowhere: no mount table changes), read from by the parent, and
      * gone when its last fd closes.  Each mount is the very one mountinfo named
      * (its id), opened beneath the container's root without following a symlink. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent || setns(nsfd, CLONE_NEWNS) < 0)
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent ||
+        setns(pidfd, CLONE_NEWNS) < 0)
       _exit(1);
     for (size_t i = 0; i < n; i++) {
       json_t *m = json_array_get(list, i);
@@ -266,7 +271,7 @@ fill_entries(const struct oci_config *cfg, json_t *list, int *trees)
 {
   for (size_t i = json_array_size(list); i-- > 0;) {
     json_t *m = json_array_get(list, i);
-    json_t *entries = list_tmpfs(cfg, trees[i]);
+    json_t *entries = list_tmpfs(cfg, json_string_value(json_object_get(m, "key")), trees[i]);
     if (entries && json_object_set_new(m, "entries", entries) == 0) continue;
     silo_log_debug("checkpoint: tmpfs %s holds what only CRIU's tar keeps: left to CRIU",
                    json_string_value(json_object_get(m, "key")));
@@ -332,8 +337,8 @@ collect_one(const struct ckpt_mountinfo *m, void *arg)
 }
 
 void
-ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, const struct criu_req *r,
-                   struct ckpt_tmpfs *t)
+ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, unsigned long long start_time,
+                   const struct criu_req *r, struct ckpt_tmpfs *t)
 {
   t->list = json_array();
   t->trees = NULL;
@@ -355,13 +360,18 @@ ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, const struct criu_re
   json_decref(c.seen);
   size_t n = json_array_size(t->list);
   t->trees = xcalloc(n ? n : 1, sizeof *t->trees);
-  clone_mounts(pid, t->list, t->trees);
+  clone_mounts(pid, start_time, t->list, t->trees);
   fill_entries(cfg, t->list, t->trees);
   /* what a restore would refuse (a flag or option off its allow-list, a
    * remount that dropped the config's nodev...) stays CRIU's */
   for (size_t i = json_array_size(t->list); i-- > 0;) {
     struct silo_error e = {0};
-    if (ckpt_tmpfs_check_mount(cfg, json_array_get(t->list, i), &e) == 0) continue;
+    json_t *m = json_array_get(t->list, i);
+    if (ckpt_tmpfs_check_mount(cfg, m, &e) == 0) {
+      if (ckpt_tmpfs_limits_same(cfg, m)) continue;
+      silo_err(&e, 0, "tmpfs `%s`: size limits other than the config's (remounted)",
+               json_string_value(json_object_get(m, "key")));
+    }
     silo_log_debug("checkpoint: %s: left to CRIU", e.msg);
     remove_at(t->list, t->trees, i);
   }
@@ -422,7 +432,7 @@ ckpt_tmpfs_unchanged(const struct oci_config *cfg, const struct ckpt_tmpfs *t, p
     }
     /* and what it holds, through the clone made at the first look (the same
      * filesystem: no fork, no namespace to enter while the container is frozen) */
-    json_t *now = list_tmpfs(cfg, t->trees[i]);
+    json_t *now = list_tmpfs(cfg, key, t->trees[i]);
     bool same = now && json_equal(now, json_object_get(m, "entries"));
     if (now) json_decref(now);
     if (!same) {

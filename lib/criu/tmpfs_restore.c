@@ -14,6 +14,7 @@
  *     a symlink with a target, a device node only as the runtime makes them
  *     (the defaults and linux.devices).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -23,6 +24,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -95,6 +97,104 @@ mount_data(const char *opts, char **bad)
   return out;
 }
 
+/* ---- the size limits: the config's, never the image's ---- */
+
+static bool
+is_limit(const char *o)
+{
+  return !strncmp(o, "size=", 5) || !strncmp(o, "nr_blocks=", 10) || !strncmp(o, "nr_inodes=", 10);
+}
+
+/* The size=, nr_blocks= and nr_inodes= options the runtime gives the tmpfs at key
+ * (as ckpt_tmpfs_candidate finds it): the config's tmpfs mount's, "size=0" for a
+ * masked directory (rootfs.c's mask), none for the tmpfs under cgroup mounts. */
+static char *
+config_limits(const struct oci_config *cfg, const char *key)
+{
+  for (size_t i = 0; i < cfg->n_mounts; i++) {
+    const struct oci_mount *m = &cfg->mounts[i];
+    if (!m->type || strcmp(m->destination, key) != 0) continue;
+    if (strcmp(m->type, "tmpfs") && strcmp(m->type, "cgroup") && strcmp(m->type, "cgroup2"))
+      continue;
+    char *out = xstrdup("");
+    for (size_t k = 0; !strcmp(m->type, "tmpfs") && k < m->n_options; k++) {
+      if (!is_limit(m->options[k])) continue;
+      char *n = xasprintf("%s%s%s", out, out[0] ? "," : "", m->options[k]);
+      free(out);
+      out = n;
+    }
+    return out;
+  }
+  return xstrdup("size=0");
+}
+
+/* The kernel's memparse: a number (base 0) and a K/M/G/T/P/E suffix. */
+static bool
+memparse(const char *s, unsigned long long *v, const char **rest)
+{
+  char *end;
+  errno = 0;
+  unsigned long long x = strtoull(s, &end, 0);
+  if (end == s || errno || *s == '-') return false;
+  static const char units[] = "kmgtpe";
+  const char *u = *end ? strchr(units, tolower((unsigned char)*end)) : NULL;
+  int shift = u ? 10 * (int)(u - units + 1) : 0;
+  if (u) end++;
+  if (shift && x > (~0ULL >> shift)) return false;
+  *v = x << shift;
+  *rest = end;
+  return true;
+}
+
+/* The blocks (pages) and inodes a tmpfs mounted with the options in data may use,
+ * as the kernel (mm/shmem.c) computes them; an option absent: the kernel's
+ * default (half the RAM's pages, for both).  -1: one it would not take. */
+static int
+tmpfs_limits(const char *data, unsigned long long *blocks, unsigned long long *inodes)
+{
+  struct sysinfo si;
+  long page = sysconf(_SC_PAGESIZE);
+  if (sysinfo(&si) < 0 || page <= 0) return -1;
+  unsigned long long ram = (unsigned long long)si.totalram * si.mem_unit / (unsigned long long)page;
+  *blocks = *inodes = ram / 2;
+  _cleanup_free_ char *s = xstrdup(data);
+  char *save = NULL;
+  for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    unsigned long long v;
+    const char *rest;
+    if (!is_limit(t)) continue;
+    if (!memparse(strchr(t, '=') + 1, &v, &rest)) return -1;
+    if (t[0] == 's') { /* size=: bytes, or a percentage of the RAM */
+      if (*rest == '%') {
+        /* as shmem_parse_one: the bytes (N << PAGE_SHIFT) * pages / 100, rounded
+         * up to pages below (not N% of the pages, rounded down) */
+        if (v > 100000) return -1;
+        v = v * (unsigned long long)page * ram / 100;
+        rest++;
+      }
+      v = (v + (unsigned long long)page - 1) / (unsigned long long)page;
+    }
+    if (*rest) return -1;
+    if (t[1] == 'r' && t[3] == 'i')
+      *inodes = v;
+    else
+      *blocks = v;
+  }
+  return 0;
+}
+
+bool
+ckpt_tmpfs_limits_same(const struct oci_config *cfg, json_t *m)
+{
+  const char *key = json_string_value(json_object_get(m, "key"));
+  const char *opts = json_string_value(json_object_get(m, "options"));
+  if (!key || !opts) return false;
+  _cleanup_free_ char *want = config_limits(cfg, key);
+  unsigned long long b1, i1, b2, i2;
+  return tmpfs_limits(opts, &b1, &i1) == 0 && tmpfs_limits(want, &b2, &i2) == 0 && b1 == b2 &&
+         i1 == i2;
+}
+
 /* Components of a relative path without "." or ".."; 0: not one. */
 static size_t
 rel_depth(const char *p)
@@ -115,7 +215,8 @@ int_in(json_t *v, json_int_t lo, json_int_t hi)
 }
 
 static int
-check_entry(const struct oci_config *cfg, json_t *e, size_t k, struct silo_error *err)
+check_entry(const struct oci_config *cfg, const char *key, json_t *e, size_t k,
+            struct silo_error *err)
 {
   const char *p = json_string_value(json_object_get(e, "p"));
   const char *t = json_string_value(json_object_get(e, "t"));
@@ -136,9 +237,17 @@ check_entry(const struct oci_config *cfg, json_t *e, size_t k, struct silo_error
   if (t[0] == 'c' || t[0] == 'b') {
     json_t *r = json_object_get(e, "r");
     dev_t dev = (dev_t)json_integer_value(r);
-    if (!int_in(r, 0, INT64_MAX) || !devices_known(cfg, t[0], major(dev), minor(dev)))
-      return silo_err(err, EPERM, "entry `%s`: device %c %u:%u, not one of linux.devices", p, t[0],
-                      major(dev), minor(dev));
+    mode_t mode = (mode_t)json_integer_value(json_object_get(e, "m"));
+    uid_t uid = (uid_t)json_integer_value(json_object_get(e, "u"));
+    gid_t gid = (gid_t)json_integer_value(json_object_get(e, "g"));
+    _cleanup_free_ char *at = xasprintf("%s/%s", key, p);
+    if (!int_in(r, 0, INT64_MAX) ||
+        !devices_known(cfg, at, t[0], major(dev), minor(dev), mode, uid, gid))
+      return silo_err(err, EPERM,
+                      "entry `%s`: device %c %u:%u mode %04o owner %u:%u, not one of "
+                      "linux.devices (or the defaults) as the runtime makes it",
+                      p, t[0], major(dev), minor(dev), (unsigned)mode, (unsigned)uid,
+                      (unsigned)gid);
   }
   return 0;
 }
@@ -170,7 +279,7 @@ ckpt_tmpfs_check_mount(const struct oci_config *cfg, json_t *m, struct silo_erro
     return silo_err(err, E2BIG, "tmpfs `%s`: more than %d entries", key, CKPT_TMPFS_MAX_ENTRIES);
   size_t k;
   json_t *e;
-  json_array_foreach(entries, k, e) if (check_entry(cfg, e, k, err) <
+  json_array_foreach(entries, k, e) if (check_entry(cfg, key, e, k, err) <
                                         0) return silo_err_wrap(err, "tmpfs `%s`", key);
   return 0;
 }
@@ -258,10 +367,22 @@ make_entry(int dfd, json_t *e, struct silo_error *err)
 }
 
 int
-ckpt_tmpfs_make(json_t *list, int statefd, const char *statedir, struct criu_req *r,
-                struct silo_error *err)
+ckpt_tmpfs_make(json_t *list, const struct oci_config *cfg, int statefd, const char *statedir,
+                struct criu_req *r, struct silo_error *err)
 {
   if (!json_array_size(list)) return 0;
+  /* A key CRIU is already given another source for (a cgroup mount's on a unified
+   * host, which may be /sys/fs/cgroup itself; a bind): criu_req_mount would keep
+   * that one, and CRIU would find no tmpfs content in the images for it. */
+  for (size_t i = 0; i < json_array_size(list); i++) {
+    const char *key = json_string_value(json_object_get(json_array_get(list, i), "key"));
+    for (size_t k = 0; key && k < r->n_mnts; k++)
+      if (!strcmp(r->mnts[k].key, key))
+        return silo_err(err, EEXIST,
+                        "tmpfs `%s`: also an external mount of this host's (a cgroup or a bind "
+                        "mount): the image was made where it was a tmpfs",
+                        key);
+  }
   if (mkdirat(statefd, "criu-tmpfs", 0700) < 0 && errno != EEXIST)
     return silo_err(err, errno, "mkdir criu-tmpfs");
   size_t i;
@@ -274,9 +395,24 @@ ckpt_tmpfs_make(json_t *list, int statefd, const char *statedir, struct criu_req
     _cleanup_free_ char *dir = xasprintf("%s/criu-tmpfs/%zu", statedir, i), *bad = NULL;
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) return silo_err(err, errno, "mkdir `%s`", dir);
     unsigned long flags;
-    _cleanup_free_ char *data = mount_data(json_string_value(json_object_get(m, "options")), &bad);
-    if (!data || mount_flags(json_string_value(json_object_get(m, "flags")), &flags, &bad) < 0)
+    _cleanup_free_ char *given = mount_data(json_string_value(json_object_get(m, "options")), &bad);
+    if (!given || mount_flags(json_string_value(json_object_get(m, "flags")), &flags, &bad) < 0)
       return silo_err(err, EPERM, "tmpfs `%s`: `%s`", key, bad);
+    /* The size limits are the config's (as this host computes them), never the
+     * image's or the peer's: a restore cannot give the container a larger tmpfs
+     * than the config does.  The dump lists only a tmpfs whose limits are the
+     * config's (ckpt_tmpfs_limits_same): a remounted one is CRIU's. */
+    _cleanup_free_ char *data = config_limits(cfg, key);
+    {
+      _cleanup_free_ char *s = xstrdup(given);
+      char *save = NULL;
+      for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (is_limit(t)) continue;
+        char *n = xasprintf("%s%s%s", data, data[0] ? "," : "", t);
+        free(data);
+        data = n;
+      }
+    }
     /* Privileged: a new tmpfs in silo's private mount namespace (restore.c's
      * private_mount_ns: nothing propagates to the host), on a directory of the
      * container's own state directory, with flags and options the check allowed;

@@ -283,8 +283,10 @@ test_tmpfs_manifest_checked() {
 	local dev='(.tmpfs[] | select(.key == "/dev"))' shm='(.tmpfs[] | select(.key == "/dev/shm"))'
 	local -a bad=(
 		"$shm.key = \"/etc\"@@the config has no tmpfs there"
-		"$dev.entries += [{\"p\":\"mem\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":257}]@@device c 1:1, not one of linux.devices"
+		"$dev.entries += [{\"p\":\"mem\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":257}]@@device c 1:1 mode 0666 owner 0:0, not one of linux.devices"
 		"$dev.entries[1].m = 65535@@mode not within 07777"
+		"$dev.entries |= map(if .p == \"null\" then .m = 511 else . end)@@device c 1:3 mode 0777 owner 0:0, not one of"
+		"$dev.entries |= map(if .p == \"zero\" then .u = 1000 else . end)@@device c 1:5 mode 0666 owner 1000:0, not one of"
 		"$shm.flags = \"rw,relatime\"@@drop one of the config's"
 		"$shm.options = \"rw,size=1k,foo=bar\"@@option \`foo=bar\` not allowed"
 		"$dev.entries += [range(5000) | {\"p\": \"f\\(.)\", \"t\": \"f\", \"m\": 420, \"u\": 0, \"g\": 0}]@@more than 4096 entries"
@@ -457,6 +459,97 @@ test_netns_manifest_checked() {
 	cp "$T_DIR/config.json" "$b/config.json"
 	restore_d "$id" "$b" "$T_DIR/img"
 	assert_restored "$id" "$b" "$c"
+# A tmpfs is made again with the config's size limits (size=, nr_inodes=), never
+# the image's or a peer's: a manifest asking for more gets the config's.  A tmpfs
+# the container remounted with other limits stays CRIU's (and keeps them).
+shm_limits() { silo exec "$1" sh -c 'grep " /dev/shm " /proc/mounts'; }
+test_tmpfs_limits_are_the_configs() {
+	need_criu
+	local id b=$T_DIR/b shm='(.tmpfs[] | select(.key == "/dev/shm"))'
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	assert_contains "$(shm_limits "$id")" "size=65536k" "/dev/shm as created"
+	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
+	assert_contains "$(tmpfs_keys "$T_DIR/img")" '"/dev/shm"' "external tmpfs"
+	jq "$shm.options = \"rw,size=1048576k,nr_inodes=100000\"" "$T_DIR/img/silo-checkpoint.json" > "$T_DIR/m.json" &&
+		mv "$T_DIR/m.json" "$T_DIR/img/silo-checkpoint.json" || fail "jq"
+	restore_d "$id" "$b" "$T_DIR/img"
+	local now; now=$(shm_limits "$id")
+	assert_contains "$now" "size=65536k" "/dev/shm after a restore whose manifest asked for 1 GiB"
+	assert_not_contains "$now" "nr_inodes=100000" "/dev/shm after the restore"
+	assert_ok silo kill "$id" KILL
+	wait_status "$id" stopped
+	assert_ok silo delete "$id"
+	# remounted by the container itself: CRIU's tar, its limits kept
+	id=$(new_id)
+	counter_bundle "$b" "$ADMIN"
+	set_args "$b" 'mount -o remount,size=128m /dev/shm && '"$COUNTER"
+	cycle "$id" "$b" "$T_DIR/img-remount"
+	assert_not_contains "$(tmpfs_keys "$T_DIR/img-remount")" '"/dev/shm"' "external tmpfs (remounted)"
+	assert_contains "$(shm_limits "$id")" "size=131072k" "the remounted /dev/shm after the restore"
+}
+
+# A tmpfs key that this host already gives CRIU another source for (here a bind
+# mount at the same destination as a tmpfs of the config; on a unified host, a
+# cgroup mount's /sys/fs/cgroup from an image made on a v1 one) is refused: CRIU
+# would be handed the other source, with no tmpfs content in the images for it.
+test_tmpfs_key_taken_refused() {
+	need_criu
+	local id b=$T_DIR/b
+	mkdir -p "$T_DIR/src"
+	id=$(new_id)
+	counter_bundle "$b"
+	jq_edit "$b" '.mounts += [{"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]},
+		{"destination": "/mnt/t", "type": "bind", "source": $src, "options": ["rbind"]}]' --arg src "$T_DIR/src"
+	start "$id" "$b"
+	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
+	assert_not_contains "$(tmpfs_keys "$T_DIR/img")" '"/mnt/t"' "external tmpfs (a bind's key)"
+	jq '.tmpfs += [{"key": "/mnt/t", "id": 1, "source": "tmpfs", "flags": "rw,nosuid,nodev,relatime", "options": "rw",
+		"entries": [{"p": ".", "t": "d", "m": 493, "u": 0, "g": 0}]}]' "$T_DIR/img/silo-checkpoint.json" > "$T_DIR/m.json" &&
+		mv "$T_DIR/m.json" "$T_DIR/img/silo-checkpoint.json" || fail "jq"
+	capture_append "$id" silo restore -d --bundle "$b" --image-path "$T_DIR/img" "$id"
+	[ "$RC" -ne 0 ] || fail "restore accepted a tmpfs at a bind mount's key"
+	assert_contains "$OUT" "tmpfs \`/mnt/t\`: also an external mount"
+	assert_no_leftovers "$id"
+}
+
+# An open but unlinked file on an external tmpfs (shm_open + unlink, as
+# programs do with /dev/shm): the walk cannot see it, so /dev/shm stays
+# external; CRIU dumps it as a ghost file and must make it again on silo's new
+# tmpfs.  Its data comes back through the process's fd, and nothing of it is
+# visible in /dev/shm.
+test_tmpfs_unlinked_file_kept() {
+	need_criu
+	local id b=$T_DIR/b pid
+	id=$(new_id)
+	counter_bundle "$b"
+	set_args "$b" 'exec 3<>/dev/shm/ghost; echo ghost-data >&3; rm /dev/shm/ghost; '"$COUNTER"
+	cycle "$id" "$b" "$T_DIR/img" dev_shm_external
+	pid=$(state_field "$id" pid)
+	assert_eq "ghost-data" "$(cat "/proc/$pid/fd/3")" "the unlinked file's data after the restore"
+	assert_ok silo exec "$id" ls -A /dev/shm
+	assert_eq "" "$OUT" "/dev/shm after the restore"
+}
+dev_shm_external() { assert_contains "$(tmpfs_keys "$1")" '"/dev/shm"' "external tmpfs"; }
+
+# A file written into an external tmpfs between silo's first look and the
+# freeze (held at the "tmpfs-listed" phase mark): the check under the freeze sees
+# it, the dump starts again with /dev/shm left to CRIU, and the file comes back.
+test_tmpfs_written_after_look() {
+	need_criu
+	local id b=$T_DIR/b pid
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	pid=$(silo state "$id" | jq -r .pid)
+	assert_ok python3 "$TESTS_DIR/lib/phase_hold.py" "echo late > /proc/$pid/root/dev/shm/late" -- \
+		"$SILO" --root "$ROOT" --debug checkpoint --image-path "$T_DIR/img" "$id"
+	assert_contains "$OUT" "changed before the freeze" "silo's debug log"
+	assert_not_contains "$(tmpfs_keys "$T_DIR/img")" '"/dev/shm"' "external tmpfs"
+	restore_d "$id" "$b" "$T_DIR/img"
+	assert_ok silo exec "$id" cat /dev/shm/late
+	assert_eq late "$OUT" "the late file after the restore"
 }
 
 test_leave_running() {
@@ -907,6 +1000,10 @@ run_test netns_new_not_dumped test_netns_new_not_dumped
 run_test netns_changed_kept test_netns_changed_kept
 run_test netns_change_after_look test_netns_change_after_look
 run_test netns_manifest_checked test_netns_manifest_checked
+run_test tmpfs_limits_are_the_configs test_tmpfs_limits_are_the_configs
+run_test tmpfs_key_taken_refused test_tmpfs_key_taken_refused
+run_test tmpfs_unlinked_file_kept test_tmpfs_unlinked_file_kept
+run_test tmpfs_written_after_look test_tmpfs_written_after_look
 run_test leave_running test_leave_running
 run_test restore_foreground_and_new_id test_restore_foreground_and_new_id
 run_test page_server test_page_server

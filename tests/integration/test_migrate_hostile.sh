@@ -170,8 +170,8 @@ test_stdio_refused() {
 }
 
 # (e) The tmpfs list of the images' manifest is the peer's word: a device node
-# the config does not give (/dev/mem), or a /dev/shm without the config's nodev,
-# is refused before anything of it is made (lib/criu/tmpfs_restore.c).
+# the config does not give (/dev/mem), one it gives with another mode (/dev/null
+# 0777), or a /dev/shm without the config's nodev, is refused before anything of it is made (lib/criu/tmpfs_restore.c).
 test_tmpfs_list_refused() {
 	need_receiver
 	local id img=$T_DIR/img bad
@@ -179,12 +179,13 @@ test_tmpfs_list_refused() {
 	offer_config .
 	mkdir -p "$img"
 	: > "$img/inventory.img"
-	for bad in mem nodev; do
+	for bad in mem nullmode nodev; do
 		id=$(new_id)
 		jq -n --arg bad "$bad" '{format: 1, id: "x", stdio: [], tmpfs: [
 			{key: "/dev", id: 1, source: "tmpfs", flags: "rw,nosuid", options: "rw,mode=755",
 			 entries: ([{p: ".", t: "d", m: 493, u: 0, g: 0}] +
-				(if $bad == "mem" then [{p: "mem", t: "c", m: 438, u: 0, g: 0, r: 257}] else [] end))},
+				(if $bad == "mem" then [{p: "mem", t: "c", m: 438, u: 0, g: 0, r: 257}]
+				 elif $bad == "nullmode" then [{p: "null", t: "c", m: 511, u: 0, g: 0, r: 259}] else [] end))},
 			{key: "/dev/shm", id: 2, source: "shm", flags: (if $bad == "nodev" then "rw,nosuid,noexec" else "rw,nosuid,nodev,noexec" end),
 			 options: "rw,mode=1777", entries: [{p: ".", t: "d", m: 1023, u: 0, g: 0}]}]}' > "$img/silo-checkpoint.json"
 		capture peer auth --token "$TOKEN" --config "$CONFIG" --id "$id" --timeout 20 --manifest \
@@ -192,7 +193,8 @@ test_tmpfs_list_refused() {
 		assert_contains "$OUT" "reply ACCEPT"
 		assert_contains "$OUT" "reply ERROR" "tmpfs list ($bad)"
 		case $bad in
-		mem) assert_contains "$OUT" "device c 1:1, not one of linux.devices" ;;
+		mem) assert_contains "$OUT" "device c 1:1 mode 0666 owner 0:0, not one of linux.devices" ;;
+		nullmode) assert_contains "$OUT" "device c 1:3 mode 0777 owner 0:0, not one of linux.devices" ;;
 		nodev) assert_contains "$OUT" "drop one of the config's" ;;
 		esac
 		[ ! -e "$RECV_DIR/$id" ] || fail "a bundle was left for the refused restore ($bad)"

@@ -272,16 +272,11 @@ exec_spawn(struct container_plan *c, const struct silo_state *s, struct silo_err
   if (ctr < 0 || fs_proc_stat(s->pid, NULL, &start) < 0 || start != s->start_time)
     return silo_err(err, ESRCH, "the container process is gone");
   unsigned long nsflags = exec_ns_flags(c->cfg);
-  /* Without a mount namespace of its own, the container's root is its init's root:
-   * opened by the pid the start time just matched, then the pidfd asked whether that
-   * process still lives, so the open cannot have reached a reused pid. */
-  if (!(nsflags & CLONE_NEWNS)) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/root", (int)s->pid);
-    c->rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (c->rootfd < 0 || syscall(SYS_pidfd_send_signal, ctr, 0, NULL, 0) < 0)
-      return silo_err(err, ESRCH, "the container process is gone");
-  }
+  /* Without a mount namespace of its own, the container's root is its init's root,
+   * opened through the pid and proven to be the pidfd's process. */
+  if (!(nsflags & CLONE_NEWNS) &&
+      (c->rootfd = fs_proc_open_root(s->pid, ctr, s->start_time, err)) < 0)
+    return silo_err(err, ESRCH, "the container process is gone");
   /* Only children enter a pid namespace: join it here, before the clone, and go back
    * right after it, so nothing else silo forks (a hook, a sanitizer's helper thread)
    * lands in the container. */

@@ -504,15 +504,9 @@ target_open(struct silo_context *ctx, const char *id, struct target *t, struct s
     return silo_err(err, ENOTSUP,
                     "the container has no mount namespace: its root is a mount "
                     "tree in none, onto which nothing can be mounted");
-  /* The pidfd first, then the root through /proc, then the start time: a pid reused
-   * meanwhile is seen, and both name the process that was checked. */
+  /* The pidfd, and the root proven to be that process's (the one the state names) */
   t->pidfd = (int)syscall(SYS_pidfd_open, t->s.pid, 0);
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/root", (int)t->s.pid);
-  t->rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  unsigned long long start;
-  if (t->pidfd < 0 || t->rootfd < 0 || fs_proc_stat(t->s.pid, NULL, &start) < 0 ||
-      start != t->s.start_time)
+  if (t->pidfd < 0 || (t->rootfd = fs_proc_open_root(t->s.pid, t->pidfd, t->s.start_time, err)) < 0)
     return silo_err(err, ESRCH, "container is not running");
   return 0;
 }

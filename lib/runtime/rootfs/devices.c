@@ -22,18 +22,33 @@ static const struct oci_device default_devices[] = {
     {.type = 'c', .path = "/dev/tty", .major = 5, .minor = 0},
 };
 
+static bool configured(const struct oci_linux *l, const char *path);
+
 bool
-devices_known(const struct oci_config *cfg, char type, int64_t major, int64_t minor)
+devices_known(const struct oci_config *cfg, const char *path, char type, int64_t major,
+              int64_t minor, mode_t mode, uid_t uid, gid_t gid)
 {
+  _cleanup_free_ char *at = mountopts_path_clean(path);
+  const struct oci_linux *l = cfg->linux;
+  /* The defaults, at their own path unless linux.devices makes that one (then
+   * only as it does): 0666, owned by root (the runtime makes them so, outside a
+   * user namespace). */
   for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++)
     if (default_devices[i].type == type && default_devices[i].major == major &&
-        default_devices[i].minor == minor)
+        default_devices[i].minor == minor && !strcmp(default_devices[i].path, at) &&
+        !configured(l, at) && mode == 0666 && uid == 0 && gid == 0)
       return true;
-  const struct oci_linux *l = cfg->linux;
+  /* The config's, at its path, with its fileMode (0666 without), uid and gid
+   * (root's without: finish_node leaves the creator's) */
   for (size_t i = 0; l && i < l->n_devices; i++) {
+    const struct oci_device *d = &l->devices[i];
     /* 'u' is an unbuffered character device: made as 'c' */
-    char t = l->devices[i].type == 'u' ? 'c' : l->devices[i].type;
-    if (t == type && l->devices[i].major == major && l->devices[i].minor == minor) return true;
+    char t = d->type == 'u' ? 'c' : d->type;
+    _cleanup_free_ char *dp = mountopts_path_clean(d->path);
+    if (t == type && d->major == major && d->minor == minor && !strcmp(dp, at) &&
+        mode == (d->has_file_mode ? d->file_mode & 07777 : 0666) &&
+        uid == (d->has_uid ? d->uid : 0) && gid == (d->has_gid ? d->gid : 0))
+      return true;
   }
   return false;
 }

@@ -39,9 +39,11 @@ int rootfs_finish(struct container_plan *c, struct silo_error *err);
 int rootfs_leave_mntns(struct container_plan *c, struct silo_error *err);
 int devices_create(struct container_plan *c, int devfd, struct silo_error *err);
 int devices_links(int devfd, struct silo_error *err);
-/* A device node the runtime makes in /dev: one of the defaults or of the
- * config's linux.devices (type 'c' or 'b'). */
-bool devices_known(const struct oci_config *cfg, char type, int64_t major, int64_t minor);
+/* A device node the runtime makes, as it makes it: at path (in the container),
+ * one of the defaults or of the config's linux.devices (type 'c' or 'b'), with
+ * that mode and owner. */
+bool devices_known(const struct oci_config *cfg, const char *path, char type, int64_t major,
+                   int64_t minor, mode_t mode, uid_t uid, gid_t gid);
 int devices_cgroup_rules(const struct oci_config *cfg, struct oci_device_cgroup **out, size_t *n);
 
 /* The annotation that lets a container without a device cgroup keep CAP_MKNOD. */

@@ -12,6 +12,8 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
 
 #include "lib/base/base.h"
 #include "lib/criu/criu.h"
@@ -149,7 +151,7 @@ test_bad(void **state)
       {{1, "key", "\"/etc\""}, "tmpfs `/etc`: the config has no tmpfs there"},
       {{1, "key", "\"/data\""}, "tmpfs `/data`: the config has no tmpfs there"},
       {{0, NULL, "{\"p\":\"mem\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":257}"},
-       "entry `mem`: device c 1:1, not one of linux.devices"},
+       "entry `mem`: device c 1:1 mode 0666 owner 0:0, not one of linux.devices"},
       {{0, NULL, "{\"p\":\"sda\",\"t\":\"b\",\"m\":432,\"u\":0,\"g\":0,\"r\":2048}"},
        "entry `sda`: device b 8:0"},
       {{0, NULL, "{\"p\":\"x\",\"t\":\"f\",\"m\":61951,\"u\":0,\"g\":0}"},
@@ -174,6 +176,11 @@ test_bad(void **state)
       {{0, NULL, "{\"p\":\"p\",\"t\":\"p\",\"m\":420,\"u\":0,\"g\":0}"},
        "no path or no known type"},
       {{0, NULL, "{\"p\":\"x\",\"t\":\"f\",\"m\":420,\"u\":-1,\"g\":0}"}, "entry `x`: owner"},
+      /* a device the runtime makes, but not so: another mode, another owner */
+      {{0, NULL, "{\"p\":\"null2\",\"t\":\"c\",\"m\":511,\"u\":0,\"g\":0,\"r\":259}"},
+       "entry `null2`: device c 1:3 mode 0777 owner 0:0, not one of"},
+      {{0, NULL, "{\"p\":\"fuse2\",\"t\":\"c\",\"m\":438,\"u\":1000,\"g\":0,\"r\":2789}"},
+       "entry `fuse2`: device c 10:229 mode 0666 owner 1000:0"},
   };
   static const struct {
     void (*fn)(json_t *);
@@ -196,12 +203,140 @@ test_bad(void **state)
   }
 }
 
+/* The dump lists a tmpfs only when its size limits are the config's (as the
+ * kernel computes them: 65536k == 64m, a masked directory's size=0 shows as 0k) */
+static void
+test_limits(void **state)
+{
+  (void)state;
+  json_t *list = json_loads(good, 0, NULL);
+  assert_non_null(list);
+  for (size_t i = 0; i < 3; i++) assert_true(ckpt_tmpfs_limits_same(cfg, mnt(list, i)));
+  static const char *const other[] = {"rw,size=1048576k", "rw,size=65536k,nr_inodes=100",
+                                      "rw,mode=1777", "rw,size=64x", "rw,size=-1"};
+  for (size_t i = 0; i < ARRAY_SIZE(other); i++) {
+    json_object_set_new(mnt(list, 1), "options", json_string(other[i]));
+    if (ckpt_tmpfs_limits_same(cfg, mnt(list, 1))) {
+      fprintf(stderr, "`%s` taken for the config's size=65536k\n", other[i]);
+      fail();
+    }
+  }
+  json_object_set_new(mnt(list, 1), "options", json_string("rw,nodev,size=64m"));
+  assert_true(ckpt_tmpfs_limits_same(cfg, mnt(list, 1)));
+  json_object_set_new(mnt(list, 2), "options", json_string("ro,size=4k"));
+  assert_false(ckpt_tmpfs_limits_same(cfg, mnt(list, 2)));
+  json_decref(list);
+}
+
+/* A config for the cases below: tmpfs sizes as a percentage of the RAM, and a
+ * linux.devices entry that replaces a default node (/dev/tty) with a stricter
+ * mode and another group. */
+static const char config2[] =
+    "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"
+    "\"process\":{\"args\":[\"sh\"],\"cwd\":\"/\",\"user\":{\"uid\":0,\"gid\":0}},"
+    "\"mounts\":[{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\","
+    "\"options\":[\"nosuid\",\"strictatime\",\"mode=755\",\"size=65536k\"]},"
+    "{\"destination\":\"/dev/shm\",\"type\":\"tmpfs\",\"source\":\"shm\","
+    "\"options\":[\"nosuid\",\"noexec\",\"nodev\",\"size=50%\"]},"
+    "{\"destination\":\"/tmp\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"size=10%\"]},"
+    "{\"destination\":\"/"
+    "run\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"size=33%\"]}],"
+    "\"linux\":{\"namespaces\":[{\"type\":\"mount\"}],"
+    "\"devices\":[{\"path\":\"/dev/tty\",\"type\":\"c\",\"major\":5,\"minor\":0,"
+    "\"fileMode\":400,\"uid\":0,\"gid\":5}]}}";
+
+static struct oci_config *
+parse(const char *text)
+{
+  struct silo_error e = {0};
+  struct oci_config *c = oci_config_parse(text, strlen(text), &e);
+  if (!c) fprintf(stderr, "config: %s\n", e.msg);
+  assert_non_null(c);
+  return c;
+}
+
+/* size=N% as mm/shmem.c computes it (shmem_parse_one): the bytes
+ * (N << PAGE_SHIFT) * totalram_pages / 100, then DIV_ROUND_UP to pages; mountinfo
+ * shows it in k.  (On this host, 24683748 kB of RAM, the kernel shows size=10% as
+ * 2468376k and size=50% as 12341876k.) */
+static unsigned long long
+kernel_percent_kb(unsigned long long pct)
+{
+  struct sysinfo si;
+  assert_int_equal(sysinfo(&si), 0);
+  unsigned long long page = (unsigned long long)sysconf(_SC_PAGESIZE);
+  unsigned long long ram = (unsigned long long)si.totalram * si.mem_unit / page;
+  unsigned long long bytes = (pct * page) * ram / 100;
+  return (bytes + page - 1) / page * (page / 1024);
+}
+
+/* A config's size=N% is the same limits as the kernel's own rendering of it in
+ * mountinfo: such a tmpfs is not left to CRIU's tar for nothing. */
+static void
+test_limits_percent(void **state)
+{
+  (void)state;
+  struct oci_config *c = parse(config2);
+  static const struct {
+    const char *key;
+    unsigned long long pct;
+  } cases[] = {{"/dev/shm", 50}, {"/tmp", 10}, {"/run", 33}};
+  bool bad = false;
+  for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+    char opts[64];
+    snprintf(opts, sizeof opts, "rw,size=%lluk", kernel_percent_kb(cases[i].pct));
+    json_t *m = json_pack("{s:s, s:s}", "key", cases[i].key, "options", opts);
+    if (!ckpt_tmpfs_limits_same(c, m)) {
+      fprintf(stderr, "size=%llu%%: the kernel's `%s` taken for other limits\n", cases[i].pct,
+              opts);
+      bad = true;
+    }
+    json_decref(m);
+  }
+  oci_config_free(c);
+  assert_false(bad);
+}
+
+/* A device node listed as the runtime would not make it there: the defaults'
+ * 0666 root:root for /dev/tty, which linux.devices makes 0620 root:5 (the default
+ * is not made then); /dev/null as another device (1:5, /dev/zero's). */
+static void
+test_device_as_made(void **state)
+{
+  (void)state;
+  struct oci_config *c = parse(config2);
+  static const char *const entries[] = {
+      "{\"p\":\"tty\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":1280}",
+      "{\"p\":\"null\",\"t\":\"c\",\"m\":438,\"u\":0,\"g\":0,\"r\":261}",
+  };
+  bool bad = false;
+  for (size_t i = 0; i < ARRAY_SIZE(entries); i++) {
+    json_t *list =
+        json_loads("[{\"key\":\"/dev\",\"id\":1,\"source\":\"tmpfs\",\"flags\":\"rw,nosuid\","
+                   "\"options\":\"rw,size=65536k,mode=755\",\"entries\":[{\"p\":\".\",\"t\":\"d\","
+                   "\"m\":493,\"u\":0,\"g\":0}]}]",
+                   0, NULL);
+    assert_non_null(list);
+    json_array_append_new(json_object_get(mnt(list, 0), "entries"),
+                          json_loads(entries[i], 0, NULL));
+    struct silo_error e = {0};
+    if (ckpt_tmpfs_check(list, c, &e) == 0) {
+      fprintf(stderr, "entry %s taken, not as the runtime makes it\n", entries[i]);
+      bad = true;
+    }
+    json_decref(list);
+  }
+  oci_config_free(c);
+  assert_false(bad);
+}
+
 int
 main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_good),
-      cmocka_unit_test(test_bad),
+      cmocka_unit_test(test_good),           cmocka_unit_test(test_bad),
+      cmocka_unit_test(test_limits),         cmocka_unit_test(test_limits_percent),
+      cmocka_unit_test(test_device_as_made),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
