@@ -407,7 +407,7 @@ freeze_now(void *arg)
    * dump starts again with what changed left to CRIU). */
   f->drop_tmpfs =
       json_array_size(f->tmpfs.list) && !ckpt_tmpfs_unchanged(f->cfg, &f->tmpfs, f->pid);
-  f->drop_netns = f->netns.fd >= 0 && !ckpt_netns_unchanged(&f->netns);
+  f->drop_netns = f->netns.fd >= 0 && !ckpt_netns_unchanged(&f->netns, f->cg);
   f->changed = f->drop_tmpfs || f->drop_netns;
   if (!f->changed && f->netns.fd >= 0) phase_mark("netns-external"); /* (the tests look) */
   return f->changed ? -1 : 0;
@@ -569,7 +569,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
     /* The container's own network namespace, when it holds what a new one
      * holds (netns.c): external, made new by the restore, not dumped by CRIU's
      * `ip` and `iptables-save` runs.  Checked again under the freeze. */
-    if (!o->ext_netns && !o->criu.empty_netns) ckpt_netns_collect(cfg, s->pid, &ef.netns);
+    if (!o->ext_netns && !o->criu.empty_netns) ckpt_netns_collect(cfg, s->pid, ef.cg, &ef.netns);
     if (ef.netns.fd >= 0) {
       char key[128];
       snprintf(key, sizeof key, "net[%llu]:extRootNetNS", ef.netns.ino);

@@ -167,9 +167,14 @@ struct ckpt_netns {
   char *fresh;
   struct ckpt_netns_sysctls sysctls; /* its sysctl files, open, read again under the freeze */
 };
-void ckpt_netns_collect(const struct oci_config *cfg, pid_t pid, struct ckpt_netns *n);
-/* The same, looked at again (once frozen): still what a new one holds? */
-bool ckpt_netns_unchanged(const struct ckpt_netns *n);
+struct cgroup;
+/* cg: the container's cgroup (a process of the namespace outside it is not frozen
+ * with the container: the namespace is then CRIU's) */
+void ckpt_netns_collect(const struct oci_config *cfg, pid_t pid, const struct cgroup *cg,
+                        struct ckpt_netns *n);
+/* The same, looked at again (once frozen): still what a new one holds, and still
+ * no process outside cg in it? */
+bool ckpt_netns_unchanged(const struct ckpt_netns *n, const struct cgroup *cg);
 void ckpt_netns_free(struct ckpt_netns *n);
 /* restore: for the manifest's "netns": "new", a new namespace with `lo` up, handed
  * to CRIU as extRootNetNS; *fd gets it (close it after the restore). */

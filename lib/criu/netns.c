@@ -32,8 +32,10 @@
  *            --tcp-established) into it.  A local `silo restore` and a
  *            migration's receiver run the same code.
  *
- * Nothing the container made is lost: the namespace is external only when it
- * holds what a new one holds.  A new namespace has the defaults of the host
+ * Nothing CRIU would keep is lost: the namespace is external only when what CRIU
+ * dumps of it (and more) is what a new one holds, and no process outside the
+ * container's cgroup is in it (it would not be frozen with the container).  What
+ * neither reads (xfrm, nexthops, neighbours, qdiscs...) is lost either way.  A new namespace has the defaults of the host
  * that makes it: a container restored on another host gets that host's (as a
  * container started there would).  Not with a user namespace (its network
  * namespace would belong to it), not with --empty-ns network, not without
@@ -51,10 +53,13 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "lib/base/base.h"
 #include "lib/criu/criu.h"
 #include "lib/runtime/plan.h"
@@ -445,8 +450,47 @@ log_difference(const char *a, const char *b)
       b + i);
 }
 
+/* Whether a process outside the container's cgroup is in the namespace n->fd: it is
+ * not frozen with the container, and could change the namespace while CRIU dumps
+ * the container (another container that joined it by path, a host shell that ran
+ * `nsenter --net`): CRIU's dump then, which reads the namespace after the tasks.
+ * Threads are not looked at one by one (/proc/PID/ns/net is the thread group
+ * leader's), nor fds or bind mounts of the namespace through which a process could
+ * enter it later: the host's root can always reach into a container. */
+static bool
+held_outside(const struct ckpt_netns *n, const struct cgroup *cg)
+{
+  struct silo_error e = {0};
+  _cleanup_free_ pid_t *in = NULL;
+  size_t nin = 0;
+  struct stat ns;
+  if (fstat(n->fd, &ns) < 0 || !cg || cgroup_pids(cg, &in, &nin, &e) < 0) return true;
+  DIR *d = opendir("/proc");
+  if (!d) return true;
+  pid_t held = 0, me = getpid();
+  struct dirent *de;
+  while (!held && (de = readdir(d))) {
+    char *end, p[64];
+    long pid = strtol(de->d_name, &end, 10);
+    if (*end || pid <= 0 || pid == me) continue;
+    snprintf(p, sizeof p, "/proc/%ld/ns/net", pid);
+    struct stat st;
+    if (stat(p, &st) < 0 || st.st_ino != ns.st_ino || st.st_dev != ns.st_dev) continue;
+    bool inside = false;
+    for (size_t i = 0; i < nin && !inside; i++) inside = in[i] == (pid_t)pid;
+    if (!inside) held = (pid_t)pid;
+  }
+  closedir(d);
+  if (held)
+    silo_log_debug("checkpoint: process %d, not in the container's cgroup, is in its network "
+                   "namespace: left to CRIU",
+                   (int)held);
+  return held != 0;
+}
+
 void
-ckpt_netns_collect(const struct oci_config *cfg, pid_t pid, struct ckpt_netns *n)
+ckpt_netns_collect(const struct oci_config *cfg, pid_t pid, const struct cgroup *cg,
+                   struct ckpt_netns *n)
 {
   *n = (struct ckpt_netns){.fd = -1};
   if (!own_netns(cfg)) return;
@@ -475,12 +519,14 @@ ckpt_netns_collect(const struct oci_config *cfg, pid_t pid, struct ckpt_netns *n
   }
   n->fd = steal_fd(&fd);
   n->ino = (unsigned long long)st.st_ino;
+  if (held_outside(n, cg)) ckpt_netns_free(n);
 }
 
 bool
-ckpt_netns_unchanged(const struct ckpt_netns *n)
+ckpt_netns_unchanged(const struct ckpt_netns *n, const struct cgroup *cg)
 {
   double t0 = time_mono_s();
+  if (held_outside(n, cg)) return false;
   _cleanup_free_ char *now = describe(n->fd, NULL, &n->sysctls, n->fresh);
   bool same = now && strcmp(now, n->fresh) == 0;
   silo_log_debug("checkpoint: the network namespace looked at again under the freeze in %.1f ms",

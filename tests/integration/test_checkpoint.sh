@@ -400,6 +400,58 @@ test_netns_changed_kept() {
 # held at its "tmpfs-listed" phase mark, after both first looks) is found under
 # the freeze: the dump starts again with the namespace (and only it) left to
 # CRIU, and the change is there after the restore (an address, a sysctl).
+# A process outside the container's cgroup in its network namespace (another
+# container that joined it by path, a host shell's `nsenter --net`) is not frozen
+# with the container and could change the namespace while CRIU dumps it: the
+# namespace is then CRIU's, whether the process was there at the first look or
+# came between it and the freeze (silo held at its "tmpfs-listed" mark).
+test_netns_outside_holder_declined() {
+	need_criu; need_cmd nsenter
+	local id b=$T_DIR/b pid when holder
+	counter_bundle "$b"
+	for when in before between; do
+		id=$(new_id)
+		rm -rf "$T_DIR/img" "$b/out/count"
+		start "$id" "$b"
+		pid=$(state_field "$id" pid)
+		holder="setsid nsenter --net=/proc/$pid/ns/net sleep 600 < /dev/null > /dev/null 2>&1 & echo \$! > $T_DIR/holder"
+		if [ "$when" = before ]; then
+			eval "$holder"
+			assert_ok "$SILO" --root "$ROOT" --debug checkpoint --image-path "$T_DIR/img" "$id"
+		else
+			assert_ok python3 "$TESTS_DIR/lib/phase_hold.py" "$holder" -- "$SILO" --root "$ROOT" --debug checkpoint --image-path "$T_DIR/img" "$id"
+		fi
+		kill "$(cat "$T_DIR/holder")" 2>/dev/null
+		assert_contains "$OUT" "not in the container's cgroup, is in its network namespace" "silo's log ($when)"
+		assert_eq "" "$(jq -r '.netns // ""' "$T_DIR/img/silo-checkpoint.json")" "manifest's netns (holder $when)"
+		restore_d "$id" "$b" "$T_DIR/img"
+		assert_ok silo kill "$id" KILL
+		wait_status "$id" stopped
+		assert_ok silo delete "$id"
+	done
+}
+
+# The sysctl files stay open from the first look to the end of the dump: under
+# a soft RLIMIT_NOFILE of 1024 (systemd's default) the fast path still holds,
+# and no restored process holds a namespace fd.
+test_netns_low_nofile() {
+	need_criu
+	local id b=$T_DIR/b c p
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	capture sh -c "ulimit -n 1024 && $SILO --root $ROOT --debug checkpoint --image-path $T_DIR/img $id"
+	[ "$RC" -eq 0 ] || fail "checkpoint under ulimit -n 1024: $(printf '%s\n' "$OUT" | grep -v '^\[' | tail -5)"
+	assert_eq new "$(jq -r '.netns // ""' "$T_DIR/img/silo-checkpoint.json")" "manifest's netns under ulimit -n 1024"
+	c=$(count_of "$b")
+	restore_d "$id" "$b" "$T_DIR/img"
+	assert_restored "$id" "$b" "$c"
+	for p in $(cat "/sys/fs/cgroup$(state_field "$id" cgroupPath 2>/dev/null)/cgroup.procs" 2>/dev/null) $(state_field "$id" pid); do
+		ls -l "/proc/$p/fd" 2>/dev/null | grep -q 'net:\[' && fail "process $p of the restored container holds a netns fd: $(ls -l /proc/$p/fd)"
+	done
+	return 0
+}
+
 test_netns_change_after_look() {
 	need_criu; need_cmd nsenter; need_cmd ip
 	local id b=$T_DIR/b pid v change check want
@@ -459,6 +511,8 @@ test_netns_manifest_checked() {
 	cp "$T_DIR/config.json" "$b/config.json"
 	restore_d "$id" "$b" "$T_DIR/img"
 	assert_restored "$id" "$b" "$c"
+}
+
 # A tmpfs is made again with the config's size limits (size=, nr_inodes=), never
 # the image's or a peer's: a manifest asking for more gets the config's.  A tmpfs
 # the container remounted with other limits stays CRIU's (and keeps them).
@@ -999,6 +1053,8 @@ run_test tmpfs_manifest_checked test_tmpfs_manifest_checked
 run_test netns_new_not_dumped test_netns_new_not_dumped
 run_test netns_changed_kept test_netns_changed_kept
 run_test netns_change_after_look test_netns_change_after_look
+run_test netns_outside_holder_declined test_netns_outside_holder_declined
+run_test netns_low_nofile test_netns_low_nofile
 run_test netns_manifest_checked test_netns_manifest_checked
 run_test tmpfs_limits_are_the_configs test_tmpfs_limits_are_the_configs
 run_test tmpfs_key_taken_refused test_tmpfs_key_taken_refused
