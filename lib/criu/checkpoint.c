@@ -298,7 +298,7 @@ ckpt_config_fingerprint(const struct oci_config *cfg)
 
 static int
 write_manifest(int images_fd, const struct silo_state *s, const struct oci_config *cfg,
-               json_t *stdio, json_t *tmpfs, struct silo_error *err)
+               json_t *stdio, json_t *tmpfs, bool netns_new, struct silo_error *err)
 {
   struct utsname u;
   uname(&u);
@@ -310,6 +310,7 @@ write_manifest(int images_fd, const struct silo_state *s, const struct oci_confi
                         s->cgroup_path, "config", ckpt_config_fingerprint(cfg), "stdio", stdio);
   if (!j) return silo_err(err, ENOMEM, "build %s", CKPT_MANIFEST);
   if (json_array_size(tmpfs)) json_object_set(j, "tmpfs", tmpfs);
+  if (netns_new) json_object_set_new(j, "netns", json_string("new"));
   _cleanup_free_ char *txt = json_dumps(j, JSON_INDENT(2));
   json_decref(j);
   return fs_write_file_atomic(images_fd, CKPT_MANIFEST, txt, strlen(txt), err);
@@ -373,9 +374,11 @@ struct early_freeze {
   bool frozen;
   double *frozen_at;       /* the caller's clock of the freeze, or NULL */
   struct ckpt_tmpfs tmpfs; /* the tmpfs mounts made external (tmpfs.c), checked once frozen */
+  struct ckpt_netns netns; /* the network namespace made external (netns.c), the same */
   const struct oci_config *cfg;
   pid_t pid;
-  bool changed; /* they changed before the freeze: the dump starts again without */
+  bool changed;                /* they changed before the freeze: the dump starts again without */
+  bool drop_tmpfs, drop_netns; /* which of them */
 };
 
 /* CRIU's "pre-dump": the moment it is about to stop the tasks (its kernel probes
@@ -391,21 +394,23 @@ freeze_now(void *arg)
   if (!f->cg) return 0;
   if (cgroup_freeze(f->cg, true, &e) < 0) {
     silo_log_debug("early freeze: %s (CRIU freezes it itself)", e.msg);
-    if (json_array_size(f->tmpfs.list)) { /* their check needs the freeze: CRIU's */
-      f->changed = true;
-      return -1;
-    }
-    return 0;
+    /* their checks need the freeze: CRIU's */
+    f->drop_tmpfs = json_array_size(f->tmpfs.list) > 0;
+    f->drop_netns = f->netns.fd >= 0;
+    f->changed = f->drop_tmpfs || f->drop_netns;
+    return f->changed ? -1 : 0;
   }
   f->frozen = true;
   /* The external tmpfs mounts, looked at again now that nothing in the
-   * container runs: what it wrote there since goes to CRIU's tar (the dump
-   * starts again without them). */
-  if (json_array_size(f->tmpfs.list) && !ckpt_tmpfs_unchanged(f->cfg, &f->tmpfs, f->pid)) {
-    f->changed = true;
-    return -1;
-  }
-  return 0;
+   * container runs: what it wrote there since goes to CRIU's tar; the network
+   * namespace, what the container made in it since goes to CRIU's dump (the
+   * dump starts again with what changed left to CRIU). */
+  f->drop_tmpfs =
+      json_array_size(f->tmpfs.list) && !ckpt_tmpfs_unchanged(f->cfg, &f->tmpfs, f->pid);
+  f->drop_netns = f->netns.fd >= 0 && !ckpt_netns_unchanged(&f->netns, f->cg);
+  f->changed = f->drop_tmpfs || f->drop_netns;
+  if (!f->changed && f->netns.fd >= 0) phase_mark("netns-external"); /* (the tests look) */
+  return f->changed ? -1 : 0;
 }
 
 static void
@@ -424,6 +429,7 @@ early_freeze_end(struct early_freeze *f)
   if (f->cg) cgroup_free(f->cg);
   f->cg = NULL;
   ckpt_tmpfs_free(&f->tmpfs);
+  ckpt_netns_free(&f->netns);
 }
 
 /* The /etc/hosts and /etc/resolv.conf silo's network generated are binds of
@@ -477,7 +483,7 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   _cleanup_free_ char *tmp_images = NULL, *ps_addr = NULL, *freezer = NULL;
   _cleanup_close_ int images_fd = -1, work_fd = -1;
   json_t *stdio = NULL;
-  struct early_freeze ef = {.frozen_at = o->frozen_at};
+  struct early_freeze ef = {.frozen_at = o->frozen_at, .netns = {.fd = -1}};
   const char *images = o->criu.image_path;
   if (!images && o->export_path) {
     tmp_images = xstrdup("/var/tmp/silo-export-XXXXXX");
@@ -557,9 +563,18 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   /* The runtime's tmpfs mounts silo can make again (tmpfs.c): external, not
    * tarred by CRIU.  Only with the early freeze, under which they are checked
    * again before CRIU dumps anything. */
-  size_t n_mnts = r.n_mnts;
+  size_t n_mnts = r.n_mnts, n_externals = r.n_externals;
   if (!o->pre_dump && ef.cg && r.on_pre_dump == freeze_now) {
     ckpt_tmpfs_collect(cfg, s->pid, s->start_time, &r, &ef.tmpfs);
+    /* The container's own network namespace, when it holds what a new one
+     * holds (netns.c): external, made new by the restore, not dumped by CRIU's
+     * `ip` and `iptables-save` runs.  Checked again under the freeze. */
+    if (!o->ext_netns && !o->criu.empty_netns) ckpt_netns_collect(cfg, s->pid, ef.cg, &ef.netns);
+    if (ef.netns.fd >= 0) {
+      char key[128];
+      snprintf(key, sizeof key, "net[%llu]:extRootNetNS", ef.netns.ino);
+      criu_req_external(&r, key);
+    }
     phase_mark("tmpfs-listed"); /* the first look done (a test acts here: phase_hold.py) */
     ef.pid = s->pid;
     ef.cfg = cfg;
@@ -577,17 +592,26 @@ checkpoint(struct silo_context *ctx, const struct silo_checkpoint_opts *o, int r
   int crc;
   for (;;) {
     /* The manifest goes first: a lazy-pages restore starts while the dump still runs. */
-    if (!o->pre_dump && (write_manifest(images_fd, s, cfg, stdio, ef.tmpfs.list, err) < 0 ||
-                         fs_write_file_atomic(images_fd, "config.json", cfg_buf, cfg_len, err) < 0))
+    if (!o->pre_dump &&
+        (write_manifest(images_fd, s, cfg, stdio, ef.tmpfs.list, ef.netns.fd >= 0, err) < 0 ||
+         fs_write_file_atomic(images_fd, "config.json", cfg_buf, cfg_len, err) < 0))
       goto out;
     crc = criu_run(&r, NULL, err);
     early_freeze_thaw(&ef);
     if (crc == 0 || !ef.changed) break;
-    /* written to since the first look: CRIU tars them after all */
-    silo_log_debug("container `%s`: dump again with its tmpfs mounts left to CRIU", s->id);
-    ckpt_tmpfs_free(&ef.tmpfs);
-    ef.changed = false;
-    criu_req_mounts_truncate(&r, n_mnts);
+    /* changed since the first look: CRIU tars the tmpfs mounts, or dumps the
+     * network namespace, after all (each retry leaves one more to CRIU) */
+    silo_log_debug("container `%s`: dump again with its%s%s left to CRIU", s->id,
+                   ef.drop_tmpfs ? " tmpfs mounts" : "", ef.drop_netns ? " network namespace" : "");
+    if (ef.drop_tmpfs) {
+      ckpt_tmpfs_free(&ef.tmpfs);
+      criu_req_mounts_truncate(&r, n_mnts);
+    }
+    if (ef.drop_netns) {
+      ckpt_netns_free(&ef.netns);
+      criu_req_externals_truncate(&r, n_externals);
+    }
+    ef.changed = ef.drop_tmpfs = ef.drop_netns = false;
     silo_err_clear(err);
   }
   early_freeze_end(&ef);

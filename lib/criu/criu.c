@@ -165,6 +165,12 @@ criu_req_mounts_truncate(struct criu_req *r, size_t n)
 }
 
 void
+criu_req_externals_truncate(struct criu_req *r, size_t n)
+{
+  for (; r->n_externals > n; r->n_externals--) free(r->externals[r->n_externals - 1]);
+}
+
+void
 criu_req_external(struct criu_req *r, const char *key)
 {
   for (size_t i = 0; i < r->n_externals; i++)

@@ -147,6 +147,39 @@ int ckpt_tmpfs_make(struct json_t *list, const struct oci_config *cfg, int state
 void ckpt_tmpfs_unmake(int statefd, const char *statedir, struct json_t *list);
 /* Forgets the external mounts added after the first n. */
 void criu_req_mounts_truncate(struct criu_req *r, size_t n);
+/* Forgets the externals added after the first n. */
+void criu_req_externals_truncate(struct criu_req *r, size_t n);
+
+/* netns.c: the container's own network namespace, external to CRIU when it holds
+ * what a new one holds (made again by silo at restore).  dump: fd (-1: left to
+ * CRIU) is the namespace, ino its inode (the external's key), fresh the
+ * description of a new namespace it matched. */
+struct ckpt_netns_sysctls {
+  struct {
+    char *name;
+    int fd;
+  } * v;
+  size_t n;
+};
+struct ckpt_netns {
+  int fd;
+  unsigned long long ino;
+  char *fresh;
+  struct ckpt_netns_sysctls sysctls; /* its sysctl files, open, read again under the freeze */
+};
+struct cgroup;
+/* cg: the container's cgroup (a process of the namespace outside it is not frozen
+ * with the container: the namespace is then CRIU's) */
+void ckpt_netns_collect(const struct oci_config *cfg, pid_t pid, const struct cgroup *cg,
+                        struct ckpt_netns *n);
+/* The same, looked at again (once frozen): still what a new one holds, and still
+ * no process outside cg in it? */
+bool ckpt_netns_unchanged(const struct ckpt_netns *n, const struct cgroup *cg);
+void ckpt_netns_free(struct ckpt_netns *n);
+/* restore: for the manifest's "netns": "new", a new namespace with `lo` up, handed
+ * to CRIU as extRootNetNS; *fd gets it (close it after the restore). */
+int ckpt_netns_restore(struct json_t *manifest, const struct oci_config *cfg, struct criu_req *r,
+                       int *fd, struct silo_error *err);
 
 /* checkpoint_archive.c: one archive (tar, zstd when available) per checkpoint. */
 struct ckpt_archive_info {

@@ -368,6 +368,7 @@ restore(struct container_plan *c, const struct silo_restore_opts *o, const char 
   if (ckpt_ext_mounts(c->cfg, c->bundle, 0, true, &r, err) < 0 ||
       ckpt_restore_namespaces(c->cfg, &r, ns_fds, err) < 0 ||
       restore_netns_path(o, &r, &ns_fds[0], err) < 0 ||
+      ckpt_netns_restore(manifest, c->cfg, &r, &ns_fds[0], err) < 0 ||
       map_stdio(manifest, c, &r, &pty_slave, err) < 0)
     goto out;
 

@@ -306,6 +306,213 @@ test_tmpfs_manifest_checked() {
 	assert_restored "$id" "$b" "$c"
 }
 
+# ------------------------------------------------------------------ the container's own network namespace
+
+# A network namespace of the container's own that holds what a new one holds
+# (`lo` up, nothing else) is external to CRIU and made new by the restore
+# (lib/criu/netns.c): CRIU runs no `ip`/`iptables-save` and writes no network
+# image.  After the restore `lo` is up, a listener on 127.0.0.1 still answers,
+# and a TCP connection between two of the container's processes over `lo`
+# carries on (CRIU restores the sockets with their tasks, into the new namespace).
+NET_IMAGES='ifaddr-*.img route-*.img route6-*.img rule-*.img iptables-*.img ip6tables-*.img nftables-*.img'
+net_images() { (cd "$1" && ls $NET_IMAGES 2>/dev/null) | tr '\n' ' '; }
+netns_of() { readlink "/proc/$(state_field "$1" pid)/ns/net"; }
+in_netns() { local id=$1; shift; nsenter -t "$(state_field "$id" pid)" -n "$@"; }
+lo_answers() { silo exec "$1" sh -c 'echo ping | nc 127.0.0.1 7000' 2>/dev/null | grep -q pong; }
+lo_count() { cat "$1/out/lo" 2>/dev/null || echo 0; }
+lo_count_above() { [ "$(lo_count "$1")" -gt "$2" ]; }
+LO_APP='nc -ll -p 7000 -e echo pong &
+nc -l -p 7001 -e sh -c '\''while read l; do echo $l > /out/lo.new && mv /out/lo.new /out/lo; done'\'' &
+sleep 0.3; i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done | nc 127.0.0.1 7001 &
+'
+test_netns_new_not_dumped() {
+	need_criu; need_cmd nsenter; need_cmd ip
+	local id b=$T_DIR/b c n0 l
+	id=$(new_id)
+	counter_bundle "$b"
+	set_args "$b" "$LO_APP$COUNTER"
+	start "$id" "$b"
+	wait_for 10 lo_answers "$id" || fail "nothing answers on 127.0.0.1:7000"
+	wait_for 10 lo_count_above "$b" 2 || fail "no line over the connection on lo"
+	n0=$(netns_of "$id")
+	assert_ok silo checkpoint --tcp-established --image-path "$T_DIR/img" "$id"
+	c=$(count_of "$b")
+	assert_eq "" "$(net_images "$T_DIR/img")" "CRIU's images of the network namespace"
+	assert_eq new "$(jq -r '.netns // ""' "$T_DIR/img/silo-checkpoint.json")" "manifest's netns"
+	grep -qE 'Running (ip|iptables|ip6tables|iptables-legacy|ip6tables-legacy)-(save|restore)|Running ip (addr|route|rule)' "$T_DIR/img/dump.log" &&
+		fail "CRIU ran ip/iptables: $(grep -E 'Running (ip|iptables)' "$T_DIR/img/dump.log" | head -3)"
+	restore_d "$id" "$b" "$T_DIR/img" --tcp-established
+	assert_restored "$id" "$b" "$c"
+	grep -qE 'Running (ip|iptables)' "$T_DIR/img/restore.log" &&
+		fail "CRIU ran ip/iptables at the restore: $(grep -E 'Running (ip|iptables)' "$T_DIR/img/restore.log" | head -3)"
+	[ "$(netns_of "$id")" != "$n0" ] || fail "restored into the old namespace"
+	[ "$(netns_of "$id")" != "$(readlink /proc/self/ns/net)" ] || fail "restored into the host's namespace"
+	assert_ok in_netns "$id" ip -o link show
+	assert_contains "$OUT" "lo:" "links"
+	assert_contains "$OUT" ",UP," "lo's flags"
+	assert_eq 1 "$(printf '%s\n' "$OUT" | grep -c .)" "links after the restore: $OUT"
+	assert_ok in_netns "$id" ip -o addr show dev lo
+	assert_contains "$OUT" "127.0.0.1/8" "lo's addresses"
+	wait_for 10 lo_answers "$id" || fail "the listener on 127.0.0.1 does not answer after the restore"
+	l=$(lo_count "$b")
+	wait_for 10 lo_count_above "$b" "$((l + 5))" || fail "the connection over lo stopped at $l after the restore"
+	# what the restore made is a new namespace again: no table of CRIU's left in it
+	assert_ok silo checkpoint --leave-running --tcp-established --image-path "$T_DIR/img2" "$id"
+	assert_eq new "$(jq -r '.netns // ""' "$T_DIR/img2/silo-checkpoint.json")" "manifest's netns, second checkpoint"
+}
+
+# What a namespace holds beyond a new one's stays CRIU's to dump and restore:
+# an address, a route, an nftables table, a sysctl, `lo` down, each made from
+# the host (as a container with CAP_NET_ADMIN could).  Each is there after the
+# restore.
+test_netns_changed_kept() {
+	need_criu; need_cmd nsenter; need_cmd ip
+	local id b=$T_DIR/b c v change check want
+	local -a variants=(
+		"ip addr add 10.99.0.1/32 dev lo@@ip -o addr show dev lo@@10.99.0.1/32"
+		"ip route add 10.98.0.0/16 dev lo@@ip route show table all@@10.98.0.0/16"
+		"sh -c 'echo 1 > /proc/sys/net/ipv4/conf/lo/accept_local'@@cat /proc/sys/net/ipv4/conf/lo/accept_local@@1"
+		"ip link set lo down@@ip -o link show lo@@state DOWN"
+	)
+	command -v nft >/dev/null && variants+=("nft add table inet silo_ck_test@@nft list tables@@silo_ck_test")
+	counter_bundle "$b"
+	for v in "${variants[@]}"; do
+		change=${v%%@@*}; v=${v#*@@}; check=${v%%@@*}; want=${v#*@@}
+		id=$(new_id)
+		rm -rf "$T_DIR/img" "$b/out/count"
+		start "$id" "$b"
+		eval "in_netns $id $change" || fail "$change"
+		assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
+		c=$(count_of "$b")
+		assert_eq "" "$(jq -r '.netns // ""' "$T_DIR/img/silo-checkpoint.json")" "manifest's netns after $change"
+		[ -n "$(net_images "$T_DIR/img")" ] || fail "no network image after $change"
+		restore_d "$id" "$b" "$T_DIR/img"
+		assert_restored "$id" "$b" "$c"
+		assert_ok in_netns "$id" $check
+		assert_contains "$OUT" "$want" "after $change and the restore"
+		assert_ok silo kill "$id" KILL
+		wait_status "$id" stopped
+		assert_ok silo delete "$id"
+	done
+}
+
+# A change made between silo's first look at the namespace and the freeze (silo
+# held at its "tmpfs-listed" phase mark, after both first looks) is found under
+# the freeze: the dump starts again with the namespace (and only it) left to
+# CRIU, and the change is there after the restore (an address, a sysctl).
+# A process outside the container's cgroup in its network namespace (another
+# container that joined it by path, a host shell's `nsenter --net`) is not frozen
+# with the container and could change the namespace while CRIU dumps it: the
+# namespace is then CRIU's, whether the process was there at the first look or
+# came between it and the freeze (silo held at its "tmpfs-listed" mark).
+test_netns_outside_holder_declined() {
+	need_criu; need_cmd nsenter
+	local id b=$T_DIR/b pid when holder
+	counter_bundle "$b"
+	for when in before between; do
+		id=$(new_id)
+		rm -rf "$T_DIR/img" "$b/out/count"
+		start "$id" "$b"
+		pid=$(state_field "$id" pid)
+		holder="setsid nsenter --net=/proc/$pid/ns/net sleep 600 < /dev/null > /dev/null 2>&1 & echo \$! > $T_DIR/holder"
+		if [ "$when" = before ]; then
+			eval "$holder"
+			assert_ok "$SILO" --root "$ROOT" --debug checkpoint --image-path "$T_DIR/img" "$id"
+		else
+			assert_ok python3 "$TESTS_DIR/lib/phase_hold.py" "$holder" -- "$SILO" --root "$ROOT" --debug checkpoint --image-path "$T_DIR/img" "$id"
+		fi
+		kill "$(cat "$T_DIR/holder")" 2>/dev/null
+		assert_contains "$OUT" "not in the container's cgroup, is in its network namespace" "silo's log ($when)"
+		assert_eq "" "$(jq -r '.netns // ""' "$T_DIR/img/silo-checkpoint.json")" "manifest's netns (holder $when)"
+		restore_d "$id" "$b" "$T_DIR/img"
+		assert_ok silo kill "$id" KILL
+		wait_status "$id" stopped
+		assert_ok silo delete "$id"
+	done
+}
+
+# The sysctl files stay open from the first look to the end of the dump: under
+# a soft RLIMIT_NOFILE of 1024 (systemd's default) the fast path still holds,
+# and no restored process holds a namespace fd.
+test_netns_low_nofile() {
+	need_criu
+	local id b=$T_DIR/b c p
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	capture sh -c "ulimit -n 1024 && $SILO --root $ROOT --debug checkpoint --image-path $T_DIR/img $id"
+	[ "$RC" -eq 0 ] || fail "checkpoint under ulimit -n 1024: $(printf '%s\n' "$OUT" | grep -v '^\[' | tail -5)"
+	assert_eq new "$(jq -r '.netns // ""' "$T_DIR/img/silo-checkpoint.json")" "manifest's netns under ulimit -n 1024"
+	c=$(count_of "$b")
+	restore_d "$id" "$b" "$T_DIR/img"
+	assert_restored "$id" "$b" "$c"
+	for p in $(cat "/sys/fs/cgroup$(state_field "$id" cgroupPath 2>/dev/null)/cgroup.procs" 2>/dev/null) $(state_field "$id" pid); do
+		ls -l "/proc/$p/fd" 2>/dev/null | grep -q 'net:\[' && fail "process $p of the restored container holds a netns fd: $(ls -l /proc/$p/fd)"
+	done
+	return 0
+}
+
+test_netns_change_after_look() {
+	need_criu; need_cmd nsenter; need_cmd ip
+	local id b=$T_DIR/b pid v change check want
+	# what changes between the looks: an address (rtnetlink, read again by
+	# path), a sysctl (read again through the fd of the first look)
+	local -a variants=(
+		"ip addr add 10.97.0.1/32 dev lo@@ip -o addr show dev lo@@10.97.0.1/32"
+		"sh -c 'echo 1 > /proc/sys/net/ipv4/conf/lo/accept_local'@@cat /proc/sys/net/ipv4/conf/lo/accept_local@@1"
+	)
+	counter_bundle "$b"
+	for v in "${variants[@]}"; do
+		change=${v%%@@*}; v=${v#*@@}; check=${v%%@@*}; want=${v#*@@}
+		id=$(new_id)
+		rm -rf "$T_DIR/img" "$b/out/count"
+		start "$id" "$b"
+		pid=$(state_field "$id" pid)
+		assert_ok python3 "$TESTS_DIR/lib/phase_hold.py" "nsenter -t $pid -n $change" -- "$SILO" --root "$ROOT" --debug checkpoint --image-path "$T_DIR/img" "$id"
+		assert_contains "$OUT" "network namespace changed before the freeze" "silo's log after $change"
+		assert_eq "" "$(jq -r '.netns // ""' "$T_DIR/img/silo-checkpoint.json")" "manifest's netns after $change"
+		# only what changed is left to CRIU: the tmpfs mounts stay silo's
+		assert_contains "$(tmpfs_keys "$T_DIR/img")" '"/dev"' "external tmpfs"
+		[ -n "$(net_images "$T_DIR/img")" ] || fail "no network image after $change"
+		restore_d "$id" "$b" "$T_DIR/img"
+		assert_ok in_netns "$id" $check
+		assert_contains "$OUT" "$want" "after $change between the looks and the restore"
+		assert_ok silo kill "$id" KILL
+		wait_status "$id" stopped
+		assert_ok silo delete "$id"
+	done
+}
+
+# The manifest's "netns" comes from an image (or a peer): anything but "new",
+# or "new" with a config that joins a namespace by path, is refused.
+test_netns_manifest_checked() {
+	need_criu
+	local id b=$T_DIR/b c
+	id=$(new_id)
+	counter_bundle "$b"
+	start "$id" "$b"
+	assert_ok silo checkpoint --image-path "$T_DIR/img" "$id"
+	c=$(count_of "$b")
+	cp -a "$T_DIR/img" "$T_DIR/img2"
+	jq '.netns = "host"' "$T_DIR/img/silo-checkpoint.json" > "$T_DIR/img2/silo-checkpoint.json"
+	capture_append "$id" silo restore -d --bundle "$b" --image-path "$T_DIR/img2" "$id"
+	[ "$RC" -ne 0 ] || fail "restore accepted netns \"host\""
+	assert_contains "$OUT" '"netns" is not "new"'
+	assert_no_leftovers "$id"
+	local ns=silo-ck-$$-$RANDOM
+	ip netns add "$ns" || skip "cannot create a network namespace"
+	defer ip netns del "$ns"
+	cp "$b/config.json" "$T_DIR/config.json"
+	jq_edit "$b" '(.linux.namespaces[] | select(.type == "network")) .path = $p' --arg p "/run/netns/$ns"
+	capture_append "$id" silo restore -d --bundle "$b" --image-path "$T_DIR/img" "$id"
+	[ "$RC" -ne 0 ] || fail "restore accepted a config joining a namespace by path"
+	assert_contains "$OUT" "must give it one of its own"
+	assert_no_leftovers "$id"
+	cp "$T_DIR/config.json" "$b/config.json"
+	restore_d "$id" "$b" "$T_DIR/img"
+	assert_restored "$id" "$b" "$c"
+}
+
 # A tmpfs is made again with the config's size limits (size=, nr_inodes=), never
 # the image's or a peer's: a manifest asking for more gets the config's.  A tmpfs
 # the container remounted with other limits stays CRIU's (and keeps them).
@@ -843,6 +1050,12 @@ run_test tmpfs_beneath_submount_kept test_tmpfs_beneath_submount_kept
 run_test tmpfs_odd_entries_kept test_tmpfs_odd_entries_kept
 run_test tmpfs_overmount_after_look test_tmpfs_overmount_after_look
 run_test tmpfs_manifest_checked test_tmpfs_manifest_checked
+run_test netns_new_not_dumped test_netns_new_not_dumped
+run_test netns_changed_kept test_netns_changed_kept
+run_test netns_change_after_look test_netns_change_after_look
+run_test netns_outside_holder_declined test_netns_outside_holder_declined
+run_test netns_low_nofile test_netns_low_nofile
+run_test netns_manifest_checked test_netns_manifest_checked
 run_test tmpfs_limits_are_the_configs test_tmpfs_limits_are_the_configs
 run_test tmpfs_key_taken_refused test_tmpfs_key_taken_refused
 run_test tmpfs_unlinked_file_kept test_tmpfs_unlinked_file_kept

@@ -576,6 +576,66 @@ test_tmpfs_moves() {
 	return 0
 }
 
+# A network namespace of the container's own that holds what a new one holds is
+# external to CRIU and made new by the receiver (lib/criu/netns.c): the phase
+# marks of both ends say so (netns-external, netns-made); on the
+# destination `lo` is up, a listener on 127.0.0.1 answers, and a TCP connection
+# between two of the container's processes over `lo` carries on, postcopy and
+# back cold.
+lo_count() { cat "$1/out/lo" 2>/dev/null || echo 0; }
+lo_count_above() { [ "$(lo_count "$1")" -gt "$2" ]; }
+LO_APP='nc -ll -p 7000 -e echo pong &
+nc -l -p 7001 -e sh -c '\''while read l; do echo $l > /out/lo.new && mv /out/lo.new /out/lo; done'\'' &
+sleep 0.3; i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done | nc 127.0.0.1 7001 &
+'
+test_own_netns_moves() {
+	need_hosts; need_lazy_pipes
+	local id b=$T_DIR/b port1 back l
+	id=$(new_id)
+	make_bundle "$b"
+	add_out_mount "$b"
+	set_args "$b" "$LO_APP$COUNTER"
+	src run -d --bundle "$b" "$id" >> "$T_DIR/$id.out" 2>&1 < /dev/null || fail "run -d $id: $(cat "$T_DIR/$id.out")"
+	defer "$SILO" --root "$T_DIR/dst-state" delete --force "$id"
+	wait_count_above "$b" 2
+	wait_for 10 lo_count_above "$b" 2 || fail "no line over the connection on lo"
+	# the receiver's and the source's phase marks say where the namespace went
+	PORT=$(free_port)
+	SILO_PHASE_FD=9 nsenter --net="/run/netns/$NS_DST" "$SILO" --root "$DST_ROOT" migrate-receive --listen "$DST_IP:$PORT" \
+		--token-file "$TOKEN" --bundle-dir "$RECV_DIR" --cgroup-parent "$CG_PARENT" \
+		>> "$T_DIR/recv.log" 2>&1 < /dev/null 9> "$T_DIR/recv.marks" &
+	RECV_PID=$!
+	defer kill -9 "$RECV_PID"
+	wait_for 10 listening "$NS_DST" "$PORT" || fail "the receiver does not listen: $(cat "$T_DIR/recv.log")"
+	port1=$PORT
+	SILO_PHASE_FD=9 migrate "$id" --strategy postcopy 9> "$T_DIR/src.marks"
+	[ "$RC" = 0 ] || fail "postcopy: $OUT"
+	grep -q '^netns-external ' "$T_DIR/src.marks" || fail "the source's dump left the namespace to CRIU: $(cut -d' ' -f1 "$T_DIR/src.marks" | tr '\n' ' ')"
+	grep -q '^netns-made ' "$T_DIR/recv.marks" || fail "the receiver made no namespace: $(cut -d' ' -f1 "$T_DIR/recv.marks" | tr '\n' ' ')"
+	on_dst "$id" || fail "not on the destination"
+	OUT=$(dst exec "$id" sh -c 'echo ping | nc 127.0.0.1 7000')
+	assert_contains "$OUT" pong "postcopy: the listener on 127.0.0.1"
+	l=$(lo_count "$b")
+	wait_for 10 lo_count_above "$b" "$((l + 5))" || fail "postcopy: the connection over lo stopped at $l"
+	# and back, cold, to a receiver on the source host
+	SILO_PHASE_FD=9 nsenter --net="/run/netns/$NS_SRC" "$SILO" --root "$ROOT" migrate-receive --listen "$SRC_IP:$((port1 + 1))" \
+		--token-file "$TOKEN" --bundle-dir "$T_DIR/back" --cgroup-parent "$CG_PARENT-back" \
+		>> "$T_DIR/back.log" 2>&1 < /dev/null 9> "$T_DIR/back.marks" &
+	back=$!
+	defer kill -9 "$back"
+	wait_for 10 listening "$NS_SRC" "$((port1 + 1))" || fail "no receiver on the source host"
+	SILO_PHASE_FD=9 capture dst migrate --token-file "$TOKEN" --strategy cold "$id" "$SRC_IP:$((port1 + 1))" 9> "$T_DIR/dst.marks"
+	[ "$RC" -eq 0 ] || fail "migrate back: $OUT; $(cat "$T_DIR/back.log")"
+	grep -q '^netns-external ' "$T_DIR/dst.marks" || fail "cold: the dump left the namespace to CRIU"
+	grep -q '^netns-made ' "$T_DIR/back.marks" || fail "cold: the receiver made no namespace"
+	OUT=$(src exec "$id" sh -c 'echo ping | nc 127.0.0.1 7000')
+	assert_contains "$OUT" pong "cold: the listener on 127.0.0.1"
+	l=$(lo_count "$b")
+	wait_for 10 lo_count_above "$b" "$((l + 5))" || fail "cold: the connection over lo stopped at $l"
+	assert_ok src delete --force "$id"
+	return 0
+}
+
 # Postcopy's staging tmpfs is capped (SILO_MIGRATE_STAGE_MAX, 1 MiB here): images
 # that do not fit (a 3 MB file in /dev/shm, which CRIU tars into them) go to disk
 # on both ends, the source dumping again and the receiver moving the tree so far;
@@ -822,6 +882,7 @@ run_test receiver_killed_after_freeze_postcopy test_receiver_killed_after_freeze
 run_test source_killed_after_freeze test_source_killed_after_freeze
 run_test source_killed_during_postcopy test_source_killed_during_postcopy
 run_test tmpfs_moves test_tmpfs_moves
+run_test own_netns_moves test_own_netns_moves
 run_test postcopy_stage_full test_postcopy_stage_full
 run_test postcopy_images_not_on_disk test_postcopy_images_not_on_disk
 run_test wire_is_encrypted test_wire_is_encrypted
