@@ -26,6 +26,7 @@
 #include "lib/criu/criu.h"
 #include "lib/migrate/migrate.h"
 #include "lib/network/network.h"
+#include "lib/runtime/create/create.h"
 #include "lib/runtime/plan.h"
 #include "lib/silo.h"
 #include "oci/oci.h"
@@ -667,6 +668,9 @@ silo_migrate_receive(struct silo_context *ctx, const struct silo_migrate_receive
                   .stage.fd = -1};
   session_free(&d);
   if (!o->listen) return silo_err(err, EINVAL, "--listen ADDR:PORT is required");
+  /* Its restore helpers create containers: from the sealed copy already, should
+   * one need it (cloned.c), before the port is bound */
+  if (cloned_ensure_sealed(err) < 0) return -1;
   if (mig_token_load(o->token_file, &d.tok, err) < 0) return -1;
   /* Credentials (the PSK, or the certificates) are checked before listening:
    * a bad file is an error of the command, not of every peer */

@@ -29,6 +29,7 @@
 #include "lib/base/base.h"
 #include "lib/criu/criu.h"
 #include "lib/migrate/migrate.h"
+#include "lib/runtime/create/create.h"
 #include "lib/runtime/plan.h"
 #include "lib/silo.h"
 
@@ -49,9 +50,12 @@ silo_migrate(struct silo_context *ctx, const struct silo_migrate_opts *o,
   s.frozen_at =
       mmap(NULL, sizeof *s.frozen_at, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (s.frozen_at == MAP_FAILED) s.frozen_at = NULL;
+  int ret = -1;
+  /* Its helpers restore the container here when the migration fails: from the
+   * sealed copy already, should the container need one (cloned.c) */
+  if (cloned_ensure_sealed(err) < 0) goto out;
   mig_catch_signals();
   mig_interrupted = 0;
-  int ret = -1;
   if (src_load_container(&s, err) < 0) goto out;
   if ((o->strategy == SILO_MIGRATE_PRECOPY || o->strategy == SILO_MIGRATE_HYBRID) &&
       !mig_criu_feature(ctx, "mem_dirty_track")) {

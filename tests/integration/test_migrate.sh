@@ -199,6 +199,25 @@ test_cold_keeps_count() {
 	assert_ok dst delete --force "$id"
 }
 
+# A container that could ptrace its runtime (CAP_SYS_PTRACE without a user
+# namespace) is created from a sealed copy of silo (CVE-2019-5736): the receiver's
+# restore helper must not re-execute the whole `silo migrate-receive` for that
+# (it did: the copy then failed to listen on the receiver's port, and the offer
+# was refused with no reason).  It migrates, cold and back.
+test_cold_ptrace_capable() {
+	need_hosts
+	local id b=$T_DIR/b c
+	id=$(new_id)
+	counter "$id" "$b" '.process.capabilities |= (.bounding += ["CAP_SYS_PTRACE"] | .permitted += ["CAP_SYS_PTRACE"] | .effective += ["CAP_SYS_PTRACE"])'
+	start_receiver
+	c=$(count_of "$b")
+	migrate "$id" --strategy cold
+	[ "$RC" -eq 0 ] || fail "migrate: $OUT; receiver: $(cat "$T_DIR/recv.log")"
+	assert_moved "$id" "$b" "$c"
+	assert_ok dst exec "$id" sh -c 'grep CapEff /proc/1/status'
+	assert_ok dst delete --force "$id"
+}
+
 test_postcopy_keeps_count() {
 	need_hosts; need_lazy_pipes
 	local id b=$T_DIR/b c
@@ -868,6 +887,7 @@ test_rootfs_already_there() {
 run_test migrate_usage test_migrate_usage
 run_test writable_rootfs test_writable_rootfs
 run_test cold_keeps_count test_cold_keeps_count
+run_test cold_ptrace_capable test_cold_ptrace_capable
 run_test postcopy_keeps_count test_postcopy_keeps_count
 run_test back_and_forth_text_report test_back_and_forth_text_report
 run_test downtime_breakdown test_downtime_breakdown

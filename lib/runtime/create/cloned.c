@@ -85,3 +85,12 @@ cloned_reexec(struct silo_error *err)
   syscall(SYS_execveat, mfd, "", saved_argv, environ, AT_EMPTY_PATH);
   return silo_err(err, errno, "re-execute from the sealed copy");
 }
+
+int
+cloned_ensure_sealed(struct silo_error *err)
+{
+  /* A program that kept its argv to itself (libsilo) stays as it is: a container
+   * that needs the copy is then refused by cloned_reexec with its reason. */
+  if (!saved_argv || running_sealed()) return 0;
+  return cloned_reexec(err);
+}

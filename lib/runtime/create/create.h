@@ -75,5 +75,10 @@ bool cloned_needed(const struct container_plan *c, const struct capsets *caps, b
 /* Re-executes the current silo command from a sealed memfd copy; returns only on
  * failure. */
 int cloned_reexec(struct silo_error *err);
+/* For a command whose forked helpers create containers (migrate, migrate-receive:
+ * a restore helper cannot re-execute the command that forked it, which would start
+ * the whole migration again): re-executes it from the sealed copy at once, before
+ * it does anything, unless it already runs from one.  Returns 0, or only on failure. */
+int cloned_ensure_sealed(struct silo_error *err);
 
 #endif
