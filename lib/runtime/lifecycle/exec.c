@@ -129,10 +129,10 @@ exec_child_entry(void *arg)
 
 /* The child in silo's own memory, silo asleep until its execve (spawn.c): the
  * same exec_child, with the same steps in the same order; only cheaper.  -1 when
- * this exec needs a child of its own (then spawn_child makes one):
- * - a time namespace: setns(CLONE_NEWTIME) refuses a process sharing its memory;
- * - process.oomScoreAdj: the kernel gives it to every process of that memory,
- *   silo included.
+ * this exec needs a child of its own (then spawn_child makes one): with a time
+ * namespace, as setns(CLONE_NEWTIME) refuses a process sharing its memory (EUSERS).
+ * process.oomScoreAdj is no reason: the kernel does not pass a vfork child's score
+ * on to the other users of its memory (MMF_MULTIPROCESS is not set for CLONE_VFORK).
  * What the child changes in silo's memory is undone here: the plan (its fds,
  * paths and the home env are the child's; silo would close or free them) is put
  * back as it was, and dumpability, which belongs to the memory (the child turns it
@@ -141,7 +141,7 @@ exec_child_entry(void *arg)
 static pid_t
 exec_spawn_shared(struct container_plan *c, int ctr_pidfd, unsigned long nsflags, bool *in_v2)
 {
-  if ((nsflags & CLONE_NEWTIME) || c->proc->has_oom_score_adj) return -1;
+  if (nsflags & CLONE_NEWTIME) return -1;
   struct exec_child_args a = {.c = c, .ctr_pidfd = ctr_pidfd, .nsflags = nsflags};
   struct container_plan saved = *c;
   int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
