@@ -111,9 +111,11 @@ clone3_call(struct clone_args *args, int (*fn)(void *), void *arg)
   return ret;
 }
 
-/* The child's stack: a part of silo's own, which nothing else uses while silo
- * sleeps.  Generous: only the pages the child touches are ever mapped. */
-#define SHARED_STACK_SIZE (256 * 1024)
+/* The child's stack: a part of silo's own (of the calling thread's, for a program
+ * using libsilo), which nothing else uses while silo sleeps.  The child used 11 KiB
+ * of it (exec of a missing program, --user, --cap, --env); only the pages it touches
+ * are ever mapped. */
+#define SHARED_STACK_SIZE (64 * 1024)
 
 __attribute__((noinline)) pid_t
 spawn_child_shared(struct container_plan *c, int (*fn)(void *), void *arg, int *pidfd,
