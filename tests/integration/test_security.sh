@@ -537,7 +537,7 @@ test_exec_child_killed_by_container() {
 	while [ "$SECONDS" -lt "$end" ]; do
 		timeout -k 2 8 "$SILO" --root "$ROOT" exec "$id" /bin/true > "$T_DIR/exec.out" 2>&1 < /dev/null && rc=0 || rc=$?
 		n=$((n + 1))
-		grep -q "during set-up" "$T_DIR/exec.out" && killed=$((killed + 1))
+		grep -qE "during (its )?set-up" "$T_DIR/exec.out" && killed=$((killed + 1))
 		# 255: the exec failed (its process was killed); 0 or 137: the program ran
 		# (and was killed); anything else (134 SIGABRT, 139 SIGSEGV, 124 a hang that
 		# timeout ended) is silo exec itself dying or hanging.
@@ -550,6 +550,37 @@ test_exec_child_killed_by_container() {
 	echo "$n execs, $killed killed in set-up" > "$T_DIR/note"
 	[ "$killed" -gt 0 ] || skip "no exec's child was killed in its set-up ($n execs)"
 	[ "$crashed" -eq 0 ] || fail "silo exec died or hung $crashed times in $n execs: $(show "$(head -n 3 "$T_DIR/crashes")")"
+}
+
+# The same kill, made certain: exec's child is held at its first phase mark (the
+# start of its set-up, phase_kill_child.py) and killed there.  silo exec sees a child
+# that died in its own code, while sharing its memory: it must say so and exit 255 at
+# once, without touching its heap again (exec_child_killed), with nothing written
+# (no --pid-file), and the container must go on as before.
+test_exec_child_killed_in_setup() {
+	silo_only "silo's phase marks"
+	need_cmd python3
+	local b=$T_DIR/b id mode
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	id=$(new_id)
+	run_detached "$id" "$b"
+	for mode in "" -d; do
+		rm -f "$T_DIR/pid"
+		capture timeout -k 2 20 python3 "$TESTS_DIR/lib/phase_kill_child.py" -- \
+			"$SILO" --root "$ROOT" --log "$T_DIR/silo.log" --log-format json exec $mode \
+			--pid-file "$T_DIR/pid" "$id" true
+		assert_eq 255 "$RC" "exit status of exec $mode whose child was killed in its set-up"
+		assert_contains "$OUT" "silo: exec in \`$id\`: the process was killed during its set-up"
+		assert_not_contains "$OUT" "corrupt"
+		[ ! -e "$T_DIR/pid" ] || fail "exec $mode wrote its --pid-file for a killed process"
+		jq -e 'select(.level == "error") | .msg | test("killed during its set-up")' "$T_DIR/silo.log" \
+			> /dev/null || fail "no such error in the JSON log: $(show "$(cat "$T_DIR/silo.log")")"
+	done
+	assert_eq running "$(status_of "$id")" "the container after the killed execs"
+	assert_ok silo exec "$id" sh -c 'echo after'
+	assert_contains "$OUT" after
+	silo delete --force "$id"
 }
 
 run_test cve_2019_5736_proc_exe test_cve_2019_5736_proc_exe
@@ -570,4 +601,5 @@ run_test minus_one_ids test_minus_one_ids
 run_test sealed_copy_ignores_env test_sealed_copy_ignores_env
 run_test cgroup_disabled_devices test_cgroup_disabled_devices
 run_test exec_child_killed_by_container test_exec_child_killed_by_container
+run_test exec_child_killed_in_setup test_exec_child_killed_in_setup
 finish

@@ -117,6 +117,46 @@ clone3_call(struct clone_args *args, int (*fn)(void *), void *arg)
  * are ever mapped. */
 #define SHARED_STACK_SIZE (64 * 1024)
 
+/* The kernel's struct sigaction (x86-64) and its 64-bit signal set: raw system calls,
+ * because glibc's wrappers refuse signals 32 and 33 (its own) and keep them out of
+ * every mask it sets. */
+struct ksigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void *restorer;
+  uint64_t mask;
+};
+#define KSIGSET_SIZE sizeof(uint64_t)
+
+struct shared_start {
+  int (*fn)(void *);
+  void *arg;
+  uint64_t mask; /* silo's own, from before the clone */
+};
+
+/* The child's first steps, with every signal blocked (spawn_child_shared): each
+ * handler silo (or the program using libsilo) installed back to SIG_DFL, as
+ * posix_spawn does, before anything is unblocked.  A handler must never run in
+ * the child: it would run silo's code on silo's stack and thread data while silo
+ * is stopped in the middle of the clone.  The handler table is the child's own (no
+ * CLONE_SIGHAND): silo keeps its handlers.  Ignored signals stay ignored until
+ * process_exec's reset.  Then silo's mask, as a forked child would have it. */
+static int
+shared_child_start(void *arg)
+{
+  struct shared_start *s = arg;
+  for (int sig = 1; sig <= 64; sig++) {
+    struct ksigaction old, dfl = {.handler = SIG_DFL};
+    if (sig == SIGKILL || sig == SIGSTOP ||
+        syscall(SYS_rt_sigaction, sig, NULL, &old, KSIGSET_SIZE) < 0 || old.handler == SIG_DFL ||
+        old.handler == SIG_IGN)
+      continue;
+    syscall(SYS_rt_sigaction, sig, &dfl, NULL, KSIGSET_SIZE);
+  }
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &s->mask, NULL, KSIGSET_SIZE);
+  return s->fn(s->arg);
+}
+
 __attribute__((noinline)) pid_t
 spawn_child_shared(struct container_plan *c, int (*fn)(void *), void *arg, int *pidfd,
                    bool *into_cgroup)
@@ -137,7 +177,13 @@ spawn_child_shared(struct container_plan *c, int (*fn)(void *), void *arg, int *
     args.cgroup = (uint64_t)cgfd;
   }
   *into_cgroup = cgfd >= 0;
-  long r = clone3_call(&args, fn, arg);
+  /* Every signal blocked from before the clone until the child has reset its
+   * handlers (shared_child_start), and in silo until it wakes up again. */
+  uint64_t all = ~(uint64_t)0;
+  struct shared_start start = {.fn = fn, .arg = arg, .mask = 0};
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &start.mask, KSIGSET_SIZE);
+  long r = clone3_call(&args, shared_child_start, &start);
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &start.mask, NULL, KSIGSET_SIZE);
   if (r < 0) {
     errno = (int)-r;
     return -1;
