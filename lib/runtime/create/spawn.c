@@ -111,8 +111,8 @@ clone3_call(struct clone_args *args, int (*fn)(void *), void *arg)
   return ret;
 }
 
-/* The child's stack: a part of silo's own (of the calling thread's, for a program
- * using libsilo), which nothing else uses while silo sleeps.  The child used 11 KiB
+/* The child's stack: a part of silo's own (only the silo command makes this child,
+ * silo_exec_opts.shared_memory_child), which nothing else uses while silo sleeps.  The child used 11 KiB
  * of it (exec of a missing program, --user, --cap, --env); only the pages it touches
  * are ever mapped. */
 #define SHARED_STACK_SIZE (64 * 1024)
