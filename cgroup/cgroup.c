@@ -478,7 +478,10 @@ cgroup_self_enter_open(struct cgroup *cg, struct silo_error *err)
   return 0;
 }
 
-/* In the child, single-threaded, before it does anything else. */
+/* In the child, single-threaded, before it does anything else.  The fds are
+ * closed but their numbers stay in *cg: exec's child shares silo's memory
+ * (spawn_child_shared), and silo's cgroup_enter must still see, and close, its own
+ * copies instead of writing the pid to cgroup.procs again. */
 int
 cgroup_self_enter(struct cgroup *cg, struct silo_error *err)
 {
@@ -491,7 +494,7 @@ cgroup_self_enter(struct cgroup *cg, struct silo_error *err)
       return silo_err(err, e, "enter %s%s", d->dir,
                       e == ENOSPC ? " (empty cpuset.cpus or cpuset.mems?)" : "");
     }
-    close_fd(&d->self_fd);
+    close(d->self_fd);
   }
   return 0;
 }

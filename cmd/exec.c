@@ -171,6 +171,9 @@ cmd_exec(struct silo_context *ctx, int argc, char **argv)
     r = cmd_usage_error("exec", "missing COMMAND (or --process)");
     goto out;
   }
+  /* silo is single-threaded and exits after the call: the cheaper child that
+   * borrows its memory (silo.h; a killed one ends silo with EXEC_FAILED). */
+  o.shared_memory_child = true;
   struct silo_error err = {0};
   int code = 0;
   r = silo_exec(ctx, &o, &code, &err) < 0 ? (cmd_fail(&err), EXEC_FAILED) : code;

@@ -106,6 +106,13 @@ struct silo_exec_opts {
   const char *pid_file, *console_socket, *cgroup;
   const char *apparmor, *process_label; /* instead of the config's */
   unsigned preserve_fds;
+  /* The `silo` command's own choice, not for other programs: the process's set-up
+   * runs in the caller's memory, which the caller lends it until its execve (cheaper
+   * than a copy, docs/design.md).  If it is killed during that set-up (the
+   * container's root can kill it), the caller's heap may be half-updated, so the call
+   * ends the calling process at once with _exit(255) (an error line on stderr and the
+   * log first).  Only for a single-threaded program with nothing else to do. */
+  bool shared_memory_child;
 };
 /* Runs a process in a running container; in the foreground *exit_code is its code. */
 SILO_API int silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exit_code,

@@ -24,6 +24,12 @@
 
 #include "lib/base/error.h"
 
+/* ---- log.c (the rest is in lib/silo.h) ---- */
+/* An error line made of the NULL-terminated parts (at most 8), to stderr and to
+ * --log, with write(2) alone: for a process whose heap may be half-updated and must
+ * not be touched again (exec.c: a child that shared silo's memory was killed). */
+void log_error_heapless(const char *const *parts);
+
 /* ---- fsutil.c: files, and paths resolved safely inside a root ---- */
 int fs_read_file(const char *path, char **buf, size_t *len, struct silo_error *err);
 int fs_read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct silo_error *err);

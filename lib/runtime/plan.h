@@ -194,7 +194,20 @@ struct container_plan {
   const char **exec_env;
   const char **exec_capsets[5];
   uint32_t *exec_gids; /* the config's additional gids plus --additional-gids */
+  /* exec's child in silo's memory (spawn_child_shared): a flag in that memory which
+   * the child sets (plan_child_clean) when it leaves silo's heap consistent for good:
+   * right before its execve, and on a clean failure right before _exit.  Unset when
+   * silo wakes up, the child was killed in the middle of silo's code.  NULL for
+   * every other child (a copy: its heap is its own). */
+  int *child_clean;
 };
+
+/* The shared child's flag (above), set or cleared; nothing for any other process. */
+static inline void
+plan_child_clean(struct container_plan *c, bool clean)
+{
+  if (c->child_clean) __atomic_store_n(c->child_clean, clean, __ATOMIC_SEQ_CST);
+}
 
 /* ---- plan.c ---- */
 void plan_init(struct container_plan *c);

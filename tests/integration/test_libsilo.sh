@@ -226,10 +226,46 @@ test_example_needs_sealed_copy() {
 	ROOT=$r assert_no_leftovers "$id"
 }
 
+# silo_exec from a program is a copy of it (clone3 without CLONE_VM): only the silo
+# command lends its memory to exec's child (shared_memory_child), as a child killed
+# in the program's code would leave its heap, or another thread's lock, half-done.
+test_exec_child_is_a_copy() {
+	need_install
+	need_cmd strace
+	local id b=$T_DIR/b bin=$T_DIR/libsilo-exec
+	cat > "$T_DIR/exec.c" <<-'EOF'
+	#include <silo/silo.h>
+	#include <stdio.h>
+	int main(int argc, char **argv) {
+		struct silo_context ctx = {.root = argv[1]};
+		struct silo_error err = {0};
+		const char *args[] = {"true"};
+		struct silo_exec_opts o = {.id = argv[2], .args = args, .n_args = 1};
+		int code = -1;
+		(void)argc;
+		silo_save_argv(argv);
+		if (silo_exec(&ctx, &o, &code, &err) < 0) return fprintf(stderr, "%s\n", err.msg), 255;
+		return code;
+	}
+	EOF
+	# shellcheck disable=SC2046
+	assert_ok cc -std=gnu11 -Wall -Wextra -Werror $SAN_FLAGS -o "$bin" "$T_DIR/exec.c" $(pc --cflags --libs silo)
+	make_bundle "$b"
+	set_args "$b" 'while :; do sleep 1; done'
+	id=$(new_id)
+	run_detached "$id" "$b"
+	capture env LD_LIBRARY_PATH="$DEST$LIBDIR" strace -f -e trace=clone3 -o "$T_DIR/strace" "$bin" "$ROOT" "$id"
+	assert_eq 0 "$RC" "silo_exec of true"
+	grep -q "clone3(" "$T_DIR/strace" || fail "no clone3: $(show "$(cat "$T_DIR/strace")")"
+	! grep -q "CLONE_VM" "$T_DIR/strace" || fail "silo_exec's child shares the program's memory: $(show "$(grep clone3 "$T_DIR/strace")")"
+	silo delete --force "$id"
+}
+
 run_test install_files test_install_files
 run_test uninstall test_uninstall
 run_test exports_only_public_api test_exports_only_public_api
 run_test example_shared test_example_shared
+run_test exec_child_is_a_copy test_exec_child_is_a_copy
 run_test example_static test_example_static
 run_test example_error test_example_error
 run_test cxx_program test_cxx_program

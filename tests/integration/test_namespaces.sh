@@ -400,6 +400,26 @@ test_time_namespace() {
 	assert_ne "$(host_ns time)" "$(sed -n 2p <<< "$OUT")" "time namespace"
 }
 
+# exec joins a time namespace too: setns(CLONE_NEWTIME) refuses a process that
+# shares its memory, so exec's child is then a copy of silo (exec.c).
+test_exec_time_namespace() {
+	[ -e /proc/self/ns/time ] || skip "kernel without time namespaces"
+	is_runc && skip "runc 1.1 has no time namespace support"
+	local b=$T_DIR/b id host up
+	make_bundle "$b" '.linux.namespaces += [{"type":"time"}]
+		| .linux.timeOffsets = {"boottime":{"secs":864000,"nanosecs":0}}'
+	set_args "$b" "$SLEEPER"
+	id=$(new_id)
+	run_detached "$id" "$b"
+	wait_output "$id" ready
+	capture silo exec "$id" sh -c 'cat /proc/uptime; readlink /proc/self/ns/time'
+	[ "$RC" = 0 ] || fail "exec into a time namespace: $(show "$OUT")"
+	host=$(cut -d. -f1 /proc/uptime)
+	up=$(head -n1 <<< "$OUT" | cut -d. -f1)
+	[ "$up" -ge $((host + 864000 - 5)) ] || fail "uptime in exec $up, host $host: not in the time namespace"
+	assert_eq "$(readlink "/proc/$(state_field "$id" pid)/ns/time")" "$(sed -n 2p <<< "$OUT")" "exec's time namespace"
+}
+
 # A new network namespace has `lo` up (runc and crun bring it up): seen inside and
 # from the host.
 test_net_namespace_lo_up() {
@@ -503,6 +523,7 @@ run_test join_userns_new_pidns test_join_userns_new_pidns
 run_test subreaper_adopts_orphans test_subreaper_adopts_orphans
 run_test user_namespace_create_start test_user_namespace_create_start
 run_test time_namespace test_time_namespace
+run_test exec_time_namespace test_exec_time_namespace
 run_test no_mount_namespace test_no_mount_namespace
 run_test no_mount_namespace_chroot_escape test_no_mount_namespace_chroot_escape
 run_test no_mount_namespace_refusals test_no_mount_namespace_refusals

@@ -204,6 +204,16 @@ test_oom_score_adj() {
 	wait_status "$id" running
 	pid=$(state_field "$id" pid)
 	assert_eq 567 "$(cat "/proc/$pid/oom_score_adj")" "oom_score_adj of pid $pid"
+	# exec's process gets it too, and silo exec itself keeps its own, although exec's
+	# child shares silo's memory until its execve (exec.c: the kernel passes a score
+	# on to the other users of a memory, but not from a vfork child).
+	"$SILO" --root "$ROOT" exec "$id" sh -c 'cat /proc/self/oom_score_adj; sleep 3' > "$T_DIR/exec.out" 2>&1 < /dev/null &
+	local epid=$! own
+	wait_for 10 test -s "$T_DIR/exec.out" || fail "exec did not run"
+	own=$(cat "/proc/$epid/oom_score_adj")
+	wait "$epid"
+	assert_eq 567 "$(cat "$T_DIR/exec.out")" "oom_score_adj of exec's process"
+	assert_eq "$(cat /proc/self/oom_score_adj)" "$own" "oom_score_adj of silo exec itself"
 }
 
 test_terminal_console_socket() {

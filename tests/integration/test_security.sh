@@ -488,6 +488,101 @@ test_cgroup_disabled_devices() {
 	assert_no_leftovers "$id"
 }
 
+
+# The container kills what `silo exec` starts in it before that runs the program: the
+# child is a new pid in the container's pid namespace, owned by root, so the
+# container's root may SIGKILL it at any instruction (no capability needed).  That
+# may fail the exec, but silo exec itself (root, on the host) must not crash or hang:
+# a child sharing silo's memory (CLONE_VM) killed inside malloc, libcap-ng or stdio
+# leaves silo's heap half-updated ("corrupted size vs. prev_size", SIGABRT).  The
+# init hunts each new pid (ns_last_pid) and kills it after 0..400 us: most kills
+# land in the child's set-up.  Random, so it runs for a while (~1% of the execs of
+# the shared-memory child crashed silo).
+test_exec_child_killed_by_container() {
+	need_cmd cc
+	local id b=$T_DIR/b i=0 rc crashed=0 n=0 killed=0 end
+	make_bundle "$b" '.root.readonly=false'
+	cat > "$T_DIR/hunter.c" <<-'EOF'
+	#include <fcntl.h>
+	#include <signal.h>
+	#include <stdio.h>
+	#include <stdlib.h>
+	#include <time.h>
+	#include <unistd.h>
+	static long us(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000L + t.tv_nsec / 1000; }
+	int main(void) {
+		int fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY), last = -1;
+		if (fd < 0) return 1;
+		signal(SIGCHLD, SIG_IGN);
+		srand(getpid());
+		printf("ready\n"); fflush(stdout);
+		for (;;) {
+			char buf[32]; ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+			if (n <= 0) continue;
+			buf[n] = 0; int p = atoi(buf);
+			if (p == last || p <= 1) continue;
+			last = p;
+			long d = rand() % 400, t0 = us(); while (us() - t0 < d) ;
+			kill(p, SIGKILL);
+		}
+	}
+	EOF
+	cc -static -O1 -o "$b/rootfs/hunter" "$T_DIR/hunter.c" || skip "no static libc to build the hunter"
+	# a PATH of many entries, as in the reproducer that crashed silo 22 times in 2500 execs
+	jq_edit "$b" '.process.args=["/hunter"] | .process.env=["PATH=/a:/b:/c:/d:/e:/f:/g:/h:/i:/j:/k:/l:/m:/bin"]'
+	id=$(new_id)
+	run_detached "$id" "$b"
+	wait_output "$id" ready
+	end=$((SECONDS + 15 * ${TEST_TIME_SCALE:-1}))
+	while [ "$SECONDS" -lt "$end" ]; do
+		timeout -k 2 8 "$SILO" --root "$ROOT" exec "$id" /bin/true > "$T_DIR/exec.out" 2>&1 < /dev/null && rc=0 || rc=$?
+		n=$((n + 1))
+		grep -qE "during (its )?set-up" "$T_DIR/exec.out" && killed=$((killed + 1))
+		# 255: the exec failed (its process was killed); 0 or 137: the program ran
+		# (and was killed); anything else (134 SIGABRT, 139 SIGSEGV, 124 a hang that
+		# timeout ended) is silo exec itself dying or hanging.
+		if { [ "$rc" != 0 ] && [ "$rc" != 255 ] && [ "$rc" != 137 ]; } ||
+			grep -qiE "corrupt|malloc|free\(\)|double" "$T_DIR/exec.out"; then
+			crashed=$((crashed + 1))
+			echo "exec $n: exit $rc: $(head -c 200 "$T_DIR/exec.out")" >> "$T_DIR/crashes"
+		fi
+	done
+	echo "$n execs, $killed killed in set-up" > "$T_DIR/note"
+	[ "$killed" -gt 0 ] || skip "no exec's child was killed in its set-up ($n execs)"
+	[ "$crashed" -eq 0 ] || fail "silo exec died or hung $crashed times in $n execs: $(show "$(head -n 3 "$T_DIR/crashes")")"
+}
+
+# The same kill, made certain: exec's child is held at its first phase mark (the
+# start of its set-up, phase_kill_child.py) and killed there.  silo exec sees a child
+# that died in its own code, while sharing its memory: it must say so and exit 255 at
+# once, without touching its heap again (exec_child_killed), with nothing written
+# (no --pid-file), and the container must go on as before.
+test_exec_child_killed_in_setup() {
+	silo_only "silo's phase marks"
+	need_cmd python3
+	local b=$T_DIR/b id mode
+	make_bundle "$b"
+	set_args "$b" "$SLEEPER"
+	id=$(new_id)
+	run_detached "$id" "$b"
+	for mode in "" -d; do
+		rm -f "$T_DIR/pid"
+		capture timeout -k 2 20 python3 "$TESTS_DIR/lib/phase_kill_child.py" -- \
+			"$SILO" --root "$ROOT" --log "$T_DIR/silo.log" --log-format json exec $mode \
+			--pid-file "$T_DIR/pid" "$id" true
+		assert_eq 255 "$RC" "exit status of exec $mode whose child was killed in its set-up"
+		assert_contains "$OUT" "silo: exec in \`$id\`: the process was killed during its set-up"
+		assert_not_contains "$OUT" "corrupt"
+		[ ! -e "$T_DIR/pid" ] || fail "exec $mode wrote its --pid-file for a killed process"
+		jq -e 'select(.level == "error") | .msg | test("killed during its set-up")' "$T_DIR/silo.log" \
+			> /dev/null || fail "no such error in the JSON log: $(show "$(cat "$T_DIR/silo.log")")"
+	done
+	assert_eq running "$(status_of "$id")" "the container after the killed execs"
+	assert_ok silo exec "$id" sh -c 'echo after'
+	assert_contains "$OUT" after
+	silo delete --force "$id"
+}
+
 run_test cve_2019_5736_proc_exe test_cve_2019_5736_proc_exe
 run_test cve_2024_21626_cwd test_cve_2024_21626_cwd
 run_test masked_symlink_and_fake_proc test_masked_symlink_and_fake_proc
@@ -505,4 +600,6 @@ run_test selinux_process_label test_selinux_process_label
 run_test minus_one_ids test_minus_one_ids
 run_test sealed_copy_ignores_env test_sealed_copy_ignores_env
 run_test cgroup_disabled_devices test_cgroup_disabled_devices
+run_test exec_child_killed_by_container test_exec_child_killed_by_container
+run_test exec_child_killed_in_setup test_exec_child_killed_in_setup
 finish

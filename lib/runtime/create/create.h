@@ -46,6 +46,15 @@ int ns_idmap_userns(const struct oci_idmap *uid, size_t nu, const struct oci_idm
 /* ---- spawn.c ---- */
 /* clone3 with the plan's namespaces into its cgroup; returns 0 in the child. */
 pid_t spawn_child(struct container_plan *c, bool *into_cgroup, struct silo_error *err);
+/* exec's child: fn(arg) runs in silo's memory (CLONE_VM) while silo waits for its
+ * execve or exit (CLONE_VFORK), in the cgroup of the plan (CLONE_INTO_CGROUP on
+ * v2), with silo's signal mask and every handler reset to SIG_DFL (all signals are
+ * blocked across the clone).  It must not return into silo, nor change anything of
+ * silo's memory that silo uses afterwards.  Returns the pid and fills *pidfd; -1 with errno when it
+ * cannot be done (ENOSYS: not on this build or kernel; clone3's errors), and then
+ * no child exists and spawn_child() does the same work. */
+pid_t spawn_child_shared(struct container_plan *c, int (*fn)(void *), void *arg, int *pidfd,
+                         bool *into_cgroup);
 
 /* ---- init.c: the container process ---- */
 __attribute__((noreturn)) void init_main(struct container_plan *c);

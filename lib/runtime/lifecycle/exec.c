@@ -105,13 +105,84 @@ exec_child(struct container_plan *c, int ctr_pidfd, unsigned long nsflags)
     silo_err(&err, errno, "prctl(PR_SET_PDEATHSIG)");
     goto fail;
   }
-  if (sync_send(c->sync_child, SYNC_READY, 0, master, &err) < 0) _exit(1);
+  if (sync_send(c->sync_child, SYNC_READY, 0, master, &err) < 0) {
+    plan_child_clean(c, true);
+    _exit(1);
+  }
   if (master >= 0) close(master);
   /* The socket is close-on-exec: the parent sees EOF once execve succeeded. */
   process_exec(c);
 fail:
   sync_send_error(c->sync_child, &err);
+  plan_child_clean(c, true); /* reported: the last step before _exit */
   _exit(1);
+}
+
+struct exec_child_args {
+  struct container_plan *c;
+  int ctr_pidfd;
+  unsigned long nsflags;
+};
+
+static int
+exec_child_entry(void *arg)
+{
+  struct exec_child_args *a = arg;
+  exec_child(a->c, a->ctr_pidfd, a->nsflags);
+}
+
+/* The shared child (below) died in silo's code, killed by a signal: by the
+ * container's root, for one, which may kill any process of its pid namespace at
+ * any instruction.  If that was inside malloc, free or stdio (the child allocates:
+ * xasprintf, read_fd, libcap-ng's fopen), silo's heap, which the child was using,
+ * is half-updated, and glibc would abort at its next call, or worse.  So nothing
+ * may touch the heap again: a fixed message with write(2) alone, and _exit(255),
+ * what cmd/exec.c returns for a failed exec (EXEC_FAILED, runc's code).  There is
+ * nothing to undo: exec writes nothing before the child is ready (the pid file and
+ * the console socket's fd come after READY, the terminal is not in raw mode yet),
+ * and the pid namespace, cgroup and the container's pidfd go with the process. */
+static void __attribute__((noreturn)) exec_child_killed(const char *id)
+{
+  const char *msg[] = {"silo: exec in `", id, "`: the process was killed during its set-up", NULL};
+  log_error_heapless(msg);
+  _exit(255);
+}
+
+/* The child in silo's own memory, silo asleep until its execve (spawn.c): the
+ * same exec_child, with the same steps in the same order; only cheaper.  -1 when
+ * this exec needs a child of its own (then spawn_child makes one): with a time
+ * namespace, as setns(CLONE_NEWTIME) refuses a process sharing its memory (EUSERS).
+ * process.oomScoreAdj is no reason: the kernel does not pass a vfork child's score
+ * on to the other users of its memory (MMF_MULTIPROCESS is not set for CLONE_VFORK).
+ * What the child changes in silo's memory is undone here: the plan (its fds,
+ * paths and the home env are the child's; silo would close or free them) is put
+ * back as it was, and dumpability, which belongs to the memory (the child turns it
+ * off until its execve), is restored.  Everything else the child allocates stays
+ * allocated until silo exits.  Only for silo's command line (silo_exec_opts'
+ * shared_memory_child): a child killed in silo's code ends silo (exec_child_killed),
+ * and in a program with other threads one killed inside malloc would leave an arena
+ * lock held for good. */
+static pid_t
+exec_spawn_shared(struct container_plan *c, int ctr_pidfd, unsigned long nsflags, bool *in_v2)
+{
+  if (nsflags & CLONE_NEWTIME) return -1;
+  struct exec_child_args a = {.c = c, .ctr_pidfd = ctr_pidfd, .nsflags = nsflags};
+  int clean = 0;
+  c->child_clean = &clean;
+  struct container_plan saved = *c;
+  int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+  int pidfd = -1;
+  pid_t pid = spawn_child_shared(c, exec_child_entry, &a, &pidfd, in_v2);
+  /* First of all, before anything can allocate or free. */
+  if (pid > 0 && !__atomic_load_n(&clean, __ATOMIC_SEQ_CST)) exec_child_killed(saved.id);
+  *c = saved;
+  c->child_clean = NULL; /* a fallback copy (spawn_child) must not write into this frame */
+  if (pid < 0) return -1;
+  if (dumpable > 0 && prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0) < 0)
+    silo_log_debug("exec: restore dumpable: %s", strerror(errno));
+  c->pid = pid;
+  c->pidfd = pidfd;
+  return pid;
 }
 
 /* A process description from the command line: the config's process with the
@@ -265,7 +336,8 @@ exec_prepare(struct container_plan *c, const struct silo_exec_opts *o, struct si
 }
 
 static int
-exec_spawn(struct container_plan *c, const struct silo_state *s, struct silo_error *err)
+exec_spawn(struct container_plan *c, const struct silo_state *s, bool shared,
+           struct silo_error *err)
 {
   _cleanup_close_ int ctr = (int)syscall(SYS_pidfd_open, s->pid, 0);
   unsigned long long start;
@@ -296,7 +368,8 @@ exec_spawn(struct container_plan *c, const struct silo_state *s, struct silo_err
   c->clone_flags = 0;
   if (cgroup_self_enter_open(c->cg, err) < 0 || procattr_enter_initial(c, err) < 0) return -1;
   bool in_v2 = false;
-  pid_t pid = spawn_child(c, &in_v2, err);
+  pid_t pid = shared ? exec_spawn_shared(c, ctr, nsflags, &in_v2) : -1;
+  if (pid < 0) pid = spawn_child(c, &in_v2, err);
   if (pid < 0) return -1;
   if (pid == 0) exec_child(c, ctr, nsflags);
   phase_mark("cloned");
@@ -351,7 +424,7 @@ silo_exec(struct silo_context *ctx, const struct silo_exec_opts *o, int *exit_co
   phase_mark("start");
   int r = exec_prepare(&c, o, &s, &pdoc, err);
   phase_mark("planned");
-  if (r == 0) r = exec_spawn(&c, &s, err);
+  if (r == 0) r = exec_spawn(&c, &s, o->shared_memory_child, err);
   if (r == 0 && o->pid_file) r = container_write_pid_file(&c, err);
   if (r < 0 && c.pid > 0) {
     kill(c.pid, SIGKILL);

@@ -362,6 +362,7 @@ die(struct container_plan *c, struct silo_error *err, int code)
 {
   char buf[SILO_ERROR_MSG_MAX + 64];
   dprintf(2, "silo: container `%s`: %s\n", c->id, silo_err_str(err, buf, sizeof buf));
+  plan_child_clean(c, true); /* a clean failure: nothing of the heap left half-done */
   _exit(code);
 }
 
@@ -421,8 +422,13 @@ process_execve(struct container_plan *c)
   close_fds_from(first, keep, ARRAY_SIZE(keep));
   reset_signals();
   const char *const *env = c->env ? c->env : p->env;
-  execve(c->exec_path, (char *const *)p->args, (char *const *)(env ? env : (const char *[]){NULL}));
+  char *const *envp = (char *const *)(env ? env : (const char *[]){NULL});
+  /* The last step before the system call (exec's child in silo's memory): from here
+   * on a kill leaves silo's heap as it is; a failed execve clears it again. */
+  plan_child_clean(c, true);
+  execve(c->exec_path, (char *const *)p->args, envp);
   int e = errno;
+  plan_child_clean(c, false);
   silo_err(&err, e, "exec `%s`", c->exec_path);
   die(c, &err, e == ENOENT ? 127 : 126);
 }
