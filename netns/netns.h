@@ -281,6 +281,9 @@ int nn_link_set(struct nn_nl *nl, int index, const struct nn_link_change *ch,
                 struct silo_error *err);
 /* Deleting a missing link is not an error. */
 int nn_link_del(struct nn_nl *nl, int index, struct silo_error *err);
+/* `lo` of the current network namespace up (as every namespace of the container's
+ * own gets it): 0 done; 1 there is no `lo`; -1 error. */
+int nn_loopback_up(struct silo_error *err);
 
 struct nn_addr {
   int family; /* AF_INET / AF_INET6 */

@@ -270,6 +270,19 @@ nn_link_set(struct nn_nl *nl, int index, const struct nn_link_change *ch, struct
 }
 
 int
+nn_loopback_up(struct silo_error *err)
+{
+  struct nn_nl *nl = nn_nl_open(-1, err);
+  if (!nl) return -1;
+  struct nn_link l;
+  struct nn_link_change up = {.up = true};
+  int r = nn_link_get(nl, "lo", &l, err);
+  if (r == 0 && !(l.flags & IFF_UP)) r = nn_link_set(nl, l.index, &up, err);
+  nn_nl_close(nl);
+  return r;
+}
+
+int
 nn_link_del(struct nn_nl *nl, int index, struct silo_error *err)
 {
   char buf[256];

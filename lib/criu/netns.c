@@ -15,7 +15,7 @@
  *            policy rule, the netns ids, the nftables tables, the legacy
  *            iptables tables in use, and the value of every writable sysctl
  *            under /proc/sys/net.  A namespace made new right then on this
- *            host, `lo` up as the runtime does (ns_loopback_up), is described
+ *            host, `lo` up as the runtime does (nn_loopback_up), is described
  *            the same way; when the two agree (counters, timestamps and other
  *            values the kernel changes by itself left out), the namespace is
  *            declared external (net[INODE]:extRootNetNS) and the manifest says
@@ -35,11 +35,11 @@
  * Nothing CRIU would keep is lost: the namespace is external only when what CRIU
  * dumps of it (and more) is what a new one holds, and no process outside the
  * container's cgroup is in it (it would not be frozen with the container).  What
- * neither reads (xfrm, nexthops, neighbours, qdiscs...) is lost either way.  A new namespace has the defaults of the host
- * that makes it: a container restored on another host gets that host's (as a
- * container started there would).  Not with a user namespace (its network
- * namespace would belong to it), not with --empty-ns network, not without
- * silo's early freeze.
+ * neither reads (xfrm, nexthops, neighbours, qdiscs...) is lost either way.  A
+ * new namespace has the defaults of the host that makes it: a container restored
+ * on another host gets that host's (as a container started there would).  Not
+ * with a user namespace (its network namespace would belong to it), not with
+ * --empty-ns network, not without silo's early freeze.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -50,7 +50,6 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/rtnetlink.h>
-#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -396,7 +395,7 @@ describe(int nsfd, struct ckpt_netns_sysctls *keep, const struct ckpt_netns_sysc
 /* ---- a new namespace ---- */
 
 /* Privileged (CAP_SYS_ADMIN): silo makes a network namespace, brings its `lo`
- * up (as ns_loopback_up does in every container's own namespace) and goes back
+ * up (nn_loopback_up, as every container's own namespace gets it) and goes back
  * to its own; the new one lives on in the returned fd (not close-on-exec when
  * for_criu: CRIU, a child of ours, takes it by number).  text: its description. */
 static int
@@ -406,14 +405,8 @@ new_netns(bool for_criu, char **text, struct silo_error *err)
   if (self < 0) return silo_err(err, errno, "open /proc/self/ns/net");
   if (unshare(CLONE_NEWNET) < 0) return silo_err(err, errno, "unshare a network namespace");
   int fd = open("/proc/self/ns/net", O_RDONLY | (for_criu ? 0 : O_CLOEXEC));
-  int r = fd < 0 ? silo_err(err, errno, "open the new network namespace") : 0;
-  struct nn_nl *nl = r == 0 ? nn_nl_open(-1, err) : NULL;
-  struct nn_link l;
-  struct nn_link_change up = {.up = true};
-  if (r == 0) r = nl ? nn_link_get(nl, "lo", &l, err) : -1;
+  int r = fd < 0 ? silo_err(err, errno, "open the new network namespace") : nn_loopback_up(err);
   if (r > 0) r = silo_err(err, ENODEV, "no `lo` in a new network namespace");
-  if (r == 0 && !(l.flags & IFF_UP)) r = nn_link_set(nl, l.index, &up, err);
-  nn_nl_close(nl);
   if (r == 0 && text && !(*text = describe(-1, NULL, NULL, NULL)))
     r = silo_err(err, EIO, "describe a new network namespace");
   if (setns(self, CLONE_NEWNET) < 0) {

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <linux/nsfs.h>
 #include <pwd.h>
 #include <sched.h>
@@ -448,13 +447,6 @@ int
 ns_loopback_up(struct container_plan *c, struct silo_error *err)
 {
   if (!((c->clone_flags | c->unshare_flags) & CLONE_NEWNET)) return 0;
-  struct nn_nl *nl = nn_nl_open(-1, err);
-  if (!nl) return silo_err_wrap(err, "network namespace: `lo`");
-  struct nn_link l;
-  struct nn_link_change up = {.up = true};
-  int r = nn_link_get(nl, "lo", &l, err);
-  if (r == 0 && !(l.flags & IFF_UP)) r = nn_link_set(nl, l.index, &up, err);
-  nn_nl_close(nl);
-  if (r < 0) return silo_err_wrap(err, "network namespace: bring `lo` up");
+  if (nn_loopback_up(err) < 0) return silo_err_wrap(err, "network namespace: bring `lo` up");
   return 0;
 }
