@@ -130,8 +130,10 @@ void ckpt_tmpfs_collect(const struct oci_config *cfg, pid_t pid, unsigned long l
 bool ckpt_tmpfs_unchanged(const struct oci_config *cfg, const struct ckpt_tmpfs *t, pid_t pid);
 void ckpt_tmpfs_free(struct ckpt_tmpfs *t);
 /* Is mnt where the config puts a tmpfs (a tmpfs or cgroup destination, a masked
- * directory)?  *required: the MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC it asks for. */
-bool ckpt_tmpfs_candidate(const struct oci_config *cfg, const char *mnt, unsigned long *required);
+ * directory)?  *required: the MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC it asks for;
+ * *mount (when not NULL): the config's mount there, NULL for a masked directory. */
+bool ckpt_tmpfs_candidate(const struct oci_config *cfg, const char *mnt, unsigned long *required,
+                          const struct oci_mount **mount);
 /* One mount of the list checked against the config (tmpfs_restore.c's rules):
  * the dump leaves to CRIU what a restore would refuse. */
 int ckpt_tmpfs_check_mount(const struct oci_config *cfg, struct json_t *m, struct silo_error *err);

@@ -280,9 +280,11 @@ fill_entries(const struct oci_config *cfg, json_t *list, int *trees)
 }
 
 bool
-ckpt_tmpfs_candidate(const struct oci_config *cfg, const char *mnt, unsigned long *required)
+ckpt_tmpfs_candidate(const struct oci_config *cfg, const char *mnt, unsigned long *required,
+                     const struct oci_mount **mount)
 {
   *required = 0;
+  if (mount) *mount = NULL;
   for (size_t i = 0; i < cfg->n_mounts; i++) {
     const struct oci_mount *m = &cfg->mounts[i];
     if (!m->type || strcmp(m->destination, mnt) != 0) continue;
@@ -291,6 +293,7 @@ ckpt_tmpfs_candidate(const struct oci_config *cfg, const char *mnt, unsigned lon
     /* the flags the config asks for, which a restored mount keeps */
     for (size_t k = 0; k < m->n_options; k++) mountopts_flag(m->options[k], required, NULL);
     *required &= MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    if (mount) *mount = m;
     return true;
   }
   const struct oci_linux *l = cfg->linux;
@@ -328,7 +331,7 @@ collect_one(const struct ckpt_mountinfo *m, void *arg)
    * kernel escapes, an idmapped one: CRIU's */
   if (strcmp(m->fstype, "tmpfs") || strcmp(m->root, "/") || m->propagates ||
       strchr(m->point, '\\') || strstr(m->opts, "idmapped") ||
-      !ckpt_tmpfs_candidate(c->cfg, m->point, &required))
+      !ckpt_tmpfs_candidate(c->cfg, m->point, &required, NULL))
     return 0;
   for (size_t i = 0; i < c->r->n_mnts; i++) /* already external (a bind) */
     if (!strcmp(c->r->mnts[i].key, m->point)) return 0;

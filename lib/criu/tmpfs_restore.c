@@ -76,6 +76,15 @@ mount_flags(const char *opts, unsigned long *flags, char **bad)
   return 0;
 }
 
+/* Appends opt to the comma-separated list *list (a malloc'ed string). */
+static void
+opt_append(char **list, const char *opt)
+{
+  char *n = xasprintf("%s%s%s", *list, (*list)[0] ? "," : "", opt);
+  free(*list);
+  *list = n;
+}
+
 /* The superblock's options without rw/ro (the flags say it) and seclabel; NULL
  * and *bad set at one not allowed. */
 static char *
@@ -90,9 +99,7 @@ mount_data(const char *opts, char **bad)
       return NULL;
     }
     if (!strcmp(t, "rw") || !strcmp(t, "ro") || !strcmp(t, "seclabel")) continue;
-    char *n = xasprintf("%s%s%s", out, out[0] ? "," : "", t);
-    free(out);
-    out = n;
+    opt_append(&out, t);
   }
   return out;
 }
@@ -111,21 +118,14 @@ is_limit(const char *o)
 static char *
 config_limits(const struct oci_config *cfg, const char *key)
 {
-  for (size_t i = 0; i < cfg->n_mounts; i++) {
-    const struct oci_mount *m = &cfg->mounts[i];
-    if (!m->type || strcmp(m->destination, key) != 0) continue;
-    if (strcmp(m->type, "tmpfs") && strcmp(m->type, "cgroup") && strcmp(m->type, "cgroup2"))
-      continue;
-    char *out = xstrdup("");
-    for (size_t k = 0; !strcmp(m->type, "tmpfs") && k < m->n_options; k++) {
-      if (!is_limit(m->options[k])) continue;
-      char *n = xasprintf("%s%s%s", out, out[0] ? "," : "", m->options[k]);
-      free(out);
-      out = n;
-    }
-    return out;
-  }
-  return xstrdup("size=0");
+  unsigned long required;
+  const struct oci_mount *m;
+  ckpt_tmpfs_candidate(cfg, key, &required, &m);
+  if (!m) return xstrdup("size=0");
+  char *out = xstrdup("");
+  for (size_t k = 0; !strcmp(m->type, "tmpfs") && k < m->n_options; k++)
+    if (is_limit(m->options[k])) opt_append(&out, m->options[k]);
+  return out;
 }
 
 /* The kernel's memparse: a number (base 0) and a K/M/G/T/P/E suffix. */
@@ -261,7 +261,7 @@ ckpt_tmpfs_check_mount(const struct oci_config *cfg, json_t *m, struct silo_erro
   const char *source = json_string_value(json_object_get(m, "source"));
   json_t *entries = json_object_get(m, "entries");
   unsigned long required, f;
-  if (!key || !ckpt_tmpfs_candidate(cfg, key, &required))
+  if (!key || !ckpt_tmpfs_candidate(cfg, key, &required, NULL))
     return silo_err(err, EPERM, "tmpfs `%s`: the config has no tmpfs there", key ? key : "?");
   if (!flags || !opts || !source || !source[0] || strlen(source) > 255 || !json_is_array(entries))
     return silo_err(err, EINVAL, "tmpfs `%s`: no flags, options, source or entries", key);
@@ -403,16 +403,9 @@ ckpt_tmpfs_make(json_t *list, const struct oci_config *cfg, int statefd, const c
      * than the config does.  The dump lists only a tmpfs whose limits are the
      * config's (ckpt_tmpfs_limits_same): a remounted one is CRIU's. */
     _cleanup_free_ char *data = config_limits(cfg, key);
-    {
-      _cleanup_free_ char *s = xstrdup(given);
-      char *save = NULL;
-      for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (is_limit(t)) continue;
-        char *n = xasprintf("%s%s%s", data, data[0] ? "," : "", t);
-        free(data);
-        data = n;
-      }
-    }
+    char *save = NULL;
+    for (char *t = strtok_r(given, ",", &save); t; t = strtok_r(NULL, ",", &save))
+      if (!is_limit(t)) opt_append(&data, t);
     /* Privileged: a new tmpfs in silo's private mount namespace (restore.c's
      * private_mount_ns: nothing propagates to the host), on a directory of the
      * container's own state directory, with flags and options the check allowed;
