@@ -24,6 +24,13 @@ static const struct oci_device default_devices[] = {
 
 static bool configured(const struct oci_linux *l, const char *path);
 
+/* The mode a node of linux.devices is made with: its fileMode, else 0666. */
+static mode_t
+node_mode(const struct oci_device *d)
+{
+  return d->has_file_mode ? d->file_mode & 07777 : 0666;
+}
+
 bool
 devices_known(const struct oci_config *cfg, const char *path, char type, int64_t major,
               int64_t minor, mode_t mode, uid_t uid, gid_t gid)
@@ -46,8 +53,8 @@ devices_known(const struct oci_config *cfg, const char *path, char type, int64_t
     char t = d->type == 'u' ? 'c' : d->type;
     _cleanup_free_ char *dp = mountopts_path_clean(d->path);
     if (t == type && d->major == major && d->minor == minor && !strcmp(dp, at) &&
-        mode == (d->has_file_mode ? d->file_mode & 07777 : 0666) &&
-        uid == (d->has_uid ? d->uid : 0) && gid == (d->has_gid ? d->gid : 0))
+        mode == node_mode(d) && uid == (d->has_uid ? d->uid : 0) &&
+        gid == (d->has_gid ? d->gid : 0))
       return true;
   }
   return false;
@@ -95,7 +102,7 @@ bind_device(const char *host, int fd, struct silo_error *err)
 static int
 make_node(struct container_plan *c, int devfd, const struct oci_device *d, struct silo_error *err)
 {
-  mode_t mode = d->has_file_mode ? d->file_mode & 07777 : 0666;
+  mode_t mode = node_mode(d);
   mode_t type = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
   /* The path without trailing slashes ("/dev/fuse/" is /dev/fuse, as runc cleans it). */
   _cleanup_free_ char *path = xstrdup(d->path);
