@@ -319,12 +319,6 @@ net_images() { (cd "$1" && ls $NET_IMAGES 2>/dev/null) | tr '\n' ' '; }
 netns_of() { readlink "/proc/$(state_field "$1" pid)/ns/net"; }
 in_netns() { local id=$1; shift; nsenter -t "$(state_field "$id" pid)" -n "$@"; }
 lo_answers() { silo exec "$1" sh -c 'echo ping | nc 127.0.0.1 7000' 2>/dev/null | grep -q pong; }
-lo_count() { cat "$1/out/lo" 2>/dev/null || echo 0; }
-lo_count_above() { [ "$(lo_count "$1")" -gt "$2" ]; }
-LO_APP='nc -ll -p 7000 -e echo pong &
-nc -l -p 7001 -e sh -c '\''while read l; do echo $l > /out/lo.new && mv /out/lo.new /out/lo; done'\'' &
-sleep 0.3; i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done | nc 127.0.0.1 7001 &
-'
 test_netns_new_not_dumped() {
 	need_criu; need_cmd nsenter; need_cmd ip
 	local id b=$T_DIR/b c n0 l

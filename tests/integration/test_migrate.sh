@@ -601,12 +601,6 @@ test_tmpfs_moves() {
 # destination `lo` is up, a listener on 127.0.0.1 answers, and a TCP connection
 # between two of the container's processes over `lo` carries on, postcopy and
 # back cold.
-lo_count() { cat "$1/out/lo" 2>/dev/null || echo 0; }
-lo_count_above() { [ "$(lo_count "$1")" -gt "$2" ]; }
-LO_APP='nc -ll -p 7000 -e echo pong &
-nc -l -p 7001 -e sh -c '\''while read l; do echo $l > /out/lo.new && mv /out/lo.new /out/lo; done'\'' &
-sleep 0.3; i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done | nc 127.0.0.1 7001 &
-'
 test_own_netns_moves() {
 	need_hosts; need_lazy_pipes
 	local id b=$T_DIR/b port1 back l

@@ -120,6 +120,18 @@ _criu_bundle() {
 	"$b/criu" --version | head -n1
 }
 
+# A container's own network namespace carrying work over `lo` (test_checkpoint's
+# and test_migrate's own-namespace tests): LO_APP (prepended to the container's
+# command) answers "pong" on 127.0.0.1:7000 and keeps a TCP connection between two
+# of its processes over `lo`, the receiving end writing the last line it got to
+# /out/lo; lo_count BUNDLE is that line, lo_count_above BUNDLE N whether it is past N.
+lo_count() { cat "$1/out/lo" 2>/dev/null || echo 0; }
+lo_count_above() { [ "$(lo_count "$1")" -gt "$2" ]; }
+LO_APP='nc -ll -p 7000 -e echo pong &
+nc -l -p 7001 -e sh -c '\''while read l; do echo $l > /out/lo.new && mv /out/lo.new /out/lo; done'\'' &
+sleep 0.3; i=0; while :; do i=$((i+1)); echo $i; sleep 0.05; done | nc 127.0.0.1 7001 &
+'
+
 # Run as a script: set up and print the path.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	set -u
