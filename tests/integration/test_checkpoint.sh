@@ -49,6 +49,14 @@ capture_append() {   # ID CMD...: like capture, stdio appended to $T_DIR/ID.out
 	printf '+ %s (rc=%s)\n%s\n' "$*" "$RC" "$OUT" >&2
 }
 
+# kill_and_delete ID: the container killed and deleted as an ordinary one (a restored
+# container must be), each step checked.
+kill_and_delete() {
+	assert_ok silo kill "$1" KILL
+	wait_status "$1" stopped
+	assert_ok silo delete "$1"
+}
+
 # After a checkpoint without --leave-running: no process, no state, the counter stopped.
 assert_stopped_by_checkpoint() {  # ID BUNDLE PID
 	wait_for 5 sh -c "! kill -0 $3 2>/dev/null" || fail "process $3 survived the checkpoint"
@@ -132,9 +140,7 @@ test_counter_continues() {
 	assert_restored "$id" "$b" "$c"
 	assert_eq "$(state_field "$id" pid)" "$(cat "$T_DIR/pid")" "pid file"
 	# the restored container is an ordinary one
-	assert_ok silo kill "$id" KILL
-	wait_status "$id" stopped
-	assert_ok silo delete "$id"
+	kill_and_delete "$id"
 	assert_no_leftovers "$id"
 }
 
@@ -202,9 +208,7 @@ test_tmpfs_beneath_submount_kept() {
 		assert_ok silo exec "$id" sh -c 'umount /dev/shm && ls /dev/shm && cat /dev/shm/data 2>/dev/null; echo end'
 		assert_contains "$OUT" empty "beneath /dev/shm ($what)"
 		[ "$what" = empty ] || assert_contains "$OUT" hidden "beneath /dev/shm"
-		assert_ok silo kill "$id" KILL
-		wait_status "$id" stopped
-		assert_ok silo delete "$id"
+		kill_and_delete "$id"
 	done
 }
 dev_external_empty() { assert_contains "$(tmpfs_keys "$1")" '"/dev"' "external tmpfs"; }
@@ -233,9 +237,7 @@ test_tmpfs_odd_entries_kept() {
 		assert_ok silo exec "$id" sh -c "${check[$what]} && echo $what-ok"
 		assert_contains "$OUT" "$what-ok" "the odd entry ($what)"
 		dev_external_data "$T_DIR/img-$what"
-		assert_ok silo kill "$id" KILL
-		wait_status "$id" stopped
-		assert_ok silo delete "$id"
+		kill_and_delete "$id"
 	done
 }
 
@@ -260,9 +262,7 @@ test_tmpfs_overmount_after_look() {
 	assert_ok python3 "$TESTS_DIR/lib/phase_hold.py" "$hold" -- "$SILO" --root "$ROOT" --debug checkpoint --leave-running --image-path "$T_DIR/img" "$id"
 	assert_eq "$a0" "$(cat "$T_DIR/atime")" "/dev/shm's atime after the first look"
 	assert_not_contains "$(tmpfs_keys "$T_DIR/img")" '"/dev/shm"' "external tmpfs"
-	assert_ok silo kill "$id" KILL
-	wait_status "$id" stopped
-	assert_ok silo delete "$id"
+	kill_and_delete "$id"
 	restore_d "$id" "$b" "$T_DIR/img"
 	assert_ok silo exec "$id" cat /dev/shm/data
 	assert_contains "$OUT" secret "the over-mount's file after the restore"
@@ -384,9 +384,7 @@ test_netns_changed_kept() {
 		assert_restored "$id" "$b" "$c"
 		assert_ok in_netns "$id" $check
 		assert_contains "$OUT" "$want" "after $change and the restore"
-		assert_ok silo kill "$id" KILL
-		wait_status "$id" stopped
-		assert_ok silo delete "$id"
+		kill_and_delete "$id"
 	done
 }
 
@@ -419,9 +417,7 @@ test_netns_outside_holder_declined() {
 		assert_contains "$OUT" "not in the container's cgroup, is in its network namespace" "silo's log ($when)"
 		assert_eq "" "$(jq -r '.netns // ""' "$T_DIR/img/silo-checkpoint.json")" "manifest's netns (holder $when)"
 		restore_d "$id" "$b" "$T_DIR/img"
-		assert_ok silo kill "$id" KILL
-		wait_status "$id" stopped
-		assert_ok silo delete "$id"
+		kill_and_delete "$id"
 	done
 }
 
@@ -471,9 +467,7 @@ test_netns_change_after_look() {
 		restore_d "$id" "$b" "$T_DIR/img"
 		assert_ok in_netns "$id" $check
 		assert_contains "$OUT" "$want" "after $change between the looks and the restore"
-		assert_ok silo kill "$id" KILL
-		wait_status "$id" stopped
-		assert_ok silo delete "$id"
+		kill_and_delete "$id"
 	done
 }
 
@@ -526,9 +520,7 @@ test_tmpfs_limits_are_the_configs() {
 	local now; now=$(shm_limits "$id")
 	assert_contains "$now" "size=65536k" "/dev/shm after a restore whose manifest asked for 1 GiB"
 	assert_not_contains "$now" "nr_inodes=100000" "/dev/shm after the restore"
-	assert_ok silo kill "$id" KILL
-	wait_status "$id" stopped
-	assert_ok silo delete "$id"
+	kill_and_delete "$id"
 	# remounted by the container itself: CRIU's tar, its limits kept
 	id=$(new_id)
 	counter_bundle "$b" "$ADMIN"
