@@ -345,9 +345,9 @@ exec_spawn(struct container_plan *c, const struct silo_state *s, bool shared,
     return silo_err(err, ESRCH, "the container process is gone");
   unsigned long nsflags = exec_ns_flags(c->cfg);
   /* Without a mount namespace of its own, the container's root is its init's root,
-   * opened through the pid and proven to be the pidfd's process. */
-  if (!(nsflags & CLONE_NEWNS) &&
-      (c->rootfd = fs_proc_open_root(s->pid, ctr, s->start_time, err)) < 0)
+   * opened through the pid and proven to be the pidfd's process (whose start time
+   * was just checked: 0, not read again). */
+  if (!(nsflags & CLONE_NEWNS) && (c->rootfd = fs_proc_open_root(s->pid, ctr, 0, err)) < 0)
     return silo_err(err, ESRCH, "the container process is gone");
   /* Only children enter a pid namespace: join it here, before the clone, and go back
    * right after it, so nothing else silo forks (a hook, a sanitizer's helper thread)
